@@ -1,0 +1,53 @@
+# dropfront. `make run` and `make test` work on a fresh machine (see README.md).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LOCALES := en fr de es ja ar
+MO := $(foreach l,$(LOCALES),chalicelib/translations/$(l)/LC_MESSAGES/messages.mo)
+
+.PHONY: help venv run test lint typecheck check bench package catalogs extract-messages clean
+
+help:
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate ## create the virtualenv and install everything
+
+chalicelib/translations/%/LC_MESSAGES/messages.mo: chalicelib/translations/%/LC_MESSAGES/messages.po | venv
+	$(BIN)/pybabel compile -d chalicelib/translations -l $* -o $@ -i $<
+
+catalogs: $(MO) ## compile the gettext catalogs
+
+extract-messages: venv ## re-extract UI strings and merge them into every catalog
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --omit-header -o chalicelib/translations/messages.pot .
+	$(BIN)/pybabel update -d chalicelib/translations -i chalicelib/translations/messages.pot --no-location --omit-header
+
+run: venv catalogs ## start the embedded DynamoDB, seed the demo drop, serve the shopper app on :8000
+	$(BIN)/python -m devtools.run
+
+test: venv catalogs ## run every test (unit, moto, browser, packaging)
+	$(BIN)/python -m pytest
+
+lint: venv ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv ## mypy --strict
+	$(BIN)/mypy
+
+check: lint typecheck test ## everything CI runs
+
+bench: venv catalogs ## benchmarks against the DESIGN.md targets; writes bench/results/latest.json
+	$(BIN)/python -m bench
+
+package: venv catalogs ## the Lambda deployment package, with precompiled bytecode
+	$(BIN)/python -m devtools.package build/package
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache $(MO)

@@ -1,0 +1,82 @@
+"""dropfront's shopper API: routes only. Each parses its input, calls the domain, and answers."""
+
+from __future__ import annotations
+
+from chalice import Chalice, ConvertToMiddleware, Response
+
+from chalicelib import wiring
+from chalicelib.pages.landing import PageLocale, render_landing
+from chalicelib.pages.locales import UI_LOCALES, negotiate
+from chalicelib.shopper import checked_slug, open_drop
+from chalicelib.telemetry import logger, metrics, page_view, tracer
+from chalicelib.visitors import set_cookie_header
+from chalicelib.web import payloads, responses
+from chalicelib.web.errors import ErrorMapping
+from chalicelib.web.middleware import request_middleware
+from chalicelib.web.request import edge, page_query
+
+app = Chalice(app_name="dropfront")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+app.register_middleware(request_middleware, "http")
+errors = ErrorMapping(lambda: app.current_request)
+
+
+@app.route("/healthz")
+@errors.json
+def healthz() -> Response:
+    return responses.json_body({"status": "ok"}, cache="no-store")
+
+
+@app.route("/api/drops")
+@errors.json
+def list_drops() -> Response:
+    request = app.current_request
+    query = page_query(request.query_params)
+    locale = negotiate(query.lang, edge(request.headers).accept_language, UI_LOCALES, "en")
+    drops = wiring.catalog().public_drops(wiring.utcnow())
+    body = [payloads.drop_summary(drop, status, locale) for drop, status in drops]
+    return responses.json_body(body, cache="public, max-age=30", extra={"Vary": "Accept-Language"})
+
+
+@app.route("/drops/{slug}")
+@errors.html
+def landing_page(slug: str) -> Response:
+    request = app.current_request
+    shopper = open_drop(
+        wiring.catalog(), slug, page_query(request.query_params), edge(request.headers), wiring.utcnow(),
+        with_tokens=False,
+    )
+    nonce = responses.new_nonce()
+    where = PageLocale(shopper.locale, shopper.zone, f"/drops/{slug}", shopper.locales)
+    body = render_landing(shopper.view, where, nonce)
+    page_view(slug, "landing")
+    cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}
+    return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
+
+
+@app.route("/api/drops/{slug}")
+@errors.json
+def drop_detail(slug: str) -> Response:
+    request = app.current_request
+    shopper = open_drop(
+        wiring.catalog(), slug, page_query(request.query_params), edge(request.headers), wiring.utcnow(),
+        with_tokens=True,
+    )
+    cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}
+    return responses.json_body(
+        payloads.drop_detail(shopper), extra={"Content-Language": shopper.locale, **cookie}
+    )
+
+
+@app.route("/api/drops/{slug}/stock")
+@errors.json
+def drop_stock(slug: str) -> Response:
+    page_query(app.current_request.query_params)
+    catalog = wiring.catalog()
+    drop_catalog = catalog.drop(checked_slug(slug))
+    snapshot = catalog.stock(drop_catalog.drop.slug)
+    return responses.json_body(
+        payloads.stock(drop_catalog, snapshot, wiring.utcnow()), cache="public, max-age=1"
+    )

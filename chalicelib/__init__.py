@@ -1,0 +1,1 @@
+"""dropfront: everything the Lambda functions need besides app.py."""

@@ -1,0 +1,58 @@
+"""Settings from the environment, read once per process.
+
+Every knob is an environment variable prefixed ``DROPFRONT_``; .chalice/config.json sets them per stage.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""Where app.py lives: the repository locally, /var/task on Lambda (templates/ sits beside it in both)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    region: str
+    dynamodb_endpoint: str | None
+    secret_keys: tuple[str, ...]
+    catalog_cache_seconds: float
+    stock_cache_seconds: float
+    dynamodb_connect_timeout: float
+    dynamodb_read_timeout: float
+    dynamodb_max_attempts: int
+    templates_dir: Path
+    stage: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process's settings. Tests that change the environment call ``settings.cache_clear()``."""
+    keys = tuple(k for k in os.environ.get("DROPFRONT_SECRET_KEYS", "").split(",") if k)
+    if not keys:
+        raise RuntimeError("DROPFRONT_SECRET_KEYS is not set: signed tokens need at least one key")
+    return Settings(
+        table_name=os.environ.get("DROPFRONT_TABLE", "dropfront"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
+        dynamodb_endpoint=os.environ.get("DROPFRONT_DYNAMODB_ENDPOINT") or None,
+        secret_keys=keys,
+        catalog_cache_seconds=_float("DROPFRONT_CATALOG_CACHE_SECONDS", 10.0),
+        stock_cache_seconds=min(_float("DROPFRONT_STOCK_CACHE_SECONDS", 1.0), 1.0),
+        dynamodb_connect_timeout=_float("DROPFRONT_DYNAMODB_CONNECT_TIMEOUT", 1.0),
+        dynamodb_read_timeout=_float("DROPFRONT_DYNAMODB_READ_TIMEOUT", 2.0),
+        dynamodb_max_attempts=int(os.environ.get("DROPFRONT_DYNAMODB_MAX_ATTEMPTS", "3")),
+        templates_dir=Path(os.environ.get("DROPFRONT_TEMPLATES_DIR", PROJECT_ROOT / "templates")),
+        stage=os.environ.get("DROPFRONT_STAGE", "local"),
+    )

@@ -1,0 +1,144 @@
+"""Pydantic models: the shared vocabulary of drops, locations, SKUs, stock and offers.
+
+Money is always integer minor units (cents; yen have none) with its ISO 4217 currency beside it.
+Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+LocalizedText = dict[str, str]
+"""Copy per locale (``{"en": "…", "fr": "…"}``); ``localized`` picks one with a fallback."""
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+MinorUnits = Annotated[int, Field(ge=0, strict=True)]
+
+
+def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("times must be timezone-aware")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+
+
+def localized(text: LocalizedText, locale: str, fallback: str) -> str:
+    """The copy for ``locale`` (or its language), else ``fallback``'s, else any."""
+    if locale in text:
+        return text[locale]
+    language = locale.split("_", 1)[0]
+    if language in text:
+        return text[language]
+    return text.get(fallback) or next(iter(text.values()), "")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Market(Frozen):
+    """Where a drop sells: the countries it serves, their currency and their locales (first is default)."""
+
+    id: str
+    countries: tuple[str, ...]
+    currency: CurrencyCode
+    locales: tuple[str, ...] = Field(min_length=1)
+    timezone: str
+
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]
+
+
+class Location(Frozen):
+    """Where stock sits: the web shop (ships) or a pop-up (address, timezone, opening window)."""
+
+    id: str
+    kind: Literal["web", "popup"]
+    name: LocalizedText
+    timezone: str
+    address: str | None = None
+    opens_at: AwareDatetime | None = None
+    closes_at: AwareDatetime | None = None
+
+
+class Sku(Frozen):
+    """One colourway of a product, with its sizes, list prices and unit costs per currency."""
+
+    sku: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+    product: str
+    name: LocalizedText
+    colour: LocalizedText
+    swatch: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    sizes: tuple[str, ...] = Field(min_length=1)
+    list_prices: dict[CurrencyCode, MinorUnits]
+    costs: dict[CurrencyCode, MinorUnits]
+
+
+class Drop(Frozen):
+    slug: Slug
+    name: LocalizedText
+    tagline: LocalizedText
+    description: LocalizedText
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    published: bool = True
+    markets: tuple[Market, ...] = Field(min_length=1)
+    location_ids: tuple[str, ...] = Field(min_length=1)
+    scarcity_threshold: int = Field(default=5, ge=0)
+
+    @property
+    def default_market(self) -> Market:
+        return self.markets[0]
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for market in self.markets:
+            seen.update(dict.fromkeys(market.locales))
+        return tuple(seen)
+
+
+class DropStatus(str, Enum):
+    TEASER = "teaser"
+    LIVE = "live"
+    SOLD_OUT = "sold_out"
+    ENDED = "ended"
+
+
+class DropCatalog(Frozen):
+    """A drop with everything that changes rarely: its SKUs (in display order) and locations."""
+
+    drop: Drop
+    skus: tuple[Sku, ...]
+    locations: tuple[Location, ...]
+
+
+class StockLevel(Frozen):
+    sku: str
+    size: str
+    location: str
+    on_hand: int
+    held: int
+    sold: int
+    available: int
+
+
+class Offer(Frozen):
+    """The price a visitor sees for a SKU and how it was decided."""
+
+    currency: CurrencyCode
+    list_minor: MinorUnits
+    price_minor: MinorUnits
+    discount_bps: int = Field(ge=0, le=10_000)
+    rules: tuple[str, ...]
+    decision_id: str
+    offer_token: str | None = None
+    expires_at: AwareDatetime

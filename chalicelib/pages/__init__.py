@@ -1,0 +1,1 @@
+"""Rendering: locale negotiation, Babel formatting and the Jinja environments."""

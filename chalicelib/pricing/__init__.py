@@ -1,0 +1,1 @@
+"""Offers: what each visitor pays for each SKU, and why."""

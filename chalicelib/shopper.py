@@ -1,0 +1,59 @@
+"""A shopper's request for a drop: who they are, how to speak to them, and what they see."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.catalog import Catalog
+from chalicelib.errors import NotFound
+from chalicelib.models import DropCatalog
+from chalicelib.pages.formatting import timezone
+from chalicelib.pages.locales import UI_LOCALES, negotiate
+from chalicelib.storefront import DropView, build_drop_view, choose_market
+from chalicelib.visitors import Visitor, identify
+from chalicelib.web.request import Edge, PageQuery
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class ShopperDrop:
+    view: DropView
+    visitor: Visitor
+    new_cookie: str | None
+    locale: str
+    zone: str
+    locales: tuple[str, ...]
+
+
+def checked_slug(slug: str) -> str:
+    if not SLUG.match(slug):
+        raise NotFound(f"There is no drop called {slug[:64]!r}.", code="drop_not_found")
+    return slug
+
+
+def page_locales(catalog: DropCatalog) -> tuple[str, ...]:
+    """The locales the drop's markets speak that we have UI catalogs for."""
+    return tuple(tag for tag in catalog.drop.locales if tag in UI_LOCALES) or ("en",)
+
+
+def choose_locale(catalog: DropCatalog, query: PageQuery, edge: Edge) -> str:
+    locales = page_locales(catalog)
+    home = choose_market(catalog, edge.country, None).default_locale
+    return negotiate(query.lang, edge.accept_language, locales, home if home in locales else locales[0])
+
+
+def open_drop(
+    catalog: Catalog, slug: str, query: PageQuery, edge: Edge, now: datetime, *, with_tokens: bool
+) -> ShopperDrop:
+    drop_catalog = catalog.drop(checked_slug(slug))
+    visitor, new_cookie = identify(edge.cookie)
+    locale = choose_locale(drop_catalog, query, edge)
+    market = choose_market(drop_catalog, edge.country, locale)
+    zone = edge.timezone if edge.timezone and timezone(edge.timezone) else market.timezone
+    view = build_drop_view(
+        drop_catalog, catalog.stock(drop_catalog.drop.slug), market, visitor.id, now, with_tokens=with_tokens
+    )
+    return ShopperDrop(view, visitor, new_cookie, locale, zone, page_locales(drop_catalog))

@@ -1,0 +1,1 @@
+"""The single DynamoDB table: key schema, lazily built client, and the adapters that read it."""

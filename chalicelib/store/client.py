@@ -1,0 +1,115 @@
+"""The lazily built low-level DynamoDB client and the one place its errors become domain errors.
+
+boto3 costs about 0.4 s to import and build a client, so nothing here runs at import time: the
+first request that needs DynamoDB pays for it, and paths that don't need it never do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.errors import Unavailable
+
+DynamoDBClient = Any  # botocore builds the client class at run time
+
+_client: DynamoDBClient | None = None
+
+# DynamoDB says "slow down" or "try again" with these; the request may be retried by the caller.
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+# Leave this much of the Lambda's remaining time for rendering an answer.
+DEADLINE_MARGIN_SECONDS = 0.25
+
+
+def dynamodb() -> DynamoDBClient:
+    """The process's DynamoDB client, built on first use."""
+    global _client
+    if _client is None:
+        import boto3
+        from botocore.config import Config
+
+        s = settings()
+        _client = boto3.session.Session().client(
+            "dynamodb",
+            region_name=s.region,
+            endpoint_url=s.dynamodb_endpoint,
+            config=Config(
+                connect_timeout=s.dynamodb_connect_timeout,
+                read_timeout=s.dynamodb_read_timeout,
+                retries={"mode": "standard", "max_attempts": s.dynamodb_max_attempts},
+                tcp_keepalive=True,
+            ),
+        )
+    return _client
+
+
+def reset_client() -> None:
+    """Forget the client (tests point the app at a fresh endpoint)."""
+    global _client
+    _client = None
+
+
+@dataclass
+class CallStats:
+    """DynamoDB calls made while serving the current request, for the request log and benchmarks."""
+
+    calls: int = 0
+    seconds: float = 0.0
+    deadline: float | None = None  # time.monotonic() by which we must have answered
+
+    def reset(self, remaining_seconds: float | None = None) -> None:
+        self.calls = 0
+        self.seconds = 0.0
+        self.deadline = None if remaining_seconds is None else time.monotonic() + remaining_seconds
+
+
+call_stats = CallStats()
+
+
+@contextmanager
+def _mapped_errors(operation: str) -> Iterator[None]:
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in RETRYABLE_CODES or code == "ResourceNotFoundException":
+            raise Unavailable(f"DynamoDB {operation} failed: {code}") from error
+        raise
+    except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError) as error:
+        raise Unavailable(f"DynamoDB {operation} did not answer: {type(error).__name__}") from error
+
+
+def call(operation: str, **kwargs: Any) -> dict[str, Any]:
+    """Run one client operation (e.g. ``"query"``), counted, inside the deadline, errors mapped."""
+    stats = call_stats
+    if stats.deadline is not None and time.monotonic() > stats.deadline - DEADLINE_MARGIN_SECONDS:
+        raise Unavailable(f"no time left for DynamoDB {operation}")
+    method: Callable[..., dict[str, Any]] = getattr(dynamodb(), operation)
+    started = time.perf_counter()
+    try:
+        with _mapped_errors(operation):
+            return method(**kwargs)
+    finally:
+        stats.calls += 1
+        stats.seconds += time.perf_counter() - started

@@ -1,0 +1,78 @@
+"""The one place the table's shape is written down. infra/ and the tests build the table from here.
+
+Items and their keys::
+
+    pk                   sk                      what
+    DROP#<slug>          META                    a drop (also gsi1: DROPS / <starts_at>#<slug>)
+    DROP#<slug>          SKU#<position>#<sku>    a SKU of the drop, in display order
+    LOC#<id>             META                    a location: the web shop or a pop-up
+    STOCK#<slug>         <sku>#<size>#<location> stock counters: on_hand, held, sold, available
+
+``available`` is stored, not derived: DynamoDB conditions cannot do arithmetic, so every write that
+changes on_hand, held or sold changes ``available`` in the same update and conditions on it.
+Expiring items carry ``expires_at`` (epoch seconds), the table's TTL attribute; readers filter on it
+because DynamoDB may return expired items for up to 48 hours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PK = "pk"
+SK = "sk"
+GSI1 = "gsi1"
+GSI1_PK = "gsi1pk"
+GSI1_SK = "gsi1sk"
+TTL_ATTRIBUTE = "expires_at"
+
+META = "META"
+DROPS_INDEX_PK = "DROPS"
+
+
+def drop_key(slug: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"DROP#{slug}"}, SK: {"S": META}}
+
+
+def drop_partition(slug: str) -> str:
+    return f"DROP#{slug}"
+
+
+def sku_sort_key(position: int, sku: str) -> str:
+    return f"SKU#{position:04d}#{sku}"
+
+
+def location_key(location_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"LOC#{location_id}"}, SK: {"S": META}}
+
+
+def stock_partition(slug: str) -> str:
+    return f"STOCK#{slug}"
+
+
+def stock_sort_key(sku: str, size: str, location_id: str) -> str:
+    return f"{sku}#{size}#{location_id}"
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """``create_table`` arguments for the table (on-demand billing)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in (PK, SK, GSI1_PK, GSI1_SK)
+        ],
+        "KeySchema": [
+            {"AttributeName": PK, "KeyType": "HASH"},
+            {"AttributeName": SK, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": GSI1,
+                "KeySchema": [
+                    {"AttributeName": GSI1_PK, "KeyType": "HASH"},
+                    {"AttributeName": GSI1_SK, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }

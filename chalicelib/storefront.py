@@ -1,0 +1,106 @@
+"""A drop as one visitor sees it: market, status, live stock with scarcity cues, and offers.
+
+Pure: it takes the catalog, a stock snapshot and the visitor, and does no I/O, so the HTML page and
+the JSON API render the same view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from chalicelib.catalog import StockSnapshot, drop_status
+from chalicelib.models import DropCatalog, DropStatus, Location, Market, Offer, Sku
+from chalicelib.pricing.offers import NotPricedInCurrency, offer_for
+
+Cue = Literal["in_stock", "few_left", "sold_out"]
+
+
+@dataclass(frozen=True)
+class SizeView:
+    size: str
+    available: dict[str, int]  # per location id
+    online: int  # what the web shop can sell
+    cue: Cue
+
+
+@dataclass(frozen=True)
+class ProductView:
+    sku: Sku
+    sizes: tuple[SizeView, ...]
+    offer: Offer
+    online: int
+    popups: tuple[tuple[Location, int], ...]  # units of this SKU at each pop-up
+
+
+@dataclass(frozen=True)
+class DropView:
+    catalog: DropCatalog
+    status: DropStatus
+    market: Market
+    products: tuple[ProductView, ...]
+    now: datetime
+
+    @property
+    def popups(self) -> tuple[Location, ...]:
+        return tuple(loc for loc in self.catalog.locations if loc.kind == "popup")
+
+
+def choose_market(catalog: DropCatalog, country: str | None, locale: str | None) -> Market:
+    """The market for the viewer's country, else the one that speaks their locale, else the default."""
+    markets = catalog.drop.markets
+    if country:
+        for market in markets:
+            if country in market.countries:
+                return market
+    if locale:
+        for market in markets:
+            if locale in market.locales:
+                return market
+    return catalog.drop.default_market
+
+
+def scarcity_cue(units: int, threshold: int) -> Cue:
+    if units <= 0:
+        return "sold_out"
+    if units <= threshold:
+        return "few_left"
+    return "in_stock"
+
+
+def build_drop_view(
+    catalog: DropCatalog,
+    stock: StockSnapshot,
+    market: Market,
+    visitor_id: str,
+    now: datetime,
+    *,
+    with_tokens: bool,
+) -> DropView:
+    drop = catalog.drop
+    web_ids = [loc.id for loc in catalog.locations if loc.kind == "web"]
+    popups = [loc for loc in catalog.locations if loc.kind == "popup"]
+    location_ids = [loc.id for loc in catalog.locations]
+    products = []
+    for sku in catalog.skus:
+        try:
+            offer = offer_for(sku, market.currency, visitor_id, now, with_token=with_tokens)
+        except NotPricedInCurrency:
+            continue  # not sold in this market
+        sizes = []
+        for size in sku.sizes:
+            by_location = {loc: stock.units(sku.sku, size, loc) for loc in location_ids}
+            online = sum(by_location[loc] for loc in web_ids)
+            sizes.append(SizeView(size, by_location, online, scarcity_cue(online, drop.scarcity_threshold)))
+        products.append(
+            ProductView(
+                sku=sku,
+                sizes=tuple(sizes),
+                offer=offer,
+                online=sum(s.online for s in sizes),
+                popups=tuple((loc, sum(s.available[loc.id] for s in sizes)) for loc in popups),
+            )
+        )
+    status = drop_status(drop, now, stock.total)
+    return DropView(catalog=catalog, status=status, market=market, products=tuple(products), now=now)

@@ -1,0 +1,105 @@
+"""The one place domain errors become HTTP: the JSON envelope for the API, a localized page for HTML.
+
+Chalice turns an exception escaping a view into its own 500 before middleware sees it, so routes
+wear one of these decorators instead.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unavailable,
+    Unprocessable,
+)
+from chalicelib.pages.landing import render_error
+from chalicelib.pages.locales import LANG_PATTERN, UI_LOCALES, negotiate
+from chalicelib.telemetry import logger
+from chalicelib.web import responses
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Unprocessable: 422,
+    RateLimited: 429,
+    Unavailable: 503,
+}
+INTERNAL = ("internal_error", "Something went wrong on our side. It has been logged.")
+
+View = Callable[..., Response]
+
+
+def status_for(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[kind]
+    return 400
+
+
+def _retry_headers(error: Exception) -> dict[str, str]:
+    return {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else {}
+
+
+def _describe(error: Exception) -> tuple[int, str, str, Any]:
+    if isinstance(error, DomainError):
+        status = status_for(error)
+        level = logger.warning if status >= 500 else logger.info
+        level("request refused", extra={"status": status, "error_code": error.code, "reason": error.message})
+        return status, error.code, error.message, error.details
+    logger.exception("unhandled error")
+    return 500, *INTERNAL, None
+
+
+def json_error(status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None) -> Response:
+    return responses.json_body(responses.error_envelope(code, message, details), status=status, extra=headers)
+
+
+def html_error(request: Any, status: int, code: str, headers: dict[str, str] | None = None) -> Response:
+    """A localized error page, in the best locale the (possibly malformed) request allows."""
+    params = getattr(request, "query_params", None) or {}
+    lang = params.get("lang") if hasattr(params, "get") else None
+    requested = lang if isinstance(lang, str) and LANG_PATTERN.match(lang) else None
+    accept = request.headers.get("accept-language") if request is not None else None
+    locale = negotiate(requested, accept if accept and len(accept) < 512 else None, UI_LOCALES, "en")
+    nonce = responses.new_nonce()
+    body = render_error(locale, status, code, nonce)
+    return responses.html(body, nonce=nonce, locale=locale, status=status, extra=headers)
+
+
+class ErrorMapping:
+    """Decorators for routes: ``@errors.json`` and ``@errors.html``."""
+
+    def __init__(self, current_request: Callable[[], Any]) -> None:
+        self._current_request = current_request
+
+    def json(self, view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except Exception as error:  # noqa: BLE001 - this is the mapping point
+                status, code, message, details = _describe(error)
+                return json_error(status, code, message, details, _retry_headers(error))
+
+        return wrapped
+
+    def html(self, view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except Exception as error:  # noqa: BLE001 - this is the mapping point
+                status, code, _, _ = _describe(error)
+                return html_error(self._current_request(), status, code, _retry_headers(error))
+
+        return wrapped

@@ -1,0 +1,68 @@
+"""What a shopper request carries, parsed and bounded at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib.errors import InvalidInput
+from chalicelib.pages.locales import LANG_PATTERN
+
+MAX_QUERY_BYTES = 2048
+MAX_QUERY_PARAMS = 32
+
+
+class PageQuery(BaseModel):
+    """The query parameters shopper pages understand; others (utm_*, fbclid…) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    lang: str | None = Field(default=None, pattern=LANG_PATTERN.pattern)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """What CloudFront tells us about the viewer."""
+
+    country: str | None
+    timezone: str | None
+    accept_language: str | None
+    cookie: str | None
+
+
+def _header(headers: Any, name: str, limit: int = 512) -> str | None:
+    value = headers.get(name) if headers is not None else None
+    if not value or len(value) > limit:
+        return None
+    return str(value)
+
+
+def edge(headers: Any) -> Edge:
+    country = _header(headers, "cloudfront-viewer-country", 2)
+    return Edge(
+        country=country.upper() if country and country.isalpha() else None,
+        timezone=_header(headers, "cloudfront-viewer-time-zone", 64),
+        accept_language=_header(headers, "accept-language"),
+        cookie=_header(headers, "cookie", 4096),
+    )
+
+
+def page_query(query_params: Any) -> PageQuery:
+    """The query string as a PageQuery; ``InvalidInput`` when it is oversized or malformed."""
+    if not query_params:
+        return PageQuery()
+    items = list(query_params.items()) if hasattr(query_params, "items") else []
+    size = sum(len(k) + len(v or "") + 2 for k, v in items)
+    if size > MAX_QUERY_BYTES or len(items) > MAX_QUERY_PARAMS:
+        raise InvalidInput("The query string is too long.", code="query_too_long")
+    try:
+        return PageQuery.model_validate(dict(items))
+    except ValidationError as error:
+        fields = sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
+        raise InvalidInput(
+            f"Invalid query parameter: {', '.join(fields)}.",
+            code="invalid_query",
+            details=[{"field": f} for f in fields],
+        ) from None

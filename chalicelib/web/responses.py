@@ -1,0 +1,71 @@
+"""Responses with the headers DESIGN.md requires on every page."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from chalice import Response
+
+BASE_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
+PRIVATE = "private, no-store"
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def html_csp(nonce: str) -> str:
+    """Inline style and script only with this response's nonce; nothing loads from elsewhere."""
+    return (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+        "img-src 'self' data:; media-src 'self'; connect-src 'self'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def with_base_headers(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` plus the security headers every response carries (it may override them)."""
+    merged = dict(BASE_HEADERS)
+    merged.setdefault("Content-Security-Policy", JSON_CSP)
+    merged.update(headers)
+    return merged
+
+
+def html(
+    body: str,
+    *,
+    nonce: str,
+    locale: str,
+    status: int = 200,
+    cache: str = PRIVATE,
+    extra: dict[str, str] | None = None,
+) -> Response:
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": html_csp(nonce),
+        "Content-Language": locale.replace("_", "-"),
+        "Cache-Control": cache,
+        "Vary": "Accept-Language, Cookie",
+        **(extra or {}),
+    }
+    return Response(body=body, status_code=status, headers=with_base_headers(headers))
+
+
+def json_body(payload: Any, *, status: int = 200, cache: str = PRIVATE, extra: dict[str, str] | None = None) -> Response:
+    headers = {"Content-Type": "application/json", "Cache-Control": cache, **(extra or {})}
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return Response(body=body, status_code=status, headers=with_base_headers(headers))
+
+
+def error_envelope(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}

@@ -1,0 +1,33 @@
+"""The process's long-lived objects, built on first use (never at import, so moto can start first)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from chalicelib.catalog import Catalog
+from chalicelib.config import settings
+from chalicelib.store.catalog import DynamoCatalog
+
+
+@lru_cache(maxsize=1)
+def catalog() -> Catalog:
+    s = settings()
+    return Catalog(
+        DynamoCatalog(s.table_name), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def reset() -> None:
+    """Forget every cached object (tests switch settings and endpoints)."""
+    from chalicelib.store.client import reset_client
+    from chalicelib.tokens import forget_keys
+
+    catalog.cache_clear()
+    settings.cache_clear()
+    reset_client()
+    forget_keys()

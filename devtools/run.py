@@ -1,0 +1,90 @@
+"""`make run`: embedded DynamoDB on loopback, the demo drops seeded, the shopper app on :8000.
+
+Ctrl-C stops all of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from devtools.embedded_dynamodb import EmbeddedDynamoDB, quiet_request_log, use_fake_credentials
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_SECRET = "local-dev-only-not-a-secret"
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the shopper app exited with {process.returncode} before it was up")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback URL
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the shopper app did not answer {url} within {timeout:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DROPFRONT_PORT", "8000")))
+    parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DROPFRONT_DYNAMODB_PORT", "8002")))
+    args = parser.parse_args()
+
+    use_fake_credentials()
+    quiet_request_log()
+    database = EmbeddedDynamoDB(args.dynamodb_port).start()
+    os.environ["DROPFRONT_DYNAMODB_ENDPOINT"] = database.endpoint
+    os.environ.setdefault("DROPFRONT_SECRET_KEYS", LOCAL_SECRET)
+    os.environ.setdefault("DROPFRONT_STAGE", "local")
+    os.environ.setdefault("DROPFRONT_TABLE", "dropfront")
+
+    from chalicelib.config import settings
+    from chalicelib.store.client import dynamodb
+    from devtools.seed import ensure_table, seed
+
+    table = settings().table_name
+    ensure_table(dynamodb(), table)
+    drops = seed(table, datetime.now(UTC))
+
+    app = subprocess.Popen(  # noqa: S603 - fixed argv
+        [str(Path(sys.executable).with_name("chalice")), "local", "--no-autoreload", "--stage", "local", "--port", str(args.port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        base = f"http://127.0.0.1:{args.port}"
+        wait_until_up(f"{base}/healthz", app)
+        print("\n  dropfront is running (Ctrl-C stops everything)\n")
+        print(f"  embedded DynamoDB  {database.endpoint}   table {table}")
+        for demo in drops:
+            slug = demo.catalog.drop.slug
+            print(f"  landing page       {base}/drops/{slug}   (?lang=fr|de|es|ja|ar)")
+        print(f"  drops API          {base}/api/drops\n", flush=True)
+        app.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if app.poll() is None:
+            app.send_signal(signal.SIGINT)
+            try:
+                app.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                app.kill()
+        database.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Load the demo drops from demo_drop.json into a table. Idempotent; dates are relative to now.
+
+Running it again rewrites the catalog (same content) and leaves existing stock alone, so a re-seed
+never resets a sale in progress.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from chalicelib.models import Drop, DropCatalog, Location, Sku
+from chalicelib.store.catalog import DynamoCatalog
+from chalicelib.store.schema import table_definition
+
+DEMO_FILE = Path(__file__).with_name("demo_drop.json")
+
+
+@dataclass(frozen=True)
+class StockRow:
+    sku: str
+    size: str
+    location: str
+    on_hand: int
+
+
+@dataclass(frozen=True)
+class DemoDrop:
+    catalog: DropCatalog
+    stock: tuple[StockRow, ...]
+
+
+def _at(now: datetime, hours: float | None) -> datetime | None:
+    return None if hours is None else now + timedelta(hours=hours)
+
+
+def _stock_rows(raw_sku: dict[str, Any]) -> Iterator[StockRow]:
+    for location, counts in raw_sku["stock"].items():
+        if len(counts) != len(raw_sku["sizes"]):
+            raise ValueError(f"{raw_sku['sku']}: stock for {location} does not match its sizes")
+        for size, units in zip(raw_sku["sizes"], counts, strict=True):
+            yield StockRow(raw_sku["sku"], size, location, units)
+
+
+def demo_drops(now: datetime, path: Path = DEMO_FILE) -> list[DemoDrop]:
+    """The demo drops with their times placed relative to ``now`` (whole hours, UTC)."""
+    now = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    locations = {}
+    for raw in data["locations"]:
+        fields = {k: v for k, v in raw.items() if k not in ("opens_in_hours", "closes_in_hours")}
+        locations[raw["id"]] = Location.model_validate(
+            {**fields, "opens_at": _at(now, raw.get("opens_in_hours")), "closes_at": _at(now, raw.get("closes_in_hours"))}
+        )
+    drops = []
+    for raw in data["drops"]:
+        fields = {k: v for k, v in raw.items() if k not in ("starts_in_hours", "ends_in_hours", "skus")}
+        drop = Drop.model_validate(
+            {**fields, "starts_at": _at(now, raw["starts_in_hours"]), "ends_at": _at(now, raw["ends_in_hours"])}
+        )
+        skus = tuple(Sku.model_validate({k: v for k, v in s.items() if k != "stock"}) for s in raw["skus"])
+        stock = tuple(row for s in raw["skus"] for row in _stock_rows(s))
+        catalog = DropCatalog(drop=drop, skus=skus, locations=tuple(locations[i] for i in drop.location_ids))
+        drops.append(DemoDrop(catalog, stock))
+    return drops
+
+
+def ensure_table(client: Any, table_name: str) -> None:
+    """Create the table (from the one schema definition) unless it exists."""
+    existing = client.list_tables()["TableNames"]
+    if table_name not in existing:
+        client.create_table(**table_definition(table_name))
+        client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1})
+
+
+def seed(table_name: str, now: datetime, drops: list[DemoDrop] | None = None) -> list[DemoDrop]:
+    """Write the demo drops and their stock through the app's own adapter."""
+    store = DynamoCatalog(table_name)
+    drops = demo_drops(now) if drops is None else drops
+    for demo in drops:
+        store.put_drop_catalog(demo.catalog)
+        for row in demo.stock:
+            store.put_stock_if_absent(demo.catalog.drop.slug, row.sku, row.size, row.location, row.on_hand)
+    return drops
+
+
+def main() -> None:
+    from chalicelib.config import settings
+    from chalicelib.store.client import dynamodb
+
+    parser = argparse.ArgumentParser(description="Seed the demo drops into the table.")
+    parser.parse_args()
+    table = settings().table_name
+    ensure_table(dynamodb(), table)
+    for demo in seed(table, datetime.now(UTC)):
+        print(f"seeded {demo.catalog.drop.slug}: {len(demo.catalog.skus)} SKUs, {len(demo.stock)} stock rows")
+
+
+if __name__ == "__main__":
+    main()
