@@ -8,7 +8,8 @@ from chalicelib import wiring
 from chalicelib.pages.landing import PageLocale, render_landing
 from chalicelib.pages.locales import UI_LOCALES, negotiate
 from chalicelib.shopper import checked_slug, open_drop
-from chalicelib.telemetry import logger, metrics, page_view, tracer
+from chalicelib import telemetry
+from chalicelib.telemetry import logger, metrics, page_view
 from chalicelib.visitors import set_cookie_header
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
@@ -18,7 +19,8 @@ from chalicelib.web.request import edge, page_query
 app = Chalice(app_name="dropfront")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
-app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+if telemetry.tracing_enabled():
+    app.register_middleware(ConvertToMiddleware(telemetry.tracer().capture_lambda_handler(capture_response=False)))
 app.register_middleware(request_middleware, "http")
 errors = ErrorMapping(lambda: app.current_request)
 

@@ -49,7 +49,7 @@ def dynamodb() -> DynamoDBClient:
             config=Config(
                 connect_timeout=s.dynamodb_connect_timeout,
                 read_timeout=s.dynamodb_read_timeout,
-                retries={"mode": "standard", "max_attempts": s.dynamodb_max_attempts},
+                retries={"mode": "standard", "total_max_attempts": s.dynamodb_max_attempts},
                 tcp_keepalive=True,
             ),
         )

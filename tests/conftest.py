@@ -1,0 +1,71 @@
+"""Shared fixtures: a clean environment, moto (in-process) with the demo drops, and the Chalice client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import wiring
+from chalicelib.store.client import dynamodb
+from devtools.embedded_dynamodb import FAKE_CREDENTIALS
+from devtools.seed import DemoDrop, ensure_table, seed
+
+TABLE = "dropfront-test"
+SECRET = "test-key-newest"
+LOCALES = ("en", "fr", "de", "es", "ja", "ar")
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts with the same settings and no cached clients, catalogs or keys."""
+    for key, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DROPFRONT_TABLE", TABLE)
+    monkeypatch.setenv("DROPFRONT_SECRET_KEYS", SECRET)
+    monkeypatch.setenv("DROPFRONT_STAGE", "test")
+    monkeypatch.setenv("DROPFRONT_STOCK_CACHE_SECONDS", "0")
+    monkeypatch.delenv("DROPFRONT_DYNAMODB_ENDPOINT", raising=False)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "dropfront")
+    wiring.reset()
+    yield
+    wiring.reset()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def seeded_at() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def demo(aws: None, seeded_at: datetime) -> list[DemoDrop]:
+    ensure_table(dynamodb(), TABLE)
+    return seed(TABLE, seeded_at)
+
+
+@pytest.fixture
+def client(demo: list[DemoDrop]) -> Iterator[Client]:
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+def json_of(response: Any) -> Any:
+    return json.loads(response.body)
+
+
+def html_of(response: Any) -> str:
+    body: bytes = response.body
+    return body.decode("utf-8")

@@ -1,0 +1,243 @@
+"""The shopper routes, end to end through Chalice's test client against moto."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.tokens import Purpose, verify
+from devtools.seed import DemoDrop
+from tests.conftest import LOCALES, html_of, json_of
+
+SECURITY_HEADERS = ("Strict-Transport-Security", "X-Content-Type-Options", "Referrer-Policy", "Content-Security-Policy")
+
+
+class LandingParser(HTMLParser):
+    """Collects what the contract promises on the landing page: html attributes, data-*, JSON-LD."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.html_attrs: dict[str, str | None] = {}
+        self.sizes: list[dict[str, str | None]] = []
+        self.json_ld: list[dict[str, object]] = []
+        self._in_ld = False
+        self.scripts_without_nonce = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "html":
+            self.html_attrs = attributes
+        if "data-size" in attributes:
+            self.sizes.append(attributes)
+        if tag == "script":
+            self._in_ld = attributes.get("type") == "application/ld+json"
+            if not self._in_ld and "nonce" not in attributes:
+                self.scripts_without_nonce += 1
+
+    def handle_data(self, data: str) -> None:
+        if self._in_ld:
+            self.json_ld.append(json.loads(data))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_ld = False
+
+
+def parse(html: str) -> LandingParser:
+    parser = LandingParser()
+    parser.feed(html)
+    return parser
+
+
+def test_healthz(client: Client) -> None:
+    response = client.http.get("/healthz")
+    assert response.status_code == 200
+    assert json_of(response) == {"status": "ok"}
+
+
+def test_list_drops_shows_teaser_and_live_with_contract_fields(client: Client) -> None:
+    response = client.http.get("/api/drops")
+    assert response.status_code == 200
+    drops = {d["slug"]: d for d in json_of(response)}
+    assert drops["linen-lab"]["status"] == "live"
+    assert drops["winter-knit"]["status"] == "teaser"
+    for drop in drops.values():
+        assert set(drop) == {"slug", "name", "status", "starts_at", "ends_at"}
+        assert drop["starts_at"].endswith("Z")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_landing_page_in_every_locale(client: Client, locale: str, demo: list[DemoDrop]) -> None:
+    response = client.http.get(f"/drops/linen-lab?lang={locale}")
+    assert response.status_code == 200
+    assert response.headers["Content-Language"] == locale
+    page = parse(html_of(response))
+    assert page.html_attrs["lang"] == locale
+    assert page.html_attrs["dir"] == ("rtl" if locale == "ar" else "ltr")
+    catalog = demo[0].catalog
+    assert len(page.json_ld) == len(catalog.skus)
+    expected_name = catalog.skus[0].name[locale]
+    assert page.json_ld[0]["name"] == expected_name
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "country", "locale", "currency"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.5", None, "de", "EUR"),
+        ("ja", None, "ja", "JPY"),
+        ("ar-AE", None, "ar", "AED"),
+        ("es-MX,es;q=0.8", None, "es", "EUR"),
+        (None, "FR", "fr", "EUR"),
+        (None, None, "en", "USD"),
+        ("xx-YY", "JP", "ja", "JPY"),
+        ("en-US", "JP", "en", "JPY"),  # the country picks the market, the visitor the language
+    ],
+)
+def test_locale_and_market_negotiation(
+    client: Client, accept_language: str | None, country: str | None, locale: str, currency: str
+) -> None:
+    headers = {}
+    if accept_language:
+        headers["Accept-Language"] = accept_language
+    if country:
+        headers["CloudFront-Viewer-Country"] = country
+    body = json_of(client.http.get("/api/drops/linen-lab", headers=headers))
+    assert body["drop"]["locale"] == locale
+    assert {p["offer"]["currency"] for p in body["products"]} == {currency}
+
+
+def test_lang_query_beats_accept_language(client: Client) -> None:
+    response = client.http.get("/drops/linen-lab?lang=fr", headers={"Accept-Language": "de"})
+    assert response.headers["Content-Language"] == "fr"
+
+
+def test_money_is_formatted_per_locale_from_minor_units(client: Client, demo: list[DemoDrop]) -> None:
+    sku = demo[0].catalog.skus[0]
+    fr = html_of(client.http.get("/drops/linen-lab?lang=fr"))
+    ja = html_of(client.http.get("/drops/linen-lab?lang=ja"))
+    euros = sku.list_prices["EUR"] // 100
+    assert f"{euros},00\u00a0€" in fr
+    yen = sku.list_prices["JPY"]
+    assert f"￥{yen:,}" in ja
+
+
+def test_landing_page_data_attributes_and_json_ld_match_stock(client: Client, demo: list[DemoDrop]) -> None:
+    page = parse(html_of(client.http.get("/drops/linen-lab")))
+    stock = {(r.sku, r.size): r.on_hand for r in demo[0].stock if r.location == "web"}
+    prices = {s.sku: s.list_prices["USD"] for s in demo[0].catalog.skus}
+    assert len(page.sizes) == len(stock)
+    for size in page.sizes:
+        key = (str(size["data-sku"]), str(size["data-size"]))
+        assert int(str(size["data-available"])) == stock[key]
+        assert int(str(size["data-price-minor"])) == prices[key[0]]
+    offers = {str(ld["sku"]): ld["offers"] for ld in page.json_ld}
+    assert offers["TRS-STONE"]["availability"] == "https://schema.org/InStoreOnly"  # only a pop-up has it
+    assert offers["OVR-SAND"]["priceCurrency"] == "USD"
+    assert offers["OVR-SAND"]["price"] == f"{prices['OVR-SAND'] / 100:.2f}"
+
+
+def test_scarcity_shows_exact_count_only_under_threshold(client: Client, demo: list[DemoDrop]) -> None:
+    html = html_of(client.http.get("/drops/linen-lab"))
+    threshold = demo[0].catalog.drop.scarcity_threshold
+    for match in re.finditer(r'class="size (\w+)"[^>]*data-available="(\d+)"', html):
+        cue, units = match.group(1), int(match.group(2))
+        expected = "sold_out" if units == 0 else "few_left" if units <= threshold else "in_stock"
+        assert cue == expected
+    assert "3 left" in html  # OVR-SAND XS
+    assert "12 left" not in html
+
+
+def test_html_security_headers_and_nonce_only_scripts(client: Client) -> None:
+    response = client.http.get("/drops/winter-knit")  # the teaser page carries the countdown script
+    for header in SECURITY_HEADERS:
+        assert header in response.headers
+    csp = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", csp)
+    assert nonce and "unsafe-inline" not in csp
+    html = html_of(response)
+    assert f'<script nonce="{nonce.group(1)}">' in html
+    assert parse(html).scripts_without_nonce == 0
+    assert 'style="' not in html  # inline style attributes would be blocked by the CSP
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/drops", "/api/drops/linen-lab", "/api/drops/linen-lab/stock"])
+def test_json_routes_carry_security_headers(client: Client, path: str) -> None:
+    response = client.http.get(path)
+    for header in SECURITY_HEADERS:
+        assert header in response.headers
+
+
+def test_visitor_cookie_is_set_once_signed_and_secure(client: Client) -> None:
+    first = client.http.get("/drops/linen-lab")
+    cookie = first.headers["Set-Cookie"]
+    assert {"Secure", "HttpOnly", "SameSite=Lax", "Path=/"} <= {p.strip() for p in cookie.split(";")}
+    token = cookie.split(";")[0].split("=", 1)[1]
+    visitor_id = verify(Purpose.VISITOR, token)
+    again = client.http.get("/drops/linen-lab", headers={"Cookie": f"dfv={token}"})
+    assert "Set-Cookie" not in again.headers
+    api = client.http.get("/api/drops/linen-lab", headers={"Cookie": f"other=1; dfv={token}"})
+    offer_token = json_of(api)["products"][0]["offer"]["offer_token"]
+    assert verify(Purpose.OFFER, offer_token)["v"] == visitor_id
+
+
+def test_tampered_cookie_makes_a_new_anonymous_visitor(client: Client) -> None:
+    token = client.http.get("/drops/linen-lab").headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    response = client.http.get("/drops/linen-lab", headers={"Cookie": f"dfv={tampered}"})
+    assert response.status_code == 200
+    assert "Set-Cookie" in response.headers
+
+
+def test_drop_detail_matches_the_contract(client: Client, demo: list[DemoDrop]) -> None:
+    body = json_of(client.http.get("/api/drops/linen-lab"))
+    assert set(body["drop"]) >= {"slug", "name", "status", "starts_at", "ends_at"}
+    assert [loc["kind"] for loc in body["locations"]] == ["web", "popup", "popup"]
+    assert {loc["id"] for loc in body["locations"]} == {"web", "paris-marais", "brooklyn"}
+    product = body["products"][0]
+    assert set(product["offer"]) == {
+        "currency", "list_minor", "price_minor", "discount_bps", "rules", "decision_id", "offer_token", "expires_at"
+    }
+    assert isinstance(product["offer"]["price_minor"], int)
+    first_size = product["sizes"][0]
+    assert set(first_size["available"]) == {"web", "paris-marais", "brooklyn"}
+    expected = {r.location: r.on_hand for r in demo[0].stock if (r.sku, r.size) == (product["sku"], first_size["size"])}
+    assert first_size["available"] == expected
+
+
+def test_stock_route_is_live_stock_only(client: Client, demo: list[DemoDrop]) -> None:
+    response = client.http.get("/api/drops/linen-lab/stock")
+    body = json_of(response)
+    assert response.headers["Cache-Control"] == "public, max-age=1"
+    assert body["status"] == "live"
+    totals = sum(n for p in body["products"] for s in p["sizes"] for n in s["available"].values())
+    assert totals == sum(r.on_hand for r in demo[0].stock)
+    assert "offer" not in body["products"][0]
+
+
+def test_unknown_drop_is_a_localized_404_page(client: Client) -> None:
+    response = client.http.get("/drops/no-such-drop", headers={"Accept-Language": "de"})
+    assert response.status_code == 404
+    assert response.headers["Content-Language"] == "de"
+    assert "Diese Seite gibt es nicht" in html_of(response)
+    api = client.http.get("/api/drops/no-such-drop")
+    assert api.status_code == 404
+    assert json_of(api)["error"]["code"] == "drop_not_found"
+    assert client.http.get("/api/drops/no-such-drop/stock").status_code == 404
+
+
+def test_unpublished_drop_is_not_found(client: Client, demo: list[DemoDrop]) -> None:
+    from chalicelib.store.catalog import DynamoCatalog
+    from tests.conftest import TABLE
+
+    catalog = demo[1].catalog
+    hidden = catalog.model_copy(update={"drop": catalog.drop.model_copy(update={"published": False})})
+    DynamoCatalog(TABLE).put_drop_catalog(hidden)
+    assert client.http.get("/drops/winter-knit").status_code == 404
+    assert "winter-knit" not in {d["slug"] for d in json_of(client.http.get("/api/drops"))}
