@@ -1,0 +1,110 @@
+"""Build the Lambda deployment package: `chalice package`, then precompiled bytecode added to the zip.
+
+Lambda cannot write ``__pycache__`` and source-only imports cost 1.3–2×, so every module in the
+zip gets an unchecked-hash ``.pyc`` (valid whatever the zip's timestamps say) for the runtime's
+Python, which must be the one running this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from chalicelib.pages.locales import UI_LOCALES
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+KEPT_LOCALE_DATA = frozenset({"root", *UI_LOCALES})
+
+
+def chalice_package(out_dir: Path, stage: str) -> Path:
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")}
+    chalice = Path(sys.executable).with_name("chalice")
+    subprocess.run([str(chalice), "package", "--stage", stage, str(out_dir)], cwd=ROOT, env=env, check=True)  # noqa: S603
+    return out_dir / "deployment.zip"
+
+
+def _unneeded_locale_data(name: str) -> bool:
+    """Babel ships ~1,000 locales; pages render only the UI locales (and Babel needs ``root``)."""
+    prefix = "babel/locale-data/"
+    if not name.startswith(prefix):
+        return False
+    locale = name[len(prefix) :].removesuffix(".dat")
+    return locale not in KEPT_LOCALE_DATA
+
+
+def finish(zip_path: Path) -> tuple[int, int]:
+    """Rewrite the zip without unneeded locale data and with an unchecked-hash .pyc beside every .py.
+
+    Returns (modules precompiled, files dropped).
+    """
+    compiled = dropped = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        rebuilt = root / "rebuilt.zip"
+        with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                # Local __pycache__ files are timestamp-checked and would be stale on Lambda.
+                if _unneeded_locale_data(info.filename) or "__pycache__/" in info.filename:
+                    dropped += 1
+                    continue
+                data = source.read(info)
+                target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+                if not info.filename.endswith(".py"):
+                    continue
+                pyc_name = Path(importlib.util.cache_from_source(info.filename)).as_posix()
+                module = root / "src" / info.filename
+                module.parent.mkdir(parents=True, exist_ok=True)
+                module.write_bytes(data)
+                try:
+                    py_compile.compile(
+                        str(module), cfile=str(root / "pyc"), dfile=f"/var/task/{info.filename}", doraise=True,
+                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+                    )
+                except py_compile.PyCompileError:
+                    continue  # not valid for this Python; it still imports from source
+                target.write(root / "pyc", pyc_name)
+                compiled += 1
+        shutil.move(rebuilt, zip_path)
+    return compiled, dropped
+
+
+def runtime_of(out_dir: Path) -> str:
+    template = json.loads((out_dir / "sam.json").read_text())
+    runtimes = {r["Properties"].get("Runtime") for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"}
+    (runtime,) = runtimes
+    return str(runtime)
+
+
+def build(out_dir: Path, stage: str = "prod") -> Path:
+    zip_path = chalice_package(out_dir, stage)
+    runtime = runtime_of(out_dir)
+    if runtime != RUNTIME:
+        raise SystemExit(f"the package targets {runtime} but bytecode would be compiled by {RUNTIME}")
+    compiled, dropped = finish(zip_path)
+    size = zip_path.stat().st_size
+    print(f"{zip_path}: {size / 1e6:.1f} MB zipped, {compiled} modules precompiled for {runtime}, {dropped} files pruned")
+    return zip_path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--stage", default="prod")
+    args = parser.parse_args()
+    build(args.out_dir, args.stage)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""`chalice package` plus our bytecode step makes a zip that holds everything the runtime reads."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from chalicelib.pages.locales import UI_LOCALES
+from devtools.package import build
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+# What the Lambda runtime provides besides our package: boto3 and what it needs.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("package") / "out", stage="prod")
+
+
+def test_zip_holds_code_templates_catalogs_and_bytecode(package: Path) -> None:
+    names = set(zipfile.ZipFile(package).namelist())
+    assert "app.py" in names
+    shipped_templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*") if p.is_file()}
+    assert shipped_templates <= names
+    for locale in UI_LOCALES:
+        assert f"chalicelib/translations/{locale}/LC_MESSAGES/messages.mo" in names
+        assert f"babel/locale-data/{locale}.dat" in names
+    modules = [n for n in names if n.endswith(".py")]
+    missing = [m for m in modules if Path(importlib.util.cache_from_source(m)).as_posix() not in names]
+    assert missing == []
+    stale = [n for n in names if n.endswith(".pyc") and sys.implementation.cache_tag not in n]
+    assert stale == []
+    assert not any(n.startswith(("boto3/", "botocore/")) for n in names)
+    assert package.stat().st_size <= 15 * 1024 * 1024
+
+
+def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, tmp_path: Path) -> None:
+    unpacked = tmp_path / "task"
+    zipfile.ZipFile(package).extractall(unpacked)
+    provided = tmp_path / "runtime"
+    provided.mkdir()
+    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    for name in RUNTIME_PROVIDED:
+        (provided / name).symlink_to(site / name)
+    script = (
+        "import json, app\n"
+        "from devtools_event import event, context\n"
+        "r = app.app(event, context)\n"
+        "print(json.dumps({'status': r['statusCode'], 'lang': r['headers'].get('Content-Language'), 'body': r['body']}))\n"
+    )
+    sys.path.insert(0, str(ROOT))
+    from devtools.lambda_event import LambdaContext, rest_event
+
+    event = rest_event("/drops/{slug}", {"slug": "NOT-A-SLUG"}, headers={"Accept-Language": "fr"})
+    (provided / "devtools_event.py").write_text(
+        f"import json\nevent = json.loads({json.dumps(json.dumps(event))})\n"
+        "class C:\n    function_name='f'; memory_limit_in_mb=1024; invoked_function_arn='arn'; aws_request_id='r'\n"
+        "    def get_remaining_time_in_millis(self): return 5000\ncontext = C()\n"
+    )
+    assert LambdaContext  # the same event shape the benchmarks use
+    result = subprocess.run(
+        [sys.executable, "-S", "-v", "-c", script],
+        cwd=unpacked,
+        env={"PYTHONPATH": f"{unpacked}:{provided}", "DROPFRONT_SECRET_KEYS": "k", "AWS_DEFAULT_REGION": "eu-west-1", "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 404 and answer["lang"] == "fr"
+    assert "Page introuvable" in answer["body"]
+    loaded_from_pyc = [line for line in result.stderr.splitlines() if "code object from" in line and str(unpacked) in line]
+    assert any("chalicelib/__pycache__/models" in line for line in loaded_from_pyc)
+    assert any("jinja2/__pycache__" in line for line in loaded_from_pyc)
