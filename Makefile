@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCALES := en fr de es ja ar
 MO := $(foreach l,$(LOCALES),chalicelib/translations/$(l)/LC_MESSAGES/messages.mo)
 
-.PHONY: help venv run test lint typecheck check bench package catalogs extract-messages clean
+.PHONY: help venv run test lint typecheck bench package catalogs extract-messages clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,7 +31,7 @@ extract-messages: venv ## re-extract UI strings and merge them into every catalo
 run: venv catalogs ## start the embedded DynamoDB, seed the demo drop, serve the shopper app on :8000
 	$(BIN)/python -m devtools.run
 
-test: venv catalogs ## run every test (unit, moto, browser, packaging)
+test: venv catalogs lint typecheck ## every check: ruff, mypy --strict, then all tests (unit, moto, browser, packaging)
 	$(BIN)/python -m pytest
 
 lint: venv ## ruff
@@ -40,8 +40,6 @@ lint: venv ## ruff
 
 typecheck: venv ## mypy --strict
 	$(BIN)/mypy
-
-check: lint typecheck test ## everything CI runs
 
 bench: venv catalogs ## benchmarks against the DESIGN.md targets; writes bench/results/latest.json
 	$(BIN)/python -m bench

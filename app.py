@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from chalice import Chalice, ConvertToMiddleware, Response
+from chalice.app import Chalice, ConvertToMiddleware, Request, Response
 
-from chalicelib import wiring
+from chalicelib import telemetry, wiring
 from chalicelib.pages.landing import PageLocale, render_landing
 from chalicelib.pages.locales import UI_LOCALES, negotiate
 from chalicelib.shopper import checked_slug, open_drop
-from chalicelib import telemetry
 from chalicelib.telemetry import logger, metrics, page_view
 from chalicelib.visitors import set_cookie_header
 from chalicelib.web import payloads, responses
@@ -25,6 +24,12 @@ app.register_middleware(request_middleware, "http")
 errors = ErrorMapping(lambda: app.current_request)
 
 
+def current_request() -> Request:
+    request = app.current_request
+    assert request is not None, "Chalice sets the request before any view runs"
+    return request
+
+
 @app.route("/healthz")
 @errors.json
 def healthz() -> Response:
@@ -34,7 +39,7 @@ def healthz() -> Response:
 @app.route("/api/drops")
 @errors.json
 def list_drops() -> Response:
-    request = app.current_request
+    request = current_request()
     query = page_query(request.query_params)
     locale = negotiate(query.lang, edge(request.headers).accept_language, UI_LOCALES, "en")
     drops = wiring.catalog().public_drops(wiring.utcnow())
@@ -45,9 +50,13 @@ def list_drops() -> Response:
 @app.route("/drops/{slug}")
 @errors.html
 def landing_page(slug: str) -> Response:
-    request = app.current_request
+    request = current_request()
     shopper = open_drop(
-        wiring.catalog(), slug, page_query(request.query_params), edge(request.headers), wiring.utcnow(),
+        wiring.catalog(),
+        slug,
+        page_query(request.query_params),
+        edge(request.headers),
+        wiring.utcnow(),
         with_tokens=False,
     )
     nonce = responses.new_nonce()
@@ -61,24 +70,24 @@ def landing_page(slug: str) -> Response:
 @app.route("/api/drops/{slug}")
 @errors.json
 def drop_detail(slug: str) -> Response:
-    request = app.current_request
+    request = current_request()
     shopper = open_drop(
-        wiring.catalog(), slug, page_query(request.query_params), edge(request.headers), wiring.utcnow(),
+        wiring.catalog(),
+        slug,
+        page_query(request.query_params),
+        edge(request.headers),
+        wiring.utcnow(),
         with_tokens=True,
     )
     cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}
-    return responses.json_body(
-        payloads.drop_detail(shopper), extra={"Content-Language": shopper.locale, **cookie}
-    )
+    return responses.json_body(payloads.drop_detail(shopper), extra={"Content-Language": shopper.locale, **cookie})
 
 
 @app.route("/api/drops/{slug}/stock")
 @errors.json
 def drop_stock(slug: str) -> Response:
-    page_query(app.current_request.query_params)
+    page_query(current_request().query_params)
     catalog = wiring.catalog()
     drop_catalog = catalog.drop(checked_slug(slug))
     snapshot = catalog.stock(drop_catalog.drop.slug)
-    return responses.json_body(
-        payloads.stock(drop_catalog, snapshot, wiring.utcnow()), cache="public, max-age=1"
-    )
+    return responses.json_body(payloads.stock(drop_catalog, snapshot, wiring.utcnow()), cache="public, max-age=1")

@@ -16,7 +16,6 @@ from typing import Protocol
 from chalicelib.errors import NotFound
 from chalicelib.models import Drop, DropCatalog, DropStatus, StockLevel
 
-
 MAX_CACHED_DROPS = 256
 
 
@@ -103,7 +102,7 @@ class Catalog:
         clock = self._monotonic()
         if self._drops is None or self._drops[0] <= clock:
             self._drops = (clock + self._catalog_ttl, self._reader.drops())
-        listed = []
+        listed: list[tuple[Drop, DropStatus]] = []
         for drop in self._drops[1]:
             if not drop.published or now >= drop.ends_at:
                 continue

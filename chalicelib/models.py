@@ -7,7 +7,7 @@ Times are timezone-aware UTC.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -106,7 +106,7 @@ class Drop(Frozen):
         return tuple(seen)
 
 
-class DropStatus(str, Enum):
+class DropStatus(StrEnum):
     TEASER = "teaser"
     LIVE = "live"
     SOLD_OUT = "sold_out"

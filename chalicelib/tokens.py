@@ -7,8 +7,8 @@ oldest to newest: the newest signs, all of them verify, so a key can be rotated 
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import Enum
-from functools import lru_cache
+from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -16,7 +16,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from chalicelib.config import settings
 
 
-class Purpose(str, Enum):
+class Purpose(StrEnum):
     VISITOR = "visitor"
     OFFER = "offer"
 
@@ -31,7 +31,7 @@ class InvalidToken(Exception):
     """Tampered, expired, signed with an unknown key, or made for another purpose."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(list(settings().secret_keys), salt=f"dropfront.{purpose.value}")
 

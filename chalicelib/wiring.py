@@ -13,9 +13,7 @@ from chalicelib.store.catalog import DynamoCatalog
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
     s = settings()
-    return Catalog(
-        DynamoCatalog(s.table_name), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds
-    )
+    return Catalog(DynamoCatalog(s.table_name), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds)
 
 
 def utcnow() -> datetime:

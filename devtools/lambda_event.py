@@ -23,7 +23,9 @@ class LambdaContext:
         return self._remaining_ms
 
 
-def rest_event(resource: str, path_parameters: dict[str, str] | None = None, query: str = "", headers: dict[str, str] | None = None) -> dict[str, Any]:
+def rest_event(
+    resource: str, path_parameters: dict[str, str] | None = None, query: str = "", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A GET event for ``resource`` (e.g. ``/drops/{slug}``) with its path parameters filled in."""
     path = resource
     for name, value in (path_parameters or {}).items():

@@ -31,7 +31,7 @@ def chalice_package(out_dir: Path, stage: str) -> Path:
         shutil.rmtree(out_dir)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")}
     chalice = Path(sys.executable).with_name("chalice")
-    subprocess.run([str(chalice), "package", "--stage", stage, str(out_dir)], cwd=ROOT, env=env, check=True)  # noqa: S603
+    subprocess.run([str(chalice), "package", "--stage", stage, str(out_dir)], cwd=ROOT, env=env, check=True)
     return out_dir / "deployment.zip"
 
 
@@ -69,7 +69,10 @@ def finish(zip_path: Path) -> tuple[int, int]:
                 module.write_bytes(data)
                 try:
                     py_compile.compile(
-                        str(module), cfile=str(root / "pyc"), dfile=f"/var/task/{info.filename}", doraise=True,
+                        str(module),
+                        cfile=str(root / "pyc"),
+                        dfile=f"/var/task/{info.filename}",
+                        doraise=True,
                         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
                     )
                 except py_compile.PyCompileError:
@@ -82,7 +85,11 @@ def finish(zip_path: Path) -> tuple[int, int]:
 
 def runtime_of(out_dir: Path) -> str:
     template = json.loads((out_dir / "sam.json").read_text())
-    runtimes = {r["Properties"].get("Runtime") for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"}
+    runtimes = {
+        r["Properties"].get("Runtime")
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
     (runtime,) = runtimes
     return str(runtime)
 
@@ -94,7 +101,9 @@ def build(out_dir: Path, stage: str = "prod") -> Path:
         raise SystemExit(f"the package targets {runtime} but bytecode would be compiled by {RUNTIME}")
     compiled, dropped = finish(zip_path)
     size = zip_path.stat().st_size
-    print(f"{zip_path}: {size / 1e6:.1f} MB zipped, {compiled} modules precompiled for {runtime}, {dropped} files pruned")
+    print(
+        f"{zip_path}: {size / 1e6:.1f} MB zipped, {compiled} modules precompiled for {runtime}, {dropped} files pruned"
+    )
     return zip_path
 
 

@@ -55,7 +55,11 @@ def demo_drops(now: datetime, path: Path = DEMO_FILE) -> list[DemoDrop]:
     for raw in data["locations"]:
         fields = {k: v for k, v in raw.items() if k not in ("opens_in_hours", "closes_in_hours")}
         locations[raw["id"]] = Location.model_validate(
-            {**fields, "opens_at": _at(now, raw.get("opens_in_hours")), "closes_at": _at(now, raw.get("closes_in_hours"))}
+            {
+                **fields,
+                "opens_at": _at(now, raw.get("opens_in_hours")),
+                "closes_at": _at(now, raw.get("closes_in_hours")),
+            }
         )
     drops = []
     for raw in data["drops"]:

@@ -55,10 +55,12 @@ def demo(aws: None, seeded_at: datetime) -> list[DemoDrop]:
 
 
 @pytest.fixture
-def client(demo: list[DemoDrop]) -> Iterator[Client]:
+def client(demo: list[DemoDrop], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """Chalice's test client, given no .chalice/config.json: it would otherwise swap os.environ for a
+    deploy stage's variables during every request."""
     from app import app
 
-    with Client(app) as test_client:
+    with Client(app, project_dir=str(tmp_path_factory.mktemp("no-chalice-config"))) as test_client:
         yield test_client
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from chalice.test import Client
@@ -23,7 +24,7 @@ class LandingParser(HTMLParser):
         super().__init__()
         self.html_attrs: dict[str, str | None] = {}
         self.sizes: list[dict[str, str | None]] = []
-        self.json_ld: list[dict[str, object]] = []
+        self.json_ld: list[dict[str, Any]] = []
         self._in_ld = False
         self.scripts_without_nonce = 0
 
@@ -202,7 +203,14 @@ def test_drop_detail_matches_the_contract(client: Client, demo: list[DemoDrop]) 
     assert {loc["id"] for loc in body["locations"]} == {"web", "paris-marais", "brooklyn"}
     product = body["products"][0]
     assert set(product["offer"]) == {
-        "currency", "list_minor", "price_minor", "discount_bps", "rules", "decision_id", "offer_token", "expires_at"
+        "currency",
+        "list_minor",
+        "price_minor",
+        "discount_bps",
+        "rules",
+        "decision_id",
+        "offer_token",
+        "expires_at",
     }
     assert isinstance(product["offer"]["price_minor"], int)
     first_size = product["sizes"][0]
@@ -241,3 +249,14 @@ def test_unpublished_drop_is_not_found(client: Client, demo: list[DemoDrop]) -> 
     DynamoCatalog(TABLE).put_drop_catalog(hidden)
     assert client.http.get("/drops/winter-knit").status_code == 404
     assert "winter-knit" not in {d["slug"] for d in json_of(client.http.get("/api/drops"))}
+
+
+def test_settings_read_during_a_request_are_the_processs_own(client: Client) -> None:
+    """Regression: Chalice's test client must not swap in a deploy stage's environment."""
+    from chalicelib import wiring
+    from chalicelib.config import settings
+    from tests.conftest import TABLE
+
+    wiring.reset()
+    assert client.http.get("/api/drops").status_code == 200
+    assert settings().table_name == TABLE

@@ -14,7 +14,14 @@ from tests.conftest import html_of, json_of
 
 @pytest.mark.parametrize(
     "query",
-    ["lang=%3Cscript%3E", "lang=" + "a" * 40, "lang=en--", "lang=12", "x=" + "y" * 3000, "&".join(f"p{i}=1" for i in range(40))],
+    [
+        "lang=%3Cscript%3E",
+        "lang=" + "a" * 40,
+        "lang=en--",
+        "lang=12",
+        "x=" + "y" * 3000,
+        "&".join(f"p{i}=1" for i in range(40)),
+    ],
 )
 def test_malformed_query_is_a_localized_400(client: Client, query: str) -> None:
     html = client.http.get(f"/drops/linen-lab?{query}", headers={"Accept-Language": "es"})

@@ -65,7 +65,7 @@ def test_unknown_drops_are_not_found_and_do_not_grow_the_cache_forever() -> None
 
 
 @given(
-    offset=st.integers(min_value=-10**7, max_value=10**7),
+    offset=st.integers(min_value=-(10**7), max_value=10**7),
     units=st.integers(min_value=-5, max_value=500),
 )
 def test_lifecycle_is_a_function_of_time_and_stock(offset: int, units: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -50,26 +51,22 @@ def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, t
     site = Path(next(p for p in sys.path if p.endswith("site-packages")))
     for name in RUNTIME_PROVIDED:
         (provided / name).symlink_to(site / name)
+    shutil.copy(ROOT / "devtools" / "lambda_event.py", provided / "lambda_event.py")
     script = (
-        "import json, app\n"
-        "from devtools_event import event, context\n"
-        "r = app.app(event, context)\n"
-        "print(json.dumps({'status': r['statusCode'], 'lang': r['headers'].get('Content-Language'), 'body': r['body']}))\n"
+        "import json, app, lambda_event as e\n"
+        "event = e.rest_event('/drops/{slug}', {'slug': 'NOT-A-SLUG'}, headers={'Accept-Language': 'fr'})\n"
+        "r = app.app(event, e.LambdaContext())\n"
+        "print(json.dumps({'status': r['statusCode'], 'lang': r['headers']['Content-Language'], 'body': r['body']}))\n"
     )
-    sys.path.insert(0, str(ROOT))
-    from devtools.lambda_event import LambdaContext, rest_event
-
-    event = rest_event("/drops/{slug}", {"slug": "NOT-A-SLUG"}, headers={"Accept-Language": "fr"})
-    (provided / "devtools_event.py").write_text(
-        f"import json\nevent = json.loads({json.dumps(json.dumps(event))})\n"
-        "class C:\n    function_name='f'; memory_limit_in_mb=1024; invoked_function_arn='arn'; aws_request_id='r'\n"
-        "    def get_remaining_time_in_millis(self): return 5000\ncontext = C()\n"
-    )
-    assert LambdaContext  # the same event shape the benchmarks use
     result = subprocess.run(
         [sys.executable, "-S", "-v", "-c", script],
         cwd=unpacked,
-        env={"PYTHONPATH": f"{unpacked}:{provided}", "DROPFRONT_SECRET_KEYS": "k", "AWS_DEFAULT_REGION": "eu-west-1", "PYTHONDONTWRITEBYTECODE": "1"},
+        env={
+            "PYTHONPATH": f"{unpacked}:{provided}",
+            "DROPFRONT_SECRET_KEYS": "k",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
         capture_output=True,
         text=True,
         check=True,
@@ -77,6 +74,8 @@ def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, t
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 404 and answer["lang"] == "fr"
     assert "Page introuvable" in answer["body"]
-    loaded_from_pyc = [line for line in result.stderr.splitlines() if "code object from" in line and str(unpacked) in line]
+    loaded_from_pyc = [
+        line for line in result.stderr.splitlines() if "code object from" in line and str(unpacked) in line
+    ]
     assert any("chalicelib/__pycache__/models" in line for line in loaded_from_pyc)
     assert any("jinja2/__pycache__" in line for line in loaded_from_pyc)

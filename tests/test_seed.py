@@ -29,14 +29,16 @@ def test_dates_are_relative_to_the_seed_time() -> None:
 
 
 def scan_count() -> int:
-    return dynamodb().scan(TableName=TABLE, Select="COUNT")["Count"]
+    return int(dynamodb().scan(TableName=TABLE, Select="COUNT")["Count"])
 
 
 def test_seeding_twice_is_idempotent_and_keeps_sales(demo: list[DemoDrop], seeded_at: datetime) -> None:
     before = scan_count()
     row = demo[0].stock[0]
-    key = {schema.PK: {"S": schema.stock_partition("linen-lab")}, schema.SK: {"S": schema.stock_sort_key(row.sku, row.size, row.location)}}
-    dynamodb().update_item(TableName=TABLE, Key=key, UpdateExpression="SET sold = :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    key = schema.stock_key("linen-lab", row.sku, row.size, row.location)
+    dynamodb().update_item(
+        TableName=TABLE, Key=key, UpdateExpression="SET sold = :one", ExpressionAttributeValues={":one": {"N": "1"}}
+    )
     seed(TABLE, seeded_at)
     assert scan_count() == before
     assert dynamodb().get_item(TableName=TABLE, Key=key)["Item"]["sold"] == {"N": "1"}

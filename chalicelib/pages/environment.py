@@ -7,6 +7,7 @@ and ``{% trans %}`` and rendering needs no per-request setup.
 from __future__ import annotations
 
 from functools import lru_cache
+from gettext import NullTranslations
 from pathlib import Path
 
 from babel.support import Translations
@@ -19,7 +20,7 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
 
 @lru_cache(maxsize=16)
-def translations(locale: str) -> Translations:
+def translations(locale: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS_DIR), [locale], domain="messages")
 
 

@@ -53,9 +53,7 @@ def parse_accept_language(header: str) -> tuple[str, ...]:
     return tuple(tag for _, _, tag in weighted[:MAX_ACCEPT_LANGUAGE_ENTRIES])
 
 
-def negotiate(
-    requested: str | None, accept_language: str | None, available: tuple[str, ...], default: str
-) -> str:
+def negotiate(requested: str | None, accept_language: str | None, available: tuple[str, ...], default: str) -> str:
     """The best of ``available`` for this request. ``requested`` must already match LANG_PATTERN."""
     if requested:
         found = negotiate_locale([requested.replace("_", "-")], available, sep="-")

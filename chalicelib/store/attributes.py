@@ -10,7 +10,7 @@ from typing import Any
 
 
 def from_attribute(value: dict[str, Any]) -> Any:
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     if kind == "S":
         return raw
     if kind == "N":

@@ -119,9 +119,7 @@ class DynamoCatalog:
             for location in catalog.locations
         ]
         for start in range(0, len(items), 25):
-            request = {
-                self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items[start : start + 25]]
-            }
+            request = {self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items[start : start + 25]]}
             for _ in range(_MAX_UNPROCESSED_ROUNDS):
                 page = self._call("batch_write_item", RequestItems=request)
                 request = page.get("UnprocessedItems") or {}

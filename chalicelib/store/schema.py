@@ -53,14 +53,16 @@ def stock_sort_key(sku: str, size: str, location_id: str) -> str:
     return f"{sku}#{size}#{location_id}"
 
 
+def stock_key(slug: str, sku: str, size: str, location_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": stock_partition(slug)}, SK: {"S": stock_sort_key(sku, size, location_id)}}
+
+
 def table_definition(table_name: str) -> dict[str, Any]:
     """``create_table`` arguments for the table (on-demand billing)."""
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": "S"} for name in (PK, SK, GSI1_PK, GSI1_SK)
-        ],
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in (PK, SK, GSI1_PK, GSI1_SK)],
         "KeySchema": [
             {"AttributeName": PK, "KeyType": "HASH"},
             {"AttributeName": SK, "KeyType": "RANGE"},

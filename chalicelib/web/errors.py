@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.errors import (
     Conflict,
@@ -60,7 +60,9 @@ def _describe(error: Exception) -> tuple[int, str, str, Any]:
     return 500, *INTERNAL, None
 
 
-def json_error(status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None) -> Response:
+def json_error(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response:
     return responses.json_body(responses.error_envelope(code, message, details), status=status, extra=headers)
 
 

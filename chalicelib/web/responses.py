@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 BASE_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
@@ -30,9 +31,9 @@ def html_csp(nonce: str) -> str:
     )
 
 
-def with_base_headers(headers: dict[str, str]) -> dict[str, str]:
+def with_base_headers(headers: Mapping[str, str | list[str]]) -> dict[str, str | list[str]]:
     """``headers`` plus the security headers every response carries (it may override them)."""
-    merged = dict(BASE_HEADERS)
+    merged: dict[str, str | list[str]] = dict(BASE_HEADERS)
     merged.setdefault("Content-Security-Policy", JSON_CSP)
     merged.update(headers)
     return merged
@@ -58,7 +59,9 @@ def html(
     return Response(body=body, status_code=status, headers=with_base_headers(headers))
 
 
-def json_body(payload: Any, *, status: int = 200, cache: str = PRIVATE, extra: dict[str, str] | None = None) -> Response:
+def json_body(
+    payload: Any, *, status: int = 200, cache: str = PRIVATE, extra: dict[str, str] | None = None
+) -> Response:
     headers = {"Content-Type": "application/json", "Cache-Control": cache, **(extra or {})}
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return Response(body=body, status_code=status, headers=with_base_headers(headers))

@@ -26,5 +26,10 @@ def test_negotiation_order() -> None:
 
 def test_every_ui_locale_has_a_direction() -> None:
     assert {tag: text_direction(tag) for tag in UI_LOCALES} == {
-        "en": "ltr", "fr": "ltr", "de": "ltr", "es": "ltr", "ja": "ltr", "ar": "rtl"
+        "en": "ltr",
+        "fr": "ltr",
+        "de": "ltr",
+        "es": "ltr",
+        "ja": "ltr",
+        "ar": "rtl",
     }

@@ -26,7 +26,10 @@ class _Body:
 
 
 def throttled(request: Any, **_: Any) -> AWSResponse:
-    body = b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}'
+    body = (
+        b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException",'
+        b'"message":"Rate of requests exceeds the allowed throughput."}'
+    )
     return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, _Body(body))
 
 
