@@ -13,7 +13,7 @@ from chalicelib.visitors import set_cookie_header
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
-from chalicelib.web.request import edge, page_query
+from chalicelib.web.request import edge, page_query, public_base_url
 
 app = Chalice(app_name="dropfront")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
@@ -51,16 +51,13 @@ def list_drops() -> Response:
 @errors.html
 def landing_page(slug: str) -> Response:
     request = current_request()
+    viewer = edge(request.headers)
     shopper = open_drop(
-        wiring.catalog(),
-        slug,
-        page_query(request.query_params),
-        edge(request.headers),
-        wiring.utcnow(),
-        with_tokens=False,
+        wiring.catalog(), slug, page_query(request.query_params), viewer, wiring.utcnow(), with_tokens=False
     )
     nonce = responses.new_nonce()
-    where = PageLocale(shopper.locale, shopper.zone, f"/drops/{slug}", shopper.locales)
+    url = f"{public_base_url(viewer)}/drops/{slug}"
+    where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales)
     body = render_landing(shopper.view, where, nonce)
     page_view(slug, "landing")
     cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}

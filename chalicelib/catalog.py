@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib.errors import NotFound
-from chalicelib.models import Drop, DropCatalog, DropStatus, StockLevel
+from chalicelib.models import Drop, DropCatalog, DropStatus
 
 MAX_CACHED_DROPS = 256
 
@@ -24,7 +24,7 @@ class CatalogReader(Protocol):
 
     def drops(self) -> list[Drop]: ...
 
-    def stock(self, slug: str) -> list[StockLevel]: ...
+    def available_stock(self, slug: str) -> dict[tuple[str, str, str], int]: ...
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,6 @@ class StockSnapshot:
     """Available units per (sku, size, location), with the totals pages need."""
 
     available: dict[tuple[str, str, str], int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, levels: list[StockLevel]) -> StockSnapshot:
-        return cls({(s.sku, s.size, s.location): max(s.available, 0) for s in levels})
 
     def units(self, sku: str, size: str, location: str) -> int:
         return self.available.get((sku, size, location), 0)
@@ -93,7 +89,7 @@ class Catalog:
         now = self._monotonic()
         cached = self._stock.get(slug)
         if cached is None or cached[0] <= now:
-            cached = (now + self._stock_ttl, StockSnapshot.of(self._reader.stock(slug)))
+            cached = (now + self._stock_ttl, StockSnapshot(self._reader.available_stock(slug)))
             self._stock[slug] = cached
         return cached[1]
 

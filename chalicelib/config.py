@@ -27,6 +27,7 @@ class Settings:
     dynamodb_max_attempts: int
     templates_dir: Path
     stage: str
+    public_url: str | None
 
     @property
     def is_local(self) -> bool:
@@ -55,4 +56,5 @@ def settings() -> Settings:
         dynamodb_max_attempts=int(os.environ.get("DROPFRONT_DYNAMODB_MAX_ATTEMPTS", "3")),
         templates_dir=Path(os.environ.get("DROPFRONT_TEMPLATES_DIR", PROJECT_ROOT / "templates")),
         stage=os.environ.get("DROPFRONT_STAGE", "local"),
+        public_url=os.environ.get("DROPFRONT_PUBLIC_URL", "").rstrip("/") or None,
     )

@@ -1,4 +1,7 @@
-"""Pydantic models: the shared vocabulary of drops, locations, SKUs, stock and offers.
+"""The shared vocabulary: drops, locations, SKUs and offers.
+
+Pydantic models for what crosses a trust boundary (requests, stored items); plain dataclasses for
+values our own code computes on the hot path.
 
 Money is always integer minor units (cents; yen have none) with its ISO 4217 currency beside it.
 Times are timezone-aware UTC.
@@ -6,6 +9,7 @@ Times are timezone-aware UTC.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -60,7 +64,7 @@ class Market(Frozen):
 class Location(Frozen):
     """Where stock sits: the web shop (ships) or a pop-up (address, timezone, opening window)."""
 
-    id: str
+    id: Slug
     kind: Literal["web", "popup"]
     name: LocalizedText
     timezone: str
@@ -77,7 +81,7 @@ class Sku(Frozen):
     name: LocalizedText
     colour: LocalizedText
     swatch: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
-    sizes: tuple[str, ...] = Field(min_length=1)
+    sizes: tuple[Annotated[str, Field(pattern=r"^[^#]{1,16}$")], ...] = Field(min_length=1)
     list_prices: dict[CurrencyCode, MinorUnits]
     costs: dict[CurrencyCode, MinorUnits]
 
@@ -121,24 +125,19 @@ class DropCatalog(Frozen):
     locations: tuple[Location, ...]
 
 
-class StockLevel(Frozen):
-    sku: str
-    size: str
-    location: str
-    on_hand: int
-    held: int
-    sold: int
-    available: int
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The price a visitor sees for a SKU and how it was decided.
 
+    A plain dataclass: offers are computed by our own code on every request from validated
+    catalog data, so they are not validated again (pydantic guards what crosses a boundary).
+    """
 
-class Offer(Frozen):
-    """The price a visitor sees for a SKU and how it was decided."""
-
-    currency: CurrencyCode
-    list_minor: MinorUnits
-    price_minor: MinorUnits
-    discount_bps: int = Field(ge=0, le=10_000)
+    currency: str
+    list_minor: int
+    price_minor: int
+    discount_bps: int
     rules: tuple[str, ...]
     decision_id: str
+    expires_at: datetime
     offer_token: str | None = None
-    expires_at: AwareDatetime

@@ -6,6 +6,7 @@ the JSON API render the same view.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -17,7 +18,7 @@ from chalicelib.pricing.offers import NotPricedInCurrency, offer_for
 Cue = Literal["in_stock", "few_left", "sold_out"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SizeView:
     size: str
     available: dict[str, int]  # per location id
@@ -25,7 +26,7 @@ class SizeView:
     cue: Cue
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProductView:
     sku: Sku
     sizes: tuple[SizeView, ...]
@@ -78,20 +79,32 @@ def build_drop_view(
     *,
     with_tokens: bool,
 ) -> DropView:
+    """One pass over SKUs and sizes (it runs on every page view)."""
     drop = catalog.drop
-    web_ids = [loc.id for loc in catalog.locations if loc.kind == "web"]
+    available = stock.available
+    locations = [loc.id for loc in catalog.locations]
+    web = {loc.id for loc in catalog.locations if loc.kind == "web"}
     popups = [loc for loc in catalog.locations if loc.kind == "popup"]
-    location_ids = [loc.id for loc in catalog.locations]
+    view_id = uuid.uuid4().hex
     products = []
-    for sku in catalog.skus:
+    for position, sku in enumerate(catalog.skus):
         try:
-            offer = offer_for(sku, market.currency, visitor_id, now, with_token=with_tokens)
+            offer = offer_for(
+                sku, market.currency, visitor_id, now, decision_id=f"{view_id}-{position}", with_token=with_tokens
+            )
         except NotPricedInCurrency:
             continue  # not sold in this market
+        code = sku.sku
         sizes = []
+        at_popups = dict.fromkeys((loc.id for loc in popups), 0)
         for size in sku.sizes:
-            by_location = {loc: stock.units(sku.sku, size, loc) for loc in location_ids}
-            online = sum(by_location[loc] for loc in web_ids)
+            by_location = {loc: available.get((code, size, loc), 0) for loc in locations}
+            online = 0
+            for loc, units in by_location.items():
+                if loc in web:
+                    online += units
+                elif loc in at_popups:
+                    at_popups[loc] += units
             sizes.append(SizeView(size, by_location, online, scarcity_cue(online, drop.scarcity_threshold)))
         products.append(
             ProductView(
@@ -99,7 +112,7 @@ def build_drop_view(
                 sizes=tuple(sizes),
                 offer=offer,
                 online=sum(s.online for s in sizes),
-                popups=tuple((loc, sum(s.available[loc.id] for s in sizes)) for loc in popups),
+                popups=tuple((loc, at_popups[loc.id]) for loc in popups),
             )
         )
     status = drop_status(drop, now, stock.total)

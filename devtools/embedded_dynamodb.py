@@ -91,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve moto's DynamoDB on loopback.")
     parser.add_argument("--port", type=int, default=8002)
     args = parser.parse_args()
+    quiet_request_log()
     server = EmbeddedDynamoDB(args.port).start()
     print(f"embedded DynamoDB on {server.endpoint}", flush=True)
     try:

@@ -83,6 +83,27 @@ def finish(zip_path: Path) -> tuple[int, int]:
     return compiled, dropped
 
 
+# What the Lambda runtime provides besides the package: boto3 and what it needs.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+
+
+def unpack_like_lambda(zip_path: Path, into: Path) -> tuple[Path, str]:
+    """Unzip the package as /var/task and link in what the runtime provides.
+
+    Returns the task directory and the PYTHONPATH to run it with (use ``python -S`` so nothing
+    else from this machine's site-packages can stand in for a missing file).
+    """
+    task, provided = into / "task", into / "runtime"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(task)
+    provided.mkdir()
+    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    for name in RUNTIME_PROVIDED:
+        (provided / name).symlink_to(site / name)
+    shutil.copy(ROOT / "devtools" / "lambda_event.py", provided / "lambda_event.py")
+    return task, f"{task}:{provided}"
+
+
 def runtime_of(out_dir: Path) -> str:
     template = json.loads((out_dir / "sam.json").read_text())
     runtimes = {

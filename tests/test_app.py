@@ -260,3 +260,15 @@ def test_settings_read_during_a_request_are_the_processs_own(client: Client) -> 
     wiring.reset()
     assert client.http.get("/api/drops").status_code == 200
     assert settings().table_name == TABLE
+
+
+def test_alternate_and_canonical_links_are_absolute(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    html = html_of(client.http.get("/drops/linen-lab?lang=de", headers={"Host": "evil.example/<x>"}))
+    assert '<link rel="canonical" href="https://localhost/drops/linen-lab?lang=de">' in html  # odd Host refused
+    assert 'hreflang="x-default" href="https://localhost/drops/linen-lab"' in html
+    monkeypatch.setenv("DROPFRONT_PUBLIC_URL", "https://shop.example/")
+    from chalicelib import wiring
+
+    wiring.reset()
+    html = html_of(client.http.get("/drops/linen-lab?lang=de"))
+    assert 'hreflang="ja" href="https://shop.example/drops/linen-lab?lang=ja"' in html

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from chalicelib.catalog import Catalog, drop_status
 from chalicelib.errors import NotFound
-from chalicelib.models import Drop, DropCatalog, DropStatus, StockLevel
+from chalicelib.models import Drop, DropCatalog, DropStatus
 from devtools.seed import demo_drops
 
 DEMO = demo_drops(datetime(2030, 1, 1, tzinfo=UTC))
@@ -26,9 +26,9 @@ class CountingReader:
         self.calls.append("drops")
         return [d.catalog.drop for d in DEMO]
 
-    def stock(self, slug: str) -> list[StockLevel]:
+    def available_stock(self, slug: str) -> dict[tuple[str, str, str], int]:
         self.calls.append(f"stock:{slug}")
-        return [StockLevel(sku="X", size="M", location="web", on_hand=2, held=0, sold=0, available=2)]
+        return {("X", "M", "web"): 2}
 
 
 class Clock:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,12 +12,10 @@ from pathlib import Path
 import pytest
 
 from chalicelib.pages.locales import UI_LOCALES
-from devtools.package import build
+from devtools.package import build, unpack_like_lambda
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-# What the Lambda runtime provides besides our package: boto3 and what it needs.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +41,7 @@ def test_zip_holds_code_templates_catalogs_and_bytecode(package: Path) -> None:
 
 
 def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, tmp_path: Path) -> None:
-    unpacked = tmp_path / "task"
-    zipfile.ZipFile(package).extractall(unpacked)
-    provided = tmp_path / "runtime"
-    provided.mkdir()
-    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
-    for name in RUNTIME_PROVIDED:
-        (provided / name).symlink_to(site / name)
-    shutil.copy(ROOT / "devtools" / "lambda_event.py", provided / "lambda_event.py")
+    task, pythonpath = unpack_like_lambda(package, tmp_path)
     script = (
         "import json, app, lambda_event as e\n"
         "event = e.rest_event('/drops/{slug}', {'slug': 'NOT-A-SLUG'}, headers={'Accept-Language': 'fr'})\n"
@@ -60,9 +50,9 @@ def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, t
     )
     result = subprocess.run(
         [sys.executable, "-S", "-v", "-c", script],
-        cwd=unpacked,
+        cwd=task,
         env={
-            "PYTHONPATH": f"{unpacked}:{provided}",
+            "PYTHONPATH": pythonpath,
             "DROPFRONT_SECRET_KEYS": "k",
             "AWS_DEFAULT_REGION": "eu-west-1",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -74,8 +64,6 @@ def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, t
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 404 and answer["lang"] == "fr"
     assert "Page introuvable" in answer["body"]
-    loaded_from_pyc = [
-        line for line in result.stderr.splitlines() if "code object from" in line and str(unpacked) in line
-    ]
-    assert any("chalicelib/__pycache__/models" in line for line in loaded_from_pyc)
-    assert any("jinja2/__pycache__" in line for line in loaded_from_pyc)
+    loaded = [line for line in result.stderr.splitlines() if "code object from" in line and str(task) in line]
+    assert any("chalicelib/__pycache__/models" in line for line in loaded)
+    assert any("jinja2/__pycache__" in line for line in loaded)

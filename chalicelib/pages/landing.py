@@ -21,7 +21,7 @@ class PageLocale:
 
     locale: str
     zone: str
-    path: str
+    url: str  # absolute, without query
     alternates: tuple[str, ...]
 
 
@@ -83,8 +83,10 @@ def landing_context(view: DropView, where: PageLocale, nonce: str) -> dict[str, 
         "local_time": local_time,
         "starts_in": formatting.relative_time(drop.starts_at - view.now, locale),
         "product_ld": lambda product: product_ld(view, product, locale),
+        "canonical": f"{where.url}?lang={locale}",
+        "default_url": where.url,
         "alternates": [
-            {"lang": tag, "name": display_name(tag), "href": f"{where.path}?lang={tag}", "current": tag == locale}
+            {"lang": tag, "name": display_name(tag), "href": f"{where.url}?lang={tag}", "current": tag == locale}
             for tag in where.alternates
         ],
     }

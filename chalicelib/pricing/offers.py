@@ -3,7 +3,6 @@ guardrail (the offers issue) fill in ``rules`` and ``discount_bps`` without chan
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from chalicelib.models import Offer, Sku
@@ -16,13 +15,12 @@ class NotPricedInCurrency(LookupError):
     """The SKU has no list price in the market's currency, so it is not sold there."""
 
 
-def offer_for(sku: Sku, currency: str, visitor_id: str, now: datetime, *, with_token: bool) -> Offer:
+def offer_for(sku: Sku, currency: str, visitor_id: str, now: datetime, *, decision_id: str, with_token: bool) -> Offer:
     """The visitor's offer for ``sku`` in ``currency``; the token binds sku, price, visitor and decision."""
     try:
         list_minor = sku.list_prices[currency]
     except KeyError:
         raise NotPricedInCurrency(f"{sku.sku} has no {currency} price") from None
-    decision_id = uuid.uuid4().hex
     token = None
     if with_token:
         token = sign(

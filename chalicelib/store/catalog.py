@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from chalicelib.models import Drop, DropCatalog, Location, Sku, StockLevel
+from chalicelib.models import Drop, DropCatalog, Location, Sku
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
 from chalicelib.store.client import call
@@ -82,15 +82,31 @@ class DynamoCatalog:
             )
         ]
 
-    def stock(self, slug: str) -> list[StockLevel]:
-        levels = []
-        for item in self._query(
-            KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": schema.PK},
-            ExpressionAttributeValues={":pk": {"S": schema.stock_partition(slug)}},
-        ):
-            levels.append(StockLevel.model_construct(**_fields(item)))
-        return levels
+    def available_stock(self, slug: str) -> dict[tuple[str, str, str], int]:
+        """Available units per (sku, size, location), for display: an eventually consistent read of
+        only the attributes it needs, parsed without the generic converter (it runs on every view)."""
+        available: dict[tuple[str, str, str], int] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk",
+            "ProjectionExpression": "#sku, #size, #loc, #available",
+            "ExpressionAttributeNames": {
+                "#pk": schema.PK,
+                "#sku": "sku",
+                "#size": "size",
+                "#loc": "location",
+                "#available": "available",
+            },
+            "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
+        }
+        while True:
+            page = self._call("query", **kwargs)
+            for item in page.get("Items", []):
+                key = (item["sku"]["S"], item["size"]["S"], item["location"]["S"])
+                available[key] = max(int(item["available"]["N"]), 0)
+            if "LastEvaluatedKey" not in page:
+                return available
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # --- writes (studio and seeding) ---------------------------------------------------------
 

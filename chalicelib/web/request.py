@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chalicelib.config import settings
 from chalicelib.errors import InvalidInput
 from chalicelib.pages.locales import LANG_PATTERN
 
@@ -22,6 +24,9 @@ class PageQuery(BaseModel):
     lang: str | None = Field(default=None, pattern=LANG_PATTERN.pattern)
 
 
+HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
+
+
 @dataclass(frozen=True)
 class Edge:
     """What CloudFront tells us about the viewer."""
@@ -30,6 +35,8 @@ class Edge:
     timezone: str | None
     accept_language: str | None
     cookie: str | None
+    host: str | None
+    scheme: str | None
 
 
 def _header(headers: Any, name: str, limit: int = 512) -> str | None:
@@ -46,7 +53,21 @@ def edge(headers: Any) -> Edge:
         timezone=_header(headers, "cloudfront-viewer-time-zone", 64),
         accept_language=_header(headers, "accept-language"),
         cookie=_header(headers, "cookie", 4096),
+        host=_header(headers, "host", 260),
+        scheme=_header(headers, "x-forwarded-proto", 5),
     )
+
+
+def public_base_url(request_edge: Edge) -> str:
+    """Where shoppers reach us: ``DROPFRONT_PUBLIC_URL`` (the CloudFront domain) when set, else the
+    request's own well-formed Host. Absolute URLs are needed for hreflang and canonical links."""
+    configured = settings().public_url
+    if configured:
+        return configured
+    host = request_edge.host if request_edge.host and HOST.match(request_edge.host) else "localhost"
+    default_scheme = "http" if settings().is_local else "https"
+    scheme = request_edge.scheme if request_edge.scheme in ("http", "https") else default_scheme
+    return f"{scheme}://{host}"
 
 
 def page_query(query_params: Any) -> PageQuery:

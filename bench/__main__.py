@@ -1,0 +1,170 @@
+"""`make bench`: measure dropfront against the DESIGN.md targets, in one run on this machine.
+
+Prints each figure with its target, writes bench/results/latest.json, and rewrites the results
+block of BENCHMARKS.md. ``--quick`` runs fewer iterations (for a smoke check, not for the record).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel.numbers import format_currency
+
+from bench import cold_start, landing, lighthouse, package
+from bench.setup import BENCH_SLUG, seeded_dynamodb
+from devtools.live import live_app
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
+
+
+def formatter_cache() -> dict[str, float]:
+    from chalicelib.pages import formatting
+
+    def per_call(function: Any, n: int = 2000) -> float:
+        started = time.perf_counter()
+        for i in range(n):
+            function(i)
+        return (time.perf_counter() - started) / n * 1e6
+
+    uncached = per_call(lambda i: format_currency(Decimal(12000 + i % 50).scaleb(-2), "EUR", locale="fr"))
+    formatting.money(12000, "EUR", "fr")
+    cached = per_call(lambda i: formatting.money(12000, "EUR", "fr"))
+    return {"babel_us": round(uncached, 1), "cached_us": round(cached, 2)}
+
+
+def verdict(ok: bool) -> str:
+    return "meets" if ok else "MISSES"
+
+
+def ms(microseconds: float) -> str:
+    return f"{microseconds / 1000:.2f} ms"
+
+
+def table(results: dict[str, Any]) -> str:
+    warm, fresh = results["warm_landing"]["stock_cache_1s"], results["warm_landing"]["stock_cache_0s"]
+    cold, pkg, lh, fmt = results["cold_start"], results["package"], results["lighthouse"], results["formatter"]
+    worst_gzip = max(v["gzip"] for v in results["page_sizes"].values())
+    worst_lh = min(min(r["scores"].values()) for r in lh.values())
+    warm_text = (
+        f"{warm['ratio_p50']} (app {ms(warm['app']['p50_us'])}, floor {ms(warm['render_floor']['p50_us'])}); "
+        f"p99 {warm['ratio_p99']} ({ms(warm['app']['p99_us'])} / {ms(warm['render_floor']['p99_us'])})"
+    )
+    fresh_text = (
+        f"{fresh['ratio_p50']} (app {ms(fresh['app']['p50_us'])}, floor {ms(fresh['render_floor']['p50_us'])}); "
+        f"p99 {fresh['ratio_p99']}"
+    )
+    requests_text = (
+        f"{warm['dynamodb_requests_per_view']} ({fresh['dynamodb_requests_per_view']}: one stock Query per view, "
+        "plus the catalog refresh every 10 s)"
+    )
+    cold_text = (
+        f"{cold['ratio_median_of_pairs']} (app {cold['app_ms']} ms after subtracting "
+        f"{cold['app_dynamodb_ms_subtracted']} ms of DynamoDB, "
+        f"baseline {cold['baseline_ms']} ms, {cold['pairs']} pairs)"
+    )
+    bytecode_text = (
+        f"{pkg['precompiled']} of {pkg['modules']} modules precompiled; import from source "
+        f"{pkg['source_only_ratio']}× slower ({pkg['import_app_ms_source_only']} vs {pkg['import_app_ms_with_pyc']} ms)"
+    )
+    lighthouse_text = "; ".join(
+        f"{lang}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["scores"].items()) for lang, r in lh.items()
+    )
+    rows = [
+        (
+            "warm landing, 20 products, app ÷ render floor (p50), stock micro-cached ≤ 1 s (default)",
+            warm_text,
+            "≤ 1.5",
+            verdict(warm["ratio_p50"] <= 1.5),
+        ),
+        ("same, stock read on every view (no micro-cache)", fresh_text, "≤ 1.5", verdict(fresh["ratio_p50"] <= 1.5)),
+        (
+            "DynamoDB requests per warm view, default config (without the micro-cache, for information)",
+            requests_text,
+            "≤ 1",
+            verdict(warm["dynamodb_requests_per_view"] <= 1),
+        ),
+        (
+            "cold start: import app + first landing page ÷ boto3 client + Chalice hello world",
+            cold_text,
+            "≤ 1.3",
+            verdict(cold["ratio_median_of_pairs"] <= 1.3),
+        ),
+        ("bytecode in the package", bytecode_text, "ships .pyc", verdict(pkg["precompiled"] == pkg["modules"])),
+        (
+            "landing page HTML, gzip (largest of 2 drops × 6 locales)",
+            f"{worst_gzip / 1024:.1f} KB",
+            "≤ 14 KB",
+            verdict(worst_gzip <= 14 * 1024),
+        ),
+        ("Lighthouse mobile (en, ar)", lighthouse_text, "each ≥ 0.98", verdict(worst_lh >= 0.98)),
+        (
+            "deployment package without boto3",
+            f"{pkg['zipped_mb']} MB zipped ({pkg['unzipped_mb']} MB unzipped)",
+            "≤ 15 MB",
+            verdict(pkg["zipped_mb"] <= 15),
+        ),
+        ("Babel money formatting, uncached → cached", f"{fmt['babel_us']} µs → {fmt['cached_us']} µs", "cached", "—"),
+    ]
+    lines = ["| what | measured | target | |", "|---|---|---|---|"]
+    lines += [f"| {what} | {measured} | {target} | {ok} |" for what, measured, target, ok in rows]
+    return "\n".join(lines)
+
+
+def write_benchmarks_md(results: dict[str, Any], rendered: str) -> None:
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text(encoding="utf-8")
+    heading = f"Measured {results['measured_at']} on {results['machine']} by `make bench`."
+    block = f"{MARKERS[0]}\n{heading}\n\n{rendered}\n{MARKERS[1]}"
+    path.write_text(
+        re.sub(re.escape(MARKERS[0]) + ".*?" + re.escape(MARKERS[1]), lambda _: block, text, flags=re.S),
+        encoding="utf-8",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer iterations; does not touch BENCHMARKS.md")
+    args = parser.parse_args()
+    iterations, pairs = (60, 3) if args.quick else (400, 12)
+    results: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, Python {platform.python_version()}",
+    }
+    with seeded_dynamodb() as endpoint:
+        print("warm landing page …", flush=True)
+        results["warm_landing"] = {
+            "stock_cache_1s": landing.measure(iterations, 1.0),
+            "stock_cache_0s": landing.measure(iterations, 0.0),
+        }
+        results["page_sizes"] = landing.page_sizes()
+        print("cold start …", flush=True)
+        results["cold_start"] = cold_start.measure(endpoint, BENCH_SLUG, pairs)
+    print("package …", flush=True)
+    results["package"] = package.measure(3 if args.quick else 9)
+    print("lighthouse …", flush=True)
+    with live_app() as base:
+        results["lighthouse"] = {
+            lang: lighthouse.scores(f"{base}/drops/linen-lab?lang={lang}") for lang in ("en", "ar")
+        }
+    results["formatter"] = formatter_cache()
+    rendered = table(results)
+    print("\n" + rendered)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=1))
+    if not args.quick:
+        write_benchmarks_md(results, rendered)
+        print("\nBENCHMARKS.md updated")
+
+
+if __name__ == "__main__":
+    main()

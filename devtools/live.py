@@ -1,0 +1,60 @@
+"""The app as `make run` serves it, in a child process on free loopback ports (browser tests, Lighthouse)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def live_app(timeout: float = 60.0) -> Iterator[str]:
+    """`python -m devtools.run` on free ports; yields its base URL once the drops API answers."""
+    port, db_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DROPFRONT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.run", "--port", str(port), "--dynamodb-port", str(db_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"devtools.run exited with {process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/drops", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
