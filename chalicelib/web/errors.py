@@ -78,6 +78,19 @@ def html_error(request: Any, status: int, code: str, headers: dict[str, str] | N
     return responses.html(body, nonce=nonce, locale=locale, status=status, extra=headers)
 
 
+def _guarded(view: View, answer: Callable[[Exception, int, str, str, Any], Response]) -> View:
+    """``view``, with any exception turned into ``answer(error, status, code, message, details)``."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - this is the mapping point
+            return answer(error, *_describe(error))
+
+    return wrapped
+
+
 class ErrorMapping:
     """Decorators for routes: ``@errors.json`` and ``@errors.html``."""
 
@@ -85,23 +98,17 @@ class ErrorMapping:
         self._current_request = current_request
 
     def json(self, view: View) -> View:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Response:
-            try:
-                return view(*args, **kwargs)
-            except Exception as error:  # noqa: BLE001 - this is the mapping point
-                status, code, message, details = _describe(error)
-                return json_error(status, code, message, details, _retry_headers(error))
-
-        return wrapped
+        return _guarded(
+            view,
+            lambda error, status, code, message, details: json_error(
+                status, code, message, details, _retry_headers(error)
+            ),
+        )
 
     def html(self, view: View) -> View:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Response:
-            try:
-                return view(*args, **kwargs)
-            except Exception as error:  # noqa: BLE001 - this is the mapping point
-                status, code, _, _ = _describe(error)
-                return html_error(self._current_request(), status, code, _retry_headers(error))
-
-        return wrapped
+        return _guarded(
+            view,
+            lambda error, status, code, _message, _details: html_error(
+                self._current_request(), status, code, _retry_headers(error)
+            ),
+        )
