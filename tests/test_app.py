@@ -272,3 +272,16 @@ def test_alternate_and_canonical_links_are_absolute(client: Client, monkeypatch:
     wiring.reset()
     html = html_of(client.http.get("/drops/linen-lab?lang=de"))
     assert 'hreflang="ja" href="https://shop.example/drops/linen-lab?lang=ja"' in html
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_json_route_in_every_locale(client: Client, locale: str, demo: list[DemoDrop]) -> None:
+    headers = {"Accept-Language": locale}
+    drops = json_of(client.http.get("/api/drops", headers=headers))
+    assert {d["name"] for d in drops} == {d.catalog.drop.name[locale] for d in demo}
+    detail = client.http.get("/api/drops/linen-lab", headers=headers)
+    assert detail.headers["Content-Language"] == locale
+    assert json_of(detail)["products"][0]["name"] == demo[0].catalog.skus[0].name[locale]
+    assert client.http.get("/api/drops/linen-lab/stock", headers=headers).status_code == 200
+    missing = client.http.get("/drops/missing-drop", headers=headers)
+    assert missing.status_code == 404 and missing.headers["Content-Language"] == locale
