@@ -38,6 +38,8 @@ def tracer() -> Tracer:
 
 def page_view(drop: str, page: str) -> None:
     """One ``PageView`` with the drop (and the kind of page) as dimensions."""
-    with single_metric(name="PageView", unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+    with single_metric(
+        name="PageView", unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+    ) as metric:
         metric.add_dimension(name="drop", value=drop)
         metric.add_dimension(name="page", value=page)
