@@ -7,7 +7,7 @@ from chalice.app import Chalice, ConvertToMiddleware, Request, Response
 from chalicelib import telemetry, wiring
 from chalicelib.pages.landing import PageLocale, render_landing
 from chalicelib.pages.locales import UI_LOCALES, negotiate
-from chalicelib.shopper import checked_slug, open_drop
+from chalicelib.shopper import checked_slug, open_drop, record_offers
 from chalicelib.telemetry import logger, metrics, page_view
 from chalicelib.visitors import set_cookie_header
 from chalicelib.web import payloads, responses
@@ -60,6 +60,7 @@ def landing_page(slug: str) -> Response:
     where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales)
     body = render_landing(shopper.view, where, nonce)
     page_view(slug, "landing")
+    record_offers(shopper)
     cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}
     return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
 
@@ -76,6 +77,7 @@ def drop_detail(slug: str) -> Response:
         wiring.utcnow(),
         with_tokens=True,
     )
+    record_offers(shopper)
     cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}
     return responses.json_body(payloads.drop_detail(shopper), extra={"Content-Language": shopper.locale, **cookie})
 

@@ -13,10 +13,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.errors import NotFound
+from chalicelib import telemetry
+from chalicelib.errors import DomainError, NotFound
 from chalicelib.models import Drop, DropCatalog, DropStatus
+from chalicelib.pricing.policy import PricingPolicy
+from chalicelib.telemetry import logger
 
 MAX_CACHED_DROPS = 256
+FAILED_POLICY_RETRY_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class PolicyRead:
+    policy: PricingPolicy | None
+    failed: bool  # True: it could not be read, so offers fail closed
 
 
 class CatalogReader(Protocol):
@@ -24,14 +34,25 @@ class CatalogReader(Protocol):
 
     def drops(self) -> list[Drop]: ...
 
-    def available_stock(self, slug: str) -> dict[tuple[str, str, str], int]: ...
+    def available_stock(self, slug: str) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]: ...
+
+    def pricing_policy(self, slug: str) -> PricingPolicy | None: ...
 
 
 @dataclass(frozen=True)
 class StockSnapshot:
-    """Available units per (sku, size, location), with the totals pages need."""
+    """Available units per (sku, size, location), and units made per SKU (for sell-through)."""
 
     available: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    on_hand: dict[str, int] = field(default_factory=dict)
+
+    def sell_through_bps(self, sku: str) -> int:
+        """Share of a SKU's units no longer available (sold or held), in basis points."""
+        made = self.on_hand.get(sku, 0)
+        if made <= 0:
+            return 0
+        left = sum(units for (code, _, _), units in self.available.items() if code == sku)
+        return max(0, (made - left) * 10_000 // made)
 
     def units(self, sku: str, size: str, location: str) -> int:
         return self.available.get((sku, size, location), 0)
@@ -70,6 +91,7 @@ class Catalog:
         self._catalogs: dict[str, tuple[float, DropCatalog | None]] = {}
         self._stock: dict[str, tuple[float, StockSnapshot]] = {}
         self._drops: tuple[float, list[Drop]] | None = None
+        self._policies: dict[str, tuple[float, PolicyRead]] = {}
 
     def drop(self, slug: str) -> DropCatalog:
         """The drop's catalog; ``NotFound`` for an unknown or unpublished drop."""
@@ -89,8 +111,24 @@ class Catalog:
         now = self._monotonic()
         cached = self._stock.get(slug)
         if cached is None or cached[0] <= now:
-            cached = (now + self._stock_ttl, StockSnapshot(self._reader.available_stock(slug)))
+            cached = (now + self._stock_ttl, StockSnapshot(*self._reader.available_stock(slug)))
             self._stock[slug] = cached
+        return cached[1]
+
+    def policy(self, slug: str) -> PolicyRead:
+        """The drop's pricing policy. If it cannot be read, offers fail closed (list price) and the
+        failure is cached briefly so an outage is not hammered."""
+        now = self._monotonic()
+        cached = self._policies.get(slug)
+        if cached is None or cached[0] <= now:
+            try:
+                read = PolicyRead(self._reader.pricing_policy(slug), failed=False)
+                cached = (now + self._catalog_ttl, read)
+            except (DomainError, ValueError, LookupError) as error:
+                logger.warning("pricing policy unreadable: failing closed", extra={"drop": slug, "error": str(error)})
+                telemetry.guardrail_fail_closed(slug)
+                cached = (now + FAILED_POLICY_RETRY_SECONDS, PolicyRead(None, failed=True))
+            self._policies[slug] = cached
         return cached[1]
 
     def public_drops(self, now: datetime) -> list[tuple[Drop, DropStatus]]:

@@ -69,6 +69,9 @@ class Location(Frozen):
     name: LocalizedText
     timezone: str
     address: str | None = None
+    city: str | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
     opens_at: AwareDatetime | None = None
     closes_at: AwareDatetime | None = None
 

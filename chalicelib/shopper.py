@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib import telemetry
 from chalicelib.catalog import Catalog
 from chalicelib.errors import NotFound
 from chalicelib.models import DropCatalog
 from chalicelib.pages.formatting import timezone
 from chalicelib.pages.locales import UI_LOCALES, negotiate
+from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency
+from chalicelib.pricing.offers import Pricer
+from chalicelib.pricing.segments import Whereabouts, nearest_popup, segments_of
 from chalicelib.storefront import DropView, build_drop_view, choose_market
 from chalicelib.visitors import Visitor, identify
 from chalicelib.web.request import Edge, PageQuery
@@ -26,6 +31,8 @@ class ShopperDrop:
     locale: str
     zone: str
     locales: tuple[str, ...]
+    pricer: Pricer
+    assignments: tuple[Assignment, ...]
 
 
 def checked_slug(slug: str) -> str:
@@ -49,11 +56,37 @@ def open_drop(
     catalog: Catalog, slug: str, query: PageQuery, edge: Edge, now: datetime, *, with_tokens: bool
 ) -> ShopperDrop:
     drop_catalog = catalog.drop(checked_slug(slug))
-    visitor, new_cookie = identify(edge.cookie)
+    drop = drop_catalog.drop
+    visitor, new_cookie = identify(edge.cookie, query.c)
     locale = choose_locale(drop_catalog, query, edge)
     market = choose_market(drop_catalog, edge.country, locale)
     zone = edge.timezone if edge.timezone and timezone(edge.timezone) else market.timezone
-    view = build_drop_view(
-        drop_catalog, catalog.stock(drop_catalog.drop.slug), market, visitor.id, now, with_tokens=with_tokens
+    policy = catalog.policy(drop.slug)
+    assignments = assign(visitor.id, policy.policy.experiments) if policy.policy else ()
+    near = nearest_popup(Whereabouts(edge.latitude, edge.longitude, edge.city), drop_catalog.locations)
+    pricer = Pricer(
+        policy=policy.policy,
+        policy_failed=policy.failed,
+        currency=market.currency,
+        visitor_id=visitor.id,
+        segments=segments_of(
+            tier=visitor.tier, cohort=visitor.cohort, popup=visitor.popup, near=near, returning=not visitor.is_new
+        ),
+        cell=pricing_cell(assignments),
+        hours_since_start=max(0, int((now - drop.starts_at).total_seconds() // 3600)),
+        now=now,
+        view_id=uuid.uuid4().hex,
+        with_tokens=with_tokens,
     )
-    return ShopperDrop(view, visitor, new_cookie, locale, zone, page_locales(drop_catalog))
+    view = build_drop_view(drop_catalog, catalog.stock(drop.slug), market, pricer, now, urgency(assignments))
+    return ShopperDrop(view, visitor, new_cookie, locale, zone, page_locales(drop_catalog), pricer, assignments)
+
+
+def record_offers(shopper: ShopperDrop) -> None:
+    policy = shopper.pricer.policy
+    telemetry.offers_shown(
+        shopper.view.catalog.drop.slug,
+        [a.label for a in shopper.assignments],
+        shopper.pricer.records,
+        policy.version if policy else None,
+    )

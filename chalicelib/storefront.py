@@ -6,14 +6,13 @@ the JSON API render the same view.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from chalicelib.catalog import StockSnapshot, drop_status
 from chalicelib.models import DropCatalog, DropStatus, Location, Market, Offer, Sku
-from chalicelib.pricing.offers import NotPricedInCurrency, offer_for
+from chalicelib.pricing.offers import NotPricedInCurrency, Pricer
 
 Cue = Literal["in_stock", "few_left", "sold_out"]
 
@@ -42,6 +41,7 @@ class DropView:
     market: Market
     products: tuple[ProductView, ...]
     now: datetime
+    urgency: str = "none"
 
     @property
     def popups(self) -> tuple[Location, ...]:
@@ -71,13 +71,7 @@ def scarcity_cue(units: int, threshold: int) -> Cue:
 
 
 def build_drop_view(
-    catalog: DropCatalog,
-    stock: StockSnapshot,
-    market: Market,
-    visitor_id: str,
-    now: datetime,
-    *,
-    with_tokens: bool,
+    catalog: DropCatalog, stock: StockSnapshot, market: Market, pricer: Pricer, now: datetime, urgency: str = "none"
 ) -> DropView:
     """One pass over SKUs and sizes (it runs on every page view)."""
     drop = catalog.drop
@@ -85,13 +79,10 @@ def build_drop_view(
     locations = [loc.id for loc in catalog.locations]
     web = {loc.id for loc in catalog.locations if loc.kind == "web"}
     popups = [loc for loc in catalog.locations if loc.kind == "popup"]
-    view_id = uuid.uuid4().hex
     products = []
     for position, sku in enumerate(catalog.skus):
         try:
-            offer = offer_for(
-                sku, market.currency, visitor_id, now, decision_id=f"{view_id}-{position}", with_token=with_tokens
-            )
+            offer = pricer.offer(position, sku, stock.sell_through_bps(sku.sku))
         except NotPricedInCurrency:
             continue  # not sold in this market
         code = sku.sku
@@ -116,4 +107,4 @@ def build_drop_view(
             )
         )
     status = drop_status(drop, now, stock.total)
-    return DropView(catalog=catalog, status=status, market=market, products=tuple(products), now=now)
+    return DropView(catalog=catalog, status=status, market=market, products=tuple(products), now=now, urgency=urgency)

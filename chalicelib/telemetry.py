@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 from functools import lru_cache
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -38,8 +39,32 @@ def tracer() -> Tracer:
 
 def page_view(drop: str, page: str) -> None:
     """One ``PageView`` with the drop (and the kind of page) as dimensions."""
+    _count("PageView", drop=drop, page=page)
+
+
+def _count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
     with single_metric(
-        name="PageView", unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+        name=name, unit=unit, value=value, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
     ) as metric:
-        metric.add_dimension(name="drop", value=drop)
-        metric.add_dimension(name="page", value=page)
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)
+
+
+def guardrail_fail_closed(drop: str) -> None:
+    _count("GuardrailFailClosed", drop=drop)
+
+
+def offers_shown(drop: str, cells: list[str], records: list[dict[str, Any]], policy_version: int | None) -> None:
+    """One log line with every pricing decision of a view (and the visitor's experiment exposure),
+    and the offer metrics: offers shown by cell, discount depth, guardrail clamps by reason."""
+    logger.info(
+        "pricing decisions",
+        extra={"drop": drop, "exposure": cells, "policy_version": policy_version, "decisions": records},
+    )
+    cell = cells[0] if cells else "none"
+    metrics.add_dimension(name="cell", value=cell)
+    metrics.add_metric(name="OfferShown", unit=MetricUnit.Count, value=len(records))
+    for entry in records:
+        metrics.add_metric(name="DiscountDepthBps", unit=MetricUnit.Count, value=entry["discount_bps"])
+        for clamp in entry["clamps"]:
+            metrics.add_metric(name=f"GuardrailClamp_{clamp}", unit=MetricUnit.Count, value=1)

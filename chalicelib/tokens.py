@@ -19,11 +19,13 @@ from chalicelib.config import settings
 class Purpose(StrEnum):
     VISITOR = "visitor"
     OFFER = "offer"
+    CAMPAIGN = "campaign"
 
 
 LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.VISITOR: timedelta(days=400),
     Purpose.OFFER: timedelta(minutes=15),
+    Purpose.CAMPAIGN: timedelta(days=30),
 }
 
 

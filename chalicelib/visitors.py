@@ -1,23 +1,35 @@
-"""The visitor: a random first-party id, signed into the ``dfv`` cookie.
+"""The visitor: a random first-party id and what we know of them, signed into the ``dfv`` cookie.
 
-A missing, tampered or expired cookie makes a new anonymous visitor; that is never an error.
+A signed campaign link (``?c=<token>``) can add a loyalty tier or a creator cohort; a QR scan adds the
+pop-up they are at. A missing, tampered or expired token makes the visitor anonymous (or keeps what
+their cookie says); that is never an error.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from chalicelib.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify
 
 COOKIE_NAME = "dfv"
 MAX_COOKIE_HEADER = 4096
+LABEL = re.compile(r"^[a-z0-9-]{1,40}$")
 
 
 @dataclass(frozen=True)
 class Visitor:
     id: str
     is_new: bool
+    tier: str | None = None
+    cohort: str | None = None
+    popup: str | None = None
+
+    def payload(self) -> dict[str, str]:
+        fields = {"v": self.id, "t": self.tier, "k": self.cohort, "p": self.popup}
+        return {key: value for key, value in fields.items() if value}
 
 
 def cookie_value(cookie_header: str | None, name: str = COOKIE_NAME) -> str | None:
@@ -31,18 +43,47 @@ def cookie_value(cookie_header: str | None, name: str = COOKIE_NAME) -> str | No
     return None
 
 
-def identify(cookie_header: str | None) -> tuple[Visitor, str | None]:
-    """The visitor, and a fresh cookie token to set when the request had no valid one."""
-    token = cookie_value(cookie_header)
-    if token:
+def _label(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) and LABEL.match(value) else None
+
+
+def _from_cookie(token: str | None) -> Visitor | None:
+    if not token:
+        return None
+    try:
+        payload = verify(Purpose.VISITOR, token)
+    except InvalidToken:
+        return None
+    if isinstance(payload, str):  # cookies signed before profiles existed
+        payload = {"v": payload}
+    visitor_id = payload.get("v") if isinstance(payload, dict) else None
+    if not isinstance(visitor_id, str) or not 8 <= len(visitor_id) <= 64:
+        return None
+    return Visitor(visitor_id, False, _label(payload, "t"), _label(payload, "k"), _label(payload, "p"))
+
+
+def campaign_link(*, tier: str | None = None, cohort: str | None = None) -> str:
+    """A signed ``?c=`` value granting a tier or a cohort (for marketers' links)."""
+    return sign(Purpose.CAMPAIGN, {k: v for k, v in (("t", tier), ("k", cohort)) if v})
+
+
+def identify(cookie_header: str | None, campaign: str | None = None) -> tuple[Visitor, str | None]:
+    """The visitor, and a fresh cookie token to set when it is new or a campaign link changed it."""
+    visitor = _from_cookie(cookie_value(cookie_header))
+    changed = visitor is None
+    if visitor is None:
+        visitor = Visitor(secrets.token_urlsafe(12), True)
+    if campaign:
         try:
-            visitor_id = verify(Purpose.VISITOR, token)
+            grant = verify(Purpose.CAMPAIGN, campaign)
         except InvalidToken:
-            visitor_id = None
-        if isinstance(visitor_id, str) and 8 <= len(visitor_id) <= 64:
-            return Visitor(id=visitor_id, is_new=False), None
-    visitor_id = secrets.token_urlsafe(12)
-    return Visitor(id=visitor_id, is_new=True), sign(Purpose.VISITOR, visitor_id)
+            grant = None
+        if isinstance(grant, dict):
+            tier, cohort = _label(grant, "t") or visitor.tier, _label(grant, "k") or visitor.cohort
+            if (tier, cohort) != (visitor.tier, visitor.cohort):
+                visitor, changed = replace(visitor, tier=tier, cohort=cohort), True
+    return visitor, sign(Purpose.VISITOR, visitor.payload()) if changed else None
 
 
 def set_cookie_header(token: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.models import Drop, DropCatalog, Location, Sku
+from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.schema import table_definition
 
@@ -33,6 +34,7 @@ class StockRow:
 class DemoDrop:
     catalog: DropCatalog
     stock: tuple[StockRow, ...]
+    pricing: PricingPolicy | None = None
 
 
 def _at(now: datetime, hours: float | None) -> datetime | None:
@@ -63,14 +65,15 @@ def demo_drops(now: datetime, path: Path = DEMO_FILE) -> list[DemoDrop]:
         )
     drops = []
     for raw in data["drops"]:
-        fields = {k: v for k, v in raw.items() if k not in ("starts_in_hours", "ends_in_hours", "skus")}
+        fields = {k: v for k, v in raw.items() if k not in ("starts_in_hours", "ends_in_hours", "skus", "pricing")}
         drop = Drop.model_validate(
             {**fields, "starts_at": _at(now, raw["starts_in_hours"]), "ends_at": _at(now, raw["ends_in_hours"])}
         )
         skus = tuple(Sku.model_validate({k: v for k, v in s.items() if k != "stock"}) for s in raw["skus"])
         stock = tuple(row for s in raw["skus"] for row in _stock_rows(s))
         catalog = DropCatalog(drop=drop, skus=skus, locations=tuple(locations[i] for i in drop.location_ids))
-        drops.append(DemoDrop(catalog, stock))
+        pricing = PricingPolicy.model_validate(raw["pricing"]) if "pricing" in raw else None
+        drops.append(DemoDrop(catalog, stock, pricing))
     return drops
 
 
@@ -90,6 +93,10 @@ def seed(table_name: str, now: datetime, drops: list[DemoDrop] | None = None) ->
         store.put_drop_catalog(demo.catalog)
         for row in demo.stock:
             store.put_stock_if_absent(demo.catalog.drop.slug, row.sku, row.size, row.location, row.on_hand)
+        slug = demo.catalog.drop.slug
+        current = store.pricing_policy(slug)
+        if demo.pricing and (current is None or current.version < demo.pricing.version):
+            store.put_pricing_policy(slug, demo.pricing)
     return drops
 
 

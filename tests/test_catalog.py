@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from chalicelib.catalog import Catalog, drop_status
 from chalicelib.errors import NotFound
 from chalicelib.models import Drop, DropCatalog, DropStatus
+from chalicelib.pricing.policy import PricingPolicy
 from devtools.seed import demo_drops
 
 DEMO = demo_drops(datetime(2030, 1, 1, tzinfo=UTC))
@@ -26,9 +27,13 @@ class CountingReader:
         self.calls.append("drops")
         return [d.catalog.drop for d in DEMO]
 
-    def available_stock(self, slug: str) -> dict[tuple[str, str, str], int]:
+    def pricing_policy(self, slug: str) -> PricingPolicy | None:
+        self.calls.append(f"policy:{slug}")
+        return None
+
+    def available_stock(self, slug: str) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
         self.calls.append(f"stock:{slug}")
-        return {("X", "M", "web"): 2}
+        return {("X", "M", "web"): 2}, {"X": 4}
 
 
 class Clock:

@@ -6,11 +6,27 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.catalog import StockSnapshot
+from chalicelib.pricing.offers import Pricer
 from chalicelib.storefront import build_drop_view, choose_market, scarcity_cue
 from devtools.seed import demo_drops
 
 DEMO = demo_drops(datetime(2030, 1, 1, tzinfo=UTC))[0]
 NOW = DEMO.catalog.drop.starts_at
+
+
+def list_pricer(currency: str) -> Pricer:
+    return Pricer(
+        policy=None,
+        policy_failed=False,
+        currency=currency,
+        visitor_id="visitor-1",
+        segments=("visit:new",),
+        cell=None,
+        hours_since_start=0,
+        now=NOW,
+        view_id="view",
+        with_tokens=False,
+    )
 
 
 @given(units=st.integers(min_value=-3, max_value=100), threshold=st.integers(min_value=0, max_value=20))
@@ -29,7 +45,7 @@ def test_market_by_country_then_locale_then_default() -> None:
 
 def test_view_counts_stock_per_location_and_online() -> None:
     snapshot = StockSnapshot({(r.sku, r.size, r.location): r.on_hand for r in DEMO.stock})
-    view = build_drop_view(DEMO.catalog, snapshot, DEMO.catalog.drop.markets[1], "visitor-1", NOW, with_tokens=False)
+    view = build_drop_view(DEMO.catalog, snapshot, DEMO.catalog.drop.markets[1], list_pricer("EUR"), NOW)
     product = view.products[0]
     web = {(r.sku, r.size): r.on_hand for r in DEMO.stock if r.location == "web"}
     assert [s.online for s in product.sizes] == [web[(product.sku.sku, s.size)] for s in product.sizes]
@@ -41,5 +57,13 @@ def test_skus_without_a_price_in_the_market_currency_are_not_offered() -> None:
     sku = DEMO.catalog.skus[0]
     unpriced = sku.model_copy(update={"list_prices": {"USD": 100}})
     catalog = DEMO.catalog.model_copy(update={"skus": (unpriced, *DEMO.catalog.skus[1:])})
-    view = build_drop_view(catalog, StockSnapshot(), catalog.drop.markets[4], "v", NOW, with_tokens=False)
+    view = build_drop_view(catalog, StockSnapshot(), catalog.drop.markets[4], list_pricer("JPY"), NOW)
     assert sku.sku not in {p.sku.sku for p in view.products}
+
+
+def test_money_must_be_integer_minor_units() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        DEMO.catalog.skus[0].model_validate({**DEMO.catalog.skus[0].model_dump(), "list_prices": {"EUR": 19.99}})

@@ -1,39 +1,95 @@
-"""Offers for a visitor. For now every offer is the list price; segments, experiments and the
-guardrail (the offers issue) fill in ``rules`` and ``discount_bps`` without changing the shape."""
+"""Offers for one visitor on one request: each SKU's decision, its record, and its signed token."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from chalicelib.models import Offer, Sku
+from chalicelib.pricing.engine import Decision, PricingInputs, decide, fail_closed, record
+from chalicelib.pricing.experiments import Assignment
+from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.tokens import LIFETIMES, Purpose, sign
 
-LIST_PRICE_RULE = "list_price"
+LIST_PRICE = Decision(0, 0, ("list_price",), (), ())
 
 
 class NotPricedInCurrency(LookupError):
     """The SKU has no list price in the market's currency, so it is not sold there."""
 
 
-def offer_for(sku: Sku, currency: str, visitor_id: str, now: datetime, *, decision_id: str, with_token: bool) -> Offer:
-    """The visitor's offer for ``sku`` in ``currency``; the token binds sku, price, visitor and decision."""
-    try:
-        list_minor = sku.list_prices[currency]
-    except KeyError:
-        raise NotPricedInCurrency(f"{sku.sku} has no {currency} price") from None
-    token = None
-    if with_token:
-        token = sign(
-            Purpose.OFFER,
-            {"s": sku.sku, "p": list_minor, "c": currency, "v": visitor_id, "d": decision_id},
+@dataclass
+class Pricer:
+    """Prices SKUs for one visitor. Inputs come from the server only: never a client's price or cell."""
+
+    policy: PricingPolicy | None
+    policy_failed: bool
+    currency: str
+    visitor_id: str
+    segments: tuple[str, ...]
+    cell: Assignment | None
+    hours_since_start: int
+    now: datetime
+    view_id: str
+    with_tokens: bool
+    spent: Mapping[str, int] = field(default_factory=dict)  # budgeted rule id → minor units spent
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def _budgets_left(self) -> tuple[tuple[str, int], ...]:
+        if self.policy is None:
+            return ()
+        return tuple(
+            sorted(
+                (rule.id, rule.budget_minor.get(self.currency, 0) - self.spent.get(rule.id, 0))
+                for rule in self.policy.segment_rules
+                if rule.budget_minor is not None
+            )
         )
-    return Offer(
-        currency=currency,
-        list_minor=list_minor,
-        price_minor=list_minor,
-        discount_bps=0,
-        rules=(LIST_PRICE_RULE,),
-        decision_id=decision_id,
-        offer_token=token,
-        expires_at=now + LIFETIMES[Purpose.OFFER],
-    )
+
+    def inputs(self, sku: Sku, sell_through_bps: int) -> PricingInputs:
+        try:
+            list_minor = sku.list_prices[self.currency]
+        except KeyError:
+            raise NotPricedInCurrency(f"{sku.sku} has no {self.currency} price") from None
+        return PricingInputs(
+            sku=sku.sku,
+            currency=self.currency,
+            list_minor=list_minor,
+            cost_minor=sku.costs.get(self.currency, list_minor),  # no known cost: no room to discount
+            segments=self.segments,
+            cell=self.cell.label if self.cell else None,
+            cell_discount_bps=self.cell.cell.discount_bps if self.cell else 0,
+            hours_since_start=self.hours_since_start,
+            sell_through_bps=sell_through_bps,
+            budgets_left=self._budgets_left(),
+            now=self.now,
+        )
+
+    def offer(self, position: int, sku: Sku, sell_through_bps: int) -> Offer:
+        inputs = self.inputs(sku, sell_through_bps)
+        if self.policy is not None:
+            decision = decide(inputs, self.policy)
+        elif self.policy_failed:
+            decision = fail_closed(inputs)
+        else:
+            decision = Decision(inputs.list_minor, 0, LIST_PRICE.rules, (), ())
+        decision_id = f"{self.view_id}-{position}"
+        self.records.append(record(decision_id, inputs, decision, self.policy.version if self.policy else None))
+        token = None
+        if self.with_tokens:
+            token = sign(
+                Purpose.OFFER,
+                {"s": sku.sku, "p": decision.price_minor, "c": self.currency, "v": self.visitor_id, "d": decision_id},
+            )
+        return Offer(
+            currency=self.currency,
+            list_minor=inputs.list_minor,
+            price_minor=decision.price_minor,
+            discount_bps=decision.discount_bps,
+            rules=decision.rules,
+            decision_id=decision_id,
+            expires_at=self.now + LIFETIMES[Purpose.OFFER],
+            offer_token=token,
+        )

@@ -1,11 +1,12 @@
 """Conversion between DynamoDB's typed attribute values and plain Python values.
 
-Smaller and faster than boto3's TypeDeserializer for what we store: numbers come back as ``int``
-(we store money as integer minor units and never floats).
+Smaller and faster than boto3's TypeDeserializer for what we store: whole numbers come back as
+``int``, others (coordinates) as ``float``. Money is integer minor units, enforced by the models.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -14,7 +15,7 @@ def from_attribute(value: dict[str, Any]) -> Any:
     if kind == "S":
         return raw
     if kind == "N":
-        return int(raw)
+        return int(raw) if raw.lstrip("-").isdigit() else float(raw)
     if kind == "M":
         return {k: from_attribute(v) for k, v in raw.items()}
     if kind == "L":
@@ -41,13 +42,15 @@ def to_attribute(value: Any) -> dict[str, Any]:
         return {"S": value}
     if isinstance(value, int):
         return {"N": str(value)}
+    if isinstance(value, float) and math.isfinite(value):
+        return {"N": repr(value)}
     if isinstance(value, dict):
         return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
     if isinstance(value, (list, tuple)):
         return {"L": [to_attribute(v) for v in value]}
     if value is None:
         return {"NULL": True}
-    raise TypeError(f"cannot store {type(value).__name__} (money is int minor units, never float)")
+    raise TypeError(f"cannot store {value!r} ({type(value).__name__})")
 
 
 def to_item(values: dict[str, Any]) -> dict[str, dict[str, Any]]:

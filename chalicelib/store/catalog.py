@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from chalicelib.models import Drop, DropCatalog, Location, Sku
+from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
 from chalicelib.store.client import call
@@ -82,30 +83,62 @@ class DynamoCatalog:
             )
         ]
 
-    def available_stock(self, slug: str) -> dict[tuple[str, str, str], int]:
-        """Available units per (sku, size, location), for display: an eventually consistent read of
-        only the attributes it needs, parsed without the generic converter (it runs on every view)."""
+    def pricing_policy(self, slug: str, version: int | None = None) -> PricingPolicy | None:
+        """The drop's current policy (or a given version); None if it has none. Invalid data raises."""
+        item = self._call("get_item", TableName=self._table, Key=schema.policy_key(slug, version)).get("Item")
+        return None if item is None else PricingPolicy.model_validate_json(item["policy"]["S"])
+
+    def put_pricing_policy(self, slug: str, policy: PricingPolicy) -> None:
+        """Store a new immutable version and point the drop at it, in one transaction."""
+        body = {"S": policy.model_dump_json()}
+        self._call(
+            "transact_write_items",
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {**schema.policy_key(slug, policy.version), "policy": body},
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": schema.PK},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {**schema.policy_key(slug), "policy": body},
+                    }
+                },
+            ],
+        )
+
+    def available_stock(self, slug: str) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
+        """Available units per (sku, size, location) and units on hand per SKU, for display: an
+        eventually consistent read of only the attributes it needs, parsed without the generic
+        converter (it runs on every view)."""
         available: dict[tuple[str, str, str], int] = {}
+        on_hand: dict[str, int] = {}
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk",
-            "ProjectionExpression": "#sku, #size, #loc, #available",
+            "ProjectionExpression": "#sku, #size, #loc, #available, #on_hand",
             "ExpressionAttributeNames": {
                 "#pk": schema.PK,
                 "#sku": "sku",
                 "#size": "size",
                 "#loc": "location",
                 "#available": "available",
+                "#on_hand": "on_hand",
             },
             "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
         }
         while True:
             page = self._call("query", **kwargs)
             for item in page.get("Items", []):
-                key = (item["sku"]["S"], item["size"]["S"], item["location"]["S"])
-                available[key] = max(int(item["available"]["N"]), 0)
+                sku = item["sku"]["S"]
+                available[(sku, item["size"]["S"], item["location"]["S"])] = max(int(item["available"]["N"]), 0)
+                on_hand[sku] = on_hand.get(sku, 0) + int(item["on_hand"]["N"])
             if "LastEvaluatedKey" not in page:
-                return available
+                return available, on_hand
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # --- writes (studio and seeding) ---------------------------------------------------------

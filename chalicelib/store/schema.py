@@ -5,6 +5,8 @@ Items and their keys::
     pk                   sk                      what
     DROP#<slug>          META                    a drop (also gsi1: DROPS / <starts_at>#<slug>)
     DROP#<slug>          SKU#<position>#<sku>    a SKU of the drop, in display order
+    POLICY#<slug>        CURRENT                 the drop's current pricing policy (JSON, with its version)
+    POLICY#<slug>        v<version>              every policy version, immutable, for replay
     LOC#<id>             META                    a location: the web shop or a pop-up
     STOCK#<slug>         <sku>#<size>#<location> stock counters: on_hand, held, sold, available
 
@@ -39,6 +41,11 @@ def drop_partition(slug: str) -> str:
 
 def sku_sort_key(position: int, sku: str) -> str:
     return f"SKU#{position:04d}#{sku}"
+
+
+def policy_key(slug: str, version: int | None = None) -> dict[str, dict[str, str]]:
+    """The current policy's key, or one version's."""
+    return {PK: {"S": f"POLICY#{slug}"}, SK: {"S": "CURRENT" if version is None else f"v{version:06d}"}}
 
 
 def location_key(location_id: str) -> dict[str, dict[str, str]]:

@@ -22,6 +22,7 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     lang: str | None = Field(default=None, pattern=LANG_PATTERN.pattern)
+    c: str | None = Field(default=None, max_length=512)  # a signed campaign link; invalid ones are ignored
 
 
 HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
@@ -37,6 +38,9 @@ class Edge:
     cookie: str | None
     host: str | None
     scheme: str | None
+    latitude: float | None
+    longitude: float | None
+    city: str | None
 
 
 def _header(headers: Any, name: str, limit: int = 512) -> str | None:
@@ -55,7 +59,19 @@ def edge(headers: Any) -> Edge:
         cookie=_header(headers, "cookie", 4096),
         host=_header(headers, "host", 260),
         scheme=_header(headers, "x-forwarded-proto", 5),
+        latitude=_coordinate(headers, "cloudfront-viewer-latitude", 90),
+        longitude=_coordinate(headers, "cloudfront-viewer-longitude", 180),
+        city=_header(headers, "cloudfront-viewer-city", 80),
     )
+
+
+def _coordinate(headers: Any, name: str, limit: float) -> float | None:
+    raw = _header(headers, name, 16)
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value is not None and -limit <= value <= limit else None
 
 
 def public_base_url(request_edge: Edge) -> str:

@@ -23,6 +23,11 @@ def test_round_trip(item: dict[str, Any]) -> None:
     assert from_item(to_item(item)) == stored
 
 
-def test_floats_are_refused_because_money_is_integer_minor_units() -> None:
-    with pytest.raises(TypeError, match="minor units"):
-        to_attribute(19.99)
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), object()])
+def test_unstorable_values_are_refused(value: object) -> None:
+    with pytest.raises(TypeError):
+        to_attribute(value)
+
+
+def test_coordinates_round_trip_as_floats() -> None:
+    assert from_item(to_item({"lat": 48.8625, "n": 3})) == {"lat": 48.8625, "n": 3}

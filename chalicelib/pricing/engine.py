@@ -1,0 +1,153 @@
+"""The pricing decision: candidate discounts, stacking, the guardrail, and replay. Pure: no I/O.
+
+All arithmetic is integer minor units and basis points, so a decision replays exactly and does not
+depend on the order its rules come in. Rounding always favours the merchant: the price is rounded up
+to a whole minor unit, so no rounding can take it under the margin floor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.pricing.policy import PricingPolicy
+
+FULL = 10_000  # basis points in 100 %
+
+
+@dataclass(frozen=True, slots=True)
+class PricingInputs:
+    """Everything a decision depends on besides the policy."""
+
+    sku: str
+    currency: str
+    list_minor: int
+    cost_minor: int
+    segments: tuple[str, ...]  # sorted
+    cell: str | None  # "experiment:cell"
+    cell_discount_bps: int
+    hours_since_start: int
+    sell_through_bps: int
+    budgets_left: tuple[tuple[str, int], ...]  # (rule id, minor units left), sorted
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    price_minor: int
+    discount_bps: int
+    rules: tuple[str, ...]  # what the price came from, after the guardrail
+    candidates: tuple[tuple[str, int], ...]  # (rule, bps) before stacking
+    clamps: tuple[str, ...]  # why the guardrail changed it
+
+
+def ceil_div(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
+
+
+def margin_floor(cost_minor: int, min_margin_bps: int) -> int:
+    """The lowest price the margin allows: cost × (1 + min_margin), rounded up."""
+    return ceil_div(cost_minor * (FULL + min_margin_bps), FULL)
+
+
+def candidates(inputs: PricingInputs, policy: PricingPolicy) -> tuple[tuple[str, int], ...]:
+    """Every discount this visitor qualifies for, sorted (so the order of rules cannot matter)."""
+    found: list[tuple[str, int]] = []
+    budgets = dict(inputs.budgets_left)
+    for rule in policy.segment_rules:
+        if rule.segment not in inputs.segments or rule.discount_bps == 0:
+            continue
+        if rule.budget_minor is not None and budgets.get(rule.id, 0) <= 0:
+            continue  # the cohort's budget is spent
+        found.append((f"segment:{rule.id}", rule.discount_bps))
+    stages = [
+        stage
+        for stage in policy.markdowns
+        if inputs.hours_since_start >= stage.after_hours and inputs.sell_through_bps < stage.sell_through_below_bps
+    ]
+    if stages:
+        deepest = max(stages, key=lambda s: (s.after_hours, s.discount_bps))
+        found.append((f"markdown:{deepest.after_hours}h", deepest.discount_bps))
+    if inputs.cell and inputs.cell_discount_bps:
+        found.append((f"cell:{inputs.cell}", inputs.cell_discount_bps))
+    return tuple(sorted(found))
+
+
+def stacked_bps(found: tuple[tuple[str, int], ...], mode: str) -> int:
+    """Best-of takes the deepest; a stack applies each to the already-discounted amount."""
+    if not found:
+        return 0
+    if mode == "best_of":
+        return max(bps for _, bps in found)
+    remaining_num, remaining_den = 1, 1
+    for _, bps in found:
+        remaining_num *= FULL - bps
+        remaining_den *= FULL
+    return FULL - ceil_div(remaining_num * FULL, remaining_den)  # round the remainder up: never deeper
+
+
+def decide(inputs: PricingInputs, policy: PricingPolicy) -> Decision:
+    guardrail = policy.guardrail
+    list_minor = inputs.list_minor
+    for override in sorted(guardrail.overrides, key=lambda o: (o.kind, o.sku or "", o.expires_at)):
+        if not override.active(inputs.sku, inputs.now):
+            continue
+        if override.kind == "disable":
+            return Decision(list_minor, 0, ("override:disable",), (), ("override_disable",))
+        pinned = (override.pin_minor or {}).get(inputs.currency)
+        if pinned is not None:
+            price = min(pinned, list_minor)
+            return Decision(price, _bps(list_minor, price), ("override:pin",), (), ("override_pin",))
+    found = candidates(inputs, policy)
+    clamps: list[str] = []
+    depth = stacked_bps(found, guardrail.stacking)
+    if guardrail.stacking == "capped_stack" and depth > guardrail.max_stack_bps:
+        depth = guardrail.max_stack_bps
+        clamps.append("stack_cap")
+    cap = guardrail.depth_cap(inputs.sku)
+    if depth > cap:
+        depth = cap
+        clamps.append("max_depth")
+    price = ceil_div(list_minor * (FULL - depth), FULL)
+    floor = min(margin_floor(inputs.cost_minor, guardrail.min_margin_bps), list_minor)
+    if price < floor:
+        price = floor
+        clamps.append("margin_floor")
+    rules = tuple(rule for rule, _ in found) if price < list_minor else ("list_price",)
+    return Decision(price, _bps(list_minor, price), rules, found, tuple(clamps))
+
+
+def fail_closed(inputs: PricingInputs) -> Decision:
+    """The list price, when the policy cannot be read."""
+    return Decision(inputs.list_minor, 0, ("list_price",), (), ("policy_unavailable",))
+
+
+def _bps(list_minor: int, price: int) -> int:
+    return (list_minor - price) * FULL // list_minor if list_minor else 0
+
+
+def record(decision_id: str, inputs: PricingInputs, decision: Decision, policy_version: int | None) -> dict[str, Any]:
+    """The decision as one JSON-ready record: enough, with its policy version, to replay it."""
+    fields = asdict(inputs)
+    fields["now"] = inputs.now.isoformat()
+    return {
+        "decision_id": decision_id,
+        "policy_version": policy_version,
+        "inputs": fields,
+        "candidates": [list(c) for c in decision.candidates],
+        "clamps": list(decision.clamps),
+        "rules": list(decision.rules),
+        "price_minor": decision.price_minor,
+        "discount_bps": decision.discount_bps,
+    }
+
+
+def replay(entry: dict[str, Any], policy: PricingPolicy | None) -> Decision:
+    """Recompute a recorded decision from its inputs and the policy version it names."""
+    raw = dict(entry["inputs"])
+    raw["now"] = datetime.fromisoformat(raw["now"])
+    raw["segments"] = tuple(raw["segments"])
+    raw["budgets_left"] = tuple((rule, left) for rule, left in raw["budgets_left"])
+    inputs = PricingInputs(**raw)
+    return fail_closed(inputs) if policy is None else decide(inputs, policy)

@@ -1,0 +1,102 @@
+"""A drop's pricing policy: offer rules, experiments, and the merchant's guardrail.
+
+Stored as one item per drop and validated when read: a policy that cannot be read or validated
+makes every offer fail closed (list price). Discounts are basis points (1 % = 100 bps).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.models import AwareDatetime, CurrencyCode, MinorUnits
+
+Bps = Annotated[int, Field(ge=0, le=10_000, strict=True)]
+Segment = Annotated[str, Field(pattern=r"^(tier|cohort|near|visit):[a-z0-9-]{1,40}$")]
+"""``tier:gold``, ``cohort:ana``, ``near:paris-marais``, ``visit:new`` / ``visit:returning``."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Override(Strict):
+    """A merchant's explicit decision: pin a price or disable discounts, for a SKU or the whole drop."""
+
+    kind: Literal["pin", "disable"]
+    sku: str | None = None
+    pin_minor: dict[CurrencyCode, MinorUnits] | None = None
+    reason: str = Field(min_length=3, max_length=200)
+    author: str = Field(min_length=1, max_length=100)
+    expires_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _pin_has_prices(self) -> Override:
+        if (self.kind == "pin") != bool(self.pin_minor):
+            raise ValueError("a pin needs pin_minor prices, and only a pin has them")
+        return self
+
+    def active(self, sku: str, now: datetime) -> bool:
+        return now < self.expires_at and self.sku in (None, sku)
+
+
+class Guardrail(Strict):
+    max_discount_bps: Bps
+    sku_max_discount_bps: dict[str, Bps] = {}
+    min_margin_bps: Annotated[int, Field(ge=0, le=100_000, strict=True)]
+    stacking: Literal["best_of", "capped_stack"] = "best_of"
+    max_stack_bps: Bps = 10_000
+    max_discounted_units_per_visitor: Annotated[int, Field(ge=0)] = 2
+    overrides: tuple[Override, ...] = ()
+
+    def depth_cap(self, sku: str) -> int:
+        return min(self.max_discount_bps, self.sku_max_discount_bps.get(sku, self.max_discount_bps))
+
+
+class SegmentRule(Strict):
+    """A discount for visitors in a segment; a cohort's rule may carry its own spend budget."""
+
+    id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    segment: Segment
+    discount_bps: Bps
+    budget_minor: dict[CurrencyCode, MinorUnits] | None = None
+
+
+class MarkdownStage(Strict):
+    """From ``after_hours`` into the drop, if sell-through is below plan, mark down."""
+
+    after_hours: Annotated[int, Field(ge=0)]
+    sell_through_below_bps: Bps
+    discount_bps: Bps
+
+
+class Cell(Strict):
+    name: str = Field(pattern=r"^[a-z0-9-]{1,30}$")
+    weight: Annotated[int, Field(ge=0, le=10_000)]
+    discount_bps: Bps = 0
+    urgency: Literal["none", "scarcity", "countdown", "social"] = "none"
+
+
+class Experiment(Strict):
+    """Visitors hash into weighted cells; experiments sharing a ``group`` never overlap."""
+
+    id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    seed: str = Field(min_length=1, max_length=64)
+    group: str | None = None
+    cells: tuple[Cell, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _weights(self) -> Experiment:
+        if sum(c.weight for c in self.cells) <= 0:
+            raise ValueError("an experiment needs cells with positive total weight")
+        return self
+
+
+class PricingPolicy(Strict):
+    version: Annotated[int, Field(ge=1)]
+    guardrail: Guardrail
+    segment_rules: tuple[SegmentRule, ...] = ()
+    markdowns: tuple[MarkdownStage, ...] = ()
+    experiments: tuple[Experiment, ...] = ()
