@@ -7,13 +7,14 @@ from chalice.app import Chalice, ConvertToMiddleware, Request, Response
 from chalicelib import telemetry, wiring
 from chalicelib.pages.landing import PageLocale, render_landing
 from chalicelib.pages.locales import UI_LOCALES, negotiate
+from chalicelib.quotes import QuoteRequest, quote
 from chalicelib.shopper import checked_slug, open_drop, record_offers
 from chalicelib.telemetry import logger, metrics, page_view
 from chalicelib.visitors import set_cookie_header
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
-from chalicelib.web.request import edge, page_query, public_base_url
+from chalicelib.web.request import edge, page_query, parse_body, public_base_url
 
 app = Chalice(app_name="dropfront")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
@@ -90,3 +91,15 @@ def drop_stock(slug: str) -> Response:
     drop_catalog = catalog.drop(checked_slug(slug))
     snapshot = catalog.stock(drop_catalog.drop.slug)
     return responses.json_body(payloads.stock(drop_catalog, snapshot, wiring.utcnow()), cache="public, max-age=1")
+
+
+@app.route("/api/quote", methods=["POST"], content_types=["application/json", "text/plain"])
+@errors.json
+def quote_basket() -> Response:
+    request = current_request()
+    basket = parse_body(request.raw_body, QuoteRequest)
+    viewer = edge(request.headers)
+    shopper = open_drop(wiring.catalog(), basket.drop, page_query(None), viewer, wiring.utcnow(), with_tokens=False)
+    record_offers(shopper)
+    cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}
+    return responses.json_body(quote(shopper, basket), extra=cookie)

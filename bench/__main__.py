@@ -18,7 +18,7 @@ from typing import Any
 
 from babel.numbers import format_currency
 
-from bench import cold_start, landing, lighthouse, package
+from bench import cold_start, guardrail, landing, lighthouse, package
 from bench.setup import BENCH_SLUG, seeded_dynamodb
 from devtools.live import live_app
 
@@ -114,6 +114,12 @@ def table(results: dict[str, Any]) -> str:
             verdict(pkg["zipped_mb"] <= 15),
         ),
         ("Babel money formatting, uncached → cached", f"{fmt['babel_us']} µs → {fmt['cached_us']} µs", "cached", "—"),
+        (
+            "guardrail: one pricing decision per SKU (demo policy, 5 candidates, 2 clamps)",
+            f"{results['guardrail']['us_per_sku']} µs per SKU",
+            "report",
+            "—",
+        ),
     ]
     lines = ["| what | measured | target | |", "|---|---|---|---|"]
     lines += [f"| {what} | {measured} | {target} | {ok} |" for what, measured, target, ok in rows]
@@ -157,6 +163,7 @@ def main() -> None:
             lang: lighthouse.scores(f"{base}/drops/linen-lab?lang={lang}") for lang in ("en", "ar")
         }
     results["formatter"] = formatter_cache()
+    results["guardrail"] = guardrail.measure()
     rendered = table(results)
     print("\n" + rendered)
     RESULTS.mkdir(exist_ok=True)

@@ -31,7 +31,7 @@ def twenty_product_drop(now: datetime) -> DemoDrop:
         ]
     drop = demo.catalog.drop.model_copy(update={"slug": BENCH_SLUG})
     catalog = demo.catalog.model_copy(update={"drop": drop, "skus": tuple(skus)})
-    return DemoDrop(catalog, tuple(stock))
+    return DemoDrop(catalog, tuple(stock), demo.pricing)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Protocol
 
@@ -46,13 +47,19 @@ class StockSnapshot:
     available: dict[tuple[str, str, str], int] = field(default_factory=dict)
     on_hand: dict[str, int] = field(default_factory=dict)
 
+    @cached_property
+    def _left_by_sku(self) -> dict[str, int]:
+        left: dict[str, int] = {}
+        for (sku, _, _), units in self.available.items():
+            left[sku] = left.get(sku, 0) + units
+        return left
+
     def sell_through_bps(self, sku: str) -> int:
         """Share of a SKU's units no longer available (sold or held), in basis points."""
         made = self.on_hand.get(sku, 0)
         if made <= 0:
             return 0
-        left = sum(units for (code, _, _), units in self.available.items() if code == sku)
-        return max(0, (made - left) * 10_000 // made)
+        return max(0, (made - self._left_by_sku.get(sku, 0)) * 10_000 // made)
 
     def units(self, sku: str, size: str, location: str) -> int:
         return self.available.get((sku, size, location), 0)
@@ -60,6 +67,10 @@ class StockSnapshot:
     @property
     def total(self) -> int:
         return sum(self.available.values())
+
+    @property
+    def made(self) -> int:
+        return sum(self.on_hand.values())
 
 
 def drop_status(drop: Drop, now: datetime, available_units: int) -> DropStatus:

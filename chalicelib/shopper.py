@@ -87,6 +87,7 @@ def record_offers(shopper: ShopperDrop) -> None:
     telemetry.offers_shown(
         shopper.view.catalog.drop.slug,
         [a.label for a in shopper.assignments],
+        shopper.pricer.shared,
         shopper.pricer.records,
         policy.version if policy else None,
     )

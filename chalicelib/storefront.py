@@ -42,6 +42,8 @@ class DropView:
     products: tuple[ProductView, ...]
     now: datetime
     urgency: str = "none"
+    units_made: int = 0
+    units_left: int = 0
 
     @property
     def popups(self) -> tuple[Location, ...]:
@@ -107,4 +109,13 @@ def build_drop_view(
             )
         )
     status = drop_status(drop, now, stock.total)
-    return DropView(catalog=catalog, status=status, market=market, products=tuple(products), now=now, urgency=urgency)
+    return DropView(
+        catalog=catalog,
+        status=status,
+        market=market,
+        products=tuple(products),
+        now=now,
+        urgency=urgency,
+        units_made=stock.made,
+        units_left=stock.total,
+    )

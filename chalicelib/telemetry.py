@@ -22,6 +22,8 @@ NAMESPACE = "dropfront"
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service=SERVICE)
+request_fields: dict[str, Any] = {}
+"""Fields the domain adds to the current request's log line (the middleware writes and clears it)."""
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
@@ -54,17 +56,29 @@ def guardrail_fail_closed(drop: str) -> None:
     _count("GuardrailFailClosed", drop=drop)
 
 
-def offers_shown(drop: str, cells: list[str], records: list[dict[str, Any]], policy_version: int | None) -> None:
-    """One log line with every pricing decision of a view (and the visitor's experiment exposure),
-    and the offer metrics: offers shown by cell, discount depth, guardrail clamps by reason."""
-    logger.info(
-        "pricing decisions",
-        extra={"drop": drop, "exposure": cells, "policy_version": policy_version, "decisions": records},
-    )
-    cell = cells[0] if cells else "none"
-    metrics.add_dimension(name="cell", value=cell)
+def offers_shown(
+    drop: str, cells: list[str], shared: dict[str, Any], records: list[dict[str, Any]], policy_version: int | None
+) -> None:
+    """Every pricing decision of a view goes into the request's one log line, under ``pricing``: the
+    visitor's experiment exposure, the inputs the decisions share (once), then each SKU's
+    (``engine.expand`` rebuilds replayable records). Metrics: offers shown by cell, mean discount
+    depth, and guardrail clamps by reason."""
+    request_fields["pricing"] = {
+        "drop": drop,
+        "exposure": cells,
+        "policy_version": policy_version,
+        "shared": shared,
+        "decisions": records,
+    }
+    if not records:
+        return
+    metrics.add_dimension(name="cell", value=cells[0] if cells else "none")
     metrics.add_metric(name="OfferShown", unit=MetricUnit.Count, value=len(records))
+    depth = sum(entry["discount_bps"] for entry in records) / len(records)
+    metrics.add_metric(name="DiscountDepthBps", unit=MetricUnit.Count, value=round(depth, 1))
+    clamps: dict[str, int] = {}
     for entry in records:
-        metrics.add_metric(name="DiscountDepthBps", unit=MetricUnit.Count, value=entry["discount_bps"])
         for clamp in entry["clamps"]:
-            metrics.add_metric(name=f"GuardrailClamp_{clamp}", unit=MetricUnit.Count, value=1)
+            clamps[clamp] = clamps.get(clamp, 0) + 1
+    for clamp, count in clamps.items():
+        metrics.add_metric(name=f"GuardrailClamp_{clamp}", unit=MetricUnit.Count, value=count)

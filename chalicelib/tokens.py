@@ -6,9 +6,9 @@ oldest to newest: the newest signs, all of them verify, so a key can be rotated 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -50,6 +50,26 @@ def verify(purpose: Purpose, token: str) -> Any:
         raise InvalidToken(str(error)) from error
 
 
+@lru_cache(maxsize=4096)
+def _verified(purpose: Purpose, token: str) -> tuple[Any, datetime]:
+    try:
+        payload, signed_at = _serializer(purpose).loads(token, return_timestamp=True)
+    except (BadData, UnicodeError, ValueError) as error:
+        raise InvalidToken(str(error)) from error
+    return payload, signed_at
+
+
+def verify_repeated(purpose: Purpose, token: str) -> Any:
+    """``verify`` for tokens a client presents on every request (the visitor cookie): the signature
+    check is remembered per token string; the expiry is checked on every call. Invalid tokens are
+    not remembered (``lru_cache`` does not cache exceptions). Callers must not mutate the payload."""
+    payload, signed_at = _verified(purpose, token)
+    if datetime.now(UTC) - signed_at > LIFETIMES[purpose]:
+        raise InvalidToken("token expired")
+    return payload
+
+
 def forget_keys() -> None:
-    """Drop cached serializers (after the keys change)."""
+    """Drop cached serializers and verified tokens (after the keys change)."""
     _serializer.cache_clear()
+    _verified.cache_clear()

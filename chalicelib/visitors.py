@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify
+from chalicelib.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify, verify_repeated
 
 COOKIE_NAME = "dfv"
 MAX_COOKIE_HEADER = 4096
@@ -52,7 +52,7 @@ def _from_cookie(token: str | None) -> Visitor | None:
     if not token:
         return None
     try:
-        payload = verify(Purpose.VISITOR, token)
+        payload = verify_repeated(Purpose.VISITOR, token)
     except InvalidToken:
         return None
     if isinstance(payload, str):  # cookies signed before profiles existed

@@ -28,8 +28,8 @@ def test_the_spec_names_exactly_the_apps_routes() -> None:
     assert documented == routes
 
 
-def schema_for(path: str, status: str) -> Draft202012Validator:
-    response = SPEC["paths"][path]["get"]["responses"][status]
+def schema_for(path: str, status: str, method: str = "get") -> Draft202012Validator:
+    response = SPEC["paths"][path][method]["responses"][status]
     if "$ref" in response:
         response = SPEC["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
     schema = {**response["content"]["application/json"]["schema"], "components": SPEC["components"]}
@@ -52,3 +52,18 @@ def test_responses_match_the_spec(client: Client, url: str, path: str, status: s
     assert str(response.status_code) == status
     errors = sorted(schema_for(path, status).iter_errors(json_of(response)), key=str)
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"drop": "linen-lab", "items": [{"sku": "OVR-SAND", "size": "M", "qty": 2}]}, "200"),
+        ({"drop": "linen-lab", "items": [{"sku": "OVR-SAND", "size": "M", "qty": 0}]}, "422"),
+    ],
+)
+def test_quote_responses_match_the_spec(client: Client, body: dict[str, Any], status: str) -> None:
+    import json
+
+    response = client.http.post("/api/quote", headers={"Content-Type": "application/json"}, body=json.dumps(body))
+    assert str(response.status_code) == status
+    assert sorted(schema_for("/api/quote", status, "post").iter_errors(json_of(response)), key=str) == []

@@ -61,3 +61,21 @@ def test_settings_require_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     wiring.reset()
     with pytest.raises(RuntimeError, match="DROPFRONT_SECRET_KEYS"):
         sign(Purpose.VISITOR, "x")
+
+
+def test_repeated_verification_still_checks_expiry_and_rotation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.tokens import verify_repeated
+
+    with time_machine.travel("2030-01-01T00:00:00Z", tick=False) as traveller:
+        token = sign(Purpose.VISITOR, {"v": "visitor-123"})
+        assert verify_repeated(Purpose.VISITOR, token) == {"v": "visitor-123"}
+        assert verify_repeated(Purpose.VISITOR, token) == {"v": "visitor-123"}  # remembered
+        traveller.shift(LIFETIMES[Purpose.VISITOR] + timedelta(seconds=1))
+        with pytest.raises(InvalidToken):
+            verify_repeated(Purpose.VISITOR, token)  # the remembered signature does not outlive the token
+    monkeypatch.setenv("DROPFRONT_SECRET_KEYS", "another-key")
+    wiring.reset()
+    fresh = sign(Purpose.VISITOR, {"v": "visitor-456"})
+    assert verify_repeated(Purpose.VISITOR, fresh)["v"] == "visitor-456"
+    with pytest.raises(InvalidToken):
+        verify_repeated(Purpose.VISITOR, token[:-2] + "zz")

@@ -7,7 +7,7 @@ to a whole minor unit, so no rounding can take it under the margin floor.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -127,20 +127,52 @@ def _bps(list_minor: int, price: int) -> int:
     return (list_minor - price) * FULL // list_minor if list_minor else 0
 
 
-def record(decision_id: str, inputs: PricingInputs, decision: Decision, policy_version: int | None) -> dict[str, Any]:
-    """The decision as one JSON-ready record: enough, with its policy version, to replay it."""
-    fields = asdict(inputs)
-    fields["now"] = inputs.now.isoformat()
+PER_SKU_INPUTS = ("sku", "list_minor", "cost_minor", "sell_through_bps")
+"""Inputs that differ between the SKUs of one view; the others are the visitor's and the moment's."""
+
+
+def shared_inputs(inputs: PricingInputs) -> dict[str, Any]:
+    """The inputs every decision of one view shares, JSON-ready (logged once per view)."""
+    return {
+        "currency": inputs.currency,
+        "segments": list(inputs.segments),
+        "cell": inputs.cell,
+        "cell_discount_bps": inputs.cell_discount_bps,
+        "hours_since_start": inputs.hours_since_start,
+        "budgets_left": [list(pair) for pair in inputs.budgets_left],
+        "now": inputs.now.isoformat(),
+    }
+
+
+def compact(decision_id: str, inputs: PricingInputs, decision: Decision) -> dict[str, Any]:
+    """One decision without the shared inputs: the per-SKU part of the view's log line."""
     return {
         "decision_id": decision_id,
-        "policy_version": policy_version,
-        "inputs": fields,
+        "sku": inputs.sku,
+        "list_minor": inputs.list_minor,
+        "cost_minor": inputs.cost_minor,
+        "sell_through_bps": inputs.sell_through_bps,
         "candidates": [list(c) for c in decision.candidates],
         "clamps": list(decision.clamps),
         "rules": list(decision.rules),
         "price_minor": decision.price_minor,
         "discount_bps": decision.discount_bps,
     }
+
+
+def expand(shared: dict[str, Any], policy_version: int | None, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Self-contained decision records (what ``replay`` takes) from a view's log line."""
+    records = []
+    for entry in entries:
+        inputs = {**shared, **{key: entry[key] for key in PER_SKU_INPUTS}}
+        outcome = {k: v for k, v in entry.items() if k not in PER_SKU_INPUTS}
+        records.append({**outcome, "policy_version": policy_version, "inputs": inputs})
+    return records
+
+
+def record(decision_id: str, inputs: PricingInputs, decision: Decision, policy_version: int | None) -> dict[str, Any]:
+    """One self-contained decision record: enough, with its policy version, to replay it."""
+    return expand(shared_inputs(inputs), policy_version, [compact(decision_id, inputs, decision)])[0]
 
 
 def replay(entry: dict[str, Any], policy: PricingPolicy | None) -> Decision:

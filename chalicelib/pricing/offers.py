@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
 from chalicelib.models import Offer, Sku
-from chalicelib.pricing.engine import Decision, PricingInputs, decide, fail_closed, record
+from chalicelib.pricing.engine import Decision, PricingInputs, compact, decide, fail_closed, shared_inputs
 from chalicelib.pricing.experiments import Assignment
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.tokens import LIFETIMES, Purpose, sign
@@ -35,8 +36,10 @@ class Pricer:
     view_id: str
     with_tokens: bool
     spent: Mapping[str, int] = field(default_factory=dict)  # budgeted rule id → minor units spent
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)  # compact, per SKU (see engine.compact)
+    shared: dict[str, Any] = field(default_factory=dict)  # the inputs all of this view's decisions share
 
+    @cached_property
     def _budgets_left(self) -> tuple[tuple[str, int], ...]:
         if self.policy is None:
             return ()
@@ -63,7 +66,7 @@ class Pricer:
             cell_discount_bps=self.cell.cell.discount_bps if self.cell else 0,
             hours_since_start=self.hours_since_start,
             sell_through_bps=sell_through_bps,
-            budgets_left=self._budgets_left(),
+            budgets_left=self._budgets_left,
             now=self.now,
         )
 
@@ -76,7 +79,9 @@ class Pricer:
         else:
             decision = Decision(inputs.list_minor, 0, LIST_PRICE.rules, (), ())
         decision_id = f"{self.view_id}-{position}"
-        self.records.append(record(decision_id, inputs, decision, self.policy.version if self.policy else None))
+        if not self.shared:
+            self.shared = shared_inputs(inputs)
+        self.records.append(compact(decision_id, inputs, decision))
         token = None
         if self.with_tokens:
             token = sign(

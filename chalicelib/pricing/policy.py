@@ -76,7 +76,7 @@ class Cell(Strict):
     name: str = Field(pattern=r"^[a-z0-9-]{1,30}$")
     weight: Annotated[int, Field(ge=0, le=10_000)]
     discount_bps: Bps = 0
-    urgency: Literal["none", "scarcity", "countdown", "social"] = "none"
+    urgency: Literal["none", "scarcity", "countdown"] = "none"  # both state real numbers, never invented ones
 
 
 class Experiment(Strict):

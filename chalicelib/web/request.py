@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.config import settings
-from chalicelib.errors import InvalidInput
+from chalicelib.errors import InvalidInput, Unprocessable
 from chalicelib.pages.locales import LANG_PATTERN
 
+Model = TypeVar("Model", bound=BaseModel)
 MAX_QUERY_BYTES = 2048
+MAX_BODY_BYTES = 16_384
 MAX_QUERY_PARAMS = 32
 
 
@@ -102,4 +105,25 @@ def page_query(query_params: Any) -> PageQuery:
             f"Invalid query parameter: {', '.join(fields)}.",
             code="invalid_query",
             details=[{"field": f} for f in fields],
+        ) from None
+
+
+def parse_body(raw: str | bytes | None, model: type[Model]) -> Model:
+    """A JSON body as ``model``: 400 when it is not JSON or too large, 422 when it breaks the schema."""
+    if not raw:
+        raise InvalidInput("The request needs a JSON body.", code="missing_body")
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput(f"The request body is larger than {MAX_BODY_BYTES} bytes.", code="body_too_large")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            {"field": ".".join(str(part) for part in e["loc"]), "problem": e["msg"]} for e in error.errors()[:20]
+        ]
+        raise Unprocessable(
+            "The request body does not match what this endpoint takes.", code="invalid_body", details=problems
         ) from None

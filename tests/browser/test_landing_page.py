@@ -70,3 +70,40 @@ def test_teaser_countdown_ticks(browser: Browser, live_url: str) -> None:
         "previous => document.querySelector('[data-countdown]').textContent !== previous", arg=first, timeout=5000
     )
     assert errors == []
+
+
+def test_personalized_page_shows_the_struck_list_price_and_the_cells_urgency(
+    browser: Browser, live_url: str, artifacts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gold visitor whose id hashes into the countdown cell (found, not chosen: cells are server-side)."""
+    from datetime import UTC, datetime
+
+    from chalicelib import wiring
+    from chalicelib.pricing.experiments import assign, urgency
+    from chalicelib.tokens import Purpose, sign
+    from devtools.run import LOCAL_SECRET
+    from devtools.seed import demo_drops
+
+    policy = demo_drops(datetime.now(UTC))[0].pricing
+    assert policy is not None
+    visitor = next(
+        f"browser-visitor-{i:04d}"
+        for i in range(10_000)
+        if urgency(assign(f"browser-visitor-{i:04d}", policy.experiments)) == "countdown"
+    )
+    monkeypatch.setenv("DROPFRONT_SECRET_KEYS", LOCAL_SECRET)  # the key `make run` signs with
+    wiring.reset()
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context.add_cookies([{"name": "dfv", "value": sign(Purpose.VISITOR, {"v": visitor, "t": "gold"}), "url": live_url}])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{live_url}/drops/linen-lab?lang=fr")
+    page.screenshot(path=str(artifacts / "landing-personalized-fr.png"))
+    struck = page.locator(".card").first.locator(".price s")
+    assert struck.is_visible()
+    price = int(page.locator(".card").first.get_attribute("data-price-minor") or "0")
+    assert 0 < price < 11000  # OVR-SAND's EUR list price, struck beside it
+    line = page.locator('[data-urgency="countdown"]')
+    assert line.is_visible() and "Ce drop ferme dans" in line.inner_text()
+    assert errors == []

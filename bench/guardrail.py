@@ -1,0 +1,43 @@
+"""The guardrail's cost per SKU: one pricing decision (candidates, stacking, clamps) for the demo policy."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.pricing.engine import PricingInputs, decide
+from devtools.seed import demo_drops
+
+
+def measure(rounds: int = 20_000) -> dict[str, Any]:
+    demo = demo_drops(datetime.now(UTC))[0]
+    policy = demo.pricing
+    assert policy is not None
+    sku = demo.catalog.skus[0]
+    inputs = PricingInputs(
+        sku=sku.sku,
+        currency="EUR",
+        list_minor=sku.list_prices["EUR"],
+        cost_minor=sku.costs["EUR"],
+        segments=("cohort:ana", "near:paris-marais", "tier:gold", "visit:returning"),
+        cell="launch-depth:five-off",
+        cell_discount_bps=500,
+        hours_since_start=130,
+        sell_through_bps=2000,
+        budgets_left=(("creator-ana", 50000),),
+        now=datetime.now(UTC),
+    )
+    samples = []
+    for _ in range(20):
+        started = time.perf_counter()
+        for _ in range(rounds // 20):
+            decide(inputs, policy)
+        samples.append((time.perf_counter() - started) / (rounds // 20))
+    decision = decide(inputs, policy)
+    return {
+        "us_per_sku": round(statistics.median(samples) * 1e6, 2),
+        "candidates": len(decision.candidates),
+        "clamps": list(decision.clamps),
+    }

@@ -1,0 +1,101 @@
+"""Quotes: priced lines and a total for a basket. Prices come from the server, never the client.
+
+A line is priced from a valid offer token made for this visitor, SKU and currency and not yet
+expired; otherwise it is priced afresh. Discounted units per visitor are capped by the guardrail;
+units beyond the cap are at list price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.errors import Unprocessable
+from chalicelib.shopper import ShopperDrop
+from chalicelib.tokens import InvalidToken, Purpose, verify
+
+
+class QuoteLine(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)  # a client's price fields are dropped here
+
+    sku: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+    size: str = Field(pattern=r"^[^#]{1,16}$")
+    qty: Annotated[int, Field(strict=True, ge=1, le=10)]
+
+
+class QuoteRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    drop: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
+    offer_tokens: tuple[Annotated[str, Field(max_length=512)], ...] = Field(default=(), max_length=20)
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    sku: str
+    size: str
+    qty: int
+    list_minor: int
+    unit_minor: int
+    discounted_units: int
+    line_minor: int
+    decision_id: str
+    source: str  # "offer_token" or "priced"
+
+
+def _token_prices(tokens: Iterable[str], visitor_id: str, currency: str) -> dict[str, tuple[int, str]]:
+    """SKU → (price, decision) from the tokens that are valid for this visitor and currency."""
+    prices: dict[str, tuple[int, str]] = {}
+    for token in tokens:
+        try:
+            claim = verify(Purpose.OFFER, token)
+        except InvalidToken:
+            continue
+        if not isinstance(claim, dict) or claim.get("v") != visitor_id or claim.get("c") != currency:
+            continue
+        if isinstance(claim.get("s"), str) and isinstance(claim.get("p"), int) and isinstance(claim.get("d"), str):
+            prices[claim["s"]] = (claim["p"], claim["d"])
+    return prices
+
+
+def quote(shopper: ShopperDrop, request: QuoteRequest) -> dict[str, Any]:
+    view, pricer = shopper.view, shopper.pricer
+    skus = {product.sku.sku: product for product in view.products}
+    from_tokens = _token_prices(request.offer_tokens, shopper.visitor.id, pricer.currency)
+    cap = pricer.policy.guardrail.max_discounted_units_per_visitor if pricer.policy else 0
+    discounted_left = cap
+    lines = []
+    for line in request.items:
+        product = skus.get(line.sku)
+        if product is None or line.size not in product.sku.sizes:
+            raise Unprocessable(
+                f"{line.sku} {line.size} is not part of this drop.", code="unknown_item", details={"sku": line.sku}
+            )
+        list_minor = product.offer.list_minor
+        if line.sku in from_tokens:
+            unit, decision_id = from_tokens[line.sku]
+            source = "offer_token"
+        else:
+            unit, decision_id, source = product.offer.price_minor, product.offer.decision_id, "priced"
+        discounted = min(line.qty, discounted_left) if unit < list_minor else 0
+        discounted_left -= discounted
+        total = discounted * unit + (line.qty - discounted) * list_minor
+        lines.append(
+            PricedLine(line.sku, line.size, line.qty, list_minor, unit, discounted, total, decision_id, source)
+        )
+    return {
+        "drop": request.drop,
+        "currency": pricer.currency,
+        "lines": [line.__dict__ for line in lines],
+        "total_minor": sum(line.line_minor for line in lines),
+        "priced_at": _iso(view.now),
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

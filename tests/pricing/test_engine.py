@@ -1,0 +1,167 @@
+"""Properties of the pricing engine over random policies, costs, currencies and rule sets."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chalicelib.pricing.engine import (
+    FULL,
+    PricingInputs,
+    ceil_div,
+    decide,
+    margin_floor,
+    record,
+    replay,
+    stacked_bps,
+)
+from chalicelib.pricing.policy import Guardrail, MarkdownStage, Override, PricingPolicy, SegmentRule
+
+NOW = datetime(2030, 6, 1, 12, tzinfo=UTC)
+SEGMENTS = ("tier:gold", "cohort:ana", "near:paris-marais", "visit:new", "visit:returning")
+bps = st.integers(min_value=0, max_value=FULL)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> PricingPolicy:
+    rules = draw(
+        st.lists(
+            st.builds(
+                SegmentRule,
+                id=st.sampled_from(["a", "b", "c", "d", "e"]),
+                segment=st.sampled_from(SEGMENTS),
+                discount_bps=bps,
+                budget_minor=st.none() | st.fixed_dictionaries({"EUR": st.integers(0, 10_000)}),
+            ),
+            max_size=5,
+            unique_by=lambda r: r.id,
+        )
+    )
+    guardrail = Guardrail(
+        max_discount_bps=draw(bps),
+        sku_max_discount_bps=draw(st.dictionaries(st.just("SKU"), bps, max_size=1)),
+        min_margin_bps=draw(st.integers(0, 30_000)),
+        stacking=draw(st.sampled_from(["best_of", "capped_stack"])),
+        max_stack_bps=draw(bps),
+        overrides=draw(
+            st.lists(
+                st.builds(
+                    Override,
+                    kind=st.just("disable"),
+                    sku=st.sampled_from([None, "SKU", "OTHER"]),
+                    reason=st.just("merchant said so"),
+                    author=st.just("maya"),
+                    expires_at=st.sampled_from([NOW - timedelta(days=1), NOW + timedelta(days=1)]),
+                ),
+                max_size=2,
+            )
+        ),
+    )
+    markdowns = draw(
+        st.lists(
+            st.builds(MarkdownStage, after_hours=st.integers(0, 200), sell_through_below_bps=bps, discount_bps=bps),
+            max_size=3,
+        )
+    )
+    return PricingPolicy(version=1, guardrail=guardrail, segment_rules=tuple(rules), markdowns=tuple(markdowns))
+
+
+@st.composite
+def inputs(draw: st.DrawFn) -> PricingInputs:
+    list_minor = draw(st.integers(1, 10_000_000))
+    return PricingInputs(
+        sku="SKU",
+        currency=draw(st.sampled_from(["EUR", "JPY", "USD", "AED"])),
+        list_minor=list_minor,
+        cost_minor=draw(st.integers(0, list_minor * 2)),
+        segments=tuple(sorted(draw(st.sets(st.sampled_from(SEGMENTS))))),
+        cell=draw(st.none() | st.just("exp:cell")),
+        cell_discount_bps=draw(bps),
+        hours_since_start=draw(st.integers(0, 300)),
+        sell_through_bps=draw(bps),
+        budgets_left=tuple(sorted(draw(st.dictionaries(st.sampled_from("abcde"), st.integers(-100, 100))).items())),
+        now=NOW,
+    )
+
+
+@settings(max_examples=400)
+@given(policy=policies(), given_inputs=inputs())
+def test_never_below_the_floor_nor_deeper_than_the_cap(policy: PricingPolicy, given_inputs: PricingInputs) -> None:
+    decision = decide(given_inputs, policy)
+    list_minor = given_inputs.list_minor
+    assert 0 < decision.price_minor <= list_minor
+    if "override_disable" in decision.clamps:
+        assert decision.price_minor == list_minor
+        return
+    floor = margin_floor(given_inputs.cost_minor, policy.guardrail.min_margin_bps)
+    assert decision.price_minor >= min(floor, list_minor)
+    assert decision.discount_bps <= policy.guardrail.depth_cap("SKU")
+    if policy.guardrail.stacking == "capped_stack":
+        assert decision.discount_bps <= policy.guardrail.max_stack_bps
+    assert decision.discount_bps == (list_minor - decision.price_minor) * FULL // list_minor
+
+
+@settings(max_examples=300)
+@given(policy=policies(), given_inputs=inputs(), seed=st.integers())
+def test_rule_order_does_not_matter(policy: PricingPolicy, given_inputs: PricingInputs, seed: int) -> None:
+    shuffled_rules = list(policy.segment_rules)
+    shuffled_stages = list(policy.markdowns)
+    random.Random(seed).shuffle(shuffled_rules)
+    random.Random(seed + 1).shuffle(shuffled_stages)
+    shuffled = policy.model_copy(update={"segment_rules": tuple(shuffled_rules), "markdowns": tuple(shuffled_stages)})
+    assert decide(given_inputs, shuffled) == decide(given_inputs, policy)
+
+
+@settings(max_examples=300)
+@given(policy=policies(), given_inputs=inputs())
+def test_replay_is_exact(policy: PricingPolicy, given_inputs: PricingInputs) -> None:
+    decision = decide(given_inputs, policy)
+    entry = record("d-1", given_inputs, decision, policy.version)
+    import json
+
+    assert replay(json.loads(json.dumps(entry)), policy) == decision
+
+
+@given(st.lists(bps, min_size=1, max_size=6))
+def test_a_stack_never_makes_an_item_free(discounts: list[int]) -> None:
+    found = tuple((f"r{i}", d) for i, d in enumerate(discounts))
+    depth = stacked_bps(found, "capped_stack")
+    if FULL not in discounts:
+        assert depth < FULL
+    assert depth >= max(discounts) or depth == FULL
+
+
+def test_forty_and_seventy_percent_stack_on_the_discounted_amount() -> None:
+    assert stacked_bps((("a", 4000), ("b", 7000)), "capped_stack") == 8200  # 1 − 0.6 × 0.3
+    assert stacked_bps((("a", 4000), ("b", 7000)), "best_of") == 7000
+
+
+def test_rounding_follows_minor_units_and_favours_the_merchant() -> None:
+    policy = PricingPolicy(
+        version=1,
+        guardrail=Guardrail(max_discount_bps=FULL, min_margin_bps=0),
+        segment_rules=(SegmentRule(id="a", segment="visit:new", discount_bps=3333),),
+    )
+    yen = PricingInputs("SKU", "JPY", 1000, 0, ("visit:new",), None, 0, 0, 0, (), NOW)
+    assert decide(yen, policy).price_minor == ceil_div(1000 * (FULL - 3333), FULL) == 667  # whole yen, rounded up
+
+
+def test_expired_overrides_are_ignored_and_active_pins_win() -> None:
+    pin = Override(
+        kind="pin",
+        sku="SKU",
+        pin_minor={"EUR": 5000},
+        reason="launch price",
+        author="maya",
+        expires_at=NOW + timedelta(hours=1),
+    )
+    old = Override(kind="disable", reason="old", author="maya", expires_at=NOW - timedelta(seconds=1))
+    policy = PricingPolicy(version=1, guardrail=Guardrail(max_discount_bps=0, min_margin_bps=0, overrides=(old, pin)))
+    given_inputs = PricingInputs("SKU", "EUR", 8000, 1000, (), None, 0, 0, 0, (), NOW)
+    decision = decide(given_inputs, policy)
+    assert (decision.price_minor, decision.clamps) == (5000, ("override_pin",))
+    later = PricingInputs("SKU", "EUR", 8000, 1000, (), None, 0, 0, 0, (), NOW + timedelta(hours=2))
+    assert decide(later, policy).price_minor == 8000
