@@ -81,7 +81,7 @@ def table(results: dict[str, Any]) -> str:
     )
     rows = [
         (
-            "warm landing, 20 products, app ÷ render floor (p50), stock micro-cached ≤ 1 s (default)",
+            "warm landing, 20 products, offers + guardrail on, app ÷ render floor (p50), stock cached ≤ 1 s (default)",
             warm_text,
             "≤ 1.5",
             verdict(warm["ratio_p50"] <= 1.5),
