@@ -83,8 +83,14 @@ def measure(iterations: int, stock_cache_seconds: float, locale: str = "fr") -> 
 
     os.environ["DROPFRONT_STOCK_CACHE_SECONDS"] = str(stock_cache_seconds)
     wiring.reset()
+    from chalicelib.visitors import campaign_link
+
     context = LambdaContext()
-    first = app(rest_event("/drops/{slug}", {"slug": BENCH_SLUG}, headers={"Accept-Language": locale}), context)
+    # A returning gold-tier visitor, so the guardrail has real candidates to stack and clamp.
+    gold = f"c={campaign_link(tier='gold')}"
+    first = app(
+        rest_event("/drops/{slug}", {"slug": BENCH_SLUG}, query=gold, headers={"Accept-Language": locale}), context
+    )
     cookie = first["headers"]["Set-Cookie"].split(";")[0]
     event = rest_event("/drops/{slug}", {"slug": BENCH_SLUG}, headers={"Accept-Language": locale, "Cookie": cookie})
     render_floor = plain_renderer(locale, floor_context(locale, cookie))
