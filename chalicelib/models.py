@@ -33,6 +33,11 @@ def _require_utc(value: datetime) -> datetime:
 AwareDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
 
+def iso(moment: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as the API writes times."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def localized(text: LocalizedText, locale: str, fallback: str) -> str:
     """The copy for ``locale`` (or its language), else ``fallback``'s, else any."""
     if locale in text:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.errors import Unprocessable
+from chalicelib.models import iso
 from chalicelib.shopper import ShopperDrop
 from chalicelib.tokens import InvalidToken, Purpose, verify
 
@@ -93,9 +93,5 @@ def quote(shopper: ShopperDrop, request: QuoteRequest) -> dict[str, Any]:
         "currency": pricer.currency,
         "lines": [line.__dict__ for line in lines],
         "total_minor": sum(line.line_minor for line in lines),
-        "priced_at": _iso(view.now),
+        "priced_at": iso(view.now),
     }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

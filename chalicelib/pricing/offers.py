@@ -14,8 +14,6 @@ from chalicelib.pricing.experiments import Assignment
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.tokens import LIFETIMES, Purpose, sign
 
-LIST_PRICE = Decision(0, 0, ("list_price",), (), ())
-
 
 class NotPricedInCurrency(LookupError):
     """The SKU has no list price in the market's currency, so it is not sold there."""
@@ -77,7 +75,7 @@ class Pricer:
         elif self.policy_failed:
             decision = fail_closed(inputs)
         else:
-            decision = Decision(inputs.list_minor, 0, LIST_PRICE.rules, (), ())
+            decision = Decision(inputs.list_minor, 0, ("list_price",), (), ())  # the drop has no policy
         decision_id = f"{self.view_id}-{position}"
         if not self.shared:
             self.shared = shared_inputs(inputs)

@@ -6,12 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.catalog import StockSnapshot, drop_status
-from chalicelib.models import Drop, DropCatalog, DropStatus, Offer, localized
+from chalicelib.models import Drop, DropCatalog, DropStatus, Offer, iso, localized
 from chalicelib.shopper import ShopperDrop
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def drop_summary(drop: Drop, status: DropStatus, locale: str) -> dict[str, Any]:
