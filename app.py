@@ -10,7 +10,7 @@ from chalicelib.pages.locales import UI_LOCALES, negotiate
 from chalicelib.quotes import QuoteRequest, quote
 from chalicelib.shopper import checked_slug, open_drop, record_offers
 from chalicelib.telemetry import logger, metrics, page_view
-from chalicelib.visitors import set_cookie_header
+from chalicelib.visitors import cookie_headers
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
@@ -62,7 +62,7 @@ def landing_page(slug: str) -> Response:
     body = render_landing(shopper.view, where, nonce)
     page_view(slug, "landing")
     record_offers(shopper)
-    cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}
+    cookie = cookie_headers(shopper.new_cookie)
     return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
 
 
@@ -79,7 +79,7 @@ def drop_detail(slug: str) -> Response:
         with_tokens=True,
     )
     record_offers(shopper)
-    cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}
+    cookie = cookie_headers(shopper.new_cookie)
     return responses.json_body(payloads.drop_detail(shopper), extra={"Content-Language": shopper.locale, **cookie})
 
 
@@ -101,5 +101,5 @@ def quote_basket() -> Response:
     viewer = edge(request.headers)
     shopper = open_drop(wiring.catalog(), basket.drop, page_query(None), viewer, wiring.utcnow(), with_tokens=False)
     record_offers(shopper)
-    cookie = {"Set-Cookie": set_cookie_header(shopper.new_cookie)} if shopper.new_cookie else {}
+    cookie = cookie_headers(shopper.new_cookie)
     return responses.json_body(quote(shopper, basket), extra=cookie)

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Protocol
 
 from chalicelib import telemetry
-from chalicelib.errors import DomainError, NotFound
+from chalicelib.errors import NotFound
 from chalicelib.models import Drop, DropCatalog, DropStatus
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.telemetry import logger
@@ -64,11 +64,11 @@ class StockSnapshot:
     def units(self, sku: str, size: str, location: str) -> int:
         return self.available.get((sku, size, location), 0)
 
-    @property
+    @cached_property
     def total(self) -> int:
         return sum(self.available.values())
 
-    @property
+    @cached_property
     def made(self) -> int:
         return sum(self.on_hand.values())
 
@@ -135,7 +135,7 @@ class Catalog:
             try:
                 read = PolicyRead(self._reader.pricing_policy(slug), failed=False)
                 cached = (now + self._catalog_ttl, read)
-            except (DomainError, ValueError, LookupError) as error:
+            except Exception as error:  # noqa: BLE001 - any failure to read the policy must fail closed
                 logger.warning("pricing policy unreadable: failing closed", extra={"drop": slug, "error": str(error)})
                 telemetry.guardrail_fail_closed(slug)
                 cached = (now + FAILED_POLICY_RETRY_SECONDS, PolicyRead(None, failed=True))

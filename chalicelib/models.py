@@ -19,7 +19,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 LocalizedText = dict[str, str]
 """Copy per locale (``{"en": "…", "fr": "…"}``); ``localized`` picks one with a fallback."""
 
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+LABEL_PATTERN = r"^[a-z0-9-]{1,40}$"
+"""Lower-case labels: tiers, cohorts, rule and experiment ids."""
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+SkuCode = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")]
+SizeLabel = Annotated[str, Field(pattern=r"^[^#]{1,16}$")]  # '#' separates sort-key parts
+Label = Annotated[str, Field(pattern=LABEL_PATTERN)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 MinorUnits = Annotated[int, Field(ge=0, strict=True)]
 
@@ -84,12 +91,12 @@ class Location(Frozen):
 class Sku(Frozen):
     """One colourway of a product, with its sizes, list prices and unit costs per currency."""
 
-    sku: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+    sku: SkuCode
     product: str
     name: LocalizedText
     colour: LocalizedText
     swatch: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
-    sizes: tuple[Annotated[str, Field(pattern=r"^[^#]{1,16}$")], ...] = Field(min_length=1)
+    sizes: tuple[SizeLabel, ...] = Field(min_length=1)
     list_prices: dict[CurrencyCode, MinorUnits]
     costs: dict[CurrencyCode, MinorUnits]
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.errors import Unprocessable
-from chalicelib.models import iso
+from chalicelib.models import SizeLabel, SkuCode, Slug, iso
 from chalicelib.shopper import ShopperDrop
 from chalicelib.tokens import InvalidToken, Purpose, verify
 
@@ -22,15 +22,15 @@ from chalicelib.tokens import InvalidToken, Purpose, verify
 class QuoteLine(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)  # a client's price fields are dropped here
 
-    sku: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")
-    size: str = Field(pattern=r"^[^#]{1,16}$")
+    sku: SkuCode
+    size: SizeLabel
     qty: Annotated[int, Field(strict=True, ge=1, le=10)]
 
 
 class QuoteRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    drop: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    drop: Slug
     items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
     offer_tokens: tuple[Annotated[str, Field(max_length=512)], ...] = Field(default=(), max_length=20)
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from chalicelib import telemetry
 from chalicelib.catalog import Catalog
 from chalicelib.errors import NotFound
-from chalicelib.models import DropCatalog
+from chalicelib.models import SLUG_PATTERN, DropCatalog
 from chalicelib.pages.formatting import timezone
 from chalicelib.pages.locales import UI_LOCALES, negotiate
 from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency
@@ -20,7 +20,7 @@ from chalicelib.storefront import DropView, build_drop_view, choose_market
 from chalicelib.visitors import Visitor, identify
 from chalicelib.web.request import Edge, PageQuery
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+SLUG = re.compile(SLUG_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,7 @@ def page_locales(catalog: DropCatalog) -> tuple[str, ...]:
     return tuple(tag for tag in catalog.drop.locales if tag in UI_LOCALES) or ("en",)
 
 
-def choose_locale(catalog: DropCatalog, query: PageQuery, edge: Edge) -> str:
-    locales = page_locales(catalog)
+def choose_locale(catalog: DropCatalog, locales: tuple[str, ...], query: PageQuery, edge: Edge) -> str:
     home = choose_market(catalog, edge.country, None).default_locale
     return negotiate(query.lang, edge.accept_language, locales, home if home in locales else locales[0])
 
@@ -58,7 +57,8 @@ def open_drop(
     drop_catalog = catalog.drop(checked_slug(slug))
     drop = drop_catalog.drop
     visitor, new_cookie = identify(edge.cookie, query.c)
-    locale = choose_locale(drop_catalog, query, edge)
+    locales = page_locales(drop_catalog)
+    locale = choose_locale(drop_catalog, locales, query, edge)
     market = choose_market(drop_catalog, edge.country, locale)
     zone = edge.timezone if edge.timezone and timezone(edge.timezone) else market.timezone
     policy = catalog.policy(drop.slug)
@@ -79,7 +79,7 @@ def open_drop(
         with_tokens=with_tokens,
     )
     view = build_drop_view(drop_catalog, catalog.stock(drop.slug), market, pricer, now, urgency(assignments))
-    return ShopperDrop(view, visitor, new_cookie, locale, zone, page_locales(drop_catalog), pricer, assignments)
+    return ShopperDrop(view, visitor, new_cookie, locale, zone, locales, pricer, assignments)
 
 
 def record_offers(shopper: ShopperDrop) -> None:

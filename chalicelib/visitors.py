@@ -12,11 +12,12 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
+from chalicelib.models import LABEL_PATTERN
 from chalicelib.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify, verify_repeated
 
 COOKIE_NAME = "dfv"
 MAX_COOKIE_HEADER = 4096
-LABEL = re.compile(r"^[a-z0-9-]{1,40}$")
+LABEL = re.compile(LABEL_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,8 @@ def identify(cookie_header: str | None, campaign: str | None = None) -> tuple[Vi
 def set_cookie_header(token: str) -> str:
     max_age = int(LIFETIMES[Purpose.VISITOR].total_seconds())
     return f"{COOKIE_NAME}={token}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite=Lax"
+
+
+def cookie_headers(new_cookie: str | None) -> dict[str, str]:
+    """The response headers that (re)set the visitor cookie, if it changed."""
+    return {"Set-Cookie": set_cookie_header(new_cookie)} if new_cookie else {}

@@ -33,7 +33,6 @@ class SerializedApp:
     def __init__(self, app: Any) -> None:
         self._app = app
         self._lock = threading.Lock()
-        self.requests = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         with self._lock:
@@ -41,7 +40,6 @@ class SerializedApp:
                 body = b"".join(self._app(environ, start_response))
             finally:
                 reset_model_data()
-                self.requests += 1
         return [body]
 
 

@@ -11,10 +11,13 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.pricing.engine import expand, replay
+from chalicelib.pricing.experiments import assign, pricing_cell
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.client import dynamodb
 from chalicelib.telemetry import logger
+from chalicelib.tokens import Purpose, sign
 from chalicelib.visitors import campaign_link
+from devtools.seed import DemoDrop
 from tests.conftest import TABLE, json_of
 
 
@@ -71,25 +74,58 @@ def test_a_viewer_near_a_popup_gets_its_neighbourhood_offer(client: Client) -> N
     )
 
 
-def test_a_client_cannot_choose_a_cell(client: Client) -> None:
-    response = client.http.get("/api/drops/linen-lab?cell=five-off&experiment=launch-depth")
-    cookie = response.headers["Set-Cookie"].split(";")[0]
+def control_visitor_cookie(demo: list[DemoDrop]) -> str:
+    """A returning visitor whose id hashes into no discounted cell (found, never chosen)."""
+    policy = demo[0].pricing
+    assert policy is not None
+    visitor = next(
+        f"visitor-{i:04d}"
+        for i in range(10_000)
+        if pricing_cell(assign(f"visitor-{i:04d}", policy.experiments)) is None
+    )
+    return f"dfv={sign(Purpose.VISITOR, {'v': visitor})}"
+
+
+def test_a_client_cannot_choose_a_cell(client: Client, demo: list[DemoDrop]) -> None:
+    cookie = control_visitor_cookie(demo)
     plain = offers(client.http.get("/api/drops/linen-lab", headers={"Cookie": cookie}))
-    chosen = offers(client.http.get("/api/drops/linen-lab?cell=five-off", headers={"Cookie": cookie}))
-    assert {k: v["price_minor"] for k, v in plain.items()} == {k: v["price_minor"] for k, v in chosen.items()}
+    asked = offers(
+        client.http.get("/api/drops/linen-lab?cell=five-off&experiment=launch-depth", headers={"Cookie": cookie})
+    )
+    assert {sku: (o["price_minor"], o["rules"]) for sku, o in asked.items()} == {
+        sku: (o["price_minor"], o["rules"]) for sku, o in plain.items()
+    }
+    assert not any(rule.startswith("cell:") for o in asked.values() for rule in o["rules"])
 
 
-def test_policy_read_failure_fails_closed(client: Client, log: io.StringIO, capsys: pytest.CaptureFixture[str]) -> None:
+def failing_get_item(kind: str) -> Any:
+    """A botocore ``before-send`` handler: the endpoint unreachable, or a non-retryable AccessDenied."""
+    from botocore.awsrequest import AWSResponse
     from botocore.exceptions import EndpointConnectionError
+
+    class Body:
+        def stream(self, **_: Any) -> Iterator[bytes]:
+            yield b'{"__type":"com.amazonaws.dynamodb.v20120810#AccessDeniedException","message":"not allowed"}'
 
     def unreachable(request: Any, **_: Any) -> None:
         raise EndpointConnectionError(endpoint_url=request.url)
 
-    dynamodb().meta.events.register_first("before-send.dynamodb.GetItem", unreachable)
+    def denied(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "AccessDeniedException"}, Body())
+
+    return {"unreachable": unreachable, "access_denied": denied}[kind]
+
+
+@pytest.mark.parametrize("kind", ["unreachable", "access_denied"])
+def test_policy_read_failure_fails_closed(
+    client: Client, log: io.StringIO, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    handler = failing_get_item(kind)
+    dynamodb().meta.events.register_first("before-send.dynamodb.GetItem", handler)
     try:
         response = client.http.get("/api/drops/linen-lab?c=" + campaign_link(tier="gold"))
     finally:
-        dynamodb().meta.events.unregister("before-send.dynamodb.GetItem", unreachable)
+        dynamodb().meta.events.unregister("before-send.dynamodb.GetItem", handler)
     assert response.status_code == 200
     for offer in offers(response).values():
         assert offer["price_minor"] == offer["list_minor"] and offer["discount_bps"] == 0

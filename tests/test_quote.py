@@ -96,11 +96,17 @@ def test_expired_and_rotated_out_tokens_are_ignored(client: Client, monkeypatch:
             json_of(post(client, {**basket("OVR-SAND"), "offer_tokens": [token]}, cookie))["lines"][0]["source"]
             == "priced"
         )
+    from chalicelib.tokens import verify
+
+    visitor, claims = verify(Purpose.VISITOR, cookie.split("=", 1)[1]), verify(Purpose.OFFER, token)
     monkeypatch.setenv("DROPFRONT_SECRET_KEYS", "a-brand-new-key")
     wiring.reset()
-    # the old key is gone: the cookie and the token both stop verifying, so this is a new visitor priced afresh
-    quoted = json_of(post(client, {**basket("OVR-SAND"), "offer_tokens": [token]}, cookie))
-    assert quoted["lines"][0]["source"] == "priced"
+    same_visitor = f"dfv={sign(Purpose.VISITOR, visitor)}"  # the visitor survives the rotation
+    rotated_out = json_of(post(client, {**basket("OVR-SAND"), "offer_tokens": [token]}, same_visitor))
+    assert rotated_out["lines"][0]["source"] == "priced"
+    resigned = sign(Purpose.OFFER, claims)  # the same claims under the current key are honoured
+    current = json_of(post(client, {**basket("OVR-SAND"), "offer_tokens": [resigned]}, same_visitor))
+    assert current["lines"][0]["source"] == "offer_token"
 
 
 def test_discounted_units_per_visitor_are_capped(client: Client) -> None:

@@ -170,11 +170,6 @@ def expand(shared: dict[str, Any], policy_version: int | None, entries: list[dic
     return records
 
 
-def record(decision_id: str, inputs: PricingInputs, decision: Decision, policy_version: int | None) -> dict[str, Any]:
-    """One self-contained decision record: enough, with its policy version, to replay it."""
-    return expand(shared_inputs(inputs), policy_version, [compact(decision_id, inputs, decision)])[0]
-
-
 def replay(entry: dict[str, Any], policy: PricingPolicy | None) -> Decision:
     """Recompute a recorded decision from its inputs and the policy version it names."""
     raw = dict(entry["inputs"])

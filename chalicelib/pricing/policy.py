@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib.models import AwareDatetime, CurrencyCode, MinorUnits
+from chalicelib.models import AwareDatetime, CurrencyCode, Label, MinorUnits
 
 Bps = Annotated[int, Field(ge=0, le=10_000, strict=True)]
 Segment = Annotated[str, Field(pattern=r"^(tier|cohort|near|visit):[a-z0-9-]{1,40}$")]
@@ -58,7 +58,7 @@ class Guardrail(Strict):
 class SegmentRule(Strict):
     """A discount for visitors in a segment; a cohort's rule may carry its own spend budget."""
 
-    id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    id: Label
     segment: Segment
     discount_bps: Bps
     budget_minor: dict[CurrencyCode, MinorUnits] | None = None
@@ -82,7 +82,7 @@ class Cell(Strict):
 class Experiment(Strict):
     """Visitors hash into weighted cells; experiments sharing a ``group`` never overlap."""
 
-    id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    id: Label
     seed: str = Field(min_length=1, max_length=64)
     group: str | None = None
     cells: tuple[Cell, ...] = Field(min_length=1)

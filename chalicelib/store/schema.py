@@ -31,10 +31,6 @@ META = "META"
 DROPS_INDEX_PK = "DROPS"
 
 
-def drop_key(slug: str) -> dict[str, dict[str, str]]:
-    return {PK: {"S": f"DROP#{slug}"}, SK: {"S": META}}
-
-
 def drop_partition(slug: str) -> str:
     return f"DROP#{slug}"
 

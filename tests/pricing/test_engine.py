@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -12,10 +13,12 @@ from chalicelib.pricing.engine import (
     FULL,
     PricingInputs,
     ceil_div,
+    compact,
     decide,
+    expand,
     margin_floor,
-    record,
     replay,
+    shared_inputs,
     stacked_bps,
 )
 from chalicelib.pricing.policy import Guardrail, MarkdownStage, Override, PricingPolicy, SegmentRule
@@ -119,10 +122,9 @@ def test_rule_order_does_not_matter(policy: PricingPolicy, given_inputs: Pricing
 @given(policy=policies(), given_inputs=inputs())
 def test_replay_is_exact(policy: PricingPolicy, given_inputs: PricingInputs) -> None:
     decision = decide(given_inputs, policy)
-    entry = record("d-1", given_inputs, decision, policy.version)
-    import json
-
-    assert replay(json.loads(json.dumps(entry)), policy) == decision
+    logged = json.loads(json.dumps([shared_inputs(given_inputs), [compact("d-1", given_inputs, decision)]]))
+    (entry,) = expand(logged[0], policy.version, logged[1])  # as a view's log line is read back
+    assert replay(entry, policy) == decision
 
 
 @given(st.lists(bps, min_size=1, max_size=6))
