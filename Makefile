@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 LOCALES := en fr de es ja ar
 MO := $(foreach l,$(LOCALES),chalicelib/translations/$(l)/LC_MESSAGES/messages.mo)
 
-.PHONY: help venv run test lint typecheck bench package catalogs extract-messages clean
+DYNALITE := tests/emulators/node_modules/dynalite/cli.js
+
+.PHONY: help venv run test lint typecheck bench package catalogs emulators extract-messages clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -24,14 +26,20 @@ chalicelib/translations/%/LC_MESSAGES/messages.mo: chalicelib/translations/%/LC_
 
 catalogs: $(MO) ## compile the gettext catalogs
 
+$(DYNALITE): tests/emulators/package.json tests/emulators/package-lock.json
+	npm ci --prefix tests/emulators --no-audit --no-fund --loglevel=error
+	touch $@
+
+emulators: $(DYNALITE) ## install dynalite (npm), the second DynamoDB engine the tests use
+
 extract-messages: venv ## re-extract UI strings and merge them into every catalog
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --omit-header -o chalicelib/translations/messages.pot .
-	$(BIN)/pybabel update -d chalicelib/translations -i chalicelib/translations/messages.pot --no-location --omit-header
+	$(BIN)/pybabel update -d chalicelib/translations -i chalicelib/translations/messages.pot --no-fuzzy-matching
 
 run: venv catalogs ## start the embedded DynamoDB, seed the demo drop, serve the shopper app on :8000
 	$(BIN)/python -m devtools.run
 
-test: venv catalogs lint typecheck ## every check: ruff, mypy --strict, then all tests (unit, moto, browser, packaging)
+test: venv catalogs emulators lint typecheck ## every check: ruff, mypy --strict, then all tests (unit, moto, browser, packaging)
 	$(BIN)/python -m pytest
 
 lint: venv ## ruff

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from chalice.app import Chalice, ConvertToMiddleware, Request, Response
+from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
 from chalicelib import telemetry, wiring
+from chalicelib.holds import sweep_expired_holds
 from chalicelib.pages.landing import PageLocale, render_landing
 from chalicelib.pages.locales import UI_LOCALES, negotiate
+from chalicelib.pages.pickup import render_pickup
+from chalicelib.pickup import (
+    PickupPageQuery,
+    PickupRequest,
+    SlotsQuery,
+    StaffMark,
+    at_the_popup,
+    authorized_booking,
+    book_pickup,
+    cancel_pickup,
+    checked_code,
+    mark_pickup,
+    popup_slots,
+)
+from chalicelib.pos import FootfallBatch, SalesBatch, apply_sales, record_footfall, same_popup, till_popup
 from chalicelib.quotes import QuoteRequest, quote
 from chalicelib.shopper import checked_slug, open_drop, record_offers
 from chalicelib.telemetry import logger, metrics, page_view
@@ -14,7 +30,17 @@ from chalicelib.visitors import cookie_headers
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
-from chalicelib.web.request import edge, page_query, parse_body, public_base_url
+from chalicelib.web.request import (
+    bearer_token,
+    edge,
+    idempotency_key,
+    page_query,
+    parse_body,
+    parse_query,
+    public_base_url,
+)
+
+JSON_BODY = ["application/json", "text/plain"]
 
 app = Chalice(app_name="dropfront")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
@@ -93,7 +119,7 @@ def drop_stock(slug: str) -> Response:
     return responses.json_body(payloads.stock(drop_catalog, snapshot, wiring.utcnow()), cache="public, max-age=1")
 
 
-@app.route("/api/quote", methods=["POST"], content_types=["application/json", "text/plain"])
+@app.route("/api/quote", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def quote_basket() -> Response:
     request = current_request()
@@ -103,3 +129,84 @@ def quote_basket() -> Response:
     record_offers(shopper)
     cookie = cookie_headers(shopper.new_cookie)
     return responses.json_body(quote(shopper, basket), extra=cookie)
+
+
+@app.route("/api/popups/{popup}/slots")
+@errors.json
+def pickup_slots(popup: str) -> Response:
+    query = parse_query(current_request().query_params, SlotsQuery)
+    body = popup_slots(wiring.catalog(), wiring.bookings(), popup, query, wiring.utcnow())
+    return responses.json_body(body, cache="no-store")
+
+
+@app.route("/api/pickups", methods=["POST"], content_types=JSON_BODY)
+@errors.json
+def book_pickup_slot() -> Response:
+    request = current_request()
+    key = idempotency_key(request.headers)
+    order = parse_body(request.raw_body, PickupRequest)
+    now, catalog = wiring.utcnow(), wiring.catalog()
+    viewer = at_the_popup(catalog, order, edge(request.headers))
+    shopper = open_drop(catalog, order.drop, page_query(None), viewer, now, with_tokens=False)
+    answer = book_pickup(wiring.bookings(), shopper, order, key, now)
+    record_offers(shopper)
+    replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+    return responses.json_body(
+        answer.body, status=answer.status, extra={**cookie_headers(shopper.new_cookie), **replayed}
+    )
+
+
+@app.route("/api/pickups/{code}", methods=["DELETE"])
+@errors.json
+def cancel_pickup_booking(code: str) -> Response:
+    token = bearer_token(current_request().headers)
+    return responses.json_body(cancel_pickup(wiring.bookings(), checked_code(code), token, wiring.utcnow()))
+
+
+@app.route("/pickups/{code}")
+@errors.html
+def pickup_page(code: str) -> Response:
+    request = current_request()
+    query = parse_query(request.query_params, PickupPageQuery)
+    booking = authorized_booking(wiring.bookings(), checked_code(code), query.t)
+    drop_catalog = wiring.catalog().drop(booking["drop"])
+    locale = negotiate(query.lang, edge(request.headers).accept_language, UI_LOCALES, "en")
+    nonce = responses.new_nonce()
+    body = render_pickup(booking, drop_catalog, locale, nonce, query.t)
+    return responses.html(body, nonce=nonce, locale=locale)
+
+
+@app.route("/api/staff/pickups/{code}", methods=["POST"], content_types=JSON_BODY)
+@errors.json
+def mark_pickup_booking(code: str) -> Response:
+    request = current_request()
+    popup = till_popup(wiring.tills(), bearer_token(request.headers))
+    mark = parse_body(request.raw_body, StaffMark)
+    return responses.json_body(mark_pickup(wiring.bookings(), checked_code(code), popup, mark.state, wiring.utcnow()))
+
+
+@app.route("/api/pos/sales", methods=["POST"], content_types=JSON_BODY)
+@errors.json
+def till_sales() -> Response:
+    request = current_request()
+    popup = till_popup(wiring.tills(), bearer_token(request.headers))
+    batch = parse_body(request.raw_body, SalesBatch)
+    same_popup(popup, batch.popup)
+    report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow())
+    return responses.json_body(report.__dict__)
+
+
+@app.route("/api/pos/footfall", methods=["POST"], content_types=JSON_BODY)
+@errors.json
+def till_footfall() -> Response:
+    request = current_request()
+    popup = till_popup(wiring.tills(), bearer_token(request.headers))
+    batch = parse_body(request.raw_body, FootfallBatch)
+    same_popup(popup, batch.popup)
+    return responses.json_body(record_footfall(wiring.catalog(), wiring.tills(), batch))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def sweep_holds(event: object) -> None:
+    """Release holds that expired without anyone needing their stock (the next buyer would)."""
+    sweep_expired_holds(wiring.catalog(), wiring.stock(), wiring.utcnow())

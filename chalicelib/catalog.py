@@ -7,20 +7,22 @@ and bookings never read it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from chalicelib import telemetry
 from chalicelib.errors import NotFound
-from chalicelib.models import Drop, DropCatalog, DropStatus
+from chalicelib.models import Drop, DropCatalog, DropStatus, Location
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.telemetry import logger
 
 MAX_CACHED_DROPS = 256
+Value = TypeVar("Value")
 FAILED_POLICY_RETRY_SECONDS = 1.0
 
 
@@ -103,27 +105,35 @@ class Catalog:
         self._stock: dict[str, tuple[float, StockSnapshot]] = {}
         self._drops: tuple[float, list[Drop]] | None = None
         self._policies: dict[str, tuple[float, PolicyRead]] = {}
+        self._loading = threading.Lock()
 
     def drop(self, slug: str) -> DropCatalog:
         """The drop's catalog; ``NotFound`` for an unknown or unpublished drop."""
-        now = self._monotonic()
-        cached = self._catalogs.get(slug)
-        if cached is None or cached[0] <= now:
-            if len(self._catalogs) >= MAX_CACHED_DROPS:  # unknown slugs must not grow memory
-                self._catalogs.clear()
-            cached = (now + self._catalog_ttl, self._reader.drop_catalog(slug))
-            self._catalogs[slug] = cached
-        catalog = cached[1]
+        if slug not in self._catalogs and len(self._catalogs) >= MAX_CACHED_DROPS:
+            self._catalogs.clear()  # unknown slugs must not grow memory
+        catalog = self._fresh(self._catalogs, slug, self._catalog_ttl, self._reader.drop_catalog)
         if catalog is None or not catalog.drop.published:
             raise NotFound(f"There is no drop called {slug!r}.", code="drop_not_found")
         return catalog
 
     def stock(self, slug: str) -> StockSnapshot:
-        now = self._monotonic()
-        cached = self._stock.get(slug)
-        if cached is None or cached[0] <= now:
-            cached = (now + self._stock_ttl, StockSnapshot(*self._reader.available_stock(slug)))
-            self._stock[slug] = cached
+        return self._fresh(
+            self._stock, slug, self._stock_ttl, lambda s: StockSnapshot(*self._reader.available_stock(s))
+        )
+
+    def _fresh(
+        self, cache: dict[str, tuple[float, Value]], key: str, ttl: float, load: Callable[[str], Value]
+    ) -> Value:
+        """``cache[key]`` if still fresh, else loaded once: concurrent callers (a threaded local
+        server) wait for one load instead of stampeding DynamoDB when an entry expires."""
+        cached = cache.get(key)
+        if cached is None or cached[0] <= self._monotonic():
+            with self._loading:
+                cached = cache.get(key)
+                now = self._monotonic()
+                if cached is None or cached[0] <= now:
+                    cached = (now + ttl, load(key))
+                    cache[key] = cached
         return cached[1]
 
     def policy(self, slug: str) -> PolicyRead:
@@ -142,13 +152,29 @@ class Catalog:
             self._policies[slug] = cached
         return cached[1]
 
-    def public_drops(self, now: datetime) -> list[tuple[Drop, DropStatus]]:
-        """Published drops that are in their teaser or live state, earliest start first."""
+    def all_drops(self) -> list[Drop]:
+        """Every drop, published or not, earliest start first."""
         clock = self._monotonic()
         if self._drops is None or self._drops[0] <= clock:
             self._drops = (clock + self._catalog_ttl, self._reader.drops())
+        return self._drops[1]
+
+    def drops_at(self, location_id: str) -> list[DropCatalog]:
+        """The published drops that stock ``location_id`` (a pop-up's till sells from these)."""
+        return [self.drop(d.slug) for d in self.all_drops() if d.published and location_id in d.location_ids]
+
+    def location(self, location_id: str) -> Location:
+        """A location any published drop uses; ``NotFound`` otherwise."""
+        for catalog in self.drops_at(location_id):
+            for location in catalog.locations:
+                if location.id == location_id:
+                    return location
+        raise NotFound(f"There is no pop-up called {location_id[:64]!r}.", code="popup_not_found")
+
+    def public_drops(self, now: datetime) -> list[tuple[Drop, DropStatus]]:
+        """Published drops that are in their teaser or live state, earliest start first."""
         listed: list[tuple[Drop, DropStatus]] = []
-        for drop in self._drops[1]:
+        for drop in self.all_drops():
             if not drop.published or now >= drop.ends_at:
                 continue
             units = self.stock(drop.slug).total if now >= drop.starts_at else 1

@@ -18,6 +18,18 @@ class DomainError(Exception):
         self.details = details
 
 
+class Unauthorized(DomainError):
+    """A missing, invalid, expired or revoked bearer token."""
+
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    """A valid token that does not allow this (a till of another pop-up)."""
+
+    code = "forbidden"
+
+
 class NotFound(DomainError):
     code = "not_found"
 

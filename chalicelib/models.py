@@ -10,11 +10,11 @@ Times are timezone-aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 LocalizedText = dict[str, str]
 """Copy per locale (``{"en": "…", "fr": "…"}``); ``localized`` picks one with a fallback."""
@@ -73,8 +73,26 @@ class Market(Frozen):
         return self.locales[0]
 
 
+class PickupSchedule(Frozen):
+    """A pop-up's pickup slots: daily opening hours in local time, slot length and capacity per slot."""
+
+    opens: time
+    closes: time
+    slot_minutes: Annotated[int, Field(ge=5, le=240)]
+    capacity: Annotated[int, Field(ge=1, le=1_000)]
+    lead_minutes: Annotated[int, Field(ge=0, le=1_440)] = 30  # how soon before its start a slot closes
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> PickupSchedule:
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
+            raise ValueError("opening hours are local wall-clock times, without an offset")
+        return self
+
+
 class Location(Frozen):
-    """Where stock sits: the web shop (ships) or a pop-up (address, timezone, opening window)."""
+    """Where stock sits: the web shop (ships) or a pop-up (address, timezone, opening window, pickup slots)."""
 
     id: Slug
     kind: Literal["web", "popup"]
@@ -82,10 +100,12 @@ class Location(Frozen):
     timezone: str
     address: str | None = None
     city: str | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None  # a pop-up sells in its country's market
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     opens_at: AwareDatetime | None = None
     closes_at: AwareDatetime | None = None
+    pickup: PickupSchedule | None = None
 
 
 class Sku(Frozen):

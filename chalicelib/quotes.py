@@ -1,8 +1,9 @@
 """Quotes: priced lines and a total for a basket. Prices come from the server, never the client.
 
-A line is priced from a valid offer token made for this visitor, SKU and currency and not yet
-expired; otherwise it is priced afresh. Discounted units per visitor are capped by the guardrail;
-units beyond the cap are at list price.
+A line is priced from a valid offer token made for this visitor, SKU and currency, not yet expired,
+and still admitted by the guardrail (the policy may have changed since); otherwise it is priced
+afresh. Discounted units per visitor are capped by the guardrail; units beyond the cap are at list
+price.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.errors import Unprocessable
+from chalicelib.inventory import Line
 from chalicelib.models import SizeLabel, SkuCode, Slug, iso
 from chalicelib.shopper import ShopperDrop
 from chalicelib.tokens import InvalidToken, Purpose, verify
@@ -63,35 +65,44 @@ def _token_prices(tokens: Iterable[str], visitor_id: str, currency: str) -> dict
     return prices
 
 
-def quote(shopper: ShopperDrop, request: QuoteRequest) -> dict[str, Any]:
+def price_lines(shopper: ShopperDrop, lines: Iterable[Line], offer_tokens: Iterable[str]) -> list[PricedLine]:
+    """Each line priced by the server: from a valid offer token that the guardrail still admits, or
+    afresh. ``Unprocessable`` for a SKU or size the drop does not have."""
     view, pricer = shopper.view, shopper.pricer
     skus = {product.sku.sku: product for product in view.products}
-    from_tokens = _token_prices(request.offer_tokens, shopper.visitor.id, pricer.currency)
+    from_tokens = _token_prices(offer_tokens, shopper.visitor.id, pricer.currency)
     cap = pricer.policy.guardrail.max_discounted_units_per_visitor if pricer.policy else 0
     discounted_left = cap
-    lines = []
-    for line in request.items:
+    priced = []
+    for line in lines:
         product = skus.get(line.sku)
         if product is None or line.size not in product.sku.sizes:
             raise Unprocessable(
-                f"{line.sku} {line.size} is not part of this drop.", code="unknown_item", details={"sku": line.sku}
+                f"{line.sku} {line.size} is not part of this drop.",
+                code="unknown_item",
+                details={"sku": line.sku, "size": line.size},
             )
         list_minor = product.offer.list_minor
-        if line.sku in from_tokens:
-            unit, decision_id = from_tokens[line.sku]
-            source = "offer_token"
+        token = from_tokens.get(line.sku)
+        if token is not None and pricer.admits(product.sku, token[0]):
+            unit, decision_id, source = token[0], token[1], "offer_token"
         else:
             unit, decision_id, source = product.offer.price_minor, product.offer.decision_id, "priced"
         discounted = min(line.qty, discounted_left) if unit < list_minor else 0
         discounted_left -= discounted
         total = discounted * unit + (line.qty - discounted) * list_minor
-        lines.append(
+        priced.append(
             PricedLine(line.sku, line.size, line.qty, list_minor, unit, discounted, total, decision_id, source)
         )
+    return priced
+
+
+def quote(shopper: ShopperDrop, request: QuoteRequest) -> dict[str, Any]:
+    lines = price_lines(shopper, (Line(i.sku, i.size, i.qty) for i in request.items), request.offer_tokens)
     return {
         "drop": request.drop,
-        "currency": pricer.currency,
+        "currency": shopper.pricer.currency,
         "lines": [line.__dict__ for line in lines],
         "total_minor": sum(line.line_minor for line in lines),
-        "priced_at": iso(view.now),
+        "priced_at": iso(shopper.view.now),
     }

@@ -20,12 +20,16 @@ class Purpose(StrEnum):
     VISITOR = "visitor"
     OFFER = "offer"
     CAMPAIGN = "campaign"
+    CANCEL = "cancel"
+    TILL = "till"
 
 
 LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.VISITOR: timedelta(days=400),
     Purpose.OFFER: timedelta(minutes=15),
     Purpose.CAMPAIGN: timedelta(days=30),
+    Purpose.CANCEL: timedelta(days=60),  # a booking can be cancelled until its slot, weeks ahead at most
+    Purpose.TILL: timedelta(days=14),  # a pop-up's weekend, with room; revocable before that
 }
 
 

@@ -7,13 +7,31 @@ from functools import lru_cache
 
 from chalicelib.catalog import Catalog
 from chalicelib.config import settings
+from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
+from chalicelib.store.pos import DynamoTills
+from chalicelib.store.stock import DynamoStock
 
 
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
     s = settings()
     return Catalog(DynamoCatalog(s.table_name), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds)
+
+
+@lru_cache(maxsize=1)
+def bookings() -> DynamoBookings:
+    return DynamoBookings(settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def stock() -> DynamoStock:
+    return DynamoStock(settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def tills() -> DynamoTills:
+    return DynamoTills(settings().table_name)
 
 
 def utcnow() -> datetime:
@@ -25,7 +43,8 @@ def reset() -> None:
     from chalicelib.store.client import reset_client
     from chalicelib.tokens import forget_keys
 
-    catalog.cache_clear()
+    for built in (catalog, bookings, stock, tills):
+        built.cache_clear()
     settings.cache_clear()
     reset_client()
     forget_keys()

@@ -52,12 +52,16 @@ def main() -> None:
     os.environ.setdefault("DROPFRONT_TABLE", "dropfront")
 
     from chalicelib.config import settings
+    from chalicelib.pos import issue_till_token
     from chalicelib.store.client import dynamodb
+    from chalicelib.store.pos import DynamoTills
     from devtools.seed import ensure_table, seed
 
     table = settings().table_name
     ensure_table(dynamodb(), table)
     drops = seed(table, datetime.now(UTC))
+    popups = sorted({loc.id for demo in drops for loc in demo.catalog.locations if loc.kind == "popup"})
+    tills = {popup: issue_till_token(DynamoTills(table), popup, datetime.now(UTC)) for popup in popups}
 
     app = subprocess.Popen(
         [
@@ -80,7 +84,11 @@ def main() -> None:
         for demo in drops:
             slug = demo.catalog.drop.slug
             print(f"  landing page       {base}/drops/{slug}   (?lang=fr|de|es|ja|ar)")
-        print(f"  drops API          {base}/api/drops\n", flush=True)
+        print(f"  drops API          {base}/api/drops")
+        for popup, token in tills.items():
+            print(f"  pickup slots       {base}/api/popups/{popup}/slots")
+            print(f"  till token         {popup}: {token}")
+        print(flush=True)
         app.wait()
     except KeyboardInterrupt:
         pass

@@ -67,3 +67,51 @@ def test_quote_responses_match_the_spec(client: Client, body: dict[str, Any], st
     response = client.http.post("/api/quote", headers={"Content-Type": "application/json"}, body=json.dumps(body))
     assert str(response.status_code) == status
     assert sorted(schema_for("/api/quote", status, "post").iter_errors(json_of(response)), key=str) == []
+
+
+def test_pickup_and_till_responses_match_the_spec(client: Client, seeded_at: Any) -> None:
+    import json
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from chalicelib import wiring
+    from chalicelib.pos import issue_till_token
+
+    day = (seeded_at.astimezone(ZoneInfo("Europe/Paris")) + timedelta(days=1)).date()
+    slots = client.http.get(f"/api/popups/paris-marais/slots?date={day}")
+    assert list(schema_for("/api/popups/{popup}/slots", "200").iter_errors(json_of(slots))) == []
+    order = {
+        "drop": "linen-lab",
+        "popup": "paris-marais",
+        "slot_start": json_of(slots)["slots"][0]["start"],
+        "items": [{"sku": "TRS-STONE", "size": "S", "qty": 1}],
+        "contact": {"name": "Ada", "email": "ada@example.org"},
+    }
+    checks = []
+    for status, key in (("201", "spec-key-0001"), ("409", "spec-key-0002")):
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+        response = client.http.post("/api/pickups", headers=headers, body=json.dumps(order))
+        checks.append((response, "/api/pickups", status, "post"))
+    booked = json_of(checks[0][0])
+    bearer = {"Authorization": f"Bearer {booked['cancel_token']}"}
+    checks.append(
+        (client.http.delete(f"/api/pickups/{booked['code']}", headers=bearer), "/api/pickups/{code}", "200", "delete")
+    )
+    till = issue_till_token(wiring.tills(), "paris-marais", seeded_at)
+    sale = {
+        "sale_id": "s1",
+        "sku": "TEE-ECRU",
+        "size": "M",
+        "qty": 1,
+        "price_minor": 4100,
+        "sold_at": seeded_at.isoformat(),
+    }
+    sales = client.http.post(
+        "/api/pos/sales",
+        headers={"Authorization": f"Bearer {till}", "Content-Type": "application/json"},
+        body=json.dumps({"popup": "paris-marais", "sales": [sale]}),
+    )
+    checks.append((sales, "/api/pos/sales", "200", "post"))
+    for response, path, status, method in checks:
+        assert str(response.status_code) == status, (path, response.body)
+        assert sorted(schema_for(path, status, method).iter_errors(json_of(response)), key=str) == []

@@ -87,10 +87,10 @@ def stacked_bps(found: tuple[tuple[str, int], ...], mode: str) -> int:
     return FULL - ceil_div(remaining_num * FULL, remaining_den)  # round the remainder up: never deeper
 
 
-def decide(inputs: PricingInputs, policy: PricingPolicy) -> Decision:
-    guardrail = policy.guardrail
+def _overridden(inputs: PricingInputs, policy: PricingPolicy) -> Decision | None:
+    """The decision an active merchant override forces, if one applies (disable wins over pin)."""
     list_minor = inputs.list_minor
-    for override in sorted(guardrail.overrides, key=lambda o: (o.kind, o.sku or "", o.expires_at)):
+    for override in sorted(policy.guardrail.overrides, key=lambda o: (o.kind, o.sku or "", o.expires_at)):
         if not override.active(inputs.sku, inputs.now):
             continue
         if override.kind == "disable":
@@ -99,6 +99,28 @@ def decide(inputs: PricingInputs, policy: PricingPolicy) -> Decision:
         if pinned is not None:
             price = min(pinned, list_minor)
             return Decision(price, _bps(list_minor, price), ("override:pin",), (), ("override_pin",))
+    return None
+
+
+def lowest_price(inputs: PricingInputs, policy: PricingPolicy) -> int:
+    """The lowest price the guardrail allows for this SKU now, whatever the rules offer."""
+    forced = _overridden(inputs, policy)
+    if forced is not None:
+        return forced.price_minor
+    guardrail = policy.guardrail
+    depth = guardrail.depth_cap(inputs.sku)
+    if guardrail.stacking == "capped_stack":
+        depth = min(depth, guardrail.max_stack_bps)
+    floor = min(margin_floor(inputs.cost_minor, guardrail.min_margin_bps), inputs.list_minor)
+    return max(ceil_div(inputs.list_minor * (FULL - depth), FULL), floor)
+
+
+def decide(inputs: PricingInputs, policy: PricingPolicy) -> Decision:
+    guardrail = policy.guardrail
+    list_minor = inputs.list_minor
+    forced = _overridden(inputs, policy)
+    if forced is not None:
+        return forced
     found = candidates(inputs, policy)
     clamps: list[str] = []
     depth = stacked_bps(found, guardrail.stacking)

@@ -9,7 +9,15 @@ from functools import cached_property
 from typing import Any
 
 from chalicelib.models import Offer, Sku
-from chalicelib.pricing.engine import Decision, PricingInputs, compact, decide, fail_closed, shared_inputs
+from chalicelib.pricing.engine import (
+    Decision,
+    PricingInputs,
+    compact,
+    decide,
+    fail_closed,
+    lowest_price,
+    shared_inputs,
+)
 from chalicelib.pricing.experiments import Assignment
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.tokens import LIFETIMES, Purpose, sign
@@ -67,6 +75,16 @@ class Pricer:
             budgets_left=self._budgets_left,
             now=self.now,
         )
+
+    def admits(self, sku: Sku, price_minor: int) -> bool:
+        """Whether the guardrail, as it is now, allows selling ``sku`` at ``price_minor`` (a price an
+        offer token carries from an earlier request). Without a readable policy only list price is."""
+        inputs = self.inputs(sku, sell_through_bps=0)  # the guardrail's bounds don't depend on it
+        if price_minor > inputs.list_minor:
+            return False
+        if self.policy is None:
+            return price_minor == inputs.list_minor
+        return price_minor >= lowest_price(inputs, self.policy)
 
     def offer(self, position: int, sku: Sku, sell_through_bps: int) -> Offer:
         inputs = self.inputs(sku, sell_through_bps)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from chalicelib.models import Drop, DropCatalog, Location, Sku
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import call
+from chalicelib.store.client import Call, call, condition_failed
 
-Call = Callable[..., dict[str, Any]]
 _KEY_ATTRIBUTES = frozenset({schema.PK, schema.SK, schema.GSI1_PK, schema.GSI1_SK})
 _MAX_UNPROCESSED_ROUNDS = 5
 
@@ -177,8 +176,6 @@ class DynamoCatalog:
 
     def put_stock_if_absent(self, slug: str, sku: str, size: str, location: str, on_hand: int) -> bool:
         """Create a stock item unless it exists (a re-seed never resets a running sale)."""
-        from botocore.exceptions import ClientError
-
         item = {
             schema.PK: schema.stock_partition(slug),
             schema.SK: schema.stock_sort_key(sku, size, location),
@@ -189,6 +186,7 @@ class DynamoCatalog:
             "held": 0,
             "sold": 0,
             "available": on_hand,
+            "holds": {},
         }
         try:
             self._call(
@@ -198,8 +196,8 @@ class DynamoCatalog:
                 ConditionExpression="attribute_not_exists(#pk)",
                 ExpressionAttributeNames={"#pk": schema.PK},
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        except Exception as error:
+            if condition_failed(error):
                 return False
             raise
         return True

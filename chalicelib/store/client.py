@@ -16,6 +16,8 @@ from chalicelib.config import settings
 from chalicelib.errors import Unavailable
 
 DynamoDBClient = Any  # botocore builds the client class at run time
+Call = Callable[..., dict[str, Any]]
+"""``call`` or a stand-in with its signature (adapters take one, so tests can inject failures)."""
 
 _client: DynamoDBClient | None = None
 
@@ -113,3 +115,23 @@ def call(operation: str, **kwargs: Any) -> dict[str, Any]:
     finally:
         stats.calls += 1
         stats.seconds += time.perf_counter() - started
+
+
+def error_code(error: Exception) -> str:
+    """A botocore ClientError's code ("" for anything else)."""
+    response = getattr(error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def condition_failed(error: Exception) -> bool:
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
+def cancellation_reasons(error: Exception) -> list[dict[str, Any]] | None:
+    """Per action, why a TransactWriteItems was cancelled (``Code`` and, when asked for, the old
+    ``Item``); None if ``error`` is not a cancelled transaction."""
+    if error_code(error) != "TransactionCanceledException":
+        return None
+    response = getattr(error, "response", {})
+    reasons = response.get("CancellationReasons")
+    return list(reasons) if isinstance(reasons, list) else []

@@ -8,7 +8,14 @@ Items and their keys::
     POLICY#<slug>        CURRENT                 the drop's current pricing policy (JSON, with its version)
     POLICY#<slug>        v<version>              every policy version, immutable, for replay
     LOC#<id>             META                    a location: the web shop or a pop-up
-    STOCK#<slug>         <sku>#<size>#<location> stock counters: on_hand, held, sold, available
+    STOCK#<slug>         <sku>#<size>#<location> stock: on_hand, held, sold, available, the live holds
+                                                 (a map), the till sale ids applied, and day counters
+    SLOT#<popup>         <slot start, UTC>       a pickup slot's bookings against its capacity
+    BOOKING#<code>       META                    a pickup booking (also gsi1: PICKUPS#<popup> / <slot>#<code>)
+    IDEM#<key>           META                    an Idempotency-Key's request hash and response (TTL)
+    TILL#<token id>      META                    a till token issued to a pop-up, and its revocation
+    FOOTFALL#<popup>     <at, UTC>               one door-counter reading (applied once)
+    FOOTFALL#<popup>     DAY#<local date>        the day's footfall total
 
 ``available`` is stored, not derived: DynamoDB conditions cannot do arithmetic, so every write that
 changes on_hand, held or sold changes ``available`` in the same update and conditions on it.
@@ -58,6 +65,34 @@ def stock_sort_key(sku: str, size: str, location_id: str) -> str:
 
 def stock_key(slug: str, sku: str, size: str, location_id: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": stock_partition(slug)}, SK: {"S": stock_sort_key(sku, size, location_id)}}
+
+
+def slot_key(popup: str, start_iso: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"SLOT#{popup}"}, SK: {"S": start_iso}}
+
+
+def slot_partition(popup: str) -> str:
+    return f"SLOT#{popup}"
+
+
+def booking_key(code: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"BOOKING#{code}"}, SK: {"S": META}}
+
+
+def pickups_index_partition(popup: str) -> str:
+    return f"PICKUPS#{popup}"
+
+
+def idempotency_key(key: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"IDEM#{key}"}, SK: {"S": META}}
+
+
+def till_key(token_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"TILL#{token_id}"}, SK: {"S": META}}
+
+
+def footfall_key(popup: str, sort_key: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"FOOTFALL#{popup}"}, SK: {"S": sort_key}}
 
 
 def table_definition(table_name: str) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from chalice.app import Response
 from chalicelib.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     RateLimited,
+    Unauthorized,
     Unavailable,
     Unprocessable,
 )
@@ -28,6 +30,8 @@ from chalicelib.web import responses
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidInput: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Unprocessable: 422,
@@ -46,8 +50,13 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
-def _retry_headers(error: Exception) -> dict[str, str]:
-    return {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else {}
+def _next_step_headers(error: Exception) -> dict[str, str]:
+    """Headers that tell the client what to do next: when to retry, or how to authenticate."""
+    if isinstance(error, Unavailable):
+        return {"Retry-After": str(error.retry_after)}
+    if isinstance(error, Unauthorized):
+        return {"WWW-Authenticate": 'Bearer realm="dropfront"'}
+    return {}
 
 
 def _describe(error: Exception) -> tuple[int, str, str, Any]:
@@ -101,7 +110,7 @@ class ErrorMapping:
         return _guarded(
             view,
             lambda error, status, code, message, details: json_error(
-                status, code, message, details, _retry_headers(error)
+                status, code, message, details, _next_step_headers(error)
             ),
         )
 
@@ -109,6 +118,6 @@ class ErrorMapping:
         return _guarded(
             view,
             lambda error, status, code, _message, _details: html_error(
-                self._current_request(), status, code, _retry_headers(error)
+                self._current_request(), status, code, _next_step_headers(error)
             ),
         )

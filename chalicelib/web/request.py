@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.config import settings
-from chalicelib.errors import InvalidInput, Unprocessable
+from chalicelib.errors import InvalidInput, Unauthorized, Unprocessable
 from chalicelib.pages.locales import LANG_PATTERN
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -89,16 +89,14 @@ def public_base_url(request_edge: Edge) -> str:
     return f"{scheme}://{host}"
 
 
-def page_query(query_params: Any) -> PageQuery:
-    """The query string as a PageQuery; ``InvalidInput`` when it is oversized or malformed."""
-    if not query_params:
-        return PageQuery()
-    items = list(query_params.items()) if hasattr(query_params, "items") else []
+def parse_query(query_params: Any, model: type[Model]) -> Model:
+    """The query string as ``model``; ``InvalidInput`` when it is oversized or malformed."""
+    items = list(query_params.items()) if query_params and hasattr(query_params, "items") else []
     size = sum(len(k) + len(v or "") + 2 for k, v in items)
     if size > MAX_QUERY_BYTES or len(items) > MAX_QUERY_PARAMS:
         raise InvalidInput("The query string is too long.", code="query_too_long")
     try:
-        return PageQuery.model_validate(dict(items))
+        return model.model_validate(dict(items))
     except ValidationError as error:
         fields = sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
         raise InvalidInput(
@@ -106,6 +104,11 @@ def page_query(query_params: Any) -> PageQuery:
             code="invalid_query",
             details=[{"field": f} for f in fields],
         ) from None
+
+
+def page_query(query_params: Any) -> PageQuery:
+    """The query string of a shopper page (``lang``, ``c``)."""
+    return parse_query(query_params, PageQuery) if query_params else PageQuery()
 
 
 def parse_body(raw: str | bytes | None, model: type[Model]) -> Model:
@@ -127,3 +130,28 @@ def parse_body(raw: str | bytes | None, model: type[Model]) -> Model:
         raise Unprocessable(
             "The request body does not match what this endpoint takes.", code="invalid_body", details=problems
         ) from None
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+MAX_TOKEN_CHARS = 1024
+
+
+def bearer_token(headers: Any) -> str:
+    """The ``Authorization: Bearer`` token; ``Unauthorized`` when it is missing or malformed."""
+    value = _header(headers, "authorization", MAX_TOKEN_CHARS + 7) or ""
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("This needs an Authorization: Bearer token.", code="missing_token")
+    return token.strip()
+
+
+def idempotency_key(headers: Any) -> str:
+    """The ``Idempotency-Key`` header: 8 to 128 letters, digits and ``_.:-`` (a UUID fits)."""
+    value = _header(headers, "idempotency-key", 256)
+    if value is None:
+        raise InvalidInput("This needs an Idempotency-Key header (a UUID you make).", code="idempotency_key_required")
+    if not IDEMPOTENCY_KEY.match(value):
+        raise InvalidInput(
+            "The Idempotency-Key must be 8 to 128 letters, digits or _.:- characters.", code="invalid_idempotency_key"
+        )
+    return value

@@ -5,24 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize
+from playwright.sync_api import Browser
+
+from tests.browser.phone import PHONE, open_page
 
 pytestmark = pytest.mark.browser
-PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-def open_page(browser: Browser, url: str, errors: list[str]) -> Page:
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-
-    def record(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
-    page.on("console", record)
-    response = page.goto(url)
-    assert response is not None and response.status == 200
-    return page
 
 
 @pytest.mark.parametrize("locale", ["en", "ar"])

@@ -1,0 +1,346 @@
+"""Local pickup: the slots a pop-up offers, booking one with its stock, cancelling, and staff marking.
+
+A booking is priced by the server (offer tokens still admitted by the guardrail, else afresh), then
+written in one transaction with its idempotency record: a retry with the same ``Idempotency-Key``
+and body gets the first answer, whether the first attempt's reply was lost or it is still in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from chalicelib.catalog import Catalog
+from chalicelib.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from chalicelib.inventory import (
+    BOOKING_CODE_ALPHABET,
+    BOOKING_CODE_LENGTH,
+    BookingState,
+    Line,
+    epoch_seconds,
+    local_day,
+    merge_lines,
+    new_booking_code,
+)
+from chalicelib.models import AwareDatetime, DropStatus, Location, Slug, iso
+from chalicelib.quotes import QuoteLine, price_lines
+from chalicelib.shopper import ShopperDrop
+from chalicelib.slots import Slot, bookable_slot, day_slots
+from chalicelib.store.bookings import CodeTaken, IdempotencyRecord, KeyAlreadyUsed, SlotClaim
+from chalicelib.tokens import InvalidToken, Purpose, sign, verify
+from chalicelib.web.request import Edge, PageQuery
+
+IDEMPOTENCY_HOURS = 24
+_CODE_ATTEMPTS = 3
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_SLOT_DAYS_AHEAD = 60
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("not an email address")
+    return value
+
+
+def _name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value or _CONTROL.search(value):
+        raise ValueError("a name needs at least one visible character")
+    return value
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(max_length=80), AfterValidator(_name)]
+    email: Annotated[str, Field(max_length=254), AfterValidator(_email)]
+
+
+class PickupRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)  # a client's prices are dropped here
+
+    drop: Slug
+    popup: Slug
+    slot_start: AwareDatetime
+    items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
+    contact: Contact
+    offer_tokens: tuple[Annotated[str, Field(max_length=512)], ...] = Field(default=(), max_length=20)
+
+
+class PickupPageQuery(PageQuery):
+    t: Annotated[str, Field(max_length=1024)] = ""  # the cancel token: it also opens the confirmation
+
+
+class StaffMark(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: Literal[BookingState.PICKED_UP, BookingState.NO_SHOW]
+
+
+BOOKING_CODE = re.compile(f"^[{BOOKING_CODE_ALPHABET}]{{{BOOKING_CODE_LENGTH}}}$")
+
+
+def checked_code(code: str) -> str:
+    """A booking code as written on the confirmation (case and spaces forgiven); 404 if it can't be one."""
+    normalized = code.replace(" ", "").replace("-", "").upper()
+    if not BOOKING_CODE.match(normalized):
+        raise NotFound("There is no such booking.", code="booking_not_found")
+    return normalized
+
+
+class BookingStore(Protocol):
+    def idempotency_record(self, key: str, now_epoch: int) -> IdempotencyRecord | None: ...
+
+    def booking(self, code: str) -> dict[str, Any] | None: ...
+
+    def slot_bookings(self, popup: str, first: str, last: str) -> dict[str, int]: ...
+
+    def book(
+        self,
+        booking: dict[str, Any],
+        lines: tuple[Line, ...],
+        slot: SlotClaim,
+        record: IdempotencyRecord,
+        day: date,
+        now_epoch: int,
+    ) -> None: ...
+
+    def leave_booked(self, booking: dict[str, Any], to: BookingState, at_iso: str, day: date) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to send back: a status and a JSON body; ``replayed`` when it comes from an earlier request."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+# --- slots ---------------------------------------------------------------------------------------
+
+
+class SlotsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
+def popup_slots(
+    catalog: Catalog, store: BookingStore, popup_id: str, query: SlotsQuery, now: datetime
+) -> dict[str, Any]:
+    """A pop-up's slots on one local day (today there by default), in its local time, with the
+    places left in each."""
+    location = catalog.location(popup_id)
+    schedule = location.pickup
+    if location.kind != "popup" or schedule is None:
+        raise NotFound(f"{popup_id} does not offer pickup.", code="popup_not_found")
+    try:
+        day = date.fromisoformat(query.date) if query.date else local_day(location.timezone, now)
+    except ValueError:
+        raise Unprocessable(f"{query.date} is not a date.", code="invalid_date") from None
+    if abs((day - now.date()).days) > MAX_SLOT_DAYS_AHEAD:
+        raise Unprocessable(f"Slots are listed up to {MAX_SLOT_DAYS_AHEAD} days ahead.", code="date_out_of_range")
+    zone = ZoneInfo(location.timezone)
+    slots = day_slots(location, schedule, day)
+    taken = store.slot_bookings(popup_id, iso(slots[0].start), iso(slots[-1].start)) if slots else {}
+    lead = timedelta(minutes=schedule.lead_minutes)
+    return {
+        "popup": popup_id,
+        "date": day.isoformat(),
+        "timezone": location.timezone,
+        "slots": [
+            {
+                "start": slot.local_start(zone).isoformat(),
+                "end": slot.local_end(zone).isoformat(),
+                "start_utc": iso(slot.start),
+                "capacity": schedule.capacity,
+                "remaining": 0
+                if slot.start - lead <= now
+                else max(schedule.capacity - taken.get(iso(slot.start), 0), 0),
+            }
+            for slot in slots
+        ],
+    }
+
+
+def _remaining(slot: Slot, capacity: int, taken: dict[str, int], closed_before: datetime) -> int:
+    if slot.start <= closed_before:
+        return 0
+    return max(capacity - taken.get(iso(slot.start), 0), 0)
+
+
+# --- booking -------------------------------------------------------------------------------------
+
+
+def request_hash(request: PickupRequest) -> str:
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> Answer:
+    if record.request_hash != digest:
+        raise Unprocessable(
+            "This Idempotency-Key was used for a different request. Use a new key for a new booking.",
+            code="idempotency_key_reused",
+        )
+    return Answer(record.status, record.response, replayed=True)
+
+
+def _popup(shopper: ShopperDrop, popup_id: str) -> Location:
+    for location in shopper.view.catalog.locations:
+        if location.id == popup_id and location.kind == "popup":
+            return location
+    raise Unprocessable(f"{popup_id} is not a pop-up of this drop.", code="unknown_popup")
+
+
+def at_the_popup(catalog: Catalog, request: PickupRequest, viewer: Edge) -> Edge:
+    """The viewer as priced for a pickup: in the market of the pop-up's country, whatever country
+    they browse from (a Paris pop-up sells in euros)."""
+    drop = catalog.drop(request.drop)
+    country = next((loc.country for loc in drop.locations if loc.id == request.popup and loc.country), None)
+    return replace(viewer, country=country) if country else viewer
+
+
+def book_pickup(store: BookingStore, shopper: ShopperDrop, request: PickupRequest, key: str, now: datetime) -> Answer:
+    digest = request_hash(request)
+    earlier = store.idempotency_record(key, epoch_seconds(now))
+    if earlier is not None:
+        return _replay(earlier, digest)
+    if shopper.view.status in (DropStatus.TEASER, DropStatus.ENDED):
+        raise Conflict("This drop is not on sale right now.", code="drop_not_live")
+    location = _popup(shopper, request.popup)
+    slot = bookable_slot(location, request.slot_start, now)
+    lines = merge_lines(Line(i.sku, i.size, i.qty) for i in request.items)
+    priced = price_lines(shopper, lines, request.offer_tokens)
+    currency = shopper.pricer.currency
+    items = [
+        {k: getattr(p, k) for k in ("sku", "size", "qty", "list_minor", "unit_minor", "line_minor", "decision_id")}
+        for p in priced
+    ]
+    assert location.pickup is not None  # bookable_slot checked it
+    claim = SlotClaim(location.id, iso(slot.start), iso(slot.end), location.pickup.capacity)
+    expires = epoch_seconds(now + timedelta(hours=IDEMPOTENCY_HOURS))
+    for _ in range(_CODE_ATTEMPTS):
+        code = new_booking_code()
+        response = _booking_answer(code, location, slot, items, currency, BookingState.BOOKED)
+        response["cancel_token"] = sign(Purpose.CANCEL, {"b": code})
+        booking = {
+            "code": code,
+            "drop": shopper.view.catalog.drop.slug,
+            "popup": location.id,
+            "timezone": location.timezone,
+            "slot_start": claim.start,
+            "slot_end": claim.end,
+            "items": items,
+            "total_minor": response["total_minor"],
+            "currency": currency,
+            "contact": request.contact.model_dump(),
+            "visitor": shopper.visitor.id,
+            "state": BookingState.BOOKED.value,
+            "booked_at": iso(now),
+        }
+        record = IdempotencyRecord(key, digest, 201, response, expires)
+        try:
+            store.book(booking, lines, claim, record, local_day(location.timezone, now), epoch_seconds(now))
+        except KeyAlreadyUsed:
+            raced = store.idempotency_record(key, epoch_seconds(now))
+            if raced is None:  # pragma: no cover - the record that cancelled us cannot vanish this fast
+                raise Conflict("A request with this Idempotency-Key is in progress.", code="in_progress") from None
+            return _replay(raced, digest)
+        except CodeTaken:
+            continue
+        return Answer(201, response)
+    raise Conflict("Could not allocate a booking code; please retry.", code="code_exhausted")  # pragma: no cover
+
+
+def _booking_answer(
+    code: str, location: Location, slot: Slot, items: list[dict[str, Any]], currency: str, state: BookingState
+) -> dict[str, Any]:
+    zone = ZoneInfo(location.timezone)
+    return {
+        "code": code,
+        "state": state.value,
+        "popup": location.id,
+        "slot_start": slot.local_start(zone).isoformat(),
+        "slot_end": slot.local_end(zone).isoformat(),
+        "items": items,
+        "total_minor": sum(item["line_minor"] for item in items),
+        "currency": currency,
+    }
+
+
+def booking_summary(booking: dict[str, Any]) -> dict[str, Any]:
+    """A stored booking as the API shows it (no contact details, no token)."""
+    zone = ZoneInfo(booking["timezone"])
+    return {
+        "code": booking["code"],
+        "state": booking["state"],
+        "popup": booking["popup"],
+        "slot_start": datetime.fromisoformat(booking["slot_start"]).astimezone(zone).isoformat(),
+        "slot_end": datetime.fromisoformat(booking["slot_end"]).astimezone(zone).isoformat(),
+        "items": booking["items"],
+        "total_minor": booking["total_minor"],
+        "currency": booking["currency"],
+    }
+
+
+# --- after booking -------------------------------------------------------------------------------
+
+
+def authorized_booking(store: BookingStore, code: str, cancel_token: str) -> dict[str, Any]:
+    """The booking a cancel token was made for; ``Unauthorized`` for any other token."""
+    try:
+        claim = verify(Purpose.CANCEL, cancel_token)
+    except InvalidToken:
+        raise Unauthorized("That cancel link is not valid or has expired.", code="invalid_token") from None
+    if not isinstance(claim, dict) or claim.get("b") != code:
+        raise Unauthorized("That cancel link is for another booking.", code="invalid_token")
+    booking = store.booking(code)
+    if booking is None:
+        raise NotFound("There is no such booking.", code="booking_not_found")
+    return booking
+
+
+def cancel_pickup(store: BookingStore, code: str, cancel_token: str, now: datetime) -> dict[str, Any]:
+    """Cancel a booking and give back its stock and slot, exactly once; a repeat changes nothing."""
+    booking = authorized_booking(store, code, cancel_token)
+    changed = _leave_booked(store, booking, BookingState.CANCELLED, now)
+    return {**booking_summary(store.booking(code) or booking), "changed": changed}
+
+
+def mark_pickup(store: BookingStore, code: str, popup: str, to: BookingState, now: datetime) -> dict[str, Any]:
+    """Pop-up staff record a pickup as collected or missed."""
+    booking = store.booking(code)
+    if booking is None or booking["popup"] != popup:
+        raise NotFound("There is no such booking at this pop-up.", code="booking_not_found")
+    early = now < datetime.fromisoformat(booking["slot_start"])
+    if to is BookingState.NO_SHOW and booking["state"] == BookingState.BOOKED.value and early:
+        raise Conflict("A pickup can be marked as missed only once its slot has started.", code="too_early")
+    changed = _leave_booked(store, booking, to, now)
+    return {**booking_summary(store.booking(code) or booking), "changed": changed}
+
+
+def _leave_booked(store: BookingStore, booking: dict[str, Any], to: BookingState, now: datetime) -> bool:
+    if booking["state"] == to.value:
+        return False
+    if booking["state"] == BookingState.BOOKED.value and store.leave_booked(
+        booking, to, iso(now), local_day(booking["timezone"], now)
+    ):
+        return True
+    current = store.booking(booking["code"]) or booking
+    if current["state"] == to.value:
+        return False  # someone did the same a moment ago
+    raise Conflict(
+        f"This booking is {current['state'].replace('_', ' ')}, so it cannot be {to.value.replace('_', ' ')}.",
+        code="not_booked",
+    )

@@ -1,0 +1,73 @@
+"""DynamoDB adapter for pop-up tills: their tokens (issued, revoked) and door-counter readings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from chalicelib.store import schema
+from chalicelib.store.attributes import from_item, to_item
+from chalicelib.store.client import Call, call, cancellation_reasons
+
+
+class DynamoTills:
+    def __init__(self, table_name: str, call: Call = call) -> None:
+        self._table = table_name
+        self._call = call
+
+    def put_till(self, token_id: str, popup: str, issued_at: str) -> None:
+        self._call(
+            "put_item",
+            TableName=self._table,
+            Item={**schema.till_key(token_id), **to_item({"popup": popup, "issued_at": issued_at})},
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": schema.PK},
+        )
+
+    def till(self, token_id: str) -> dict[str, Any] | None:
+        raw = self._call("get_item", TableName=self._table, Key=schema.till_key(token_id), ConsistentRead=True).get(
+            "Item"
+        )
+        return None if raw is None else from_item(raw)
+
+    def revoke_till(self, token_id: str, revoked_at: str) -> None:
+        self._call(
+            "update_item",
+            TableName=self._table,
+            Key=schema.till_key(token_id),
+            UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :at)",
+            ConditionExpression="attribute_exists(#pk)",
+            ExpressionAttributeNames={"#pk": schema.PK},
+            ExpressionAttributeValues={":at": {"S": revoked_at}},
+        )
+
+    def add_footfall(self, popup: str, at_iso: str, entered: int, day: date) -> bool:
+        """Record one reading and add it to its day's total, once: False if it was recorded before."""
+        try:
+            self._call(
+                "transact_write_items",
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {**schema.footfall_key(popup, at_iso), "entered": {"N": str(entered)}},
+                            "ConditionExpression": "attribute_not_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": schema.PK},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": schema.footfall_key(popup, f"DAY#{day.isoformat()}"),
+                            "UpdateExpression": "ADD entered :n",
+                            "ExpressionAttributeValues": {":n": {"N": str(entered)}},
+                        }
+                    },
+                ],
+            )
+        except Exception as error:
+            reasons = cancellation_reasons(error)
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True

@@ -1,0 +1,198 @@
+"""DynamoDB adapter for single-item stock writes: holds, till sales and restocks.
+
+Each is one conditional ``UpdateItem`` on the stock item, so it is atomic on any DynamoDB engine
+(dynalite too, which has no transactions). Live holds sit in the item's ``holds`` map with their
+expiry; the expiry is checked in the condition of every write that releases one, so an expired
+hold is released by whoever needs the stock next (or the sweep), never by TTL deletion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from chalicelib.errors import NotFound
+from chalicelib.inventory import Counter, OutOfStock, Shortage, StockRef, counter_attribute, epoch_seconds, local_day
+from chalicelib.store import schema
+from chalicelib.store.attributes import from_item
+from chalicelib.store.client import Call, call, condition_failed
+
+SaleOutcome = Literal["applied", "duplicate", "out_of_stock", "unknown_item"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    id: str
+    qty: int
+    expires_at: int  # epoch seconds; the hold is live while now < expires_at
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+class DynamoStock:
+    """Single-item conditional writes on stock items."""
+
+    def __init__(self, table_name: str, call: Call = call) -> None:
+        self._table = table_name
+        self._call = call
+
+    def item(self, ref: StockRef) -> dict[str, Any] | None:
+        """The stock item, read consistently (never for display: the catalog reads that)."""
+        raw = self._call("get_item", TableName=self._table, Key=self._key(ref), ConsistentRead=True).get("Item")
+        return None if raw is None else from_item(raw)
+
+    def refs_with_holds(self, slug: str) -> list[StockRef]:
+        """The drop's stock items that have holds (live or expired), read consistently."""
+        found: list[StockRef] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk",
+            "ProjectionExpression": "#sku, #size, #loc, holds",
+            "ExpressionAttributeNames": {"#pk": schema.PK, "#sku": "sku", "#size": "size", "#loc": "location"},
+            "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._call("query", **kwargs)
+            for raw in page.get("Items", []):
+                if raw.get("holds", {}).get("M"):
+                    item = from_item(raw)
+                    found.append(StockRef(slug, item["sku"], item["size"], item["location"]))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _key(self, ref: StockRef) -> dict[str, dict[str, str]]:
+        return schema.stock_key(ref.slug, ref.sku, ref.size, ref.location)
+
+    def _update(self, ref: StockRef, **kwargs: Any) -> dict[str, Any] | None:
+        """One conditional update; the item as it was if the condition failed (None if it passed).
+        Engines that don't return the old item on failure (dynalite) get a consistent read."""
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key=self._key(ref),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **kwargs,
+            )
+        except Exception as error:
+            if not condition_failed(error):
+                raise
+            old = getattr(error, "response", {}).get("Item")
+            return from_item(old) if old else (self.item(ref) or {})
+        return None
+
+    # --- restock -------------------------------------------------------------------------------
+
+    def restock(self, ref: StockRef, qty: int) -> None:
+        """Add ``qty`` units on hand (a delivery from the microfactory)."""
+        failed = self._update(
+            ref,
+            UpdateExpression="SET on_hand = on_hand + :q, available = available + :q",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":q": _n(qty)},
+        )
+        if failed is not None:
+            raise NotFound(f"No stock item for {ref.sku} {ref.size} at {ref.location}.", code="unknown_item")
+
+    # --- holds ---------------------------------------------------------------------------------
+
+    def place_hold(self, ref: StockRef, hold_id: str, qty: int, expires_at: datetime, now: datetime) -> Hold:
+        """Hold ``qty`` units until ``expires_at``. Placing the same hold id again returns the first.
+        If stock is short, expired holds on the item are released first, then it tries once more."""
+        hold = Hold(hold_id, qty, epoch_seconds(expires_at))
+        for attempt in range(2):
+            old = self._update(
+                ref,
+                UpdateExpression="SET holds.#h = :hold, held = held + :q, available = available - :q",
+                ConditionExpression="attribute_exists(pk) AND available >= :q AND attribute_not_exists(holds.#h)",
+                ExpressionAttributeNames={"#h": hold_id},
+                ExpressionAttributeValues={
+                    ":q": _n(qty),
+                    ":hold": {"M": {"q": _n(qty), "exp": _n(hold.expires_at)}},
+                },
+            )
+            if old is None:
+                return hold
+            if not old:
+                raise NotFound(f"No stock item for {ref.sku} {ref.size} at {ref.location}.", code="unknown_item")
+            existing = old.get("holds", {}).get(hold_id)
+            if existing is not None:
+                return Hold(hold_id, existing["q"], existing["exp"])
+            if attempt == 0 and self._release_expired_in(ref, old, now):
+                continue
+            raise OutOfStock([Shortage(ref.sku, ref.size, qty, max(int(old.get("available", 0)), 0))])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def release_hold(self, ref: StockRef, hold_id: str) -> bool:
+        """Release a hold (try-on done or cancelled); True only for the call that released it."""
+        item = self.item(ref)
+        hold = (item or {}).get("holds", {}).get(hold_id)
+        if hold is None:
+            return False
+        return self._release(ref, hold_id, hold["q"], "holds.#h.q = :q") is None
+
+    def release_expired(self, ref: StockRef, now: datetime) -> int:
+        """Release every hold on the item that has expired by ``now``; the units released."""
+        item = self.item(ref)
+        return self._release_expired_in(ref, item or {}, now)
+
+    def _release_expired_in(self, ref: StockRef, item: dict[str, Any], now: datetime) -> int:
+        released = 0
+        cutoff = epoch_seconds(now)
+        for hold_id, hold in (item.get("holds") or {}).items():
+            if hold["exp"] <= cutoff and self._release(ref, hold_id, hold["q"], "holds.#h.exp <= :now", cutoff) is None:
+                released += hold["q"]
+        return released
+
+    def _release(self, ref: StockRef, hold_id: str, qty: int, condition: str, now: int | None = None) -> Any:
+        values = {":q": _n(qty)}
+        if now is not None:
+            values[":now"] = _n(now)
+        return self._update(
+            ref,
+            UpdateExpression="REMOVE holds.#h SET held = held - :q, available = available + :q",
+            ConditionExpression=f"attribute_exists(holds.#h) AND holds.#h.q = :q AND {condition}",
+            ExpressionAttributeNames={"#h": hold_id},
+            ExpressionAttributeValues=values,
+        )
+
+    # --- till sales ----------------------------------------------------------------------------
+
+    def apply_till_sale(
+        self, ref: StockRef, sale_id: str, qty: int, price_minor: int, sold_at: datetime, zone: str
+    ) -> SaleOutcome:
+        """Apply one till sale exactly once: the sale id joins the item's applied set in the same
+        update that takes the units, conditioned on it not being there and on enough stock."""
+        day = local_day(zone, sold_at)
+        old = self._update(
+            ref,
+            UpdateExpression=(
+                "SET sold = sold + :q, available = available - :q, "
+                "#units = if_not_exists(#units, :zero) + :q, #revenue = if_not_exists(#revenue, :zero) + :amount "
+                "ADD sale_ids :ids"
+            ),
+            ConditionExpression="attribute_exists(pk) AND available >= :q AND NOT contains(sale_ids, :id)",
+            ExpressionAttributeNames={
+                "#units": counter_attribute(Counter.TILL_SOLD, day),
+                "#revenue": counter_attribute(Counter.TILL_REVENUE, day),
+            },
+            ExpressionAttributeValues={
+                ":q": _n(qty),
+                ":zero": _n(0),
+                ":amount": _n(qty * price_minor),
+                ":ids": {"SS": [sale_id]},
+                ":id": {"S": sale_id},
+            },
+        )
+        if old is None:
+            return "applied"
+        if not old:
+            return "unknown_item"
+        if sale_id in old.get("sale_ids", set()):
+            return "duplicate"
+        return "out_of_stock"

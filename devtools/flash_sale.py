@@ -1,0 +1,179 @@
+"""A flash sale: many buyers booking one pop-up's last units at once, then an audit of the table.
+
+The concurrency test and `make bench` both run it, against a DynamoDB endpoint over a real socket.
+Every buyer goes through the app's own booking path (pricing, idempotency, the transaction).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections import Counter as Tally
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib import wiring
+from chalicelib.errors import DomainError
+from chalicelib.inventory import Counter, StockRef, counter_attribute, local_day
+from chalicelib.pickup import PickupRequest, book_pickup
+from chalicelib.shopper import open_drop
+from chalicelib.slots import day_slots
+from chalicelib.store import schema
+from chalicelib.store.attributes import from_item
+from chalicelib.store.client import call
+from chalicelib.web.errors import status_for
+from chalicelib.web.request import Edge, PageQuery
+from devtools.seed import DemoDrop, demo_drops, seed
+
+POPUP = "paris-marais"
+SKU, SIZE = "TOTE-ECRU", "OS"
+SLOTS = 20
+VIEWER = Edge(None, None, None, None, None, None, None, None, None)
+
+
+@dataclass
+class FlashSale:
+    units: int
+    buyers: int
+    threads: int
+    outcomes: Tally[str] = field(default_factory=Tally)
+    latencies: list[float] = field(default_factory=list)  # seconds, per successful booking
+    codes: set[str] = field(default_factory=set)
+    seconds: float = 0.0
+
+    @property
+    def capacity(self) -> int:
+        """Places per slot: 20 % more places than units, so both stock and slots run out somewhere."""
+        return -(-self.units * 6 // (5 * SLOTS))
+
+
+def prepare(table: str, sale: FlashSale, now: datetime) -> list[str]:
+    """Seed the demo drop cut down to the one SKU on sale, with ``units`` of it at the pop-up and
+    ``capacity`` places per slot; returns the slots buyers choose from. (moto copies every table for
+    each transaction, so the rest of the demo would only slow the emulator, not the app.)"""
+    drops: list[DemoDrop] = []
+    for demo in demo_drops(now):
+        locations = tuple(
+            loc.model_copy(update={"pickup": loc.pickup.model_copy(update={"capacity": sale.capacity})})
+            if loc.id == POPUP and loc.pickup
+            else loc
+            for loc in demo.catalog.locations
+        )
+        stock = tuple(
+            replace(row, on_hand=sale.units) if (row.sku, row.size, row.location) == (SKU, SIZE, POPUP) else row
+            for row in demo.stock
+            if row.sku == SKU
+        )
+        skus = tuple(sku for sku in demo.catalog.skus if sku.sku == SKU)
+        catalog = demo.catalog.model_copy(update={"locations": locations, "skus": skus})
+        drops.append(replace(demo, catalog=catalog, stock=stock))
+    seed(table, now, drops)
+    popup = next(loc for d in drops for loc in d.catalog.locations if loc.id == POPUP)
+    assert popup.pickup is not None
+    day = local_day(popup.timezone, now) + timedelta(days=1)
+    return [s.local_start(ZoneInfo(popup.timezone)).isoformat() for s in day_slots(popup, popup.pickup, day)][:SLOTS]
+
+
+def one_booking(slot: str, key: str, now: datetime) -> tuple[int, dict[str, Any]]:
+    """A buyer's booking through the app's path; (status, body) as the API would answer."""
+    request = PickupRequest.model_validate(
+        {
+            "drop": "linen-lab",
+            "popup": POPUP,
+            "slot_start": slot,
+            "items": [{"sku": SKU, "size": SIZE, "qty": 1}],
+            "contact": {"name": "Flash Buyer", "email": "buyer@example.org"},
+        }
+    )
+    try:
+        shopper = open_drop(wiring.catalog(), "linen-lab", PageQuery(), VIEWER, now, with_tokens=False)
+        answer = book_pickup(wiring.bookings(), shopper, request, key, now)
+    except DomainError as error:
+        return status_for(error), {"code": error.code}
+    return answer.status, answer.body
+
+
+def run(sale: FlashSale, slots: list[str], now: datetime, progress: Callable[[int], None] | None = None) -> None:
+    """``buyers`` buyers at ``threads`` at a time, each on a random slot; one in twenty retries its
+    request with the same key (a lost reply) and must get the same answer."""
+    chooser = random.Random(7)
+    plan = [(chooser.choice(slots), uuid.uuid4().hex, chooser.random() < 0.05) for _ in range(sale.buyers)]
+    lock = threading.Lock()
+    done = 0
+
+    def buyer(step: tuple[str, str, bool]) -> None:
+        nonlocal done
+        slot, key, retries = step
+        started = time.perf_counter()
+        status, body = one_booking(slot, key, now)
+        elapsed = time.perf_counter() - started
+        if retries:
+            again = one_booking(slot, key, now)
+            if again != (status, body) and status == 201:
+                raise AssertionError(f"a retry with key {key} answered {again}, not {status}")
+        with lock:
+            done += 1
+            if status == 201:
+                sale.outcomes["booked"] += 1
+                sale.latencies.append(elapsed)
+                sale.codes.add(body["code"])
+            else:
+                sale.outcomes[body["code"]] += 1
+            if progress:
+                progress(done)
+
+    wiring.catalog().drop("linen-lab")  # build the client and warm the catalog before the crowd
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=sale.threads) as pool:
+        list(pool.map(buyer, plan))
+    sale.seconds = time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class Audit:
+    on_hand: int
+    sold: int
+    available: int
+    booked_counter: int
+    bookings: int
+    slot_places: dict[str, int]
+
+    def oversold(self) -> int:
+        return max(self.sold - self.on_hand, 0) + max(-self.available, 0)
+
+    def overbooked(self, capacity: int) -> int:
+        return sum(max(taken - capacity, 0) for taken in self.slot_places.values())
+
+
+def audit(table: str, now: datetime) -> Audit:
+    """What the table says after the sale, read consistently."""
+    stock = wiring.stock().item(StockRef("linen-lab", SKU, SIZE, POPUP))
+    assert stock is not None
+    bookings = 0
+    places: dict[str, int] = {}
+    scan: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = call("scan", **scan)
+        for raw in page.get("Items", []):
+            item = from_item(raw)
+            if item[schema.PK].startswith("BOOKING#") and item["state"] == "booked":
+                bookings += 1
+            elif item[schema.PK] == schema.slot_partition(POPUP):
+                places[item[schema.SK]] = item["booked"]
+        if "LastEvaluatedKey" not in page:
+            break
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return Audit(
+        on_hand=stock["on_hand"],
+        sold=stock["sold"],
+        available=stock["available"],
+        booked_counter=stock.get(counter_attribute(Counter.BOOKED, local_day("Europe/Paris", now)), 0),
+        bookings=bookings,
+        slot_places=places,
+    )
