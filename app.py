@@ -22,7 +22,7 @@ from chalicelib.pickup import (
     mark_pickup,
     popup_slots,
 )
-from chalicelib.pos import FootfallBatch, SalesBatch, apply_sales, record_footfall, same_popup, till_popup
+from chalicelib.pos import FootfallBatch, SalesBatch, apply_sales, record_footfall, till_batch, till_popup
 from chalicelib.quotes import QuoteRequest, quote
 from chalicelib.shopper import checked_slug, open_drop, record_offers
 from chalicelib.telemetry import logger, metrics, page_view
@@ -189,9 +189,7 @@ def mark_pickup_booking(code: str) -> Response:
 @errors.json
 def till_sales() -> Response:
     request = current_request()
-    popup = till_popup(wiring.tills(), bearer_token(request.headers))
-    batch = parse_body(request.raw_body, SalesBatch)
-    same_popup(popup, batch.popup)
+    batch = till_batch(wiring.tills(), request.headers, request.raw_body, SalesBatch)
     report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow())
     return responses.json_body(report.__dict__)
 
@@ -200,9 +198,7 @@ def till_sales() -> Response:
 @errors.json
 def till_footfall() -> Response:
     request = current_request()
-    popup = till_popup(wiring.tills(), bearer_token(request.headers))
-    batch = parse_body(request.raw_body, FootfallBatch)
-    same_popup(popup, batch.popup)
+    batch = till_batch(wiring.tills(), request.headers, request.raw_body, FootfallBatch)
     return responses.json_body(record_footfall(wiring.catalog(), wiring.tills(), batch))
 
 

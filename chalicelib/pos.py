@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,7 @@ from chalicelib.inventory import StockRef, local_day
 from chalicelib.models import AwareDatetime, MinorUnits, SizeLabel, SkuCode, Slug, iso
 from chalicelib.store.stock import SaleOutcome
 from chalicelib.tokens import InvalidToken, Purpose, sign, verify
+from chalicelib.web.request import bearer_token, parse_body
 
 CLOCK_SKEW = timedelta(minutes=5)
 SaleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
@@ -100,9 +101,16 @@ def till_popup(store: TillStore, token: str) -> str:
     return str(claim["p"])
 
 
-def same_popup(token_popup: str, body_popup: str) -> None:
-    if token_popup != body_popup:
-        raise Forbidden(f"This till belongs to {token_popup}, not {body_popup}.", code="wrong_popup")
+Batch = TypeVar("Batch", SalesBatch, FootfallBatch)
+
+
+def till_batch(store: TillStore, headers: Any, raw_body: str | bytes | None, model: type[Batch]) -> Batch:
+    """A till's batch: its bearer token checked, its body parsed, and the two naming one pop-up."""
+    popup = till_popup(store, bearer_token(headers))
+    batch = parse_body(raw_body, model)
+    if batch.popup != popup:
+        raise Forbidden(f"This till belongs to {popup}, not {batch.popup}.", code="wrong_popup")
+    return batch
 
 
 # --- sales ---------------------------------------------------------------------------------------
