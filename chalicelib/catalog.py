@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from chalicelib import telemetry
 from chalicelib.errors import NotFound
@@ -48,6 +48,7 @@ class StockSnapshot:
 
     available: dict[tuple[str, str, str], int] = field(default_factory=dict)
     on_hand: dict[str, int] = field(default_factory=dict)
+    memo: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)  # views derived from it
 
     @cached_property
     def _left_by_sku(self) -> dict[str, int]:

@@ -72,23 +72,29 @@ def scarcity_cue(units: int, threshold: int) -> Cue:
     return "in_stock"
 
 
-def build_drop_view(
-    catalog: DropCatalog, stock: StockSnapshot, market: Market, pricer: Pricer, now: datetime, urgency: str = "none"
-) -> DropView:
-    """One pass over SKUs and sizes (it runs on every page view)."""
-    drop = catalog.drop
-    available = stock.available
+@dataclass(frozen=True, slots=True)
+class SkuStock:
+    """A SKU's stock as the page shows it: per size, online, and at each pop-up."""
+
+    sizes: tuple[SizeView, ...]
+    online: int
+    popups: tuple[tuple[Location, int], ...]
+
+
+def stock_by_sku(catalog: DropCatalog, stock: StockSnapshot) -> dict[str, SkuStock]:
+    """Every SKU's stock view. It depends only on the catalog and the snapshot, so it is worked out
+    once per snapshot (≤ 1 s, shared by every view in that time) and remembered on the snapshot."""
+    remembered = stock.memo.get(id(catalog))
+    if remembered is not None and remembered[0] is catalog:
+        views: dict[str, SkuStock] = remembered[1]
+        return views
+    available, threshold = stock.available, catalog.drop.scarcity_threshold
     locations = [loc.id for loc in catalog.locations]
     web = {loc.id for loc in catalog.locations if loc.kind == "web"}
     popups = [loc for loc in catalog.locations if loc.kind == "popup"]
-    products = []
-    for position, sku in enumerate(catalog.skus):
-        try:
-            offer = pricer.offer(position, sku, stock.sell_through_bps(sku.sku))
-        except NotPricedInCurrency:
-            continue  # not sold in this market
-        code = sku.sku
-        sizes = []
+    views = {}
+    for sku in catalog.skus:
+        code, sizes = sku.sku, []
         at_popups = dict.fromkeys((loc.id for loc in popups), 0)
         for size in sku.sizes:
             by_location = {loc: available.get((code, size, loc), 0) for loc in locations}
@@ -98,20 +104,30 @@ def build_drop_view(
                     online += units
                 elif loc in at_popups:
                     at_popups[loc] += units
-            sizes.append(SizeView(size, by_location, online, scarcity_cue(online, drop.scarcity_threshold)))
-        products.append(
-            ProductView(
-                sku=sku,
-                sizes=tuple(sizes),
-                offer=offer,
-                online=sum(s.online for s in sizes),
-                popups=tuple((loc, at_popups[loc.id]) for loc in popups),
-            )
+            sizes.append(SizeView(size, by_location, online, scarcity_cue(online, threshold)))
+        views[code] = SkuStock(
+            tuple(sizes), sum(s.online for s in sizes), tuple((loc, at_popups[loc.id]) for loc in popups)
         )
-    status = drop_status(drop, now, stock.total)
+    stock.memo[id(catalog)] = (catalog, views)  # the catalog is kept, so its id is not reused meanwhile
+    return views
+
+
+def build_drop_view(
+    catalog: DropCatalog, stock: StockSnapshot, market: Market, pricer: Pricer, now: datetime, urgency: str = "none"
+) -> DropView:
+    """The SKUs this market sells, each with its stock view and this visitor's offer (every page view)."""
+    by_sku = stock_by_sku(catalog, stock)
+    products = []
+    for position, sku in enumerate(catalog.skus):
+        try:
+            offer = pricer.offer(position, sku, stock.sell_through_bps(sku.sku))
+        except NotPricedInCurrency:
+            continue  # not sold in this market
+        held = by_sku[sku.sku]
+        products.append(ProductView(sku=sku, sizes=held.sizes, offer=offer, online=held.online, popups=held.popups))
     return DropView(
         catalog=catalog,
-        status=status,
+        status=drop_status(catalog.drop, now, stock.total),
         market=market,
         products=tuple(products),
         now=now,
