@@ -273,11 +273,11 @@ def test_slots_outside_hours_or_already_gone_are_refused(client: Client, seeded_
     for start, code in ((night, "not_a_slot"), (off_grid, "not_a_slot"), (yesterday.isoformat(), "not_a_slot")):
         response = book(client, order(start, ("TEE-ECRU", "M", 1)))
         assert (response.status_code, json_of(response)["error"]["code"]) == (422, code)
-    earliest = slots(client, seeded_at.astimezone(PARIS).date())
-    closed = [s for s in earliest if s["remaining"] == 0]
-    if closed:  # the seed's pop-up opened six hours ago, so some of today's slots have passed
-        response = book(client, order(closed[-1]["start"], ("TEE-ECRU", "M", 1)))
-        assert json_of(response)["error"]["code"] in ("slot_in_past", "not_a_slot")
+    ten = datetime.combine(day, datetime.min.time(), tzinfo=PARIS).replace(hour=10)
+    with time_machine.travel(ten + timedelta(hours=2), tick=False):  # noon there: 10:00 has gone
+        response = book(client, order(ten.isoformat(), ("TEE-ECRU", "M", 1)))
+        assert (response.status_code, json_of(response)["error"]["code"]) == (422, "slot_in_past")
+        assert slots(client, day)[0]["remaining"] == 0
 
 
 def test_headers_and_bodies_that_are_not_right(client: Client, first_slot: str) -> None:

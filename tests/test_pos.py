@@ -133,3 +133,16 @@ def test_footfall_readings_count_once(client: Client, till: str) -> None:
         client, "/api/pos/footfall", till, {"popup": "paris-marais", "counts": [{"at": at.isoformat(), "entered": -1}]}
     )
     assert negative.status_code == 422
+
+
+def test_till_sales_feed_sell_through_and_the_days_numbers(client: Client, till: str) -> None:
+    before = wiring.catalog().stock("linen-lab").sell_through_bps("TEE-ECRU")
+    sales = [sale("n-1", qty=2), sale("n-2", "TEE-ECRU", "S", 3)]
+    post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sales})
+    wiring.reset()  # a fresh process: no cached snapshot
+    after = wiring.catalog().stock("linen-lab").sell_through_bps("TEE-ECRU")
+    made = 10 + 20 + 25 + 18 + 9 + 3 + 4 + 4 + 3 + 2 + 2 + 3 + 3 + 3 + 2  # every TEE-ECRU unit in the demo
+    assert after - before == 5 * 10_000 // made
+    day = (datetime.now(PARIS) - timedelta(hours=1)).date().isoformat()
+    numbers = wiring.stock().day_counters("linen-lab")
+    assert numbers[("TEE-ECRU", "paris-marais", day)] == {"till_sold": 5, "till_revenue": 5 * 4100}

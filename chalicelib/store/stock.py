@@ -65,6 +65,28 @@ class DynamoStock:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def day_counters(self, slug: str) -> dict[tuple[str, str, str], dict[str, int]]:
+        """The drop's numbers for the studio: each counter per (SKU, location, day), sizes summed."""
+        numbers: dict[tuple[str, str, str], dict[str, int]] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": schema.PK},
+            "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
+        }
+        while True:
+            page = self._call("query", **kwargs)
+            for raw in page.get("Items", []):
+                sku, location = raw["sku"]["S"], raw["location"]["S"]
+                for name, value in raw.items():
+                    counter, _, day = name.partition("@")
+                    if day and counter in Counter.__members__.values():
+                        counts = numbers.setdefault((sku, location, day), {})
+                        counts[counter] = counts.get(counter, 0) + int(value["N"])
+            if "LastEvaluatedKey" not in page:
+                return numbers
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def _key(self, ref: StockRef) -> dict[str, dict[str, str]]:
         return schema.stock_key(ref.slug, ref.sku, ref.size, ref.location)
 
