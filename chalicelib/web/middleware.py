@@ -45,4 +45,5 @@ def request_middleware(request: Any, get_response: Callable[[Any], Response]) ->
         },
     )
     request_fields.clear()
+    call_stats.deadline = None  # work after this request (or outside any) must not inherit its deadline
     return response
