@@ -64,6 +64,25 @@ def test_a_valid_offer_token_is_honoured_for_its_visitor(client: Client, monkeyp
     assert quoted["lines"][0]["decision_id"] == offers["OVR-SAND"]["decision_id"]
 
 
+def test_an_offer_token_below_what_the_guardrail_now_allows_is_priced_afresh(client: Client) -> None:
+    """A validly signed token for this visitor, but at a price under the margin floor (as if the policy
+    had tightened since): the guardrail checks it again and the line is priced afresh."""
+    cookie, offers = visitor_with_offers(client)
+    offer = offers["OVR-SAND"]
+    visitor_id = offer_claim(offer["offer_token"])["v"]
+    too_cheap = sign(Purpose.OFFER, {"s": "OVR-SAND", "p": 100, "c": offer["currency"], "v": visitor_id, "d": "x"})
+    quoted = json_of(post(client, {**basket("OVR-SAND"), "offer_tokens": [too_cheap]}, cookie))
+    assert quoted["lines"][0]["source"] == "priced"
+    assert quoted["lines"][0]["unit_minor"] == offer["price_minor"]
+
+
+def offer_claim(token: str) -> dict[str, Any]:
+    from chalicelib.tokens import verify
+
+    claim: dict[str, Any] = verify(Purpose.OFFER, token)
+    return claim
+
+
 def flip(token: str) -> str:
     middle = len(token) // 2
     return token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]

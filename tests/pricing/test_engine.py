@@ -16,6 +16,7 @@ from chalicelib.pricing.engine import (
     compact,
     decide,
     expand,
+    lowest_price,
     margin_floor,
     replay,
     shared_inputs,
@@ -105,6 +106,22 @@ def test_never_below_the_floor_nor_deeper_than_the_cap(policy: PricingPolicy, gi
     if policy.guardrail.stacking == "capped_stack":
         assert decision.discount_bps <= policy.guardrail.max_stack_bps
     assert decision.discount_bps == (list_minor - decision.price_minor) * FULL // list_minor
+
+
+@given(policy=policies(), given_inputs=inputs())
+def test_the_guardrail_admits_every_price_it_decides_and_nothing_deeper(
+    policy: PricingPolicy, given_inputs: PricingInputs
+) -> None:
+    """A booking re-checks an offer token's price with ``lowest_price``: what ``decide`` gives must pass,
+    and the bound itself must respect the floor and the caps."""
+    decision = decide(given_inputs, policy)
+    lowest = lowest_price(given_inputs, policy)
+    assert lowest <= decision.price_minor <= given_inputs.list_minor
+    floor = margin_floor(given_inputs.cost_minor, policy.guardrail.min_margin_bps)
+    assert lowest >= min(floor, given_inputs.list_minor) or decision.clamps[:1] == ("override_pin",)
+    assert (given_inputs.list_minor - lowest) * FULL // given_inputs.list_minor <= policy.guardrail.depth_cap(
+        "SKU"
+    ) or (decision.clamps[:1] == ("override_pin",))
 
 
 @settings(max_examples=300)
