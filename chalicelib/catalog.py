@@ -30,6 +30,12 @@ FAILED_POLICY_RETRY_SECONDS = 1.0
 class PolicyRead:
     policy: PricingPolicy | None
     failed: bool  # True: it could not be read, so offers fail closed
+    spent: dict[str, int] = field(default_factory=dict)  # by "<rule>@<currency>": what budgets have granted
+
+    def spent_in(self, currency: str) -> dict[str, int]:
+        """Spend per budgeted rule id, in one currency."""
+        suffix = f"@{currency}"
+        return {name.removesuffix(suffix): n for name, n in self.spent.items() if name.endswith(suffix)}
 
 
 class CatalogReader(Protocol):
@@ -40,6 +46,8 @@ class CatalogReader(Protocol):
     def available_stock(self, slug: str) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]: ...
 
     def pricing_policy(self, slug: str) -> PricingPolicy | None: ...
+
+    def cohort_spend(self, slug: str) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,9 @@ class Catalog:
         cached = self._policies.get(slug)
         if cached is None or cached[0] <= now:
             try:
-                read = PolicyRead(self._reader.pricing_policy(slug), failed=False)
+                policy = self._reader.pricing_policy(slug)
+                budgeted = policy is not None and any(r.budget_minor for r in policy.segment_rules)
+                read = PolicyRead(policy, failed=False, spent=self._reader.cohort_spend(slug) if budgeted else {})
                 cached = (now + self._catalog_ttl, read)
             except Exception as error:  # noqa: BLE001 - any failure to read the policy must fail closed
                 logger.warning("pricing policy unreadable: failing closed", extra={"drop": slug, "error": str(error)})

@@ -34,6 +34,7 @@ from chalicelib.quotes import QuoteLine, price_lines
 from chalicelib.shopper import ShopperDrop
 from chalicelib.slots import Slot, bookable_slot, day_slots
 from chalicelib.store.bookings import CodeTaken, IdempotencyRecord, KeyAlreadyUsed, SlotClaim
+from chalicelib.store.schema import spend_attribute
 from chalicelib.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.web.request import Edge, PageQuery
 
@@ -229,6 +230,11 @@ def book_pickup(store: BookingStore, shopper: ShopperDrop, request: PickupReques
     ]
     assert location.pickup is not None  # bookable_slot checked it
     claim = SlotClaim(location.id, iso(slot.start), iso(slot.end), location.pickup.capacity)
+    spend: dict[str, int] = {}
+    for line in priced:
+        if line.budget_rule and line.granted_minor:
+            name = spend_attribute(line.budget_rule, currency)
+            spend[name] = spend.get(name, 0) + line.granted_minor
     expires = epoch_seconds(now + timedelta(hours=IDEMPOTENCY_HOURS))
     for _ in range(_CODE_ATTEMPTS):
         code = new_booking_code()
@@ -246,6 +252,7 @@ def book_pickup(store: BookingStore, shopper: ShopperDrop, request: PickupReques
             "currency": currency,
             "contact": request.contact.model_dump(),
             "visitor": shopper.visitor.id,
+            "spend": spend,  # charged to cohort budgets now, given back if the booking is cancelled
             "state": BookingState.BOOKED.value,
             "booked_at": iso(now),
         }

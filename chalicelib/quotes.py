@@ -48,6 +48,12 @@ class PricedLine:
     line_minor: int
     decision_id: str
     source: str  # "offer_token" or "priced"
+    budget_rule: str | None = None  # the budgeted cohort rule the discount is charged to, if any
+
+    @property
+    def granted_minor(self) -> int:
+        """The discount this line grants, in minor units."""
+        return (self.list_minor - self.unit_minor) * self.discounted_units
 
 
 def _token_prices(tokens: Iterable[str], visitor_id: str, currency: str) -> dict[str, tuple[int, str]]:
@@ -73,6 +79,7 @@ def price_lines(shopper: ShopperDrop, lines: Iterable[Line], offer_tokens: Itera
     from_tokens = _token_prices(offer_tokens, shopper.visitor.id, pricer.currency)
     cap = pricer.policy.guardrail.max_discounted_units_per_visitor if pricer.policy else 0
     discounted_left = cap
+    budgeted = {rule.id for rule in pricer.policy.segment_rules if rule.budget_minor} if pricer.policy else set()
     priced = []
     for line in lines:
         product = skus.get(line.sku)
@@ -91,8 +98,20 @@ def price_lines(shopper: ShopperDrop, lines: Iterable[Line], offer_tokens: Itera
         discounted = min(line.qty, discounted_left) if unit < list_minor else 0
         discounted_left -= discounted
         total = discounted * unit + (line.qty - discounted) * list_minor
+        charged = next((r[8:] for r in product.offer.rules if r.startswith("segment:") and r[8:] in budgeted), None)
         priced.append(
-            PricedLine(line.sku, line.size, line.qty, list_minor, unit, discounted, total, decision_id, source)
+            PricedLine(
+                line.sku,
+                line.size,
+                line.qty,
+                list_minor,
+                unit,
+                discounted,
+                total,
+                decision_id,
+                source,
+                charged if discounted else None,
+            )
         )
     return priced
 

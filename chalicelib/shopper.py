@@ -77,6 +77,7 @@ def open_drop(
         now=now,
         view_id=uuid.uuid4().hex,
         with_tokens=with_tokens,
+        spent=policy.spent_in(market.currency),
     )
     view = build_drop_view(drop_catalog, catalog.stock(drop.slug), market, pricer, now, urgency(assignments))
     return ShopperDrop(view, visitor, new_cookie, locale, zone, locales, pricer, assignments)

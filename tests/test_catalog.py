@@ -31,6 +31,10 @@ class CountingReader:
         self.calls.append(f"policy:{slug}")
         return None
 
+    def cohort_spend(self, slug: str) -> dict[str, int]:
+        self.calls.append(f"spend:{slug}")
+        return {}
+
     def available_stock(self, slug: str) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
         self.calls.append(f"stock:{slug}")
         return {("X", "M", "web"): 2}, {"X": 4}

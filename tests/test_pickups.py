@@ -308,3 +308,44 @@ def test_unknown_booking_codes_are_not_found(client: Client) -> None:
     for code in ("ABCDEFGH", "0000", "a" * 300):
         response = client.http.delete(f"/api/pickups/{code}", headers={"Authorization": "Bearer x"})
         assert response.status_code in (401, 404)
+
+
+def test_a_cohort_discount_is_charged_to_its_budget_and_given_back_on_cancel(
+    client: Client, first_slot: str, seeded_at: datetime
+) -> None:
+    from chalicelib.store.catalog import DynamoCatalog
+    from chalicelib.visitors import campaign_link
+    from tests.conftest import TABLE
+
+    landing = client.http.get(f"/api/drops/linen-lab?c={campaign_link(cohort='ana')}")
+    cookie = landing.headers["Set-Cookie"].split(";")[0]
+    offer = next(p["offer"] for p in json_of(landing)["products"] if p["sku"] == "CRW-OAT")
+    assert "segment:creator-ana" in offer["rules"]
+    booked = json_of(book(client, order(first_slot, ("CRW-OAT", "S", 1)), headers={"Cookie": cookie}))
+    granted = booked["items"][0]["list_minor"] - booked["items"][0]["unit_minor"]
+    assert granted > 0
+    spend = DynamoCatalog(TABLE).cohort_spend("linen-lab")
+    assert spend == {"creator-ana@EUR": granted}
+    cancel = {"Authorization": f"Bearer {booked['cancel_token']}"}
+    assert client.http.delete(f"/api/pickups/{booked['code']}", headers=cancel).status_code == 200
+    assert DynamoCatalog(TABLE).cohort_spend("linen-lab") == {"creator-ana@EUR": 0}
+
+
+def test_a_spent_budget_stops_its_discount(client: Client, first_slot: str) -> None:
+    from chalicelib.store.client import call
+    from chalicelib.store.schema import spend_key
+    from chalicelib.visitors import campaign_link
+    from tests.conftest import TABLE
+
+    call(
+        "put_item",
+        TableName=TABLE,
+        Item={**spend_key("linen-lab"), "creator-ana@EUR": {"N": "50000"}},  # the demo budget in euros
+    )
+    wiring.reset()  # a fresh process (the policy and its spend are cached for 10 s)
+    france = {"CloudFront-Viewer-Country": "FR"}
+    usd = client.http.get(f"/api/drops/linen-lab?c={campaign_link(cohort='ana')}")
+    eur = client.http.get(f"/api/drops/linen-lab?c={campaign_link(cohort='ana')}", headers=france)
+    in_usd, in_eur = ({p["sku"]: p["offer"] for p in json_of(r)["products"]}["CRW-OAT"] for r in (usd, eur))
+    assert "segment:creator-ana" in in_usd["rules"]  # the dollar budget is untouched
+    assert "segment:creator-ana" not in in_eur["rules"]

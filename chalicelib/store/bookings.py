@@ -148,6 +148,7 @@ class DynamoBookings:
                 }
             }
         )
+        actions += self._spend_change(slug, booking.get("spend") or {}, sign=1)
         indexed = {
             **booking,
             schema.GSI1_PK: schema.pickups_index_partition(popup),
@@ -214,6 +215,8 @@ class DynamoBookings:
             self._stock_change(slug, popup, line, sold=-line.qty if returned else 0, counter=counter, day=day)
             for line in lines
         ]
+        if returned:
+            actions += self._spend_change(slug, booking.get("spend") or {}, sign=-1)
         if to is BookingState.CANCELLED:  # a missed slot has passed: its place is not given back
             actions.append(
                 {
@@ -293,6 +296,24 @@ class DynamoBookings:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
+
+    def _spend_change(self, slug: str, spend: dict[str, int], *, sign: int) -> list[dict[str, Any]]:
+        """Charge (or give back) what a booking's discounts took from cohort budgets."""
+        if not spend:
+            return []
+        names = {f"#s{i}": name for i, name in enumerate(spend)}
+        values = {f":s{i}": _n(sign * amount) for i, amount in enumerate(spend.values())}
+        return [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": schema.spend_key(slug),
+                    "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
 
     def _put_new(
         self, key: dict[str, dict[str, str]], fields: dict[str, Any], *, expired_before: int | None = None

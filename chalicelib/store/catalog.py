@@ -87,6 +87,11 @@ class DynamoCatalog:
         item = self._call("get_item", TableName=self._table, Key=schema.policy_key(slug, version)).get("Item")
         return None if item is None else PricingPolicy.model_validate_json(item["policy"]["S"])
 
+    def cohort_spend(self, slug: str) -> dict[str, int]:
+        """Minor units each budgeted rule has granted, by ``<rule>@<currency>`` (bookings add to it)."""
+        item = self._call("get_item", TableName=self._table, Key=schema.spend_key(slug)).get("Item") or {}
+        return {name: int(value["N"]) for name, value in item.items() if "@" in name and "N" in value}
+
     def put_pricing_policy(self, slug: str, policy: PricingPolicy) -> None:
         """Store a new immutable version and point the drop at it, in one transaction."""
         body = {"S": policy.model_dump_json()}

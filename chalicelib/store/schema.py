@@ -7,6 +7,7 @@ Items and their keys::
     DROP#<slug>          SKU#<position>#<sku>    a SKU of the drop, in display order
     POLICY#<slug>        CURRENT                 the drop's current pricing policy (JSON, with its version)
     POLICY#<slug>        v<version>              every policy version, immutable, for replay
+    POLICY#<slug>        SPEND                   what each budgeted cohort rule has granted: <rule>@<currency>
     LOC#<id>             META                    a location: the web shop or a pop-up
     STOCK#<slug>         <sku>#<size>#<location> stock: on_hand, held, sold, available, the live holds
                                                  (a map), the till sale ids applied, and day counters
@@ -49,6 +50,14 @@ def sku_sort_key(position: int, sku: str) -> str:
 def policy_key(slug: str, version: int | None = None) -> dict[str, dict[str, str]]:
     """The current policy's key, or one version's."""
     return {PK: {"S": f"POLICY#{slug}"}, SK: {"S": "CURRENT" if version is None else f"v{version:06d}"}}
+
+
+def spend_key(slug: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"POLICY#{slug}"}, SK: {"S": "SPEND"}}
+
+
+def spend_attribute(rule_id: str, currency: str) -> str:
+    return f"{rule_id}@{currency}"
 
 
 def location_key(location_id: str) -> dict[str, dict[str, str]]:
