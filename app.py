@@ -148,7 +148,7 @@ def book_pickup_slot() -> Response:
     now, catalog = wiring.utcnow(), wiring.catalog()
     viewer = at_the_popup(catalog, order, edge(request.headers))
     shopper = open_drop(catalog, order.drop, page_query(None), viewer, now, with_tokens=False)
-    answer = book_pickup(wiring.bookings(), shopper, order, key, now)
+    answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now)
     record_offers(shopper)
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return responses.json_body(

@@ -61,6 +61,7 @@ class Shortage:
     size: str
     requested: int
     available: int
+    releasable: int = 0  # units held by holds that have expired but are not yet released
 
 
 class OutOfStock(Conflict):
@@ -70,7 +71,7 @@ class OutOfStock(Conflict):
         self.shortages = tuple(shortages)
         super().__init__(
             "Not enough stock for: " + ", ".join(f"{s.sku} {s.size}" for s in self.shortages) + ".",
-            details={"lines": [asdict(s) for s in self.shortages]},
+            details={"lines": [{k: v for k, v in asdict(s).items() if k != "releasable"} for s in self.shortages]},
         )
 
 

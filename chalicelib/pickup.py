@@ -24,6 +24,8 @@ from chalicelib.inventory import (
     BOOKING_CODE_LENGTH,
     BookingState,
     Line,
+    OutOfStock,
+    StockRef,
     epoch_seconds,
     local_day,
     merge_lines,
@@ -96,6 +98,10 @@ def checked_code(code: str) -> str:
     if not BOOKING_CODE.match(normalized):
         raise NotFound("There is no such booking.", code="booking_not_found")
     return normalized
+
+
+class HoldReleaser(Protocol):
+    def release_expired(self, ref: StockRef, now: datetime) -> int: ...
 
 
 class BookingStore(Protocol):
@@ -212,7 +218,23 @@ def at_the_popup(catalog: Catalog, request: PickupRequest, viewer: Edge) -> Edge
     return replace(viewer, country=country) if country else viewer
 
 
-def book_pickup(store: BookingStore, shopper: ShopperDrop, request: PickupRequest, key: str, now: datetime) -> Answer:
+def release_expired_holds(holds: HoldReleaser, slug: str, popup: str, short: OutOfStock, now: datetime) -> bool:
+    """Release the expired holds sitting on the short lines' stock; True if any units came free."""
+    freed = 0
+    for shortage in short.shortages:
+        if shortage.releasable:
+            freed += holds.release_expired(StockRef(slug, shortage.sku, shortage.size, popup), now)
+    return freed > 0
+
+
+def book_pickup(
+    store: BookingStore,
+    holds: HoldReleaser,
+    shopper: ShopperDrop,
+    request: PickupRequest,
+    key: str,
+    now: datetime,
+) -> Answer:
     digest = request_hash(request)
     earlier = store.idempotency_record(key, epoch_seconds(now))
     if earlier is not None:
@@ -236,6 +258,7 @@ def book_pickup(store: BookingStore, shopper: ShopperDrop, request: PickupReques
             name = spend_attribute(line.budget_rule, currency)
             spend[name] = spend.get(name, 0) + line.granted_minor
     expires = epoch_seconds(now + timedelta(hours=IDEMPOTENCY_HOURS))
+    released = False
     for _ in range(_CODE_ATTEMPTS):
         code = new_booking_code()
         response = _booking_answer(code, location, slot, items, currency, BookingState.BOOKED)
@@ -265,6 +288,11 @@ def book_pickup(store: BookingStore, shopper: ShopperDrop, request: PickupReques
                 raise Conflict("A request with this Idempotency-Key is in progress.", code="in_progress") from None
             return _replay(raced, digest)
         except CodeTaken:
+            continue
+        except OutOfStock as short:
+            if released or not release_expired_holds(holds, booking["drop"], location.id, short, now):
+                raise
+            released = True  # expired holds sat on the stock: freed, so try once more
             continue
         return Answer(201, response)
     raise Conflict("Could not allocate a booking code; please retry.", code="code_exhausted")  # pragma: no cover

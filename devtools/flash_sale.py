@@ -93,7 +93,7 @@ def one_booking(slot: str, key: str, now: datetime) -> tuple[int, dict[str, Any]
     )
     try:
         shopper = open_drop(wiring.catalog(), "linen-lab", PageQuery(), VIEWER, now, with_tokens=False)
-        answer = book_pickup(wiring.bookings(), shopper, request, key, now)
+        answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, request, key, now)
     except DomainError as error:
         return status_for(error), {"code": error.code}
     return answer.status, answer.body

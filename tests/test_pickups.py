@@ -349,3 +349,17 @@ def test_a_spent_budget_stops_its_discount(client: Client, first_slot: str) -> N
     in_usd, in_eur = ({p["sku"]: p["offer"] for p in json_of(r)["products"]}["CRW-OAT"] for r in (usd, eur))
     assert "segment:creator-ana" in in_usd["rules"]  # the dollar budget is untouched
     assert "segment:creator-ana" not in in_eur["rules"]
+
+
+def test_a_booking_frees_expired_holds_on_its_stock_first(client: Client, first_slot: str) -> None:
+    """The last unit sits in a try-on hold that expired a minute ago and no sweep has run yet: the
+    booking releases it (the expiry checked in the condition) and takes the unit."""
+    ref = StockRef("linen-lab", "TRS-STONE", "S", "paris-marais")
+    now = datetime.now(PARIS)
+    wiring.stock().place_hold(ref, "try-on-1", 1, now + timedelta(minutes=15), now)
+    assert json_of(book(client, order(first_slot, ("TRS-STONE", "S", 1))))["error"]["code"] == "out_of_stock"
+    with time_machine.travel(now + timedelta(minutes=16), tick=False):
+        response = book(client, order(first_slot, ("TRS-STONE", "S", 1)))
+    assert response.status_code == 201, response.body
+    item = stock_of("TRS-STONE", "S")
+    assert (item["held"], item["sold"], item["available"], item["holds"]) == (0, 1, 0, {})

@@ -177,12 +177,12 @@ class DynamoBookings:
         if failed[-2]:
             raise CodeTaken(booking["code"])
         shortages = [
-            Shortage(line.sku, line.size, line.qty, max(_available(reason), 0))
+            _shortage(line, reason.get("Item"), now_epoch, always=True)
             for line, reason, no in zip(lines, reasons, failed, strict=False)
             if no
         ]
         if shortages:
-            raise OutOfStock(shortages)
+            raise OutOfStock(s for s in shortages if s is not None)
         raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
 
     def leave_booked(self, booking: dict[str, Any], to: BookingState, at_iso: str, day: date) -> bool:
@@ -246,7 +246,7 @@ class DynamoBookings:
             self._table: {
                 "Keys": keys,
                 "ConsistentRead": True,
-                "ProjectionExpression": "#pk, #sk, available, booked, #ttl",
+                "ProjectionExpression": "#pk, #sk, available, booked, holds, #ttl",
                 "ExpressionAttributeNames": {"#pk": schema.PK, "#sk": schema.SK, "#ttl": schema.TTL_ATTRIBUTE},
             }
         }
@@ -258,14 +258,12 @@ class DynamoBookings:
         used = found.get((idempotency[schema.PK]["S"], idempotency[schema.SK]["S"]))
         if used is not None and int(used[schema.TTL_ATTRIBUTE]["N"]) > now_epoch:
             raise KeyAlreadyUsed(key)
-        shortages = []
-        for line, stock in zip(lines, keys, strict=False):
-            raw = found.get((stock[schema.PK]["S"], stock[schema.SK]["S"]))
-            available = int(raw["available"]["N"]) if raw else 0
-            if available < line.qty:
-                shortages.append(Shortage(line.sku, line.size, line.qty, max(available, 0)))
-        if shortages:
-            raise OutOfStock(shortages)
+        shortages = [
+            _shortage(line, found.get((stock[schema.PK]["S"], stock[schema.SK]["S"])), now_epoch)
+            for line, stock in zip(lines, keys, strict=False)
+        ]
+        if any(shortages):
+            raise OutOfStock(s for s in shortages if s is not None)
         slot_item = found.get((keys[-2][schema.PK]["S"], keys[-2][schema.SK]["S"]))
         if slot_item and int(slot_item["booked"]["N"]) >= slot.capacity:
             raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
@@ -353,6 +351,12 @@ class DynamoBookings:
         raise Unavailable("The booking met a concurrent change too many times; please retry.", code="contention")
 
 
-def _available(reason: dict[str, Any]) -> int:
-    item = reason.get("Item") or {}
-    return int(item.get("available", {}).get("N", "0"))
+def _shortage(line: Line, raw: dict[str, Any] | None, now_epoch: int, *, always: bool = False) -> Shortage | None:
+    """What a stock item (raw, as read) lacks for ``line``, and how much of the gap expired holds
+    still sit on (the caller may release them and try again); None if it has enough."""
+    available = int(raw["available"]["N"]) if raw else 0
+    if available >= line.qty and not always:
+        return None
+    holds = (raw or {}).get("holds", {}).get("M", {})
+    expired = sum(int(hold["M"]["q"]["N"]) for hold in holds.values() if int(hold["M"]["exp"]["N"]) <= now_epoch)
+    return Shortage(line.sku, line.size, line.qty, max(available, 0), releasable=expired)
