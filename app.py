@@ -151,9 +151,7 @@ def book_pickup_slot() -> Response:
     answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now)
     record_offers(shopper)
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-    return responses.json_body(
-        answer.body, status=answer.status, extra={**cookie_headers(shopper.new_cookie), **replayed}
-    )
+    return responses.json_body(answer.body, status=201, extra={**cookie_headers(shopper.new_cookie), **replayed})
 
 
 @app.route("/api/pickups/{code}", methods=["DELETE"])

@@ -10,22 +10,18 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib.catalog import Catalog
-from chalicelib.inventory import StockRef
 from chalicelib.telemetry import logger
 
 
 class HoldStore(Protocol):
-    def refs_with_holds(self, slug: str) -> list[StockRef]: ...
-
-    def release_expired(self, ref: StockRef, now: datetime) -> int: ...
+    def release_expired_in_drop(self, slug: str, now: datetime) -> int: ...
 
 
 def sweep_expired_holds(catalog: Catalog, store: HoldStore, now: datetime) -> int:
     """Release every expired hold of every drop; the units given back."""
     released = 0
     for drop in catalog.all_drops():
-        for ref in store.refs_with_holds(drop.slug):
-            released += store.release_expired(ref, now)
+        released += store.release_expired_in_drop(drop.slug, now)
     if released:
         logger.info("expired holds released", extra={"units": released})
     return released

@@ -31,7 +31,7 @@ from chalicelib.inventory import (
     merge_lines,
     new_booking_code,
 )
-from chalicelib.models import AwareDatetime, DropStatus, Location, Slug, iso
+from chalicelib.models import AwareDatetime, DropCatalog, DropStatus, Location, Slug, iso
 from chalicelib.quotes import QuoteLine, price_lines
 from chalicelib.shopper import ShopperDrop
 from chalicelib.slots import Slot, bookable_slot, day_slots
@@ -126,9 +126,8 @@ class BookingStore(Protocol):
 
 @dataclass(frozen=True)
 class Answer:
-    """What to send back: a status and a JSON body; ``replayed`` when it comes from an earlier request."""
+    """A booking's 201 body; ``replayed`` when it is an earlier request's answer to the same key."""
 
-    status: int
     body: dict[str, Any]
     replayed: bool = False
 
@@ -171,17 +170,16 @@ def popup_slots(
                 "end": slot.local_end(zone).isoformat(),
                 "start_utc": iso(slot.start),
                 "capacity": schedule.capacity,
-                "remaining": 0
-                if slot.start - lead <= now
-                else max(schedule.capacity - taken.get(iso(slot.start), 0), 0),
+                "remaining": _remaining(slot, schedule.capacity, taken, now + lead),
             }
             for slot in slots
         ],
     }
 
 
-def _remaining(slot: Slot, capacity: int, taken: dict[str, int], closed_before: datetime) -> int:
-    if slot.start <= closed_before:
+def _remaining(slot: Slot, capacity: int, taken: dict[str, int], closes_until: datetime) -> int:
+    """Places left in a slot; none once it starts within the lead time."""
+    if slot.start <= closes_until:
         return 0
     return max(capacity - taken.get(iso(slot.start), 0), 0)
 
@@ -200,11 +198,11 @@ def _replay(record: IdempotencyRecord, digest: str) -> Answer:
             "This Idempotency-Key was used for a different request. Use a new key for a new booking.",
             code="idempotency_key_reused",
         )
-    return Answer(record.status, record.response, replayed=True)
+    return Answer(record.response, replayed=True)
 
 
-def _popup(shopper: ShopperDrop, popup_id: str) -> Location:
-    for location in shopper.view.catalog.locations:
+def _popup(drop: DropCatalog, popup_id: str) -> Location:
+    for location in drop.locations:
         if location.id == popup_id and location.kind == "popup":
             return location
     raise Unprocessable(f"{popup_id} is not a pop-up of this drop.", code="unknown_popup")
@@ -213,8 +211,7 @@ def _popup(shopper: ShopperDrop, popup_id: str) -> Location:
 def at_the_popup(catalog: Catalog, request: PickupRequest, viewer: Edge) -> Edge:
     """The viewer as priced for a pickup: in the market of the pop-up's country, whatever country
     they browse from (a Paris pop-up sells in euros)."""
-    drop = catalog.drop(request.drop)
-    country = next((loc.country for loc in drop.locations if loc.id == request.popup and loc.country), None)
+    country = _popup(catalog.drop(request.drop), request.popup).country
     return replace(viewer, country=country) if country else viewer
 
 
@@ -241,7 +238,7 @@ def book_pickup(
         return _replay(earlier, digest)
     if shopper.view.status in (DropStatus.TEASER, DropStatus.ENDED):
         raise Conflict("This drop is not on sale right now.", code="drop_not_live")
-    location = _popup(shopper, request.popup)
+    location = _popup(shopper.view.catalog, request.popup)
     slot = bookable_slot(location, request.slot_start, now)
     lines = merge_lines(Line(i.sku, i.size, i.qty) for i in request.items)
     priced = price_lines(shopper, lines, request.offer_tokens)
@@ -261,8 +258,6 @@ def book_pickup(
     released = False
     for _ in range(_CODE_ATTEMPTS):
         code = new_booking_code()
-        response = _booking_answer(code, location, slot, items, currency, BookingState.BOOKED)
-        response["cancel_token"] = sign(Purpose.CANCEL, {"b": code})
         booking = {
             "code": code,
             "drop": shopper.view.catalog.drop.slug,
@@ -271,7 +266,7 @@ def book_pickup(
             "slot_start": claim.start,
             "slot_end": claim.end,
             "items": items,
-            "total_minor": response["total_minor"],
+            "total_minor": sum(item["line_minor"] for item in items),
             "currency": currency,
             "contact": request.contact.model_dump(),
             "visitor": shopper.visitor.id,
@@ -279,7 +274,8 @@ def book_pickup(
             "state": BookingState.BOOKED.value,
             "booked_at": iso(now),
         }
-        record = IdempotencyRecord(key, digest, 201, response, expires)
+        response = {**booking_summary(booking), "cancel_token": sign(Purpose.CANCEL, {"b": code})}
+        record = IdempotencyRecord(key, digest, response, expires)
         try:
             store.book(booking, lines, claim, record, local_day(location.timezone, now), epoch_seconds(now))
         except KeyAlreadyUsed:
@@ -294,24 +290,8 @@ def book_pickup(
                 raise
             released = True  # expired holds sat on the stock: freed, so try once more
             continue
-        return Answer(201, response)
+        return Answer(response)
     raise Conflict("Could not allocate a booking code; please retry.", code="code_exhausted")  # pragma: no cover
-
-
-def _booking_answer(
-    code: str, location: Location, slot: Slot, items: list[dict[str, Any]], currency: str, state: BookingState
-) -> dict[str, Any]:
-    zone = ZoneInfo(location.timezone)
-    return {
-        "code": code,
-        "state": state.value,
-        "popup": location.id,
-        "slot_start": slot.local_start(zone).isoformat(),
-        "slot_end": slot.local_end(zone).isoformat(),
-        "items": items,
-        "total_minor": sum(item["line_minor"] for item in items),
-        "currency": currency,
-    }
 
 
 def booking_summary(booking: dict[str, Any]) -> dict[str, Any]:

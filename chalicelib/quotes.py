@@ -79,7 +79,7 @@ def price_lines(shopper: ShopperDrop, lines: Iterable[Line], offer_tokens: Itera
     from_tokens = _token_prices(offer_tokens, shopper.visitor.id, pricer.currency)
     cap = pricer.policy.guardrail.max_discounted_units_per_visitor if pricer.policy else 0
     discounted_left = cap
-    budgeted = {rule.id for rule in pricer.policy.segment_rules if rule.budget_minor} if pricer.policy else set()
+    budgeted = tuple(rule.id for rule in pricer.policy.segment_rules if rule.budget_minor) if pricer.policy else ()
     priced = []
     for line in lines:
         product = skus.get(line.sku)
@@ -98,7 +98,7 @@ def price_lines(shopper: ShopperDrop, lines: Iterable[Line], offer_tokens: Itera
         discounted = min(line.qty, discounted_left) if unit < list_minor else 0
         discounted_left -= discounted
         total = discounted * unit + (line.qty - discounted) * list_minor
-        charged = next((r[8:] for r in product.offer.rules if r.startswith("segment:") and r[8:] in budgeted), None)
+        charged = next((rule for rule in budgeted if f"segment:{rule}" in product.offer.rules), None)
         priced.append(
             PricedLine(
                 line.sku,

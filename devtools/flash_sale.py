@@ -26,7 +26,7 @@ from chalicelib.shopper import open_drop
 from chalicelib.slots import day_slots
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item
-from chalicelib.store.client import call
+from chalicelib.store.client import call, paginate
 from chalicelib.web.errors import status_for
 from chalicelib.web.request import Edge, PageQuery
 from devtools.seed import DemoDrop, demo_drops, seed
@@ -96,7 +96,7 @@ def one_booking(slot: str, key: str, now: datetime) -> tuple[int, dict[str, Any]
         answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, request, key, now)
     except DomainError as error:
         return status_for(error), {"code": error.code}
-    return answer.status, answer.body
+    return 201, answer.body
 
 
 def run(sale: FlashSale, slots: list[str], now: datetime, progress: Callable[[int], None] | None = None) -> None:
@@ -157,18 +157,12 @@ def audit(table: str, now: datetime) -> Audit:
     assert stock is not None
     bookings = 0
     places: dict[str, int] = {}
-    scan: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-    while True:
-        page = call("scan", **scan)
-        for raw in page.get("Items", []):
-            item = from_item(raw)
-            if item[schema.PK].startswith("BOOKING#") and item["state"] == "booked":
-                bookings += 1
-            elif item[schema.PK] == schema.slot_partition(POPUP):
-                places[item[schema.SK]] = item["booked"]
-        if "LastEvaluatedKey" not in page:
-            break
-        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for raw in paginate(call, "scan", TableName=table, ConsistentRead=True):
+        item = from_item(raw)
+        if item[schema.PK].startswith("BOOKING#") and item["state"] == "booked":
+            bookings += 1
+        elif item[schema.PK] == schema.slot_partition(POPUP):
+            places[item[schema.SK]] = item["booked"]
     return Audit(
         on_hand=stock["on_hand"],
         sold=stock["sold"],

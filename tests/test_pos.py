@@ -105,20 +105,22 @@ def test_till_tokens_are_checked_and_revocable(client: Client, till: str, seeded
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "status", "code"),
     [
-        {"popup": "paris-marais", "sales": []},
-        {"popup": "paris-marais", "sales": [{**sale("q"), "qty": 0}]},
-        {"popup": "paris-marais", "sales": [{**sale("q"), "qty": "1"}]},
-        {"popup": "paris-marais", "sales": [{**sale("q"), "price_minor": 10.5}]},
-        {"popup": "paris-marais", "sales": [{**sale("q"), "sold_at": "2026-11-20T10:00:00"}]},
-        {"popup": "paris-marais", "sales": [{**sale("q"), "sale_id": "has space"}]},
-        {"popup": "paris-marais", "sales": [sale(f"n-{i}") for i in range(201)]},
+        ({"popup": "paris-marais", "sales": []}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "qty": 0}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "qty": "1"}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "price_minor": 10.5}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "sold_at": "2026-11-20T10:00:00"}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "sale_id": "has space"}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [sale(f"n-{i}") for i in range(201)]}, 400, "body_too_large"),
     ],
 )
-def test_bad_sales_batches_are_refused_whole(client: Client, till: str, bad: dict[str, Any]) -> None:
+def test_bad_sales_batches_are_refused_whole(
+    client: Client, till: str, bad: dict[str, Any], status: int, code: str
+) -> None:
     response = post(client, "/api/pos/sales", till, bad)
-    assert 400 <= response.status_code < 500
+    assert (response.status_code, json_of(response)["error"]["code"]) == (status, code)
     assert paris_stock("TEE-ECRU", "M")["sold"] == 0
 
 

@@ -27,7 +27,7 @@ from chalicelib.inventory import (
 )
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, cancellation_reasons
+from chalicelib.store.client import Call, call, cancellation_reasons, paginate, read_item
 
 # A transaction that meets another on the same item is cancelled with TransactionConflict; it is safe
 # to run again, and almost always passes the second time.
@@ -54,8 +54,7 @@ class SlotClaim:
 class IdempotencyRecord:
     key: str
     request_hash: str
-    status: int
-    response: dict[str, Any]
+    response: dict[str, Any]  # the 201 answer the first request got
     expires_at: int  # epoch seconds (the table's TTL attribute; readers check it too)
 
 
@@ -71,27 +70,20 @@ class DynamoBookings:
     # --- reads ---------------------------------------------------------------------------------
 
     def idempotency_record(self, key: str, now_epoch: int) -> IdempotencyRecord | None:
-        raw = self._call("get_item", TableName=self._table, Key=schema.idempotency_key(key), ConsistentRead=True).get(
-            "Item"
-        )
+        raw = read_item(self._call, self._table, schema.idempotency_key(key))
         if raw is None:
             return None
         item = from_item(raw)
         if item["expires_at"] <= now_epoch:
             return None  # DynamoDB may serve an expired item for up to 48 hours
-        return IdempotencyRecord(
-            key, item["request_hash"], item["status"], json.loads(item["response"]), item["expires_at"]
-        )
+        return IdempotencyRecord(key, item["request_hash"], json.loads(item["response"]), item["expires_at"])
 
     def booking(self, code: str) -> dict[str, Any] | None:
-        raw = self._call("get_item", TableName=self._table, Key=schema.booking_key(code), ConsistentRead=True).get(
-            "Item"
-        )
+        raw = read_item(self._call, self._table, schema.booking_key(code))
         return None if raw is None else from_item(raw)
 
     def slot_bookings(self, popup: str, first: str, last: str) -> dict[str, int]:
         """Places taken per slot start, for slot starts in [first, last] (ISO UTC strings)."""
-        taken: dict[str, int] = {}
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
@@ -103,13 +95,7 @@ class DynamoBookings:
                 ":last": {"S": last},
             },
         }
-        while True:
-            page = self._call("query", **kwargs)
-            for item in page.get("Items", []):
-                taken[item[schema.SK]["S"]] = int(item["booked"]["N"])
-            if "LastEvaluatedKey" not in page:
-                return taken
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return {item[schema.SK]["S"]: int(item["booked"]["N"]) for item in paginate(self._call, "query", **kwargs)}
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -160,7 +146,6 @@ class DynamoBookings:
                 schema.idempotency_key(record.key),
                 {
                     "request_hash": record.request_hash,
-                    "status": record.status,
                     "response": json.dumps(record.response, separators=(",", ":")),
                     "code": booking["code"],
                     schema.TTL_ATTRIBUTE: record.expires_at,
@@ -177,11 +162,11 @@ class DynamoBookings:
         if failed[-2]:
             raise CodeTaken(booking["code"])
         shortages = [
-            _shortage(line, reason.get("Item"), now_epoch, always=True)
+            _shortage(line, reason.get("Item"), now_epoch)
             for line, reason, no in zip(lines, reasons, failed, strict=False)
             if no
         ]
-        if shortages:
+        if any(shortages):
             raise OutOfStock(s for s in shortages if s is not None)
         raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
 
@@ -351,11 +336,11 @@ class DynamoBookings:
         raise Unavailable("The booking met a concurrent change too many times; please retry.", code="contention")
 
 
-def _shortage(line: Line, raw: dict[str, Any] | None, now_epoch: int, *, always: bool = False) -> Shortage | None:
+def _shortage(line: Line, raw: dict[str, Any] | None, now_epoch: int) -> Shortage | None:
     """What a stock item (raw, as read) lacks for ``line``, and how much of the gap expired holds
     still sit on (the caller may release them and try again); None if it has enough."""
     available = int(raw["available"]["N"]) if raw else 0
-    if available >= line.qty and not always:
+    if available >= line.qty:
         return None
     holds = (raw or {}).get("holds", {}).get("M", {})
     expired = sum(int(hold["M"]["q"]["N"]) for hold in holds.values() if int(hold["M"]["exp"]["N"]) <= now_epoch)

@@ -9,7 +9,7 @@ from chalicelib.models import Drop, DropCatalog, Location, Sku
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, condition_failed
+from chalicelib.store.client import Call, call, condition_failed, paginate
 
 _KEY_ATTRIBUTES = frozenset({schema.PK, schema.SK, schema.GSI1_PK, schema.GSI1_SK})
 _MAX_UNPROCESSED_ROUNDS = 5
@@ -29,14 +29,7 @@ class DynamoCatalog:
     # --- reads -------------------------------------------------------------------------------
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        kwargs["TableName"] = self._table
-        while True:
-            page = self._call("query", **kwargs)
-            for item in page.get("Items", []):
-                yield from_item(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return (from_item(raw) for raw in paginate(self._call, "query", TableName=self._table, **kwargs))
 
     def drop_catalog(self, slug: str) -> DropCatalog | None:
         drop: Drop | None = None
@@ -135,15 +128,11 @@ class DynamoCatalog:
             },
             "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
         }
-        while True:
-            page = self._call("query", **kwargs)
-            for item in page.get("Items", []):
-                sku = item["sku"]["S"]
-                available[(sku, item["size"]["S"], item["location"]["S"])] = max(int(item["available"]["N"]), 0)
-                on_hand[sku] = on_hand.get(sku, 0) + int(item["on_hand"]["N"])
-            if "LastEvaluatedKey" not in page:
-                return available, on_hand
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in paginate(self._call, "query", **kwargs):
+            sku = item["sku"]["S"]
+            available[(sku, item["size"]["S"], item["location"]["S"])] = max(int(item["available"]["N"]), 0)
+            on_hand[sku] = on_hand.get(sku, 0) + int(item["on_hand"]["N"])
+        return available, on_hand
 
     # --- writes (studio and seeding) ---------------------------------------------------------
 

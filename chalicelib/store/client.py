@@ -117,6 +117,22 @@ def call(operation: str, **kwargs: Any) -> dict[str, Any]:
         stats.seconds += time.perf_counter() - started
 
 
+def read_item(call: Call, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """One item, read consistently (for decisions, never for display), as its raw attributes."""
+    item: dict[str, Any] | None = call("get_item", TableName=table, Key=key, ConsistentRead=True).get("Item")
+    return item
+
+
+def paginate(call: Call, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every raw item of a ``query`` or ``scan``, page after page."""
+    while True:
+        page = call(operation, **kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
 def error_code(error: Exception) -> str:
     """A botocore ClientError's code ("" for anything else)."""
     response = getattr(error, "response", None)

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, cancellation_reasons
+from chalicelib.store.client import Call, call, cancellation_reasons, read_item
 
 
 class DynamoTills:
@@ -25,9 +25,7 @@ class DynamoTills:
         )
 
     def till(self, token_id: str) -> dict[str, Any] | None:
-        raw = self._call("get_item", TableName=self._table, Key=schema.till_key(token_id), ConsistentRead=True).get(
-            "Item"
-        )
+        raw = read_item(self._call, self._table, schema.till_key(token_id))
         return None if raw is None else from_item(raw)
 
     def revoke_till(self, token_id: str, revoked_at: str) -> None:

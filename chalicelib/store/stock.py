@@ -16,7 +16,7 @@ from chalicelib.errors import NotFound
 from chalicelib.inventory import Counter, OutOfStock, Shortage, StockRef, counter_attribute, epoch_seconds, local_day
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item
-from chalicelib.store.client import Call, call, condition_failed
+from chalicelib.store.client import Call, call, condition_failed, paginate, read_item
 
 SaleOutcome = Literal["applied", "duplicate", "out_of_stock", "unknown_item"]
 
@@ -26,6 +26,9 @@ class Hold:
     id: str
     qty: int
     expires_at: int  # epoch seconds; the hold is live while now < expires_at
+
+
+COUNTERS = frozenset(counter.value for counter in Counter)
 
 
 def _n(value: int) -> dict[str, str]:
@@ -41,12 +44,12 @@ class DynamoStock:
 
     def item(self, ref: StockRef) -> dict[str, Any] | None:
         """The stock item, read consistently (never for display: the catalog reads that)."""
-        raw = self._call("get_item", TableName=self._table, Key=self._key(ref), ConsistentRead=True).get("Item")
+        raw = read_item(self._call, self._table, self._key(ref))
         return None if raw is None else from_item(raw)
 
-    def refs_with_holds(self, slug: str) -> list[StockRef]:
-        """The drop's stock items that have holds (live or expired), read consistently."""
-        found: list[StockRef] = []
+    def release_expired_in_drop(self, slug: str, now: datetime) -> int:
+        """Release every expired hold on the drop's stock (the sweep): one Query finds them, and each
+        release is conditioned on its expiry, so a hold renewed since the read is left alone."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk",
@@ -55,15 +58,13 @@ class DynamoStock:
             "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
             "ConsistentRead": True,
         }
-        while True:
-            page = self._call("query", **kwargs)
-            for raw in page.get("Items", []):
-                if raw.get("holds", {}).get("M"):
-                    item = from_item(raw)
-                    found.append(StockRef(slug, item["sku"], item["size"], item["location"]))
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        released = 0
+        for raw in paginate(self._call, "query", **kwargs):
+            if raw.get("holds", {}).get("M"):
+                item = from_item(raw)
+                ref = StockRef(slug, item["sku"], item["size"], item["location"])
+                released += self._release_expired_in(ref, item, now)
+        return released
 
     def day_counters(self, slug: str) -> dict[tuple[str, str, str], dict[str, int]]:
         """The drop's numbers for the studio: each counter per (SKU, location, day), sizes summed."""
@@ -74,18 +75,14 @@ class DynamoStock:
             "ExpressionAttributeNames": {"#pk": schema.PK},
             "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
         }
-        while True:
-            page = self._call("query", **kwargs)
-            for raw in page.get("Items", []):
-                sku, location = raw["sku"]["S"], raw["location"]["S"]
-                for name, value in raw.items():
-                    counter, _, day = name.partition("@")
-                    if day and counter in Counter.__members__.values():
-                        counts = numbers.setdefault((sku, location, day), {})
-                        counts[counter] = counts.get(counter, 0) + int(value["N"])
-            if "LastEvaluatedKey" not in page:
-                return numbers
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for raw in paginate(self._call, "query", **kwargs):
+            sku, location = raw["sku"]["S"], raw["location"]["S"]
+            for name, value in raw.items():
+                counter, _, day = name.partition("@")
+                if day and counter in COUNTERS:
+                    counts = numbers.setdefault((sku, location, day), {})
+                    counts[counter] = counts.get(counter, 0) + int(value["N"])
+        return numbers
 
     def _key(self, ref: StockRef) -> dict[str, dict[str, str]]:
         return schema.stock_key(ref.slug, ref.sku, ref.size, ref.location)

@@ -112,3 +112,16 @@ def test_concurrent_till_sales_never_take_stock_below_zero(five_units: StockRef)
     assert counts(five_units) == (5, 0, 5, 0)
     item = stock.item(five_units)
     assert item is not None and len(item["sale_ids"]) == 5
+
+
+def test_the_sweep_releases_only_expired_holds_across_the_drop(five_units: StockRef, single_item_engine: str) -> None:
+    other = StockRef(REF.slug, REF.sku, "L", REF.location)
+    DynamoCatalog(single_item_engine).put_stock_if_absent(other.slug, other.sku, other.size, other.location, 3)
+    stock = wiring.stock()
+    stock.place_hold(five_units, "gone", 2, NOW + timedelta(minutes=5), NOW)
+    stock.place_hold(five_units, "live", 1, NOW + timedelta(minutes=30), NOW)
+    stock.place_hold(other, "gone-too", 3, NOW + timedelta(minutes=5), NOW)
+    assert stock.release_expired_in_drop(REF.slug, NOW + timedelta(minutes=5)) == 5
+    assert counts(five_units) == (5, 1, 0, 4)
+    assert counts(other) == (3, 0, 0, 3)
+    assert stock.release_expired_in_drop(REF.slug, NOW + timedelta(minutes=5)) == 0

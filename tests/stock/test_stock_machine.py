@@ -186,7 +186,7 @@ class StockMachine(RuleBasedStateMachine):
 
     def _book(self, booking: dict[str, Any], key: str) -> None:
         expires = int((self.now + timedelta(hours=24)).timestamp())
-        record = IdempotencyRecord(key, "hash", 201, {"code": booking["code"]}, expires)
+        record = IdempotencyRecord(key, "hash", {"code": booking["code"]}, expires)
         lines = tuple(Line(i["sku"], i["size"], i["qty"]) for i in booking["items"])
         wiring.bookings().book(booking, lines, SLOT, record, self.now.date(), int(self.now.timestamp()))
 
