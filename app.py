@@ -5,10 +5,12 @@ from __future__ import annotations
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
 from chalicelib import telemetry, wiring
+from chalicelib.funnel import FunnelStep
 from chalicelib.holds import sweep_expired_holds
 from chalicelib.pages.landing import PageLocale, render_landing
 from chalicelib.pages.locales import UI_LOCALES, negotiate
 from chalicelib.pages.pickup import render_pickup
+from chalicelib.pages.tryon import render_tryon
 from chalicelib.pickup import (
     PickupPageQuery,
     PickupRequest,
@@ -26,7 +28,20 @@ from chalicelib.pos import FootfallBatch, SalesBatch, apply_sales, record_footfa
 from chalicelib.quotes import QuoteRequest, quote
 from chalicelib.shopper import checked_slug, open_drop, record_offers
 from chalicelib.telemetry import logger, metrics, page_view
-from chalicelib.visitors import cookie_headers
+from chalicelib.tryon import (
+    StaffAction,
+    TryOnRequest,
+    at_popup,
+    cancel_own_tryon,
+    link_outcome,
+    locate,
+    read_tag,
+    record_scan,
+    request_tryon,
+    staff_act,
+    staff_queue,
+)
+from chalicelib.visitors import cookie_headers, identify
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
@@ -131,6 +146,57 @@ def quote_basket() -> Response:
     return responses.json_body(quote(shopper, basket), extra=cookie)
 
 
+@app.route("/t/{qr_token}")
+@errors.html
+def tryon_page(qr_token: str) -> Response:
+    request = current_request()
+    now, catalog = wiring.utcnow(), wiring.catalog()
+    place = locate(catalog, read_tag(qr_token))
+    viewer = at_popup(place, edge(request.headers))
+    query = page_query(request.query_params)
+    shopper = open_drop(catalog, place.slug, query, viewer, now, with_tokens=False, scanned_at=place.popup.id)
+    nonce = responses.new_nonce()
+    body = render_tryon(shopper, place, public_base_url(viewer), nonce, qr_token, now)
+    record_scan(wiring.tryons(), place, now)
+    page_view(place.slug, "tryon")
+    record_offers(shopper)
+    return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie_headers(shopper.new_cookie))
+
+
+@app.route("/api/tryons", methods=["POST"], content_types=JSON_BODY)
+@errors.json
+def ask_for_tryon() -> Response:
+    request = current_request()
+    wanted = parse_body(request.raw_body, TryOnRequest)
+    visitor, new_cookie = identify(edge(request.headers).cookie)
+    body = request_tryon(wiring.tryons(), wiring.stock(), wiring.catalog(), visitor.id, wanted, wiring.utcnow())
+    return responses.json_body(body, status=201, extra=cookie_headers(new_cookie))
+
+
+@app.route("/api/tryons/{tryon_id}", methods=["DELETE"])
+@errors.json
+def cancel_tryon(tryon_id: str) -> Response:
+    visitor, _ = identify(edge(current_request().headers).cookie)
+    return responses.json_body(cancel_own_tryon(wiring.tryons(), wiring.stock(), visitor.id, tryon_id, wiring.utcnow()))
+
+
+@app.route("/api/staff/tryons")
+@errors.json
+def tryon_queue() -> Response:
+    popup = till_popup(wiring.tills(), bearer_token(current_request().headers))
+    return responses.json_body(staff_queue(wiring.tryons(), wiring.catalog(), popup, wiring.utcnow()))
+
+
+@app.route("/api/staff/tryons/{tryon_id}", methods=["POST"], content_types=JSON_BODY)
+@errors.json
+def act_on_tryon(tryon_id: str) -> Response:
+    request = current_request()
+    popup = till_popup(wiring.tills(), bearer_token(request.headers))
+    step = parse_body(request.raw_body, StaffAction)
+    body = staff_act(wiring.tryons(), wiring.stock(), popup, tryon_id, step.action, wiring.utcnow())
+    return responses.json_body(body)
+
+
 @app.route("/api/popups/{popup}/slots")
 @errors.json
 def pickup_slots(popup: str) -> Response:
@@ -149,6 +215,10 @@ def book_pickup_slot() -> Response:
     viewer = at_the_popup(catalog, order, edge(request.headers))
     shopper = open_drop(catalog, order.drop, page_query(None), viewer, now, with_tokens=False)
     answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now)
+    if order.tryon_id and not answer.replayed:
+        link_outcome(
+            wiring.tryons(), order.tryon_id, FunnelStep.BOOKED_AFTER_TRYON, answer.body["code"], now, shopper.visitor.id
+        )
     record_offers(shopper)
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return responses.json_body(answer.body, status=201, extra={**cookie_headers(shopper.new_cookie), **replayed})
@@ -188,7 +258,7 @@ def mark_pickup_booking(code: str) -> Response:
 def till_sales() -> Response:
     request = current_request()
     batch = till_batch(wiring.tills(), request.headers, request.raw_body, SalesBatch)
-    report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow())
+    report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow(), wiring.tryons())
     return responses.json_body(report.__dict__)
 
 

@@ -28,6 +28,7 @@ class Settings:
     templates_dir: Path
     stage: str
     public_url: str | None
+    media_url: str  # where fit videos and posters are served: /media behind CloudFront, its S3 origin
 
     @property
     def is_local(self) -> bool:
@@ -57,4 +58,5 @@ def settings() -> Settings:
         templates_dir=Path(os.environ.get("DROPFRONT_TEMPLATES_DIR", PROJECT_ROOT / "templates")),
         stage=os.environ.get("DROPFRONT_STAGE", "local"),
         public_url=os.environ.get("DROPFRONT_PUBLIC_URL", "").rstrip("/") or None,
+        media_url=os.environ.get("DROPFRONT_MEDIA_URL", "/media").rstrip("/"),
     )

@@ -88,8 +88,9 @@ def merge_lines(lines: Iterable[Line]) -> tuple[Line, ...]:
     return tuple(Line(sku, size, qty) for (sku, size), qty in merged.items())
 
 
-def counter_attribute(counter: Counter, day: date) -> str:
-    """The stock item attribute that counts ``counter`` on ``day`` (the location's local date)."""
+def counter_attribute(counter: StrEnum, day: date) -> str:
+    """The attribute that counts ``counter`` on ``day`` (the location's local date): a stock item's
+    ``Counter`` or a funnel item's step."""
     return f"{counter.value}@{day.isoformat()}"
 
 

@@ -24,7 +24,8 @@ LABEL_PATTERN = r"^[a-z0-9-]{1,40}$"
 """Lower-case labels: tiers, cohorts, rule and experiment ids."""
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
-SkuCode = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")]
+SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
+SkuCode = Annotated[str, Field(pattern=SKU_PATTERN)]
 SizeLabel = Annotated[str, Field(pattern=r"^[^#]{1,16}$")]  # '#' separates sort-key parts
 Label = Annotated[str, Field(pattern=LABEL_PATTERN)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
@@ -91,6 +92,13 @@ class PickupSchedule(Frozen):
         return self
 
 
+class TryOnRules(Frozen):
+    """How a pop-up runs try-ons: how long a requested garment is held, and how many a visitor may hold."""
+
+    hold_minutes: Annotated[int, Field(ge=1, le=120)] = 15
+    per_visitor: Annotated[int, Field(ge=1, le=5)] = 3
+
+
 class Location(Frozen):
     """Where stock sits: the web shop (ships) or a pop-up (address, timezone, opening window, pickup slots)."""
 
@@ -106,6 +114,44 @@ class Location(Frozen):
     opens_at: AwareDatetime | None = None
     closes_at: AwareDatetime | None = None
     pickup: PickupSchedule | None = None
+    tryon: TryOnRules = TryOnRules()
+
+    def is_open(self, now: datetime) -> bool:
+        """Within its opening window (a pop-up without one is always open)."""
+        return (self.opens_at is None or self.opens_at <= now) and (self.closes_at is None or now < self.closes_at)
+
+    def has_ended(self, now: datetime) -> bool:
+        return self.closes_at is not None and now >= self.closes_at
+
+
+def _no_parent(path: str) -> str:
+    if ".." in path or "//" in path:
+        raise ValueError("a media path stays under the media origin")
+    return path
+
+
+MediaPath = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9/._-]{0,200}$"), AfterValidator(_no_parent)]
+"""A file under the media origin (``/media/`` behind CloudFront; ``media/`` locally)."""
+
+
+class FitVideo(Frozen):
+    """A short fit video: a poster shown first, the video loaded only when played, captions per locale."""
+
+    src: MediaPath
+    poster: MediaPath
+    width: Annotated[int, Field(ge=16, le=4096)]
+    height: Annotated[int, Field(ge=16, le=4096)]
+    captions: dict[str, MediaPath] = Field(default_factory=dict)  # WebVTT per locale
+
+
+class Fabric(Frozen):
+    """Where a garment's cloth comes from and who made it (the microfactory), with care notes."""
+
+    composition: LocalizedText
+    origin: LocalizedText
+    maker: str = Field(min_length=1, max_length=80)
+    maker_city: str | None = Field(default=None, max_length=80)
+    care: LocalizedText
 
 
 class Sku(Frozen):
@@ -119,6 +165,8 @@ class Sku(Frozen):
     sizes: tuple[SizeLabel, ...] = Field(min_length=1)
     list_prices: dict[CurrencyCode, MinorUnits]
     costs: dict[CurrencyCode, MinorUnits]
+    fit_video: FitVideo | None = None
+    fabric: Fabric | None = None
 
 
 class Drop(Frozen):

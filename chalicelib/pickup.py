@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from chalicelib.catalog import Catalog
 from chalicelib.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from chalicelib.funnel import TryOnId
 from chalicelib.inventory import (
     BOOKING_CODE_ALPHABET,
     BOOKING_CODE_LENGTH,
@@ -77,6 +78,7 @@ class PickupRequest(BaseModel):
     items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
     contact: Contact
     offer_tokens: tuple[Annotated[str, Field(max_length=512)], ...] = Field(default=(), max_length=20)
+    tryon_id: TryOnId | None = None  # the try-on it followed
 
 
 class PickupPageQuery(PageQuery):

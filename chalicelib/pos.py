@@ -16,10 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.catalog import Catalog
 from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.funnel import FunnelStep, TryOnId
 from chalicelib.inventory import StockRef, local_day
 from chalicelib.models import AwareDatetime, MinorUnits, SizeLabel, SkuCode, Slug, iso
 from chalicelib.store.stock import SaleOutcome
 from chalicelib.tokens import InvalidToken, Purpose, sign, verify
+from chalicelib.tryon import TryOnStore, link_outcome
 from chalicelib.web.request import bearer_token, parse_body
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -35,6 +37,7 @@ class Sale(BaseModel):
     qty: Annotated[int, Field(strict=True, ge=1, le=100)]
     price_minor: Annotated[MinorUnits, Field(le=100_000_000)]
     sold_at: AwareDatetime
+    tryon_id: TryOnId | None = None  # the try-on it followed
 
 
 class SalesBatch(BaseModel):
@@ -121,11 +124,15 @@ class SalesReport:
     applied: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)  # applied sales that followed a try-on
 
 
-def apply_sales(catalog: Catalog, stock: SaleApplier, batch: SalesBatch, now: datetime) -> SalesReport:
+def apply_sales(
+    catalog: Catalog, stock: SaleApplier, batch: SalesBatch, now: datetime, tryons: TryOnStore
+) -> SalesReport:
     """Apply each sale once. Unknown items, sales from the future and sales stock can't cover are
-    rejected with a reason; the rest of the batch still applies."""
+    rejected with a reason; the rest of the batch still applies. A sale that names the try-on it
+    followed is linked to it for the funnel."""
     location = catalog.location(batch.popup)
     drops = {sku.sku: (c.drop.slug, sku) for c in catalog.drops_at(batch.popup) for sku in c.skus}
     report = SalesReport()
@@ -141,6 +148,8 @@ def apply_sales(catalog: Catalog, stock: SaleApplier, batch: SalesBatch, now: da
         outcome = stock.apply_till_sale(ref, sale.sale_id, sale.qty, sale.price_minor, sale.sold_at, location.timezone)
         if outcome == "applied":
             report.applied.append(sale.sale_id)
+            if sale.tryon_id and link_outcome(tryons, sale.tryon_id, FunnelStep.SOLD_AFTER_TRYON, sale.sale_id, now):
+                report.linked.append(sale.sale_id)
         elif outcome == "duplicate":
             report.duplicates.append(sale.sale_id)
         else:

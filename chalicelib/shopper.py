@@ -52,11 +52,20 @@ def choose_locale(catalog: DropCatalog, locales: tuple[str, ...], query: PageQue
 
 
 def open_drop(
-    catalog: Catalog, slug: str, query: PageQuery, edge: Edge, now: datetime, *, with_tokens: bool
+    catalog: Catalog,
+    slug: str,
+    query: PageQuery,
+    edge: Edge,
+    now: datetime,
+    *,
+    with_tokens: bool,
+    scanned_at: str | None = None,
 ) -> ShopperDrop:
+    """The drop as this visitor sees it. ``scanned_at`` is the pop-up whose QR tag they scanned: it
+    joins their profile (the neighbourhood segment) and their cookie."""
     drop_catalog = catalog.drop(checked_slug(slug))
     drop = drop_catalog.drop
-    visitor, new_cookie = identify(edge.cookie, query.c)
+    visitor, new_cookie = identify(edge.cookie, query.c, scanned_at)
     locales = page_locales(drop_catalog)
     locale = choose_locale(drop_catalog, locales, query, edge)
     market = choose_market(drop_catalog, edge.country, locale)

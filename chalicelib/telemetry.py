@@ -52,6 +52,21 @@ def _count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **d
             metric.add_dimension(name=key, value=dimension)
 
 
+FUNNEL_METRICS = {
+    "scans": "QrScan",
+    "tryon_requests": "TryOnRequested",
+    "tryons_completed": "TryOnCompleted",
+    "booked_after_tryon": "BookedAfterTryOn",
+    "sold_after_tryon": "SoldAfterTryOn",
+}
+"""The CloudWatch metric for each QR funnel step (``chalicelib.funnel.FunnelStep``)."""
+
+
+def funnel_step(drop: str, popup: str, step: str) -> None:
+    """One more at a step of the QR funnel, by drop and pop-up."""
+    _count(FUNNEL_METRICS[step], drop=drop, popup=popup)
+
+
 def guardrail_fail_closed(drop: str) -> None:
     _count("GuardrailFailClosed", drop=drop)
 

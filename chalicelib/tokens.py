@@ -22,6 +22,7 @@ class Purpose(StrEnum):
     CAMPAIGN = "campaign"
     CANCEL = "cancel"
     TILL = "till"
+    QR = "qr"
 
 
 LIFETIMES: dict[Purpose, timedelta] = {
@@ -30,6 +31,7 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.CAMPAIGN: timedelta(days=30),
     Purpose.CANCEL: timedelta(days=60),  # a booking can be cancelled until its slot, weeks ahead at most
     Purpose.TILL: timedelta(days=14),  # a pop-up's weekend, with room; revocable before that
+    Purpose.QR: timedelta(days=180),  # printed tags outlive a weekend; the pop-up's window ends them first
 }
 
 

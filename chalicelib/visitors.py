@@ -69,8 +69,11 @@ def campaign_link(*, tier: str | None = None, cohort: str | None = None) -> str:
     return sign(Purpose.CAMPAIGN, {k: v for k, v in (("t", tier), ("k", cohort)) if v})
 
 
-def identify(cookie_header: str | None, campaign: str | None = None) -> tuple[Visitor, str | None]:
-    """The visitor, and a fresh cookie token to set when it is new or a campaign link changed it."""
+def identify(
+    cookie_header: str | None, campaign: str | None = None, popup: str | None = None
+) -> tuple[Visitor, str | None]:
+    """The visitor, and a fresh cookie token to set when it is new, or when a campaign link or a QR
+    scan at ``popup`` changed what we know of them."""
     visitor = _from_cookie(cookie_value(cookie_header))
     changed = visitor is None
     if visitor is None:
@@ -84,6 +87,8 @@ def identify(cookie_header: str | None, campaign: str | None = None) -> tuple[Vi
             tier, cohort = _label(grant, "t") or visitor.tier, _label(grant, "k") or visitor.cohort
             if (tier, cohort) != (visitor.tier, visitor.cohort):
                 visitor, changed = replace(visitor, tier=tier, cohort=cohort), True
+    if popup and LABEL.match(popup) and popup != visitor.popup:
+        visitor, changed = replace(visitor, popup=popup), True
     return visitor, sign(Purpose.VISITOR, visitor.payload()) if changed else None
 
 

@@ -11,6 +11,7 @@ from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.pos import DynamoTills
 from chalicelib.store.stock import DynamoStock
+from chalicelib.store.tryons import DynamoTryOns
 
 
 @lru_cache(maxsize=1)
@@ -34,6 +35,11 @@ def tills() -> DynamoTills:
     return DynamoTills(settings().table_name)
 
 
+@lru_cache(maxsize=1)
+def tryons() -> DynamoTryOns:
+    return DynamoTryOns(settings().table_name)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -43,7 +49,7 @@ def reset() -> None:
     from chalicelib.store.client import reset_client
     from chalicelib.tokens import forget_keys
 
-    for built in (catalog, bookings, stock, tills):
+    for built in (catalog, bookings, stock, tills, tryons):
         built.cache_clear()
     settings.cache_clear()
     reset_client()

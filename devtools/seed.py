@@ -63,13 +63,17 @@ def demo_drops(now: datetime, path: Path = DEMO_FILE) -> list[DemoDrop]:
                 "closes_at": _at(now, raw.get("closes_in_hours")),
             }
         )
+    shared = data.get("products", {})
     drops = []
     for raw in data["drops"]:
         fields = {k: v for k, v in raw.items() if k not in ("starts_in_hours", "ends_in_hours", "skus", "pricing")}
         drop = Drop.model_validate(
             {**fields, "starts_at": _at(now, raw["starts_in_hours"]), "ends_at": _at(now, raw["ends_in_hours"])}
         )
-        skus = tuple(Sku.model_validate({k: v for k, v in s.items() if k != "stock"}) for s in raw["skus"])
+        skus = tuple(
+            Sku.model_validate({**shared.get(s["product"], {}), **{k: v for k, v in s.items() if k != "stock"}})
+            for s in raw["skus"]
+        )
         stock = tuple(row for s in raw["skus"] for row in _stock_rows(s))
         catalog = DropCatalog(drop=drop, skus=skus, locations=tuple(locations[i] for i in drop.location_ids))
         pricing = PricingPolicy.model_validate(raw["pricing"]) if "pricing" in raw else None

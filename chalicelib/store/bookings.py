@@ -9,13 +9,10 @@ that state, so each happens once, and change stock, slot and counters in the sam
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from chalicelib.errors import Unavailable
 from chalicelib.inventory import (
     BookingState,
     Counter,
@@ -27,11 +24,10 @@ from chalicelib.inventory import (
 )
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, cancellation_reasons, paginate, read_item
+from chalicelib.store.client import Call, call, paginate, read_item, transact
 
 # A transaction that meets another on the same item is cancelled with TransactionConflict; it is safe
 # to run again, and almost always passes the second time.
-_CONFLICT_ATTEMPTS = 3
 
 
 class KeyAlreadyUsed(Exception):
@@ -153,7 +149,7 @@ class DynamoBookings:
                 expired_before=now_epoch,
             )
         )
-        reasons = self._transact(actions)
+        reasons = transact(self._call, actions, "booking")
         if reasons is None:
             return
         failed = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
@@ -214,7 +210,7 @@ class DynamoBookings:
                     }
                 }
             )
-        return self._transact(actions) is None
+        return transact(self._call, actions, "booking") is None
 
     def _fail_fast(
         self, slug: str, popup: str, lines: tuple[Line, ...], slot: SlotClaim, key: str, now_epoch: int
@@ -314,26 +310,6 @@ class DynamoBookings:
             put["ExpressionAttributeNames"]["#ttl"] = schema.TTL_ATTRIBUTE
             put["ExpressionAttributeValues"] = {":now": _n(expired_before)}
         return {"Put": put}
-
-    def _transact(self, actions: Iterable[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        """Run the transaction; None when it committed, else why each action was cancelled. A
-        ``ClientRequestToken`` per call makes botocore's own retries (after a timeout) idempotent on
-        DynamoDB; TransactionConflict is retried a few times, then reported as unavailable."""
-        items = list(actions)
-        for _ in range(_CONFLICT_ATTEMPTS):
-            try:
-                self._call("transact_write_items", TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
-            except Exception as error:
-                reasons = cancellation_reasons(error)
-                if reasons is None:
-                    raise
-                if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
-                    return reasons
-                if not any(reason.get("Code") == "TransactionConflict" for reason in reasons):
-                    raise
-                continue
-            return None
-        raise Unavailable("The booking met a concurrent change too many times; please retry.", code="contention")
 
 
 def _shortage(line: Line, raw: dict[str, Any] | None, now_epoch: int) -> Shortage | None:

@@ -7,7 +7,8 @@ first request that needs DynamoDB pays for it, and paths that don't need it neve
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -151,3 +152,27 @@ def cancellation_reasons(error: Exception) -> list[dict[str, Any]] | None:
     response = getattr(error, "response", {})
     reasons = response.get("CancellationReasons")
     return list(reasons) if isinstance(reasons, list) else []
+
+
+CONFLICT_ATTEMPTS = 3
+
+
+def transact(call: Call, actions: Iterable[dict[str, Any]], what: str) -> list[dict[str, Any]] | None:
+    """Run a TransactWriteItems; None when it committed, else why each action was cancelled. A
+    ``ClientRequestToken`` per call makes botocore's own retries (after a timeout) idempotent on
+    DynamoDB; TransactionConflict is retried a few times, then reported as unavailable."""
+    items = list(actions)
+    for _ in range(CONFLICT_ATTEMPTS):
+        try:
+            call("transact_write_items", TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
+        except Exception as error:
+            reasons = cancellation_reasons(error)
+            if reasons is None:
+                raise
+            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+                return reasons
+            if not any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                raise
+            continue
+        return None
+    raise Unavailable(f"The {what} met a concurrent change too many times; please retry.", code="contention")

@@ -17,6 +17,9 @@ Items and their keys::
     TILL#<token id>      META                    a till token issued to a pop-up, and its revocation
     FOOTFALL#<popup>     <at, UTC>               one door-counter reading (applied once)
     FOOTFALL#<popup>     DAY#<local date>        the day's footfall total
+    TRYON#<id>           META                    a try-on request and its hold (also gsi1: TRYONS#<popup> / <id>)
+    VISITOR#<id>         TRYONS                  the visitor's try-on places: s<n> = {id, exp}, one per live try-on
+    FUNNEL#<slug>        <sku>#<popup>           the QR funnel's day counters: <step>@<local date>
 
 ``available`` is stored, not derived: DynamoDB conditions cannot do arithmetic, so every write that
 changes on_hand, held or sold changes ``available`` in the same update and conditions on it.
@@ -102,6 +105,26 @@ def till_key(token_id: str) -> dict[str, dict[str, str]]:
 
 def footfall_key(popup: str, sort_key: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"FOOTFALL#{popup}"}, SK: {"S": sort_key}}
+
+
+def tryon_key(tryon_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"TRYON#{tryon_id}"}, SK: {"S": META}}
+
+
+def tryons_index_partition(popup: str) -> str:
+    return f"TRYONS#{popup}"
+
+
+def visitor_tryons_key(visitor_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"VISITOR#{visitor_id}"}, SK: {"S": "TRYONS"}}
+
+
+def funnel_partition(slug: str) -> str:
+    return f"FUNNEL#{slug}"
+
+
+def funnel_key(slug: str, sku: str, popup: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": funnel_partition(slug)}, SK: {"S": f"{sku}#{popup}"}}
 
 
 def table_definition(table_name: str) -> dict[str, Any]:

@@ -6,8 +6,11 @@ import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalice.app import Response
+
+from chalicelib.config import settings
 
 BASE_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
@@ -22,11 +25,19 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(12)
 
 
+def _media_sources() -> str:
+    """'self', plus the media origin when fit videos are served from another one."""
+    parts = urlsplit(settings().media_url)
+    return f"'self' {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "'self'"
+
+
 def html_csp(nonce: str) -> str:
-    """Inline style and script only with this response's nonce; nothing loads from elsewhere."""
+    """Inline style and script only with this response's nonce; images and video only from us (and
+    the media origin); nothing else loads from elsewhere."""
+    media = _media_sources()
     return (
         f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-        "img-src 'self' data:; media-src 'self'; connect-src 'self'; base-uri 'none'; "
+        f"img-src {media} data:; media-src {media}; connect-src 'self'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
 
