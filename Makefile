@@ -8,7 +8,7 @@ MO := $(foreach l,$(LOCALES),chalicelib/translations/$(l)/LC_MESSAGES/messages.m
 
 DYNALITE := tests/emulators/node_modules/dynalite/cli.js
 
-.PHONY: help venv run test lint typecheck bench package catalogs emulators extract-messages clean
+.PHONY: help venv run test lint typecheck bench package catalogs emulators extract-messages tags clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,6 +51,15 @@ typecheck: venv ## mypy --strict
 
 bench: venv catalogs ## benchmarks against the DESIGN.md targets; writes bench/results/latest.json
 	$(BIN)/python -m bench
+
+DROP ?= linen-lab
+POPUP ?= paris-marais
+BASE_URL ?= http://127.0.0.1:8000
+tags: venv ## QR tag sheets (SVG) and PNGs for a pop-up, from the `make run` database: DROP=… POPUP=… BASE_URL=…
+	DROPFRONT_DYNAMODB_ENDPOINT=$${DROPFRONT_DYNAMODB_ENDPOINT:-http://127.0.0.1:8002} \
+	DROPFRONT_SECRET_KEYS=$${DROPFRONT_SECRET_KEYS:-local-dev-only-not-a-secret} \
+	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing} \
+	$(BIN)/python -m devtools.tags --drop $(DROP) --popup $(POPUP) --base-url $(BASE_URL) --out build/tags/$(POPUP)
 
 package: venv catalogs ## the Lambda deployment package, with precompiled bytecode
 	$(BIN)/python -m devtools.package build/package

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
 from chalicelib import telemetry, wiring
@@ -274,3 +276,12 @@ def till_footfall() -> Response:
 def sweep_holds(event: object) -> None:
     """Release holds that expired without anyone needing their stock (the next buyer would)."""
     sweep_expired_holds(wiring.catalog(), wiring.stock(), wiring.utcnow())
+
+
+@app.lambda_function(name="studio")
+def studio(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The studio (Starlette behind Mangum), reached by its own function URL or HTTP API. Imported on
+    first use, so the shopper function's cold start never pays for Starlette."""
+    from chalicelib.studio.lambda_handler import handle
+
+    return handle(event, context)

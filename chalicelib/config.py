@@ -29,6 +29,7 @@ class Settings:
     stage: str
     public_url: str | None
     media_url: str  # where fit videos and posters are served: /media behind CloudFront, its S3 origin
+    studio_token: str | None  # the studio's dev bearer token (local runs); unset: no token is accepted
 
     @property
     def is_local(self) -> bool:
@@ -59,4 +60,5 @@ def settings() -> Settings:
         stage=os.environ.get("DROPFRONT_STAGE", "local"),
         public_url=os.environ.get("DROPFRONT_PUBLIC_URL", "").rstrip("/") or None,
         media_url=os.environ.get("DROPFRONT_MEDIA_URL", "/media").rstrip("/"),
+        studio_token=os.environ.get("DROPFRONT_STUDIO_TOKEN") or None,
     )

@@ -26,10 +26,13 @@ def free_port() -> int:
 @contextmanager
 def live_app(timeout: float = 60.0) -> Iterator[str]:
     """`python -m devtools.run` on free ports; yields its base URL once the drops API answers."""
-    port, db_port = free_port(), free_port()
+    port, db_port, studio_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DROPFRONT_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.run", "--port", str(port), "--dynamodb-port", str(db_port)],
+        [
+            *(sys.executable, "-m", "devtools.run", "--port", str(port)),
+            *("--dynamodb-port", str(db_port), "--studio-port", str(studio_port)),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -1,4 +1,5 @@
-"""`make run`: embedded DynamoDB on loopback, the demo drops seeded, the shopper app on :8000.
+"""`make run`: embedded DynamoDB on loopback, the demo drops seeded, the shopper app on :8000 (with
+``/media`` as CloudFront serves it) and the studio on :8001.
 
 Ctrl-C stops all of it.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -41,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("DROPFRONT_PORT", "8000")))
     parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DROPFRONT_DYNAMODB_PORT", "8002")))
+    parser.add_argument("--studio-port", type=int, default=int(os.environ.get("DROPFRONT_STUDIO_PORT", "8001")))
     args = parser.parse_args()
 
     use_fake_credentials()
@@ -50,11 +53,14 @@ def main() -> None:
     os.environ.setdefault("DROPFRONT_SECRET_KEYS", LOCAL_SECRET)
     os.environ.setdefault("DROPFRONT_STAGE", "local")
     os.environ.setdefault("DROPFRONT_TABLE", "dropfront")
+    os.environ.setdefault("DROPFRONT_STUDIO_TOKEN", secrets.token_urlsafe(24))
+    os.environ.setdefault("DROPFRONT_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
 
     from chalicelib.config import settings
     from chalicelib.pos import issue_till_token
     from chalicelib.store.client import dynamodb
     from chalicelib.store.pos import DynamoTills
+    from chalicelib.tryon import Tag, tag_url
     from devtools.seed import ensure_table, seed
 
     table = settings().table_name
@@ -63,18 +69,17 @@ def main() -> None:
     popups = sorted({loc.id for demo in drops for loc in demo.catalog.locations if loc.kind == "popup"})
     tills = {popup: issue_till_token(DynamoTills(table), popup, datetime.now(UTC)) for popup in popups}
 
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     app = subprocess.Popen(
+        [sys.executable, "-m", "devtools.local_edge", "--stage", "local", "--port", str(args.port)], cwd=ROOT, env=env
+    )
+    studio = subprocess.Popen(
         [
-            str(Path(sys.executable).with_name("chalice")),
-            "local",
-            "--no-autoreload",
-            "--stage",
-            "local",
-            "--port",
-            str(args.port),
+            *(sys.executable, "-m", "uvicorn", "--factory", "chalicelib.studio.app:create_app"),
+            *("--host", "127.0.0.1", "--port", str(args.studio_port), "--log-level", "warning"),
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=env,
     )
     try:
         base = f"http://127.0.0.1:{args.port}"
@@ -88,17 +93,25 @@ def main() -> None:
         for popup, token in tills.items():
             print(f"  pickup slots       {base}/api/popups/{popup}/slots")
             print(f"  till token         {popup}: {token}")
+        studio_base = f"http://127.0.0.1:{args.studio_port}"
+        for demo in drops:
+            slug, first = demo.catalog.drop.slug, demo.catalog.skus[0]
+            for popup in (loc.id for loc in demo.catalog.locations if loc.kind == "popup"):
+                print(f"  QR try-on page     {tag_url(base, Tag(popup, first.sku, first.sizes[0]))}")
+                print(f"  QR tag sheet       {studio_base}/studio/drops/{slug}/qr-sheet.svg?popup={popup}")
+        print(f"  studio token       {os.environ['DROPFRONT_STUDIO_TOKEN']}   (Authorization: Bearer …)")
         print(flush=True)
         app.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        if app.poll() is None:
-            app.send_signal(signal.SIGINT)
-            try:
-                app.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                app.kill()
+        for child in (app, studio):
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+                try:
+                    child.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    child.kill()
         database.stop()
 
 

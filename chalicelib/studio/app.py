@@ -1,0 +1,111 @@
+"""The studio's Starlette app: today the QR tag API and sheets for printing.
+
+Every route needs the studio's bearer token. Domain errors become the same JSON envelope and status
+codes as the shopper API.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from chalicelib import wiring
+from chalicelib.config import settings
+from chalicelib.errors import DomainError, NotFound, Unauthorized
+from chalicelib.models import DropCatalog, Slug
+from chalicelib.tags import PrintedTag, pages, popup_tags, sheet_svg, tag_png
+from chalicelib.web import responses
+from chalicelib.web.errors import status_for
+from chalicelib.web.request import bearer_token, parse_query
+
+SVG = "image/svg+xml"
+SHEET_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # the sheet's own <style>, nothing else
+
+
+class TagsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    popup: Slug
+
+
+class SheetQuery(TagsQuery):
+    page: Annotated[int, Field(ge=1, le=100)] = 1
+
+
+def _authorize(request: Request) -> None:
+    expected = settings().studio_token
+    token = bearer_token(request.headers)
+    if expected is None or not secrets.compare_digest(token.encode(), expected.encode()):
+        raise Unauthorized("That studio token is not valid.", code="invalid_token")
+
+
+def _drop(slug: str) -> DropCatalog:
+    return wiring.catalog().drop(slug)
+
+
+def _tags(request: Request, popup: str) -> list[PrintedTag]:
+    slug = request.path_params["slug"]
+    drop = _drop(slug)
+    if not any(loc.id == popup and loc.kind == "popup" for loc in drop.locations):
+        raise NotFound(f"{slug} is not at a pop-up called {popup}.", code="popup_not_found")
+    base = settings().public_url or f"{request.url.scheme}://{request.url.netloc}"
+    return popup_tags([drop], popup, base, slug)
+
+
+def _headers() -> dict[str, str]:
+    return {**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE}
+
+
+async def qr_tags(request: Request) -> Response:
+    """``[{sku, size, url}]``: the try-on URLs a pop-up's printed tags encode."""
+    _authorize(request)
+    query = parse_query(request.query_params, TagsQuery)
+    body = [{"sku": t.tag.sku, "size": t.tag.size, "url": t.url} for t in _tags(request, query.popup)]
+    return JSONResponse(body, headers=_headers())
+
+
+async def qr_sheet(request: Request) -> Response:
+    """One A4 page of labels as SVG; ``X-Sheet-Pages`` says how many pages the pop-up needs."""
+    _authorize(request)
+    query = parse_query(request.query_params, SheetQuery)
+    tags = _tags(request, query.popup)
+    total = pages(tags)
+    if query.page > total:
+        raise NotFound(f"There are {total} pages of tags.", code="page_not_found")
+    headers = {**_headers(), "X-Sheet-Pages": str(total), "Content-Security-Policy": SHEET_CSP}
+    return Response(sheet_svg(tags, query.page), media_type=SVG, headers=headers)
+
+
+async def qr_png(request: Request) -> Response:
+    """One tag's QR as a PNG, for a label printer."""
+    _authorize(request)
+    query = parse_query(request.query_params, TagsQuery)
+    sku, size = request.path_params["sku"], request.path_params["size"]
+    for tag in _tags(request, query.popup):
+        if tag.tag.sku == sku and tag.tag.size == size:
+            return Response(tag_png(tag), media_type="image/png", headers=_headers())
+    raise NotFound(f"There is no tag for {sku} in size {size}.", code="tag_not_found")
+
+
+async def domain_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    headers = _headers()
+    if isinstance(error, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="dropfront-studio"'
+    envelope = responses.error_envelope(error.code, error.message, error.details)
+    return JSONResponse(envelope, status_code=status_for(error), headers=headers)
+
+
+def create_app() -> Starlette:
+    routes = [
+        Route("/studio/api/drops/{slug}/qr-tags", qr_tags),
+        Route("/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png", qr_png),
+        Route("/studio/drops/{slug}/qr-sheet.svg", qr_sheet),
+    ]
+    return Starlette(routes=routes, exception_handlers={DomainError: domain_error})

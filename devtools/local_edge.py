@@ -1,0 +1,66 @@
+"""`chalice local` with what CloudFront adds in front of it: ``/media/*`` served from ``media/``.
+
+In AWS, CloudFront sends ``/media/*`` to an S3 bucket and everything else to API Gateway; here one
+loopback server does both, so pages load their fit videos and posters from their own origin as
+they do in production, and the CSP stays ``'self'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import mimetypes
+import sys
+from pathlib import Path
+
+from chalice.cli.factory import CLIFactory
+from chalice.deploy.validate import validate_routes
+from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+ROOT = Path(__file__).resolve().parent.parent
+MEDIA = ROOT / "media"
+MEDIA_PREFIX = "/media/"
+MEDIA_TYPES = {".webm": "video/webm", ".webp": "image/webp", ".vtt": "text/vtt; charset=utf-8"}
+
+
+def media_file(path: str) -> Path | None:
+    """The file under media/ a ``/media/…`` path names, or None (outside it, or missing)."""
+    wanted = (MEDIA / path.split("?", 1)[0].removeprefix(MEDIA_PREFIX)).resolve()
+    return wanted if wanted.is_relative_to(MEDIA) and wanted.is_file() else None
+
+
+class EdgeHandler(ChaliceRequestHandler):
+    """Media from disk, cached long like CloudFront's media behaviour; the rest to the Chalice app."""
+
+    def do_GET(self) -> None:
+        if not self.path.startswith(MEDIA_PREFIX):
+            super().do_GET()
+            return
+        found = media_file(self.path)
+        if found is None:
+            self.send_error(404)
+            return
+        body = found.read_bytes()
+        kind = MEDIA_TYPES.get(found.suffix) or mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--stage", default="local")
+    args = parser.parse_args()
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=args.stage)
+    validate_routes(config.chalice_app.routes)
+    LocalDevServer(config.chalice_app, config, "127.0.0.1", args.port, handler_cls=EdgeHandler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
