@@ -39,9 +39,29 @@ class InvalidToken(Exception):
     """Tampered, expired, signed with an unknown key, or made for another purpose."""
 
 
+class FieldsSerializer:
+    """Fields joined by ``#`` instead of JSON, for tokens that must be short: a QR tag's pop-up, SKU
+    and size (none of which may hold a ``#``) sign to 67 characters instead of 78, which keeps a
+    tag's URL inside a version 6 QR symbol."""
+
+    @staticmethod
+    def dumps(fields: Any) -> str:
+        return "#".join(fields)
+
+    @staticmethod
+    def loads(text: str) -> list[str]:
+        return text.split("#")
+
+
+FIELD_PURPOSES = frozenset({Purpose.QR})
+
+
 @cache
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(list(settings().secret_keys), salt=f"dropfront.{purpose.value}")
+    keys, salt = list(settings().secret_keys), f"dropfront.{purpose.value}"
+    if purpose in FIELD_PURPOSES:
+        return URLSafeTimedSerializer(keys, salt=salt, serializer=FieldsSerializer)
+    return URLSafeTimedSerializer(keys, salt=salt)
 
 
 def sign(purpose: Purpose, payload: Any) -> str:

@@ -45,7 +45,7 @@ class Tag:
 
 
 def tag_token(tag: Tag) -> str:
-    """The signed token a printed tag carries: ``[popup, sku(, size)]``, compact to keep the QR small."""
+    """The signed token a printed tag carries: ``popup#sku(#size)``, compact to keep the QR small."""
     return sign(Purpose.QR, [tag.popup, tag.sku] + ([tag.size] if tag.size else []))
 
 

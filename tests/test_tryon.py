@@ -123,7 +123,8 @@ def tampered() -> str:
     [
         pytest.param(tampered, id="a-flipped-byte"),
         pytest.param(lambda: sign(Purpose.CANCEL, ["paris-marais", "OVR-SAND", "M"]), id="another-purpose"),
-        pytest.param(lambda: sign(Purpose.QR, {"p": "paris-marais"}), id="another-shape"),
+        pytest.param(lambda: sign(Purpose.QR, ["paris-marais"]), id="another-shape"),
+        pytest.param(lambda: sign(Purpose.QR, ["paris-marais", "OVR-SAND", "M", "extra"]), id="too-many-fields"),
         pytest.param(lambda: sign(Purpose.QR, ["paris-marais", "NOT-A-SKU"]), id="unknown-sku"),
         pytest.param(lambda: sign(Purpose.QR, ["nowhere", "OVR-SAND"]), id="unknown-pop-up"),
         pytest.param(lambda: "x" * 300, id="oversized"),
