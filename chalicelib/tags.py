@@ -68,7 +68,7 @@ def tag_png(tag: PrintedTag, scale: int = 10) -> bytes:
     return out.getvalue()
 
 
-def _qr_path(qr: segno.QRCode) -> str:
+def qr_path(qr: segno.QRCode) -> str:
     """The dark modules as one SVG path, one unit per module, runs of a row merged."""
     parts = []
     for y, row in enumerate(qr.matrix_iter(scale=1, border=0)):
@@ -122,7 +122,7 @@ def sheet_svg(tags: list[PrintedTag], page: int = 1) -> str:
         labels.append(
             f'<g data-sku="{escape(tag.tag.sku)}" data-size="{escape(tag.tag.size or "")}">'
             f'<rect x="{x:.2f}" y="{y:.2f}" width="{LABEL_W}" height="{LABEL_H}" rx="2" class="cut"/>'
-            f'<path transform="translate({qr_x:.3f} {qr_y:.3f}) scale({module_mm:.4f})" d="{_qr_path(qr)}"/>'
+            f'<path transform="translate({qr_x:.3f} {qr_y:.3f}) scale({module_mm:.4f})" d="{qr_path(qr)}"/>'
             f'<text x="{text_x:.2f}" y="{y + 10:.2f}" class="name"{_fit(tag.name, 3.2)}>{escape(tag.name)}</text>'
             f'<text x="{text_x:.2f}" y="{y + 15:.2f}"{_fit(tag.colour, 2.8)}>{escape(tag.colour)}</text>'
             f'<text x="{text_x:.2f}" y="{y + 26:.2f}" class="size">{escape(tag.tag.size or "")}</text>'

@@ -115,3 +115,35 @@ def test_pickup_and_till_responses_match_the_spec(client: Client, seeded_at: Any
     for response, path, status, method in checks:
         assert str(response.status_code) == status, (path, response.body)
         assert sorted(schema_for(path, status, method).iter_errors(json_of(response)), key=str) == []
+
+
+def test_try_on_responses_match_the_spec(client: Client, seeded_at: Any) -> None:
+    import json
+
+    from chalicelib import wiring
+    from chalicelib.pos import issue_till_token
+    from chalicelib.tryon import Tag, tag_token
+
+    token = tag_token(Tag("paris-marais", "OVR-SAND", "M"))
+    page = client.http.get(f"/t/{token}")
+    cookie = {"Cookie": page.headers["Set-Cookie"].split(";")[0]}
+    headers = {"Content-Type": "application/json", **cookie}
+    asked = client.http.post("/api/tryons", headers=headers, body=json.dumps({"qr_token": token, "size": "M"}))
+    refused = client.http.post("/api/tryons", headers=headers, body=json.dumps({"qr_token": token, "size": "XL"}))
+    till = {"Authorization": f"Bearer {issue_till_token(wiring.tills(), 'paris-marais', seeded_at)}"}
+    queue = client.http.get("/api/staff/tryons", headers=till)
+    tryon = json_of(asked)["tryon_id"]
+    called = client.http.post(
+        f"/api/staff/tryons/{tryon}", headers={**till, **headers}, body=json.dumps({"action": "call"})
+    )
+    cancelled = client.http.delete(f"/api/tryons/{tryon}", headers=cookie)
+    checks = [
+        (asked, "/api/tryons", "201", "post"),
+        (refused, "/api/tryons", "409", "post"),
+        (queue, "/api/staff/tryons", "200", "get"),
+        (called, "/api/staff/tryons/{tryon_id}", "200", "post"),
+        (cancelled, "/api/tryons/{tryon_id}", "200", "delete"),
+    ]
+    for response, path, status, method in checks:
+        assert str(response.status_code) == status, (path, response.body)
+        assert sorted(schema_for(path, status, method).iter_errors(json_of(response)), key=str) == []

@@ -345,6 +345,20 @@ def test_another_pop_ups_till_cannot_see_or_touch_this_queue(client: Client, see
 # --- the funnel ----------------------------------------------------------------------------------
 
 
+def pickup_after(client: Client, seeded_at: datetime, line: tuple[str, str], tryon_id: str) -> dict[str, Any]:
+    """A pickup order for tomorrow's first slot that names the try-on it followed."""
+    day = (seeded_at + timedelta(days=1)).astimezone(PARIS).date()
+    slot = json_of(client.http.get(f"/api/popups/paris-marais/slots?date={day}"))["slots"][0]
+    return {
+        "drop": "linen-lab",
+        "popup": "paris-marais",
+        "slot_start": slot["start"],
+        "items": [{"sku": line[0], "size": line[1], "qty": 1}],
+        "contact": {"name": "Ada", "email": "ada@example.org"},
+        "tryon_id": tryon_id,
+    }
+
+
 def test_a_till_sale_and_a_booking_after_try_ons_are_linked_once(
     client: Client, till: str, seeded_at: datetime
 ) -> None:
@@ -361,19 +375,7 @@ def test_a_till_sale_and_a_booking_after_try_ons_are_linked_once(
     assert again["duplicates"] == ["till-7"] and again["linked"] == []
 
     other = json_of(ask(client, cookie, size="S"))["tryon_id"]
-    slot = json_of(
-        client.http.get(
-            f"/api/popups/paris-marais/slots?date={(seeded_at + timedelta(days=1)).astimezone(PARIS).date()}"
-        )
-    )["slots"][0]
-    order = {
-        "drop": "linen-lab",
-        "popup": "paris-marais",
-        "slot_start": slot["start"],
-        "items": [{"sku": "OVR-SAND", "size": "S", "qty": 1}],
-        "contact": {"name": "Ada", "email": "ada@example.org"},
-        "tryon_id": other,
-    }
+    order = pickup_after(client, seeded_at, ("OVR-SAND", "S"), other)
     booking_headers = {**JSON, "Cookie": cookie, "Idempotency-Key": "after-a-try-on-1"}
     booked = client.http.post("/api/pickups", headers=booking_headers, body=json.dumps(order))
     assert booked.status_code == 201, booked.body
@@ -385,16 +387,7 @@ def test_a_till_sale_and_a_booking_after_try_ons_are_linked_once(
 
 def test_a_booking_cannot_claim_someone_elses_try_on(client: Client, seeded_at: datetime) -> None:
     theirs = json_of(ask(client, new_visitor(client), size="S"))["tryon_id"]
-    day = (seeded_at + timedelta(days=1)).astimezone(PARIS).date()
-    slot = json_of(client.http.get(f"/api/popups/paris-marais/slots?date={day}"))["slots"][0]
-    order = {
-        "drop": "linen-lab",
-        "popup": "paris-marais",
-        "slot_start": slot["start"],
-        "items": [{"sku": "TEE-ECRU", "size": "S", "qty": 1}],
-        "contact": {"name": "Bob", "email": "bob@example.org"},
-        "tryon_id": theirs,
-    }
+    order = pickup_after(client, seeded_at, ("TEE-ECRU", "S"), theirs)
     headers = {**JSON, "Cookie": new_visitor(client), "Idempotency-Key": "not-my-try-on-1"}
     assert client.http.post("/api/pickups", headers=headers, body=json.dumps(order)).status_code == 201
     assert "booking" not in wiring.tryons().tryon(theirs)  # type: ignore[operator]
