@@ -28,12 +28,11 @@ from chalicelib.pickup import (
 )
 from chalicelib.pos import FootfallBatch, SalesBatch, apply_sales, record_footfall, till_batch, till_popup
 from chalicelib.quotes import QuoteRequest, quote
-from chalicelib.shopper import checked_slug, open_drop, record_offers
+from chalicelib.shopper import checked_slug, open_drop, priced_at, record_offers
 from chalicelib.telemetry import logger, metrics, page_view
 from chalicelib.tryon import (
     StaffAction,
     TryOnRequest,
-    at_popup,
     cancel_own_tryon,
     link_outcome,
     locate,
@@ -154,7 +153,7 @@ def tryon_page(qr_token: str) -> Response:
     request = current_request()
     now, catalog = wiring.utcnow(), wiring.catalog()
     place = locate(catalog, read_tag(qr_token))
-    viewer = at_popup(place, edge(request.headers))
+    viewer = priced_at(place.popup, edge(request.headers))
     query = page_query(request.query_params)
     shopper = open_drop(catalog, place.slug, query, viewer, now, with_tokens=False, scanned_at=place.popup.id)
     nonce = responses.new_nonce()

@@ -1,4 +1,4 @@
-"""Lighthouse (npm, mobile defaults) against the landing page in Debian's Chromium."""
+"""Lighthouse (npm, mobile defaults) against the landing and QR try-on pages in Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -17,9 +17,33 @@ CHROME_FLAGS = (
 )
 
 
+def tryon_url(base: str) -> str:
+    """A demo tag's try-on URL, signed with the key `make run` uses (as `make tags` signs it)."""
+    from chalicelib import wiring
+    from chalicelib.tryon import Tag, tag_url
+    from devtools.run import LOCAL_SECRET
+
+    saved = os.environ.get("DROPFRONT_SECRET_KEYS")
+    os.environ["DROPFRONT_SECRET_KEYS"] = LOCAL_SECRET
+    wiring.reset()
+    try:
+        return tag_url(base, Tag("paris-marais", "OVR-SAND", "M"))
+    finally:
+        if saved is None:
+            os.environ.pop("DROPFRONT_SECRET_KEYS")
+        else:
+            os.environ["DROPFRONT_SECRET_KEYS"] = saved
+        wiring.reset()
+
+
 def ensure_installed() -> None:
     if not LIGHTHOUSE.exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BENCH, check=True)
+
+
+def _lost(score: float | None) -> bool:
+    """An audit that cost points (``None``: not applicable)."""
+    return score is not None and score < 1
 
 
 def scores(url: str) -> dict[str, Any]:
@@ -46,6 +70,6 @@ def scores(url: str) -> dict[str, Any]:
         f"{name}: {report['audits'][ref['id']]['title']}"
         for name, category in report["categories"].items()
         for ref in category["auditRefs"]
-        if ref.get("weight", 0) > 0 and (report["audits"][ref["id"]].get("score") or 1) < 1
+        if ref.get("weight", 0) > 0 and _lost(report["audits"][ref["id"]].get("score"))
     ]
     return {"scores": categories, "lost_points": lost}

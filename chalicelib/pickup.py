@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -34,7 +34,7 @@ from chalicelib.inventory import (
 )
 from chalicelib.models import AwareDatetime, DropCatalog, DropStatus, Location, Slug, iso
 from chalicelib.quotes import QuoteLine, price_lines
-from chalicelib.shopper import ShopperDrop
+from chalicelib.shopper import ShopperDrop, priced_at
 from chalicelib.slots import Slot, bookable_slot, day_slots
 from chalicelib.store.bookings import CodeTaken, IdempotencyRecord, KeyAlreadyUsed, SlotClaim
 from chalicelib.store.schema import spend_attribute
@@ -211,10 +211,8 @@ def _popup(drop: DropCatalog, popup_id: str) -> Location:
 
 
 def at_the_popup(catalog: Catalog, request: PickupRequest, viewer: Edge) -> Edge:
-    """The viewer as priced for a pickup: in the market of the pop-up's country, whatever country
-    they browse from (a Paris pop-up sells in euros)."""
-    country = _popup(catalog.drop(request.drop), request.popup).country
-    return replace(viewer, country=country) if country else viewer
+    """The viewer as priced for a pickup: at the pop-up's market."""
+    return priced_at(_popup(catalog.drop(request.drop), request.popup), viewer)
 
 
 def release_expired_holds(holds: HoldReleaser, slug: str, popup: str, short: OutOfStock, now: datetime) -> bool:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chalicelib import telemetry
 from chalicelib.catalog import Catalog
 from chalicelib.errors import NotFound
-from chalicelib.models import SLUG_PATTERN, DropCatalog
+from chalicelib.models import SLUG_PATTERN, DropCatalog, Location
 from chalicelib.pages.formatting import timezone
 from chalicelib.pages.locales import UI_LOCALES, negotiate
 from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency
@@ -33,6 +33,12 @@ class ShopperDrop:
     locales: tuple[str, ...]
     pricer: Pricer
     assignments: tuple[Assignment, ...]
+
+
+def priced_at(location: Location, viewer: Edge) -> Edge:
+    """The viewer as priced at a pop-up: in the market of its country, whatever country they browse
+    from (a Paris pop-up sells in euros to every phone)."""
+    return replace(viewer, country=location.country) if location.country else viewer
 
 
 def checked_slug(slug: str) -> str:

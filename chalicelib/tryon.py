@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, Protocol
 
@@ -25,7 +25,6 @@ from chalicelib.models import SKU_PATTERN, SLUG_PATTERN, DropCatalog, Location, 
 from chalicelib.store.tryons import PlaceTaken, TryOnClaim
 from chalicelib.telemetry import logger
 from chalicelib.tokens import InvalidToken, Purpose, sign, verify
-from chalicelib.web.request import Edge
 
 MAX_TOKEN_LENGTH = 256
 QUEUE_WINDOW = timedelta(hours=12)  # the staff queue shows try-ons requested this long ago at most
@@ -96,11 +95,6 @@ def locate(catalog: Catalog, tag: Tag) -> TagPlace:
         if sku is not None and popup is not None:
             return TagPlace(drop_catalog, sku, popup, tag.size if tag.size in sku.sizes else None)
     raise NotFound("This garment is not on sale here any more.", code="tag_not_found")
-
-
-def at_popup(place: TagPlace, viewer: Edge) -> Edge:
-    """The viewer priced in the pop-up's market (a Paris rail sells in euros to every phone)."""
-    return replace(viewer, country=place.popup.country) if place.popup.country else viewer
 
 
 class FunnelStore(Protocol):

@@ -46,9 +46,9 @@ def test_each_sale_applies_once_however_often_it_arrives(client: Client, till: s
     batch = {"popup": "paris-marais", "sales": [sale("s-1"), sale("s-2", qty=2), sale("s-1")]}
     first = post(client, "/api/pos/sales", till, batch)
     assert first.status_code == 200, first.body
-    assert json_of(first) == {"applied": ["s-1", "s-2"], "duplicates": ["s-1"], "rejected": []}
+    assert json_of(first) == {"applied": ["s-1", "s-2"], "duplicates": ["s-1"], "rejected": [], "linked": []}
     again = json_of(post(client, "/api/pos/sales", till, batch))
-    assert again == {"applied": [], "duplicates": ["s-1", "s-2", "s-1"], "rejected": []}
+    assert again == {"applied": [], "duplicates": ["s-1", "s-2", "s-1"], "rejected": [], "linked": []}
     item = paris_stock("TEE-ECRU", "M")
     assert (item["available"], item["sold"]) == (1, 3)
 
