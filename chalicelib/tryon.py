@@ -226,7 +226,8 @@ def request_tryon(
         except OutOfStock as short:
             if released or not short.shortages[0].releasable:
                 raise
-            released = holds.release_expired(ref, now) > 0
+            holds.release_expired(ref, now)  # expired holds sat on the unit: free them, try once more
+            released = True
             continue
         telemetry.funnel_step(place.slug, place.popup.id, FunnelStep.TRYON_REQUESTED)
         return {**tryon_summary(record, now), "position": queue_position(store, place.popup.id, tryon_id, now)}
