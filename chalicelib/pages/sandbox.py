@@ -1,0 +1,259 @@
+"""Marketers' templates: checked on save and rendered only in an immutable sandbox, with limits.
+
+The shipped templates are ours and render in the ordinary environment. A marketer's version renders
+here: autoescape always on and no ``|safe``; an allow-list of filters, none of which calls its
+arguments; arithmetic that cannot build a huge value; a budget of loop iterations, of wall-clock
+time and of output; and an allow-list loader, so a template can include only the partials we name.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import DictLoader, StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.meta import find_undeclared_variables
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+MAX_SOURCE_BYTES = 64 * 1024
+MAX_OUTPUT_CHARS = 256 * 1024
+RENDER_SECONDS = 0.25
+MAX_ITERATIONS = 20_000  # every range() of one render, summed
+MAX_EXPONENT = 64
+MAX_NUMBER = 10**30
+MAX_NESTING = 40
+
+SAFE_FILTERS = frozenset(
+    {
+        "abs", "capitalize", "count", "d", "default", "e", "escape", "first", "int", "join", "last",
+        "length", "lower", "round", "striptags", "title", "tojson", "trim", "truncate", "upper",
+        "urlencode", "wordcount",
+    }
+)  # fmt: skip
+"""Filters that only transform the value in front of them (none calls an argument, none can grow a
+value beyond its input: no ``safe``, ``attr``, ``map``, ``format``, ``center``, ``indent`` or ``replace``)."""
+
+SAFE_GLOBALS = frozenset({"range", "dict", "namespace", "cycler", "joiner"})
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    line: int
+    column: int
+    message: str
+
+
+class TemplateRejected(Exception):
+    """A template that may not be saved: each problem with its line and column."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{p.line}:{p.column} {p.message}" for p in self.problems))
+
+
+class RenderRefused(Exception):
+    """A render that broke the sandbox's rules or limits; the caller serves the last good version."""
+
+
+@dataclass
+class _Budget:
+    deadline: float
+    iterations: int = 0
+    output: int = 0
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise SecurityError(f"the render took longer than {RENDER_SECONDS} s")
+
+
+_budget: ContextVar[_Budget | None] = ContextVar("sandbox_budget", default=None)
+
+
+def _current() -> _Budget:
+    budget = _budget.get()
+    if budget is None:
+        raise SecurityError("marketer templates render only through Sandbox.render")
+    return budget
+
+
+def _budgeted_range(*args: int) -> range:
+    span = range(*args)
+    budget = _current()
+    budget.iterations += len(span)
+    if budget.iterations > MAX_ITERATIONS:
+        raise SecurityError(f"more than {MAX_ITERATIONS} loop iterations")
+    return span
+
+
+DANGEROUS_URL = re.compile(r"^[\s\x00-\x1f]*(javascript|vbscript|data)[\s\x00-\x1f]*:", re.IGNORECASE)
+
+
+def _inert(value: Any) -> Any:
+    """Every ``{{ … }}`` value passes here: one that would be a script URL becomes ``#``, wherever a
+    marketer put it (``href``, ``src``, ``action``). The CSP blocks such URLs as well."""
+    if isinstance(value, str) and DANGEROUS_URL.match(value):
+        return "#"
+    return value
+
+
+def _too_big(value: Any) -> bool:
+    if isinstance(value, (str, bytes, list, tuple)):
+        return len(value) > MAX_OUTPUT_CHARS
+    return isinstance(value, int) and abs(value) > MAX_NUMBER
+
+
+class MarketerEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with arithmetic and every call and attribute inside the budget."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%", "//"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _current().check_time()
+        if operator == "%" and isinstance(left, str):
+            raise SecurityError("printf-style formatting is not available in templates")
+        if operator == "**" and (not isinstance(right, (int, float)) or abs(right) > MAX_EXPONENT):
+            raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
+        if operator == "*" and isinstance(left, (str, list, tuple)) != isinstance(right, (str, list, tuple)):
+            count, sequence = (right, left) if isinstance(left, (str, list, tuple)) else (left, right)
+            if isinstance(count, int) and len(sequence) * count > MAX_OUTPUT_CHARS:
+                raise SecurityError("that would build a value larger than a page may be")
+        result = super().call_binop(context, operator, left, right)
+        if _too_big(result):
+            raise SecurityError("that would build a value larger than a page may be")
+        return result
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _current().check_time()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _current().check_time()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _current().check_time()
+        return super().getitem(obj, argument)
+
+
+def _column(source: str, line: int, needle: str | None) -> int:
+    """1-based column of ``needle`` on ``line`` (1 when it can't be found)."""
+    lines = source.splitlines()
+    if not needle or not 1 <= line <= len(lines):
+        return 1
+    found = re.search(rf"(?<![\w.]){re.escape(needle)}(?!\w)", lines[line - 1]) or re.search(
+        re.escape(needle), lines[line - 1]
+    )
+    return found.start() + 1 if found else 1
+
+
+_BLOCKS = (nodes.If, nodes.For, nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.With, nodes.Block)
+
+
+def _block_depth(node: nodes.Node) -> int:
+    """How deeply block statements (if, for, macro, call, filter, with, block) nest under ``node``."""
+    inner = max((_block_depth(child) for child in node.iter_child_nodes()), default=0)
+    return inner + 1 if isinstance(node, _BLOCKS) else inner
+
+
+class Sandbox:
+    """One locale's sandbox: the partials it may include, the filters it adds, its gettext."""
+
+    def __init__(
+        self,
+        partials: Mapping[str, str],
+        filters: Mapping[str, Callable[..., Any]] | None = None,
+        gettext: Any = None,
+    ) -> None:
+        env = MarketerEnvironment(
+            loader=DictLoader(dict(partials)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+            finalize=_inert,
+        )
+        env.filters = {name: env.filters[name] for name in SAFE_FILTERS}
+        env.filters.update(filters or {})
+        env.globals = {name: env.globals[name] for name in SAFE_GLOBALS if name in env.globals}
+        env.globals["range"] = _budgeted_range
+        if gettext is not None:
+            env.install_gettext_translations(gettext, newstyle=True)  # type: ignore[attr-defined]
+        self.env = env
+
+    # --- on save -------------------------------------------------------------------------------
+
+    def check(self, source: str, context_names: Iterable[str]) -> tuple[Problem, ...]:
+        """Every reason this source may not be saved, with line and column: its size, its syntax,
+        names starting with ``_``, nesting deeper than the limit, and variables the page's context
+        does not provide."""
+        if len(source.encode()) > MAX_SOURCE_BYTES:
+            return (Problem(1, 1, f"the template is larger than {MAX_SOURCE_BYTES // 1024} KB"),)
+        try:
+            tree = self.env.parse(source)
+            undeclared = find_undeclared_variables(tree)  # compiles: unknown filters and tests fail here
+        except TemplateSyntaxError as error:
+            quoted = re.search(r"'([^']+)'", error.message or "")
+            line = error.lineno or 1
+            return (Problem(line, _column(source, line, quoted[1] if quoted else None), error.message or "syntax"),)
+        except RecursionError:
+            return (Problem(1, 1, "the template is nested too deeply"),)
+        problems = []
+        if _block_depth(tree) > MAX_NESTING:
+            problems.append(Problem(1, 1, f"blocks are nested more than {MAX_NESTING} deep"))
+        for node in tree.find_all((nodes.Getattr, nodes.Name, nodes.Const)):
+            text = getattr(node, "attr", None) or getattr(node, "name", None)
+            if isinstance(node, nodes.Const) and isinstance(node.value, str) and "__" in node.value:
+                text = node.value
+            if isinstance(text, str) and ((text.startswith("_") and text != "_") or "__" in text):
+                problems.append(Problem(node.lineno, _column(source, node.lineno, text), f"{text!r} is not allowed"))
+        known = set(context_names) | set(self.env.globals) | {"_", "gettext", "ngettext", "loop", "super"}
+        for name in sorted(undeclared - known):
+            line = next((n.lineno for n in tree.find_all(nodes.Name) if n.name == name), 1)
+            problems.append(Problem(line, _column(source, line, name), f"unknown variable {name!r}"))
+        return tuple(problems)
+
+    def compile(self, source: str, context_names: Iterable[str]) -> Template:
+        """The compiled template, or ``TemplateRejected`` with every problem."""
+        problems = self.check(source, context_names)
+        if problems:
+            raise TemplateRejected(problems)
+        try:
+            return self.env.from_string(source)
+        except (TemplateError, RecursionError) as error:
+            raise TemplateRejected([Problem(1, 1, str(error))]) from None
+
+    # --- on render -----------------------------------------------------------------------------
+
+    def render(self, template: Template, context: Mapping[str, Any]) -> str:
+        """The page, or ``RenderRefused`` if it broke a rule or a limit (time, loops, size, depth)."""
+        chunks: list[str] = []
+        with _budgeted() as budget:
+            try:
+                for chunk in template.generate(dict(context)):
+                    budget.output += len(chunk)
+                    if budget.output > MAX_OUTPUT_CHARS:
+                        raise SecurityError(f"the page would be longer than {MAX_OUTPUT_CHARS} characters")
+                    budget.check_time()
+                    chunks.append(chunk)
+            except (TemplateError, RecursionError, OverflowError, MemoryError, TypeError, ValueError) as error:
+                raise RenderRefused(f"{type(error).__name__}: {error}") from None
+        return "".join(chunks)
+
+
+@contextmanager
+def _budgeted() -> Iterator[_Budget]:
+    budget = _Budget(time.monotonic() + RENDER_SECONDS)
+    token = _budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _budget.reset(token)

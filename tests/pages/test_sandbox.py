@@ -1,0 +1,170 @@
+"""The marketers' sandbox: SSTI payloads and CVE regressions refused, resource abuse stopped within the
+budget, markup escaped, and save-time problems reported by line and column."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.pages.sandbox import (
+    MAX_OUTPUT_CHARS,
+    RENDER_SECONDS,
+    RenderRefused,
+    Sandbox,
+    TemplateRejected,
+)
+
+CONTEXT_NAMES = ("product", "drop", "link", "sentinel")
+
+
+class Sentinel:
+    """Passed into every render: if any payload manages to call it, code ran that should not have."""
+
+    fired = False
+
+    def fire(self) -> str:
+        Sentinel.fired = True
+        return "fired"
+
+    fire.unsafe_callable = True  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox({"partials/footer.html": "<footer>{{ drop }}</footer>"})
+
+
+@pytest.fixture
+def context() -> dict[str, Any]:
+    Sentinel.fired = False
+    return {
+        "product": {"name": "Linen overshirt"},
+        "drop": "Linen Lab",
+        "link": "https://x.example",
+        "sentinel": Sentinel(),
+    }
+
+
+def outcome(sandbox: Sandbox, source: str, context: dict[str, Any]) -> str:
+    """'refused at save', 'refused at render', or the rendered output."""
+    try:
+        template = sandbox.compile(source, CONTEXT_NAMES)
+    except TemplateRejected:
+        return "refused at save"
+    try:
+        return sandbox.render(template, context)
+    except RenderRefused:
+        return "refused at render"
+
+
+PROOF = "/tmp/dropfront-ssti-proof"
+SSTI_PAYLOADS = [
+    # PayloadsAllTheThings, Server Side Template Injection / Jinja2
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ ''.__class__.__base__.__subclasses__() }}",
+    "{{ config.items() }}",
+    "{{ self.__dict__ }}",
+    "{{ self._TemplateReference__context.cycler.__init__.__globals__.os.popen('touch " + PROOF + "').read() }}",
+    "{{ cycler.__init__.__globals__.os.popen('touch " + PROOF + "').read() }}",
+    "{{ joiner.__init__.__globals__.os.popen('touch " + PROOF + "').read() }}",
+    "{{ namespace.__init__.__globals__.os.popen('touch " + PROOF + "').read() }}",
+    "{{ lipsum.__globals__['os'].popen('touch " + PROOF + "').read() }}",
+    "{{ request.application.__globals__.__builtins__.__import__('os').popen('id').read() }}",
+    "{{ get_flashed_messages.__globals__.__builtins__.open('/etc/passwd').read() }}",
+    "{{ url_for.__globals__['current_app'].config }}",
+    "{% for x in ().__class__.__base__.__subclasses__() %}{% if 'warning' in x.__name__ %}"
+    "{{ x()._module.__builtins__['__import__']('os').popen('touch " + PROOF + "').read() }}{% endif %}{% endfor %}",
+    "{{ ()|attr('__class__')|attr('__base__')|attr('__subclasses__')() }}",
+    "{{ request|attr('application')|attr('\\x5f\\x5fglobals\\x5f\\x5f') }}",
+    "{{ product|attr('\\x5f\\x5fclass\\x5f\\x5f') }}",
+    "{{ product.__class__ }}",
+    "{{ product['__class__'] }}",
+    "{% set x = product.pop('name') %}{{ x }}",
+    "{{ sentinel.fire() }}",
+    "{{ product.name|safe }}",
+    # CVE-2016-10745: str.format reaching attributes
+    "{{ '{0.__class__.__init__.__globals__}'.format(sentinel) }}",
+    # CVE-2019-10906: str.format_map
+    "{{ '{0.__class__}'.format_map({'0': sentinel}) }}",
+    # CVE-2024-56326: an indirect reference to str.format
+    "{% set f = '{0.fire.__globals__}'.format %}{{ f(sentinel) }}",
+    # CVE-2025-27516: |attr to fetch format
+    "{{ '{0.__init__.__globals__}'|attr('format')(sentinel) }}",
+]
+
+
+@pytest.mark.parametrize("payload", SSTI_PAYLOADS)
+def test_ssti_payloads_are_refused_and_run_nothing(sandbox: Sandbox, context: dict[str, Any], payload: str) -> None:
+    result = outcome(sandbox, payload, context)
+    assert result in ("refused at save", "refused at render"), result
+    assert not Sentinel.fired
+    assert not Path(PROOF).exists()
+
+
+ABUSE = [
+    "{{ 'x' * 10**9 }}",
+    "{{ 9**9**9 }}",
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% for i in range(200) %}{% for j in range(200) %}{{ i }}{% endfor %}{% endfor %}",
+    "{% macro boom(n) %}{{ boom(n + 1) }}{% endmacro %}{{ boom(1) }}",
+    "{% for i in range(100) %}{{ 'y' * 5000 }}{% endfor %}",
+    "{{ '%9999999999d'|format(1) }}",
+    "{{ '%9999999d' % 1 }}",
+    "{{ (('a' * 200000) ~ ('b' * 200000)) }}",
+    "{{ lipsum(n=100000) }}",
+    "{% if 1 %}" * 60 + "x" + "{% endif %}" * 60,
+    "{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}",
+]
+
+
+@pytest.mark.parametrize("payload", ABUSE)
+def test_resource_abuse_is_refused_within_the_budget(sandbox: Sandbox, context: dict[str, Any], payload: str) -> None:
+    started = time.monotonic()
+    result = outcome(sandbox, payload, context)
+    assert result in ("refused at save", "refused at render"), result[:200]
+    assert time.monotonic() - started < RENDER_SECONDS + 1.0
+
+
+def test_markup_in_data_renders_inert(sandbox: Sandbox, context: dict[str, Any]) -> None:
+    context["product"] = {"name": "<script>alert(1)</script>"}
+    context["link"] = "javascript:alert(1)"
+    page = outcome(
+        sandbox, '<h1>{{ product.name }}</h1><a href="{{ link }}">x</a><script>{{ product|tojson }}</script>', context
+    )
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+    assert "\\u003cscript\\u003e" in page  # tojson escapes for a script context
+
+
+def test_an_ordinary_template_renders_and_includes_an_allowed_partial(
+    sandbox: Sandbox, context: dict[str, Any]
+) -> None:
+    page = outcome(sandbox, "<h1>{{ product.name|upper }}</h1>{% include 'partials/footer.html' %}", context)
+    assert page == "<h1>LINEN OVERSHIRT</h1><footer>Linen Lab</footer>"
+
+
+def test_only_allow_listed_templates_can_be_included(sandbox: Sandbox, context: dict[str, Any]) -> None:
+    assert outcome(sandbox, "{% include '/etc/passwd' %}", context) == "refused at render"
+    assert outcome(sandbox, "{% include 'landing.html' %}", context) == "refused at render"
+
+
+def test_save_time_problems_name_line_and_column(sandbox: Sandbox) -> None:
+    source = "<p>ok</p>\n<p>{{ prodcut.name }}</p>\n<p>{{ drop }}</p>\n{% for x in %}"
+    syntax = sandbox.check(source, CONTEXT_NAMES)
+    assert [(p.line, p.message.split()[0]) for p in syntax] == [(4, "Expected")]
+    unknown = sandbox.check("<p>ok</p>\n<p>{{ prodcut.name }}</p>", CONTEXT_NAMES)
+    assert [(p.line, p.column, p.message) for p in unknown] == [(2, 7, "unknown variable 'prodcut'")]
+
+
+def test_an_oversized_template_is_refused_at_save(sandbox: Sandbox) -> None:
+    problems = sandbox.check("x" * (64 * 1024 + 1), CONTEXT_NAMES)
+    assert [p.message for p in problems] == ["the template is larger than 64 KB"]
+
+
+def test_output_is_capped(sandbox: Sandbox, context: dict[str, Any]) -> None:
+    source = "{% for i in range(20) %}{{ 'z' * 20000 }}{% endfor %}"
+    assert outcome(sandbox, source, context) == "refused at render"
+    assert MAX_OUTPUT_CHARS < 20 * 20000
