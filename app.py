@@ -9,10 +9,11 @@ from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 from chalicelib import telemetry, wiring
 from chalicelib.funnel import FunnelStep
 from chalicelib.holds import sweep_expired_holds
-from chalicelib.pages.landing import PageLocale, render_landing
+from chalicelib.pages.landing import PageLocale, landing_context
 from chalicelib.pages.locales import UI_LOCALES, negotiate
-from chalicelib.pages.pickup import render_pickup
-from chalicelib.pages.tryon import render_tryon
+from chalicelib.pages.pickup import pickup_context
+from chalicelib.pages.published import promote_due
+from chalicelib.pages.tryon import tryon_context
 from chalicelib.pickup import (
     PickupPageQuery,
     PickupRequest,
@@ -94,14 +95,13 @@ def list_drops() -> Response:
 @errors.html
 def landing_page(slug: str) -> Response:
     request = current_request()
-    viewer = edge(request.headers)
-    shopper = open_drop(
-        wiring.catalog(), slug, page_query(request.query_params), viewer, wiring.utcnow(), with_tokens=False
-    )
+    viewer, now = edge(request.headers), wiring.utcnow()
+    shopper = open_drop(wiring.catalog(), slug, page_query(request.query_params), viewer, now, with_tokens=False)
     nonce = responses.new_nonce()
     url = f"{public_base_url(viewer)}/drops/{slug}"
     where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales)
-    body = render_landing(shopper.view, where, nonce)
+    context = landing_context(shopper.view, where, nonce)
+    body = wiring.published().render(shopper.locale, "landing", context, now)
     page_view(slug, "landing")
     record_offers(shopper)
     cookie = cookie_headers(shopper.new_cookie)
@@ -157,7 +157,8 @@ def tryon_page(qr_token: str) -> Response:
     query = page_query(request.query_params)
     shopper = open_drop(catalog, place.slug, query, viewer, now, with_tokens=False, scanned_at=place.popup.id)
     nonce = responses.new_nonce()
-    body = render_tryon(shopper, place, public_base_url(viewer), nonce, qr_token, now)
+    context = tryon_context(shopper, place, public_base_url(viewer), nonce, qr_token, now)
+    body = wiring.published().render(shopper.locale, "tryon", context, now)
     record_scan(wiring.tryons(), place, now)
     page_view(place.slug, "tryon")
     record_offers(shopper)
@@ -241,7 +242,8 @@ def pickup_page(code: str) -> Response:
     drop_catalog = wiring.catalog().drop(booking["drop"])
     locale = negotiate(query.lang, edge(request.headers).accept_language, UI_LOCALES, "en")
     nonce = responses.new_nonce()
-    body = render_pickup(booking, drop_catalog, locale, nonce, query.t)
+    context = pickup_context(booking, drop_catalog, locale, nonce, query.t)
+    body = wiring.published().render(locale, "pickup", context, wiring.utcnow())
     return responses.html(body, nonce=nonce, locale=locale)
 
 
@@ -272,9 +274,12 @@ def till_footfall() -> Response:
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
-def sweep_holds(event: object) -> None:
-    """Release holds that expired without anyone needing their stock (the next buyer would)."""
-    sweep_expired_holds(wiring.catalog(), wiring.stock(), wiring.utcnow())
+def minute_sweep(event: object) -> None:
+    """Release holds that expired without anyone needing their stock (the next buyer would), and
+    record scheduled template publishes whose time has come (pages already show them)."""
+    now = wiring.utcnow()
+    sweep_expired_holds(wiring.catalog(), wiring.stock(), now)
+    promote_due(wiring.templates(), now)
 
 
 @app.lambda_function(name="studio")

@@ -21,6 +21,7 @@ class Settings:
     dynamodb_endpoint: str | None
     secret_keys: tuple[str, ...]
     catalog_cache_seconds: float
+    template_cache_seconds: float  # how soon a publish reaches a warm Lambda
     stock_cache_seconds: float
     dynamodb_connect_timeout: float
     dynamodb_read_timeout: float
@@ -52,6 +53,7 @@ def settings() -> Settings:
         dynamodb_endpoint=os.environ.get("DROPFRONT_DYNAMODB_ENDPOINT") or None,
         secret_keys=keys,
         catalog_cache_seconds=_float("DROPFRONT_CATALOG_CACHE_SECONDS", 10.0),
+        template_cache_seconds=_float("DROPFRONT_TEMPLATE_CACHE_SECONDS", 5.0),
         stock_cache_seconds=min(_float("DROPFRONT_STOCK_CACHE_SECONDS", 1.0), 1.0),
         dynamodb_connect_timeout=_float("DROPFRONT_DYNAMODB_CONNECT_TIMEOUT", 1.0),
         dynamodb_read_timeout=_float("DROPFRONT_DYNAMODB_READ_TIMEOUT", 2.0),

@@ -67,6 +67,11 @@ def funnel_step(drop: str, popup: str, step: str) -> None:
     _count(FUNNEL_METRICS[step], drop=drop, popup=popup)
 
 
+def template_fallback(template: str, version: int) -> None:
+    """A published template failed to compile or render; an older one (or the shipped one) served."""
+    _count("TemplateFallback", template=template, version=str(version))
+
+
 def guardrail_fail_closed(drop: str) -> None:
     _count("GuardrailFailClosed", drop=drop)
 

@@ -7,10 +7,12 @@ from functools import lru_cache
 
 from chalicelib.catalog import Catalog
 from chalicelib.config import settings
+from chalicelib.pages.published import PublishedTemplates, sandbox
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.pos import DynamoTills
 from chalicelib.store.stock import DynamoStock
+from chalicelib.store.templates import DynamoTemplates
 from chalicelib.store.tryons import DynamoTryOns
 
 
@@ -40,6 +42,16 @@ def tryons() -> DynamoTryOns:
     return DynamoTryOns(settings().table_name)
 
 
+@lru_cache(maxsize=1)
+def templates() -> DynamoTemplates:
+    return DynamoTemplates(settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def published() -> PublishedTemplates:
+    return PublishedTemplates(templates(), settings().template_cache_seconds)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -49,8 +61,9 @@ def reset() -> None:
     from chalicelib.store.client import reset_client
     from chalicelib.tokens import forget_keys
 
-    for built in (catalog, bookings, stock, tills, tryons):
+    for built in (catalog, bookings, stock, tills, tryons, templates, published):
         built.cache_clear()
     settings.cache_clear()
+    sandbox.cache_clear()
     reset_client()
     forget_keys()

@@ -93,10 +93,6 @@ def landing_context(view: DropView, where: PageLocale, nonce: str) -> dict[str, 
     }
 
 
-def render_landing(view: DropView, where: PageLocale, nonce: str) -> str:
-    return template(where.locale, "landing.html").render(landing_context(view, where, nonce))
-
-
 def render_error(locale: str, status: int, code: str, nonce: str) -> str:
     return template(locale, "error.html").render(
         lang=locale.replace("_", "-"), dir=text_direction(locale), nonce=nonce, status=status, code=code

@@ -10,7 +10,6 @@ from markupsafe import Markup
 
 from chalicelib.models import DropCatalog, localized
 from chalicelib.pages import formatting
-from chalicelib.pages.environment import template
 from chalicelib.pages.locales import text_direction
 
 
@@ -22,7 +21,9 @@ def pickup_qr(code: str, label: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno's SVG of a validated code; nothing from the client
 
 
-def render_pickup(booking: dict[str, Any], catalog: DropCatalog, locale: str, nonce: str, cancel_token: str) -> str:
+def pickup_context(
+    booking: dict[str, Any], catalog: DropCatalog, locale: str, nonce: str, cancel_token: str
+) -> dict[str, Any]:
     fallback = catalog.drop.default_market.default_locale
     popup = next((loc for loc in catalog.locations if loc.id == booking["popup"]), None)
     skus = {sku.sku: sku for sku in catalog.skus}
@@ -36,8 +37,7 @@ def render_pickup(booking: dict[str, Any], catalog: DropCatalog, locale: str, no
         }
         for item in booking["items"]
     ]
-    env = template(locale, "pickup.html")
-    return env.render(
+    return dict(
         lang=locale.replace("_", "-"),
         dir=text_direction(locale),
         nonce=nonce,

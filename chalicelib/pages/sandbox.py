@@ -41,7 +41,7 @@ SAFE_FILTERS = frozenset(
 """Filters that only transform the value in front of them (none calls an argument, none can grow a
 value beyond its input: no ``safe``, ``attr``, ``map``, ``format``, ``center``, ``indent`` or ``replace``)."""
 
-SAFE_GLOBALS = frozenset({"range", "dict", "namespace", "cycler", "joiner"})
+SAFE_GLOBALS = frozenset({"_", "range", "dict", "namespace", "cycler", "joiner"})  # "_": the i18n alias
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +215,8 @@ class Sandbox:
                 text = node.value
             if isinstance(text, str) and ((text.startswith("_") and text != "_") or "__" in text):
                 problems.append(Problem(node.lineno, _column(source, node.lineno, text), f"{text!r} is not allowed"))
-        known = set(context_names) | set(self.env.globals) | {"_", "gettext", "ngettext", "loop", "super"}
+        assigned = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "store"}
+        known = set(context_names) | set(self.env.globals) | assigned | {"_", "gettext", "ngettext", "loop", "super"}
         for name in sorted(undeclared - known):
             line = next((n.lineno for n in tree.find_all(nodes.Name) if n.name == name), 1)
             problems.append(Problem(line, _column(source, line, name), f"unknown variable {name!r}"))

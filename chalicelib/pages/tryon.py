@@ -10,7 +10,6 @@ from typing import Any
 from chalicelib.config import settings
 from chalicelib.models import LocalizedText, localized
 from chalicelib.pages import formatting
-from chalicelib.pages.environment import template
 from chalicelib.pages.locales import babel_locale, text_direction
 from chalicelib.shopper import ShopperDrop
 from chalicelib.tryon import TagPlace
@@ -43,7 +42,9 @@ def _captions(captions: dict[str, str], locale: str) -> list[dict[str, Any]]:
     ]
 
 
-def render_tryon(shopper: ShopperDrop, place: TagPlace, base_url: str, nonce: str, token: str, now: datetime) -> str:
+def tryon_context(
+    shopper: ShopperDrop, place: TagPlace, base_url: str, nonce: str, token: str, now: datetime
+) -> dict[str, Any]:
     locale, fallback = shopper.locale, shopper.view.market.default_locale
     sku = place.sku
 
@@ -55,7 +56,7 @@ def render_tryon(shopper: ShopperDrop, place: TagPlace, base_url: str, nonce: st
     chosen = place.size or next((s.size for s in sizes if s.here), None)
     video = sku.fit_video
     popup = place.popup
-    return template(locale, "tryon.html").render(
+    return dict(
         lang=locale.replace("_", "-"),
         dir=text_direction(locale),
         nonce=nonce,

@@ -20,6 +20,8 @@ Items and their keys::
     TRYON#<id>           META                    a try-on request and its hold (also gsi1: TRYONS#<popup> / <id>)
     VISITOR#<id>         TRYONS                  the visitor's try-on places: s<n> = {id, exp}, one per live try-on
     FUNNEL#<slug>        <sku>#<popup>           the QR funnel's day counters: <step>@<local date>
+    TEMPLATE#<name>      v<version>              a marketer's saved template version (immutable)
+    TEMPLATE#<name>      CURRENT                 latest, published and previous versions, a scheduled publish
 
 ``available`` is stored, not derived: DynamoDB conditions cannot do arithmetic, so every write that
 changes on_hand, held or sold changes ``available`` in the same update and conditions on it.
@@ -125,6 +127,10 @@ def funnel_partition(slug: str) -> str:
 
 def funnel_key(slug: str, sku: str, popup: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": funnel_partition(slug)}, SK: {"S": f"{sku}#{popup}"}}
+
+
+def template_partition(name: str) -> str:
+    return f"TEMPLATE#{name}"
 
 
 def table_definition(table_name: str) -> dict[str, Any]:

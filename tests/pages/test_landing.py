@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.catalog import StockSnapshot
-from chalicelib.pages.landing import PageLocale, render_landing
+from chalicelib.pages.environment import template
+from chalicelib.pages.landing import PageLocale, landing_context
 from chalicelib.pricing.offers import Pricer
 from chalicelib.storefront import build_drop_view
 from devtools.seed import demo_drops
@@ -25,7 +26,8 @@ def render(left_share: float, urgency: str) -> str:
     market = DEMO.catalog.drop.markets[0]
     pricer = Pricer(None, False, market.currency, "visitor", ("visit:new",), None, 0, NOW, "view", False)
     view = build_drop_view(DEMO.catalog, StockSnapshot(available, on_hand), market, pricer, NOW, urgency)
-    return render_landing(view, PageLocale("en", "Europe/Paris", "https://shop.example/drops/linen-lab", ("en",)), "n")
+    where = PageLocale("en", "Europe/Paris", "https://shop.example/drops/linen-lab", ("en",))
+    return template("en", "landing.html").render(landing_context(view, where, "n"))
 
 
 @pytest.mark.parametrize(("left_share", "shown"), [(1.0, False), (0.8, False), (0.5, True), (0.1, True)])

@@ -1,0 +1,118 @@
+"""Marketers' templates in the studio: save a checked draft, publish now or at a time, roll back, and
+compare versions. Every saved version is immutable; publishing moves one pointer, conditionally."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.errors import Conflict, NotFound, Unprocessable
+from chalicelib.models import iso
+from chalicelib.pages.published import (
+    CONTEXT_NAMES,
+    PAGES,
+    effective_version,
+    promote_due,
+    sandbox,
+    shipped_source,
+)
+from chalicelib.store.templates import PointerMoved, VersionMissing
+
+
+class TemplateStore(Protocol):
+    def make_scheduled_current(self, name: str, version: int, replaces: int | None, at_iso: str) -> bool: ...
+
+    def pointer(self, name: str) -> dict[str, Any] | None: ...
+
+    def version(self, name: str, version: int) -> dict[str, Any] | None: ...
+
+    def versions(self, name: str) -> list[dict[str, Any]]: ...
+
+    def save(self, name: str, source: str, author: str, saved_at: str, note: str) -> int: ...
+
+    def publish(self, name: str, version: int, expected: int | None, by: str, at_iso: str) -> None: ...
+
+    def schedule(self, name: str, version: int, when_iso: str, by: str, at_iso: str) -> None: ...
+
+
+def checked_name(name: str) -> str:
+    if name not in PAGES:
+        raise NotFound(f"There is no page template called {name[:40]!r}.", code="template_not_found")
+    return name
+
+
+def save_draft(store: TemplateStore, name: str, source: str, author: str, note: str, now: datetime) -> dict[str, Any]:
+    """Check the source in the sandbox (syntax, forbidden names, unknown variables, size) and save it
+    as the next version; 422 with each problem's line and column if it may not be saved."""
+    problems = sandbox("en").check(source, CONTEXT_NAMES[checked_name(name)])
+    if problems:
+        raise Unprocessable(
+            "The template has problems; nothing was saved.",
+            code="template_invalid",
+            details=[{"line": p.line, "column": p.column, "problem": p.message} for p in problems],
+        )
+    version = store.save(name, source, author, iso(now), note)
+    return {"template": name, "version": version}
+
+
+def publish(
+    store: TemplateStore, name: str, version: int, author: str, now: datetime, at: datetime | None = None
+) -> dict[str, Any]:
+    """Publish ``version`` now, or schedule it for ``at``."""
+    pointer = store.pointer(checked_name(name)) or {}
+    try:
+        if at is not None and at > now:
+            store.schedule(name, version, iso(at), author, iso(now))
+        else:
+            store.publish(name, version, pointer.get("published"), author, iso(now))
+    except VersionMissing:
+        raise NotFound(f"{name} has no version {version}.", code="version_not_found") from None
+    except PointerMoved:
+        raise Conflict("Someone published this template a moment ago; reload and try again.", code="moved") from None
+    return status(store, name, now)
+
+
+def roll_back(store: TemplateStore, name: str, author: str, now: datetime) -> dict[str, Any]:
+    """Publish again the version the current one replaced (a scheduled publish that went live counts)."""
+    promote_due(store, now)
+    pointer = store.pointer(checked_name(name)) or {}
+    previous = pointer.get("previous")
+    if previous is None:
+        raise Conflict("There is no earlier published version to go back to.", code="nothing_to_roll_back")
+    try:
+        store.publish(name, int(previous), pointer.get("published"), author, iso(now))
+    except PointerMoved:
+        raise Conflict("Someone published this template a moment ago; reload and try again.", code="moved") from None
+    return status(store, name, now)
+
+
+def status(store: TemplateStore, name: str, now: datetime) -> dict[str, Any]:
+    promote_due(store, now)
+    pointer = store.pointer(checked_name(name)) or {}
+    return {
+        "template": name,
+        "live": effective_version(pointer, now),
+        "published": pointer.get("published"),
+        "previous": pointer.get("previous"),
+        "scheduled": pointer.get("scheduled"),
+        "latest": pointer.get("latest"),
+        "versions": store.versions(name),
+    }
+
+
+def diff(store: TemplateStore, name: str, old: int, new: int) -> str:
+    """A unified diff between two saved versions (0 is the shipped template)."""
+    texts = []
+    for version in (old, new):
+        if version == 0:
+            texts.append(shipped_source(checked_name(name)))
+            continue
+        stored = store.version(checked_name(name), version)
+        if stored is None:
+            raise NotFound(f"{name} has no version {version}.", code="version_not_found")
+        texts.append(stored["source"])
+    lines = difflib.unified_diff(
+        texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True), f"{name} v{old}", f"{name} v{new}"
+    )
+    return "".join(lines)
