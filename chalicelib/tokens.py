@@ -23,6 +23,8 @@ class Purpose(StrEnum):
     CANCEL = "cancel"
     TILL = "till"
     QR = "qr"
+    STUDIO_SESSION = "studio-session"
+    CSRF = "csrf"
 
 
 LIFETIMES: dict[Purpose, timedelta] = {
@@ -32,6 +34,8 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.CANCEL: timedelta(days=60),  # a booking can be cancelled until its slot, weeks ahead at most
     Purpose.TILL: timedelta(days=14),  # a pop-up's weekend, with room; revocable before that
     Purpose.QR: timedelta(days=180),  # printed tags outlive a weekend; the pop-up's window ends them first
+    Purpose.STUDIO_SESSION: timedelta(hours=12),  # a working day in the studio
+    Purpose.CSRF: timedelta(hours=12),  # as long as the session whose forms carry it
 }
 
 

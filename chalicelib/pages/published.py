@@ -189,6 +189,12 @@ class PublishedTemplates:
         self._last_good[(locale, name)] = version
         return html
 
+    def render_version(self, locale: str, name: str, version: int, context: Mapping[str, Any]) -> str:
+        """One version (0: the shipped template), published or not: the studio's preview."""
+        if version == 0:
+            return template(locale, PAGES[name]).render(context)
+        return self._render_version(locale, name, version, context)
+
     def _render_version(self, locale: str, name: str, version: int, context: Mapping[str, Any]) -> str:
         key = (locale, name, version)
         compiled = self._compiled.get(key)

@@ -1,28 +1,31 @@
-"""The studio's Starlette app: today the QR tag API and sheets for printing.
+"""The studio's Starlette app: logging in, page templates (edit, preview, publish, roll back), and
+QR tags and sheets for printing.
 
-Every route needs the studio's bearer token. Domain errors become the same JSON envelope and status
-codes as the shopper API.
+Every route but the login needs a studio bearer token or session (``chalicelib.studio.auth``).
+Domain errors become the same JSON envelope and status codes as the shopper API; a browser that is
+not logged in is sent to the login page.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.errors import DomainError, NotFound, Unauthorized
 from chalicelib.models import DropCatalog, Slug
+from chalicelib.studio import views
+from chalicelib.studio.auth import authenticate
 from chalicelib.tags import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
-from chalicelib.web.request import bearer_token, parse_query
+from chalicelib.web.request import parse_query
 
 SVG = "image/svg+xml"
 SHEET_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # the sheet's own <style>, nothing else
@@ -39,10 +42,7 @@ class SheetQuery(TagsQuery):
 
 
 def _authorize(request: Request) -> None:
-    expected = settings().studio_token
-    token = bearer_token(request.headers)
-    if expected is None or not secrets.compare_digest(token.encode(), expected.encode()):
-        raise Unauthorized("That studio token is not valid.", code="invalid_token")
+    authenticate(request.headers)
 
 
 def _drop(slug: str) -> DropCatalog:
@@ -95,6 +95,9 @@ async def qr_png(request: Request) -> Response:
 
 async def domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
+    wants_page = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/studio/api/")
+    if isinstance(error, Unauthorized) and request.method == "GET" and wants_page:
+        return RedirectResponse("/studio/login", status_code=303)
     headers = _headers()
     if isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="dropfront-studio"'
@@ -104,6 +107,14 @@ async def domain_error(request: Request, error: Exception) -> Response:
 
 def create_app() -> Starlette:
     routes = [
+        Route("/studio/login", views.login_page, methods=["GET"]),
+        Route("/studio/login", views.log_in, methods=["POST"]),
+        Route("/studio/logout", views.log_out, methods=["POST"]),
+        Route("/studio/", views.home),
+        Route("/studio/templates/{name}", views.editor, methods=["GET"]),
+        Route("/studio/templates/{name}", views.change_template, methods=["POST"]),
+        Route("/studio/templates/{name}/diff", views.diff),
+        Route("/studio/templates/{name}/preview", views.preview),
         Route("/studio/api/drops/{slug}/qr-tags", qr_tags),
         Route("/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png", qr_png),
         Route("/studio/drops/{slug}/qr-sheet.svg", qr_sheet),

@@ -60,7 +60,7 @@ def test_a_tags_png_is_a_png(studio: TestClient) -> None:
 @pytest.mark.parametrize(
     ("path", "headers", "status", "code"),
     [
-        ("/studio/api/drops/linen-lab/qr-tags?popup=paris-marais", {}, 401, "missing_token"),
+        ("/studio/api/drops/linen-lab/qr-tags?popup=paris-marais", {}, 401, "not_logged_in"),
         (
             "/studio/api/drops/linen-lab/qr-tags?popup=paris-marais",
             {"Authorization": "Bearer wrong"},

@@ -1,0 +1,92 @@
+"""Who is using the studio, and what they may do.
+
+A request is authenticated by ``Authorization: Bearer <token>`` (API clients) or by the session cookie
+that logging in with such a token sets (``__Host-``, Secure, HttpOnly, SameSite=Strict; signed, 12 h).
+Locally the token is ``DROPFRONT_STUDIO_TOKEN`` and carries every role. Forms posted with a session
+cookie carry a CSRF token signed for that session; bearer requests need none (a bearer is never sent
+by the browser on its own).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify
+from chalicelib.visitors import cookie_value
+from chalicelib.web.request import bearer_token
+
+
+class Role(StrEnum):
+    EDITOR = "editor"  # edits drafts
+    PUBLISHER = "publisher"  # publishes, schedules and rolls back
+    STAFF = "staff"  # runs a pop-up: try-ons, pickups, tills
+
+
+SESSION_COOKIE = "__Host-dfs"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[Role]
+    session: str | None = None  # the session id, when authenticated by cookie
+
+    def require(self, role: Role) -> None:
+        if role not in self.roles:
+            raise Forbidden(f"This needs the {role.value} role.", code="missing_role")
+
+
+def from_token(token: str) -> Principal:
+    """The principal a studio token stands for; ``Unauthorized`` for any other token."""
+    expected = settings().studio_token
+    if expected is None or not secrets.compare_digest(token.encode(), expected.encode()):
+        raise Unauthorized("That studio token is not valid.", code="invalid_token")
+    return Principal("dev", frozenset(Role))
+
+
+def session_cookie(principal: Principal) -> str:
+    """The ``Set-Cookie`` value that keeps ``principal`` logged in."""
+    claim = {"s": principal.subject, "r": sorted(principal.roles), "i": secrets.token_urlsafe(12)}
+    max_age = int(LIFETIMES[Purpose.STUDIO_SESSION].total_seconds())
+    value = sign(Purpose.STUDIO_SESSION, claim)
+    return f"{SESSION_COOKIE}={value}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite=Strict"
+
+
+def clear_session_cookie() -> str:
+    return f"{SESSION_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict"
+
+
+def authenticate(headers: Any) -> Principal:
+    """The bearer's principal, else the session cookie's; ``Unauthorized`` when there is neither."""
+    if headers.get("authorization"):
+        return from_token(bearer_token(headers))
+    value = cookie_value(headers.get("cookie"), SESSION_COOKIE)
+    if value is None:
+        raise Unauthorized("Log in to the studio first.", code="not_logged_in")
+    try:
+        claim = verify(Purpose.STUDIO_SESSION, value)
+        roles = frozenset(Role(role) for role in claim["r"])
+        return Principal(str(claim["s"]), roles, str(claim["i"]))
+    except (InvalidToken, KeyError, TypeError, ValueError):
+        raise Unauthorized("Your studio session has ended. Log in again.", code="session_expired") from None
+
+
+def csrf_token(principal: Principal) -> str:
+    """The token every form of this session carries ("" for bearer clients, which need none)."""
+    return sign(Purpose.CSRF, principal.session) if principal.session else ""
+
+
+def check_csrf(principal: Principal, submitted: str | None) -> None:
+    if principal.session is None:
+        return
+    try:
+        valid = verify(Purpose.CSRF, submitted or "") == principal.session
+    except InvalidToken:
+        valid = False
+    if not valid:
+        raise Forbidden("This form has expired. Reload the page and try again.", code="csrf_failed")

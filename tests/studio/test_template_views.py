@@ -1,0 +1,156 @@
+"""The studio's template pages through Starlette's TestClient: login, sessions, CSRF, roles, and the
+edit → preview → publish → roll back cycle."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from chalicelib import wiring
+from chalicelib.pages.published import shipped_source
+from chalicelib.studio.app import create_app
+from chalicelib.studio.auth import SESSION_COOKIE, Principal, Role, session_cookie
+from devtools.seed import DemoDrop
+
+TOKEN = "studio-test-token-0123456789"
+HTML = {"Accept": "text/html"}
+MARK = '<p class="marketer">Made for the weekend</p>'
+
+
+@pytest.fixture
+def studio(demo: list[DemoDrop], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("DROPFRONT_STUDIO_TOKEN", TOKEN)
+    monkeypatch.setenv("DROPFRONT_TEMPLATE_CACHE_SECONDS", "0")
+    wiring.reset()
+    with TestClient(create_app(), base_url="https://studio.example.com", follow_redirects=False) as client:
+        yield client
+
+
+def cookie_for(principal: Principal) -> dict[str, str]:
+    return {"Cookie": session_cookie(principal).split(";")[0]}
+
+
+def log_in(studio: TestClient) -> dict[str, str]:
+    response = studio.post("/studio/login", data={"token": TOKEN})
+    assert response.status_code == 303 and response.headers["location"] == "/studio/"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=")
+    assert all(flag in cookie for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"))
+    return {"Cookie": cookie.split(";")[0]}
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found[1]
+
+
+def with_mark() -> str:
+    return shipped_source("landing").replace("<h1>", MARK + "\n<h1>", 1)
+
+
+def test_a_browser_that_is_not_logged_in_goes_to_the_login_page(studio: TestClient) -> None:
+    response = studio.get("/studio/", headers=HTML)
+    assert response.status_code == 303 and response.headers["location"] == "/studio/login"
+    assert studio.get("/studio/login").status_code == 200
+
+
+def test_a_wrong_token_is_refused_at_login(studio: TestClient) -> None:
+    response = studio.post("/studio/login", data={"token": "guess"})
+    assert response.status_code == 401 and "That token is not valid." in response.text
+    assert "set-cookie" not in response.headers
+
+
+def test_edit_preview_publish_and_roll_back(studio: TestClient) -> None:
+    session = log_in(studio)
+    home = studio.get("/studio/", headers=session)
+    assert home.status_code == 200 and 'data-template="landing"' in home.text
+    editor = studio.get("/studio/templates/landing", headers=session)
+    assert editor.status_code == 200 and "frame-src 'self'" in editor.headers["content-security-policy"]
+    csrf = csrf_of(editor.text)
+    saved = studio.post(
+        "/studio/templates/landing",
+        headers=session,
+        data={"csrf": csrf, "action": "save", "source": with_mark(), "note": "weekend"},
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/studio/templates/landing?v=1"
+    preview = studio.get("/studio/templates/landing/preview?v=1&lang=fr", headers=session)
+    assert preview.status_code == 200 and MARK in preview.text and '<html lang="fr"' in preview.text
+    assert "frame-ancestors 'self'" in preview.headers["content-security-policy"]
+    published = studio.post(
+        "/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "publish", "version": "1"}
+    )
+    assert published.status_code == 303
+    assert "data-live>1<" in studio.get("/studio/templates/landing", headers=session).text
+    second = studio.post(
+        "/studio/templates/landing",
+        headers=session,
+        data={"csrf": csrf, "action": "save", "source": with_mark().replace("weekend", "week"), "note": ""},
+    )
+    studio.post("/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "publish", "version": "2"})
+    assert second.status_code == 303
+    diff = studio.get("/studio/templates/landing/diff?old=1&new=2", headers=session)
+    assert "-" + MARK in diff.text and "+" + MARK.replace("weekend", "week") in diff.text
+    studio.post("/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "rollback"})
+    assert "data-live>1<" in studio.get("/studio/templates/landing", headers=session).text
+
+
+def test_a_draft_with_problems_shows_them_by_line_and_saves_nothing(studio: TestClient) -> None:
+    session = log_in(studio)
+    csrf = csrf_of(studio.get("/studio/templates/landing", headers=session).text)
+    response = studio.post(
+        "/studio/templates/landing",
+        headers=session,
+        data={"csrf": csrf, "action": "save", "source": "<p>\n{{ ''.__class__ }}</p>"},
+    )
+    assert response.status_code == 422
+    assert "line 2, column 7: &#39;__class__&#39; is not allowed" in response.text
+    assert wiring.templates().versions("landing") == []
+
+
+def test_forms_need_the_sessions_csrf_token(studio: TestClient) -> None:
+    session = log_in(studio)
+    for csrf in ("", "forged", csrf_of(studio.get("/studio/templates/landing", headers=log_in(studio)).text)):
+        response = studio.post(
+            "/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "save", "source": "<p>x</p>"}
+        )
+        assert response.status_code == 403 and response.json()["error"]["code"] == "csrf_failed"
+
+
+def test_an_editor_saves_but_only_a_publisher_publishes(studio: TestClient) -> None:
+    editor = cookie_for(Principal("ed@brand.example", frozenset({Role.EDITOR}), "session-ed"))
+    csrf = csrf_of(studio.get("/studio/templates/landing", headers=editor).text)
+    saved = studio.post(
+        "/studio/templates/landing", headers=editor, data={"csrf": csrf, "action": "save", "source": "<p>x</p>"}
+    )
+    assert saved.status_code == 303
+    refused = studio.post(
+        "/studio/templates/landing", headers=editor, data={"csrf": csrf, "action": "publish", "version": "1"}
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "missing_role"
+    staff = cookie_for(Principal("till@brand.example", frozenset({Role.STAFF}), "session-st"))
+    staff_csrf = csrf_of(studio.get("/studio/templates/landing", headers=staff).text)
+    assert (
+        studio.post("/studio/templates/landing", headers=staff, data={"csrf": staff_csrf, "action": "save"}).status_code
+        == 403
+    )
+
+
+def test_bearer_clients_need_no_csrf_and_bad_input_is_4xx(studio: TestClient) -> None:
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    saved = studio.post("/studio/templates/landing", headers=bearer, data={"action": "save", "source": "<p>ok</p>"})
+    assert saved.status_code == 303
+    for data, status in (
+        ({"action": "delete"}, 422),
+        ({"action": "publish"}, 422),
+        ({"action": "publish", "version": "99"}, 404),
+        ({"action": "publish", "version": "x"}, 422),
+        ({"action": "rollback"}, 409),
+    ):
+        assert studio.post("/studio/templates/landing", headers=bearer, data=data).status_code == status, data
+    assert studio.get("/studio/templates/nope", headers=bearer).status_code == 404
+    assert studio.get("/studio/templates/landing/diff?old=1&new=x", headers=bearer).status_code == 400
+    assert studio.get("/studio/templates/landing/preview?v=42", headers=bearer).status_code == 422
