@@ -319,7 +319,8 @@ def _move(store: TryOnStore, holds: Holds, record: dict[str, Any], action: str, 
     tryon_id = record["tryon_id"]
     counted = (record["drop"], record["sku"], record["popup"], local_day(record["timezone"], now))
     changed = record["state"] != to and store.move(tryon_id, to, from_states, iso(now), counted)
-    current = store.tryon(tryon_id) or record
+    # Only a move that lost (or was not tried) needs to see what the try-on is now.
+    current = {**record, "state": to.value} if changed else store.tryon(tryon_id) or record
     if current["state"] != to:
         raise Conflict(f"This try-on is {current['state']}, so it cannot be moved to {to}.", code="tryon_closed")
     if to is not TryOnState.CALLED:

@@ -144,6 +144,17 @@ def condition_failed(error: Exception) -> bool:
     return error_code(error) == "ConditionalCheckFailedException"
 
 
+def update_if(call: Call, **kwargs: Any) -> bool:
+    """One conditional ``UpdateItem``: True if it applied, False if its condition failed."""
+    try:
+        call("update_item", **kwargs)
+    except Exception as error:
+        if not condition_failed(error):
+            raise
+        return False
+    return True
+
+
 def cancellation_reasons(error: Exception) -> list[dict[str, Any]] | None:
     """Per action, why a TransactWriteItems was cancelled (``Code`` and, when asked for, the old
     ``Item``); None if ``error`` is not a cancelled transaction."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, condition_failed, paginate, read_item, transact
+from chalicelib.store.client import Call, call, paginate, read_item, transact, update_if
 
 
 class VersionMissing(Exception):
@@ -24,6 +24,15 @@ class PointerMoved(Exception):
 
 def _version_key(name: str, version: int) -> dict[str, dict[str, str]]:
     return {schema.PK: {"S": schema.template_partition(name)}, schema.SK: {"S": f"v{version:06d}"}}
+
+
+def _pointer_move(assignments: str, expected: int | None, values: dict[str, Any]) -> tuple[str, str]:
+    """The update and condition that move ``published`` only if it is still ``expected`` (None: nothing
+    published yet); the version it replaces becomes ``previous``, and any scheduled publish is done."""
+    if expected is None:
+        return f"SET {assignments} REMOVE scheduled, previous", "attribute_not_exists(published)"
+    values[":expected"] = {"N": str(expected)}
+    return f"SET {assignments}, previous = :expected REMOVE scheduled", "published = :expected"
 
 
 def _pointer_key(name: str) -> dict[str, dict[str, str]]:
@@ -80,13 +89,7 @@ class DynamoTemplates:
         """Point ``published`` at ``version`` (the one it replaces becomes ``previous``), only if it is
         still ``expected`` (None: nothing published yet). Clears any scheduled publish."""
         values: dict[str, Any] = {":v": {"N": str(version)}, ":by": {"S": by}, ":at": {"S": at_iso}}
-        if expected is None:
-            update = "SET published = :v, updated_by = :by, updated_at = :at REMOVE scheduled, previous"
-            condition = "attribute_not_exists(published)"
-        else:
-            update = "SET published = :v, previous = :expected, updated_by = :by, updated_at = :at REMOVE scheduled"
-            condition = "published = :expected"
-            values[":expected"] = {"N": str(expected)}
+        update, condition = _pointer_move("published = :v, updated_by = :by, updated_at = :at", expected, values)
         self._pointer_change(name, version, update, condition, values)
 
     def schedule(self, name: str, version: int, when_iso: str, by: str, at_iso: str) -> None:
@@ -130,24 +133,12 @@ class DynamoTemplates:
         """Turn a scheduled publish whose time has come (the caller checks) into the published pointer,
         once; the version it replaces becomes ``previous``."""
         values: dict[str, Any] = {":v": {"N": str(version)}, ":at": {"S": at_iso}}
-        if replaces is None:
-            update = "SET published = :v, updated_at = :at REMOVE scheduled, previous"
-            condition = "attribute_not_exists(published)"
-        else:
-            update = "SET previous = published, published = :v, updated_at = :at REMOVE scheduled"
-            condition = "published = :old"
-            values[":old"] = {"N": str(replaces)}
-        try:
-            self._call(
-                "update_item",
-                TableName=self._table,
-                Key=_pointer_key(name),
-                UpdateExpression=update,
-                ConditionExpression=f"{condition} AND scheduled.version = :v",
-                ExpressionAttributeValues=values,
-            )
-        except Exception as error:
-            if not condition_failed(error):
-                raise
-            return False
-        return True
+        update, condition = _pointer_move("published = :v, updated_at = :at", replaces, values)
+        return update_if(
+            self._call,
+            TableName=self._table,
+            Key=_pointer_key(name),
+            UpdateExpression=update,
+            ConditionExpression=f"{condition} AND scheduled.version = :v",
+            ExpressionAttributeValues=values,
+        )

@@ -16,7 +16,7 @@ from chalicelib.funnel import FunnelStep, TryOnState
 from chalicelib.inventory import OutOfStock, Shortage, StockRef, counter_attribute
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, condition_failed, paginate, read_item, transact
+from chalicelib.store.client import Call, call, paginate, read_item, transact, update_if
 
 
 class PlaceTaken(Exception):
@@ -179,21 +179,15 @@ class DynamoTryOns:
 
     def free_place(self, visitor_id: str, place: str, tryon_id: str) -> bool:
         """Give the visitor's place back, if this try-on still holds it."""
-        try:
-            self._call(
-                "update_item",
-                TableName=self._table,
-                Key=schema.visitor_tryons_key(visitor_id),
-                UpdateExpression="REMOVE #place",
-                ConditionExpression="#place.id = :id",
-                ExpressionAttributeNames={"#place": place},
-                ExpressionAttributeValues={":id": {"S": tryon_id}},
-            )
-        except Exception as error:
-            if not condition_failed(error):
-                raise
-            return False
-        return True
+        return update_if(
+            self._call,
+            TableName=self._table,
+            Key=schema.visitor_tryons_key(visitor_id),
+            UpdateExpression="REMOVE #place",
+            ConditionExpression="#place.id = :id",
+            ExpressionAttributeNames={"#place": place},
+            ExpressionAttributeValues={":id": {"S": tryon_id}},
+        )
 
     def link(self, record: dict[str, Any], field: str, value: str, step: FunnelStep, day: date) -> bool:
         """Record once that a try-on led to a booking or a sale (``field`` = its code or sale id), and
