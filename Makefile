@@ -8,7 +8,7 @@ MO := $(foreach l,$(LOCALES),chalicelib/translations/$(l)/LC_MESSAGES/messages.m
 
 DYNALITE := tests/emulators/node_modules/dynalite/cli.js
 
-.PHONY: help venv run test lint typecheck bench package catalogs emulators extract-messages tags clean
+.PHONY: help venv run test lint typecheck bench package catalogs emulators extract-messages tags import clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,6 +60,14 @@ tags: venv ## QR tag sheets (SVG) and PNGs for a pop-up, from the `make run` dat
 	DROPFRONT_SECRET_KEYS=$${DROPFRONT_SECRET_KEYS:-local-dev-only-not-a-secret} \
 	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing} \
 	$(BIN)/python -m devtools.tags --drop $(DROP) --popup $(POPUP) --base-url $(BASE_URL) --out build/tags/$(POPUP)
+
+CSV ?= devtools/demo_import.csv
+IMPORT_DROP ?= winter-knit
+import: venv ## import products, sizes and stock from CSV into the `make run` database: IMPORT_DROP=… CSV=…
+	DROPFRONT_DYNAMODB_ENDPOINT=$${DROPFRONT_DYNAMODB_ENDPOINT:-http://127.0.0.1:8002} \
+	DROPFRONT_SECRET_KEYS=$${DROPFRONT_SECRET_KEYS:-local-dev-only-not-a-secret} \
+	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing} \
+	$(BIN)/python -m devtools.import_csv --drop $(IMPORT_DROP) $(CSV)
 
 package: venv catalogs ## the Lambda deployment package, with precompiled bytecode
 	$(BIN)/python -m devtools.package build/package

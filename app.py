@@ -103,7 +103,7 @@ def landing_page(slug: str) -> Response:
     context = landing_context(shopper.view, where, nonce)
     body = wiring.published().render(shopper.locale, "landing", context, now)
     page_view(slug, "landing")
-    record_offers(shopper)
+    record_offers(shopper, wiring.numbers())
     cookie = cookie_headers(shopper.new_cookie)
     return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
 
@@ -120,7 +120,7 @@ def drop_detail(slug: str) -> Response:
         wiring.utcnow(),
         with_tokens=True,
     )
-    record_offers(shopper)
+    record_offers(shopper, wiring.numbers())
     cookie = cookie_headers(shopper.new_cookie)
     return responses.json_body(payloads.drop_detail(shopper), extra={"Content-Language": shopper.locale, **cookie})
 
@@ -142,7 +142,7 @@ def quote_basket() -> Response:
     basket = parse_body(request.raw_body, QuoteRequest)
     viewer = edge(request.headers)
     shopper = open_drop(wiring.catalog(), basket.drop, page_query(None), viewer, wiring.utcnow(), with_tokens=False)
-    record_offers(shopper)
+    record_offers(shopper, wiring.numbers())
     cookie = cookie_headers(shopper.new_cookie)
     return responses.json_body(quote(shopper, basket), extra=cookie)
 
@@ -161,7 +161,7 @@ def tryon_page(qr_token: str) -> Response:
     body = wiring.published().render(shopper.locale, "tryon", context, now)
     record_scan(wiring.tryons(), place, now)
     page_view(place.slug, "tryon")
-    record_offers(shopper)
+    record_offers(shopper, wiring.numbers())
     return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie_headers(shopper.new_cookie))
 
 
@@ -221,7 +221,7 @@ def book_pickup_slot() -> Response:
         link_outcome(
             wiring.tryons(), order.tryon_id, FunnelStep.BOOKED_AFTER_TRYON, answer.body["code"], now, shopper.visitor.id
         )
-    record_offers(shopper)
+    record_offers(shopper, wiring.numbers())
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return responses.json_body(answer.body, status=201, extra={**cookie_headers(shopper.new_cookie), **replayed})
 

@@ -31,6 +31,8 @@ class Settings:
     public_url: str | None
     media_url: str  # where fit videos and posters are served: /media behind CloudFront, its S3 origin
     studio_token: str | None  # the studio's dev bearer token (local runs); unset: no token is accepted
+    cognito_issuer: str | None  # https://cognito-idp.<region>.amazonaws.com/<pool id>: studio JWTs
+    cognito_client_id: str | None  # the studio's app client: an ID token's aud, an access token's client_id
 
     @property
     def is_local(self) -> bool:
@@ -63,4 +65,6 @@ def settings() -> Settings:
         public_url=os.environ.get("DROPFRONT_PUBLIC_URL", "").rstrip("/") or None,
         media_url=os.environ.get("DROPFRONT_MEDIA_URL", "/media").rstrip("/"),
         studio_token=os.environ.get("DROPFRONT_STUDIO_TOKEN") or None,
+        cognito_issuer=(os.environ.get("DROPFRONT_COGNITO_ISSUER") or "").rstrip("/") or None,
+        cognito_client_id=os.environ.get("DROPFRONT_COGNITO_CLIENT_ID") or None,
     )

@@ -22,6 +22,16 @@ BOOKING_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 BOOKING_CODE_LENGTH = 8
 
 
+@dataclass(frozen=True)
+class StockLine:
+    """Units made for one SKU, size and location (a seed or an import)."""
+
+    sku: str
+    size: str
+    location: str
+    on_hand: int
+
+
 class Counter(StrEnum):
     """Day counters kept on each stock item, changed in the same write as what they count (units)."""
 

@@ -180,6 +180,7 @@ class Drop(Frozen):
     markets: tuple[Market, ...] = Field(min_length=1)
     location_ids: tuple[str, ...] = Field(min_length=1)
     scarcity_threshold: int = Field(default=5, ge=0)
+    revision: int = Field(default=0, ge=0)  # the studio's edits are conditional on it
 
     @property
     def default_market(self) -> Market:

@@ -33,7 +33,8 @@ from chalicelib.inventory import (
     new_booking_code,
 )
 from chalicelib.models import AwareDatetime, DropCatalog, DropStatus, Location, Slug, iso
-from chalicelib.quotes import QuoteLine, price_lines
+from chalicelib.numbers import FULL_PRICE, SoldLine, booking_counts
+from chalicelib.quotes import PricedLine, QuoteLine, price_lines
 from chalicelib.shopper import ShopperDrop, priced_at
 from chalicelib.slots import Slot, bookable_slot, day_slots
 from chalicelib.store.bookings import CodeTaken, IdempotencyRecord, KeyAlreadyUsed, SlotClaim
@@ -270,6 +271,7 @@ def book_pickup(
             "currency": currency,
             "contact": request.contact.model_dump(),
             "visitor": shopper.visitor.id,
+            "numbers": _numbers(shopper, priced),
             "spend": spend,  # charged to cohort budgets now, given back if the booking is cancelled
             "state": BookingState.BOOKED.value,
             "booked_at": iso(now),
@@ -292,6 +294,23 @@ def book_pickup(
             continue
         return Answer(response)
     raise Conflict("Could not allocate a booking code; please retry.", code="code_exhausted")  # pragma: no cover
+
+
+def _numbers(shopper: ShopperDrop, priced: list[PricedLine]) -> dict[str, int]:
+    """What this booking adds to the studio's cohort and experiment-cell counters."""
+    products = {product.sku.sku: product for product in shopper.view.products}
+    currency = shopper.pricer.currency
+    sold = [
+        SoldLine(
+            cohort=(products[line.sku].offer.rules or (FULL_PRICE,))[0] if line.discounted_units else FULL_PRICE,
+            qty=line.qty,
+            list_minor=line.list_minor,
+            paid_minor=line.line_minor,
+            cost_minor=products[line.sku].sku.costs.get(currency, 0),
+        )
+        for line in priced
+    ]
+    return booking_counts(sold, currency, (a.label for a in shopper.assignments))
 
 
 def booking_summary(booking: dict[str, Any]) -> dict[str, Any]:

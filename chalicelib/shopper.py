@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from chalicelib import telemetry
 from chalicelib.catalog import Catalog
 from chalicelib.errors import NotFound
 from chalicelib.models import SLUG_PATTERN, DropCatalog, Location
+from chalicelib.numbers import exposure_counts
 from chalicelib.pages.formatting import timezone
 from chalicelib.pages.locales import UI_LOCALES, negotiate
-from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency
+from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency, with_cell
 from chalicelib.pricing.offers import Pricer
 from chalicelib.pricing.segments import Whereabouts, nearest_popup, segments_of
 from chalicelib.storefront import DropView, build_drop_view, choose_market
@@ -66,9 +69,11 @@ def open_drop(
     *,
     with_tokens: bool,
     scanned_at: str | None = None,
+    forced_cell: str | None = None,
 ) -> ShopperDrop:
     """The drop as this visitor sees it. ``scanned_at`` is the pop-up whose QR tag they scanned: it
-    joins their profile (the neighbourhood segment) and their cookie."""
+    joins their profile (the neighbourhood segment) and their cookie. ``forced_cell``
+    (``experiment:cell``) is for the studio's preview only: shoppers' cells are hashed, never chosen."""
     drop_catalog = catalog.drop(checked_slug(slug))
     drop = drop_catalog.drop
     visitor, new_cookie = identify(edge.cookie, query.c, scanned_at)
@@ -78,6 +83,8 @@ def open_drop(
     zone = edge.timezone if edge.timezone and timezone(edge.timezone) else market.timezone
     policy = catalog.policy(drop.slug)
     assignments = assign(visitor.id, policy.policy.experiments) if policy.policy else ()
+    if forced_cell is not None:
+        assignments = with_cell(policy.policy.experiments if policy.policy else (), forced_cell, assignments)
     near = nearest_popup(Whereabouts(edge.latitude, edge.longitude, edge.city), drop_catalog.locations)
     pricer = Pricer(
         policy=policy.policy,
@@ -98,7 +105,18 @@ def open_drop(
     return ShopperDrop(view, visitor, new_cookie, locale, zone, locales, pricer, assignments)
 
 
-def record_offers(shopper: ShopperDrop) -> None:
+class CellCounter(Protocol):
+    def add(self, slug: str, counts: Mapping[str, int]) -> None: ...
+
+
+def record_offers(shopper: ShopperDrop, numbers: CellCounter) -> None:
+    """Log the offers shown. A first visit also joins each experiment cell's sample in the studio's
+    numbers: best effort, since a counter that cannot be written must never take the page down."""
+    if shopper.visitor.is_new and shopper.assignments:
+        try:
+            numbers.add(shopper.view.catalog.drop.slug, exposure_counts(a.label for a in shopper.assignments))
+        except Exception:  # noqa: BLE001 - throttled or unreachable: the page still serves
+            telemetry.logger.warning("experiment exposure not counted", extra={"drop": shopper.view.catalog.drop.slug})
     policy = shopper.pricer.policy
     telemetry.offers_shown(
         shopper.view.catalog.drop.slug,

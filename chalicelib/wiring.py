@@ -8,8 +8,10 @@ from functools import lru_cache
 from chalicelib.catalog import Catalog
 from chalicelib.config import settings
 from chalicelib.pages.published import PublishedTemplates, sandbox
+from chalicelib.store.audit import DynamoAudit
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
+from chalicelib.store.numbers import DynamoNumbers
 from chalicelib.store.pos import DynamoTills
 from chalicelib.store.stock import DynamoStock
 from chalicelib.store.templates import DynamoTemplates
@@ -17,9 +19,15 @@ from chalicelib.store.tryons import DynamoTryOns
 
 
 @lru_cache(maxsize=1)
+def catalog_store() -> DynamoCatalog:
+    """The catalog as stored, uncached (the studio reads and writes through it)."""
+    return DynamoCatalog(settings().table_name)
+
+
+@lru_cache(maxsize=1)
 def catalog() -> Catalog:
     s = settings()
-    return Catalog(DynamoCatalog(s.table_name), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds)
+    return Catalog(catalog_store(), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds)
 
 
 @lru_cache(maxsize=1)
@@ -43,6 +51,16 @@ def tryons() -> DynamoTryOns:
 
 
 @lru_cache(maxsize=1)
+def numbers() -> DynamoNumbers:
+    return DynamoNumbers(settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def audit() -> DynamoAudit:
+    return DynamoAudit(settings().table_name)
+
+
+@lru_cache(maxsize=1)
 def templates() -> DynamoTemplates:
     return DynamoTemplates(settings().table_name)
 
@@ -59,11 +77,13 @@ def utcnow() -> datetime:
 def reset() -> None:
     """Forget every cached object (tests switch settings and endpoints)."""
     from chalicelib.store.client import reset_client
+    from chalicelib.studio.cognito import jwks_client
     from chalicelib.tokens import forget_keys
 
-    for built in (catalog, bookings, stock, tills, tryons, templates, published):
+    for built in (catalog_store, catalog, bookings, stock, tills, tryons, numbers, audit, templates, published):
         built.cache_clear()
     settings.cache_clear()
     sandbox.cache_clear()
+    jwks_client.cache_clear()
     reset_client()
     forget_keys()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from chalicelib.inventory import StockLine
 from chalicelib.models import Drop, DropCatalog, Location, Sku
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.store.catalog import DynamoCatalog
@@ -23,17 +24,9 @@ DEMO_FILE = Path(__file__).with_name("demo_drop.json")
 
 
 @dataclass(frozen=True)
-class StockRow:
-    sku: str
-    size: str
-    location: str
-    on_hand: int
-
-
-@dataclass(frozen=True)
 class DemoDrop:
     catalog: DropCatalog
-    stock: tuple[StockRow, ...]
+    stock: tuple[StockLine, ...]
     pricing: PricingPolicy | None = None
 
 
@@ -41,12 +34,12 @@ def _at(now: datetime, hours: float | None) -> datetime | None:
     return None if hours is None else now + timedelta(hours=hours)
 
 
-def _stock_rows(raw_sku: dict[str, Any]) -> Iterator[StockRow]:
+def _stock_rows(raw_sku: dict[str, Any]) -> Iterator[StockLine]:
     for location, counts in raw_sku["stock"].items():
         if len(counts) != len(raw_sku["sizes"]):
             raise ValueError(f"{raw_sku['sku']}: stock for {location} does not match its sizes")
         for size, units in zip(raw_sku["sizes"], counts, strict=True):
-            yield StockRow(raw_sku["sku"], size, location, units)
+            yield StockLine(raw_sku["sku"], size, location, units)
 
 
 def demo_drops(now: datetime, path: Path = DEMO_FILE) -> list[DemoDrop]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from chalicelib import wiring
 from chalicelib.tags import PER_PAGE, pages, popup_tags, sheet_svg, tag_png
+from devtools import progress
 
 
 def write_tags(slug: str, popup: str, base_url: str, out: Path) -> int:
@@ -24,9 +25,7 @@ def write_tags(slug: str, popup: str, base_url: str, out: Path) -> int:
         (out / f"sheet-{page}.svg").write_text(sheet_svg(tags, page), encoding="utf-8")
     for done, tag in enumerate(tags, start=1):
         (out / tag.filename).write_bytes(tag_png(tag))
-        width = 30
-        filled = width * done // len(tags)
-        print(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{len(tags)} tags", end="", file=sys.stderr)
+        progress.draw(done, len(tags), "tags")
     print(file=sys.stderr)
     return len(tags)
 

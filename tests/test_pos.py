@@ -146,5 +146,6 @@ def test_till_sales_feed_sell_through_and_the_days_numbers(client: Client, till:
     made = 10 + 20 + 25 + 18 + 9 + 3 + 4 + 4 + 3 + 2 + 2 + 3 + 3 + 3 + 2  # every TEE-ECRU unit in the demo
     assert after - before == 5 * 10_000 // made
     day = (datetime.now(PARIS) - timedelta(hours=1)).date().isoformat()
-    numbers = wiring.stock().day_counters("linen-lab")
+    numbers, made_per_place = wiring.stock().day_counters("linen-lab")
     assert numbers[("TEE-ECRU", "paris-marais", day)] == {"till_sold": 5, "till_revenue": 5 * 4100}
+    assert sum(units for (sku, _), units in made_per_place.items() if sku == "TEE-ECRU") == made

@@ -1,4 +1,5 @@
-"""A warm landing page view makes at most one DynamoDB request (DESIGN.md target)."""
+"""A warm landing page view makes at most one DynamoDB request (DESIGN.md target). A new visitor's
+first view adds one more: the write that puts them in their experiment cells' samples."""
 
 from __future__ import annotations
 
@@ -21,18 +22,34 @@ def count_requests() -> list[str]:
     return seen
 
 
+def returning_visitor(client: Client) -> dict[str, str]:
+    first = client.http.get("/drops/linen-lab")  # cold: catalog and stock; a new visitor
+    return {"Cookie": first.headers["Set-Cookie"].split(";")[0]}
+
+
 def test_warm_view_makes_one_request_and_it_is_the_stock_query(client: Client) -> None:
-    client.http.get("/drops/linen-lab")  # cold: catalog and stock
+    cookie = returning_visitor(client)
     seen = count_requests()
     for locale in ("en", "fr", "ar"):
-        assert client.http.get(f"/drops/linen-lab?lang={locale}").status_code == 200
+        assert client.http.get(f"/drops/linen-lab?lang={locale}", headers=cookie).status_code == 200
     assert seen == ["Query", "Query", "Query"]
+
+
+def test_a_new_visitors_first_view_adds_one_write_to_the_cell_samples(client: Client) -> None:
+    returning_visitor(client)
+    seen = count_requests()
+    assert client.http.get("/drops/linen-lab").status_code == 200  # no cookie: a new visitor
+    assert sorted(seen) == ["Query", "UpdateItem"]
+    samples = wiring.numbers().counts("linen-lab")
+    assert (
+        sum(n for name, n in samples.items() if name.startswith("seen@")) == 2
+    )  # two visitors, one cell each (the experiments share a group)
 
 
 def test_micro_cached_stock_makes_warm_views_free(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DROPFRONT_STOCK_CACHE_SECONDS", "1")
     wiring.reset()
-    client.http.get("/drops/linen-lab")
+    cookie = returning_visitor(client)
     seen = count_requests()
-    client.http.get("/drops/linen-lab")
+    client.http.get("/drops/linen-lab", headers=cookie)
     assert len(seen) <= 1  # zero within the second, one if the cache just expired

@@ -61,3 +61,23 @@ def pricing_cell(assignments: tuple[Assignment, ...]) -> Assignment | None:
 def urgency(assignments: tuple[Assignment, ...]) -> str:
     """The urgency message the visitor's cells ask for (the first that asks for one)."""
     return next((a.cell.urgency for a in assignments if a.cell.urgency != "none"), "none")
+
+
+def with_cell(
+    experiments: Iterable[Experiment], label: str, assignments: tuple[Assignment, ...]
+) -> tuple[Assignment, ...]:
+    """``assignments`` with the cell ``experiment:cell`` forced in its place (the studio previews a
+    cell this way); ``ValueError`` if the policy has no such cell."""
+    by_id = {e.id: e for e in experiments}
+    experiment_id, _, cell_name = label.partition(":")
+    experiment = by_id.get(experiment_id)
+    cell = next((c for c in experiment.cells if c.name == cell_name), None) if experiment else None
+    if experiment is None or cell is None:
+        raise ValueError(f"no experiment cell {label!r}")
+
+    def overlaps(other: Assignment) -> bool:
+        group = by_id[other.experiment].group if other.experiment in by_id else None
+        return other.experiment == experiment_id or (experiment.group is not None and group == experiment.group)
+
+    kept = [a for a in assignments if not overlaps(a)]
+    return tuple(sorted([*kept, Assignment(experiment_id, cell)], key=lambda a: a.experiment))

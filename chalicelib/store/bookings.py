@@ -24,7 +24,8 @@ from chalicelib.inventory import (
 )
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, paginate, read_item, transact
+from chalicelib.store.client import Call, call, index_items, paginate, read_item, transact
+from chalicelib.store.numbers import add_action
 
 # A transaction that meets another on the same item is cancelled with TransactionConflict; it is safe
 # to run again, and almost always passes the second time.
@@ -93,6 +94,13 @@ class DynamoBookings:
         }
         return {item[schema.SK]["S"]: int(item["booked"]["N"]) for item in paginate(self._call, "query", **kwargs)}
 
+    def popup_bookings(self, popup: str, first: str, last: str) -> list[dict[str, Any]]:
+        """The pop-up's bookings for slots starting in [first, last] (ISO UTC), in slot order."""
+        partition = schema.pickups_index_partition(popup)
+        return index_items(
+            self._call, self._table, partition, "#sk BETWEEN :first AND :last", {":first": first, ":last": last + "~"}
+        )
+
     # --- writes --------------------------------------------------------------------------------
 
     def book(
@@ -131,6 +139,8 @@ class DynamoBookings:
             }
         )
         actions += self._spend_change(slug, booking.get("spend") or {}, sign=1)
+        if booking.get("numbers"):
+            actions.append({"Update": add_action(self._table, slug, booking["numbers"])})
         indexed = {
             **booking,
             schema.GSI1_PK: schema.pickups_index_partition(popup),

@@ -2,21 +2,71 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from chalicelib.errors import Conflict, Unprocessable
+from chalicelib.inventory import StockLine
 from chalicelib.models import Drop, DropCatalog, Location, Sku
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, condition_failed, paginate
+from chalicelib.store.client import Call, call, condition_failed, paginate, transact
 
 _KEY_ATTRIBUTES = frozenset({schema.PK, schema.SK, schema.GSI1_PK, schema.GSI1_SK})
 _MAX_UNPROCESSED_ROUNDS = 5
+MAX_TRANSACTION_ITEMS = 100
 
 
 def _fields(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in _KEY_ATTRIBUTES}
+
+
+def _catalog_items(catalog: DropCatalog) -> list[dict[str, Any]]:
+    """The drop's META item (first), its SKUs in display order, and its locations."""
+    drop = catalog.drop
+    items = [
+        {
+            schema.PK: schema.drop_partition(drop.slug),
+            schema.SK: schema.META,
+            schema.GSI1_PK: schema.DROPS_INDEX_PK,
+            schema.GSI1_SK: f"{drop.starts_at.isoformat()}#{drop.slug}",
+            **drop.model_dump(mode="json"),
+        }
+    ]
+    items += [
+        {
+            schema.PK: schema.drop_partition(drop.slug),
+            schema.SK: schema.sku_sort_key(position, sku.sku),
+            **sku.model_dump(mode="json"),
+        }
+        for position, sku in enumerate(catalog.skus)
+    ]
+    items += [
+        {schema.PK: f"LOC#{location.id}", schema.SK: schema.META, **location.model_dump(mode="json")}
+        for location in catalog.locations
+    ]
+    return items
+
+
+def _stock_item(slug: str, sku: str, size: str, location: str, on_hand: int) -> dict[str, Any]:
+    return {
+        schema.PK: schema.stock_partition(slug),
+        schema.SK: schema.stock_sort_key(sku, size, location),
+        "sku": sku,
+        "size": size,
+        "location": location,
+        "on_hand": on_hand,
+        "held": 0,
+        "sold": 0,
+        "available": on_hand,
+        "holds": {},
+    }
+
+
+def _key_of(item: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The key of an item, plain (``{"pk": "…"}``) or typed (``{"pk": {"S": "…"}}``)."""
+    return {name: item[name] if isinstance(item[name], dict) else {"S": item[name]} for name in (schema.PK, schema.SK)}
 
 
 class DynamoCatalog:
@@ -85,28 +135,26 @@ class DynamoCatalog:
         item = self._call("get_item", TableName=self._table, Key=schema.spend_key(slug)).get("Item") or {}
         return {name: int(value["N"]) for name, value in item.items() if "@" in name and "N" in value}
 
-    def put_pricing_policy(self, slug: str, policy: PricingPolicy) -> None:
-        """Store a new immutable version and point the drop at it, in one transaction."""
+    def put_pricing_policy(self, slug: str, policy: PricingPolicy, audit: dict[str, Any] | None = None) -> None:
+        """Store a new immutable version, point the drop at it and log who did it, in one
+        transaction; ``Conflict`` if that version exists (someone else saved first)."""
         body = {"S": policy.model_dump_json()}
-        self._call(
-            "transact_write_items",
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": {**schema.policy_key(slug, policy.version), "policy": body},
-                        "ConditionExpression": "attribute_not_exists(#pk)",
-                        "ExpressionAttributeNames": {"#pk": schema.PK},
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": {**schema.policy_key(slug), "policy": body},
-                    }
-                },
-            ],
-        )
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {**schema.policy_key(slug, policy.version), "policy": body},
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": schema.PK},
+                }
+            },
+            {"Put": {"TableName": self._table, "Item": {**schema.policy_key(slug), "policy": body}}},
+        ]
+        if transact(self._call, [*actions, *([audit] if audit else [])], "pricing change") is not None:
+            raise Conflict(
+                f"Pricing version {policy.version} was saved by someone else meanwhile. Reload and try again.",
+                code="edit_conflict",
+            )
 
     def available_stock(self, slug: str) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
         """Available units per (sku, size, location) and units on hand per SKU, for display: an
@@ -138,28 +186,7 @@ class DynamoCatalog:
 
     def put_drop_catalog(self, catalog: DropCatalog) -> None:
         """Write the drop, its SKUs and its locations; existing items are replaced."""
-        drop = catalog.drop
-        items = [
-            {
-                schema.PK: schema.drop_partition(drop.slug),
-                schema.SK: schema.META,
-                schema.GSI1_PK: schema.DROPS_INDEX_PK,
-                schema.GSI1_SK: f"{drop.starts_at.isoformat()}#{drop.slug}",
-                **drop.model_dump(mode="json"),
-            }
-        ]
-        items += [
-            {
-                schema.PK: schema.drop_partition(drop.slug),
-                schema.SK: schema.sku_sort_key(position, sku.sku),
-                **sku.model_dump(mode="json"),
-            }
-            for position, sku in enumerate(catalog.skus)
-        ]
-        items += [
-            {schema.PK: f"LOC#{location.id}", schema.SK: schema.META, **location.model_dump(mode="json")}
-            for location in catalog.locations
-        ]
+        items = _catalog_items(catalog)
         for start in range(0, len(items), 25):
             request = {self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items[start : start + 25]]}
             for _ in range(_MAX_UNPROCESSED_ROUNDS):
@@ -168,20 +195,123 @@ class DynamoCatalog:
                 if not request:
                     break
 
+    def save_drop(self, catalog: DropCatalog, audit: dict[str, Any], *, create: bool = False) -> DropCatalog:
+        """Write the drop, its SKUs and locations and an audit entry in one transaction, if nobody
+        changed the drop since it was read (its ``revision``) or, with ``create``, if it is new.
+        Returns the drop as saved (the next revision); ``Conflict`` otherwise."""
+        expected = catalog.drop.revision
+        saved = catalog.model_copy(update={"drop": catalog.drop.model_copy(update={"revision": expected + 1})})
+        items = _catalog_items(saved)
+        if len(items) > MAX_TRANSACTION_ITEMS - 1:
+            raise Unprocessable("A drop edited in the studio has at most 90 SKUs and pop-ups.", code="drop_too_large")
+        head: dict[str, Any] = {"TableName": self._table, "Item": to_item(items[0])}
+        if create:
+            head["ConditionExpression"] = "attribute_not_exists(#pk)"
+            head["ExpressionAttributeNames"] = {"#pk": schema.PK}
+        else:
+            head["ConditionExpression"] = (
+                "attribute_exists(#pk) AND (#rev = :rev OR (attribute_not_exists(#rev) AND :rev = :zero))"
+            )
+            head["ExpressionAttributeNames"] = {"#pk": schema.PK, "#rev": "revision"}
+            head["ExpressionAttributeValues"] = {":rev": {"N": str(expected)}, ":zero": {"N": "0"}}
+        actions = [{"Put": head}, *({"Put": {"TableName": self._table, "Item": to_item(i)}} for i in items[1:]), audit]
+        if transact(self._call, actions, "drop edit") is not None:
+            if create:
+                raise Conflict(f"There is already a drop called {catalog.drop.slug}.", code="drop_exists")
+            raise Conflict(
+                "Someone else saved this drop since you opened it. Reload and try again.", code="edit_conflict"
+            )
+        return saved
+
+    def replace_products(
+        self, catalog: DropCatalog, skus: Sequence[Sku], stock: Sequence[StockLine], audit: dict[str, Any]
+    ) -> Iterator[tuple[int, int]]:
+        """Make ``skus`` and ``stock`` the drop's products and stock, all or nothing, yielding
+        (transactions written, transactions needed). The first transaction moves the drop's
+        revision (a concurrent edit or import loses); the audit entry goes in the last. If a later
+        transaction fails, the earlier ones are undone from their before-images and ``Conflict`` is
+        raised. Only for a drop that has not started: nothing else writes its stock meanwhile."""
+        slug = catalog.drop.slug
+        old_items = {(item[schema.PK], item[schema.SK]): item for item in self._partition_items(slug)}
+        new_items = _catalog_items(DropCatalog(drop=catalog.drop, skus=tuple(skus), locations=()))[1:]
+        new_items += [_stock_item(slug, line.sku, line.size, line.location, line.on_hand) for line in stock]
+        keep = {(item[schema.PK], item[schema.SK]) for item in new_items}
+        untouched = "attribute_not_exists(#pk) OR (held = :zero AND sold = :zero)"
+        guard = {"ExpressionAttributeNames": {"#pk": schema.PK}, "ExpressionAttributeValues": {":zero": {"N": "0"}}}
+        writes: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": {schema.PK: {"S": schema.drop_partition(slug)}, schema.SK: {"S": schema.META}},
+                    "UpdateExpression": "SET #rev = :next",
+                    "ConditionExpression": "#rev = :rev OR (attribute_not_exists(#rev) AND :rev = :zero)",
+                    "ExpressionAttributeNames": {"#rev": "revision"},
+                    "ExpressionAttributeValues": {
+                        ":rev": {"N": str(catalog.drop.revision)},
+                        ":next": {"N": str(catalog.drop.revision + 1)},
+                        ":zero": {"N": "0"},
+                    },
+                }
+            }
+        ]
+        for item in new_items:
+            put: dict[str, Any] = {"TableName": self._table, "Item": to_item(item)}
+            if item[schema.PK] == schema.stock_partition(slug):
+                put |= {"ConditionExpression": untouched, **guard}
+            writes.append({"Put": put})
+        for key, old in old_items.items():
+            if key not in keep:
+                delete: dict[str, Any] = {"TableName": self._table, "Key": _key_of(old)}
+                if key[0] == schema.stock_partition(slug):
+                    delete |= {"ConditionExpression": untouched, **guard}
+                writes.append({"Delete": delete})
+        chunks = [writes[i : i + MAX_TRANSACTION_ITEMS - 1] for i in range(0, len(writes), MAX_TRANSACTION_ITEMS - 1)]
+        chunks[-1].append(audit)
+        for done, chunk in enumerate(chunks, start=1):
+            if transact(self._call, chunk, "import") is not None:
+                self._undo(chunks[: done - 1], old_items)
+                if done == 1:
+                    raise Conflict(
+                        "Someone else changed this drop meanwhile. Reload and import again.", code="edit_conflict"
+                    )
+                raise Conflict(
+                    "Some of this drop's stock was held or sold meanwhile; nothing was imported.", code="stock_moved"
+                )
+            yield done, len(chunks)
+
+    def _partition_items(self, slug: str) -> Iterator[dict[str, Any]]:
+        """The drop's SKU items and stock items, raw (the META item is left out)."""
+        for partition in (schema.drop_partition(slug), schema.stock_partition(slug)):
+            for raw in paginate(
+                self._call,
+                "query",
+                TableName=self._table,
+                KeyConditionExpression="#pk = :pk",
+                ExpressionAttributeNames={"#pk": schema.PK},
+                ExpressionAttributeValues={":pk": {"S": partition}},
+                ConsistentRead=True,
+            ):
+                if raw[schema.SK]["S"] != schema.META:
+                    yield {schema.PK: raw[schema.PK]["S"], schema.SK: raw[schema.SK]["S"], "raw": raw}
+
+    def _undo(
+        self, chunks: Sequence[Sequence[dict[str, Any]]], old_items: dict[tuple[str, str], dict[str, Any]]
+    ) -> None:
+        """Put back what committed transactions changed (the revision stays moved: harmless)."""
+        for chunk in chunks:
+            for action in chunk:
+                if "Update" in action:
+                    continue
+                key = _key_of(action["Put"]["Item"]) if "Put" in action else action["Delete"]["Key"]
+                old = old_items.get((key[schema.PK]["S"], key[schema.SK]["S"]))
+                if old is not None:
+                    self._call("put_item", TableName=self._table, Item=old["raw"])
+                else:
+                    self._call("delete_item", TableName=self._table, Key=key)
+
     def put_stock_if_absent(self, slug: str, sku: str, size: str, location: str, on_hand: int) -> bool:
         """Create a stock item unless it exists (a re-seed never resets a running sale)."""
-        item = {
-            schema.PK: schema.stock_partition(slug),
-            schema.SK: schema.stock_sort_key(sku, size, location),
-            "sku": sku,
-            "size": size,
-            "location": location,
-            "on_hand": on_hand,
-            "held": 0,
-            "sold": 0,
-            "available": on_hand,
-            "holds": {},
-        }
+        item = _stock_item(slug, sku, size, location, on_hand)
         try:
             self._call(
                 "put_item",

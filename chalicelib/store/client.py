@@ -134,6 +134,33 @@ def paginate(call: Call, operation: str, **kwargs: Any) -> Iterator[dict[str, An
         kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
+def index_items(
+    call: Call,
+    table: str,
+    partition: str,
+    sort: str = "",
+    values: dict[str, Any] | None = None,
+    newest_first: bool = False,
+) -> list[dict[str, Any]]:
+    """Every item of a ``gsi1`` partition, converted, in sort-key order: ``sort`` narrows it with a
+    condition on ``#sk`` (e.g. ``#sk >= :since``) whose ``values`` are plain strings."""
+    from chalicelib.store import schema
+    from chalicelib.store.attributes import from_item
+
+    condition = "#pk = :pk" + (f" AND {sort}" if sort else "")
+    names = {"#pk": schema.GSI1_PK, **({"#sk": schema.GSI1_SK} if sort else {})}
+    typed = {":pk": {"S": partition}, **{name: {"S": value} for name, value in (values or {}).items()}}
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": schema.GSI1,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": typed,
+        "ScanIndexForward": not newest_first,
+    }
+    return [from_item(raw) for raw in paginate(call, "query", **kwargs)]
+
+
 def error_code(error: Exception) -> str:
     """A botocore ClientError's code ("" for anything else)."""
     response = getattr(error, "response", None)

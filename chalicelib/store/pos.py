@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, cancellation_reasons, read_item
+from chalicelib.store.client import Call, call, cancellation_reasons, index_items, read_item
 
 
 class DynamoTills:
@@ -19,7 +19,17 @@ class DynamoTills:
         self._call(
             "put_item",
             TableName=self._table,
-            Item={**schema.till_key(token_id), **to_item({"popup": popup, "issued_at": issued_at})},
+            Item={
+                **schema.till_key(token_id),
+                **to_item(
+                    {
+                        "popup": popup,
+                        "issued_at": issued_at,
+                        schema.GSI1_PK: schema.tills_index_partition(popup),
+                        schema.GSI1_SK: f"{issued_at}#{token_id}",
+                    }
+                ),
+            },
             ConditionExpression="attribute_not_exists(#pk)",
             ExpressionAttributeNames={"#pk": schema.PK},
         )
@@ -27,6 +37,11 @@ class DynamoTills:
     def till(self, token_id: str) -> dict[str, Any] | None:
         raw = read_item(self._call, self._table, schema.till_key(token_id))
         return None if raw is None else from_item(raw)
+
+    def tills(self, popup: str) -> list[dict[str, Any]]:
+        """The till tokens issued to a pop-up, newest first: id, issued_at and revoked_at."""
+        tills = index_items(self._call, self._table, schema.tills_index_partition(popup), newest_first=True)
+        return [{"id": till[schema.GSI1_SK].rpartition("#")[2], **till} for till in tills]
 
     def revoke_till(self, token_id: str, revoked_at: str) -> None:
         self._call(

@@ -22,6 +22,10 @@ Items and their keys::
     FUNNEL#<slug>        <sku>#<popup>           the QR funnel's day counters: <step>@<local date>
     TEMPLATE#<name>      v<version>              a marketer's saved template version (immutable)
     TEMPLATE#<name>      CURRENT                 latest, published and previous versions, a scheduled publish
+    NUMBERS#<slug>       TOTALS                  the studio's counters: per cohort units/list/paid/cost@<currency>,
+                                                 per experiment cell seen (new visitors) and booked
+    AUDIT#<slug>         <at, UTC>#<id>          who changed what in the studio (drop, pricing, import)
+    TILL#<token id>      META                    (also gsi1: TILLS#<popup> / <issued at>) for the staff page
 
 ``available`` is stored, not derived: DynamoDB conditions cannot do arithmetic, so every write that
 changes on_hand, held or sold changes ``available`` in the same update and conditions on it.
@@ -127,6 +131,18 @@ def funnel_partition(slug: str) -> str:
 
 def funnel_key(slug: str, sku: str, popup: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": funnel_partition(slug)}, SK: {"S": f"{sku}#{popup}"}}
+
+
+def numbers_key(slug: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"NUMBERS#{slug}"}, SK: {"S": "TOTALS"}}
+
+
+def audit_partition(slug: str) -> str:
+    return f"AUDIT#{slug}"
+
+
+def tills_index_partition(popup: str) -> str:
+    return f"TILLS#{popup}"
 
 
 def template_partition(name: str) -> str:

@@ -66,9 +66,11 @@ class DynamoStock:
                 released += self._release_expired_in(ref, item, now)
         return released
 
-    def day_counters(self, slug: str) -> dict[tuple[str, str, str], dict[str, int]]:
-        """The drop's numbers for the studio: each counter per (SKU, location, day), sizes summed."""
+    def day_counters(self, slug: str) -> tuple[dict[tuple[str, str, str], dict[str, int]], dict[tuple[str, str], int]]:
+        """The drop's numbers for the studio: each counter per (SKU, location, day), and the units
+        made per (SKU, location); sizes summed."""
         numbers: dict[tuple[str, str, str], dict[str, int]] = {}
+        made: dict[tuple[str, str], int] = {}
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk",
@@ -77,12 +79,13 @@ class DynamoStock:
         }
         for raw in paginate(self._call, "query", **kwargs):
             sku, location = raw["sku"]["S"], raw["location"]["S"]
+            made[(sku, location)] = made.get((sku, location), 0) + int(raw["on_hand"]["N"])
             for name, value in raw.items():
                 counter, _, day = name.partition("@")
                 if day and counter in COUNTERS:
                     counts = numbers.setdefault((sku, location, day), {})
                     counts[counter] = counts.get(counter, 0) + int(value["N"])
-        return numbers
+        return numbers, made
 
     def _key(self, ref: StockRef) -> dict[str, dict[str, str]]:
         return schema.stock_key(ref.slug, ref.sku, ref.size, ref.location)

@@ -16,7 +16,7 @@ from chalicelib.funnel import FunnelStep, TryOnState
 from chalicelib.inventory import OutOfStock, Shortage, StockRef, counter_attribute
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, paginate, read_item, transact, update_if
+from chalicelib.store.client import Call, call, index_items, paginate, read_item, transact, update_if
 
 
 class PlaceTaken(Exception):
@@ -59,17 +59,8 @@ class DynamoTryOns:
 
         From the pop-up's index, so it may lag a write by a moment: fine for a queue on a screen,
         while every change of state is conditioned on the record itself."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": schema.GSI1,
-            "KeyConditionExpression": "#pk = :pk AND #sk >= :since",
-            "ExpressionAttributeNames": {"#pk": schema.GSI1_PK, "#sk": schema.GSI1_SK},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": schema.tryons_index_partition(popup)},
-                ":since": {"S": since_id},
-            },
-        }
-        return [from_item(raw) for raw in paginate(self._call, "query", **kwargs)]
+        partition = schema.tryons_index_partition(popup)
+        return index_items(self._call, self._table, partition, "#sk >= :since", {":since": since_id})
 
     def funnel(self, slug: str) -> dict[tuple[str, str, str], dict[str, int]]:
         """The drop's funnel counts per (SKU, pop-up, local day)."""

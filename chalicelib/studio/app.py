@@ -20,8 +20,9 @@ from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.errors import DomainError, NotFound, Unauthorized
 from chalicelib.models import DropCatalog, Slug
-from chalicelib.studio import views
+from chalicelib.studio import drop_views, staff_views, views
 from chalicelib.studio.auth import authenticate
+from chalicelib.studio.web import page, wants_page
 from chalicelib.tags import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
@@ -94,13 +95,18 @@ async def qr_png(request: Request) -> Response:
 
 
 async def domain_error(request: Request, error: Exception) -> Response:
+    """A browser gets a page that says what went wrong (or the login page); API clients get the
+    JSON error envelope. Both carry the same status code."""
     assert isinstance(error, DomainError)
-    wants_page = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/studio/api/")
-    if isinstance(error, Unauthorized) and request.method == "GET" and wants_page:
+    browser = wants_page(request)
+    if isinstance(error, Unauthorized) and request.method == "GET" and browser:
         return RedirectResponse("/studio/login", status_code=303)
     headers = _headers()
     if isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="dropfront-studio"'
+    if browser:
+        details = error.details if isinstance(error.details, list) else []
+        return page("error.html", status=status_for(error), headers=headers, error=error, problems=details)
     envelope = responses.error_envelope(error.code, error.message, error.details)
     return JSONResponse(envelope, status_code=status_for(error), headers=headers)
 
@@ -115,6 +121,19 @@ def create_app() -> Starlette:
         Route("/studio/templates/{name}", views.change_template, methods=["POST"]),
         Route("/studio/templates/{name}/diff", views.diff),
         Route("/studio/templates/{name}/preview", views.preview),
+        Route("/studio/drops", drop_views.create_drop, methods=["POST"]),
+        Route("/studio/drops/{slug}", drop_views.drop_page, methods=["GET"]),
+        Route("/studio/drops/{slug}", drop_views.save_drop, methods=["POST"]),
+        Route("/studio/drops/{slug}/import", drop_views.import_page, methods=["GET"]),
+        Route("/studio/drops/{slug}/import", drop_views.import_csv, methods=["POST"]),
+        Route("/studio/drops/{slug}/pricing", drop_views.pricing_page, methods=["GET"]),
+        Route("/studio/drops/{slug}/pricing", drop_views.change_pricing, methods=["POST"]),
+        Route("/studio/drops/{slug}/numbers", drop_views.numbers_page),
+        Route("/studio/drops/{slug}/numbers/{chart}.{kind}", drop_views.numbers_export),
+        Route("/studio/popups/{popup}", staff_views.popup_page),
+        Route("/studio/popups/{popup}/tryons/{id}", staff_views.act_on_tryon, methods=["POST"]),
+        Route("/studio/popups/{popup}/pickups/{code}", staff_views.mark_booking, methods=["POST"]),
+        Route("/studio/popups/{popup}/tills", staff_views.change_tills, methods=["POST"]),
         Route("/studio/api/drops/{slug}/qr-tags", qr_tags),
         Route("/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png", qr_png),
         Route("/studio/drops/{slug}/qr-sheet.svg", qr_sheet),

@@ -2,7 +2,8 @@
 
 A request is authenticated by ``Authorization: Bearer <token>`` (API clients) or by the session cookie
 that logging in with such a token sets (``__Host-``, Secure, HttpOnly, SameSite=Strict; signed, 12 h).
-Locally the token is ``DROPFRONT_STUDIO_TOKEN`` and carries every role. Forms posted with a session
+Locally the token is ``DROPFRONT_STUDIO_TOKEN`` and carries every role; in production it is a
+Cognito ID or access token whose groups are the roles (``chalicelib.studio.cognito``). Forms posted with a session
 cookie carry a CSRF token signed for that session; bearer requests need none (a bearer is never sent
 by the browser on its own).
 """
@@ -10,12 +11,14 @@ by the browser on its own).
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.studio.cognito import groups_of, looks_like_jwt, subject_of, verified_claims
 from chalicelib.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify
 from chalicelib.visitors import cookie_value
 from chalicelib.web.request import bearer_token
@@ -30,11 +33,15 @@ class Role(StrEnum):
 SESSION_COOKIE = "__Host-dfs"
 
 
+ROLE_NAMES = frozenset(role.value for role in Role)
+
+
 @dataclass(frozen=True)
 class Principal:
     subject: str
     roles: frozenset[Role]
     session: str | None = None  # the session id, when authenticated by cookie
+    expires: int | None = None  # epoch seconds: a Cognito sign-in ends with its token
 
     def require(self, role: Role) -> None:
         if role not in self.roles:
@@ -42,8 +49,14 @@ class Principal:
 
 
 def from_token(token: str) -> Principal:
-    """The principal a studio token stands for; ``Unauthorized`` for any other token."""
-    expected = settings().studio_token
+    """The principal a token stands for: a Cognito JWT (when a user pool is configured) with its
+    groups as roles, or the local studio token with every role; ``Unauthorized`` otherwise."""
+    config = settings()
+    if config.cognito_issuer and config.cognito_client_id and looks_like_jwt(token):
+        claims = verified_claims(token, config.cognito_issuer, config.cognito_client_id)
+        roles = frozenset(Role(group) for group in groups_of(claims) if group in ROLE_NAMES)
+        return Principal(subject_of(claims), roles, expires=int(claims["exp"]))
+    expected = config.studio_token
     if expected is None or not secrets.compare_digest(token.encode(), expected.encode()):
         raise Unauthorized("That studio token is not valid.", code="invalid_token")
     return Principal("dev", frozenset(Role))
@@ -51,7 +64,9 @@ def from_token(token: str) -> Principal:
 
 def session_cookie(principal: Principal) -> str:
     """The ``Set-Cookie`` value that keeps ``principal`` logged in."""
-    claim = {"s": principal.subject, "r": sorted(principal.roles), "i": secrets.token_urlsafe(12)}
+    claim: dict[str, Any] = {"s": principal.subject, "r": sorted(principal.roles), "i": secrets.token_urlsafe(12)}
+    if principal.expires is not None:
+        claim["x"] = principal.expires
     max_age = int(LIFETIMES[Purpose.STUDIO_SESSION].total_seconds())
     value = sign(Purpose.STUDIO_SESSION, claim)
     return f"{SESSION_COOKIE}={value}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite=Strict"
@@ -71,7 +86,10 @@ def authenticate(headers: Any) -> Principal:
     try:
         claim = verify(Purpose.STUDIO_SESSION, value)
         roles = frozenset(Role(role) for role in claim["r"])
-        return Principal(str(claim["s"]), roles, str(claim["i"]))
+        expires = int(claim["x"]) if "x" in claim else None
+        if expires is not None and expires <= time.time():
+            raise InvalidToken("the sign-in behind this session has expired")
+        return Principal(str(claim["s"]), roles, str(claim["i"]), expires)
     except (InvalidToken, KeyError, TypeError, ValueError):
         raise Unauthorized("Your studio session has ended. Log in again.", code="session_expired") from None
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from starlette.testclient import TestClient
 
@@ -12,18 +10,7 @@ from chalicelib.studio.app import create_app
 from chalicelib.tags import PER_PAGE
 from chalicelib.tryon import read_tag
 from devtools.seed import DemoDrop
-
-TOKEN = "studio-test-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def studio(demo: list[DemoDrop], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("DROPFRONT_STUDIO_TOKEN", TOKEN)
-    monkeypatch.setenv("DROPFRONT_PUBLIC_URL", "https://shop.example.com")
-    wiring.reset()
-    with TestClient(create_app(), base_url="https://studio.example.com") as client:
-        yield client
+from tests.studio.conftest import AUTH
 
 
 def test_the_tag_list_holds_every_sku_and_size_at_the_pop_up(studio: TestClient, demo: list[DemoDrop]) -> None:

@@ -3,49 +3,14 @@ edit → preview → publish → roll back cycle."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
-import pytest
 from starlette.testclient import TestClient
 
 from chalicelib import wiring
 from chalicelib.pages.published import shipped_source
-from chalicelib.studio.app import create_app
-from chalicelib.studio.auth import SESSION_COOKIE, Principal, Role, session_cookie
-from devtools.seed import DemoDrop
+from chalicelib.studio.auth import Principal, Role
+from tests.studio.conftest import HTML, TOKEN, cookie_for, csrf_of, log_in
 
-TOKEN = "studio-test-token-0123456789"
-HTML = {"Accept": "text/html"}
 MARK = '<p class="marketer">Made for the weekend</p>'
-
-
-@pytest.fixture
-def studio(demo: list[DemoDrop], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("DROPFRONT_STUDIO_TOKEN", TOKEN)
-    monkeypatch.setenv("DROPFRONT_TEMPLATE_CACHE_SECONDS", "0")
-    wiring.reset()
-    with TestClient(create_app(), base_url="https://studio.example.com", follow_redirects=False) as client:
-        yield client
-
-
-def cookie_for(principal: Principal) -> dict[str, str]:
-    return {"Cookie": session_cookie(principal).split(";")[0]}
-
-
-def log_in(studio: TestClient) -> dict[str, str]:
-    response = studio.post("/studio/login", data={"token": TOKEN})
-    assert response.status_code == 303 and response.headers["location"] == "/studio/"
-    cookie = response.headers["set-cookie"]
-    assert cookie.startswith(f"{SESSION_COOKIE}=")
-    assert all(flag in cookie for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"))
-    return {"Cookie": cookie.split(";")[0]}
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None
-    return found[1]
 
 
 def with_mark() -> str:

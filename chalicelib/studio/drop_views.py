@@ -1,0 +1,248 @@
+"""The studio's drop pages: create and edit a drop, import its products and stock from CSV (with a
+progress bar), its pricing (guardrail, overrides, rules and experiments) with the audit log, and
+its numbers as SVG charts with CSV export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from chalicelib import numbers, wiring
+from chalicelib.config import settings
+from chalicelib.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
+from chalicelib.models import DropCatalog, iso
+from chalicelib.pricing.policy import PricingPolicy
+from chalicelib.shopper import checked_slug
+from chalicelib.store.audit import entry_put
+from chalicelib.studio import charts, drops, pricing
+from chalicelib.studio.auth import Principal, Role, check_csrf
+from chalicelib.studio.imports import CatalogImport, run_import
+from chalicelib.studio.web import checked_form, page, principal_of, wants_page
+from chalicelib.web import responses
+from chalicelib.web.errors import status_for
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+NDJSON = "application/x-ndjson"
+
+
+def studio_drop(slug: str) -> DropCatalog:
+    """The drop as stored, published or not, never from a cache."""
+    found = wiring.catalog_store().drop_catalog(checked_slug(slug))
+    if found is None:
+        raise NotFound(f"There is no drop called {slug!r}.", code="drop_not_found")
+    return found
+
+
+def _audit(principal: Principal, slug: str, action: str, summary: str) -> dict[str, Any]:
+    table = settings().table_name
+    return entry_put(table, slug, principal.subject, action, summary, iso(wiring.utcnow()))
+
+
+def _drop_page(
+    principal: Principal, catalog: DropCatalog, values: Mapping[str, str], found: Any, status: int
+) -> Response:
+    return page(
+        "drop.html",
+        status=status,
+        principal=principal,
+        catalog=catalog,
+        values=values,
+        problems=found,
+        audit=wiring.audit().log(catalog.drop.slug),
+        can_edit=Role.EDITOR in principal.roles,
+    )
+
+
+async def drop_page(request: Request) -> Response:
+    principal = principal_of(request)
+    catalog = studio_drop(request.path_params["slug"])
+    return _drop_page(principal, catalog, drops.form_values(catalog), [], 200)
+
+
+async def save_drop(request: Request) -> Response:
+    principal = principal_of(request)
+    form = await checked_form(request, principal, max_fields=1_000)
+    principal.require(Role.EDITOR)
+    catalog = studio_drop(request.path_params["slug"])
+    if str(catalog.drop.revision) != form.get("revision"):
+        raise Conflict("Someone else saved this drop since you opened it. Reload and try again.", code="edit_conflict")
+    try:
+        edited = drops.edited(catalog, form)
+    except Unprocessable as refused:
+        if not wants_page(request):
+            raise
+        return _drop_page(principal, catalog, form, refused.details, 422)
+    summary = f"drop edited: {catalog.drop.starts_at.isoformat()}→{edited.drop.starts_at.isoformat()}"
+    wiring.catalog_store().save_drop(edited, _audit(principal, catalog.drop.slug, "drop", summary))
+    return RedirectResponse(f"/studio/drops/{catalog.drop.slug}", status_code=303)
+
+
+async def create_drop(request: Request) -> Response:
+    principal = principal_of(request)
+    form = await checked_form(request, principal)
+    principal.require(Role.EDITOR)
+    template = studio_drop(form.get("copy_from", ""))
+    created = drops.new_drop(template, form, wiring.utcnow())
+    audit = _audit(principal, created.drop.slug, "create", f"created from {template.drop.slug}, unpublished")
+    wiring.catalog_store().save_drop(created, audit, create=True)
+    return RedirectResponse(f"/studio/drops/{created.drop.slug}", status_code=303)
+
+
+# --- CSV import -----------------------------------------------------------------------------------
+
+
+async def import_page(request: Request) -> Response:
+    principal = principal_of(request)
+    catalog = studio_drop(request.path_params["slug"])
+    columns = CatalogImport(catalog)
+    return page("import.html", principal=principal, catalog=catalog, columns=",".join(columns._required()))
+
+
+async def import_csv(request: Request) -> Response:
+    """The CSV as the request body. With ``Accept: application/x-ndjson`` the answer streams one
+    JSON line per progress step and ends with the outcome (an error envelope if it failed);
+    otherwise it is one JSON answer with the usual status codes."""
+    principal = principal_of(request)
+    check_csrf(principal, request.headers.get("x-csrf-token"))
+    principal.require(Role.EDITOR)
+    catalog = studio_drop(request.path_params["slug"])
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_CSV_BYTES:
+            raise InvalidInput("The CSV is larger than 5 MB.", code="body_too_large")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("The CSV must be UTF-8 text.", code="invalid_csv") from None
+    slug = catalog.drop.slug
+    steps = run_import(
+        wiring.catalog_store(),
+        catalog,
+        text,
+        lambda summary: _audit(principal, slug, "import", summary),
+        wiring.utcnow(),
+    )
+    if NDJSON not in request.headers.get("accept", ""):
+        outcome = [step for step in steps if isinstance(step, dict)]
+        return JSONResponse(outcome[-1], headers=_private())
+
+    def lines() -> Iterator[str]:
+        try:
+            for step in steps:
+                line = step if isinstance(step, dict) else step.__dict__
+                yield json.dumps(line) + "\n"
+        except DomainError as error:
+            envelope = responses.error_envelope(error.code, error.message, error.details)
+            yield json.dumps({**envelope, "status": status_for(error)}) + "\n"
+
+    return StreamingResponse(lines(), media_type=NDJSON, headers=_private())
+
+
+def _private() -> dict[str, str]:
+    return {**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE}
+
+
+# --- pricing ----------------------------------------------------------------------------------------
+
+
+def _pricing_page(principal: Principal, catalog: DropCatalog, status: int = 200, **extra: Any) -> Response:
+    policy = wiring.catalog_store().pricing_policy(catalog.drop.slug)
+    return page(
+        "pricing.html",
+        status=status,
+        principal=principal,
+        catalog=catalog,
+        policy=policy,
+        rules=extra.pop("rules", None) or pricing.rules_json(policy),
+        problems=extra.pop("problems", []),
+        audit=wiring.audit().log(catalog.drop.slug),
+        currencies=sorted({m.currency for m in catalog.drop.markets}),
+        can_publish=Role.PUBLISHER in principal.roles,
+        zone=catalog.drop.default_market.timezone,
+    )
+
+
+async def pricing_page(request: Request) -> Response:
+    return _pricing_page(principal_of(request), studio_drop(request.path_params["slug"]))
+
+
+async def change_pricing(request: Request) -> Response:
+    principal = principal_of(request)
+    form = await checked_form(request, principal, max_fields=60)
+    principal.require(Role.PUBLISHER)
+    catalog = studio_drop(request.path_params["slug"])
+    slug, now = catalog.drop.slug, wiring.utcnow()
+    policy = wiring.catalog_store().pricing_policy(slug)
+    if str(policy.version if policy else 0) != form.get("version"):
+        raise Conflict("The pricing changed since you opened it. Reload and try again.", code="edit_conflict")
+    changes: dict[str, Callable[[], tuple[PricingPolicy, str]]] = {
+        "guardrail": lambda: pricing.with_guardrail(policy, form),
+        "override": lambda: pricing.with_override(
+            policy, form, principal.subject, catalog.drop.default_market.timezone, now
+        ),
+        "unoverride": lambda: pricing.without_override(policy, form),
+        "rules": lambda: pricing.with_rules(policy, form.get("rules", "")),
+    }
+    change = changes.get(form.get("action", ""))
+    if change is None:
+        raise Unprocessable("Unknown pricing action.", code="invalid_form")
+    try:
+        new, summary = change()
+    except Unprocessable as refused:
+        if not wants_page(request):
+            raise
+        found = [{"field": "form", "problem": refused.message}, *(refused.details or [])]
+        return _pricing_page(principal, catalog, 422, problems=found, rules=form.get("rules"))
+    wiring.catalog_store().put_pricing_policy(
+        slug, new, _audit(principal, slug, "pricing", f"v{new.version} {summary}")
+    )
+    return RedirectResponse(f"/studio/drops/{slug}/pricing", status_code=303)
+
+
+# --- numbers ----------------------------------------------------------------------------------------
+
+CHARTS: dict[str, Callable[[numbers.Table], str]] = {
+    "sell-through": charts.lines,
+    "qr-funnel": lambda t: charts.bars(t, lambda row: f"{row[0]} · {row[1]}", 2),
+    "discount-depth": lambda t: charts.scatter(t, lambda row: f"{row[0]} ({row[1]})", 3, 4, 2),
+    "cell-conversion": lambda t: charts.bars(t, lambda row: str(row[0]), 3, note=1),
+}
+
+
+def drop_numbers(slug: str) -> dict[str, numbers.Table]:
+    days, made = wiring.stock().day_counters(slug)
+    counts = wiring.numbers().counts(slug)
+    tables = (
+        numbers.sell_through(days, made),
+        numbers.qr_funnel(wiring.tryons().funnel(slug)),
+        numbers.discount_depth(counts),
+        numbers.cell_conversion(counts),
+    )
+    return {table.name: table for table in tables}
+
+
+async def numbers_page(request: Request) -> Response:
+    principal = principal_of(request)
+    catalog = studio_drop(request.path_params["slug"])
+    tables = drop_numbers(catalog.drop.slug)
+    svgs = {name: CHARTS[name](table) for name, table in tables.items()}
+    return page("numbers.html", principal=principal, catalog=catalog, tables=tables, svgs=svgs)
+
+
+async def numbers_export(request: Request) -> Response:
+    principal_of(request)
+    slug, chart, kind = request.path_params["slug"], request.path_params["chart"], request.path_params["kind"]
+    tables = drop_numbers(studio_drop(slug).drop.slug)
+    if chart not in tables or kind not in ("csv", "svg"):
+        raise NotFound(f"There is no chart called {chart!r}.", code="chart_not_found")
+    if kind == "csv":
+        disposition = f'attachment; filename="{slug}-{chart}.csv"'
+        headers = {**_private(), "Content-Disposition": disposition}
+        return Response(charts.to_csv(tables[chart]), media_type="text/csv; charset=utf-8", headers=headers)
+    headers = {**_private(), "Content-Security-Policy": "default-src 'none'"}
+    return Response(CHARTS[chart](tables[chart]), media_type="image/svg+xml", headers=headers)

@@ -1,0 +1,215 @@
+"""Creating and editing a drop from the studio's forms: per-locale copy, dates, prices and costs,
+pop-up windows and pickup slots. Pure: a form and the drop as it is give the drop as it will be,
+or every problem with the form at once.
+
+Prices are typed in major units ("89.00") and stored in minor units (8900); times are typed in the
+place's local time and stored in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.errors import Unprocessable
+from chalicelib.models import SLUG_PATTERN, Drop, DropCatalog
+from chalicelib.pages.formatting import currency_digits, major_units
+from chalicelib.studio.web import problems
+
+COPY_FIELDS = ("name", "tagline", "description")
+MAX_COPY = {"name": 80, "tagline": 160, "description": 2000}
+SLUG = re.compile(SLUG_PATTERN)
+
+
+class FormProblems:
+    """Collects ``{field, problem}`` while a form is read; ``raise_any`` ends it with a 422."""
+
+    def __init__(self) -> None:
+        self.found: list[dict[str, str]] = []
+
+    def add(self, field: str, problem: str) -> None:
+        self.found.append({"field": field, "problem": problem})
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise Unprocessable("Some fields need fixing.", code="invalid_form", details=self.found)
+
+    def model(self, build: Callable[[], BaseModel], prefix: str = "") -> Any:
+        """``build()``, with pydantic's problems added under ``prefix``; None if it failed."""
+        try:
+            return build()
+        except ValidationError as error:
+            for problem in problems(error):
+                self.add(f"{prefix}{problem['field']}".rstrip("."), problem["problem"])
+            return None
+
+
+def to_minor(text: str, currency: str) -> int:
+    """``"89.5"`` in EUR → 8950. ``ValueError`` for anything that is not a non-negative amount with
+    at most the currency's decimals."""
+    try:
+        amount = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError("is not an amount") from None
+    digits = currency_digits(currency)
+    minor = amount.scaleb(digits)
+    if not amount.is_finite() or amount < 0 or minor != minor.to_integral_value():
+        raise ValueError(f"needs a non-negative amount with at most {digits} decimals")
+    if minor > 100_000_000:
+        raise ValueError("is too large")
+    return int(minor)
+
+
+def local_input(moment: datetime | None, zone: str) -> str:
+    """A UTC moment as a ``datetime-local`` input's value in ``zone``."""
+    return "" if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def from_local(text: str, zone: str) -> datetime:
+    """A ``datetime-local`` value read in ``zone``, as UTC. ``ValueError`` if it is not one."""
+    value = datetime.fromisoformat(text.strip())
+    if value.tzinfo is not None:
+        raise ValueError("give a local time without an offset")
+    return value.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def _read(found: FormProblems, form: Mapping[str, str], field: str, parse: Callable[[str], Any]) -> Any:
+    try:
+        return parse(form[field])
+    except KeyError:
+        found.add(field, "is missing")
+    except ValueError as error:
+        found.add(field, str(error) or "is not valid")
+    return None
+
+
+def form_values(catalog: DropCatalog) -> dict[str, str]:
+    """The edit form's fields filled from the drop as it is (the inverse of ``edited``)."""
+    drop, zone = catalog.drop, catalog.drop.default_market.timezone
+    values = {
+        "starts_at": local_input(drop.starts_at, zone),
+        "ends_at": local_input(drop.ends_at, zone),
+        "published": "on" if drop.published else "",
+        "revision": str(drop.revision),
+    }
+    for field in COPY_FIELDS:
+        for locale, text in getattr(drop, field).items():
+            values[f"{field}.{locale}"] = text
+    for sku in catalog.skus:
+        for kind, amounts in (("price", sku.list_prices), ("cost", sku.costs)):
+            for currency, minor in amounts.items():
+                values[f"{kind}.{sku.sku}.{currency}"] = major_units(minor, currency)
+    for place in catalog.locations:
+        if place.kind != "popup":
+            continue
+        values[f"opens.{place.id}"] = local_input(place.opens_at, place.timezone)
+        values[f"closes.{place.id}"] = local_input(place.closes_at, place.timezone)
+        if place.pickup is not None:
+            values[f"slots_open.{place.id}"] = place.pickup.opens.strftime("%H:%M")
+            values[f"slots_close.{place.id}"] = place.pickup.closes.strftime("%H:%M")
+            values[f"slot_minutes.{place.id}"] = str(place.pickup.slot_minutes)
+            values[f"capacity.{place.id}"] = str(place.pickup.capacity)
+    return values
+
+
+def edited(catalog: DropCatalog, form: Mapping[str, str]) -> DropCatalog:
+    """The drop with the form applied; ``Unprocessable`` listing every problem otherwise."""
+    found = FormProblems()
+    drop = catalog.drop
+    zone = drop.default_market.timezone
+    copy: dict[str, dict[str, str]] = {field: {} for field in COPY_FIELDS}
+    for locale in drop.locales:
+        for field in COPY_FIELDS:
+            text = form.get(f"{field}.{locale}", "").strip()
+            if len(text) > MAX_COPY[field]:
+                found.add(f"{field}.{locale}", f"is longer than {MAX_COPY[field]} characters")
+            elif text:
+                copy[field][locale] = text
+    for field in COPY_FIELDS:
+        if drop.default_market.default_locale not in copy[field]:
+            found.add(f"{field}.{drop.default_market.default_locale}", "is needed in the drop's first locale")
+    starts = _read(found, form, "starts_at", lambda text: from_local(text, zone))
+    ends = _read(found, form, "ends_at", lambda text: from_local(text, zone))
+    if starts and ends and starts >= ends:
+        found.add("ends_at", "must be after the start")
+    skus = []
+    for sku in catalog.skus:
+        prices = {
+            kind: {
+                currency: _read(found, form, f"{kind}.{sku.sku}.{currency}", partial(to_minor, currency=currency))
+                for currency in sku.list_prices
+            }
+            for kind in ("price", "cost")
+        }
+        skus.append(sku.model_copy(update={"list_prices": prices["price"], "costs": prices["cost"]}))
+    locations = [_edited_popup(found, place, form) if place.kind == "popup" else place for place in catalog.locations]
+    new_drop = found.model(
+        lambda: Drop.model_validate(
+            {
+                **drop.model_dump(),
+                **copy,
+                "starts_at": starts or drop.starts_at,
+                "ends_at": ends or drop.ends_at,
+                "published": form.get("published") == "on",
+            }
+        )
+    )
+    found.raise_any()
+    return DropCatalog(drop=new_drop, skus=tuple(skus), locations=tuple(locations))
+
+
+def _edited_popup(found: FormProblems, place: Any, form: Mapping[str, str]) -> Any:
+    key = place.id
+    window = {
+        name: _read(found, form, f"{name}.{key}", lambda text: from_local(text, place.timezone) if text else None)
+        for name in ("opens", "closes")
+    }
+    update: dict[str, Any] = {"opens_at": window["opens"], "closes_at": window["closes"]}
+    if place.pickup is not None:
+        update["pickup"] = found.model(
+            lambda: place.pickup.model_validate(
+                {
+                    **place.pickup.model_dump(),
+                    "opens": _read(found, form, f"slots_open.{key}", time.fromisoformat),
+                    "closes": _read(found, form, f"slots_close.{key}", time.fromisoformat),
+                    "slot_minutes": _read(found, form, f"slot_minutes.{key}", int),
+                    "capacity": _read(found, form, f"capacity.{key}", int),
+                }
+            ),
+            prefix=f"pickup.{key}.",
+        )
+    if window["opens"] and window["closes"] and window["opens"] >= window["closes"]:
+        found.add(f"closes.{key}", "must be after the opening")
+    return place.model_copy(update={k: v for k, v in update.items() if v is not None or k.endswith("_at")})
+
+
+def new_drop(template: DropCatalog, form: Mapping[str, str], now: datetime) -> DropCatalog:
+    """A fresh, unpublished drop shaped like ``template`` (its markets, pop-ups and products),
+    starting a week from now for three days: the marketer then edits it and imports its stock."""
+    found = FormProblems()
+    slug, name = form.get("slug", "").strip(), form.get("name", "").strip()
+    if not SLUG.match(slug):
+        found.add("slug", "use lower-case letters, digits and dashes")
+    if not 1 <= len(name) <= MAX_COPY["name"]:
+        found.add("name", f"needs 1 to {MAX_COPY['name']} characters")
+    found.raise_any()
+    start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=7)
+    copy = {template.drop.default_market.default_locale: name}
+    drop = template.drop.model_copy(
+        update={
+            "slug": slug,
+            **{field: copy for field in COPY_FIELDS},
+            "starts_at": start,
+            "ends_at": start + timedelta(days=3),
+            "published": False,
+            "revision": 0,
+        }
+    )
+    return DropCatalog(drop=drop, skus=template.skus, locations=template.locations)

@@ -1,0 +1,195 @@
+"""Importing a drop's products, sizes and stock from CSV: streamed, checked row by row with every
+problem reported, then written all together or not at all.
+
+One row per SKU, size and location::
+
+    sku,product,size,location,on_hand,swatch,name.en,colour.en,price.EUR,cost.EUR[,name.fr,…]
+
+``name.<locale>`` and ``colour.<locale>`` give the copy (the drop's first locale is required);
+``price.<CUR>`` and ``cost.<CUR>`` are amounts in major units for every currency the drop sells in.
+Rows of one SKU must agree on everything but size, location and units. The import replaces the
+drop's products and stock, so it runs before the drop starts (a live drop's stock moves with sales).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import ValidationError
+
+from chalicelib.errors import Conflict, Unprocessable
+from chalicelib.inventory import StockLine
+from chalicelib.models import SKU_PATTERN, DropCatalog, Sku
+from chalicelib.studio.drops import to_minor
+from chalicelib.studio.web import problems
+
+MAX_ROWS = 20_000
+MAX_UNITS = 100_000
+MAX_REPORTED = 200
+SKU = re.compile(SKU_PATTERN)
+SIZE = re.compile(r"^[^#]{1,16}$")
+SWATCH = re.compile(r"^#[0-9a-fA-F]{6}$")
+PROGRESS_EVERY = 100
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far an import has got: rows checked, or transactions written."""
+
+    phase: Literal["check", "write"]
+    done: int
+    total: int
+
+
+@dataclass
+class CatalogImport:
+    """Reads the CSV for ``drop``; after ``check`` has run, ``problems`` lists every problem (by
+    line), and ``skus`` and ``stock`` hold what will be written if there are none."""
+
+    drop: DropCatalog
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    skus: list[Sku] = field(default_factory=list)
+    stock: list[StockLine] = field(default_factory=list)
+    _first: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    _sizes: dict[str, list[str]] = field(default_factory=dict)
+    _seen: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def _problem(self, line: int, column: str, problem: str) -> None:
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append({"line": line, "field": column, "problem": problem})
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(market.currency for market in self.drop.drop.markets))
+
+    def _required(self) -> tuple[str, ...]:
+        locale = self.drop.drop.default_market.default_locale
+        money = tuple(f"{kind}.{c}" for c in self.currencies for kind in ("price", "cost"))
+        return ("sku", "product", "size", "location", "on_hand", "swatch", f"name.{locale}", f"colour.{locale}", *money)
+
+    def check(self, lines: Iterable[str], total_rows: int) -> Iterator[Progress]:
+        """Check each row as it streams in, yielding progress every hundred rows."""
+        reader = csv.DictReader(lines)
+        missing = [column for column in self._required() if column not in (reader.fieldnames or ())]
+        if missing:
+            self._problem(1, ",".join(missing), "the header is missing these columns")
+            return
+        rows = 0
+        for row in reader:
+            rows += 1
+            if rows > MAX_ROWS:
+                self._problem(reader.line_num, "", f"an import has at most {MAX_ROWS} rows")
+                break
+            self._row(reader.line_num, row)
+            if rows % PROGRESS_EVERY == 0:
+                yield Progress("check", rows, max(total_rows, rows))
+        self._build()
+        yield Progress("check", rows, rows)
+
+    def _row(self, line: int, row: dict[str, Any]) -> None:
+        if None in row:
+            self._problem(line, "", "this row has more values than the header has columns")
+            return
+        value = {key: (text or "").strip() for key, text in row.items() if key}
+        sku, size, location = value["sku"], value["size"], value["location"]
+        ok = True
+        for column, pattern, hint in (
+            ("sku", SKU, "upper-case letters, digits and dashes"),
+            ("size", SIZE, "1 to 16 characters, no #"),
+            ("swatch", SWATCH, "a colour like #1c1b19"),
+        ):
+            if not pattern.match(value[column]):
+                self._problem(line, column, f"needs {hint}")
+                ok = False
+        if location not in self.drop.drop.location_ids:
+            self._problem(line, "location", f"{location!r} is not one of this drop's locations")
+            ok = False
+        try:
+            units = int(value["on_hand"])
+            if not 0 <= units <= MAX_UNITS:
+                raise ValueError
+        except ValueError:
+            self._problem(line, "on_hand", f"needs a whole number from 0 to {MAX_UNITS}")
+            ok = False
+        product: dict[str, Any] = {
+            "product": value["product"],
+            "swatch": value["swatch"],
+            "name": {k[5:]: v for k, v in value.items() if k.startswith("name.") and v},
+            "colour": {k[7:]: v for k, v in value.items() if k.startswith("colour.") and v},
+        }
+        for kind, target in (("price", "list_prices"), ("cost", "costs")):
+            product[target] = {}
+            for currency in self.currencies:
+                try:
+                    product[target][currency] = to_minor(value[f"{kind}.{currency}"], currency)
+                except ValueError as error:
+                    self._problem(line, f"{kind}.{currency}", str(error))
+                    ok = False
+        if not ok:
+            return
+        if (sku, size, location) in self._seen:
+            self._problem(line, "sku", f"{sku} {size} at {location} is listed twice")
+            return
+        first = self._first.setdefault(sku, (line, product))
+        if first[1] != product:
+            differs = sorted(k for k in product if product[k] != first[1].get(k))
+            self._problem(line, ",".join(differs), f"differs from {sku} on line {first[0]}")
+            return
+        self._seen.add((sku, size, location))
+        sizes = self._sizes.setdefault(sku, [])
+        if size not in sizes:
+            sizes.append(size)
+        self.stock.append(StockLine(sku, size, location, units))
+
+    def _build(self) -> None:
+        """Each SKU from its rows; what the CSV cannot say (fit video, fabric) is kept from before."""
+        before = {sku.sku: sku for sku in self.drop.skus}
+        for sku, (line, product) in self._first.items():
+            kept = before[sku].model_dump(include={"fit_video", "fabric"}) if sku in before else {}
+            try:
+                self.skus.append(Sku.model_validate({**kept, **product, "sku": sku, "sizes": self._sizes[sku]}))
+            except ValidationError as error:
+                for problem in problems(error):
+                    self._problem(line, problem["field"], problem["problem"])
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise Unprocessable(
+                f"Nothing was imported: {len(self.problems)} problem(s) to fix.",
+                code="import_invalid",
+                details=self.problems,
+            )
+
+
+class ProductWriter(Protocol):
+    def replace_products(
+        self, catalog: DropCatalog, skus: Sequence[Sku], stock: Sequence[StockLine], audit: dict[str, Any]
+    ) -> Iterator[tuple[int, int]]: ...
+
+
+def run_import(
+    store: ProductWriter,
+    catalog: DropCatalog,
+    text: str,
+    audit: Callable[[str], dict[str, Any]],
+    now: datetime,
+) -> Iterator[Progress | dict[str, Any]]:
+    """Check every row, then write all of it or none: progress as it goes, then the outcome.
+    ``audit`` makes the log entry from a summary of what is imported."""
+    if now >= catalog.drop.starts_at:
+        raise Conflict(
+            "This drop has started: its stock now moves with sales, so it cannot be re-imported.", code="drop_started"
+        )
+    job = CatalogImport(catalog)
+    yield from job.check(text.splitlines(keepends=True), max(text.count("\n") - 1, 1))
+    job.raise_problems()
+    units = sum(line.on_hand for line in job.stock)
+    summary = f"imported {len(job.skus)} SKUs, {len(job.stock)} stock lines, {units} units"
+    for done, total in store.replace_products(catalog, job.skus, job.stock, audit(summary)):
+        yield Progress("write", done, total)
+    yield {"imported": {"skus": len(job.skus), "stock_lines": len(job.stock), "units": units}}

@@ -1,0 +1,156 @@
+"""Previewing a template version as a given shopper would see it: any locale, loyalty tier or creator
+cohort, experiment cell and pop-up, for the landing, try-on and pickup pages. Nothing is recorded:
+no cookie, no scan, no offer log, no booking."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import wiring
+from chalicelib.config import settings
+from chalicelib.errors import NotFound, Unprocessable
+from chalicelib.models import LABEL_PATTERN, SLUG_PATTERN, DropCatalog, iso
+from chalicelib.pages.landing import PageLocale, landing_context
+from chalicelib.pages.pickup import pickup_context
+from chalicelib.pages.sandbox import RenderRefused, TemplateRejected
+from chalicelib.pages.tryon import tryon_context
+from chalicelib.shopper import ShopperDrop, open_drop, priced_at
+from chalicelib.tryon import Tag, TagPlace, tag_token
+from chalicelib.visitors import campaign_link
+from chalicelib.web import responses
+from chalicelib.web.request import Edge, PageQuery
+
+NO_VIEWER = Edge(None, None, None, None, None, None, None, None, None)
+PREVIEW_CODE = "PREVIEW1"
+
+
+class PreviewQuery(BaseModel):
+    """Who the preview is for. Empty fields mean an anonymous first visit."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: int = Field(default=0, ge=0, le=1_000_000)
+    lang: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    drop: str | None = Field(default=None, pattern=SLUG_PATTERN)
+    tier: str | None = Field(default=None, pattern=LABEL_PATTERN)
+    cohort: str | None = Field(default=None, pattern=LABEL_PATTERN)
+    cell: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,40}:[a-z0-9-]{1,30}$")
+    popup: str | None = Field(default=None, pattern=SLUG_PATTERN)
+
+
+def _drop(query: PreviewQuery) -> DropCatalog:
+    store = wiring.catalog_store()
+    slug = query.drop or next((d.slug for d in store.drops()), None)
+    found = store.drop_catalog(slug) if slug else None
+    if found is None:
+        raise NotFound("There is no drop to preview with.", code="drop_not_found")
+    return found
+
+
+def _popup(catalog: DropCatalog, query: PreviewQuery) -> Any:
+    popups = [loc for loc in catalog.locations if loc.kind == "popup"]
+    chosen = next((p for p in popups if p.id == query.popup), None) if query.popup else (popups[0] if popups else None)
+    if chosen is None:
+        raise Unprocessable(f"{catalog.drop.slug} is not at a pop-up called {query.popup}.", code="popup_not_found")
+    return chosen
+
+
+def _shopper(catalog: DropCatalog, query: PreviewQuery, viewer: Edge, now: datetime, popup: str | None) -> ShopperDrop:
+    campaign = campaign_link(tier=query.tier, cohort=query.cohort) if query.tier or query.cohort else None
+    try:
+        return open_drop(
+            wiring.catalog(),
+            catalog.drop.slug,
+            PageQuery(lang=query.lang, c=campaign),
+            viewer,
+            now,
+            with_tokens=False,
+            scanned_at=popup,
+            forced_cell=query.cell,
+        )
+    except ValueError as error:
+        raise Unprocessable(str(error), code="no_such_cell") from None
+
+
+def context_for(name: str, query: PreviewQuery, nonce: str, now: datetime) -> tuple[str, dict[str, Any]]:
+    """The page's locale and the context its template renders with, for this previewed shopper."""
+    catalog = _drop(query)
+    base = settings().public_url or ""
+    if name == "landing":
+        shopper = _shopper(catalog, query, NO_VIEWER, now, query.popup)
+        where = PageLocale(shopper.locale, shopper.zone, f"{base}/drops/{quote(catalog.drop.slug)}", shopper.locales)
+        return shopper.locale, landing_context(shopper.view, where, nonce)
+    popup = _popup(catalog, query)
+    if name == "tryon":
+        shopper = _shopper(catalog, query, priced_at(popup, NO_VIEWER), now, popup.id)
+        sku = catalog.skus[0]
+        tag = Tag(popup.id, sku.sku, sku.sizes[0])
+        place = TagPlace(catalog, sku, popup, tag.size)
+        return shopper.locale, tryon_context(shopper, place, base, nonce, tag_token(tag), now)
+    return query.lang, pickup_context(_sample_booking(catalog, popup, now), catalog, query.lang, nonce, "")
+
+
+def _sample_booking(catalog: DropCatalog, popup: Any, now: datetime) -> dict[str, Any]:
+    """A booking for tomorrow's first slot, as the pickup page would show one (never stored)."""
+    zone = ZoneInfo(popup.timezone)
+    day = (now.astimezone(zone) + timedelta(days=1)).date()
+    opens = popup.pickup.opens if popup.pickup else datetime.min.time().replace(hour=10)
+    start = datetime.combine(day, opens, zone)
+    sku = catalog.skus[0]
+    currency = catalog.drop.default_market.currency
+    price = sku.list_prices.get(currency, 0)
+    line = {
+        "sku": sku.sku,
+        "size": sku.sizes[0],
+        "qty": 1,
+        "list_minor": price,
+        "unit_minor": price,
+        "line_minor": price,
+    }
+    return {
+        "code": PREVIEW_CODE,
+        "drop": catalog.drop.slug,
+        "popup": popup.id,
+        "timezone": popup.timezone,
+        "slot_start": iso(start),
+        "slot_end": iso(start + timedelta(minutes=popup.pickup.slot_minutes if popup.pickup else 30)),
+        "items": [line],
+        "total_minor": price,
+        "currency": currency,
+        "state": "booked",
+    }
+
+
+def choices(query: PreviewQuery) -> dict[str, list[str]]:
+    """What the editor's preview form offers: drops, and the chosen drop's tiers, cohorts, cells and pop-ups."""
+    store = wiring.catalog_store()
+    catalog = _drop(query)
+    policy = store.pricing_policy(catalog.drop.slug)
+    segments = [rule.segment for rule in policy.segment_rules] if policy else []
+    return {
+        "drop": [d.slug for d in store.drops()],
+        "tier": sorted({s[5:] for s in segments if s.startswith("tier:")}),
+        "cohort": sorted({s[7:] for s in segments if s.startswith("cohort:")}),
+        "cell": [f"{e.id}:{c.name}" for e in policy.experiments for c in e.cells] if policy else [],
+        "popup": [loc.id for loc in catalog.locations if loc.kind == "popup"],
+    }
+
+
+def preview_url(name: str, query: PreviewQuery) -> str:
+    fields = {k: v for k, v in query.model_dump().items() if v not in (None, "")}
+    return f"/studio/templates/{name}/preview?{urlencode(fields)}"
+
+
+def render_preview(name: str, query: PreviewQuery, now: datetime) -> tuple[str, str]:
+    """The page's HTML with version ``query.v`` (0: the shipped template) and its nonce."""
+    nonce = responses.new_nonce()
+    locale, context = context_for(name, query, nonce, now)
+    try:
+        return wiring.published().render_version(locale, name, query.v, context), nonce
+    except (TemplateRejected, RenderRefused, LookupError) as error:
+        raise Unprocessable(f"This version does not render: {error}", code="render_failed") from None

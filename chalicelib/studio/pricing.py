@@ -1,0 +1,139 @@
+"""Changing a drop's pricing from the studio: the guardrail, overrides (each with a reason and an
+expiry), and the offer rules and experiments. Pure: every change gives the next immutable policy
+version and a one-line summary for the audit log, or every problem with the form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from chalicelib.errors import Conflict, Unprocessable
+from chalicelib.pricing.policy import Guardrail, Override, PricingPolicy
+from chalicelib.studio.drops import FormProblems, from_local, to_minor
+
+GUARDRAIL_FIELDS = ("max_discount_bps", "min_margin_bps", "max_stack_bps", "max_discounted_units_per_visitor")
+RULE_SECTIONS = ("segment_rules", "markdowns", "experiments")
+MAX_RULES_JSON = 32 * 1024
+
+
+def _next(policy: PricingPolicy | None, **changes: Any) -> PricingPolicy:
+    base = policy.model_dump() if policy else {"guardrail": None}
+    return PricingPolicy.model_validate({**base, **changes, "version": (policy.version if policy else 0) + 1})
+
+
+def _needs(policy: PricingPolicy | None) -> PricingPolicy:
+    if policy is None:
+        raise Conflict("Set the drop's guardrail first.", code="no_policy")
+    return policy
+
+
+def with_guardrail(policy: PricingPolicy | None, form: Mapping[str, str]) -> tuple[PricingPolicy, str]:
+    found = FormProblems()
+    numbers: dict[str, Any] = {}
+    for name in GUARDRAIL_FIELDS:
+        try:
+            numbers[name] = int(form.get(name, ""))
+        except ValueError:
+            found.add(name, "needs a whole number")
+    found.raise_any()
+    kept = policy.guardrail.model_dump() if policy else {}
+    changes = {**kept, **numbers, "stacking": form.get("stacking", "best_of")}
+    guardrail = found.model(lambda: Guardrail.model_validate(changes), prefix="")
+    found.raise_any()
+    new = _next(policy, guardrail=guardrail.model_dump())
+    before = policy.guardrail if policy else None
+    changed = [
+        f"{name} {getattr(before, name) if before else '–'}→{getattr(guardrail, name)}"
+        for name in (*GUARDRAIL_FIELDS, "stacking")
+        if before is None or getattr(before, name) != getattr(guardrail, name)
+    ]
+    return new, "guardrail: " + (", ".join(changed) or "saved unchanged")
+
+
+def with_override(
+    policy: PricingPolicy | None, form: Mapping[str, str], author: str, zone: str, now: datetime
+) -> tuple[PricingPolicy, str]:
+    """Add an override: pin a price or disable discounts, for a SKU or the whole drop, until a time."""
+    current = _needs(policy)
+    found = FormProblems()
+    kind = form.get("kind", "")
+    sku = form.get("sku", "").strip() or None
+    pins: dict[str, int] = {}
+    if kind == "pin":
+        for name, text in form.items():
+            if name.startswith("pin.") and text.strip():
+                try:
+                    pins[name[4:]] = to_minor(text, name[4:])
+                except ValueError as error:
+                    found.add(name, str(error))
+    expires: datetime | None = None
+    try:
+        expires = from_local(form.get("expires_at", ""), zone)
+        if expires <= now:
+            found.add("expires_at", "must be in the future")
+    except ValueError:
+        found.add("expires_at", "is needed: when the override stops")
+    override = found.model(
+        lambda: Override.model_validate(
+            {
+                "kind": kind,
+                "sku": sku,
+                "pin_minor": pins or None,
+                "reason": form.get("reason", "").strip(),
+                "author": author,
+                "expires_at": expires or now,
+            }
+        )
+    )
+    found.raise_any()
+    guardrail = current.guardrail.model_copy(update={"overrides": (*current.guardrail.overrides, override)})
+    new = _next(current, guardrail=guardrail.model_dump())
+    what = f"pin {pins}" if kind == "pin" else "no discounts"
+    return (
+        new,
+        f"override added: {what} on {sku or 'every SKU'} until {override.expires_at.isoformat()} ({override.reason})",
+    )
+
+
+def without_override(policy: PricingPolicy | None, form: Mapping[str, str]) -> tuple[PricingPolicy, str]:
+    current = _needs(policy)
+    overrides = current.guardrail.overrides
+    try:
+        index = int(form.get("index", ""))
+        removed = overrides[index]
+    except (ValueError, IndexError):
+        raise Unprocessable("Choose an override to remove.", code="invalid_form") from None
+    kept = tuple(o for i, o in enumerate(overrides) if i != index)
+    guardrail = current.guardrail.model_copy(update={"overrides": kept})
+    new = _next(current, guardrail=guardrail.model_dump())
+    return new, f"override removed: {removed.kind} on {removed.sku or 'every SKU'} ({removed.reason})"
+
+
+def rules_json(policy: PricingPolicy | None) -> str:
+    """The offer rules, markdowns and experiments as the editor shows them."""
+    data = policy.model_dump(mode="json", include=set(RULE_SECTIONS)) if policy else {}
+    return json.dumps({section: data.get(section, []) for section in RULE_SECTIONS}, indent=2, ensure_ascii=False)
+
+
+def with_rules(policy: PricingPolicy | None, text: str) -> tuple[PricingPolicy, str]:
+    """Replace the offer rules, markdowns and experiments from the editor's JSON."""
+    current = _needs(policy)
+    if len(text.encode()) > MAX_RULES_JSON:
+        raise Unprocessable("The rules are too long.", code="invalid_form")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise Unprocessable(
+            "The rules are not valid JSON.",
+            code="invalid_form",
+            details=[{"field": f"line {error.lineno}, column {error.colno}", "problem": error.msg}],
+        ) from None
+    if not isinstance(data, dict) or set(data) - set(RULE_SECTIONS):
+        raise Unprocessable(f"Give an object with only {', '.join(RULE_SECTIONS)}.", code="invalid_form")
+    found = FormProblems()
+    new = found.model(lambda: _next(current, **{s: data.get(s, []) for s in RULE_SECTIONS}))
+    found.raise_any()
+    counts = ", ".join(f"{len(getattr(new, s))} {s.replace('_', ' ')}" for s in RULE_SECTIONS)
+    return new, f"rules and experiments: {counts}"

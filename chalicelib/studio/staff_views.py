@@ -1,0 +1,97 @@
+"""The pop-up staff page: the try-on queue (call, done, cancel), today's and tomorrow's pickups
+(picked up, no-show) and the pop-up's till tokens (issue, revoke). Needs the staff role."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from chalicelib import wiring
+from chalicelib.errors import NotFound, Unprocessable
+from chalicelib.inventory import BookingState
+from chalicelib.models import iso
+from chalicelib.pickup import booking_summary, checked_code, mark_pickup
+from chalicelib.pos import issue_till_token, revoke_till_token
+from chalicelib.studio.auth import Principal, Role
+from chalicelib.studio.web import checked_form, page, principal_of
+from chalicelib.tryon import staff_act, staff_queue
+
+PICKUP_MARKS = {"picked_up": BookingState.PICKED_UP, "no_show": BookingState.NO_SHOW}
+TRYON_ACTIONS = ("call", "complete", "cancel")
+
+
+def _staff(request: Request) -> tuple[Principal, str]:
+    principal = principal_of(request)
+    principal.require(Role.STAFF)
+    popup = request.path_params["popup"]
+    wiring.catalog().location(popup)  # NotFound for a pop-up no published drop uses
+    return principal, popup
+
+
+def _today_and_tomorrow(zone: str, now: datetime) -> tuple[str, str]:
+    """Today and tomorrow, local to the pop-up, as an ISO UTC range."""
+    tz = ZoneInfo(zone)
+    start = datetime.combine(now.astimezone(tz).date(), time(0), tz)
+    return iso(start), iso(start + timedelta(days=2))
+
+
+def _popup_page(principal: Principal, popup: str, new_till: str | None = None) -> Response:
+    now = wiring.utcnow()
+    queue = staff_queue(wiring.tryons(), wiring.catalog(), popup, now)
+    zone = ZoneInfo(queue["timezone"])
+    for tryon in queue["tryons"]:
+        tryon["until"] = datetime.fromisoformat(tryon["hold_expires_at"]).astimezone(zone).strftime("%H:%M")
+    first, last = _today_and_tomorrow(queue["timezone"], now)
+    pickups = [booking_summary(b) for b in wiring.bookings().popup_bookings(popup, first, last)]
+    return page(
+        "popup.html",
+        principal=principal,
+        popup=popup,
+        queue=queue["tryons"],
+        pickups=pickups,
+        tills=wiring.tills().tills(popup),
+        new_till=new_till,
+        zone=queue["timezone"],
+    )
+
+
+async def popup_page(request: Request) -> Response:
+    principal, popup = _staff(request)
+    return _popup_page(principal, popup)
+
+
+async def act_on_tryon(request: Request) -> Response:
+    principal, popup = _staff(request)
+    form = await checked_form(request, principal)
+    if form.get("action") not in TRYON_ACTIONS:
+        raise Unprocessable("Choose call, complete or cancel.", code="invalid_action")
+    staff_act(wiring.tryons(), wiring.stock(), popup, request.path_params["id"], form["action"], wiring.utcnow())
+    return RedirectResponse(f"/studio/popups/{popup}", status_code=303)
+
+
+async def mark_booking(request: Request) -> Response:
+    principal, popup = _staff(request)
+    form = await checked_form(request, principal)
+    state = PICKUP_MARKS.get(form.get("state", ""))
+    if state is None:
+        raise Unprocessable("Choose picked up or no-show.", code="invalid_state")
+    mark_pickup(wiring.bookings(), checked_code(request.path_params["code"]), popup, state, wiring.utcnow())
+    return RedirectResponse(f"/studio/popups/{popup}", status_code=303)
+
+
+async def change_tills(request: Request) -> Response:
+    """Issue a till token (shown once, on this answer only) or revoke one of this pop-up's."""
+    principal, popup = _staff(request)
+    form = await checked_form(request, principal)
+    store, now = wiring.tills(), wiring.utcnow()
+    if form.get("action") == "issue":
+        return _popup_page(principal, popup, new_till=issue_till_token(store, popup, now))
+    record: dict[str, Any] | None = store.till(form.get("id", "")[:64]) if form.get("action") == "revoke" else None
+    if record is None or record.get("popup") != popup:
+        raise NotFound("There is no such till token at this pop-up.", code="till_not_found")
+    revoke_till_token(store, form["id"], now)
+    return RedirectResponse(f"/studio/popups/{popup}", status_code=303)

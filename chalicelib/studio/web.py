@@ -1,0 +1,88 @@
+"""What every studio page shares: who is asking, reading a urlencoded form, rendering a page with
+its nonce and security headers, and a validated form model with plain-spoken errors."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from chalicelib.config import settings
+from chalicelib.errors import InvalidInput, Unprocessable
+from chalicelib.studio.auth import Principal, authenticate, check_csrf, csrf_token
+from chalicelib.web import responses
+
+MAX_FORM_BYTES = 128 * 1024
+Form = TypeVar("Form", bound=BaseModel)
+
+
+@lru_cache(maxsize=1)
+def _pages() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(settings().templates_dir / "studio")),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def page(template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    """A studio page: its own nonce, a strict CSP, never cached by anyone but the browser."""
+    nonce = responses.new_nonce()
+    principal = context.get("principal")
+    if isinstance(principal, Principal):
+        context.setdefault("csrf", csrf_token(principal))
+    body = _pages().get_template(template).render(nonce=nonce, **context)
+    csp = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; img-src 'self' data:; "
+        "connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    sent = {**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE, "Content-Security-Policy": csp}
+    return HTMLResponse(body, status_code=status, headers={**sent, **(headers or {})})
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not an API client, not the studio's JSON API)."""
+    return "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/studio/api/")
+
+
+def principal_of(request: Request) -> Principal:
+    return authenticate(request.headers)
+
+
+async def read_form(request: Request, max_fields: int = 20) -> dict[str, str]:
+    """The urlencoded form's fields (the last value of a repeated one)."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise InvalidInput("The form is too large.", code="body_too_large")
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=max_fields)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput("The form could not be read.", code="invalid_form") from None
+    return {key: values[-1] for key, values in fields.items()}
+
+
+async def checked_form(request: Request, principal: Principal, max_fields: int = 20) -> dict[str, str]:
+    """The form, once its CSRF token matches the session."""
+    form = await read_form(request, max_fields)
+    check_csrf(principal, form.get("csrf"))
+    return form
+
+
+def problems(error: ValidationError) -> list[dict[str, str]]:
+    """pydantic's errors as ``{field, problem}`` for the page to list next to the form."""
+    return [{"field": ".".join(str(part) for part in e["loc"]) or "form", "problem": e["msg"]} for e in error.errors()]
+
+
+def validated(model: type[Form], data: Any) -> Form:
+    """``data`` as ``model``, or 422 ``invalid_form`` with every problem in the details."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise Unprocessable("Some fields need fixing.", code="invalid_form", details=problems(error)) from None

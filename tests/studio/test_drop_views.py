@@ -1,0 +1,141 @@
+"""Creating and editing drops in the studio: copy per locale, dates, prices and costs, pop-up
+windows and slots; every problem reported at once, nothing lost; stale edits refused; audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from chalicelib import wiring
+from chalicelib.studio.auth import Role
+from chalicelib.studio.drops import from_local, local_input, to_minor
+from tests.studio.conftest import AUTH, HTML, as_role, csrf_of, form_of, log_in
+
+
+def edit_form(studio: TestClient, session: dict[str, str], slug: str = "winter-knit") -> dict[str, str]:
+    page = studio.get(f"/studio/drops/{slug}", headers=session)
+    assert page.status_code == 200
+    return form_of(page.text, None) | {"csrf": csrf_of(page.text)}
+
+
+def test_an_edit_lands_in_every_field_and_is_audited(studio: TestClient) -> None:
+    session = log_in(studio)
+    form = edit_form(studio, session)
+    form |= {
+        "name.fr": "Tricot d'hiver",
+        "tagline.ja": "冬のニット",
+        "price.CRW-HEATHER.EUR": "149.50",
+        "price.CRW-HEATHER.JPY": "24000",
+        "cost.CRW-HEATHER.EUR": "51",
+        "starts_at": "2031-01-10T09:00",
+        "ends_at": "2031-01-12T18:00",
+        "capacity.paris-marais": "9",
+        "slot_minutes.paris-marais": "20",
+    }
+    saved = studio.post("/studio/drops/winter-knit", headers=session, data=form)
+    assert saved.status_code == 303, saved.text
+    catalog = wiring.catalog_store().drop_catalog("winter-knit")
+    assert catalog is not None
+    drop = catalog.drop
+    assert drop.name["fr"] == "Tricot d'hiver" and drop.tagline["ja"] == "冬のニット"
+    assert drop.starts_at == datetime(2031, 1, 10, 9, 0, tzinfo=UTC).replace(hour=14)  # New York, UTC-5
+    assert drop.revision == 1
+    knit = next(sku for sku in catalog.skus if sku.sku == "CRW-HEATHER")
+    assert knit.list_prices["EUR"] == 14950 and knit.list_prices["JPY"] == 24000 and knit.costs["EUR"] == 5100
+    paris = next(place for place in catalog.locations if place.id == "paris-marais")
+    assert paris.pickup is not None and paris.pickup.capacity == 9 and paris.pickup.slot_minutes == 20
+    log = wiring.audit().log("winter-knit")
+    assert log[0]["who"] == "dev" and log[0]["action"] == "drop"
+
+
+def test_every_problem_is_reported_and_nothing_is_saved(studio: TestClient) -> None:
+    session = log_in(studio)
+    form = edit_form(studio, session) | {
+        "name.en": "",
+        "price.CRW-HEATHER.EUR": "12.345",
+        "price.CRW-HEATHER.JPY": "12.5",
+        "cost.CRW-HEATHER.USD": "-3",
+        "ends_at": "2020-01-01T00:00",
+        "capacity.paris-marais": "0",
+    }
+    refused = studio.post("/studio/drops/winter-knit", headers=session | HTML, data=form)
+    assert refused.status_code == 422
+    for field in ("name.en", "price.CRW-HEATHER.EUR", "price.CRW-HEATHER.JPY", "cost.CRW-HEATHER.USD", "ends_at"):
+        assert f'data-field="{field}"' in refused.text, field
+    assert 'data-field="pickup.paris-marais.capacity"' in refused.text
+    assert 'value="12.345"' in refused.text  # what was typed comes back, not lost
+    stored = wiring.catalog_store().drop_catalog("winter-knit")
+    assert stored is not None and stored.drop.revision == 0
+
+
+def test_a_stale_edit_is_refused_with_409(studio: TestClient) -> None:
+    session = log_in(studio)
+    first, second = edit_form(studio, session), edit_form(studio, session)
+    assert studio.post("/studio/drops/winter-knit", headers=session, data=first).status_code == 303
+    stale = studio.post("/studio/drops/winter-knit", headers=session, data=second | {"name.en": "Mine"})
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "edit_conflict"
+    stored = wiring.catalog_store().drop_catalog("winter-knit")
+    assert stored is not None and stored.drop.name["en"] != "Mine"
+
+
+def test_a_new_drop_is_unpublished_until_the_marketer_publishes_it(studio: TestClient) -> None:
+    session = log_in(studio)
+    csrf = csrf_of(studio.get("/studio/", headers=session).text)
+    created = studio.post(
+        "/studio/drops",
+        headers=session,
+        data={"csrf": csrf, "slug": "spring-rain", "name": "Spring rain", "copy_from": "winter-knit"},
+    )
+    assert created.status_code == 303 and created.headers["location"] == "/studio/drops/spring-rain"
+    assert 'data-drop="spring-rain"' in studio.get("/studio/", headers=session).text
+    shopper = wiring.catalog()
+    with pytest.raises(Exception, match="spring-rain"):
+        shopper.drop("spring-rain")
+    again = studio.post(
+        "/studio/drops",
+        headers=session,
+        data={"csrf": csrf, "slug": "spring-rain", "name": "Again", "copy_from": "winter-knit"},
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "drop_exists"
+    bad = studio.post(
+        "/studio/drops",
+        headers=session,
+        data={"csrf": csrf, "slug": "Bad Slug", "name": "", "copy_from": "winter-knit"},
+    )
+    assert bad.status_code == 422 and {d["field"] for d in bad.json()["error"]["details"]} == {"slug", "name"}
+
+
+def test_roles_and_csrf_guard_drop_changes(studio: TestClient) -> None:
+    staff = as_role(Role.STAFF)
+    form = edit_form(studio, staff)
+    assert studio.post("/studio/drops/winter-knit", headers=staff, data=form).status_code == 403
+    editor = as_role(Role.EDITOR)
+    form = edit_form(studio, editor)
+    forged = studio.post("/studio/drops/winter-knit", headers=editor, data=form | {"csrf": "forged"})
+    assert forged.status_code == 403 and forged.json()["error"]["code"] == "csrf_failed"
+    assert studio.post("/studio/drops/winter-knit", headers=editor, data=form).status_code == 303
+    assert studio.get("/studio/drops/no-such-drop", headers=AUTH).status_code == 404
+    page = studio.get("/studio/drops/no-such-drop", headers=editor | HTML)
+    assert page.status_code == 404 and "no drop called" in page.text and "<h1>" in page.text
+
+
+@given(st.integers(min_value=0, max_value=10**8), st.sampled_from(["EUR", "USD", "JPY", "AED"]))
+def test_a_typed_amount_reads_back_to_the_same_minor_units(minor: int, currency: str) -> None:
+    digits = 0 if currency == "JPY" else 2
+    assert to_minor(str(Decimal(minor).scaleb(-digits)), currency) == minor
+
+
+@pytest.mark.parametrize("typed", ["1.234", "-1", "abc", "1e3x", "NaN", "Infinity"])
+def test_amounts_that_cannot_be_money_are_refused(typed: str) -> None:
+    with pytest.raises(ValueError):
+        to_minor(typed, "EUR")
+
+
+def test_local_times_round_trip_through_utc() -> None:
+    moment = from_local("2030-03-31T02:30", "Europe/Paris")
+    assert moment.tzinfo is not None and local_input(moment, "Europe/Paris") == "2030-03-31T03:30"  # DST gap

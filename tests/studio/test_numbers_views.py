@@ -1,0 +1,76 @@
+"""The numbers page: four server-rendered SVG charts fed by real bookings, scans and visits, each
+with its CSV; labels escaped, spreadsheet formulas defused."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from xml.etree import ElementTree
+
+from chalice.test import Client
+from starlette.testclient import TestClient
+
+from chalicelib.numbers import Table
+from chalicelib.studio import charts
+from tests.studio.conftest import AUTH, log_in
+from tests.test_pickups import book, order, slots, tomorrow
+from tests.test_tryon import new_visitor
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def test_bookings_scans_and_visits_reach_every_chart_and_csv(
+    studio: TestClient, client: Client, seeded_at: datetime
+) -> None:
+    new_visitor(client)  # a scan, and a new visitor in an experiment cell
+    start = slots(client, tomorrow(seeded_at))[0]["start"]
+    assert book(client, order(start, ("TEE-ECRU", "M", 2))).status_code == 201
+    session = log_in(studio)
+    page = studio.get("/studio/drops/linen-lab/numbers", headers=session)
+    assert page.status_code == 200 and "<script" not in page.text
+    for name in ("sell-through", "qr-funnel", "discount-depth", "cell-conversion"):
+        assert f'id="{name}"' in page.text
+        exported = studio.get(f"/studio/drops/linen-lab/numbers/{name}.csv", headers=AUTH)
+        assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(exported.text)))
+        assert rows, name
+        drawn = studio.get(f"/studio/drops/linen-lab/numbers/{name}.svg", headers=AUTH)
+        ElementTree.fromstring(drawn.text)  # well-formed
+    sold = csv.DictReader(
+        io.StringIO(studio.get("/studio/drops/linen-lab/numbers/sell-through.csv", headers=AUTH).text)
+    )
+    assert any(r["sku_location"] == "TEE-ECRU@paris-marais" and r["units_sold"] == "2" for r in sold)
+    funnel = studio.get("/studio/drops/linen-lab/numbers/qr-funnel.csv", headers=AUTH).text
+    assert "paris-marais,scans,1" in funnel
+    cells = list(
+        csv.DictReader(
+            io.StringIO(studio.get("/studio/drops/linen-lab/numbers/cell-conversion.csv", headers=AUTH).text)
+        )
+    )
+    assert sum(int(r["visitors"]) for r in cells) >= 1 and sum(int(r["bookings"]) for r in cells) == 1
+    depth = list(
+        csv.DictReader(io.StringIO(studio.get("/studio/drops/linen-lab/numbers/discount-depth.csv", headers=AUTH).text))
+    )
+    assert sum(int(r["units"]) for r in depth) == 2
+
+
+def test_an_unknown_chart_is_404(studio: TestClient) -> None:
+    assert studio.get("/studio/drops/linen-lab/numbers/pie.csv", headers=AUTH).status_code == 404
+    assert studio.get("/studio/drops/linen-lab/numbers/qr-funnel.exe", headers=AUTH).status_code == 404
+
+
+def test_labels_are_escaped_and_csv_formulas_defused() -> None:
+    table = Table(
+        "t",
+        "T <b>",
+        ("cohort", "currency", "units", "discount_depth_bps", "margin_recovered_bps"),
+        (("<script>alert(1)</script>", "EUR", 3, 500, 9000), ('=HYPERLINK("x")', "EUR", 1, 0, 10000)),
+    )
+    svg = charts.scatter(table, lambda row: str(row[0]), 3, 4, 2)
+    tree = ElementTree.fromstring(svg)
+    assert not list(tree.iter(f"{SVG_NS}script")) and "&lt;script&gt;" in svg
+    assert len(list(tree.iter(f"{SVG_NS}circle"))) == 2
+    assert "'=HYPERLINK" in charts.to_csv(table)
+    assert json.dumps(charts.bars(Table("e", "Empty", ("a", "b"), ()), str, 1)).count("No data yet") == 1

@@ -1,0 +1,114 @@
+"""The pricing page: the guardrail, overrides that need a reason and an expiry, rules and experiments
+as JSON; each change a new immutable version that shoppers' offers obey, audited; stale forms and
+the wrong role refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from starlette.testclient import TestClient
+
+from chalicelib import wiring
+from chalicelib.studio.auth import Role
+from tests.studio.conftest import HTML, as_role, form_of, log_in
+
+URL = "/studio/drops/linen-lab/pricing"
+
+
+def pricing_form(studio: TestClient, session: dict[str, str], form_id: str, slug: str = "linen-lab") -> dict[str, str]:
+    page = studio.get(f"/studio/drops/{slug}/pricing", headers=session)
+    assert page.status_code == 200
+    return form_of(page.text, form_id)
+
+
+def later(hours: int) -> str:
+    zone = wiring.catalog_store().drop_catalog("linen-lab").drop.default_market.timezone  # type: ignore[union-attr]
+    from zoneinfo import ZoneInfo
+
+    return (wiring.utcnow() + timedelta(hours=hours)).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_guardrail_change_is_a_new_version_and_is_audited(studio: TestClient) -> None:
+    session = log_in(studio)
+    before = wiring.catalog_store().pricing_policy("linen-lab")
+    assert before is not None
+    form = pricing_form(studio, session, "guardrail") | {"max_discount_bps": "1500"}
+    assert studio.post(URL, headers=session, data=form).status_code == 303
+    after = wiring.catalog_store().pricing_policy("linen-lab")
+    assert after is not None and after.version == before.version + 1 and after.guardrail.max_discount_bps == 1500
+    assert wiring.catalog_store().pricing_policy("linen-lab", before.version) == before  # the old one stays, for replay
+    entry = wiring.audit().log("linen-lab")[0]
+    assert entry["who"] == "dev" and f"max_discount_bps {before.guardrail.max_discount_bps}→1500" in entry["summary"]
+
+
+def test_the_shopper_never_sees_a_discount_deeper_than_the_new_cap(studio: TestClient, client: object) -> None:
+    session = log_in(studio)
+    form = pricing_form(studio, session, "guardrail") | {"max_discount_bps": "100"}
+    assert studio.post(URL, headers=session, data=form).status_code == 303
+    wiring.reset()
+    body = client.http.get("/api/drops/linen-lab").json_body  # type: ignore[attr-defined]
+    assert all(p["offer"]["discount_bps"] <= 100 for p in body["products"])
+
+
+def test_an_override_needs_a_reason_and_an_expiry(studio: TestClient) -> None:
+    session = log_in(studio)
+    form = pricing_form(studio, session, "override") | {"kind": "pin", "sku": "TEE-ECRU", "pin.EUR": "30"}
+    refused = studio.post(URL, headers=session | HTML, data=form | {"reason": "", "expires_at": ""})
+    assert refused.status_code == 422
+    assert 'data-field="expires_at"' in refused.text and 'data-field="reason"' in refused.text
+    past = studio.post(URL, headers=session | HTML, data=form | {"reason": "launch photo", "expires_at": later(-2)})
+    assert past.status_code == 422 and "must be in the future" in past.text
+    added = studio.post(
+        URL, headers=session, data=form | {"reason": "price of the launch photo", "expires_at": later(48)}
+    )
+    assert added.status_code == 303
+    policy = wiring.catalog_store().pricing_policy("linen-lab")
+    assert policy is not None
+    pin = policy.guardrail.overrides[-1]
+    assert pin.pin_minor == {"EUR": 3000} and pin.author == "dev" and pin.reason == "price of the launch photo"
+    assert "override added" in wiring.audit().log("linen-lab")[0]["summary"]
+    index = len(policy.guardrail.overrides) - 1
+    removal = pricing_form(studio, session, "guardrail") | {"action": "unoverride", "index": str(index)}
+    assert studio.post(URL, headers=session, data=removal).status_code == 303
+    again = wiring.catalog_store().pricing_policy("linen-lab")
+    assert again is not None and len(again.guardrail.overrides) == index
+
+
+def test_rules_and_experiments_are_validated_with_their_path(studio: TestClient) -> None:
+    session = log_in(studio)
+    form = pricing_form(studio, session, "rules")
+    rules = json.loads(form["rules"])
+    rules["experiments"][0]["cells"][0]["weight"] = -1
+    refused = studio.post(URL, headers=session | HTML, data=form | {"rules": json.dumps(rules)})
+    assert refused.status_code == 422 and 'data-field="experiments.0.cells.0.weight"' in refused.text
+    broken = studio.post(URL, headers=session | HTML, data=form | {"rules": "{"})
+    assert broken.status_code == 422 and "not valid JSON" in broken.text
+    rules["experiments"][0]["cells"][0]["weight"] = 10
+    assert studio.post(URL, headers=session, data=form | {"rules": json.dumps(rules)}).status_code == 303
+    policy = wiring.catalog_store().pricing_policy("linen-lab")
+    assert policy is not None and policy.experiments[0].cells[0].weight == 10
+
+
+def test_a_drop_without_a_policy_starts_with_its_guardrail(studio: TestClient) -> None:
+    session = log_in(studio)
+    page = studio.get("/studio/drops/winter-knit/pricing", headers=session)
+    assert "every offer is the list price" in page.text and 'id="override"' not in page.text
+    form = pricing_form(studio, session, "guardrail", "winter-knit")
+    assert studio.post("/studio/drops/winter-knit/pricing", headers=session, data=form).status_code == 303
+    policy = wiring.catalog_store().pricing_policy("winter-knit")
+    assert policy is not None and policy.version == 1 and policy.guardrail.max_discount_bps == 3000
+
+
+def test_a_stale_form_and_the_wrong_role_are_refused(studio: TestClient) -> None:
+    session = log_in(studio)
+    first = pricing_form(studio, session, "guardrail")
+    assert studio.post(URL, headers=session, data=first | {"max_discount_bps": "1000"}).status_code == 303
+    stale = studio.post(URL, headers=session, data=first | {"max_discount_bps": "9000"})
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "edit_conflict"
+    editor = as_role(Role.EDITOR)
+    form = pricing_form(studio, editor, "guardrail")
+    refused = studio.post(URL, headers=editor, data=form)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "missing_role"
+    bad = studio.post(URL, headers=session, data=pricing_form(studio, session, "guardrail") | {"min_margin_bps": "x"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "min_margin_bps"
