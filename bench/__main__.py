@@ -183,7 +183,8 @@ def main() -> None:
     print("package …", flush=True)
     results["package"] = package.measure(3 if args.quick else 9)
     print("lighthouse …", flush=True)
-    with live_app() as base:
+    with live_app() as app:
+        base = app.url
         results["lighthouse"] = {
             lang: lighthouse.scores(f"{base}/drops/linen-lab?lang={lang}") for lang in ("en", "ar")
         }

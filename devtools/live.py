@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,11 +25,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class LiveApp:
+    url: str  # the shopper app
+    studio_url: str
+    studio_token: str
+
+
 @contextmanager
-def live_app(timeout: float = 60.0) -> Iterator[str]:
-    """`python -m devtools.run` on free ports; yields its base URL once the drops API answers."""
+def live_app(timeout: float = 60.0) -> Iterator[LiveApp]:
+    """`python -m devtools.run` on free ports; yields its addresses once the drops API answers."""
     port, db_port, studio_port = free_port(), free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DROPFRONT_")}
+    token = secrets.token_urlsafe(24)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DROPFRONT_")} | {"DROPFRONT_STUDIO_TOKEN": token}
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "devtools.run", "--port", str(port)),
@@ -53,7 +63,7 @@ def live_app(timeout: float = 60.0) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise
             time.sleep(0.1)
-        yield base
+        yield LiveApp(base, f"http://127.0.0.1:{studio_port}", token)
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

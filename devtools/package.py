@@ -35,8 +35,29 @@ def chalice_package(out_dir: Path, stage: str) -> Path:
     return out_dir / "deployment.zip"
 
 
-def _unneeded_locale_data(name: str) -> bool:
-    """Babel ships ~1,000 locales; pages render only the UI locales (and Babel needs ``root``)."""
+UNUSED_POWERTOOLS = tuple(
+    f"aws_lambda_powertools/utilities/{name}/"
+    for name in (
+        "auth_alpha",
+        "batch",
+        "circuit_breaker",
+        "data_masking",
+        "feature_flags",
+        "idempotency",
+        "kafka",
+        "parser",
+        "streaming",
+    )
+)
+"""Powertools utilities nothing here imports (and that the logger, metrics, tracer and parameters,
+which are imported, never import): about half a megabyte of the zip."""
+
+
+def _unneeded(name: str) -> bool:
+    """Babel ships ~1,000 locales; pages render only the UI locales (and Babel needs ``root``).
+    Unused Powertools utilities go too."""
+    if name.startswith(UNUSED_POWERTOOLS):
+        return True
     prefix = "babel/locale-data/"
     if not name.startswith(prefix):
         return False
@@ -56,7 +77,7 @@ def finish(zip_path: Path) -> tuple[int, int]:
         with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
             for info in source.infolist():
                 # Local __pycache__ files are timestamp-checked and would be stale on Lambda.
-                if _unneeded_locale_data(info.filename) or "__pycache__/" in info.filename:
+                if _unneeded(info.filename) or "__pycache__/" in info.filename:
                     dropped += 1
                     continue
                 data = source.read(info)

@@ -67,3 +67,28 @@ def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, t
     loaded = [line for line in result.stderr.splitlines() if "code object from" in line and str(task) in line]
     assert any("chalicelib/__pycache__/models" in line for line in loaded)
     assert any("jinja2/__pycache__" in line for line in loaded)
+
+
+def test_the_studio_function_runs_from_the_package_and_can_check_a_cognito_signature(
+    package: Path, tmp_path: Path
+) -> None:
+    """The studio's own imports (Starlette, Mangum, PyJWT with cryptography's compiled RSA) resolve
+    from the zip alone, after the unused Powertools utilities were pruned."""
+    names = set(zipfile.ZipFile(package).namelist())
+    assert not any(n.startswith("aws_lambda_powertools/utilities/parser/") for n in names)
+    task, pythonpath = unpack_like_lambda(package, tmp_path)
+    script = (
+        "import json, app, lambda_event as e, jwt.algorithms as a\n"
+        "r = app.studio(e.rest_event('/studio/login'), e.LambdaContext())\n"
+        "print(json.dumps({'status': r['statusCode'], 'crypto': a.has_crypto, 'body': r['body']}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", script],
+        cwd=task,
+        env={"PYTHONPATH": pythonpath, "DROPFRONT_SECRET_KEYS": "k", "AWS_DEFAULT_REGION": "eu-west-1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 200 and answer["crypto"] is True and "Studio token" in answer["body"]

@@ -175,7 +175,7 @@ class PublishedTemplates:
 
     def render(self, locale: str, name: str, context: Mapping[str, Any], now: datetime) -> str:
         version = effective_version(self.pointer(name), now)
-        if version is None:
+        if not version:  # nothing published, or the shipped template (0) published again
             return template(locale, PAGES[name]).render(context)
         try:
             html = self._render_version(locale, name, version, context)

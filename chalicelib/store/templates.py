@@ -13,6 +13,9 @@ from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
 from chalicelib.store.client import Call, call, paginate, read_item, transact, update_if
 
+SHIPPED = 0
+"""The version number of the template shipped in templates/: publishing it goes back to it."""
+
 
 class VersionMissing(Exception):
     """Publishing a version that was never saved."""
@@ -103,7 +106,8 @@ class DynamoTemplates:
         self._pointer_change(name, version, update, "attribute_exists(latest)", values)
 
     def _pointer_change(self, name: str, version: int, update: str, condition: str, values: dict[str, Any]) -> None:
-        actions = [
+        """Move the pointer, if ``version`` exists (version 0, the shipped template, always does)."""
+        check = [
             {
                 "ConditionCheck": {
                     "TableName": self._table,
@@ -111,7 +115,10 @@ class DynamoTemplates:
                     "ConditionExpression": "attribute_exists(#pk)",
                     "ExpressionAttributeNames": {"#pk": schema.PK},
                 }
-            },
+            }
+        ]
+        actions = [
+            *(check if version != SHIPPED else []),
             {
                 "Update": {
                     "TableName": self._table,
@@ -125,7 +132,7 @@ class DynamoTemplates:
         reasons = transact(self._call, actions, "publish")
         if reasons is None:
             return
-        if reasons[0].get("Code") == "ConditionalCheckFailed":
+        if version != SHIPPED and reasons[0].get("Code") == "ConditionalCheckFailed":
             raise VersionMissing(f"{name} has no version {version}")
         raise PointerMoved(name)
 

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib import wiring
 from chalicelib.config import settings
@@ -41,6 +41,11 @@ class PreviewQuery(BaseModel):
     cohort: str | None = Field(default=None, pattern=LABEL_PATTERN)
     cell: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,40}:[a-z0-9-]{1,30}$")
     popup: str | None = Field(default=None, pattern=SLUG_PATTERN)
+
+    @field_validator("drop", "tier", "cohort", "cell", "popup", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # a form's "—" option
 
 
 def _drop(query: PreviewQuery) -> DropCatalog:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from devtools.live import live_app
+from devtools.live import LiveApp, live_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -26,9 +26,14 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(scope="session")
-def live_url() -> Iterator[str]:
-    with live_app() as base:
-        yield base
+def live() -> Iterator[LiveApp]:
+    with live_app() as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def live_url(live: LiveApp) -> str:
+    return live.url
 
 
 @pytest.fixture(scope="session")

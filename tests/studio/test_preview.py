@@ -66,3 +66,13 @@ def test_the_editor_offers_the_drops_segments_cells_and_pop_ups(studio: TestClie
         assert option in page
     assert "<option selected>launch-depth:five-off</option>" in page
     assert "cell=launch-depth%3Afive-off" in page  # the frame previews the chosen cell
+
+
+def test_the_preview_forms_empty_choices_mean_anyone(studio: TestClient) -> None:
+    page = studio.get("/studio/templates/landing?v=0&lang=fr&drop=&tier=&cohort=&cell=&popup=", headers=log_in(studio))
+    assert page.status_code == 200 and "preview?v=0&amp;lang=fr" in page.text
+
+
+def test_a_bad_query_is_an_html_error_page_for_a_browser(studio: TestClient) -> None:
+    page = studio.get("/studio/templates/landing?tier=NOT+A+TIER", headers=log_in(studio) | {"Accept": "text/html"})
+    assert page.status_code == 400 and 'data-field="tier"' in page.text and "<h1>" in page.text

@@ -119,3 +119,17 @@ def test_bearer_clients_need_no_csrf_and_bad_input_is_4xx(studio: TestClient) ->
     assert studio.get("/studio/templates/nope", headers=bearer).status_code == 404
     assert studio.get("/studio/templates/landing/diff?old=1&new=x", headers=bearer).status_code == 400
     assert studio.get("/studio/templates/landing/preview?v=42", headers=bearer).status_code == 422
+
+
+def test_rolling_back_the_first_publish_restores_the_shipped_template(studio: TestClient) -> None:
+    session = log_in(studio)
+    csrf = csrf_of(studio.get("/studio/templates/landing", headers=session).text)
+    studio.post(
+        "/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "save", "source": with_mark()}
+    )
+    studio.post("/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "publish", "version": "1"})
+    rolled = studio.post("/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "rollback"})
+    assert rolled.status_code == 303
+    assert "data-live>shipped<" in studio.get("/studio/templates/landing", headers=session).text
+    pointer = wiring.templates().pointer("landing")
+    assert pointer is not None and pointer["published"] == 0 and pointer["previous"] == 1

@@ -1,0 +1,84 @@
+"""The studio end to end in Chromium, against `make run`: log in, edit the landing template, preview it
+in French, publish it; the shopper page shows the change; roll back and it is gone. Then a CSV
+import draws its progress bar to the end."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, FilePayload, Page, expect
+
+from devtools.live import LiveApp
+
+pytestmark = pytest.mark.browser
+
+MARK = "Made for the weekend"
+TTL_SECONDS = 15  # the shopper app's template cache (5 s by default) with room for a slow machine
+
+
+def shopper_page(url: str) -> str:
+    with urllib.request.urlopen(f"{url}/drops/linen-lab?lang=en", timeout=30) as response:
+        return str(response.read().decode())
+
+
+def until(predicate: Callable[[], bool], what: str) -> None:
+    """Poll ``predicate`` until it holds: the shopper app picks a publish up when its cache expires."""
+    deadline = time.monotonic() + TTL_SECONDS
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.25)
+
+
+@pytest.fixture
+def studio(browser: Browser, live: LiveApp) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{live.studio_url}/studio/")
+    expect(page).to_have_url(f"{live.studio_url}/studio/login")
+    page.fill("#token", live.studio_token)
+    page.click("button[type=submit]")
+    expect(page.locator("h1").first).to_have_text("Drops")
+    yield page
+    assert errors == []
+    context.close()
+
+
+def test_edit_preview_publish_and_roll_back_the_landing_page(studio: Page, live: LiveApp, artifacts: Path) -> None:
+    assert MARK not in shopper_page(live.url)
+    studio.goto(f"{live.studio_url}/studio/templates/landing")
+    source = studio.input_value("#source")
+    studio.fill("#source", source.replace("<h1", f'<p class="marketer">{MARK}</p>\n<h1', 1))
+    studio.click("text=Save draft")
+    expect(studio).to_have_url(f"{live.studio_url}/studio/templates/landing?v=1")
+    studio.select_option("#lang", "fr")
+    studio.click("#preview-as button[type=submit]")
+    frame = studio.frame_locator("#preview")
+    expect(frame.locator("p.marketer")).to_have_text(MARK)
+    expect(frame.locator("html")).to_have_attribute("lang", "fr")
+    studio.screenshot(path=str(artifacts / "studio-preview-fr.png"))
+    studio.click('[data-publish="1"]')
+    expect(studio.locator("[data-live]")).to_have_text("1")
+    until(lambda: MARK in shopper_page(live.url), "the published version never reached the shopper page")
+    studio.click("#rollback")
+    expect(studio.locator("[data-live]")).to_have_text("shipped")
+    until(lambda: MARK not in shopper_page(live.url), "the rolled-back version stayed on the shopper page")
+
+
+def test_a_csv_import_fills_its_progress_bar(studio: Page, live: LiveApp) -> None:
+    csv_file = Path(__file__).resolve().parents[2] / "devtools" / "demo_import.csv"
+    studio.goto(f"{live.studio_url}/studio/drops/winter-knit/import")
+    studio.set_input_files("#csv", str(csv_file))
+    studio.click("#import button[type=submit]")
+    expect(studio.locator("#status")).to_contain_text("Imported 3 SKUs, 14 stock lines, 111 units.")
+    assert studio.eval_on_selector("#bar", "bar => bar.value") == 100
+    bad = csv_file.read_text(encoding="utf-8").replace("CRW-HEATHER,crew,XS", "crw heather,crew,XS", 1)
+    payload: FilePayload = {"name": "bad.csv", "mimeType": "text/csv", "buffer": bad.encode()}
+    studio.set_input_files("#csv", files=[payload])
+    studio.click("#import button[type=submit]")
+    expect(studio.locator("#problems li").first).to_contain_text("line 2, sku: needs upper-case letters")

@@ -1,0 +1,54 @@
+"""Every studio route refuses a request without a session or bearer token, and a browser that is not
+logged in is sent to the login page instead."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from chalicelib.studio.app import create_app
+from tests.studio.conftest import HTML
+
+PATH_VALUES = {
+    "name": "landing",
+    "slug": "linen-lab",
+    "popup": "paris-marais",
+    "sku": "OVR-SAND",
+    "size": "M",
+    "id": "0" * 17,
+    "code": "ABCDEFGH",
+    "chart": "qr-funnel",
+    "kind": "csv",
+}
+OPEN = {"/studio/login"}
+ROUTES = [
+    (method, route.path)
+    for route in create_app().routes
+    if isinstance(route, Route) and route.path not in OPEN
+    for method in sorted((route.methods or set()) - {"HEAD"})
+]
+
+
+def concrete(path: str) -> str:
+    for name, value in PATH_VALUES.items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_every_route_needs_a_studio_identity(studio: TestClient, method: str, path: str) -> None:
+    response = studio.request(method, concrete(path), data={"csrf": "x"} if method == "POST" else None)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "not_logged_in"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_the_route_list_is_the_whole_studio() -> None:
+    assert len(ROUTES) == 22 and all("{" not in concrete(path) for _, path in ROUTES)
+
+
+@pytest.mark.parametrize("path", [p for m, p in ROUTES if m == "GET" and not p.startswith("/studio/api/")])
+def test_a_browser_without_a_session_goes_to_the_login_page(studio: TestClient, path: str) -> None:
+    response = studio.get(concrete(path), headers=HTML)
+    assert response.status_code == 303 and response.headers["location"] == "/studio/login"
