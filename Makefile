@@ -8,7 +8,7 @@ MO := $(foreach l,$(LOCALES),chalicelib/translations/$(l)/LC_MESSAGES/messages.m
 
 DYNALITE := tests/emulators/node_modules/dynalite/cli.js
 
-.PHONY: help venv run test lint typecheck bench package catalogs emulators extract-messages tags import clean
+.PHONY: help venv run test lint typecheck bench package catalogs emulators extract-messages tags import synth deploy clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,6 +60,19 @@ tags: venv ## QR tag sheets (SVG) and PNGs for a pop-up, from the `make run` dat
 	DROPFRONT_SECRET_KEYS=$${DROPFRONT_SECRET_KEYS:-local-dev-only-not-a-secret} \
 	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing} \
 	$(BIN)/python -m devtools.tags --drop $(DROP) --popup $(POPUP) --base-url $(BASE_URL) --out build/tags/$(POPUP)
+
+# The CDK app runs on jsii (Node); Node 20 works but jsii warns about its age on every run.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+STAGE ?= dev
+CDK_OUT := build/cdk.out
+synth: venv catalogs ## the CloudFormation for dev and prod into build/cdk.out (offline), cfn-lint and cdk-nag checked
+	$(BIN)/python -m infra.cdk_app
+	$(BIN)/cfn-lint --config-file infra/cfnlintrc.yaml -- $(CDK_OUT)/dropfront-*.template.json
+
+deploy: synth ## deploy a stage to the AWS account in your environment: STAGE=dev|prod (needs AWS credentials)
+	npx --yes aws-cdk@2 deploy --app $(CDK_OUT) dropfront-$(STAGE) --require-approval broadening \
+	  --outputs-file build/outputs-$(STAGE).json
+	$(BIN)/python -m devtools.post_deploy --outputs build/outputs-$(STAGE).json
 
 CSV ?= devtools/demo_import.csv
 IMPORT_DROP ?= winter-knit

@@ -19,7 +19,8 @@ class Settings:
     table_name: str
     region: str
     dynamodb_endpoint: str | None
-    secret_keys: tuple[str, ...]
+    secret_keys: tuple[str, ...]  # local runs and tests; empty when they come from Secrets Manager
+    secret_keys_secret: str | None  # the Secrets Manager secret holding them (AWS), read through Parameters
     catalog_cache_seconds: float
     template_cache_seconds: float  # how soon a publish reaches a warm Lambda
     stock_cache_seconds: float
@@ -39,6 +40,11 @@ class Settings:
         return self.stage == "local"
 
 
+def split_keys(text: str) -> tuple[str, ...]:
+    """Signing keys, oldest to newest, from their comma-separated form."""
+    return tuple(key.strip() for key in text.split(",") if key.strip())
+
+
 def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
@@ -46,14 +52,18 @@ def _float(name: str, default: float) -> float:
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     """The process's settings. Tests that change the environment call ``settings.cache_clear()``."""
-    keys = tuple(k for k in os.environ.get("DROPFRONT_SECRET_KEYS", "").split(",") if k)
-    if not keys:
-        raise RuntimeError("DROPFRONT_SECRET_KEYS is not set: signed tokens need at least one key")
+    keys = split_keys(os.environ.get("DROPFRONT_SECRET_KEYS", ""))
+    keys_secret = os.environ.get("DROPFRONT_SECRET_KEYS_SECRET") or None
+    if not keys and keys_secret is None:
+        raise RuntimeError(
+            "Neither DROPFRONT_SECRET_KEYS nor DROPFRONT_SECRET_KEYS_SECRET is set: signed tokens need a key"
+        )
     return Settings(
         table_name=os.environ.get("DROPFRONT_TABLE", "dropfront"),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
         dynamodb_endpoint=os.environ.get("DROPFRONT_DYNAMODB_ENDPOINT") or None,
         secret_keys=keys,
+        secret_keys_secret=keys_secret,
         catalog_cache_seconds=_float("DROPFRONT_CATALOG_CACHE_SECONDS", 10.0),
         template_cache_seconds=_float("DROPFRONT_TEMPLATE_CACHE_SECONDS", 5.0),
         stock_cache_seconds=min(_float("DROPFRONT_STOCK_CACHE_SECONDS", 1.0), 1.0),

@@ -13,7 +13,7 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from chalicelib.config import settings
+from chalicelib.config import settings, split_keys
 
 
 class Purpose(StrEnum):
@@ -60,12 +60,35 @@ class FieldsSerializer:
 FIELD_PURPOSES = frozenset({Purpose.QR})
 
 
+KEYS_MAX_AGE_SECONDS = 300
+"""How long a Lambda keeps the signing keys it read from Secrets Manager: a rotation (a new key
+appended, the oldest dropped once its tokens have expired) reaches every warm Lambda within it."""
+
+
+def signing_keys() -> tuple[str, ...]:
+    """The keys, oldest to newest (the newest signs): from the environment, or in AWS from the
+    secret, through Powertools Parameters and its cache."""
+    config = settings()
+    if config.secret_keys_secret is None:
+        return config.secret_keys
+    from aws_lambda_powertools.utilities import parameters
+
+    keys = split_keys(str(parameters.get_secret(config.secret_keys_secret, max_age=KEYS_MAX_AGE_SECONDS)))
+    if not keys:
+        raise RuntimeError(f"The secret {config.secret_keys_secret} holds no signing key")
+    return keys
+
+
 @cache
-def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
-    keys, salt = list(settings().secret_keys), f"dropfront.{purpose.value}"
+def _serializer_for(purpose: Purpose, keys: tuple[str, ...]) -> URLSafeTimedSerializer:
+    salt = f"dropfront.{purpose.value}"
     if purpose in FIELD_PURPOSES:
-        return URLSafeTimedSerializer(keys, salt=salt, serializer=FieldsSerializer)
-    return URLSafeTimedSerializer(keys, salt=salt)
+        return URLSafeTimedSerializer(list(keys), salt=salt, serializer=FieldsSerializer)
+    return URLSafeTimedSerializer(list(keys), salt=salt)
+
+
+def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
+    return _serializer_for(purpose, signing_keys())
 
 
 def sign(purpose: Purpose, payload: Any) -> str:
@@ -80,10 +103,14 @@ def verify(purpose: Purpose, token: str) -> Any:
         raise InvalidToken(str(error)) from error
 
 
-@lru_cache(maxsize=4096)
 def _verified(purpose: Purpose, token: str) -> tuple[Any, datetime]:
+    return _verified_with(purpose, token, signing_keys())
+
+
+@lru_cache(maxsize=4096)
+def _verified_with(purpose: Purpose, token: str, keys: tuple[str, ...]) -> tuple[Any, datetime]:
     try:
-        payload, signed_at = _serializer(purpose).loads(token, return_timestamp=True)
+        payload, signed_at = _serializer_for(purpose, keys).loads(token, return_timestamp=True)
     except (BadData, UnicodeError, ValueError) as error:
         raise InvalidToken(str(error)) from error
     return payload, signed_at
@@ -101,5 +128,5 @@ def verify_repeated(purpose: Purpose, token: str) -> Any:
 
 def forget_keys() -> None:
     """Drop cached serializers and verified tokens (after the keys change)."""
-    _serializer.cache_clear()
-    _verified.cache_clear()
+    _serializer_for.cache_clear()
+    _verified_with.cache_clear()

@@ -99,6 +99,7 @@ def main() -> None:
             for popup in (loc.id for loc in demo.catalog.locations if loc.kind == "popup"):
                 print(f"  QR try-on page     {tag_url(base, Tag(popup, first.sku, first.sizes[0]))}")
                 print(f"  QR tag sheet       {studio_base}/studio/drops/{slug}/qr-sheet.svg?popup={popup}")
+        print(f"  studio             {studio_base}/studio/login   (drops, CSV import, pricing, numbers, pop-up staff)")
         print(f"  studio token       {os.environ['DROPFRONT_STUDIO_TOKEN']}   (Authorization: Bearer …)")
         print(flush=True)
         app.wait()

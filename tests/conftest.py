@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,17 @@ from devtools.seed import DemoDrop, ensure_table, seed
 TABLE = "dropfront-test"
 SECRET = "test-key-newest"
 LOCALES = ("en", "fr", "de", "es", "ja", "ar")
+
+
+@pytest.fixture(scope="session")
+def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`chalice package` output with its zip finished (bytecode, pruning): built once per run for the
+    packaging tests and the CDK app's synthesis."""
+    from devtools.package import build
+
+    out = tmp_path_factory.mktemp("package") / "out"
+    build(out, stage="prod")
+    return out
 
 
 @pytest.fixture(autouse=True)

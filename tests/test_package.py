@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from chalicelib.pages.locales import UI_LOCALES
-from devtools.package import build, unpack_like_lambda
+from devtools.package import unpack_like_lambda
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("package") / "out", stage="prod")
+def package(lambda_package: Path) -> Path:
+    return lambda_package / "deployment.zip"
 
 
 def test_zip_holds_code_templates_catalogs_and_bytecode(package: Path) -> None:

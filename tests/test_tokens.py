@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 import pytest
 import time_machine
@@ -79,3 +81,31 @@ def test_repeated_verification_still_checks_expiry_and_rotation(monkeypatch: pyt
     assert verify_repeated(Purpose.VISITOR, fresh)["v"] == "visitor-456"
     with pytest.raises(InvalidToken):
         verify_repeated(Purpose.VISITOR, token[:-2] + "zz")
+
+
+def test_keys_from_secrets_manager_rotate_without_breaking_issued_tokens(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In AWS the keys live in a secret read through Powertools Parameters (cached for minutes):
+    appending a key makes it the signer while tokens signed by the older one still verify."""
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+
+    clear_caches = cast(Callable[[], None], parameters.clear_caches)  # untyped in Powertools
+    secrets = boto3.client("secretsmanager", region_name="eu-west-1")
+    arn = secrets.create_secret(Name="dropfront-test-keys", SecretString="first-key")["ARN"]
+    monkeypatch.delenv("DROPFRONT_SECRET_KEYS")
+    monkeypatch.setenv("DROPFRONT_SECRET_KEYS_SECRET", arn)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    clear_caches()
+    wiring.reset()
+    before = sign(Purpose.CANCEL, {"b": "ABC"})
+    secrets.put_secret_value(SecretId=arn, SecretString="first-key,second-key")
+    assert verify(Purpose.CANCEL, sign(Purpose.CANCEL, {"b": "X"})) == {"b": "X"}  # cached: still the first key
+    clear_caches()  # what the cache's five minutes do
+    after = sign(Purpose.CANCEL, {"b": "ABC"})
+    assert after != before and verify(Purpose.CANCEL, before) == verify(Purpose.CANCEL, after) == {"b": "ABC"}
+    secrets.put_secret_value(SecretId=arn, SecretString="second-key")
+    clear_caches()
+    with pytest.raises(InvalidToken):
+        verify(Purpose.CANCEL, before)

@@ -119,3 +119,17 @@ def diff(store: TemplateStore, name: str, old: int, new: int) -> str:
         texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True), f"{name} v{old}", f"{name} v{new}"
     )
     return "".join(lines)
+
+
+def publish_shipped_if_empty(store: TemplateStore, author: str, now: datetime) -> list[str]:
+    """After a deploy: each page whose store holds no version gets the shipped template saved as its
+    first version and published, so the studio starts from what shoppers see. Returns the pages
+    published; a store that already has versions is left alone."""
+    published = []
+    for name in PAGES:
+        if store.versions(name):
+            continue
+        saved = save_draft(store, name, shipped_source(name), author, "the shipped template", now)
+        publish(store, name, saved["version"], author, now)
+        published.append(name)
+    return published

@@ -133,3 +133,17 @@ def test_rolling_back_the_first_publish_restores_the_shipped_template(studio: Te
     assert "data-live>shipped<" in studio.get("/studio/templates/landing", headers=session).text
     pointer = wiring.templates().pointer("landing")
     assert pointer is not None and pointer["published"] == 0 and pointer["previous"] == 1
+
+
+def test_after_a_deploy_the_shipped_templates_are_published_once(demo: object) -> None:
+    """The post-deploy step (devtools/post_deploy.py): every shipped template passes the sandbox's
+    checks and becomes version 1, published; a second run changes nothing."""
+    from chalicelib.studio.templates import publish_shipped_if_empty
+
+    store, now = wiring.templates(), wiring.utcnow()
+    assert publish_shipped_if_empty(store, "deploy:test", now) == ["landing", "tryon", "pickup"]
+    for name in ("landing", "tryon", "pickup"):
+        assert store.pointer(name)["published"] == 1  # type: ignore[index]
+        assert store.version(name, 1)["source"] == shipped_source(name)  # type: ignore[index]
+    assert publish_shipped_if_empty(store, "deploy:test", now) == []
+    assert [v["version"] for v in store.versions("landing")] == [1]

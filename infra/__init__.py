@@ -1,0 +1,1 @@
+"""The AWS deployment: a CDK app (``infra/cdk_app.py``) with one stack definition for every stage."""

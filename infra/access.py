@@ -1,0 +1,21 @@
+"""The DynamoDB actions each function may call: exactly the operations its code runs (a transaction's
+Put, Update, Delete and ConditionCheck need their item-level actions), nothing with a wildcard.
+``tests/infra`` holds these against the operations the code actually calls."""
+
+from __future__ import annotations
+
+READS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
+SHOPPER = (*READS, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+"""Pages, offers, bookings, try-ons and tills: conditional writes and transactions, never deletes."""
+
+STUDIO = (*SHOPPER, "dynamodb:DeleteItem")
+"""The studio also deletes: an import removes SKUs and stock that its CSV no longer lists (and puts
+them back if the import must be undone)."""
+
+SWEEP = ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+"""The minute sweep: releases expired holds and records scheduled publishes."""
+
+SEED = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
+"""Only the post-deploy step (an operator's credentials) seeds; no function has these."""
+
+SECRETS = ("secretsmanager:GetSecretValue",)

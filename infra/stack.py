@@ -1,0 +1,583 @@
+"""One stage of dropfront on AWS: the table, the three functions from the Chalice package, the shopper
+API behind CloudFront and WAF, the studio behind Cognito, the media bucket, keys, alarms and a
+dashboard.
+
+The functions and the REST API are built from ``chalice package`` output (``devtools.package``):
+its zip, with precompiled bytecode, is the code of every function, and its Swagger, with each
+integration pointed at the API function, defines the REST API. So Chalice decides the routes, and
+this stack decides everything around them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import (
+    CfnOutput,
+    Duration,
+    Fn,
+    RemovalPolicy,
+    Stack,
+)
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_wafv2 as wafv2
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+from chalicelib.store import schema
+from chalicelib.telemetry import FUNNEL_METRICS
+from infra import access
+from infra.stages import Stage
+
+RUNTIME = lambda_.Runtime.PYTHON_3_11  # the Python the package's bytecode is compiled for
+NAMESPACE = "dropfront"
+VIEWER_HEADERS = (
+    "CloudFront-Viewer-Country",
+    "CloudFront-Viewer-City",
+    "CloudFront-Viewer-Latitude",
+    "CloudFront-Viewer-Longitude",
+    "CloudFront-Viewer-Time-Zone",
+    "Accept-Language",
+)
+RATE_LIMITED_PATHS = ("/api/pickups", "/api/tryons", "/api/staff/", "/api/pos/")
+MAX_BODY_BYTES = 64 * 1024
+ROLES = ("editor", "publisher", "staff")
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable, stale-if-error=604800"
+ACCEPTED_FINDINGS = {
+    "AwsSolutions-IAM5": (
+        "Each function's DynamoDB actions name the table and its one index; IAM writes an index as "
+        "table/<name>/index/gsi1. No action is a wildcard; the index ARN is the only pattern."
+    ),
+    "AwsSolutions-IAM4": (
+        "API Gateway's account-level CloudWatch role uses AWS's managed "
+        "AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way for a REST API to log."
+    ),
+    "AwsSolutions-SMG4": (
+        "Signing keys rotate by appending a key (tokens accept a list) and dropping the oldest after "
+        "the longest token lifetime (docs/deploy.md). A rotation Lambda would drop keys live tokens need."
+    ),
+    "AwsSolutions-APIG2": (
+        "Chalice validates every request with pydantic in the function and answers 400/422 in the "
+        "error envelope; API Gateway's validator would answer in another format."
+    ),
+    "AwsSolutions-APIG4": (
+        "The shopper API is public by design (shoppers do not sign in); staff and till routes check "
+        "signed till tokens in the function, and WAF rate-limits them."
+    ),
+    "AwsSolutions-COG4": (
+        "The shopper API has no Cognito users; the studio, which has, verifies Cognito JWTs itself "
+        "behind its function URL."
+    ),
+    "AwsSolutions-CFR1": "Drops sell in several countries; geo restriction would turn away markets a drop names.",
+    "AwsSolutions-CFR2": (
+        "WAF is on the API stage (REGIONAL), which every request to the origin passes, so its rules "
+        "also guard requests that bypass CloudFront."
+    ),
+    "AwsSolutions-CFR4": (
+        "The default CloudFront certificate (*.cloudfront.net) serves until a brand's domain and its "
+        "ACM certificate are attached; then the minimum protocol becomes TLSv1.2_2021 (docs/deploy.md)."
+    ),
+    "AwsSolutions-S1": "The access-log bucket itself: logging it into itself would loop.",
+    "AwsSolutions-SNS2": "Alarm notifications carry no customer data; AWS-managed encryption at rest is enough.",
+    "AwsSolutions-L1": (
+        "Python 3.11 is the runtime the package's bytecode is compiled for and the one every test and "
+        "benchmark runs on; moving runtime is a measured change of its own."
+    ),
+}
+"""cdk-nag findings this design accepts, each with its reason (cdk-nag prints them with the stack)."""
+
+
+class DropfrontStack(Stack):
+    def __init__(self, scope: Construct, stage: Stage, package_dir: Path, **kwargs: Any) -> None:
+        super().__init__(scope, f"dropfront-{stage.name}", **kwargs)
+        self.stage = stage
+        sam = json.loads((package_dir / "sam.json").read_text(encoding="utf-8"))
+        code = lambda_.Code.from_asset(str(package_dir / "deployment.zip"))
+
+        self.table = self._table()
+        self.keys = secretsmanager.Secret(
+            self,
+            "SigningKeys",
+            description="dropfront signing keys, comma-separated, oldest to newest (the newest signs)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+        )
+        environment = {
+            "DROPFRONT_STAGE": stage.name,
+            "DROPFRONT_TABLE": self.table.ref,
+            "DROPFRONT_SECRET_KEYS_SECRET": self.keys.secret_arn,
+            "POWERTOOLS_SERVICE_NAME": NAMESPACE,
+            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "PYDANTIC_DISABLE_PLUGINS": "__all__",
+        }
+        self.api_function = self._function("Api", "app.app", code, stage.api_memory_mb, access.SHOPPER, environment)
+        self.sweep = self._function("Sweep", "app.minute_sweep", code, stage.sweep_memory_mb, access.SWEEP, environment)
+        events.Rule(
+            self,
+            "EveryMinute",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            targets=[targets.LambdaFunction(self.sweep)],
+        )
+        self.api = self._rest_api(sam)
+        self.media = self._media_bucket()
+        self.distribution = self._distribution()
+        self.pool, self.client = self._user_pool()
+        studio_environment = {
+            **environment,
+            "DROPFRONT_COGNITO_ISSUER": self.pool.user_pool_provider_url,
+            "DROPFRONT_COGNITO_CLIENT_ID": self.client.user_pool_client_id,
+            "DROPFRONT_PUBLIC_URL": f"https://{self.distribution.distribution_domain_name}",
+        }
+        self.studio = self._function(
+            "Studio", "app.studio", code, stage.studio_memory_mb, access.STUDIO, studio_environment
+        )
+        self.studio_url = self.studio.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        self.web_acl = self._web_acl()
+        self.alarms = self._alarms()
+        self.dashboard = self._dashboard()
+        CfnOutput(self, "ShopUrl", value=f"https://{self.distribution.distribution_domain_name}")
+        CfnOutput(self, "StudioUrl", value=self.studio_url.url)
+        CfnOutput(self, "TableName", value=self.table.ref)
+        CfnOutput(self, "SigningKeysSecret", value=self.keys.secret_arn)
+        CfnOutput(self, "UserPoolId", value=self.pool.user_pool_id)
+        self._justify_findings()
+
+    # --- data ---------------------------------------------------------------------------------------
+
+    def _table(self) -> dynamodb.CfnTable:
+        """The one table, from the same definition the code and the tests create it with."""
+        definition = schema.table_definition(f"dropfront-{self.stage.name}")
+        table = dynamodb.CfnTable(
+            self,
+            "Table",
+            table_name=definition["TableName"],
+            billing_mode=definition["BillingMode"],
+            attribute_definitions=[
+                dynamodb.CfnTable.AttributeDefinitionProperty(
+                    attribute_name=a["AttributeName"], attribute_type=a["AttributeType"]
+                )
+                for a in definition["AttributeDefinitions"]
+            ],
+            key_schema=[_key(k) for k in definition["KeySchema"]],
+            global_secondary_indexes=[
+                dynamodb.CfnTable.GlobalSecondaryIndexProperty(
+                    index_name=index["IndexName"],
+                    key_schema=[_key(k) for k in index["KeySchema"]],
+                    projection=dynamodb.CfnTable.ProjectionProperty(
+                        projection_type=index["Projection"]["ProjectionType"]
+                    ),
+                )
+                for index in definition["GlobalSecondaryIndexes"]
+            ],
+            point_in_time_recovery_specification=dynamodb.CfnTable.PointInTimeRecoverySpecificationProperty(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_specification=dynamodb.CfnTable.TimeToLiveSpecificationProperty(
+                attribute_name=schema.TTL_ATTRIBUTE, enabled=True
+            ),
+            sse_specification=dynamodb.CfnTable.SSESpecificationProperty(sse_enabled=True),
+            deletion_protection_enabled=self.stage.deletion_protection,
+        )
+        table.apply_removal_policy(RemovalPolicy.RETAIN if self.stage.deletion_protection else RemovalPolicy.DESTROY)
+        return table
+
+    def _function(
+        self,
+        name: str,
+        handler: str,
+        code: lambda_.Code,
+        memory_mb: int,
+        actions: tuple[str, ...],
+        environment: dict[str, str],
+    ) -> lambda_.Function:
+        """A function of the package with its own role: its DynamoDB actions on the table and its
+        index, reading the signing keys, and its own log group."""
+        role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        table_arn = self.table.attr_arn
+        role.add_to_policy(
+            iam.PolicyStatement(actions=list(actions), resources=[table_arn, f"{table_arn}/index/{schema.GSI1}"])
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=list(access.SECRETS), resources=[self.keys.secret_arn]))
+        log_group = logs.LogGroup(
+            self,
+            f"{name}Logs",
+            retention=_retention(self.stage.log_retention_days),
+            removal_policy=RemovalPolicy.RETAIN if self.stage.deletion_protection else RemovalPolicy.DESTROY,
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
+        return lambda_.Function(
+            self,
+            name,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,  # the package's compiled wheels (pydantic-core, cryptography)
+            handler=handler,
+            code=code,
+            memory_size=memory_mb,
+            timeout=Duration.seconds(10),
+            role=role,
+            environment=environment,
+            log_group=log_group,
+            tracing=lambda_.Tracing.PASS_THROUGH,
+        )
+
+    # --- the shopper's path: CloudFront → WAF → API Gateway → Lambda -----------------------------------
+
+    def _rest_api(self, sam: dict[str, Any]) -> apigateway.SpecRestApi:
+        """The REST API Chalice described, each integration pointed at this stack's API function."""
+        swagger = copy.deepcopy(sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"])
+        uri = Fn.sub(
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Arn}/invocations",
+            {"Arn": self.api_function.function_arn},
+        )
+        for operations in swagger["paths"].values():
+            for operation in operations.values():
+                integration = operation.get("x-amazon-apigateway-integration")
+                if integration is not None:
+                    integration["uri"] = uri
+        access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=_retention(self.stage.log_retention_days))
+        api = apigateway.SpecRestApi(
+            self,
+            "ShopperApi",
+            api_definition=apigateway.ApiDefinition.from_inline(swagger),
+            endpoint_types=[apigateway.EndpointType.REGIONAL],  # CloudFront is the edge
+            deploy_options=apigateway.StageOptions(
+                stage_name="api",
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+                metrics_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                throttling_rate_limit=2000,
+                throttling_burst_limit=1000,
+            ),
+            cloud_watch_role=True,
+        )
+        self.api_function.add_permission(
+            "InvokedByApi",
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            source_arn=api.arn_for_execute_api(),
+        )
+        return api
+
+    def _media_bucket(self) -> s3.Bucket:
+        logs_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,  # CloudFront standard logs need ACLs
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(self.stage.log_retention_days))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.access_logs = logs_bucket
+        return s3.Bucket(
+            self,
+            "Media",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=logs_bucket,
+            server_access_logs_prefix="media/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _distribution(self) -> cloudfront.Distribution:
+        """Personalized HTML and the API pass through uncached with the viewer's country, city,
+        position, time zone and language; media is cached for a year and may be served stale if
+        its origin errs."""
+        viewer = cloudfront.OriginRequestPolicy(
+            self,
+            "ViewerContext",
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*VIEWER_HEADERS),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.all(),
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
+        )
+        media_headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            "MediaHeaders",
+            custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+                custom_headers=[
+                    cloudfront.ResponseCustomHeader(header="Cache-Control", value=MEDIA_CACHE_CONTROL, override=True)
+                ]
+            ),
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(365), include_subdomains=True, override=True
+                ),
+            ),
+        )
+        return cloudfront.Distribution(
+            self,
+            "Edge",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.RestApiOrigin(self.api),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                origin_request_policy=viewer,
+            ),
+            additional_behaviors={
+                "/media/*": cloudfront.BehaviorOptions(
+                    origin=origins.S3BucketOrigin.with_origin_access_control(self.media),
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                    cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                    response_headers_policy=media_headers,
+                    compress=True,
+                )
+            },
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            enable_logging=True,
+            log_bucket=self.access_logs,
+            log_file_prefix="cloudfront/",
+        )
+
+    def _web_acl(self) -> wafv2.CfnWebACL:
+        """On the API stage (so it also guards requests that skip CloudFront): a per-client rate
+        limit on the booking, try-on and till routes (the client is the first X-Forwarded-For
+        address, which CloudFront sets), a body size limit, and AWS's common rule set."""
+        rules: list[wafv2.CfnWebACL.RuleProperty] = [
+            wafv2.CfnWebACL.RuleProperty(
+                name="BodyTooLarge",
+                priority=0,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(body={"OversizeHandling": "MATCH"}),
+                        comparison_operator="GT",
+                        size=MAX_BODY_BYTES,
+                        text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+                    )
+                ),
+                visibility_config=_visibility("BodyTooLarge"),
+            ),
+            wafv2.CfnWebACL.RuleProperty(
+                name="BookingTryOnTillRate",
+                priority=1,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        limit=self.stage.booking_rate_per_5_min,
+                        evaluation_window_sec=300,
+                        aggregate_key_type="FORWARDED_IP",
+                        forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
+                            header_name="X-Forwarded-For", fallback_behavior="MATCH"
+                        ),
+                        scope_down_statement=wafv2.CfnWebACL.StatementProperty(
+                            or_statement=wafv2.CfnWebACL.OrStatementProperty(
+                                statements=[_path_has(path) for path in RATE_LIMITED_PATHS]
+                            )
+                        ),
+                    )
+                ),
+                visibility_config=_visibility("BookingTryOnTillRate"),
+            ),
+            wafv2.CfnWebACL.RuleProperty(
+                name="AwsCommonRules",
+                priority=2,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS",
+                        name="AWSManagedRulesCommonRuleSet",
+                        excluded_rules=[wafv2.CfnWebACL.ExcludedRuleProperty(name="SizeRestrictions_BODY")],
+                    )
+                ),
+                visibility_config=_visibility("AwsCommonRules"),
+            ),
+        ]
+        acl = wafv2.CfnWebACL(
+            self,
+            "ApiFirewall",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            rules=rules,
+            visibility_config=_visibility("dropfront-api"),
+        )
+        wafv2.CfnWebACLAssociation(
+            self, "ApiFirewallOnStage", resource_arn=self.api.deployment_stage.stage_arn, web_acl_arn=acl.attr_arn
+        )
+        return acl
+
+    # --- the studio's sign-in -------------------------------------------------------------------------
+
+    def _user_pool(self) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
+        pool = cognito.UserPool(
+            self,
+            "StudioUsers",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True, require_symbols=True
+            ),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            removal_policy=RemovalPolicy.RETAIN if self.stage.deletion_protection else RemovalPolicy.DESTROY,
+            deletion_protection=self.stage.deletion_protection,
+        )
+        for role in ROLES:
+            cognito.CfnUserPoolGroup(self, f"Group{role.title()}", user_pool_id=pool.user_pool_id, group_name=role)
+        client = pool.add_client(
+            "Studio",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            generate_secret=False,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            prevent_user_existence_errors=True,
+        )
+        return pool, client
+
+    # --- watching it -----------------------------------------------------------------------------------
+
+    def _alarms(self) -> list[cloudwatch.Alarm]:
+        topic = sns.Topic(self, "Alarms", enforce_ssl=True)
+        five_minutes = Duration.minutes(5)
+
+        def emf(name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=name,
+                statistic="Sum",
+                period=five_minutes,
+                dimensions_map={"service": NAMESPACE},
+            )
+
+        watched = [
+            ("Api5xx", self.api.metric_server_error(period=five_minutes, statistic="Sum"), 5, "any 5xx is a bug"),
+            (
+                "ApiP99",
+                self.api.metric_latency(period=five_minutes, statistic="p99"),
+                self.stage.p99_latency_alarm_ms,
+                "p99 latency, ms",
+            ),
+            *(
+                (
+                    f"{fn.node.id}Throttles",
+                    fn.metric_throttles(period=five_minutes, statistic="Sum"),
+                    1,
+                    "throttled invocations",
+                )
+                for fn in (self.api_function, self.sweep)
+            ),
+            (
+                "GuardrailFailClosed",
+                emf("GuardrailFailClosed"),
+                1,
+                "offers fell back to list price: the policy was unreadable",
+            ),
+            ("TemplateFallback", emf("TemplateFallback"), 1, "a published template failed; an older one served"),
+        ]
+        alarms = []
+        for name, metric, threshold, why in watched:
+            alarm = cloudwatch.Alarm(
+                self,
+                name,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=why,
+            )
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+            alarms.append(alarm)
+        return alarms
+
+    def _dashboard(self) -> cloudwatch.Dashboard:
+        """The drop's numbers from the EMF metrics the app emits (by drop, summed here)."""
+        hour = Duration.hours(1)
+
+        def by_drop(name: str) -> cloudwatch.MathExpression:
+            return cloudwatch.MathExpression(
+                expression=f"SUM(SEARCH('{{{NAMESPACE},service,drop,page}} MetricName=\"{name}\"', 'Sum', 3600))"
+                if name == "PageView"
+                else f"SUM(SEARCH('{{{NAMESPACE},service,drop,popup}} MetricName=\"{name}\"', 'Sum', 3600))",
+                label=name,
+                period=hour,
+            )
+
+        dashboard = cloudwatch.Dashboard(self, "Numbers", dashboard_name=f"dropfront-{self.stage.name}")
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Page views", left=[by_drop("PageView")], width=12),
+            cloudwatch.GraphWidget(
+                title="QR funnel", left=[by_drop(metric) for metric in FUNNEL_METRICS.values()], width=12
+            ),
+            cloudwatch.GraphWidget(
+                title="Offers shown and discount depth",
+                left=[cloudwatch.Metric(namespace=NAMESPACE, metric_name="OfferShown", statistic="Sum", period=hour)],
+                right=[
+                    cloudwatch.Metric(
+                        namespace=NAMESPACE, metric_name="DiscountDepthBps", statistic="Average", period=hour
+                    )
+                ],
+                width=12,
+            ),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=12),
+        )
+        return dashboard
+
+    def _justify_findings(self) -> None:
+        NagSuppressions.add_stack_suppressions(
+            self, [{"id": rule, "reason": reason} for rule, reason in ACCEPTED_FINDINGS.items()]
+        )
+
+
+def _key(key: dict[str, str]) -> dynamodb.CfnTable.KeySchemaProperty:
+    return dynamodb.CfnTable.KeySchemaProperty(attribute_name=key["AttributeName"], key_type=key["KeyType"])
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    return {14: logs.RetentionDays.TWO_WEEKS, 90: logs.RetentionDays.THREE_MONTHS}[days]
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )
+
+
+def _path_has(prefix: str) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+            positional_constraint="CONTAINS",  # whether WAF's path carries the stage name or not
+            search_string=prefix,
+            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+        )
+    )

@@ -1,0 +1,23 @@
+"""What differs between dev and prod; everything else is one definition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    deletion_protection: bool  # the table, and retention of what holds data
+    log_retention_days: int
+    api_memory_mb: int
+    studio_memory_mb: int
+    sweep_memory_mb: int
+    p99_latency_alarm_ms: int
+    booking_rate_per_5_min: int  # per client IP, on /api/pickups, /api/tryons and /api/pos/*
+
+
+STAGES = {
+    "dev": Stage("dev", False, 14, 1024, 512, 256, 2000, 300),
+    "prod": Stage("prod", True, 90, 1024, 512, 256, 1000, 100),
+}

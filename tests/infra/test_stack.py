@@ -1,0 +1,234 @@
+"""The CDK app, synthesized offline: every resource the deploy needs with its key settings, the table
+exactly as the code defines it, least-privilege IAM, cfn-lint and cdk-nag clean."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from chalicelib.store import schema
+from infra import access
+from infra.stack import VIEWER_HEADERS
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS's managed policy id
+
+
+@pytest.fixture(scope="module")
+def assembly(lambda_package: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    from infra.cdk_app import make_app
+
+    out = tmp_path_factory.mktemp("cdk") / "cdk.out"
+    make_app(lambda_package, str(out)).synth()
+    yield out
+
+
+def template_json(assembly: Path, stage: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((assembly / f"dropfront-{stage}.template.json").read_text())
+    return loaded
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def stage(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def template(assembly: Path, stage: str) -> Template:
+    return Template.from_json(template_json(assembly, stage))
+
+
+def resources(template: Template, kind: str) -> dict[str, Any]:
+    found = {name: dict(value) for name, value in template.find_resources(kind).items()}
+    return found
+
+
+def test_the_table_is_the_one_the_code_defines(template: Template, stage: str) -> None:
+    [table] = resources(template, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    code = schema.table_definition(f"dropfront-{stage}")
+    assert props["TableName"] == code["TableName"] and props["BillingMode"] == code["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == code["KeySchema"]
+    assert props["AttributeDefinitions"] == code["AttributeDefinitions"]
+    assert props["GlobalSecondaryIndexes"] == code["GlobalSecondaryIndexes"]
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True}
+    assert props["DeletionProtectionEnabled"] is (stage == "prod")
+    assert table["DeletionPolicy"] == ("Retain" if stage == "prod" else "Delete")
+
+
+def test_three_functions_from_the_package(template: Template) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    by_handler = {f["Properties"]["Handler"]: f["Properties"] for f in functions.values()}
+    assert set(by_handler) == {"app.app", "app.studio", "app.minute_sweep"}
+    for props in by_handler.values():
+        assert props["Runtime"] == "python3.11" and props["Architectures"] == ["x86_64"]
+        assert "DROPFRONT_SECRET_KEYS_SECRET" in props["Environment"]["Variables"]
+        assert "DROPFRONT_SECRET_KEYS" not in props["Environment"]["Variables"]
+    assert by_handler["app.app"]["MemorySize"] == 1024
+    studio = by_handler["app.studio"]["Environment"]["Variables"]
+    assert {"DROPFRONT_COGNITO_ISSUER", "DROPFRONT_COGNITO_CLIENT_ID"} <= set(studio)
+    template.has_resource_properties("AWS::Lambda::Url", {"AuthType": "NONE"})
+    template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(1 minute)"})
+
+
+def test_the_rest_api_is_chalices_routes_pointed_at_the_api_function(template: Template) -> None:
+    [api] = resources(template, "AWS::ApiGateway::RestApi").values()
+    paths = api["Properties"]["Body"]["paths"]
+    assert {"/drops/{slug}", "/api/pickups", "/api/tryons", "/t/{qr_token}"} <= set(paths)
+    uris = {json.dumps(op["x-amazon-apigateway-integration"]["uri"]) for ops in paths.values() for op in ops.values()}
+    assert len(uris) == 1 and "Api" in next(iter(uris))
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {"StageName": "api", "AccessLogSetting": Match.object_like({}), "MethodSettings": Match.any_value()},
+    )
+
+
+def test_the_studio_signs_in_with_cognito_groups_as_roles(template: Template) -> None:
+    template.resource_count_is("AWS::Cognito::UserPool", 1)
+    groups = {g["Properties"]["GroupName"] for g in resources(template, "AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {"editor", "publisher", "staff"}
+    template.has_resource_properties("AWS::Cognito::UserPoolClient", {"GenerateSecret": False})
+    template.has_resource_properties("AWS::Cognito::UserPool", {"MfaConfiguration": "ON"})
+
+
+def test_cloudfront_forwards_the_viewer_and_caches_only_media(template: Template) -> None:
+    [policy] = resources(template, "AWS::CloudFront::OriginRequestPolicy").values()
+    headers = policy["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
+    assert set(headers) == set(VIEWER_HEADERS) and "Accept-Language" in headers
+    [distribution] = resources(template, "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["CachePolicyId"] == CACHING_DISABLED
+    [media] = config["CacheBehaviors"]
+    assert media["PathPattern"] == "/media/*" and media["CachePolicyId"] != CACHING_DISABLED
+    template.resource_count_is("AWS::CloudFront::OriginAccessControl", 1)
+    [headers_policy] = resources(template, "AWS::CloudFront::ResponseHeadersPolicy").values()
+    custom = headers_policy["Properties"]["ResponseHeadersPolicyConfig"]["CustomHeadersConfig"]["Items"]
+    assert any(h["Header"] == "Cache-Control" and "stale-if-error" in h["Value"] for h in custom)
+    [bucket] = [b for b in resources(template, "AWS::S3::Bucket").values() if "LoggingConfiguration" in b["Properties"]]
+    assert bucket["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+
+
+def test_waf_rate_limits_booking_try_on_and_till_routes_and_caps_bodies(template: Template) -> None:
+    [acl] = resources(template, "AWS::WAFv2::WebACL").values()
+    rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
+    rate = rules["BookingTryOnTillRate"]["Statement"]["RateBasedStatement"]
+    assert rate["AggregateKeyType"] == "FORWARDED_IP"
+    scoped = {s["ByteMatchStatement"]["SearchString"] for s in rate["ScopeDownStatement"]["OrStatement"]["Statements"]}
+    assert scoped == {"/api/pickups", "/api/tryons", "/api/staff/", "/api/pos/"}
+    size = rules["BodyTooLarge"]["Statement"]["SizeConstraintStatement"]
+    assert size["ComparisonOperator"] == "GT" and size["Size"] == 64 * 1024
+    template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+
+
+def test_alarms_and_the_numbers_dashboard(template: Template) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    watched = {a["Properties"].get("MetricName") for a in alarms}
+    assert {"5XXError", "Latency", "Throttles", "GuardrailFailClosed", "TemplateFallback"} <= watched
+    assert any(a["Properties"].get("ExtendedStatistic") == "p99" for a in alarms)
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+    [dashboard] = resources(template, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert all(metric in body for metric in ("PageView", "QrScan", "TryOnRequested", "SoldAfterTryOn", "OfferShown"))
+
+
+def statements(template: Template) -> Iterator[dict[str, Any]]:
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        yield from policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_no_policy_grants_a_wildcard_action(template: Template) -> None:
+    for statement in statements(template):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not any("*" in action for action in actions), statement
+
+
+def test_each_function_gets_exactly_its_dynamodb_actions(template: Template) -> None:
+    roles = {}
+    for name, policy in resources(template, "AWS::IAM::Policy").items():
+        granted = {
+            action
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+            for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+            if action.startswith("dynamodb:")
+        }
+        roles[re.sub(r"RoleDefaultPolicy.*", "", name)] = granted
+    assert roles == {"Api": set(access.SHOPPER), "Studio": set(access.STUDIO), "Sweep": set(access.SWEEP)}
+    assert "dynamodb:DeleteItem" not in roles["Api"]
+
+
+TRANSACTION_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def operations_the_code_calls() -> set[str]:
+    """Every DynamoDB operation named in chalicelib: the string given to ``call``/``_call`` and the
+    item actions inside transactions, as IAM action names."""
+    found: set[str] = set()
+    for path in (ROOT / "chalicelib").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                op = node.args[0].value
+                if name in ("call", "_call", "paginate") and isinstance(op, str) and op != "transact_write_items":
+                    found.add("dynamodb:" + "".join(part.title() for part in op.split("_")))
+            if isinstance(node, ast.Dict):
+                for key in node.keys:
+                    if isinstance(key, ast.Constant) and key.value in TRANSACTION_ACTIONS:
+                        found.add("dynamodb:" + TRANSACTION_ACTIONS[key.value])
+    return found
+
+
+def test_the_granted_actions_are_ones_the_code_calls() -> None:
+    called = operations_the_code_calls()
+    granted = set(access.SHOPPER) | set(access.STUDIO) | set(access.SWEEP)
+    assert granted <= called, granted - called
+    assert called - granted == set(access.SEED) - granted  # only seeding's batch write is left to operators
+
+
+def test_cfn_lint_is_clean(assembly: Path) -> None:
+    """With infra/cfnlintrc.yaml: the deploy regions, and two CDK-shaped warnings justified there."""
+    import yaml
+    from cfnlint.api import ManualArgs, lint
+
+    settings = yaml.safe_load((ROOT / "infra" / "cfnlintrc.yaml").read_text())
+    config = ManualArgs(regions=settings["regions"], ignore_checks=settings["ignore_checks"])
+    for stage in ("dev", "prod"):
+        matches = lint((assembly / f"dropfront-{stage}.template.json").read_text(), config=config)
+        assert [str(m) for m in matches] == []
+
+
+def test_cdk_nag_finds_nothing_unjustified(assembly: Path) -> None:
+    for stage in ("dev", "prod"):
+        metadata = json.loads((assembly / f"dropfront-{stage}.metadata.json").read_text())
+        problems = [
+            e["data"]
+            for entries in metadata.values()
+            for e in entries
+            if e["type"] in ("aws:cdk:error", "aws:cdk:warning")
+        ]
+        assert problems == []
+        report = (assembly / f"AwsSolutions--dropfront-{stage}-NagReport.csv").read_text()
+        assert "Non-Compliant" not in report and report.count("Suppressed") >= 5
+
+
+def test_the_function_code_is_the_finished_package(assembly: Path) -> None:
+    [asset] = assembly.glob("asset.*.zip")
+    names = set(zipfile.ZipFile(asset).namelist())
+    assert {"app.py", "templates/landing.html", "chalicelib/translations/fr/LC_MESSAGES/messages.mo"} <= names
+    assert any(n.startswith("chalicelib/__pycache__/models.cpython-311") for n in names)
