@@ -369,55 +369,40 @@ class DropfrontStack(Stack):
         """On the API stage (so it also guards requests that skip CloudFront): a per-client rate
         limit on the booking, try-on and till routes (the client is the first X-Forwarded-For
         address, which CloudFront sets), a body size limit, and AWS's common rule set."""
-        rules: list[wafv2.CfnWebACL.RuleProperty] = [
-            wafv2.CfnWebACL.RuleProperty(
-                name="BodyTooLarge",
-                priority=0,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
-                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(body={"OversizeHandling": "MATCH"}),
-                        comparison_operator="GT",
-                        size=MAX_BODY_BYTES,
-                        text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+        body_too_large = wafv2.CfnWebACL.StatementProperty(
+            size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(body={"OversizeHandling": "MATCH"}),
+                comparison_operator="GT",
+                size=MAX_BODY_BYTES,
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+        too_fast = wafv2.CfnWebACL.StatementProperty(
+            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                limit=self.stage.booking_rate_per_5_min,
+                evaluation_window_sec=300,
+                aggregate_key_type="FORWARDED_IP",
+                forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
+                    header_name="X-Forwarded-For", fallback_behavior="MATCH"
+                ),
+                scope_down_statement=wafv2.CfnWebACL.StatementProperty(
+                    or_statement=wafv2.CfnWebACL.OrStatementProperty(
+                        statements=[_path_has(path) for path in RATE_LIMITED_PATHS]
                     )
                 ),
-                visibility_config=_visibility("BodyTooLarge"),
-            ),
-            wafv2.CfnWebACL.RuleProperty(
-                name="BookingTryOnTillRate",
-                priority=1,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        limit=self.stage.booking_rate_per_5_min,
-                        evaluation_window_sec=300,
-                        aggregate_key_type="FORWARDED_IP",
-                        forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
-                            header_name="X-Forwarded-For", fallback_behavior="MATCH"
-                        ),
-                        scope_down_statement=wafv2.CfnWebACL.StatementProperty(
-                            or_statement=wafv2.CfnWebACL.OrStatementProperty(
-                                statements=[_path_has(path) for path in RATE_LIMITED_PATHS]
-                            )
-                        ),
-                    )
-                ),
-                visibility_config=_visibility("BookingTryOnTillRate"),
-            ),
-            wafv2.CfnWebACL.RuleProperty(
-                name="AwsCommonRules",
-                priority=2,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS",
-                        name="AWSManagedRulesCommonRuleSet",
-                        excluded_rules=[wafv2.CfnWebACL.ExcludedRuleProperty(name="SizeRestrictions_BODY")],
-                    )
-                ),
-                visibility_config=_visibility("AwsCommonRules"),
-            ),
+            )
+        )
+        common = wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS",
+                name="AWSManagedRulesCommonRuleSet",
+                excluded_rules=[wafv2.CfnWebACL.ExcludedRuleProperty(name="SizeRestrictions_BODY")],
+            )
+        )
+        rules = [
+            _rule("BodyTooLarge", 0, body_too_large, block=True),
+            _rule("BookingTryOnTillRate", 1, too_fast, block=True),
+            _rule("AwsCommonRules", 2, common, block=False),
         ]
         acl = wafv2.CfnWebACL(
             self,
@@ -564,6 +549,20 @@ def _key(key: dict[str, str]) -> dynamodb.CfnTable.KeySchemaProperty:
 
 def _retention(days: int) -> logs.RetentionDays:
     return {14: logs.RetentionDays.TWO_WEEKS, 90: logs.RetentionDays.THREE_MONTHS}[days]
+
+
+def _rule(
+    name: str, priority: int, statement: wafv2.CfnWebACL.StatementProperty, *, block: bool
+) -> wafv2.CfnWebACL.RuleProperty:
+    """A rule that blocks what matches, or (``block=False``) a managed group that keeps its own actions."""
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        statement=statement,
+        visibility_config=_visibility(name),
+        action=wafv2.CfnWebACL.RuleActionProperty(block={}) if block else None,
+        override_action=None if block else wafv2.CfnWebACL.OverrideActionProperty(none={}),
+    )
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

@@ -10,7 +10,7 @@ class Stage:
     name: str
     deletion_protection: bool  # the table, and retention of what holds data
     log_retention_days: int
-    api_memory_mb: int
+    api_memory_mb: int  # 1,769 MB is one full vCPU; docs/deploy.md says why each size
     studio_memory_mb: int
     sweep_memory_mb: int
     p99_latency_alarm_ms: int
@@ -18,6 +18,6 @@ class Stage:
 
 
 STAGES = {
-    "dev": Stage("dev", False, 14, 1024, 512, 256, 2000, 300),
-    "prod": Stage("prod", True, 90, 1024, 512, 256, 1000, 100),
+    "dev": Stage("dev", False, 14, 1769, 1024, 256, 2000, 300),
+    "prod": Stage("prod", True, 90, 1769, 1024, 256, 1000, 100),
 }

@@ -75,7 +75,7 @@ def test_three_functions_from_the_package(template: Template) -> None:
         assert props["Runtime"] == "python3.11" and props["Architectures"] == ["x86_64"]
         assert "DROPFRONT_SECRET_KEYS_SECRET" in props["Environment"]["Variables"]
         assert "DROPFRONT_SECRET_KEYS" not in props["Environment"]["Variables"]
-    assert by_handler["app.app"]["MemorySize"] == 1024
+    assert by_handler["app.app"]["MemorySize"] == 1769  # one vCPU: CPU-bound renders cost the same, faster
     studio = by_handler["app.studio"]["Environment"]["Variables"]
     assert {"DROPFRONT_COGNITO_ISSUER", "DROPFRONT_COGNITO_CLIENT_ID"} <= set(studio)
     template.has_resource_properties("AWS::Lambda::Url", {"AuthType": "NONE"})
