@@ -80,8 +80,12 @@ def table(results: dict[str, Any]) -> str:
     )
 
     def lighthouse_text(runs: dict[str, Any]) -> str:
+        """Each locale's median run, and the performance of every run behind it."""
         return "; ".join(
-            f"{lang}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["scores"].items()) for lang, r in runs.items()
+            f"{lang}: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in r["scores"].items())
+            + f" (performance runs {', '.join(f'{p:.2f}' for p in r['performance_runs'])})"
+            for lang, r in runs.items()
         )
 
     rows = [
@@ -111,9 +115,14 @@ def table(results: dict[str, Any]) -> str:
             "≤ 14 KB",
             verdict(worst_gzip <= 14 * 1024),
         ),
-        ("Lighthouse mobile, landing page (en, ar)", lighthouse_text(lh), "each ≥ 0.98", verdict(worst_lh >= 0.98)),
         (
-            "Lighthouse mobile, QR try-on page (en, ar)",
+            "Lighthouse mobile, landing page (en, ar), median of 3 runs",
+            lighthouse_text(lh),
+            "each ≥ 0.98",
+            verdict(worst_lh >= 0.98),
+        ),
+        (
+            "Lighthouse mobile, QR try-on page (en, ar), median of 3 runs",
             lighthouse_text(lh_tryon),
             "each ≥ 0.98",
             verdict(worst_tryon >= 0.98),

@@ -46,8 +46,19 @@ def _lost(score: float | None) -> bool:
     return score is not None and score < 1
 
 
-def scores(url: str) -> dict[str, Any]:
-    """Category scores and the audits that cost points."""
+RUNS = 3
+
+
+def scores(url: str, runs: int = RUNS) -> dict[str, Any]:
+    """The median of ``runs`` Lighthouse runs (by performance score): its category scores, the audits
+    that cost it points, and every run's performance score. One run is not a measurement here: Total
+    Blocking Time on this 2-core VM swings a run's performance by 0.05 when a neighbour wakes up."""
+    reports = sorted((_run(url) for _ in range(runs)), key=lambda r: r["scores"]["performance"])
+    median = reports[len(reports) // 2]
+    return {**median, "performance_runs": [r["scores"]["performance"] for r in reports]}
+
+
+def _run(url: str) -> dict[str, Any]:
     ensure_installed()
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "report.json"
