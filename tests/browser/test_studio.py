@@ -82,3 +82,22 @@ def test_a_csv_import_fills_its_progress_bar(studio: Page, live: LiveApp) -> Non
     studio.set_input_files("#csv", files=[payload])
     studio.click("#import button[type=submit]")
     expect(studio.locator("#problems li").first).to_contain_text("line 2, sku: needs upper-case letters")
+
+
+def test_the_pop_up_staff_page_fits_a_phone(browser: Browser, live: LiveApp) -> None:
+    """Staff run the queue from a phone at the rail: nothing wider than the screen, buttons tappable."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live.studio_url}/studio/login")
+    page.fill("#token", live.studio_token)
+    page.click("button[type=submit]")
+    page.goto(f"{live.studio_url}/studio/popups/paris-marais")
+    expect(page.locator("h1")).to_contain_text("paris-marais")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    issue = page.locator("button", has_text="Issue a till token")
+    box = issue.bounding_box()
+    assert box is not None and box["height"] >= 40
+    issue.click()
+    expect(page.locator("#new-till")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
