@@ -98,8 +98,8 @@ async def create_drop(request: Request) -> Response:
 async def import_page(request: Request) -> Response:
     principal = principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
-    columns = CatalogImport(catalog)
-    return page("import.html", principal=principal, catalog=catalog, columns=",".join(columns._required()))
+    columns = ",".join(CatalogImport(catalog).required_columns())
+    return page("import.html", principal=principal, catalog=catalog, columns=columns)
 
 
 async def import_csv(request: Request) -> Response:

@@ -67,7 +67,7 @@ class CatalogImport:
     def currencies(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(market.currency for market in self.drop.drop.markets))
 
-    def _required(self) -> tuple[str, ...]:
+    def required_columns(self) -> tuple[str, ...]:
         locale = self.drop.drop.default_market.default_locale
         money = tuple(f"{kind}.{c}" for c in self.currencies for kind in ("price", "cost"))
         return ("sku", "product", "size", "location", "on_hand", "swatch", f"name.{locale}", f"colour.{locale}", *money)
@@ -75,7 +75,7 @@ class CatalogImport:
     def check(self, lines: Iterable[str], total_rows: int) -> Iterator[Progress]:
         """Check each row as it streams in, yielding progress every hundred rows."""
         reader = csv.DictReader(lines)
-        missing = [column for column in self._required() if column not in (reader.fieldnames or ())]
+        missing = [column for column in self.required_columns() if column not in (reader.fieldnames or ())]
         if missing:
             self._problem(1, ",".join(missing), "the header is missing these columns")
             return

@@ -1,24 +1,23 @@
 """What every studio page shares: who is asking, reading a urlencoded form, rendering a page with
-its nonce and security headers, and a validated form model with plain-spoken errors."""
+its nonce and security headers, and pydantic's errors said plainly."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from chalicelib.config import settings
-from chalicelib.errors import InvalidInput, Unprocessable
+from chalicelib.errors import InvalidInput
 from chalicelib.studio.auth import Principal, authenticate, check_csrf, csrf_token
 from chalicelib.web import responses
 
 MAX_FORM_BYTES = 128 * 1024
-Form = TypeVar("Form", bound=BaseModel)
 
 
 @lru_cache(maxsize=1)
@@ -78,11 +77,3 @@ async def checked_form(request: Request, principal: Principal, max_fields: int =
 def problems(error: ValidationError) -> list[dict[str, str]]:
     """pydantic's errors as ``{field, problem}`` for the page to list next to the form."""
     return [{"field": ".".join(str(part) for part in e["loc"]) or "form", "problem": e["msg"]} for e in error.errors()]
-
-
-def validated(model: type[Form], data: Any) -> Form:
-    """``data`` as ``model``, or 422 ``invalid_form`` with every problem in the details."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise Unprocessable("Some fields need fixing.", code="invalid_form", details=problems(error)) from None
