@@ -29,7 +29,7 @@ class Slot:
         return self.end.astimezone(zone)
 
 
-def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
+def local_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
     """The UTC instant a local wall-clock time names (the earlier one if it repeats; a time skipped by a
     spring-forward resolves to the same offset as just before the gap, which lands after it)."""
     return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
@@ -38,13 +38,13 @@ def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
 def day_slots(location: Location, schedule: PickupSchedule, day: date) -> list[Slot]:
     """Every slot of ``day`` (the pop-up's local date) inside the pop-up's opening window."""
     zone = ZoneInfo(location.timezone)
-    opens = _instant(day, schedule.opens, zone)
-    closes = _instant(day, schedule.closes, zone)
+    origin = opens = local_instant(day, schedule.opens, zone)
+    closes = local_instant(day, schedule.closes, zone)
     if location.opens_at is not None:
         opens = max(opens, location.opens_at)
     if location.closes_at is not None:
         closes = min(closes, location.closes_at)
-    return list(_steps(opens, closes, timedelta(minutes=schedule.slot_minutes), _instant(day, schedule.opens, zone)))
+    return list(_steps(opens, closes, timedelta(minutes=schedule.slot_minutes), origin))
 
 
 def _steps(opens: datetime, closes: datetime, length: timedelta, origin: datetime) -> Iterator[Slot]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TypeVar, cast
 
 from chalicelib.catalog import Catalog
 from chalicelib.config import settings
@@ -17,52 +19,56 @@ from chalicelib.store.stock import DynamoStock
 from chalicelib.store.templates import DynamoTemplates
 from chalicelib.store.tryons import DynamoTryOns
 
+Adapter = TypeVar("Adapter")
 
-@lru_cache(maxsize=1)
+
+_adapters: dict[Callable[[str], object], object] = {}
+
+
+def _adapter(make: Callable[[str], Adapter]) -> Adapter:
+    """One DynamoDB adapter of each kind per process, on the configured table."""
+    if make not in _adapters:
+        _adapters[make] = make(settings().table_name)
+    return cast(Adapter, _adapters[make])
+
+
 def catalog_store() -> DynamoCatalog:
     """The catalog as stored, uncached (the studio reads and writes through it)."""
-    return DynamoCatalog(settings().table_name)
+    return _adapter(DynamoCatalog)
+
+
+def bookings() -> DynamoBookings:
+    return _adapter(DynamoBookings)
+
+
+def stock() -> DynamoStock:
+    return _adapter(DynamoStock)
+
+
+def tills() -> DynamoTills:
+    return _adapter(DynamoTills)
+
+
+def tryons() -> DynamoTryOns:
+    return _adapter(DynamoTryOns)
+
+
+def numbers() -> DynamoNumbers:
+    return _adapter(DynamoNumbers)
+
+
+def audit() -> DynamoAudit:
+    return _adapter(DynamoAudit)
+
+
+def templates() -> DynamoTemplates:
+    return _adapter(DynamoTemplates)
 
 
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
     s = settings()
     return Catalog(catalog_store(), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds)
-
-
-@lru_cache(maxsize=1)
-def bookings() -> DynamoBookings:
-    return DynamoBookings(settings().table_name)
-
-
-@lru_cache(maxsize=1)
-def stock() -> DynamoStock:
-    return DynamoStock(settings().table_name)
-
-
-@lru_cache(maxsize=1)
-def tills() -> DynamoTills:
-    return DynamoTills(settings().table_name)
-
-
-@lru_cache(maxsize=1)
-def tryons() -> DynamoTryOns:
-    return DynamoTryOns(settings().table_name)
-
-
-@lru_cache(maxsize=1)
-def numbers() -> DynamoNumbers:
-    return DynamoNumbers(settings().table_name)
-
-
-@lru_cache(maxsize=1)
-def audit() -> DynamoAudit:
-    return DynamoAudit(settings().table_name)
-
-
-@lru_cache(maxsize=1)
-def templates() -> DynamoTemplates:
-    return DynamoTemplates(settings().table_name)
 
 
 @lru_cache(maxsize=1)
@@ -80,7 +86,8 @@ def reset() -> None:
     from chalicelib.studio.cognito import jwks_client
     from chalicelib.tokens import forget_keys
 
-    for built in (catalog_store, catalog, bookings, stock, tills, tryons, numbers, audit, templates, published):
+    _adapters.clear()
+    for built in (catalog, published):
         built.cache_clear()
     settings.cache_clear()
     sandbox.cache_clear()

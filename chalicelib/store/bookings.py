@@ -24,8 +24,7 @@ from chalicelib.inventory import (
 )
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, index_items, paginate, read_item, transact
-from chalicelib.store.numbers import add_action
+from chalicelib.store.client import Call, add_counters, call, index_items, paginate, read_item, transact
 
 # A transaction that meets another on the same item is cancelled with TransactionConflict; it is safe
 # to run again, and almost always passes the second time.
@@ -140,7 +139,7 @@ class DynamoBookings:
         )
         actions += self._spend_change(slug, booking.get("spend") or {}, sign=1)
         if booking.get("numbers"):
-            actions.append({"Update": add_action(self._table, slug, booking["numbers"])})
+            actions.append({"Update": add_counters(self._table, schema.numbers_key(slug), booking["numbers"])})
         indexed = {
             **booking,
             schema.GSI1_PK: schema.pickups_index_partition(popup),
@@ -290,19 +289,8 @@ class DynamoBookings:
         """Charge (or give back) what a booking's discounts took from cohort budgets."""
         if not spend:
             return []
-        names = {f"#s{i}": name for i, name in enumerate(spend)}
-        values = {f":s{i}": _n(sign * amount) for i, amount in enumerate(spend.values())}
-        return [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": schema.spend_key(slug),
-                    "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                }
-            }
-        ]
+        given = {name: sign * amount for name, amount in spend.items()}
+        return [{"Update": add_counters(self._table, schema.spend_key(slug), given)}]
 
     def _put_new(
         self, key: dict[str, dict[str, str]], fields: dict[str, Any], *, expired_before: int | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +132,20 @@ def paginate(call: Call, operation: str, **kwargs: Any) -> Iterator[dict[str, An
         if "LastEvaluatedKey" not in page:
             return
         kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def add_counters(table: str, key: dict[str, Any], counts: Mapping[str, int]) -> dict[str, Any]:
+    """The body of an ``Update`` (alone or in a transaction) that adds each of ``counts`` to the
+    item's attribute of that name, creating it at 0 if absent."""
+    names = {f"#c{i}": name for i, name in enumerate(counts)}
+    values = {f":c{i}": {"N": str(value)} for i, value in enumerate(counts.values())}
+    return {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
 
 
 def index_items(

@@ -13,9 +13,6 @@ from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
 from chalicelib.store.client import Call, call, paginate, read_item, transact, update_if
 
-SHIPPED = 0
-"""The version number of the template shipped in templates/: publishing it goes back to it."""
-
 
 class VersionMissing(Exception):
     """Publishing a version that was never saved."""
@@ -29,13 +26,17 @@ def _version_key(name: str, version: int) -> dict[str, dict[str, str]]:
     return {schema.PK: {"S": schema.template_partition(name)}, schema.SK: {"S": f"v{version:06d}"}}
 
 
+SHIPPED = 0
+"""The version number of the template shipped in templates/: publishing it goes back to it."""
+
+
 def _pointer_move(assignments: str, expected: int | None, values: dict[str, Any]) -> tuple[str, str]:
     """The update and condition that move ``published`` only if it is still ``expected`` (None: nothing
-    published yet); the version it replaces becomes ``previous``, and any scheduled publish is done."""
-    if expected is None:
-        return f"SET {assignments} REMOVE scheduled, previous", "attribute_not_exists(published)"
-    values[":expected"] = {"N": str(expected)}
-    return f"SET {assignments}, previous = :expected REMOVE scheduled", "published = :expected"
+    published yet); the version it replaces becomes ``previous`` (the shipped template, 0, for the
+    first publish), and any scheduled publish is done."""
+    values[":previous"] = {"N": str(SHIPPED if expected is None else expected)}
+    condition = "attribute_not_exists(published)" if expected is None else "published = :previous"
+    return f"SET {assignments}, previous = :previous REMOVE scheduled", condition
 
 
 def _pointer_key(name: str) -> dict[str, dict[str, str]]:

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.errors import Unprocessable
-from chalicelib.models import SLUG_PATTERN, Drop, DropCatalog
+from chalicelib.models import SLUG_PATTERN, Drop, DropCatalog, Location
 from chalicelib.pages.formatting import currency_digits, major_units
+from chalicelib.slots import local_instant
 from chalicelib.studio.web import problems
 
 COPY_FIELDS = ("name", "tagline", "description")
@@ -77,7 +78,7 @@ def from_local(text: str, zone: str) -> datetime:
     value = datetime.fromisoformat(text.strip())
     if value.tzinfo is not None:
         raise ValueError("give a local time without an offset")
-    return value.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return local_instant(value.date(), value.time(), ZoneInfo(zone))
 
 
 def _read(found: FormProblems, form: Mapping[str, str], field: str, parse: Callable[[str], Any]) -> Any:
@@ -165,18 +166,20 @@ def edited(catalog: DropCatalog, form: Mapping[str, str]) -> DropCatalog:
     return DropCatalog(drop=new_drop, skus=tuple(skus), locations=tuple(locations))
 
 
-def _edited_popup(found: FormProblems, place: Any, form: Mapping[str, str]) -> Any:
+def _edited_popup(found: FormProblems, place: Location, form: Mapping[str, str]) -> Location:
+    """The pop-up's opening window and pickup slots from the form."""
+    pickup = place.pickup
     key = place.id
     window = {
         name: _read(found, form, f"{name}.{key}", lambda text: from_local(text, place.timezone) if text else None)
         for name in ("opens", "closes")
     }
     update: dict[str, Any] = {"opens_at": window["opens"], "closes_at": window["closes"]}
-    if place.pickup is not None:
+    if pickup is not None:
         update["pickup"] = found.model(
-            lambda: place.pickup.model_validate(
+            lambda: pickup.model_validate(
                 {
-                    **place.pickup.model_dump(),
+                    **pickup.model_dump(),
                     "opens": _read(found, form, f"slots_open.{key}", time.fromisoformat),
                     "closes": _read(found, form, f"slots_close.{key}", time.fromisoformat),
                     "slot_minutes": _read(found, form, f"slot_minutes.{key}", int),
@@ -187,7 +190,7 @@ def _edited_popup(found: FormProblems, place: Any, form: Mapping[str, str]) -> A
         )
     if window["opens"] and window["closes"] and window["opens"] >= window["closes"]:
         found.add(f"closes.{key}", "must be after the opening")
-    return place.model_copy(update={k: v for k, v in update.items() if v is not None or k.endswith("_at")})
+    return place.model_copy(update=update)  # discarded if anything above was refused
 
 
 def new_drop(template: DropCatalog, form: Mapping[str, str], now: datetime) -> DropCatalog:

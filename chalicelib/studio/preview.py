@@ -4,7 +4,7 @@ no cookie, no scan, no offer log, no booking."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from chalicelib.pages.pickup import pickup_context
 from chalicelib.pages.sandbox import RenderRefused, TemplateRejected
 from chalicelib.pages.tryon import tryon_context
 from chalicelib.shopper import ShopperDrop, open_drop, priced_at
+from chalicelib.slots import local_instant
 from chalicelib.tryon import Tag, TagPlace, tag_token
 from chalicelib.visitors import campaign_link
 from chalicelib.web import responses
@@ -104,8 +105,7 @@ def _sample_booking(catalog: DropCatalog, popup: Any, now: datetime) -> dict[str
     """A booking for tomorrow's first slot, as the pickup page would show one (never stored)."""
     zone = ZoneInfo(popup.timezone)
     day = (now.astimezone(zone) + timedelta(days=1)).date()
-    opens = popup.pickup.opens if popup.pickup else datetime.min.time().replace(hour=10)
-    start = datetime.combine(day, opens, zone)
+    start = local_instant(day, popup.pickup.opens if popup.pickup else time(10), zone)
     sku = catalog.skus[0]
     currency = catalog.drop.default_market.currency
     price = sku.list_prices.get(currency, 0)

@@ -40,7 +40,7 @@ def with_guardrail(policy: PricingPolicy | None, form: Mapping[str, str]) -> tup
     found.raise_any()
     kept = policy.guardrail.model_dump() if policy else {}
     changes = {**kept, **numbers, "stacking": form.get("stacking", "best_of")}
-    guardrail = found.model(lambda: Guardrail.model_validate(changes), prefix="")
+    guardrail = found.model(lambda: Guardrail.model_validate(changes))
     found.raise_any()
     new = _next(policy, guardrail=guardrail.model_dump())
     before = policy.guardrail if policy else None

@@ -16,6 +16,7 @@ from chalicelib.inventory import BookingState
 from chalicelib.models import iso
 from chalicelib.pickup import booking_summary, checked_code, mark_pickup
 from chalicelib.pos import issue_till_token, revoke_till_token
+from chalicelib.slots import local_instant
 from chalicelib.studio.auth import Principal, Role
 from chalicelib.studio.web import checked_form, page, principal_of
 from chalicelib.tryon import staff_act, staff_queue
@@ -35,8 +36,8 @@ def _staff(request: Request) -> tuple[Principal, str]:
 def _today_and_tomorrow(zone: str, now: datetime) -> tuple[str, str]:
     """Today and tomorrow, local to the pop-up, as an ISO UTC range."""
     tz = ZoneInfo(zone)
-    start = datetime.combine(now.astimezone(tz).date(), time(0), tz)
-    return iso(start), iso(start + timedelta(days=2))
+    today = now.astimezone(tz).date()
+    return iso(local_instant(today, time(0), tz)), iso(local_instant(today + timedelta(days=2), time(0), tz))
 
 
 def _popup_page(principal: Principal, popup: str, new_till: str | None = None) -> Response:

@@ -17,7 +17,7 @@ from chalicelib.pages.published import (
     sandbox,
     shipped_source,
 )
-from chalicelib.store.templates import SHIPPED, PointerMoved, VersionMissing
+from chalicelib.store.templates import PointerMoved, VersionMissing
 
 
 class TemplateStore(Protocol):
@@ -74,13 +74,11 @@ def publish(
 
 
 def roll_back(store: TemplateStore, name: str, author: str, now: datetime) -> dict[str, Any]:
-    """Publish again the version the current one replaced (a scheduled publish that went live counts),
-    or the shipped template if the current one was the first."""
+    """Publish again the version the current one replaced (a scheduled publish that went live counts;
+    the first publish replaced the shipped template, version 0)."""
     promote_due(store, now)
     pointer = store.pointer(checked_name(name)) or {}
     previous = pointer.get("previous")
-    if previous is None and pointer.get("published"):
-        previous = SHIPPED  # the first publish replaced the shipped template
     if previous is None:
         raise Conflict("There is no earlier published version to go back to.", code="nothing_to_roll_back")
     try:

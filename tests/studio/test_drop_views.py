@@ -43,7 +43,7 @@ def test_an_edit_lands_in_every_field_and_is_audited(studio: TestClient) -> None
     assert catalog is not None
     drop = catalog.drop
     assert drop.name["fr"] == "Tricot d'hiver" and drop.tagline["ja"] == "冬のニット"
-    assert drop.starts_at == datetime(2031, 1, 10, 9, 0, tzinfo=UTC).replace(hour=14)  # New York, UTC-5
+    assert drop.starts_at == datetime(2031, 1, 10, 14, 0, tzinfo=UTC)  # 09:00 in New York (UTC-5)
     assert drop.revision == 1
     knit = next(sku for sku in catalog.skus if sku.sku == "CRW-HEATHER")
     assert knit.list_prices["EUR"] == 14950 and knit.list_prices["JPY"] == 24000 and knit.costs["EUR"] == 5100

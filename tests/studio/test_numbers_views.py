@@ -74,3 +74,14 @@ def test_labels_are_escaped_and_csv_formulas_defused() -> None:
     assert len(list(tree.iter(f"{SVG_NS}circle"))) == 2
     assert "'=HYPERLINK" in charts.to_csv(table)
     assert json.dumps(charts.bars(Table("e", "Empty", ("a", "b"), ()), str, 1)).count("No data yet") == 1
+
+
+def test_an_export_reads_only_its_own_counters(studio: TestClient) -> None:
+    from tests.test_requests_per_view import count_requests
+
+    seen = count_requests()
+    assert studio.get("/studio/drops/linen-lab/numbers/qr-funnel.csv", headers=AUTH).status_code == 200
+    assert sorted(seen) == ["BatchGetItem", "Query", "Query"]  # the drop, its locations, the funnel
+    seen.clear()
+    assert studio.get("/studio/drops/linen-lab/numbers/pie.svg", headers=AUTH).status_code == 404
+    assert seen == []  # an unknown chart costs no read
