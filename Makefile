@@ -39,17 +39,18 @@ extract-messages: venv ## re-extract UI strings and merge them into every catalo
 run: venv catalogs ## start the embedded DynamoDB, seed the demo drop, serve the shopper app on :8000
 	$(BIN)/python -m devtools.run
 
-test: venv catalogs emulators lint typecheck ## every check: ruff, mypy --strict, then all tests (unit, moto, browser, packaging)
+test: venv catalogs emulators lint typecheck ## every check: ruff, import contracts, mypy --strict, then all tests (unit, moto, browser, packaging)
 	$(BIN)/python -m pytest
 
-lint: venv ## ruff
+lint: venv ## ruff, and the layering contracts (import-linter, [tool.importlinter] in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: venv ## mypy --strict
 	$(BIN)/mypy
 
-bench: venv catalogs ## benchmarks against the DESIGN.md targets; writes bench/results/latest.json
+bench: venv catalogs ## benchmarks against the targets in docs/design.md; writes bench/results/latest.json
 	$(BIN)/python -m bench
 
 DROP ?= linen-lab

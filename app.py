@@ -7,15 +7,15 @@ from typing import Any
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
 from chalicelib import telemetry, wiring
-from chalicelib.funnel import FunnelStep
-from chalicelib.holds import sweep_expired_holds
-from chalicelib.pages.landing import PageLocale, landing_context
-from chalicelib.pages.locales import UI_LOCALES, negotiate
-from chalicelib.pages.pickup import pickup_context
+from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.pages.published import promote_due
-from chalicelib.pages.tryon import tryon_context
-from chalicelib.pickup import (
-    PickupPageQuery,
+from chalicelib.shop.page import PageLocale, landing_context
+from chalicelib.shop.quotes import QuoteRequest, quote
+from chalicelib.shop.shopper import checked_slug, open_drop, priced_at, record_offers
+from chalicelib.shop.visitors import cookie_headers, identify
+from chalicelib.stock.holds import sweep_expired_holds
+from chalicelib.stock.page import pickup_context
+from chalicelib.stock.pickup import (
     PickupRequest,
     SlotsQuery,
     StaffMark,
@@ -27,27 +27,26 @@ from chalicelib.pickup import (
     mark_pickup,
     popup_slots,
 )
-from chalicelib.pos import FootfallBatch, SalesBatch, apply_sales, record_footfall, till_batch, till_popup
-from chalicelib.quotes import QuoteRequest, quote
-from chalicelib.shopper import checked_slug, open_drop, priced_at, record_offers
 from chalicelib.telemetry import logger, metrics, page_view
-from chalicelib.tryon import (
+from chalicelib.tills.sales import FootfallBatch, SalesBatch, apply_sales, for_till, record_footfall, till_popup
+from chalicelib.tryon.page import tryon_context
+from chalicelib.tryon.ports import FunnelStep
+from chalicelib.tryon.tags import locate, read_tag
+from chalicelib.tryon.tryons import (
     StaffAction,
     TryOnRequest,
     cancel_own_tryon,
     link_outcome,
-    locate,
-    read_tag,
     record_scan,
     request_tryon,
     staff_act,
     staff_queue,
 )
-from chalicelib.visitors import cookie_headers, identify
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
 from chalicelib.web.request import (
+    PickupPageQuery,
     bearer_token,
     edge,
     idempotency_key,
@@ -96,7 +95,8 @@ def list_drops() -> Response:
 def landing_page(slug: str) -> Response:
     request = current_request()
     viewer, now = edge(request.headers), wiring.utcnow()
-    shopper = open_drop(wiring.catalog(), slug, page_query(request.query_params), viewer, now, with_tokens=False)
+    query = page_query(request.query_params)
+    shopper = open_drop(wiring.catalog(), slug, viewer, now, with_tokens=False, lang=query.lang, campaign=query.c)
     nonce = responses.new_nonce()
     url = f"{public_base_url(viewer)}/drops/{slug}"
     where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales)
@@ -112,14 +112,9 @@ def landing_page(slug: str) -> Response:
 @errors.json
 def drop_detail(slug: str) -> Response:
     request = current_request()
-    shopper = open_drop(
-        wiring.catalog(),
-        slug,
-        page_query(request.query_params),
-        edge(request.headers),
-        wiring.utcnow(),
-        with_tokens=True,
-    )
+    query = page_query(request.query_params)
+    viewer, now = edge(request.headers), wiring.utcnow()
+    shopper = open_drop(wiring.catalog(), slug, viewer, now, with_tokens=True, lang=query.lang, campaign=query.c)
     record_offers(shopper, wiring.numbers())
     cookie = cookie_headers(shopper.new_cookie)
     return responses.json_body(payloads.drop_detail(shopper), extra={"Content-Language": shopper.locale, **cookie})
@@ -141,7 +136,7 @@ def quote_basket() -> Response:
     request = current_request()
     basket = parse_body(request.raw_body, QuoteRequest)
     viewer = edge(request.headers)
-    shopper = open_drop(wiring.catalog(), basket.drop, page_query(None), viewer, wiring.utcnow(), with_tokens=False)
+    shopper = open_drop(wiring.catalog(), basket.drop, viewer, wiring.utcnow(), with_tokens=False)
     record_offers(shopper, wiring.numbers())
     cookie = cookie_headers(shopper.new_cookie)
     return responses.json_body(quote(shopper, basket), extra=cookie)
@@ -155,7 +150,16 @@ def tryon_page(qr_token: str) -> Response:
     place = locate(catalog, read_tag(qr_token))
     viewer = priced_at(place.popup, edge(request.headers))
     query = page_query(request.query_params)
-    shopper = open_drop(catalog, place.slug, query, viewer, now, with_tokens=False, scanned_at=place.popup.id)
+    shopper = open_drop(
+        catalog,
+        place.slug,
+        viewer,
+        now,
+        with_tokens=False,
+        lang=query.lang,
+        campaign=query.c,
+        scanned_at=place.popup.id,
+    )
     nonce = responses.new_nonce()
     context = tryon_context(shopper, place, public_base_url(viewer), nonce, qr_token, now)
     body = wiring.published().render(shopper.locale, "tryon", context, now)
@@ -215,12 +219,11 @@ def book_pickup_slot() -> Response:
     order = parse_body(request.raw_body, PickupRequest)
     now, catalog = wiring.utcnow(), wiring.catalog()
     viewer = at_the_popup(catalog, order, edge(request.headers))
-    shopper = open_drop(catalog, order.drop, page_query(None), viewer, now, with_tokens=False)
+    shopper = open_drop(catalog, order.drop, viewer, now, with_tokens=False)
     answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now)
     if order.tryon_id and not answer.replayed:
-        link_outcome(
-            wiring.tryons(), order.tryon_id, FunnelStep.BOOKED_AFTER_TRYON, answer.body["code"], now, shopper.visitor.id
-        )
+        code = answer.body["code"]
+        link_outcome(wiring.tryons(), order.tryon_id, FunnelStep.BOOKED_AFTER_TRYON, code, now, shopper.visitor.id)
     record_offers(shopper, wiring.numbers())
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return responses.json_body(answer.body, status=201, extra={**cookie_headers(shopper.new_cookie), **replayed})
@@ -239,7 +242,7 @@ def pickup_page(code: str) -> Response:
     request = current_request()
     query = parse_query(request.query_params, PickupPageQuery)
     booking = authorized_booking(wiring.bookings(), checked_code(code), query.t)
-    drop_catalog = wiring.catalog().drop(booking["drop"])
+    drop_catalog = wiring.catalog().drop(booking.drop)
     locale = negotiate(query.lang, edge(request.headers).accept_language, UI_LOCALES, "en")
     nonce = responses.new_nonce()
     context = pickup_context(booking, drop_catalog, locale, nonce, query.t)
@@ -260,7 +263,8 @@ def mark_pickup_booking(code: str) -> Response:
 @errors.json
 def till_sales() -> Response:
     request = current_request()
-    batch = till_batch(wiring.tills(), request.headers, request.raw_body, SalesBatch)
+    popup = till_popup(wiring.tills(), bearer_token(request.headers))
+    batch = for_till(popup, parse_body(request.raw_body, SalesBatch))
     report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow(), wiring.tryons())
     return responses.json_body(report.__dict__)
 
@@ -269,7 +273,8 @@ def till_sales() -> Response:
 @errors.json
 def till_footfall() -> Response:
     request = current_request()
-    batch = till_batch(wiring.tills(), request.headers, request.raw_body, FootfallBatch)
+    popup = till_popup(wiring.tills(), bearer_token(request.headers))
+    batch = for_till(popup, parse_body(request.raw_body, FootfallBatch))
     return responses.json_body(record_footfall(wiring.catalog(), wiring.tills(), batch))
 
 

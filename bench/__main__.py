@@ -1,4 +1,4 @@
-"""`make bench`: measure dropfront against the DESIGN.md targets, in one run on this machine.
+"""`make bench`: measure dropfront against the targets in docs/design.md, in one run on this machine.
 
 Prints each figure with its target, writes bench/results/latest.json, and rewrites the results
 block of BENCHMARKS.md. ``--quick`` runs fewer iterations (for a smoke check, not for the record).
@@ -28,7 +28,7 @@ MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
 
 
 def formatter_cache() -> dict[str, float]:
-    from chalicelib.pages import formatting
+    from chalicelib.i18n import formatting
 
     def per_call(function: Any, n: int = 2000) -> float:
         started = time.perf_counter()

@@ -38,7 +38,7 @@ print(json.dumps({"dynamodb_seconds": 0.0}))
 APP = """
 import json, sys
 import app
-from chalicelib.store.client import call_stats
+from chalicelib.telemetry import call_stats
 from devtools.lambda_event import LambdaContext, rest_event
 event = rest_event("/drops/{slug}", {"slug": sys.argv[2]}, headers={"Accept-Language": "fr"})
 response = app.app(event, LambdaContext())

@@ -1,4 +1,4 @@
-"""The flash sale at DESIGN.md's size: 500 units, 2,000 buyers, 32 concurrent clients over loopback.
+"""The flash sale at docs/design.md's size: 500 units, 2,000 buyers, 32 concurrent clients over loopback.
 
 Buyers go through the app's booking path against moto's server in its own process (atomic per
 request). The baseline, measured in the same run, is one uncontended booking at a time on a fresh
@@ -16,16 +16,16 @@ from typing import Any
 from bench.setup import dynamodb_process
 from bench.stats import percentile
 from devtools import flash_sale
+from devtools.process import forget_process_state
 
 
 def _fresh_table(endpoint: str, name: str) -> str:
-    from chalicelib import wiring
     from chalicelib.store.client import dynamodb
     from devtools.seed import ensure_table
 
     os.environ["DROPFRONT_DYNAMODB_ENDPOINT"] = endpoint
     os.environ["DROPFRONT_TABLE"] = name
-    wiring.reset()
+    forget_process_state()
     ensure_table(dynamodb(), name)
     return name
 

@@ -22,6 +22,7 @@ import jinja2
 from bench.setup import BENCH_SLUG
 from bench.stats import summary_us
 from devtools.lambda_event import LambdaContext, rest_event
+from devtools.process import forget_process_state
 
 
 @contextlib.contextmanager
@@ -42,7 +43,7 @@ def silenced() -> Iterator[None]:
 def plain_renderer(locale: str, context: dict[str, Any]) -> Callable[[], str]:
     """The render floor: a plain Environment with the same template, catalog and filter."""
     from chalicelib.config import settings
-    from chalicelib.pages import formatting
+    from chalicelib.i18n import formatting
     from chalicelib.pages.environment import translations
 
     env = jinja2.Environment(
@@ -60,14 +61,13 @@ def plain_renderer(locale: str, context: dict[str, Any]) -> Callable[[], str]:
 
 def floor_context(locale: str, cookie: str) -> dict[str, Any]:
     from chalicelib import wiring
-    from chalicelib.pages.landing import PageLocale, landing_context
-    from chalicelib.shopper import open_drop
-    from chalicelib.web.request import PageQuery, edge
+    from chalicelib.shop.page import PageLocale, landing_context
+    from chalicelib.shop.shopper import open_drop
+    from chalicelib.web.request import edge
 
     shopper = open_drop(
         wiring.catalog(),
         BENCH_SLUG,
-        PageQuery(),
         edge({"accept-language": locale, "cookie": cookie}),
         wiring.utcnow(),
         with_tokens=False,
@@ -78,12 +78,11 @@ def floor_context(locale: str, cookie: str) -> dict[str, Any]:
 
 def measure(iterations: int, stock_cache_seconds: float, locale: str = "fr") -> dict[str, Any]:
     from app import app
-    from chalicelib import wiring
-    from chalicelib.store.client import call_stats
+    from chalicelib.telemetry import call_stats
 
     os.environ["DROPFRONT_STOCK_CACHE_SECONDS"] = str(stock_cache_seconds)
-    wiring.reset()
-    from chalicelib.visitors import campaign_link
+    forget_process_state()
+    from chalicelib.shop.visitors import campaign_link
 
     context = LambdaContext()
     # A returning gold-tier visitor, so the guardrail has real candidates to stack and clamp.

@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from devtools.process import forget_process_state
+
 BENCH = Path(__file__).resolve().parent
 LIGHTHOUSE = BENCH / "node_modules" / ".bin" / "lighthouse"
 CHROME_FLAGS = (
@@ -19,13 +21,12 @@ CHROME_FLAGS = (
 
 def tryon_url(base: str) -> str:
     """A demo tag's try-on URL, signed with the key `make run` uses (as `make tags` signs it)."""
-    from chalicelib import wiring
-    from chalicelib.tryon import Tag, tag_url
+    from chalicelib.tryon.tags import Tag, tag_url
     from devtools.run import LOCAL_SECRET
 
     saved = os.environ.get("DROPFRONT_SECRET_KEYS")
     os.environ["DROPFRONT_SECRET_KEYS"] = LOCAL_SECRET
-    wiring.reset()
+    forget_process_state()
     try:
         return tag_url(base, Tag("paris-marais", "OVR-SAND", "M"))
     finally:
@@ -33,7 +34,7 @@ def tryon_url(base: str) -> str:
             os.environ.pop("DROPFRONT_SECRET_KEYS")
         else:
             os.environ["DROPFRONT_SECRET_KEYS"] = saved
-        wiring.reset()
+        forget_process_state()
 
 
 def ensure_installed() -> None:

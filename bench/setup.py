@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from devtools.embedded_dynamodb import use_fake_credentials
+from devtools.process import forget_process_state
 from devtools.seed import DemoDrop, demo_drops, ensure_table, seed
 
 BENCH_SLUG = "bench-20"
@@ -19,7 +20,7 @@ TABLE = "dropfront-bench"
 
 
 def twenty_product_drop(now: datetime) -> DemoDrop:
-    """The demo drop's SKUs repeated to 20, as its own drop (DESIGN.md measures a 20-card page)."""
+    """The demo drop's SKUs repeated to 20, as its own drop (docs/design.md measures a 20-card page)."""
     demo = demo_drops(now)[0]
     skus, stock = [], []
     for index in range(PRODUCTS):
@@ -64,10 +65,9 @@ def seeded_dynamodb() -> Iterator[str]:
         os.environ.setdefault("DROPFRONT_SECRET_KEYS", "bench-key")
         os.environ["DROPFRONT_TABLE"] = TABLE
         os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
-        from chalicelib import wiring
         from chalicelib.store.client import dynamodb
 
-        wiring.reset()
+        forget_process_state()
         now = datetime.now(UTC)
         ensure_table(dynamodb(), TABLE)
         seed(TABLE, now, [*demo_drops(now), twenty_product_drop(now)])

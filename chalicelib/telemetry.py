@@ -8,7 +8,9 @@ shopper function's default) Lambda's active tracing still records the invocation
 from __future__ import annotations
 
 import os
+import time
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +27,23 @@ logger = Logger(service=SERVICE)
 request_fields: dict[str, Any] = {}
 """Fields the domain adds to the current request's log line (the middleware writes and clears it)."""
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+@dataclass
+class CallStats:
+    """DynamoDB calls made while serving the current request, for the request log and benchmarks."""
+
+    calls: int = 0
+    seconds: float = 0.0
+    deadline: float | None = None  # time.monotonic() by which we must have answered
+
+    def reset(self, remaining_seconds: float | None = None) -> None:
+        self.calls = 0
+        self.seconds = 0.0
+        self.deadline = None if remaining_seconds is None else time.monotonic() + remaining_seconds
+
+
+call_stats = CallStats()
 
 
 def tracing_enabled() -> bool:
@@ -59,7 +78,7 @@ FUNNEL_METRICS = {
     "booked_after_tryon": "BookedAfterTryOn",
     "sold_after_tryon": "SoldAfterTryOn",
 }
-"""The CloudWatch metric for each QR funnel step (``chalicelib.funnel.FunnelStep``)."""
+"""The CloudWatch metric for each QR funnel step (``chalicelib.tryon.ports.FunnelStep``)."""
 
 
 def funnel_step(drop: str, popup: str, step: str) -> None:

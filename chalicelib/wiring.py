@@ -7,16 +7,16 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TypeVar, cast
 
-from chalicelib.catalog import Catalog
+from chalicelib.catalog.reader import Catalog
 from chalicelib.config import settings
-from chalicelib.pages.published import PublishedTemplates, sandbox
+from chalicelib.pages.published import PublishedTemplates
 from chalicelib.store.audit import DynamoAudit
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.numbers import DynamoNumbers
-from chalicelib.store.pos import DynamoTills
 from chalicelib.store.stock import DynamoStock
 from chalicelib.store.templates import DynamoTemplates
+from chalicelib.store.tills import DynamoTills
 from chalicelib.store.tryons import DynamoTryOns
 
 Adapter = TypeVar("Adapter")
@@ -80,17 +80,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def reset() -> None:
-    """Forget every cached object (tests switch settings and endpoints)."""
-    from chalicelib.store.client import reset_client
-    from chalicelib.studio.cognito import jwks_client
-    from chalicelib.tokens import forget_keys
-
+def forget_adapters() -> None:
+    """Forget the adapters and cached readers (a fresh process; ``devtools.process`` uses it)."""
     _adapters.clear()
     for built in (catalog, published):
         built.cache_clear()
-    settings.cache_clear()
-    sandbox.cache_clear()
-    jwks_client.cache_clear()
-    reset_client()
-    forget_keys()

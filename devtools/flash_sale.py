@@ -19,16 +19,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib import wiring
-from chalicelib.errors import DomainError
-from chalicelib.inventory import Counter, StockRef, counter_attribute, local_day
-from chalicelib.pickup import PickupRequest, book_pickup
-from chalicelib.shopper import open_drop
-from chalicelib.slots import day_slots
+from chalicelib.core.errors import DomainError
+from chalicelib.core.models import local_day
+from chalicelib.shop.ports import Edge
+from chalicelib.shop.shopper import open_drop
+from chalicelib.stock.pickup import PickupRequest, book_pickup
+from chalicelib.stock.ports import Counter, StockRef
+from chalicelib.stock.slots import day_slots
 from chalicelib.store import schema
-from chalicelib.store.attributes import from_item
+from chalicelib.store.attributes import counter_attribute, from_item
 from chalicelib.store.client import call, paginate
 from chalicelib.web.errors import status_for
-from chalicelib.web.request import Edge, PageQuery
 from devtools.seed import DemoDrop, demo_drops, seed
 
 POPUP = "paris-marais"
@@ -92,7 +93,7 @@ def one_booking(slot: str, key: str, now: datetime) -> tuple[int, dict[str, Any]
         }
     )
     try:
-        shopper = open_drop(wiring.catalog(), "linen-lab", PageQuery(), VIEWER, now, with_tokens=False)
+        shopper = open_drop(wiring.catalog(), "linen-lab", VIEWER, now, with_tokens=False)
         answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, request, key, now)
     except DomainError as error:
         return status_for(error), {"code": error.code}

@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 from chalicelib import wiring
-from chalicelib.config import settings
-from chalicelib.errors import DomainError
-from chalicelib.models import iso
-from chalicelib.store.audit import entry_put
+from chalicelib.core.audit import AuditEntry
+from chalicelib.core.errors import DomainError
+from chalicelib.core.models import iso
 from chalicelib.studio.imports import Progress, run_import
 from devtools import progress
 
@@ -28,13 +27,12 @@ def import_file(slug: str, path: Path, who: str) -> dict[str, int]:
         raise SystemExit(f"There is no drop called {slug!r}.")
     now = wiring.utcnow()
     text = path.read_text(encoding="utf-8-sig")
-    table = settings().table_name
     outcome: dict[str, int] = {}
     for step in run_import(
         wiring.catalog_store(),
         catalog,
         text,
-        lambda summary: entry_put(table, slug, who, "import", summary, iso(now)),
+        lambda summary: AuditEntry(slug, who, "import", summary, iso(now)),
         now,
     ):
         if isinstance(step, Progress):

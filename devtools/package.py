@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from chalicelib.pages.locales import UI_LOCALES
+from chalicelib.i18n.locales import UI_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"

@@ -57,10 +57,10 @@ def main() -> None:
     os.environ.setdefault("DROPFRONT_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
 
     from chalicelib.config import settings
-    from chalicelib.pos import issue_till_token
     from chalicelib.store.client import dynamodb
-    from chalicelib.store.pos import DynamoTills
-    from chalicelib.tryon import Tag, tag_url
+    from chalicelib.store.tills import DynamoTills
+    from chalicelib.tills.sales import issue_till_token
+    from chalicelib.tryon.tags import Tag, tag_url
     from devtools.seed import ensure_table, seed
 
     table = settings().table_name

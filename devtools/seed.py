@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from chalicelib.inventory import StockLine
-from chalicelib.models import Drop, DropCatalog, Location, Sku
+from chalicelib.core.models import Drop, DropCatalog, Location, Sku
 from chalicelib.pricing.policy import PricingPolicy
+from chalicelib.stock.ports import StockLine
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.schema import table_definition
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from chalicelib import wiring
-from chalicelib.tags import PER_PAGE, pages, popup_tags, sheet_svg, tag_png
+from chalicelib.tryon.sheets import PER_PAGE, pages, popup_tags, sheet_svg, tag_png
 from devtools import progress
 
 

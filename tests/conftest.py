@@ -12,9 +12,9 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib import wiring
 from chalicelib.store.client import dynamodb
 from devtools.embedded_dynamodb import FAKE_CREDENTIALS
+from devtools.process import forget_process_state
 from devtools.seed import DemoDrop, ensure_table, seed
 
 TABLE = "dropfront-test"
@@ -44,9 +44,9 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("DROPFRONT_STOCK_CACHE_SECONDS", "0")
     monkeypatch.delenv("DROPFRONT_DYNAMODB_ENDPOINT", raising=False)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "dropfront")
-    wiring.reset()
+    forget_process_state()
     yield
-    wiring.reset()
+    forget_process_state()
 
 
 @pytest.fixture

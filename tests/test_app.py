@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib.tokens import Purpose, verify
+from chalicelib.core.tokens import Purpose, verify
+from devtools.process import forget_process_state
 from devtools.seed import DemoDrop
 from tests.conftest import LOCALES, html_of, json_of
 
@@ -255,11 +256,10 @@ def test_unpublished_drop_is_not_found(client: Client, demo: list[DemoDrop]) -> 
 
 def test_settings_read_during_a_request_are_the_processs_own(client: Client) -> None:
     """Regression: Chalice's test client must not swap in a deploy stage's environment."""
-    from chalicelib import wiring
     from chalicelib.config import settings
     from tests.conftest import TABLE
 
-    wiring.reset()
+    forget_process_state()
     assert client.http.get("/api/drops").status_code == 200
     assert settings().table_name == TABLE
 
@@ -269,9 +269,8 @@ def test_alternate_and_canonical_links_are_absolute(client: Client, monkeypatch:
     assert '<link rel="canonical" href="https://localhost/drops/linen-lab?lang=de">' in html  # odd Host refused
     assert 'hreflang="x-default" href="https://localhost/drops/linen-lab"' in html
     monkeypatch.setenv("DROPFRONT_PUBLIC_URL", "https://shop.example/")
-    from chalicelib import wiring
 
-    wiring.reset()
+    forget_process_state()
     html = html_of(client.http.get("/drops/linen-lab?lang=de"))
     assert 'hreflang="ja" href="https://shop.example/drops/linen-lab?lang=ja"' in html
 

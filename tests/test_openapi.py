@@ -75,7 +75,7 @@ def test_pickup_and_till_responses_match_the_spec(client: Client, seeded_at: Any
     from zoneinfo import ZoneInfo
 
     from chalicelib import wiring
-    from chalicelib.pos import issue_till_token
+    from chalicelib.tills.sales import issue_till_token
 
     day = (seeded_at.astimezone(ZoneInfo("Europe/Paris")) + timedelta(days=1)).date()
     slots = client.http.get(f"/api/popups/paris-marais/slots?date={day}")
@@ -121,8 +121,8 @@ def test_try_on_responses_match_the_spec(client: Client, seeded_at: Any) -> None
     import json
 
     from chalicelib import wiring
-    from chalicelib.pos import issue_till_token
-    from chalicelib.tryon import Tag, tag_token
+    from chalicelib.tills.sales import issue_till_token
+    from chalicelib.tryon.tags import Tag, tag_token
 
     token = tag_token(Tag("paris-marais", "OVR-SAND", "M"))
     page = client.http.get(f"/t/{token}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.pages.locales import UI_LOCALES
+from chalicelib.i18n.locales import UI_LOCALES
 from devtools.package import unpack_like_lambda
 
 pytestmark = pytest.mark.slow
@@ -65,7 +65,7 @@ def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, t
     assert answer["status"] == 404 and answer["lang"] == "fr"
     assert "Page introuvable" in answer["body"]
     loaded = [line for line in result.stderr.splitlines() if "code object from" in line and str(task) in line]
-    assert any("chalicelib/__pycache__/models" in line for line in loaded)
+    assert any("chalicelib/core/__pycache__/models" in line for line in loaded)
     assert any("jinja2/__pycache__" in line for line in loaded)
 
 

@@ -1,4 +1,4 @@
-"""A warm landing page view makes at most one DynamoDB request (DESIGN.md target). A new visitor's
+"""A warm landing page view makes at most one DynamoDB request (docs/design.md target). A new visitor's
 first view adds one more: the write that puts them in their experiment cells' samples."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.store.client import dynamodb
+from devtools.process import forget_process_state
 
 
 def count_requests() -> list[str]:
@@ -48,7 +49,7 @@ def test_a_new_visitors_first_view_adds_one_write_to_the_cell_samples(client: Cl
 
 def test_micro_cached_stock_makes_warm_views_free(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DROPFRONT_STOCK_CACHE_SECONDS", "1")
-    wiring.reset()
+    forget_process_state()
     cookie = returning_visitor(client)
     seen = count_requests()
     client.http.get("/drops/linen-lab", headers=cookie)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from chalicelib import wiring
 from chalicelib.store import schema
 from chalicelib.store.client import dynamodb
+from devtools.process import forget_process_state
 from devtools.seed import DemoDrop, demo_drops, seed
 from tests.conftest import TABLE
 
@@ -42,5 +43,5 @@ def test_seeding_twice_is_idempotent_and_keeps_sales(demo: list[DemoDrop], seede
     seed(TABLE, seeded_at)
     assert scan_count() == before
     assert dynamodb().get_item(TableName=TABLE, Key=key)["Item"]["sold"] == {"N": "1"}
-    wiring.reset()
+    forget_process_state()
     assert wiring.catalog().drop("linen-lab").drop == demo[0].catalog.drop

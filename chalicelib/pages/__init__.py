@@ -1,1 +1,2 @@
-"""Rendering: locale negotiation, Babel formatting and the Jinja environments."""
+"""Rendering: the Jinja environments for shipped pages, the marketers' sandbox, and which template
+version a page renders."""

@@ -18,9 +18,8 @@ from jinja2 import Template
 
 from chalicelib import telemetry
 from chalicelib.config import settings
-from chalicelib.models import iso
-from chalicelib.pages import formatting
-from chalicelib.pages.environment import template, translations
+from chalicelib.core.models import iso
+from chalicelib.pages.environment import page_filters, template, translations
 from chalicelib.pages.sandbox import RenderRefused, Sandbox, TemplateRejected
 from chalicelib.telemetry import logger
 
@@ -144,11 +143,7 @@ def shipped_source(name: str) -> str:
 def sandbox(locale: str) -> Sandbox:
     folder = settings().templates_dir
     partials = {name: (folder / name).read_text(encoding="utf-8") for name in PARTIALS}
-
-    def money(minor: int, currency: str) -> str:
-        return formatting.money(minor, currency, locale)
-
-    return Sandbox(partials, {"money": money}, translations(locale))
+    return Sandbox(partials, page_filters(locale), translations(locale))
 
 
 class PublishedTemplates:

@@ -17,11 +17,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import DictLoader, StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2 import DictLoader, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.meta import find_undeclared_variables
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from chalicelib.pages.environment import JINJA_OPTIONS
 
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_OUTPUT_CHARS = 256 * 1024
@@ -172,15 +174,7 @@ class Sandbox:
         filters: Mapping[str, Callable[..., Any]] | None = None,
         gettext: Any = None,
     ) -> None:
-        env = MarketerEnvironment(
-            loader=DictLoader(dict(partials)),
-            autoescape=True,
-            undefined=StrictUndefined,
-            extensions=["jinja2.ext.i18n"],
-            trim_blocks=True,
-            lstrip_blocks=True,
-            finalize=_inert,
-        )
+        env = MarketerEnvironment(loader=DictLoader(dict(partials)), autoescape=True, finalize=_inert, **JINJA_OPTIONS)
         env.filters = {name: env.filters[name] for name in SAFE_FILTERS}
         env.filters.update(filters or {})
         env.globals = {name: env.globals[name] for name in SAFE_GLOBALS if name in env.globals}

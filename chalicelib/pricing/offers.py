@@ -8,7 +8,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from chalicelib.models import Offer, Sku
+from chalicelib.core.models import Offer, Sku
+from chalicelib.core.tokens import LIFETIMES, Purpose, sign
 from chalicelib.pricing.engine import (
     Decision,
     PricingInputs,
@@ -20,7 +21,6 @@ from chalicelib.pricing.engine import (
 )
 from chalicelib.pricing.experiments import Assignment
 from chalicelib.pricing.policy import PricingPolicy
-from chalicelib.tokens import LIFETIMES, Purpose, sign
 
 
 class NotPricedInCurrency(LookupError):

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib.models import AwareDatetime, CurrencyCode, Label, MinorUnits
+from chalicelib.core.models import AwareDatetime, CurrencyCode, Label, MinorUnits
 
 Bps = Annotated[int, Field(ge=0, le=10_000, strict=True)]
 Segment = Annotated[str, Field(pattern=r"^(tier|cohort|near|visit):[a-z0-9-]{1,40}$")]

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chalicelib.models import Location
+from chalicelib.core.models import Location
 
 NEAR_KM = 5.0
 EARTH_KM = 6371.0

@@ -7,6 +7,8 @@ Smaller and faster than boto3's TypeDeserializer for what we store: whole number
 from __future__ import annotations
 
 import math
+from datetime import date
+from enum import StrEnum
 from typing import Any
 
 
@@ -55,3 +57,9 @@ def to_attribute(value: Any) -> dict[str, Any]:
 
 def to_item(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {k: to_attribute(v) for k, v in values.items() if v is not None}
+
+
+def counter_attribute(counter: StrEnum, day: date) -> str:
+    """The attribute that counts ``counter`` on ``day`` (the location's local date): a stock item's
+    ``Counter`` or a funnel item's step."""
+    return f"{counter.value}@{day.isoformat()}"

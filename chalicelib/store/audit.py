@@ -6,30 +6,27 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from chalicelib.core.audit import AuditEntry
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call
+from chalicelib.store.base import DynamoAdapter
 
 
-def entry_put(table: str, slug: str, who: str, action: str, summary: str, at_iso: str) -> dict[str, Any]:
-    """A ``Put`` for a transaction: who did what to the drop, and when."""
+def entry_put(table: str, entry: AuditEntry) -> dict[str, Any]:
+    """A ``Put`` for the transaction that makes the change the entry describes."""
     item = {
-        schema.PK: schema.audit_partition(slug),
-        schema.SK: f"{at_iso}#{secrets.token_hex(4)}",
-        "who": who,
-        "action": action,
-        "summary": summary,
-        "at": at_iso,
+        schema.PK: schema.audit_partition(entry.slug),
+        schema.SK: f"{entry.at}#{secrets.token_hex(4)}",
+        "who": entry.who,
+        "action": entry.action,
+        "summary": entry.summary,
+        "at": entry.at,
     }
     return {"Put": {"TableName": table, "Item": to_item(item)}}
 
 
-class DynamoAudit:
-    def __init__(self, table_name: str, call: Call = call) -> None:
-        self._table = table_name
-        self._call = call
-
-    def log(self, slug: str, limit: int = 50) -> list[dict[str, Any]]:
+class DynamoAudit(DynamoAdapter):
+    def log(self, slug: str, limit: int = 50) -> list[AuditEntry]:
         """The newest ``limit`` entries, newest first."""
         page = self._call(
             "query",
@@ -40,4 +37,5 @@ class DynamoAudit:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [{k: v for k, v in from_item(raw).items() if k not in (schema.PK, schema.SK)} for raw in page["Items"]]
+        entries = (from_item(raw) for raw in page["Items"])
+        return [AuditEntry(slug, e["who"], e["action"], e["summary"], e["at"]) for e in entries]

@@ -9,64 +9,73 @@ that state, so each happens once, and change stock, slot and counters in the sam
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from chalicelib.inventory import (
+from chalicelib.core.models import Line
+from chalicelib.stock.ports import (
+    BookedLine,
+    Booking,
     BookingState,
+    CodeTaken,
+    ContactDetails,
     Counter,
-    Line,
+    IdempotencyRecord,
+    KeyAlreadyUsed,
     OutOfStock,
     Shortage,
+    SlotClaim,
     SlotFull,
-    counter_attribute,
 )
 from chalicelib.store import schema
-from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, add_counters, call, index_items, paginate, read_item, transact
+from chalicelib.store.attributes import counter_attribute, from_item, to_item
+from chalicelib.store.base import DynamoAdapter, number, number_of
+from chalicelib.store.client import add_counters, index_items, paginate, transact
+from chalicelib.store.stock import shortage
 
 # A transaction that meets another on the same item is cancelled with TransactionConflict; it is safe
 # to run again, and almost always passes the second time.
 
 
-class KeyAlreadyUsed(Exception):
-    """The idempotency key already has a record: answer from it."""
+def booking_fields(booking: Booking) -> dict[str, Any]:
+    """A booking's attributes as stored (the pop-up's pickups index included by the caller)."""
+    fields = asdict(booking)
+    fields["state"] = booking.state.value
+    left_at = fields.pop("left_at")
+    if left_at is not None:
+        fields[f"{booking.state.value}_at"] = left_at
+    return fields
 
 
-class CodeTaken(Exception):
-    """The booking code is in use (a 1 in 10^11 draw): pick another."""
+def booking_from_item(item: dict[str, Any]) -> Booking:
+    state = BookingState(item["state"])
+    return Booking(
+        code=item["code"],
+        drop=item["drop"],
+        popup=item["popup"],
+        timezone=item["timezone"],
+        slot_start=item["slot_start"],
+        slot_end=item["slot_end"],
+        items=tuple(BookedLine(**line) for line in item["items"]),
+        total_minor=item["total_minor"],
+        currency=item["currency"],
+        contact=ContactDetails(**item["contact"]),
+        visitor=item["visitor"],
+        state=state,
+        booked_at=item["booked_at"],
+        numbers=item.get("numbers") or {},
+        spend=item.get("spend") or {},
+        left_at=None if state is BookingState.BOOKED else item.get(f"{state.value}_at"),
+    )
 
 
-@dataclass(frozen=True)
-class SlotClaim:
-    popup: str
-    start: str  # ISO 8601 UTC, the slot item's sort key
-    end: str
-    capacity: int
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    key: str
-    request_hash: str
-    response: dict[str, Any]  # the 201 answer the first request got
-    expires_at: int  # epoch seconds (the table's TTL attribute; readers check it too)
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-class DynamoBookings:
-    def __init__(self, table_name: str, call: Call = call) -> None:
-        self._table = table_name
-        self._call = call
-
+class DynamoBookings(DynamoAdapter):
     # --- reads ---------------------------------------------------------------------------------
 
     def idempotency_record(self, key: str, now_epoch: int) -> IdempotencyRecord | None:
-        raw = read_item(self._call, self._table, schema.idempotency_key(key))
+        raw = self._read(schema.idempotency_key(key))
         if raw is None:
             return None
         item = from_item(raw)
@@ -74,9 +83,9 @@ class DynamoBookings:
             return None  # DynamoDB may serve an expired item for up to 48 hours
         return IdempotencyRecord(key, item["request_hash"], json.loads(item["response"]), item["expires_at"])
 
-    def booking(self, code: str) -> dict[str, Any] | None:
-        raw = read_item(self._call, self._table, schema.booking_key(code))
-        return None if raw is None else from_item(raw)
+    def booking(self, code: str) -> Booking | None:
+        raw = self._read(schema.booking_key(code))
+        return None if raw is None else booking_from_item(from_item(raw))
 
     def slot_bookings(self, popup: str, first: str, last: str) -> dict[str, int]:
         """Places taken per slot start, for slot starts in [first, last] (ISO UTC strings)."""
@@ -91,29 +100,22 @@ class DynamoBookings:
                 ":last": {"S": last},
             },
         }
-        return {item[schema.SK]["S"]: int(item["booked"]["N"]) for item in paginate(self._call, "query", **kwargs)}
+        return {item[schema.SK]["S"]: number_of(item, "booked") for item in paginate(self._call, "query", **kwargs)}
 
-    def popup_bookings(self, popup: str, first: str, last: str) -> list[dict[str, Any]]:
+    def popup_bookings(self, popup: str, first: str, last: str) -> list[Booking]:
         """The pop-up's bookings for slots starting in [first, last] (ISO UTC), in slot order."""
         partition = schema.pickups_index_partition(popup)
-        return index_items(
+        items = index_items(
             self._call, self._table, partition, "#sk BETWEEN :first AND :last", {":first": first, ":last": last + "~"}
         )
+        return [booking_from_item(item) for item in items]
 
     # --- writes --------------------------------------------------------------------------------
 
-    def book(
-        self,
-        booking: dict[str, Any],
-        lines: tuple[Line, ...],
-        slot: SlotClaim,
-        record: IdempotencyRecord,
-        day: date,
-        now_epoch: int,
-    ) -> None:
-        """Reserve the lines' stock and a place in the slot, and put the booking and its idempotency
+    def book(self, booking: Booking, slot: SlotClaim, record: IdempotencyRecord, day: date, now_epoch: int) -> None:
+        """Reserve the booking's stock and a place in the slot, and put the booking and its idempotency
         record: all of it or none. Raises OutOfStock, SlotFull, KeyAlreadyUsed or CodeTaken."""
-        slug, popup = booking["drop"], booking["popup"]
+        slug, popup, lines = booking.drop, booking.popup, booking.lines
         self._fail_fast(slug, popup, lines, slot, record.key, now_epoch)
         actions = [
             self._stock_change(slug, popup, line, sold=line.qty, counter=Counter.BOOKED, day=day) for line in lines
@@ -129,30 +131,30 @@ class DynamoBookings:
                     "ConditionExpression": "attribute_not_exists(booked) OR booked < :cap",
                     "ExpressionAttributeNames": {"#capacity": "capacity"},
                     "ExpressionAttributeValues": {
-                        ":zero": _n(0),
-                        ":one": _n(1),
-                        ":cap": _n(slot.capacity),
+                        ":zero": number(0),
+                        ":one": number(1),
+                        ":cap": number(slot.capacity),
                         ":end": {"S": slot.end},
                     },
                 }
             }
         )
-        actions += self._spend_change(slug, booking.get("spend") or {}, sign=1)
-        if booking.get("numbers"):
-            actions.append({"Update": add_counters(self._table, schema.numbers_key(slug), booking["numbers"])})
+        actions += self._spend_change(slug, booking.spend, sign=1)
+        if booking.numbers:
+            actions.append({"Update": add_counters(self._table, schema.numbers_key(slug), booking.numbers)})
         indexed = {
-            **booking,
+            **booking_fields(booking),
             schema.GSI1_PK: schema.pickups_index_partition(popup),
-            schema.GSI1_SK: f"{slot.start}#{booking['code']}",
+            schema.GSI1_SK: f"{slot.start}#{booking.code}",
         }
-        actions.append(self._put_new(schema.booking_key(booking["code"]), indexed))
+        actions.append(self._put_new(schema.booking_key(booking.code), indexed))
         actions.append(
             self._put_new(
                 schema.idempotency_key(record.key),
                 {
                     "request_hash": record.request_hash,
                     "response": json.dumps(record.response, separators=(",", ":")),
-                    "code": booking["code"],
+                    "code": booking.code,
                     schema.TTL_ATTRIBUTE: record.expires_at,
                 },
                 expired_before=now_epoch,
@@ -165,7 +167,7 @@ class DynamoBookings:
         if failed[-1]:
             raise KeyAlreadyUsed(record.key)
         if failed[-2]:
-            raise CodeTaken(booking["code"])
+            raise CodeTaken(booking.code)
         shortages = [
             _shortage(line, reason.get("Item"), now_epoch)
             for line, reason, no in zip(lines, reasons, failed, strict=False)
@@ -175,11 +177,10 @@ class DynamoBookings:
             raise OutOfStock(s for s in shortages if s is not None)
         raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
 
-    def leave_booked(self, booking: dict[str, Any], to: BookingState, at_iso: str, day: date) -> bool:
+    def leave_booked(self, booking: Booking, to: BookingState, at_iso: str, day: date) -> bool:
         """Move a booking from ``booked`` to ``to`` with its stock and slot changes; False if it was
         no longer ``booked`` (someone else moved it first)."""
-        slug, popup = booking["drop"], booking["popup"]
-        lines = [Line(item["sku"], item["size"], item["qty"]) for item in booking["items"]]
+        slug, popup, lines = booking.drop, booking.popup, booking.lines
         counter, returned = {
             BookingState.CANCELLED: (Counter.CANCELLED, True),
             BookingState.NO_SHOW: (Counter.NO_SHOW, True),
@@ -189,7 +190,7 @@ class DynamoBookings:
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": schema.booking_key(booking["code"]),
+                    "Key": schema.booking_key(booking.code),
                     "UpdateExpression": "SET #state = :to, #at = :at",
                     "ConditionExpression": "#state = :booked",
                     "ExpressionAttributeNames": {"#state": "state", "#at": f"{to.value}_at"},
@@ -206,16 +207,16 @@ class DynamoBookings:
             for line in lines
         ]
         if returned:
-            actions += self._spend_change(slug, booking.get("spend") or {}, sign=-1)
+            actions += self._spend_change(slug, booking.spend, sign=-1)
         if to is BookingState.CANCELLED:  # a missed slot has passed: its place is not given back
             actions.append(
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": schema.slot_key(popup, booking["slot_start"]),
+                        "Key": schema.slot_key(popup, booking.slot_start),
                         "UpdateExpression": "SET booked = booked - :one",
                         "ConditionExpression": "booked >= :one",
-                        "ExpressionAttributeValues": {":one": _n(1)},
+                        "ExpressionAttributeValues": {":one": number(1)},
                     }
                 }
             )
@@ -255,7 +256,7 @@ class DynamoBookings:
         if any(shortages):
             raise OutOfStock(s for s in shortages if s is not None)
         slot_item = found.get((keys[-2][schema.PK]["S"], keys[-2][schema.SK]["S"]))
-        if slot_item and int(slot_item["booked"]["N"]) >= slot.capacity:
+        if slot_item and number_of(slot_item, "booked") >= slot.capacity:
             raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
 
     # --- pieces --------------------------------------------------------------------------------
@@ -265,11 +266,11 @@ class DynamoBookings:
     ) -> dict[str, Any]:
         """Sell (``sold`` > 0, only if available), return (< 0) or just count (0) a line's units."""
         names = {"#counter": counter_attribute(counter, day)}
-        values = {":zero": _n(0), ":count": _n(line.qty)}
+        values = {":zero": number(0), ":count": number(line.qty)}
         expression = "SET #counter = if_not_exists(#counter, :zero) + :count"
         condition = "attribute_exists(pk)"
         if sold:
-            values[":sold"] = _n(sold)
+            values[":sold"] = number(sold)
             expression += ", sold = sold + :sold, available = available - :sold"
             if sold > 0:
                 condition += " AND available >= :sold"
@@ -285,7 +286,7 @@ class DynamoBookings:
             }
         }
 
-    def _spend_change(self, slug: str, spend: dict[str, int], *, sign: int) -> list[dict[str, Any]]:
+    def _spend_change(self, slug: str, spend: Mapping[str, int], *, sign: int) -> list[dict[str, Any]]:
         """Charge (or give back) what a booking's discounts took from cohort budgets."""
         if not spend:
             return []
@@ -306,16 +307,12 @@ class DynamoBookings:
         if expired_before is not None:
             put["ConditionExpression"] += " OR #ttl < :now"
             put["ExpressionAttributeNames"]["#ttl"] = schema.TTL_ATTRIBUTE
-            put["ExpressionAttributeValues"] = {":now": _n(expired_before)}
+            put["ExpressionAttributeValues"] = {":now": number(expired_before)}
         return {"Put": put}
 
 
 def _shortage(line: Line, raw: dict[str, Any] | None, now_epoch: int) -> Shortage | None:
-    """What a stock item (raw, as read) lacks for ``line``, and how much of the gap expired holds
-    still sit on (the caller may release them and try again); None if it has enough."""
-    available = int(raw["available"]["N"]) if raw else 0
-    if available >= line.qty:
+    """What a stock item (raw, as read) lacks for ``line``; None if it has enough."""
+    if raw is not None and number_of(raw, "available") >= line.qty:
         return None
-    holds = (raw or {}).get("holds", {}).get("M", {})
-    expired = sum(int(hold["M"]["q"]["N"]) for hold in holds.values() if int(hold["M"]["exp"]["N"]) <= now_epoch)
-    return Shortage(line.sku, line.size, line.qty, max(available, 0), releasable=expired)
+    return shortage(line.sku, line.size, line.qty, from_item(raw) if raw else {}, now_epoch)

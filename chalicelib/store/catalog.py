@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from chalicelib.errors import Conflict, Unprocessable
-from chalicelib.inventory import StockLine
-from chalicelib.models import Drop, DropCatalog, Location, Sku
+from chalicelib.core.audit import AuditEntry
+from chalicelib.core.errors import Conflict, Unprocessable
+from chalicelib.core.models import Drop, DropCatalog, Location, Sku
 from chalicelib.pricing.policy import PricingPolicy
+from chalicelib.stock.ports import StockLine
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, condition_failed, paginate, transact
+from chalicelib.store.audit import entry_put
+from chalicelib.store.base import DynamoAdapter, number_of
+from chalicelib.store.client import condition_failed, paginate, transact
 
 _KEY_ATTRIBUTES = frozenset({schema.PK, schema.SK, schema.GSI1_PK, schema.GSI1_SK})
 _MAX_UNPROCESSED_ROUNDS = 5
@@ -69,12 +72,8 @@ def _key_of(item: dict[str, Any]) -> dict[str, dict[str, str]]:
     return {name: item[name] if isinstance(item[name], dict) else {"S": item[name]} for name in (schema.PK, schema.SK)}
 
 
-class DynamoCatalog:
+class DynamoCatalog(DynamoAdapter):
     """Reads and writes the catalog items described in ``chalicelib.store.schema``."""
-
-    def __init__(self, table_name: str, call: Call = call) -> None:
-        self._table = table_name
-        self._call = call
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -135,7 +134,7 @@ class DynamoCatalog:
         item = self._call("get_item", TableName=self._table, Key=schema.spend_key(slug)).get("Item") or {}
         return {name: int(value["N"]) for name, value in item.items() if "@" in name and "N" in value}
 
-    def put_pricing_policy(self, slug: str, policy: PricingPolicy, audit: dict[str, Any] | None = None) -> None:
+    def put_pricing_policy(self, slug: str, policy: PricingPolicy, audit: AuditEntry | None = None) -> None:
         """Store a new immutable version, point the drop at it and log who did it, in one
         transaction; ``Conflict`` if that version exists (someone else saved first)."""
         body = {"S": policy.model_dump_json()}
@@ -150,7 +149,10 @@ class DynamoCatalog:
             },
             {"Put": {"TableName": self._table, "Item": {**schema.policy_key(slug), "policy": body}}},
         ]
-        if transact(self._call, [*actions, *([audit] if audit else [])], "pricing change") is not None:
+        if (
+            transact(self._call, [*actions, *([entry_put(self._table, audit)] if audit else [])], "pricing change")
+            is not None
+        ):
             raise Conflict(
                 f"Pricing version {policy.version} was saved by someone else meanwhile. Reload and try again.",
                 code="edit_conflict",
@@ -178,8 +180,8 @@ class DynamoCatalog:
         }
         for item in paginate(self._call, "query", **kwargs):
             sku = item["sku"]["S"]
-            available[(sku, item["size"]["S"], item["location"]["S"])] = max(int(item["available"]["N"]), 0)
-            on_hand[sku] = on_hand.get(sku, 0) + int(item["on_hand"]["N"])
+            available[(sku, item["size"]["S"], item["location"]["S"])] = max(number_of(item, "available"), 0)
+            on_hand[sku] = on_hand.get(sku, 0) + number_of(item, "on_hand")
         return available, on_hand
 
     # --- writes (studio and seeding) ---------------------------------------------------------
@@ -195,7 +197,7 @@ class DynamoCatalog:
                 if not request:
                     break
 
-    def save_drop(self, catalog: DropCatalog, audit: dict[str, Any], *, create: bool = False) -> DropCatalog:
+    def save_drop(self, catalog: DropCatalog, audit: AuditEntry, *, create: bool = False) -> DropCatalog:
         """Write the drop, its SKUs and locations and an audit entry in one transaction, if nobody
         changed the drop since it was read (its ``revision``) or, with ``create``, if it is new.
         Returns the drop as saved (the next revision); ``Conflict`` otherwise."""
@@ -214,7 +216,11 @@ class DynamoCatalog:
             )
             head["ExpressionAttributeNames"] = {"#pk": schema.PK, "#rev": "revision"}
             head["ExpressionAttributeValues"] = {":rev": {"N": str(expected)}, ":zero": {"N": "0"}}
-        actions = [{"Put": head}, *({"Put": {"TableName": self._table, "Item": to_item(i)}} for i in items[1:]), audit]
+        actions = [
+            {"Put": head},
+            *({"Put": {"TableName": self._table, "Item": to_item(i)}} for i in items[1:]),
+            entry_put(self._table, audit),
+        ]
         if transact(self._call, actions, "drop edit") is not None:
             if create:
                 raise Conflict(f"There is already a drop called {catalog.drop.slug}.", code="drop_exists")
@@ -224,7 +230,7 @@ class DynamoCatalog:
         return saved
 
     def replace_products(
-        self, catalog: DropCatalog, skus: Sequence[Sku], stock: Sequence[StockLine], audit: dict[str, Any]
+        self, catalog: DropCatalog, skus: Sequence[Sku], stock: Sequence[StockLine], audit: AuditEntry
     ) -> Iterator[tuple[int, int]]:
         """Make ``skus`` and ``stock`` the drop's products and stock, all or nothing, yielding
         (transactions written, transactions needed). The first transaction moves the drop's
@@ -266,7 +272,7 @@ class DynamoCatalog:
                     delete |= {"ConditionExpression": untouched, **guard}
                 writes.append({"Delete": delete})
         chunks = [writes[i : i + MAX_TRANSACTION_ITEMS - 1] for i in range(0, len(writes), MAX_TRANSACTION_ITEMS - 1)]
-        chunks[-1].append(audit)
+        chunks[-1].append(entry_put(self._table, audit))
         for done, chunk in enumerate(chunks, start=1):
             if transact(self._call, chunk, "import") is not None:
                 self._undo(chunks[: done - 1], old_items)

@@ -10,11 +10,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.errors import Unavailable
+from chalicelib.core.errors import Unavailable
+from chalicelib.telemetry import call_stats
 
 DynamoDBClient = Any  # botocore builds the client class at run time
 Call = Callable[..., dict[str, Any]]
@@ -63,23 +63,6 @@ def reset_client() -> None:
     """Forget the client (tests point the app at a fresh endpoint)."""
     global _client
     _client = None
-
-
-@dataclass
-class CallStats:
-    """DynamoDB calls made while serving the current request, for the request log and benchmarks."""
-
-    calls: int = 0
-    seconds: float = 0.0
-    deadline: float | None = None  # time.monotonic() by which we must have answered
-
-    def reset(self, remaining_seconds: float | None = None) -> None:
-        self.calls = 0
-        self.seconds = 0.0
-        self.deadline = None if remaining_seconds is None else time.monotonic() + remaining_seconds
-
-
-call_stats = CallStats()
 
 
 @contextmanager

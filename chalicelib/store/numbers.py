@@ -6,18 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chalicelib.store import schema
-from chalicelib.store.client import Call, add_counters, call, read_item
+from chalicelib.store.base import DynamoAdapter
+from chalicelib.store.client import add_counters
 
 
-class DynamoNumbers:
-    def __init__(self, table_name: str, call: Call = call) -> None:
-        self._table = table_name
-        self._call = call
-
+class DynamoNumbers(DynamoAdapter):
     def add(self, slug: str, counts: Mapping[str, int]) -> None:
         if counts:
             self._call("update_item", **add_counters(self._table, schema.numbers_key(slug), counts))
 
     def counts(self, slug: str) -> dict[str, int]:
-        raw = read_item(self._call, self._table, schema.numbers_key(slug)) or {}
+        raw = self._read(schema.numbers_key(slug)) or {}
         return {name: int(value["N"]) for name, value in raw.items() if "N" in value}

@@ -65,10 +65,6 @@ def spend_key(slug: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"POLICY#{slug}"}, SK: {"S": "SPEND"}}
 
 
-def spend_attribute(rule_id: str, currency: str) -> str:
-    return f"{rule_id}@{currency}"
-
-
 def location_key(location_id: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"LOC#{location_id}"}, SK: {"S": META}}
 

@@ -8,43 +8,54 @@ hold is released by whoever needs the stock next (or the sweep), never by TTL de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from chalicelib.errors import NotFound
-from chalicelib.inventory import Counter, OutOfStock, Shortage, StockRef, counter_attribute, epoch_seconds, local_day
+from chalicelib.core.errors import NotFound
+from chalicelib.core.models import epoch_seconds, local_day
+from chalicelib.stock.ports import Counter, Hold, OutOfStock, Shortage, StockRef
 from chalicelib.store import schema
-from chalicelib.store.attributes import from_item
-from chalicelib.store.client import Call, call, condition_failed, paginate, read_item
-
-SaleOutcome = Literal["applied", "duplicate", "out_of_stock", "unknown_item"]
-
-
-@dataclass(frozen=True, slots=True)
-class Hold:
-    id: str
-    qty: int
-    expires_at: int  # epoch seconds; the hold is live while now < expires_at
-
+from chalicelib.store.attributes import counter_attribute, from_item
+from chalicelib.store.base import DynamoAdapter, number, number_of
+from chalicelib.store.client import condition_failed, paginate
+from chalicelib.tills.ports import SaleOutcome
 
 COUNTERS = frozenset(counter.value for counter in Counter)
 
 
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
+def hold_update(table: str, ref: StockRef, hold: Hold) -> dict[str, Any]:
+    """The ``UpdateItem`` body (alone or in a transaction) that puts a hold on a stock item: only if
+    the item exists, has the units available and has no hold of that id. Stock holds and try-on
+    holds are both this write."""
+    return {
+        "TableName": table,
+        "Key": schema.stock_key(ref.slug, ref.sku, ref.size, ref.location),
+        "UpdateExpression": "SET holds.#h = :hold, held = held + :q, available = available - :q",
+        "ConditionExpression": "attribute_exists(#pk) AND available >= :q AND attribute_not_exists(holds.#h)",
+        "ExpressionAttributeNames": {"#pk": schema.PK, "#h": hold.id},
+        "ExpressionAttributeValues": {
+            ":q": number(hold.qty),
+            ":hold": {"M": {"q": number(hold.qty), "exp": number(hold.expires_at)}},
+        },
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
 
 
-class DynamoStock:
+def shortage(sku: str, size: str, requested: int, item: dict[str, Any], now_epoch: int) -> Shortage:
+    """What a stock item (as read, ``{}`` if missing) lacks for ``requested`` units, with the units
+    its expired holds still sit on (the caller may release them and try again)."""
+    holds = item.get("holds") or {}
+    expired = sum(hold["q"] for hold in holds.values() if hold["exp"] <= now_epoch)
+    return Shortage(sku, size, requested, max(int(item.get("available", 0)), 0), releasable=expired)
+
+
+class DynamoStock(DynamoAdapter):
     """Single-item conditional writes on stock items."""
-
-    def __init__(self, table_name: str, call: Call = call) -> None:
-        self._table = table_name
-        self._call = call
 
     def item(self, ref: StockRef) -> dict[str, Any] | None:
         """The stock item, read consistently (never for display: the catalog reads that)."""
-        raw = read_item(self._call, self._table, self._key(ref))
+        raw = self._read(self._key(ref))
         return None if raw is None else from_item(raw)
 
     def release_expired_in_drop(self, slug: str, now: datetime) -> int:
@@ -79,7 +90,7 @@ class DynamoStock:
         }
         for raw in paginate(self._call, "query", **kwargs):
             sku, location = raw["sku"]["S"], raw["location"]["S"]
-            made[(sku, location)] = made.get((sku, location), 0) + int(raw["on_hand"]["N"])
+            made[(sku, location)] = made.get((sku, location), 0) + number_of(raw, "on_hand")
             for name, value in raw.items():
                 counter, _, day = name.partition("@")
                 if day and counter in COUNTERS:
@@ -93,14 +104,12 @@ class DynamoStock:
     def _update(self, ref: StockRef, **kwargs: Any) -> dict[str, Any] | None:
         """One conditional update; the item as it was if the condition failed (None if it passed).
         Engines that don't return the old item on failure (dynalite) get a consistent read."""
+        body = {"TableName": self._table, "Key": self._key(ref), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        return self._apply(ref, {**body, **kwargs})
+
+    def _apply(self, ref: StockRef, body: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            self._call(
-                "update_item",
-                TableName=self._table,
-                Key=self._key(ref),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **kwargs,
-            )
+            self._call("update_item", **body)
         except Exception as error:
             if not condition_failed(error):
                 raise
@@ -116,7 +125,7 @@ class DynamoStock:
             ref,
             UpdateExpression="SET on_hand = on_hand + :q, available = available + :q",
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":q": _n(qty)},
+            ExpressionAttributeValues={":q": number(qty)},
         )
         if failed is not None:
             raise NotFound(f"No stock item for {ref.sku} {ref.size} at {ref.location}.", code="unknown_item")
@@ -128,16 +137,7 @@ class DynamoStock:
         If stock is short, expired holds on the item are released first, then it tries once more."""
         hold = Hold(hold_id, qty, epoch_seconds(expires_at))
         for attempt in range(2):
-            old = self._update(
-                ref,
-                UpdateExpression="SET holds.#h = :hold, held = held + :q, available = available - :q",
-                ConditionExpression="attribute_exists(pk) AND available >= :q AND attribute_not_exists(holds.#h)",
-                ExpressionAttributeNames={"#h": hold_id},
-                ExpressionAttributeValues={
-                    ":q": _n(qty),
-                    ":hold": {"M": {"q": _n(qty), "exp": _n(hold.expires_at)}},
-                },
-            )
+            old = self._apply(ref, hold_update(self._table, ref, hold))
             if old is None:
                 return hold
             if not old:
@@ -147,7 +147,7 @@ class DynamoStock:
                 return Hold(hold_id, existing["q"], existing["exp"])
             if attempt == 0 and self._release_expired_in(ref, old, now):
                 continue
-            raise OutOfStock([Shortage(ref.sku, ref.size, qty, max(int(old.get("available", 0)), 0))])
+            raise OutOfStock([replace(shortage(ref.sku, ref.size, qty, old, epoch_seconds(now)), releasable=0)])
         raise AssertionError("unreachable")  # pragma: no cover
 
     def release_hold(self, ref: StockRef, hold_id: str) -> bool:
@@ -172,9 +172,9 @@ class DynamoStock:
         return released
 
     def _release(self, ref: StockRef, hold_id: str, qty: int, condition: str, now: int | None = None) -> Any:
-        values = {":q": _n(qty)}
+        values = {":q": number(qty)}
         if now is not None:
-            values[":now"] = _n(now)
+            values[":now"] = number(now)
         return self._update(
             ref,
             UpdateExpression="REMOVE holds.#h SET held = held - :q, available = available + :q",
@@ -204,9 +204,9 @@ class DynamoStock:
                 "#revenue": counter_attribute(Counter.TILL_REVENUE, day),
             },
             ExpressionAttributeValues={
-                ":q": _n(qty),
-                ":zero": _n(0),
-                ":amount": _n(qty * price_minor),
+                ":q": number(qty),
+                ":zero": number(0),
+                ":amount": number(qty * price_minor),
                 ":ids": {"SS": [sale_id]},
                 ":id": {"S": sale_id},
             },

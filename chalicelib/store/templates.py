@@ -11,7 +11,8 @@ from typing import Any
 
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, paginate, read_item, transact, update_if
+from chalicelib.store.base import DynamoAdapter
+from chalicelib.store.client import paginate, transact, update_if
 
 
 class VersionMissing(Exception):
@@ -43,17 +44,13 @@ def _pointer_key(name: str) -> dict[str, dict[str, str]]:
     return {schema.PK: {"S": schema.template_partition(name)}, schema.SK: {"S": "CURRENT"}}
 
 
-class DynamoTemplates:
-    def __init__(self, table_name: str, call: Call = call) -> None:
-        self._table = table_name
-        self._call = call
-
+class DynamoTemplates(DynamoAdapter):
     def pointer(self, name: str) -> dict[str, Any] | None:
-        raw = read_item(self._call, self._table, _pointer_key(name))
+        raw = self._read(_pointer_key(name))
         return None if raw is None else from_item(raw)
 
     def version(self, name: str, version: int) -> dict[str, Any] | None:
-        raw = read_item(self._call, self._table, _version_key(name, version))
+        raw = self._read(_version_key(name, version))
         return None if raw is None else from_item(raw)
 
     def versions(self, name: str) -> list[dict[str, Any]]:

@@ -8,59 +8,44 @@ overrun by concurrent requests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from chalicelib.funnel import FunnelStep, TryOnState
-from chalicelib.inventory import OutOfStock, Shortage, StockRef, counter_attribute
+from chalicelib.stock.ports import Hold, OutOfStock
 from chalicelib.store import schema
-from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.client import Call, call, index_items, paginate, read_item, transact, update_if
+from chalicelib.store.attributes import counter_attribute, from_item, to_item
+from chalicelib.store.base import DynamoAdapter, number
+from chalicelib.store.client import index_items, paginate, transact, update_if
+from chalicelib.store.stock import hold_update, shortage
+from chalicelib.tryon.ports import FunnelStep, Outcome, PlaceTaken, TryOn, TryOnClaim, TryOnState, VisitorPlace
 
 
-class PlaceTaken(Exception):
-    """The visitor's try-on place was claimed by a concurrent request: read the places again."""
-
-
-@dataclass(frozen=True, slots=True)
-class TryOnClaim:
-    """What a try-on request writes: its record, the unit it holds and the visitor place it takes."""
-
-    record: dict[str, Any]  # tryon_id, drop, sku, size, popup, visitor, state, requested_at, hold_expires_at
-    ref: StockRef
-    place: str  # "s0" … the visitor item's attribute this try-on occupies
-    day: date  # the pop-up's local date, for the funnel
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-class DynamoTryOns:
-    def __init__(self, table_name: str, call: Call = call) -> None:
-        self._table = table_name
-        self._call = call
-
+class DynamoTryOns(DynamoAdapter):
     # --- reads ---------------------------------------------------------------------------------
 
-    def tryon(self, tryon_id: str) -> dict[str, Any] | None:
-        raw = read_item(self._call, self._table, schema.tryon_key(tryon_id))
-        return None if raw is None else from_item(raw)
+    def tryon(self, tryon_id: str) -> TryOn | None:
+        raw = self._read(schema.tryon_key(tryon_id))
+        return None if raw is None else tryon_from_item(from_item(raw))
 
-    def visitor_places(self, visitor_id: str) -> dict[str, dict[str, Any]]:
-        """The visitor's try-on places: ``{"s0": {"id": …, "exp": …}}`` (live or expired)."""
-        raw = read_item(self._call, self._table, schema.visitor_tryons_key(visitor_id))
+    def visitor_places(self, visitor_id: str) -> dict[str, VisitorPlace]:
+        """The visitor's try-on places by attribute (``s0`` …), live or expired."""
+        raw = self._read(schema.visitor_tryons_key(visitor_id))
         item = from_item(raw) if raw else {}
-        return {name: value for name, value in item.items() if name.startswith("s") and isinstance(value, dict)}
+        return {
+            name: VisitorPlace(value["id"], value["exp"])
+            for name, value in item.items()
+            if name.startswith("s") and isinstance(value, dict)
+        }
 
-    def queue(self, popup: str, since_id: str) -> list[dict[str, Any]]:
+    def queue(self, popup: str, since_id: str) -> list[TryOn]:
         """The pop-up's try-ons requested since ``since_id`` (ids sort by time), oldest first.
 
         From the pop-up's index, so it may lag a write by a moment: fine for a queue on a screen,
         while every change of state is conditioned on the record itself."""
         partition = schema.tryons_index_partition(popup)
-        return index_items(self._call, self._table, partition, "#sk >= :since", {":since": since_id})
+        items = index_items(self._call, self._table, partition, "#sk >= :since", {":since": since_id})
+        return [tryon_from_item(item) for item in items]
 
     def funnel(self, slug: str) -> dict[tuple[str, str, str], dict[str, int]]:
         """The drop's funnel counts per (SKU, pop-up, local day)."""
@@ -89,37 +74,28 @@ class DynamoTryOns:
     def request(self, claim: TryOnClaim, now_epoch: int) -> None:
         """Hold one unit, take the visitor's place and record the try-on, all or nothing.
         Raises OutOfStock (with the units expired holds still sit on) or PlaceTaken."""
-        record, ref = claim.record, claim.ref
-        hold = {"M": {"q": _n(1), "exp": _n(record["hold_expires_at"])}}
-        stock_key = schema.stock_key(ref.slug, ref.sku, ref.size, ref.location)
-        stock = {
-            "TableName": self._table,
-            "Key": stock_key,
-            "UpdateExpression": "SET holds.#h = :hold, held = held + :one, available = available - :one",
-            "ConditionExpression": "attribute_exists(#pk) AND available >= :one AND attribute_not_exists(holds.#h)",
-            "ExpressionAttributeNames": {"#pk": schema.PK, "#h": record["tryon_id"]},
-            "ExpressionAttributeValues": {":hold": hold, ":one": _n(1)},
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+        tryon, ref = claim.tryon, claim.tryon.ref
+        stock = hold_update(self._table, ref, Hold(tryon.tryon_id, 1, tryon.hold_expires_at))
         place = {
             "TableName": self._table,
-            "Key": schema.visitor_tryons_key(record["visitor"]),
+            "Key": schema.visitor_tryons_key(tryon.visitor),
             "UpdateExpression": "SET #place = :place",
             "ConditionExpression": "attribute_not_exists(#place) OR #place.exp <= :now",
-            "ExpressionAttributeNames": {"#place": claim.place},
+            "ExpressionAttributeNames": {"#place": tryon.place},
             "ExpressionAttributeValues": {
-                ":place": {"M": {"id": {"S": record["tryon_id"]}, "exp": _n(record["hold_expires_at"])}},
-                ":now": _n(now_epoch),
+                ":place": {"M": {"id": {"S": tryon.tryon_id}, "exp": number(tryon.hold_expires_at)}},
+                ":now": number(now_epoch),
             },
         }
         indexed = {
-            **record,
+            **asdict(tryon),
+            "state": tryon.state.value,
             schema.GSI1_PK: schema.tryons_index_partition(ref.location),
-            schema.GSI1_SK: record["tryon_id"],
+            schema.GSI1_SK: tryon.tryon_id,
         }
         put = {
             "TableName": self._table,
-            "Item": {**schema.tryon_key(record["tryon_id"]), **to_item(indexed)},
+            "Item": {**schema.tryon_key(tryon.tryon_id), **to_item(indexed)},
             "ConditionExpression": "attribute_not_exists(#pk)",
             "ExpressionAttributeNames": {"#pk": schema.PK},
         }
@@ -130,13 +106,11 @@ class DynamoTryOns:
         if reasons is None:
             return
         if reasons[0].get("Code") == "ConditionalCheckFailed":
-            raw = reasons[0].get("Item") or read_item(self._call, self._table, stock_key)
-            raise OutOfStock([_shortage(ref, from_item(raw) if raw else {}, now_epoch)])
+            raw = reasons[0].get("Item") or self._read(stock["Key"])
+            raise OutOfStock([shortage(ref.sku, ref.size, 1, from_item(raw) if raw else {}, now_epoch)])
         if reasons[1].get("Code") == "ConditionalCheckFailed":
-            raise PlaceTaken(claim.place)
-        raise AssertionError(
-            f"a new try-on id collided: {record['tryon_id']}"
-        )  # pragma: no cover - 24 random bits per ms
+            raise PlaceTaken(tryon.place)
+        raise AssertionError(f"a new try-on id collided: {tryon.tryon_id}")  # pragma: no cover - 24 random bits per ms
 
     def move(
         self,
@@ -180,18 +154,18 @@ class DynamoTryOns:
             ExpressionAttributeValues={":id": {"S": tryon_id}},
         )
 
-    def link(self, record: dict[str, Any], field: str, value: str, step: FunnelStep, day: date) -> bool:
+    def link(self, tryon: TryOn, outcome: Outcome, value: str, step: FunnelStep, day: date) -> bool:
         """Record once that a try-on led to a booking or a sale (``field`` = its code or sale id), and
         count it in the funnel in the same transaction; False if it was already linked."""
         update = {
             "TableName": self._table,
-            "Key": schema.tryon_key(record["tryon_id"]),
+            "Key": schema.tryon_key(tryon.tryon_id),
             "UpdateExpression": "SET #field = :value",
             "ConditionExpression": "attribute_exists(#pk) AND attribute_not_exists(#field)",
-            "ExpressionAttributeNames": {"#pk": schema.PK, "#field": field},
+            "ExpressionAttributeNames": {"#pk": schema.PK, "#field": outcome},
             "ExpressionAttributeValues": {":value": {"S": value}},
         }
-        funnel = self._funnel_add(record["drop"], record["sku"], record["popup"], step, day)
+        funnel = self._funnel_add(tryon.drop, tryon.sku, tryon.popup, step, day)
         return transact(self._call, [{"Update": update}, {"Update": funnel}], "try-on") is None
 
     def _funnel_add(self, slug: str, sku: str, popup: str, step: FunnelStep, day: date) -> dict[str, Any]:
@@ -200,11 +174,23 @@ class DynamoTryOns:
             "Key": schema.funnel_key(slug, sku, popup),
             "UpdateExpression": "ADD #step :one",
             "ExpressionAttributeNames": {"#step": counter_attribute(step, day)},
-            "ExpressionAttributeValues": {":one": _n(1)},
+            "ExpressionAttributeValues": {":one": number(1)},
         }
 
 
-def _shortage(ref: StockRef, item: dict[str, Any], now_epoch: int) -> Shortage:
-    holds = item.get("holds") or {}
-    expired = sum(hold["q"] for hold in holds.values() if hold["exp"] <= now_epoch)
-    return Shortage(ref.sku, ref.size, 1, max(int(item.get("available", 0)), 0), releasable=expired)
+def tryon_from_item(item: dict[str, Any]) -> TryOn:
+    return TryOn(
+        tryon_id=item["tryon_id"],
+        drop=item["drop"],
+        sku=item["sku"],
+        size=item["size"],
+        popup=item["popup"],
+        timezone=item["timezone"],
+        visitor=item["visitor"],
+        place=item["place"],
+        state=TryOnState(item["state"]),
+        requested_at=item["requested_at"],
+        hold_expires_at=item["hold_expires_at"],
+        booking=item.get("booking"),
+        sale_id=item.get("sale_id"),
+    )

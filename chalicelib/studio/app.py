@@ -18,12 +18,12 @@ from starlette.routing import Route
 
 from chalicelib import wiring
 from chalicelib.config import settings
-from chalicelib.errors import DomainError, NotFound, Unauthorized
-from chalicelib.models import DropCatalog, Slug
+from chalicelib.core.errors import DomainError, NotFound, Unauthorized
+from chalicelib.core.models import DropCatalog, Slug
 from chalicelib.studio import drop_views, staff_views, views
 from chalicelib.studio.auth import authenticate
 from chalicelib.studio.web import page, wants_page
-from chalicelib.tags import PrintedTag, pages, popup_tags, sheet_svg, tag_png
+from chalicelib.tryon.sheets import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
 from chalicelib.web.request import parse_query

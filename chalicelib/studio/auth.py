@@ -17,10 +17,10 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.core.errors import Forbidden, Unauthorized
+from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify
+from chalicelib.shop.visitors import cookie_value
 from chalicelib.studio.cognito import groups_of, looks_like_jwt, subject_of, verified_claims
-from chalicelib.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify
-from chalicelib.visitors import cookie_value
 from chalicelib.web.request import bearer_token
 
 

@@ -10,7 +10,7 @@ import io
 from collections.abc import Callable, Sequence
 from html import escape
 
-from chalicelib.numbers import Table
+from chalicelib.numbers.tables import Table
 
 WIDTH, ROW, LEFT, PAD = 640, 26, 210, 24
 PALETTE = ("#1c1b19", "#b3261e", "#0b6e4f", "#2f5fb3", "#9a6700", "#6b3fa0", "#00707a", "#7a4a2a")

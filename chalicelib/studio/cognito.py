@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from chalicelib.errors import Unauthorized, Unavailable
+from chalicelib.core.errors import Unauthorized, Unavailable
 
 ALGORITHMS = ["RS256"]
 LEEWAY_SECONDS = 30

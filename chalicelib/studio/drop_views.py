@@ -11,13 +11,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from chalicelib import numbers, wiring
-from chalicelib.config import settings
-from chalicelib.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
-from chalicelib.models import DropCatalog, iso
+from chalicelib import wiring
+from chalicelib.core.audit import AuditEntry
+from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
+from chalicelib.core.models import DropCatalog, iso
+from chalicelib.numbers import tables as numbers
 from chalicelib.pricing.policy import PricingPolicy
-from chalicelib.shopper import checked_slug
-from chalicelib.store.audit import entry_put
+from chalicelib.shop.shopper import checked_slug
 from chalicelib.studio import charts, drops, pricing
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.imports import CatalogImport, run_import
@@ -37,9 +37,8 @@ def studio_drop(slug: str) -> DropCatalog:
     return found
 
 
-def _audit(principal: Principal, slug: str, action: str, summary: str) -> dict[str, Any]:
-    table = settings().table_name
-    return entry_put(table, slug, principal.subject, action, summary, iso(wiring.utcnow()))
+def _audit(principal: Principal, slug: str, action: str, summary: str) -> AuditEntry:
+    return AuditEntry(slug, principal.subject, action, summary, iso(wiring.utcnow()))
 
 
 def _drop_page(

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.errors import Unprocessable
-from chalicelib.models import SLUG_PATTERN, Drop, DropCatalog, Location
-from chalicelib.pages.formatting import currency_digits, major_units
-from chalicelib.slots import local_instant
+from chalicelib.core.errors import Unprocessable
+from chalicelib.core.models import SLUG_PATTERN, Drop, DropCatalog, Location
+from chalicelib.i18n.formatting import currency_digits, major_units
+from chalicelib.stock.slots import local_instant
 from chalicelib.studio.web import problems
 
 COPY_FIELDS = ("name", "tagline", "description")

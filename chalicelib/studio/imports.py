@@ -22,9 +22,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
-from chalicelib.errors import Conflict, Unprocessable
-from chalicelib.inventory import StockLine
-from chalicelib.models import SKU_PATTERN, DropCatalog, Sku
+from chalicelib.core.audit import AuditEntry
+from chalicelib.core.errors import Conflict, Unprocessable
+from chalicelib.core.models import SKU_PATTERN, DropCatalog, Sku
+from chalicelib.stock.ports import StockLine
 from chalicelib.studio.drops import to_minor
 from chalicelib.studio.web import problems
 
@@ -168,7 +169,7 @@ class CatalogImport:
 
 class ProductWriter(Protocol):
     def replace_products(
-        self, catalog: DropCatalog, skus: Sequence[Sku], stock: Sequence[StockLine], audit: dict[str, Any]
+        self, catalog: DropCatalog, skus: Sequence[Sku], stock: Sequence[StockLine], audit: AuditEntry
     ) -> Iterator[tuple[int, int]]: ...
 
 
@@ -176,7 +177,7 @@ def run_import(
     store: ProductWriter,
     catalog: DropCatalog,
     text: str,
-    audit: Callable[[str], dict[str, Any]],
+    audit: Callable[[str], AuditEntry],
     now: datetime,
 ) -> Iterator[Progress | dict[str, Any]]:
     """Check every row, then write all of it or none: progress as it goes, then the outcome.

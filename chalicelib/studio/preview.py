@@ -13,18 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib import wiring
 from chalicelib.config import settings
-from chalicelib.errors import NotFound, Unprocessable
-from chalicelib.models import LABEL_PATTERN, SLUG_PATTERN, DropCatalog, iso
-from chalicelib.pages.landing import PageLocale, landing_context
-from chalicelib.pages.pickup import pickup_context
+from chalicelib.core.errors import NotFound, Unprocessable
+from chalicelib.core.models import LABEL_PATTERN, SLUG_PATTERN, DropCatalog, iso
 from chalicelib.pages.sandbox import RenderRefused, TemplateRejected
-from chalicelib.pages.tryon import tryon_context
-from chalicelib.shopper import ShopperDrop, open_drop, priced_at
-from chalicelib.slots import local_instant
-from chalicelib.tryon import Tag, TagPlace, tag_token
-from chalicelib.visitors import campaign_link
+from chalicelib.shop.page import PageLocale, landing_context
+from chalicelib.shop.ports import Edge
+from chalicelib.shop.shopper import ShopperDrop, open_drop, priced_at
+from chalicelib.shop.visitors import campaign_link
+from chalicelib.stock.page import pickup_context
+from chalicelib.stock.ports import BookedLine, Booking, BookingState, ContactDetails
+from chalicelib.stock.slots import local_instant
+from chalicelib.tryon.page import tryon_context
+from chalicelib.tryon.tags import Tag, TagPlace, tag_token
 from chalicelib.web import responses
-from chalicelib.web.request import Edge, PageQuery
 
 NO_VIEWER = Edge(None, None, None, None, None, None, None, None, None)
 PREVIEW_CODE = "PREVIEW1"
@@ -72,10 +73,11 @@ def _shopper(catalog: DropCatalog, query: PreviewQuery, viewer: Edge, now: datet
         return open_drop(
             wiring.catalog(),
             catalog.drop.slug,
-            PageQuery(lang=query.lang, c=campaign),
             viewer,
             now,
             with_tokens=False,
+            lang=query.lang,
+            campaign=campaign,
             scanned_at=popup,
             forced_cell=query.cell,
         )
@@ -101,7 +103,7 @@ def context_for(name: str, query: PreviewQuery, nonce: str, now: datetime) -> tu
     return query.lang, pickup_context(_sample_booking(catalog, popup, now), catalog, query.lang, nonce, "")
 
 
-def _sample_booking(catalog: DropCatalog, popup: Any, now: datetime) -> dict[str, Any]:
+def _sample_booking(catalog: DropCatalog, popup: Any, now: datetime) -> Booking:
     """A booking for tomorrow's first slot, as the pickup page would show one (never stored)."""
     zone = ZoneInfo(popup.timezone)
     day = (now.astimezone(zone) + timedelta(days=1)).date()
@@ -109,26 +111,21 @@ def _sample_booking(catalog: DropCatalog, popup: Any, now: datetime) -> dict[str
     sku = catalog.skus[0]
     currency = catalog.drop.default_market.currency
     price = sku.list_prices.get(currency, 0)
-    line = {
-        "sku": sku.sku,
-        "size": sku.sizes[0],
-        "qty": 1,
-        "list_minor": price,
-        "unit_minor": price,
-        "line_minor": price,
-    }
-    return {
-        "code": PREVIEW_CODE,
-        "drop": catalog.drop.slug,
-        "popup": popup.id,
-        "timezone": popup.timezone,
-        "slot_start": iso(start),
-        "slot_end": iso(start + timedelta(minutes=popup.pickup.slot_minutes if popup.pickup else 30)),
-        "items": [line],
-        "total_minor": price,
-        "currency": currency,
-        "state": "booked",
-    }
+    return Booking(
+        code=PREVIEW_CODE,
+        drop=catalog.drop.slug,
+        popup=popup.id,
+        timezone=popup.timezone,
+        slot_start=iso(start),
+        slot_end=iso(start + timedelta(minutes=popup.pickup.slot_minutes if popup.pickup else 30)),
+        items=(BookedLine(sku.sku, sku.sizes[0], 1, price, price, price, "preview"),),
+        total_minor=price,
+        currency=currency,
+        contact=ContactDetails("Preview", "preview@example.org"),
+        visitor="preview",
+        state=BookingState.BOOKED,
+        booked_at=iso(now),
+    )
 
 
 def choices(query: PreviewQuery) -> dict[str, list[str]]:

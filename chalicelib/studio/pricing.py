@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalicelib.errors import Conflict, Unprocessable
+from chalicelib.core.errors import Conflict, Unprocessable
 from chalicelib.pricing.policy import Guardrail, Override, PricingPolicy
 from chalicelib.studio.drops import FormProblems, from_local, to_minor
 

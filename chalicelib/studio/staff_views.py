@@ -4,22 +4,21 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from chalicelib import wiring
-from chalicelib.errors import NotFound, Unprocessable
-from chalicelib.inventory import BookingState
-from chalicelib.models import iso
-from chalicelib.pickup import booking_summary, checked_code, mark_pickup
-from chalicelib.pos import issue_till_token, revoke_till_token
-from chalicelib.slots import local_instant
+from chalicelib.core.errors import NotFound, Unprocessable
+from chalicelib.core.models import iso
+from chalicelib.stock.pickup import booking_summary, checked_code, mark_pickup
+from chalicelib.stock.ports import BookingState
+from chalicelib.stock.slots import local_instant
 from chalicelib.studio.auth import Principal, Role
 from chalicelib.studio.web import checked_form, page, principal_of
-from chalicelib.tryon import staff_act, staff_queue
+from chalicelib.tills.sales import issue_till_token, revoke_till_token
+from chalicelib.tryon.tryons import staff_act, staff_queue
 
 PICKUP_MARKS = {"picked_up": BookingState.PICKED_UP, "no_show": BookingState.NO_SHOW}
 TRYON_ACTIONS = ("call", "complete", "cancel")
@@ -91,8 +90,8 @@ async def change_tills(request: Request) -> Response:
     store, now = wiring.tills(), wiring.utcnow()
     if form.get("action") == "issue":
         return _popup_page(principal, popup, new_till=issue_till_token(store, popup, now))
-    record: dict[str, Any] | None = store.till(form.get("id", "")[:64]) if form.get("action") == "revoke" else None
-    if record is None or record.get("popup") != popup:
+    till = store.till(form.get("id", "")[:64]) if form.get("action") == "revoke" else None
+    if till is None or till.popup != popup:
         raise NotFound("There is no such till token at this pop-up.", code="till_not_found")
     revoke_till_token(store, form["id"], now)
     return RedirectResponse(f"/studio/popups/{popup}", status_code=303)

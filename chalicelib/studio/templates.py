@@ -7,8 +7,8 @@ import difflib
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.errors import Conflict, NotFound, Unprocessable
-from chalicelib.models import iso
+from chalicelib.core.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.models import iso
 from chalicelib.pages.published import (
     CONTEXT_NAMES,
     PAGES,

@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from chalicelib import wiring
-from chalicelib.errors import NotFound, Unprocessable
-from chalicelib.models import AwareDatetime
-from chalicelib.pages.locales import UI_LOCALES
+from chalicelib.core.errors import NotFound, Unprocessable
+from chalicelib.core.models import AwareDatetime
+from chalicelib.i18n.locales import UI_LOCALES
 from chalicelib.pages.published import PAGES, shipped_source
 from chalicelib.studio import templates as authoring
 from chalicelib.studio.auth import (

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from chalicelib.config import settings
-from chalicelib.errors import InvalidInput
+from chalicelib.core.errors import InvalidInput
 from chalicelib.studio.auth import Principal, authenticate, check_csrf, csrf_token
 from chalicelib.web import responses
 

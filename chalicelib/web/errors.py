@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.errors import (
+from chalicelib.core.errors import (
     Conflict,
     DomainError,
     Forbidden,
@@ -23,8 +23,8 @@ from chalicelib.errors import (
     Unavailable,
     Unprocessable,
 )
-from chalicelib.pages.landing import render_error
-from chalicelib.pages.locales import LANG_PATTERN, UI_LOCALES, negotiate
+from chalicelib.i18n.locales import LANG_PATTERN, UI_LOCALES, negotiate
+from chalicelib.pages.errors import render_error
 from chalicelib.telemetry import logger
 from chalicelib.web import responses
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.store.client import call_stats
-from chalicelib.telemetry import logger, request_fields
+from chalicelib.telemetry import call_stats, logger, request_fields
 from chalicelib.web.responses import with_base_headers
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.catalog import StockSnapshot, drop_status
-from chalicelib.models import Drop, DropCatalog, DropStatus, Offer, iso, localized
-from chalicelib.shopper import ShopperDrop
+from chalicelib.catalog.reader import StockSnapshot, drop_status
+from chalicelib.core.models import Drop, DropCatalog, DropStatus, Offer, iso, localized
+from chalicelib.shop.shopper import ShopperDrop
 
 
 def drop_summary(drop: Drop, status: DropStatus, locale: str) -> dict[str, Any]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.config import settings
-from chalicelib.errors import InvalidInput, Unauthorized, Unprocessable
-from chalicelib.pages.locales import LANG_PATTERN
+from chalicelib.core.errors import InvalidInput, Unauthorized, Unprocessable
+from chalicelib.i18n.locales import LANG_PATTERN
+from chalicelib.shop.ports import Edge
 
 Model = TypeVar("Model", bound=BaseModel)
 MAX_QUERY_BYTES = 2048
@@ -28,22 +28,11 @@ class PageQuery(BaseModel):
     c: str | None = Field(default=None, max_length=512)  # a signed campaign link; invalid ones are ignored
 
 
+class PickupPageQuery(PageQuery):
+    t: Annotated[str, Field(max_length=1024)] = ""  # the cancel token: it also opens the confirmation
+
+
 HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
-
-
-@dataclass(frozen=True)
-class Edge:
-    """What CloudFront tells us about the viewer."""
-
-    country: str | None
-    timezone: str | None
-    accept_language: str | None
-    cookie: str | None
-    host: str | None
-    scheme: str | None
-    latitude: float | None
-    longitude: float | None
-    city: str | None
 
 
 def _header(headers: Any, name: str, limit: int = 512) -> str | None:

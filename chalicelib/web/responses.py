@@ -1,4 +1,4 @@
-"""Responses with the headers DESIGN.md requires on every page."""
+"""Responses with the headers docs/design.md requires on every page."""
 
 from __future__ import annotations
 

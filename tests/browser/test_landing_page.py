@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
+from devtools.process import forget_process_state
 from tests.browser.phone import PHONE, open_page
 
 pytestmark = pytest.mark.browser
@@ -65,9 +66,8 @@ def test_personalized_page_shows_the_struck_list_price_and_the_cells_urgency(
     """A gold visitor whose id hashes into the countdown cell (found, not chosen: cells are server-side)."""
     from datetime import UTC, datetime
 
-    from chalicelib import wiring
+    from chalicelib.core.tokens import Purpose, sign
     from chalicelib.pricing.experiments import assign, urgency
-    from chalicelib.tokens import Purpose, sign
     from devtools.run import LOCAL_SECRET
     from devtools.seed import demo_drops
 
@@ -79,7 +79,7 @@ def test_personalized_page_shows_the_struck_list_price_and_the_cells_urgency(
         if urgency(assign(f"browser-visitor-{i:04d}", policy.experiments)) == "countdown"
     )
     monkeypatch.setenv("DROPFRONT_SECRET_KEYS", LOCAL_SECRET)  # the key `make run` signs with
-    wiring.reset()
+    forget_process_state()
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     context.add_cookies([{"name": "dfv", "value": sign(Purpose.VISITOR, {"v": visitor, "t": "gold"}), "url": live_url}])
     page = context.new_page()

@@ -12,9 +12,9 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from chalicelib import wiring
-from chalicelib.tags import PER_PAGE, popup_tags, sheet_svg
-from chalicelib.tryon import Tag, tag_url
+from chalicelib.tryon.sheets import PER_PAGE, popup_tags, sheet_svg
+from chalicelib.tryon.tags import Tag, tag_url
+from devtools.process import forget_process_state
 from devtools.run import LOCAL_SECRET
 from devtools.seed import demo_drops
 from tests.browser.phone import open_page
@@ -34,7 +34,7 @@ new PerformanceObserver((list) => {
 def signed_like_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tags signed with the key `make run` uses, as `make tags` signs them."""
     monkeypatch.setenv("DROPFRONT_SECRET_KEYS", LOCAL_SECRET)
-    wiring.reset()
+    forget_process_state()
 
 
 def open_tryon(browser: Browser, url: str, errors: list[str], requested: list[str]) -> Page:

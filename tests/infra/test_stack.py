@@ -231,4 +231,4 @@ def test_the_function_code_is_the_finished_package(assembly: Path) -> None:
     [asset] = assembly.glob("asset.*.zip")
     names = set(zipfile.ZipFile(asset).namelist())
     assert {"app.py", "templates/landing.html", "chalicelib/translations/fr/LC_MESSAGES/messages.mo"} <= names
-    assert any(n.startswith("chalicelib/__pycache__/models.cpython-311") for n in names)
+    assert any(n.startswith("chalicelib/core/__pycache__/models.cpython-311") for n in names)

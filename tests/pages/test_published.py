@@ -12,7 +12,7 @@ import time_machine
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.errors import Conflict, NotFound, Unprocessable
 from chalicelib.pages.published import (
     CONTEXT_NAMES,
     PAGES,
@@ -22,7 +22,8 @@ from chalicelib.pages.published import (
     shipped_source,
 )
 from chalicelib.studio.templates import diff, publish, roll_back, save_draft, status
-from chalicelib.tryon import Tag, tag_token
+from chalicelib.tryon.tags import Tag, tag_token
+from devtools.process import forget_process_state
 from tests.conftest import html_of
 
 MARKER = '<p class="marketer" data-version="{n}">{{{{ text(drop.name) }}}} by the marketing team</p>'
@@ -31,7 +32,7 @@ MARKER = '<p class="marketer" data-version="{n}">{{{{ text(drop.name) }}}} by th
 @pytest.fixture(autouse=True)
 def no_pointer_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DROPFRONT_TEMPLATE_CACHE_SECONDS", "0")
-    wiring.reset()
+    forget_process_state()
 
 
 def landing_with(marker: int) -> str:

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib import wiring
 from chalicelib.store.client import dynamodb
 from devtools.dynalite import dynalite
 from devtools.embedded_dynamodb import EmbeddedDynamoDB
+from devtools.process import forget_process_state
 from devtools.seed import ensure_table
 
 
@@ -31,7 +31,7 @@ def use_endpoint(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> str:
     table = f"t-{uuid.uuid4().hex[:12]}"
     monkeypatch.setenv("DROPFRONT_DYNAMODB_ENDPOINT", endpoint)
     monkeypatch.setenv("DROPFRONT_TABLE", table)
-    wiring.reset()
+    forget_process_state()
     ensure_table(dynamodb(), table)
     return table
 

@@ -13,8 +13,8 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from chalicelib import wiring
-from chalicelib.inventory import BookingState, StockRef
-from chalicelib.pickup import cancel_pickup
+from chalicelib.stock.pickup import cancel_pickup
+from chalicelib.stock.ports import BookingState, StockRef
 from chalicelib.store.client import dynamodb
 from devtools import flash_sale
 
@@ -94,4 +94,4 @@ def test_cancelling_twice_at_once_releases_once(slots: list[str]) -> None:
     assert sorted(changed) == [False, True]
     assert available() == 3
     booking = wiring.bookings().booking(booked["code"])
-    assert booking is not None and booking["state"] == BookingState.CANCELLED.value
+    assert booking is not None and booking.state is BookingState.CANCELLED

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import wiring
 from devtools import flash_sale
+from devtools.process import forget_process_state
 
 
 def test_no_oversell_no_overbooking_and_counters_add_up(moto_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # moto serves one request at a time, so 32 clients queue behind each other far longer than on
     # DynamoDB: give the emulator's queue time rather than count its waits as outages.
     monkeypatch.setenv("DROPFRONT_DYNAMODB_READ_TIMEOUT", "120")
-    wiring.reset()
+    forget_process_state()
     now = datetime.now(UTC)
     sale = flash_sale.FlashSale(units=200, buyers=800, threads=32)
     slots = flash_sale.prepare(moto_table, sale, now)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib import wiring
-from chalicelib.inventory import OutOfStock, StockRef
+from chalicelib.stock.ports import OutOfStock, StockRef
 from chalicelib.store.catalog import DynamoCatalog
 
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)

@@ -5,6 +5,7 @@ invariants: available ≥ 0, held + sold ≤ on_hand, and the day counters add u
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,21 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 from moto import mock_aws
 
 from chalicelib import wiring
-from chalicelib.inventory import BookingState, Counter, Line, OutOfStock, StockRef
-from chalicelib.store.bookings import IdempotencyRecord, KeyAlreadyUsed, SlotClaim
+from chalicelib.stock.ports import (
+    BookedLine,
+    Booking,
+    BookingState,
+    ContactDetails,
+    Counter,
+    IdempotencyRecord,
+    KeyAlreadyUsed,
+    OutOfStock,
+    SlotClaim,
+    StockRef,
+)
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.client import dynamodb
+from devtools.process import forget_process_state
 from devtools.seed import ensure_table
 from tests.conftest import TABLE
 
@@ -35,7 +47,7 @@ class StockMachine(RuleBasedStateMachine):
         super().__init__()
         self.mock = mock_aws()
         self.mock.start()
-        wiring.reset()
+        forget_process_state()
         ensure_table(dynamodb(), TABLE)
         DynamoCatalog(TABLE).put_stock_if_absent(REF.slug, REF.sku, REF.size, REF.location, 4)
         self.now = START
@@ -46,7 +58,7 @@ class StockMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.mock.stop()
-        wiring.reset()
+        forget_process_state()
 
     # --- the model --------------------------------------------------------------------------
 
@@ -110,7 +122,7 @@ class StockMachine(RuleBasedStateMachine):
         """The same request again (a lost reply): it must not book twice."""
         if attempt["booking"] is None:
             return
-        twin = {**attempt["booking"], "code": uuid.uuid4().hex[:8].upper()}
+        twin = replace(attempt["booking"], code=uuid.uuid4().hex[:8].upper())
         with pytest.raises(KeyAlreadyUsed):
             self._book(twin, attempt["key"])
 
@@ -119,11 +131,11 @@ class StockMachine(RuleBasedStateMachine):
         booking = attempt["booking"]
         if booking is None:
             return
-        live = booking["code"] in self.booked
+        live = booking.code in self.booked
         changed = wiring.bookings().leave_booked(booking, to, self.now.isoformat(), self.now.date())
         assert changed is live
         if live:
-            self.sold -= self.booked.pop(booking["code"])
+            self.sold -= self.booked.pop(booking.code)
 
     @rule(qty=st.integers(1, 5))
     def restock(self, qty: int) -> None:
@@ -174,21 +186,27 @@ class StockMachine(RuleBasedStateMachine):
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _booking(self, code: str, qty: int) -> dict[str, Any]:
-        return {
-            "code": code,
-            "drop": REF.slug,
-            "popup": REF.location,
-            "slot_start": SLOT.start,
-            "items": [{"sku": REF.sku, "size": REF.size, "qty": qty}],
-            "state": BookingState.BOOKED.value,
-        }
+    def _booking(self, code: str, qty: int) -> Booking:
+        return Booking(
+            code=code,
+            drop=REF.slug,
+            popup=REF.location,
+            timezone="Europe/Paris",
+            slot_start=SLOT.start,
+            slot_end=SLOT.end,
+            items=(BookedLine(REF.sku, REF.size, qty, 4100, 4100, 4100 * qty, "d"),),
+            total_minor=4100 * qty,
+            currency="EUR",
+            contact=ContactDetails("Ada", "ada@example.org"),
+            visitor="v",
+            state=BookingState.BOOKED,
+            booked_at=self.now.isoformat(),
+        )
 
-    def _book(self, booking: dict[str, Any], key: str) -> None:
+    def _book(self, booking: Booking, key: str) -> None:
         expires = int((self.now + timedelta(hours=24)).timestamp())
-        record = IdempotencyRecord(key, "hash", {"code": booking["code"]}, expires)
-        lines = tuple(Line(i["sku"], i["size"], i["qty"]) for i in booking["items"])
-        wiring.bookings().book(booking, lines, SLOT, record, self.now.date(), int(self.now.timestamp()))
+        record = IdempotencyRecord(key, "hash", {"code": booking.code}, expires)
+        wiring.bookings().book(booking, SLOT, record, self.now.date(), int(self.now.timestamp()))
 
     def _sell(self, sale_id: str, qty: int) -> None:
         outcome = wiring.stock().apply_till_sale(REF, sale_id, qty, 4100, self.now, "Europe/Paris")

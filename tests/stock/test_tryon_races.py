@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from chalicelib import wiring
-from chalicelib.errors import DomainError
-from chalicelib.inventory import StockRef
+from chalicelib.core.errors import DomainError
+from chalicelib.stock.ports import StockRef
 from chalicelib.store.client import dynamodb
-from chalicelib.tryon import Tag, TryOnRequest, request_tryon, staff_act, tag_token
+from chalicelib.tryon.tags import Tag, tag_token
+from chalicelib.tryon.tryons import TryOnRequest, request_tryon, staff_act
 from chalicelib.web.errors import status_for
 from devtools import flash_sale
 

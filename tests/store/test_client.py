@@ -12,8 +12,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from chalice.test import Client
 
-from chalicelib import wiring
 from chalicelib.store.client import dynamodb
+from devtools.process import forget_process_state
 from tests.conftest import html_of, json_of
 
 
@@ -41,7 +41,7 @@ def timed_out(request: Any, **_: Any) -> None:
 def inject(client: Client, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Callable[..., Any]], list[int]]]:
     """Install a botocore ``before-send`` handler ahead of moto's; returns a list that counts attempts."""
     monkeypatch.setenv("DROPFRONT_DYNAMODB_MAX_ATTEMPTS", "2")
-    wiring.reset()
+    forget_process_state()
     handlers = []
 
     def install(handler: Callable[..., Any]) -> list[int]:
@@ -77,7 +77,7 @@ def test_dynamodb_trouble_is_a_503_with_retry_after(client: Client, inject: Any,
 
 def test_missing_table_is_unavailable_not_a_crash(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DROPFRONT_TABLE", "no-such-table")
-    wiring.reset()
+    forget_process_state()
     assert client.http.get("/api/drops").status_code == 503
 
 
@@ -91,7 +91,7 @@ def test_importing_the_app_builds_no_aws_client() -> None:
 def test_client_honours_endpoint_timeouts_and_retry_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DROPFRONT_DYNAMODB_ENDPOINT", "http://127.0.0.1:1")
     monkeypatch.setenv("DROPFRONT_DYNAMODB_READ_TIMEOUT", "1.5")
-    wiring.reset()
+    forget_process_state()
     client = dynamodb()
     assert client.meta.endpoint_url == "http://127.0.0.1:1"
     assert client.meta.config.read_timeout == 1.5
@@ -102,6 +102,6 @@ def test_client_honours_endpoint_timeouts_and_retry_mode(monkeypatch: pytest.Mon
 def test_unreachable_endpoint_is_unavailable(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DROPFRONT_DYNAMODB_ENDPOINT", "http://127.0.0.1:9")  # discard port: refused
     monkeypatch.setenv("DROPFRONT_DYNAMODB_MAX_ATTEMPTS", "1")
-    wiring.reset()
+    forget_process_state()
     response = client.http.get("/api/drops")
     assert response.status_code == 503

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from chalicelib import wiring
 from chalicelib.studio.app import create_app
 from chalicelib.studio.auth import SESSION_COOKIE, Principal, Role, session_cookie
+from devtools.process import forget_process_state
 from devtools.seed import DemoDrop
 
 TOKEN = "studio-test-token-0123456789"
@@ -23,7 +23,7 @@ def studio(demo: list[DemoDrop], monkeypatch: pytest.MonkeyPatch) -> Iterator[Te
     monkeypatch.setenv("DROPFRONT_STUDIO_TOKEN", TOKEN)
     monkeypatch.setenv("DROPFRONT_PUBLIC_URL", "https://shop.example.com")
     monkeypatch.setenv("DROPFRONT_TEMPLATE_CACHE_SECONDS", "0")
-    wiring.reset()
+    forget_process_state()
     with TestClient(create_app(), base_url="https://studio.example.com", follow_redirects=False) as client:
         yield client
 

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwt.algorithms import RSAAlgorithm
 from starlette.testclient import TestClient
 
-from chalicelib import wiring
 from chalicelib.studio.app import create_app
+from devtools.process import forget_process_state
 from devtools.seed import DemoDrop
 from tests.studio.conftest import HTML
 
@@ -86,7 +86,7 @@ def studio(demo: list[DemoDrop], pool: Pool, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("DROPFRONT_COGNITO_ISSUER", pool.issuer)
     monkeypatch.setenv("DROPFRONT_COGNITO_CLIENT_ID", CLIENT_ID)
     monkeypatch.delenv("DROPFRONT_STUDIO_TOKEN", raising=False)
-    wiring.reset()
+    forget_process_state()
     with TestClient(create_app(), base_url="https://studio.example.com", follow_redirects=False) as client:
         yield client
 

@@ -50,7 +50,7 @@ def test_an_edit_lands_in_every_field_and_is_audited(studio: TestClient) -> None
     paris = next(place for place in catalog.locations if place.id == "paris-marais")
     assert paris.pickup is not None and paris.pickup.capacity == 9 and paris.pickup.slot_minutes == 20
     log = wiring.audit().log("winter-knit")
-    assert log[0]["who"] == "dev" and log[0]["action"] == "drop"
+    assert log[0].who == "dev" and log[0].action == "drop"
 
 
 def test_every_problem_is_reported_and_nothing_is_saved(studio: TestClient) -> None:

@@ -76,7 +76,7 @@ def test_the_demo_csv_imports_whole(studio: TestClient) -> None:
     scarf = catalog.skus[2]
     assert scarf.list_prices == {"USD": 6500, "EUR": 5900, "JPY": 9800, "AED": 23900} and scarf.name["ja"]
     assert int(stock_items()["SCF-RUST#One size#paris-marais"]["available"]["N"]) == 12
-    assert wiring.audit().log("winter-knit")[0]["summary"] == "imported 3 SKUs, 14 stock lines, 111 units"
+    assert wiring.audit().log("winter-knit")[0].summary == "imported 3 SKUs, 14 stock lines, 111 units"
 
 
 def test_every_bad_row_is_reported_by_line_and_nothing_is_written(studio: TestClient) -> None:

@@ -12,11 +12,11 @@ from xml.etree import ElementTree
 from chalice.test import Client
 from starlette.testclient import TestClient
 
-from chalicelib.numbers import Table
+from chalicelib.numbers.tables import Table
 from chalicelib.studio import charts
+from tests.stock.test_pickup import book, order, slots, tomorrow
 from tests.studio.conftest import AUTH, log_in
-from tests.test_pickups import book, order, slots, tomorrow
-from tests.test_tryon import new_visitor
+from tests.tryon.test_tryons import new_visitor
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 

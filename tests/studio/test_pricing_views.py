@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from chalicelib import wiring
 from chalicelib.studio.auth import Role
+from devtools.process import forget_process_state
 from tests.studio.conftest import HTML, as_role, form_of, log_in
 
 URL = "/studio/drops/linen-lab/pricing"
@@ -39,14 +40,14 @@ def test_a_guardrail_change_is_a_new_version_and_is_audited(studio: TestClient) 
     assert after is not None and after.version == before.version + 1 and after.guardrail.max_discount_bps == 1500
     assert wiring.catalog_store().pricing_policy("linen-lab", before.version) == before  # the old one stays, for replay
     entry = wiring.audit().log("linen-lab")[0]
-    assert entry["who"] == "dev" and f"max_discount_bps {before.guardrail.max_discount_bps}→1500" in entry["summary"]
+    assert entry.who == "dev" and f"max_discount_bps {before.guardrail.max_discount_bps}→1500" in entry.summary
 
 
 def test_the_shopper_never_sees_a_discount_deeper_than_the_new_cap(studio: TestClient, client: object) -> None:
     session = log_in(studio)
     form = pricing_form(studio, session, "guardrail") | {"max_discount_bps": "100"}
     assert studio.post(URL, headers=session, data=form).status_code == 303
-    wiring.reset()
+    forget_process_state()
     body = client.http.get("/api/drops/linen-lab").json_body  # type: ignore[attr-defined]
     assert all(p["offer"]["discount_bps"] <= 100 for p in body["products"])
 
@@ -67,7 +68,7 @@ def test_an_override_needs_a_reason_and_an_expiry(studio: TestClient) -> None:
     assert policy is not None
     pin = policy.guardrail.overrides[-1]
     assert pin.pin_minor == {"EUR": 3000} and pin.author == "dev" and pin.reason == "price of the launch photo"
-    assert "override added" in wiring.audit().log("linen-lab")[0]["summary"]
+    assert "override added" in wiring.audit().log("linen-lab")[0].summary
     index = len(policy.guardrail.overrides) - 1
     removal = pricing_form(studio, session, "guardrail") | {"action": "unoverride", "index": str(index)}
     assert studio.post(URL, headers=session, data=removal).status_code == 303

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from chalicelib import wiring
 from chalicelib.studio.app import create_app
-from chalicelib.tags import PER_PAGE
-from chalicelib.tryon import read_tag
+from chalicelib.tryon.sheets import PER_PAGE
+from chalicelib.tryon.tags import read_tag
+from devtools.process import forget_process_state
 from devtools.seed import DemoDrop
 from tests.studio.conftest import AUTH
 
@@ -74,7 +74,7 @@ def test_bad_studio_requests_get_a_clear_4xx(
 
 
 def test_without_a_configured_token_the_studio_refuses_everyone(demo: list[DemoDrop]) -> None:
-    wiring.reset()
+    forget_process_state()
     with TestClient(create_app()) as client:
         response = client.get("/studio/api/drops/linen-lab/qr-tags?popup=paris-marais", headers=AUTH)
     assert response.status_code == 401

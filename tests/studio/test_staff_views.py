@@ -10,9 +10,9 @@ from chalice.test import Client
 from starlette.testclient import TestClient
 
 from chalicelib.studio.auth import Role
+from tests.stock.test_pickup import book, order, slots, tomorrow
 from tests.studio.conftest import as_role, csrf_of
-from tests.test_pickups import book, order, slots, tomorrow
-from tests.test_tryon import ask, new_visitor
+from tests.tryon.test_tryons import ask, new_visitor
 
 PAGE = "/studio/popups/paris-marais"
 

@@ -1,0 +1,1 @@
+"""The catalog: drops, products and stock as the shop reads them, cached per process."""

@@ -1,0 +1,33 @@
+"""The catalog's port: what the catalog reads from the store, and the pricing policy as read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from chalicelib.core.models import Drop, DropCatalog
+from chalicelib.pricing.policy import PricingPolicy
+
+
+@dataclass(frozen=True)
+class PolicyRead:
+    policy: PricingPolicy | None
+    failed: bool  # True: it could not be read, so offers fail closed
+    spent: dict[str, int] = field(default_factory=dict)  # by "<rule>@<currency>": what budgets have granted
+
+    def spent_in(self, currency: str) -> dict[str, int]:
+        """Spend per budgeted rule id, in one currency."""
+        suffix = f"@{currency}"
+        return {name.removesuffix(suffix): n for name, n in self.spent.items() if name.endswith(suffix)}
+
+
+class CatalogReader(Protocol):
+    def drop_catalog(self, slug: str) -> DropCatalog | None: ...
+
+    def drops(self) -> list[Drop]: ...
+
+    def available_stock(self, slug: str) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]: ...
+
+    def pricing_policy(self, slug: str) -> PricingPolicy | None: ...
+
+    def cohort_spend(self, slug: str) -> dict[str, int]: ...

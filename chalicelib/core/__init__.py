@@ -1,0 +1,1 @@
+"""The vocabulary every capability shares: the catalog models, domain errors and signed tokens."""

@@ -1,0 +1,259 @@
+"""The shared vocabulary: drops, locations, SKUs and offers.
+
+Pydantic models for what crosses a trust boundary (requests, stored items); plain dataclasses for
+values our own code computes on the hot path.
+
+Money is always integer minor units (cents; yen have none) with its ISO 4217 currency beside it.
+Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+LocalizedText = dict[str, str]
+"""Copy per locale (``{"en": "…", "fr": "…"}``); ``localized`` picks one with a fallback."""
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+LABEL_PATTERN = r"^[a-z0-9-]{1,40}$"
+"""Lower-case labels: tiers, cohorts, rule and experiment ids."""
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
+SkuCode = Annotated[str, Field(pattern=SKU_PATTERN)]
+SizeLabel = Annotated[str, Field(pattern=r"^[^#]{1,16}$")]  # '#' separates sort-key parts
+Label = Annotated[str, Field(pattern=LABEL_PATTERN)]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+MinorUnits = Annotated[int, Field(ge=0, strict=True)]
+TRYON_ID_PATTERN = r"^[0-9a-f]{17}$"
+TryOnId = Annotated[str, Field(pattern=TRYON_ID_PATTERN)]
+"""Milliseconds since the epoch (11 hex digits) then 24 random bits: ids sort in request order."""
+
+
+def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("times must be timezone-aware")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as the API writes times."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def local_day(zone: str, moment: datetime) -> date:
+    """The date at ``moment`` in ``zone`` (a pop-up's day, for its counters and slots)."""
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def epoch_seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """Units of one SKU and size in a basket, a booking or a hold."""
+
+    sku: str
+    size: str
+    qty: int
+
+
+def merge_lines(lines: Iterable[Line]) -> tuple[Line, ...]:
+    """One line per (SKU, size), quantities summed, in first-seen order (a transaction may touch an
+    item only once)."""
+    merged: dict[tuple[str, str], int] = {}
+    for line in lines:
+        merged[(line.sku, line.size)] = merged.get((line.sku, line.size), 0) + line.qty
+    return tuple(Line(sku, size, qty) for (sku, size), qty in merged.items())
+
+
+def localized(text: LocalizedText, locale: str, fallback: str) -> str:
+    """The copy for ``locale`` (or its language), else ``fallback``'s, else any."""
+    if locale in text:
+        return text[locale]
+    language = locale.split("_", 1)[0]
+    if language in text:
+        return text[language]
+    return text.get(fallback) or next(iter(text.values()), "")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Market(Frozen):
+    """Where a drop sells: the countries it serves, their currency and their locales (first is default)."""
+
+    id: str
+    countries: tuple[str, ...]
+    currency: CurrencyCode
+    locales: tuple[str, ...] = Field(min_length=1)
+    timezone: str
+
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]
+
+
+class PickupSchedule(Frozen):
+    """A pop-up's pickup slots: daily opening hours in local time, slot length and capacity per slot."""
+
+    opens: time
+    closes: time
+    slot_minutes: Annotated[int, Field(ge=5, le=240)]
+    capacity: Annotated[int, Field(ge=1, le=1_000)]
+    lead_minutes: Annotated[int, Field(ge=0, le=1_440)] = 30  # how soon before its start a slot closes
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> PickupSchedule:
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
+            raise ValueError("opening hours are local wall-clock times, without an offset")
+        return self
+
+
+class TryOnRules(Frozen):
+    """How a pop-up runs try-ons: how long a requested garment is held, and how many a visitor may hold."""
+
+    hold_minutes: Annotated[int, Field(ge=1, le=120)] = 15
+    per_visitor: Annotated[int, Field(ge=1, le=5)] = 3
+
+
+class Location(Frozen):
+    """Where stock sits: the web shop (ships) or a pop-up (address, timezone, opening window, pickup slots)."""
+
+    id: Slug
+    kind: Literal["web", "popup"]
+    name: LocalizedText
+    timezone: str
+    address: str | None = None
+    city: str | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None  # a pop-up sells in its country's market
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    opens_at: AwareDatetime | None = None
+    closes_at: AwareDatetime | None = None
+    pickup: PickupSchedule | None = None
+    tryon: TryOnRules = TryOnRules()
+
+    def is_open(self, now: datetime) -> bool:
+        """Within its opening window (a pop-up without one is always open)."""
+        return (self.opens_at is None or self.opens_at <= now) and (self.closes_at is None or now < self.closes_at)
+
+    def has_ended(self, now: datetime) -> bool:
+        return self.closes_at is not None and now >= self.closes_at
+
+
+def _no_parent(path: str) -> str:
+    if ".." in path or "//" in path:
+        raise ValueError("a media path stays under the media origin")
+    return path
+
+
+MediaPath = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9/._-]{0,200}$"), AfterValidator(_no_parent)]
+"""A file under the media origin (``/media/`` behind CloudFront; ``media/`` locally)."""
+
+
+class FitVideo(Frozen):
+    """A short fit video: a poster shown first, the video loaded only when played, captions per locale."""
+
+    src: MediaPath
+    poster: MediaPath
+    width: Annotated[int, Field(ge=16, le=4096)]
+    height: Annotated[int, Field(ge=16, le=4096)]
+    captions: dict[str, MediaPath] = Field(default_factory=dict)  # WebVTT per locale
+
+
+class Fabric(Frozen):
+    """Where a garment's cloth comes from and who made it (the microfactory), with care notes."""
+
+    composition: LocalizedText
+    origin: LocalizedText
+    maker: str = Field(min_length=1, max_length=80)
+    maker_city: str | None = Field(default=None, max_length=80)
+    care: LocalizedText
+
+
+class Sku(Frozen):
+    """One colourway of a product, with its sizes, list prices and unit costs per currency."""
+
+    sku: SkuCode
+    product: str
+    name: LocalizedText
+    colour: LocalizedText
+    swatch: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    sizes: tuple[SizeLabel, ...] = Field(min_length=1)
+    list_prices: dict[CurrencyCode, MinorUnits]
+    costs: dict[CurrencyCode, MinorUnits]
+    fit_video: FitVideo | None = None
+    fabric: Fabric | None = None
+
+
+class Drop(Frozen):
+    slug: Slug
+    name: LocalizedText
+    tagline: LocalizedText
+    description: LocalizedText
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    published: bool = True
+    markets: tuple[Market, ...] = Field(min_length=1)
+    location_ids: tuple[str, ...] = Field(min_length=1)
+    scarcity_threshold: int = Field(default=5, ge=0)
+    revision: int = Field(default=0, ge=0)  # the studio's edits are conditional on it
+
+    @property
+    def default_market(self) -> Market:
+        return self.markets[0]
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for market in self.markets:
+            seen.update(dict.fromkeys(market.locales))
+        return tuple(seen)
+
+
+class DropStatus(StrEnum):
+    TEASER = "teaser"
+    LIVE = "live"
+    SOLD_OUT = "sold_out"
+    ENDED = "ended"
+
+
+class DropCatalog(Frozen):
+    """A drop with everything that changes rarely: its SKUs (in display order) and locations."""
+
+    drop: Drop
+    skus: tuple[Sku, ...]
+    locations: tuple[Location, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The price a visitor sees for a SKU and how it was decided.
+
+    A plain dataclass: offers are computed by our own code on every request from validated
+    catalog data, so they are not validated again (pydantic guards what crosses a boundary).
+    """
+
+    currency: str
+    list_minor: int
+    price_minor: int
+    discount_bps: int
+    rules: tuple[str, ...]
+    decision_id: str
+    expires_at: datetime
+    offer_token: str | None = None

@@ -1,0 +1,1 @@
+"""Languages and Babel formatting: locale negotiation, money, dates and time zones for people to read."""

@@ -1,0 +1,64 @@
+"""Babel formatting of money and times, cached: a Babel call costs about 30 µs, a cache hit 0.1 µs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_skeleton, format_time, format_timedelta, get_timezone_location
+from babel.numbers import format_currency, get_currency_precision
+
+from chalicelib.i18n.locales import babel_locale
+
+_TIMEZONE_PATTERN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-")
+
+
+@lru_cache(maxsize=64)
+def currency_digits(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+@lru_cache(maxsize=8192)
+def money(minor: int, currency: str, locale: str) -> str:
+    """``money(12000, "EUR", "fr")`` → ``'120,00 €'``; JPY has no minor units."""
+    amount = Decimal(minor).scaleb(-currency_digits(currency))
+    return format_currency(amount, currency, locale=babel_locale(locale))
+
+
+def major_units(minor: int, currency: str) -> str:
+    """The amount as a plain decimal string (schema.org ``price``): 12000 EUR → ``'120.00'``."""
+    return str(Decimal(minor).scaleb(-currency_digits(currency)))
+
+
+@lru_cache(maxsize=256)
+def timezone(name: str) -> ZoneInfo | None:
+    """The IANA zone called ``name``, or None if there is none (never raises on odd input)."""
+    if not name or len(name) > 64 or not set(name) <= _TIMEZONE_PATTERN_CHARS or ".." in name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=4096)
+def local_datetime(moment: datetime, zone: str, locale: str) -> str:
+    """A UTC moment in ``zone``'s local time as the locale writes it: ``Sun, Nov 29, 10:00 PM``."""
+    tz = timezone(zone) or ZoneInfo("UTC")
+    where = babel_locale(locale)
+    date = format_skeleton("MMMEd", moment, tzinfo=tz, locale=where)
+    time = format_time(moment, "short", tzinfo=tz, locale=where)
+    return str(where.datetime_formats["medium"]).replace("{1}", date).replace("{0}", time)
+
+
+@lru_cache(maxsize=256)
+def zone_name(zone: str, locale: str) -> str:
+    """The zone as the locale names it: ``France Time``, ``heure : France``."""
+    return get_timezone_location(timezone(zone) or ZoneInfo("UTC"), locale=babel_locale(locale))
+
+
+def relative_time(delta: timedelta, locale: str) -> str:
+    """``in 2 days`` / ``vor 3 Stunden``; not cached because it changes every second."""
+    return format_timedelta(delta, granularity="minute", add_direction=True, locale=babel_locale(locale))

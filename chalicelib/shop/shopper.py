@@ -1,0 +1,125 @@
+"""A shopper's request for a drop: who they are, how to speak to them, and what they see."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from chalicelib import telemetry
+from chalicelib.catalog.reader import Catalog
+from chalicelib.core.errors import NotFound
+from chalicelib.core.models import SLUG_PATTERN, DropCatalog, Location
+from chalicelib.i18n.formatting import timezone
+from chalicelib.i18n.locales import UI_LOCALES, negotiate
+from chalicelib.pricing.counters import exposure_counts
+from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency, with_cell
+from chalicelib.pricing.offers import Pricer
+from chalicelib.pricing.segments import Whereabouts, nearest_popup, segments_of
+from chalicelib.shop.ports import CellCounter, Edge
+from chalicelib.shop.storefront import DropView, build_drop_view, choose_market
+from chalicelib.shop.visitors import Visitor, identify
+
+SLUG = re.compile(SLUG_PATTERN)
+
+
+@dataclass(frozen=True)
+class ShopperDrop:
+    view: DropView
+    visitor: Visitor
+    new_cookie: str | None
+    locale: str
+    zone: str
+    locales: tuple[str, ...]
+    pricer: Pricer
+    assignments: tuple[Assignment, ...]
+
+
+def priced_at(location: Location, viewer: Edge) -> Edge:
+    """The viewer as priced at a pop-up: in the market of its country, whatever country they browse
+    from (a Paris pop-up sells in euros to every phone)."""
+    return replace(viewer, country=location.country) if location.country else viewer
+
+
+def checked_slug(slug: str) -> str:
+    if not SLUG.match(slug):
+        raise NotFound(f"There is no drop called {slug[:64]!r}.", code="drop_not_found")
+    return slug
+
+
+def page_locales(catalog: DropCatalog) -> tuple[str, ...]:
+    """The locales the drop's markets speak that we have UI catalogs for."""
+    return tuple(tag for tag in catalog.drop.locales if tag in UI_LOCALES) or ("en",)
+
+
+def choose_locale(catalog: DropCatalog, locales: tuple[str, ...], lang: str | None, edge: Edge) -> str:
+    """``lang`` (asked for in the URL) if the drop speaks it, else the browser's, else the market's."""
+    home = choose_market(catalog, edge.country, None).default_locale
+    return negotiate(lang, edge.accept_language, locales, home if home in locales else locales[0])
+
+
+def open_drop(
+    catalog: Catalog,
+    slug: str,
+    edge: Edge,
+    now: datetime,
+    *,
+    with_tokens: bool,
+    lang: str | None = None,
+    campaign: str | None = None,
+    scanned_at: str | None = None,
+    forced_cell: str | None = None,
+) -> ShopperDrop:
+    """The drop as this visitor sees it, in ``lang`` if the drop speaks it. ``campaign`` is a signed
+    campaign link's value (its tier or cohort joins the visitor's cookie). ``scanned_at`` is the pop-up
+    whose QR tag they scanned: it joins their profile (the neighbourhood segment) and their cookie.
+    ``forced_cell`` (``experiment:cell``) is for the studio's preview only: shoppers' cells are hashed,
+    never chosen."""
+    drop_catalog = catalog.drop(checked_slug(slug))
+    drop = drop_catalog.drop
+    visitor, new_cookie = identify(edge.cookie, campaign, scanned_at)
+    locales = page_locales(drop_catalog)
+    locale = choose_locale(drop_catalog, locales, lang, edge)
+    market = choose_market(drop_catalog, edge.country, locale)
+    zone = edge.timezone if edge.timezone and timezone(edge.timezone) else market.timezone
+    policy = catalog.policy(drop.slug)
+    assignments = assign(visitor.id, policy.policy.experiments) if policy.policy else ()
+    if forced_cell is not None:
+        assignments = with_cell(policy.policy.experiments if policy.policy else (), forced_cell, assignments)
+    near = nearest_popup(Whereabouts(edge.latitude, edge.longitude, edge.city), drop_catalog.locations)
+    pricer = Pricer(
+        policy=policy.policy,
+        policy_failed=policy.failed,
+        currency=market.currency,
+        visitor_id=visitor.id,
+        segments=segments_of(
+            tier=visitor.tier, cohort=visitor.cohort, popup=visitor.popup, near=near, returning=not visitor.is_new
+        ),
+        cell=pricing_cell(assignments),
+        hours_since_start=max(0, int((now - drop.starts_at).total_seconds() // 3600)),
+        now=now,
+        view_id=uuid.uuid4().hex,
+        with_tokens=with_tokens,
+        spent=policy.spent_in(market.currency),
+    )
+    view = build_drop_view(drop_catalog, catalog.stock(drop.slug), market, pricer, now, urgency(assignments))
+    return ShopperDrop(view, visitor, new_cookie, locale, zone, locales, pricer, assignments)
+
+
+def record_offers(shopper: ShopperDrop, numbers: CellCounter) -> None:
+    """Log the offers shown. A first visit also joins each experiment cell's sample in the studio's
+    numbers: best effort, since a counter that cannot be written must never take the page down."""
+    if shopper.visitor.is_new and shopper.assignments:
+        try:
+            numbers.add(shopper.view.catalog.drop.slug, exposure_counts(a.label for a in shopper.assignments))
+        except Exception:  # noqa: BLE001 - throttled or unreachable: the page still serves
+            telemetry.logger.warning("experiment exposure not counted", extra={"drop": shopper.view.catalog.drop.slug})
+    policy = shopper.pricer.policy
+    telemetry.offers_shown(
+        shopper.view.catalog.drop.slug,
+        [a.label for a in shopper.assignments],
+        shopper.pricer.shared,
+        shopper.pricer.records,
+        policy.version if policy else None,
+    )

@@ -1,0 +1,102 @@
+"""The visitor: a random first-party id and what we know of them, signed into the ``dfv`` cookie.
+
+A signed campaign link (``?c=<token>``) can add a loyalty tier or a creator cohort; a QR scan adds the
+pop-up they are at. A missing, tampered or expired token makes the visitor anonymous (or keeps what
+their cookie says); that is never an error.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, replace
+from typing import Any
+
+from chalicelib.core.models import LABEL_PATTERN
+from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify, verify_repeated
+
+COOKIE_NAME = "dfv"
+MAX_COOKIE_HEADER = 4096
+LABEL = re.compile(LABEL_PATTERN)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    id: str
+    is_new: bool
+    tier: str | None = None
+    cohort: str | None = None
+    popup: str | None = None
+
+    def payload(self) -> dict[str, str]:
+        fields = {"v": self.id, "t": self.tier, "k": self.cohort, "p": self.popup}
+        return {key: value for key, value in fields.items() if value}
+
+
+def cookie_value(cookie_header: str | None, name: str = COOKIE_NAME) -> str | None:
+    """The value of cookie ``name`` in a ``Cookie`` header, tolerant of malformed headers."""
+    if not cookie_header or len(cookie_header) > MAX_COOKIE_HEADER:
+        return None
+    for part in cookie_header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value.strip().strip('"') or None
+    return None
+
+
+def _label(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) and LABEL.match(value) else None
+
+
+def _from_cookie(token: str | None) -> Visitor | None:
+    if not token:
+        return None
+    try:
+        payload = verify_repeated(Purpose.VISITOR, token)
+    except InvalidToken:
+        return None
+    if isinstance(payload, str):  # cookies signed before profiles existed
+        payload = {"v": payload}
+    visitor_id = payload.get("v") if isinstance(payload, dict) else None
+    if not isinstance(visitor_id, str) or not 8 <= len(visitor_id) <= 64:
+        return None
+    return Visitor(visitor_id, False, _label(payload, "t"), _label(payload, "k"), _label(payload, "p"))
+
+
+def campaign_link(*, tier: str | None = None, cohort: str | None = None) -> str:
+    """A signed ``?c=`` value granting a tier or a cohort (for marketers' links)."""
+    return sign(Purpose.CAMPAIGN, {k: v for k, v in (("t", tier), ("k", cohort)) if v})
+
+
+def identify(
+    cookie_header: str | None, campaign: str | None = None, popup: str | None = None
+) -> tuple[Visitor, str | None]:
+    """The visitor, and a fresh cookie token to set when it is new, or when a campaign link or a QR
+    scan at ``popup`` changed what we know of them."""
+    visitor = _from_cookie(cookie_value(cookie_header))
+    changed = visitor is None
+    if visitor is None:
+        visitor = Visitor(secrets.token_urlsafe(12), True)
+    if campaign:
+        try:
+            grant = verify(Purpose.CAMPAIGN, campaign)
+        except InvalidToken:
+            grant = None
+        if isinstance(grant, dict):
+            tier, cohort = _label(grant, "t") or visitor.tier, _label(grant, "k") or visitor.cohort
+            if (tier, cohort) != (visitor.tier, visitor.cohort):
+                visitor, changed = replace(visitor, tier=tier, cohort=cohort), True
+    if popup and LABEL.match(popup) and popup != visitor.popup:
+        visitor, changed = replace(visitor, popup=popup), True
+    return visitor, sign(Purpose.VISITOR, visitor.payload()) if changed else None
+
+
+def set_cookie_header(token: str) -> str:
+    max_age = int(LIFETIMES[Purpose.VISITOR].total_seconds())
+    return f"{COOKIE_NAME}={token}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite=Lax"
+
+
+def cookie_headers(new_cookie: str | None) -> dict[str, str]:
+    """The response headers that (re)set the visitor cookie, if it changed."""
+    return {"Set-Cookie": set_cookie_header(new_cookie)} if new_cookie else {}

@@ -1,0 +1,381 @@
+"""Local pickup: the slots a pop-up offers, booking one with its stock, cancelling, and staff marking.
+
+A booking is priced by the server (offer tokens still admitted by the guardrail, else afresh), then
+written in one transaction with its idempotency record: a retry with the same ``Idempotency-Key``
+and body gets the first answer, whether the first attempt's reply was lost or it is still in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from chalicelib.catalog.reader import Catalog
+from chalicelib.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from chalicelib.core.models import (
+    AwareDatetime,
+    DropCatalog,
+    DropStatus,
+    Line,
+    Location,
+    Slug,
+    TryOnId,
+    epoch_seconds,
+    iso,
+    local_day,
+    merge_lines,
+)
+from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
+from chalicelib.pricing.counters import FULL_PRICE, SoldLine, booking_counts
+from chalicelib.shop.ports import Edge
+from chalicelib.shop.quotes import PricedLine, QuoteLine, price_lines
+from chalicelib.shop.shopper import ShopperDrop, priced_at
+from chalicelib.stock.ports import (
+    BookedLine,
+    Booking,
+    BookingState,
+    BookingStore,
+    CodeTaken,
+    ContactDetails,
+    HoldReleaser,
+    IdempotencyRecord,
+    KeyAlreadyUsed,
+    OutOfStock,
+    SlotClaim,
+    StockRef,
+)
+from chalicelib.stock.slots import Slot, bookable_slot, day_slots
+
+BOOKING_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+"""No 0/O, 1/I/L: a code read aloud at a till or typed from a screenshot cannot be misread."""
+BOOKING_CODE_LENGTH = 8
+IDEMPOTENCY_HOURS = 24
+_CODE_ATTEMPTS = 3
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_SLOT_DAYS_AHEAD = 60
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("not an email address")
+    return value
+
+
+def _name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value or _CONTROL.search(value):
+        raise ValueError("a name needs at least one visible character")
+    return value
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(max_length=80), AfterValidator(_name)]
+    email: Annotated[str, Field(max_length=254), AfterValidator(_email)]
+
+
+class PickupRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)  # a client's prices are dropped here
+
+    drop: Slug
+    popup: Slug
+    slot_start: AwareDatetime
+    items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
+    contact: Contact
+    offer_tokens: tuple[Annotated[str, Field(max_length=512)], ...] = Field(default=(), max_length=20)
+    tryon_id: TryOnId | None = None  # the try-on it followed
+
+
+class StaffMark(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: Literal[BookingState.PICKED_UP, BookingState.NO_SHOW]
+
+
+BOOKING_CODE = re.compile(f"^[{BOOKING_CODE_ALPHABET}]{{{BOOKING_CODE_LENGTH}}}$")
+
+
+def checked_code(code: str) -> str:
+    """A booking code as written on the confirmation (case and spaces forgiven); 404 if it can't be one."""
+    normalized = code.replace(" ", "").replace("-", "").upper()
+    if not BOOKING_CODE.match(normalized):
+        raise NotFound("There is no such booking.", code="booking_not_found")
+    return normalized
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A booking's 201 body; ``replayed`` when it is an earlier request's answer to the same key."""
+
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def new_booking_code() -> str:
+    return "".join(secrets.choice(BOOKING_CODE_ALPHABET) for _ in range(BOOKING_CODE_LENGTH))
+
+
+# --- slots ---------------------------------------------------------------------------------------
+
+
+class SlotsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
+def popup_slots(
+    catalog: Catalog, store: BookingStore, popup_id: str, query: SlotsQuery, now: datetime
+) -> dict[str, Any]:
+    """A pop-up's slots on one local day (today there by default), in its local time, with the
+    places left in each."""
+    location = catalog.location(popup_id)
+    schedule = location.pickup
+    if location.kind != "popup" or schedule is None:
+        raise NotFound(f"{popup_id} does not offer pickup.", code="popup_not_found")
+    try:
+        day = date.fromisoformat(query.date) if query.date else local_day(location.timezone, now)
+    except ValueError:
+        raise Unprocessable(f"{query.date} is not a date.", code="invalid_date") from None
+    if abs((day - now.date()).days) > MAX_SLOT_DAYS_AHEAD:
+        raise Unprocessable(f"Slots are listed up to {MAX_SLOT_DAYS_AHEAD} days ahead.", code="date_out_of_range")
+    zone = ZoneInfo(location.timezone)
+    slots = day_slots(location, schedule, day)
+    taken = store.slot_bookings(popup_id, iso(slots[0].start), iso(slots[-1].start)) if slots else {}
+    lead = timedelta(minutes=schedule.lead_minutes)
+    return {
+        "popup": popup_id,
+        "date": day.isoformat(),
+        "timezone": location.timezone,
+        "slots": [
+            {
+                "start": slot.local_start(zone).isoformat(),
+                "end": slot.local_end(zone).isoformat(),
+                "start_utc": iso(slot.start),
+                "capacity": schedule.capacity,
+                "remaining": _remaining(slot, schedule.capacity, taken, now + lead),
+            }
+            for slot in slots
+        ],
+    }
+
+
+def _remaining(slot: Slot, capacity: int, taken: dict[str, int], closes_until: datetime) -> int:
+    """Places left in a slot; none once it starts within the lead time."""
+    if slot.start <= closes_until:
+        return 0
+    return max(capacity - taken.get(iso(slot.start), 0), 0)
+
+
+# --- booking -------------------------------------------------------------------------------------
+
+
+def request_hash(request: PickupRequest) -> str:
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> Answer:
+    if record.request_hash != digest:
+        raise Unprocessable(
+            "This Idempotency-Key was used for a different request. Use a new key for a new booking.",
+            code="idempotency_key_reused",
+        )
+    return Answer(record.response, replayed=True)
+
+
+def _popup(drop: DropCatalog, popup_id: str) -> Location:
+    for location in drop.locations:
+        if location.id == popup_id and location.kind == "popup":
+            return location
+    raise Unprocessable(f"{popup_id} is not a pop-up of this drop.", code="unknown_popup")
+
+
+def at_the_popup(catalog: Catalog, request: PickupRequest, viewer: Edge) -> Edge:
+    """The viewer as priced for a pickup: at the pop-up's market."""
+    return priced_at(_popup(catalog.drop(request.drop), request.popup), viewer)
+
+
+def release_expired_holds(holds: HoldReleaser, slug: str, popup: str, short: OutOfStock, now: datetime) -> bool:
+    """Release the expired holds sitting on the short lines' stock; True if any units came free."""
+    freed = 0
+    for shortage in short.shortages:
+        if shortage.releasable:
+            freed += holds.release_expired(StockRef(slug, shortage.sku, shortage.size, popup), now)
+    return freed > 0
+
+
+def book_pickup(
+    store: BookingStore,
+    holds: HoldReleaser,
+    shopper: ShopperDrop,
+    request: PickupRequest,
+    key: str,
+    now: datetime,
+) -> Answer:
+    digest = request_hash(request)
+    earlier = store.idempotency_record(key, epoch_seconds(now))
+    if earlier is not None:
+        return _replay(earlier, digest)
+    if shopper.view.status in (DropStatus.TEASER, DropStatus.ENDED):
+        raise Conflict("This drop is not on sale right now.", code="drop_not_live")
+    location = _popup(shopper.view.catalog, request.popup)
+    slot = bookable_slot(location, request.slot_start, now)
+    lines = merge_lines(Line(i.sku, i.size, i.qty) for i in request.items)
+    priced = price_lines(shopper, lines, request.offer_tokens)
+    currency = shopper.pricer.currency
+    items = tuple(
+        BookedLine(p.sku, p.size, p.qty, p.list_minor, p.unit_minor, p.line_minor, p.decision_id) for p in priced
+    )
+    assert location.pickup is not None  # bookable_slot checked it
+    claim = SlotClaim(location.id, iso(slot.start), iso(slot.end), location.pickup.capacity)
+    spend: dict[str, int] = {}
+    for line in priced:
+        if line.budget_rule and line.granted_minor:
+            name = f"{line.budget_rule}@{currency}"
+            spend[name] = spend.get(name, 0) + line.granted_minor
+    expires = epoch_seconds(now + timedelta(hours=IDEMPOTENCY_HOURS))
+    released = False
+    for _ in range(_CODE_ATTEMPTS):
+        code = new_booking_code()
+        booking = Booking(
+            code=code,
+            drop=shopper.view.catalog.drop.slug,
+            popup=location.id,
+            timezone=location.timezone,
+            slot_start=claim.start,
+            slot_end=claim.end,
+            items=items,
+            total_minor=sum(item.line_minor for item in items),
+            currency=currency,
+            contact=ContactDetails(request.contact.name, request.contact.email),
+            visitor=shopper.visitor.id,
+            numbers=_numbers(shopper, priced),
+            spend=spend,  # charged to cohort budgets now, given back if the booking is cancelled
+            state=BookingState.BOOKED,
+            booked_at=iso(now),
+        )
+        response = {**booking_summary(booking), "cancel_token": sign(Purpose.CANCEL, {"b": code})}
+        record = IdempotencyRecord(key, digest, response, expires)
+        try:
+            store.book(booking, claim, record, local_day(location.timezone, now), epoch_seconds(now))
+        except KeyAlreadyUsed:
+            raced = store.idempotency_record(key, epoch_seconds(now))
+            if raced is None:  # pragma: no cover - the record that cancelled us cannot vanish this fast
+                raise Conflict("A request with this Idempotency-Key is in progress.", code="in_progress") from None
+            return _replay(raced, digest)
+        except CodeTaken:
+            continue
+        except OutOfStock as short:
+            if released or not release_expired_holds(holds, booking.drop, location.id, short, now):
+                raise
+            released = True  # expired holds sat on the stock: freed, so try once more
+            continue
+        return Answer(response)
+    raise Conflict("Could not allocate a booking code; please retry.", code="code_exhausted")  # pragma: no cover
+
+
+def _numbers(shopper: ShopperDrop, priced: list[PricedLine]) -> dict[str, int]:
+    """What this booking adds to the studio's cohort and experiment-cell counters."""
+    products = {product.sku.sku: product for product in shopper.view.products}
+    currency = shopper.pricer.currency
+    sold = [
+        SoldLine(
+            cohort=(products[line.sku].offer.rules or (FULL_PRICE,))[0] if line.discounted_units else FULL_PRICE,
+            qty=line.qty,
+            list_minor=line.list_minor,
+            paid_minor=line.line_minor,
+            cost_minor=products[line.sku].sku.costs.get(currency, 0),
+        )
+        for line in priced
+    ]
+    return booking_counts(sold, currency, (a.label for a in shopper.assignments))
+
+
+def booking_summary(booking: Booking) -> dict[str, Any]:
+    """A stored booking as the API shows it (no contact details, no token)."""
+    zone = ZoneInfo(booking.timezone)
+    return {
+        "code": booking.code,
+        "state": booking.state.value,
+        "popup": booking.popup,
+        "slot_start": datetime.fromisoformat(booking.slot_start).astimezone(zone).isoformat(),
+        "slot_end": datetime.fromisoformat(booking.slot_end).astimezone(zone).isoformat(),
+        "items": [
+            {
+                "sku": item.sku,
+                "size": item.size,
+                "qty": item.qty,
+                "list_minor": item.list_minor,
+                "unit_minor": item.unit_minor,
+                "line_minor": item.line_minor,
+                "decision_id": item.decision_id,
+            }
+            for item in booking.items
+        ],
+        "total_minor": booking.total_minor,
+        "currency": booking.currency,
+    }
+
+
+# --- after booking -------------------------------------------------------------------------------
+
+
+def authorized_booking(store: BookingStore, code: str, cancel_token: str) -> Booking:
+    """The booking a cancel token was made for; ``Unauthorized`` for any other token."""
+    try:
+        claim = verify(Purpose.CANCEL, cancel_token)
+    except InvalidToken:
+        raise Unauthorized("That cancel link is not valid or has expired.", code="invalid_token") from None
+    if not isinstance(claim, dict) or claim.get("b") != code:
+        raise Unauthorized("That cancel link is for another booking.", code="invalid_token")
+    booking = store.booking(code)
+    if booking is None:
+        raise NotFound("There is no such booking.", code="booking_not_found")
+    return booking
+
+
+def cancel_pickup(store: BookingStore, code: str, cancel_token: str, now: datetime) -> dict[str, Any]:
+    """Cancel a booking and give back its stock and slot, exactly once; a repeat changes nothing."""
+    booking = authorized_booking(store, code, cancel_token)
+    changed = _leave_booked(store, booking, BookingState.CANCELLED, now)
+    return {**booking_summary(store.booking(code) or booking), "changed": changed}
+
+
+def mark_pickup(store: BookingStore, code: str, popup: str, to: BookingState, now: datetime) -> dict[str, Any]:
+    """Pop-up staff record a pickup as collected or missed."""
+    booking = store.booking(code)
+    if booking is None or booking.popup != popup:
+        raise NotFound("There is no such booking at this pop-up.", code="booking_not_found")
+    early = now < datetime.fromisoformat(booking.slot_start)
+    if to is BookingState.NO_SHOW and booking.state is BookingState.BOOKED and early:
+        raise Conflict("A pickup can be marked as missed only once its slot has started.", code="too_early")
+    changed = _leave_booked(store, booking, to, now)
+    return {**booking_summary(store.booking(code) or booking), "changed": changed}
+
+
+def _leave_booked(store: BookingStore, booking: Booking, to: BookingState, now: datetime) -> bool:
+    if booking.state is to:
+        return False
+    if booking.state is BookingState.BOOKED and store.leave_booked(
+        booking, to, iso(now), local_day(booking.timezone, now)
+    ):
+        return True
+    current = store.booking(booking.code) or booking
+    if current.state is to:
+        return False  # someone did the same a moment ago
+    raise Conflict(
+        f"This booking is {current.state.replace('_', ' ')}, so it cannot be {to.value.replace('_', ' ')}.",
+        code="not_booked",
+    )

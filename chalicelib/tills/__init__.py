@@ -1,0 +1,1 @@
+"""Pop-up tills: revocable till tokens, sales applied exactly once, door-counter footfall."""

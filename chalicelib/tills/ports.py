@@ -1,0 +1,37 @@
+"""The tills port: a till token as stored, the outcome of one sale, and the stores tills need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+from chalicelib.stock.ports import StockRef
+
+SaleOutcome = Literal["applied", "duplicate", "out_of_stock", "unknown_item"]
+
+
+@dataclass(frozen=True, slots=True)
+class Till:
+    """A till token's record: the pop-up it works for, and whether it still does."""
+
+    id: str
+    popup: str
+    issued_at: str
+    revoked_at: str | None = None
+
+
+class TillStore(Protocol):
+    def put_till(self, token_id: str, popup: str, issued_at: str) -> None: ...
+
+    def till(self, token_id: str) -> Till | None: ...
+
+    def revoke_till(self, token_id: str, revoked_at: str) -> None: ...
+
+    def add_footfall(self, popup: str, at_iso: str, entered: int, day: date) -> bool: ...
+
+
+class SaleApplier(Protocol):
+    def apply_till_sale(
+        self, ref: StockRef, sale_id: str, qty: int, price_minor: int, sold_at: datetime, zone: str
+    ) -> SaleOutcome: ...

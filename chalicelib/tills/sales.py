@@ -1,0 +1,149 @@
+"""Pop-up tills: signed, revocable till tokens; sales applied exactly once; door-counter footfall.
+
+Tills work offline and sync later, out of order, sometimes twice. Each sale is applied by one
+conditional update on its stock item that also records its ``sale_id``, so a sale counts once
+however often it arrives, and one that would take stock below zero is rejected, not forced.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.catalog.reader import Catalog
+from chalicelib.core.errors import Forbidden, Unauthorized
+from chalicelib.core.models import AwareDatetime, MinorUnits, SizeLabel, SkuCode, Slug, TryOnId, iso, local_day
+from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
+from chalicelib.stock.ports import StockRef
+from chalicelib.tills.ports import SaleApplier, TillStore
+from chalicelib.tryon.ports import FunnelStep, TryOnStore
+from chalicelib.tryon.tryons import link_outcome
+
+CLOCK_SKEW = timedelta(minutes=5)
+SaleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+
+
+class Sale(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sale_id: SaleId
+    sku: SkuCode
+    size: SizeLabel
+    qty: Annotated[int, Field(strict=True, ge=1, le=100)]
+    price_minor: Annotated[MinorUnits, Field(le=100_000_000)]
+    sold_at: AwareDatetime
+    tryon_id: TryOnId | None = None  # the try-on it followed
+
+
+class SalesBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    popup: Slug
+    sales: tuple[Sale, ...] = Field(min_length=1, max_length=200)
+
+
+class Reading(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: AwareDatetime
+    entered: Annotated[int, Field(strict=True, ge=0, le=100_000)]
+
+
+class FootfallBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    popup: Slug
+    counts: tuple[Reading, ...] = Field(min_length=1, max_length=500)
+
+
+# --- till tokens ---------------------------------------------------------------------------------
+
+
+def issue_till_token(store: TillStore, popup: str, now: datetime) -> str:
+    token_id = uuid.uuid4().hex
+    store.put_till(token_id, popup, iso(now))
+    return sign(Purpose.TILL, {"p": popup, "i": token_id})
+
+
+def revoke_till_token(store: TillStore, token_id: str, now: datetime) -> None:
+    store.revoke_till(token_id, iso(now))
+
+
+def till_popup(store: TillStore, token: str) -> str:
+    """The pop-up a valid, unrevoked till token belongs to; ``Unauthorized`` otherwise."""
+    try:
+        claim = verify(Purpose.TILL, token)
+    except InvalidToken:
+        raise Unauthorized("That till token is not valid or has expired.", code="invalid_token") from None
+    if not isinstance(claim, dict) or not isinstance(claim.get("i"), str) or not isinstance(claim.get("p"), str):
+        raise Unauthorized("That till token is not valid.", code="invalid_token")
+    record = store.till(claim["i"])
+    if record is None or record.revoked_at or record.popup != claim["p"]:
+        raise Unauthorized("That till token has been revoked.", code="revoked_token")
+    return str(claim["p"])
+
+
+Batch = TypeVar("Batch", SalesBatch, FootfallBatch)
+
+
+def for_till(popup: str, batch: Batch) -> Batch:
+    """The batch, if it is for the pop-up the till works at (``till_popup``); ``Forbidden`` if not."""
+    if batch.popup != popup:
+        raise Forbidden(f"This till belongs to {popup}, not {batch.popup}.", code="wrong_popup")
+    return batch
+
+
+# --- sales ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SalesReport:
+    applied: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)  # applied sales that followed a try-on
+
+
+def apply_sales(
+    catalog: Catalog, stock: SaleApplier, batch: SalesBatch, now: datetime, tryons: TryOnStore
+) -> SalesReport:
+    """Apply each sale once. Unknown items, sales from the future and sales stock can't cover are
+    rejected with a reason; the rest of the batch still applies. A sale that names the try-on it
+    followed is linked to it for the funnel."""
+    location = catalog.location(batch.popup)
+    drops = {sku.sku: (c.drop.slug, sku) for c in catalog.drops_at(batch.popup) for sku in c.skus}
+    report = SalesReport()
+    for sale in batch.sales:
+        found = drops.get(sale.sku)
+        if found is None or sale.size not in found[1].sizes:
+            report.rejected.append({"sale_id": sale.sale_id, "code": "unknown_item"})
+            continue
+        if sale.sold_at > now + CLOCK_SKEW:
+            report.rejected.append({"sale_id": sale.sale_id, "code": "sold_in_future"})
+            continue
+        ref = StockRef(found[0], sale.sku, sale.size, batch.popup)
+        outcome = stock.apply_till_sale(ref, sale.sale_id, sale.qty, sale.price_minor, sale.sold_at, location.timezone)
+        if outcome == "applied":
+            report.applied.append(sale.sale_id)
+            if sale.tryon_id and link_outcome(tryons, sale.tryon_id, FunnelStep.SOLD_AFTER_TRYON, sale.sale_id, now):
+                report.linked.append(sale.sale_id)
+        elif outcome == "duplicate":
+            report.duplicates.append(sale.sale_id)
+        else:
+            report.rejected.append({"sale_id": sale.sale_id, "code": outcome})
+    return report
+
+
+def record_footfall(catalog: Catalog, store: TillStore, batch: FootfallBatch) -> dict[str, int]:
+    location = catalog.location(batch.popup)
+    recorded = 0
+    for reading in batch.counts:
+        if store.add_footfall(
+            batch.popup, iso(reading.at.astimezone(UTC)), reading.entered, local_day(location.timezone, reading.at)
+        ):
+            recorded += 1
+    return {"recorded": recorded, "duplicates": len(batch.counts) - recorded}

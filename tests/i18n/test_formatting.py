@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.i18n import formatting
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "locale", "expected"),
+    [
+        (12000, "USD", "en", "$120.00"),
+        (11000, "EUR", "fr", "110,00\u00a0€"),
+        (11000, "EUR", "de", "110,00\u00a0€"),
+        (18000, "JPY", "ja", "￥18,000"),
+        (5, "EUR", "en", "€0.05"),
+    ],
+)
+def test_money_from_minor_units(minor: int, currency: str, locale: str, expected: str) -> None:
+    assert formatting.money(minor, currency, locale) == expected
+
+
+def test_major_units_follow_the_currency_digits() -> None:
+    assert formatting.major_units(12050, "USD") == "120.50"
+    assert formatting.major_units(18000, "JPY") == "18000"
+
+
+def test_formatters_are_cached() -> None:
+    formatting.money.cache_clear()
+    formatting.money(100, "USD", "en")
+    formatting.money(100, "USD", "en")
+    assert formatting.money.cache_info().hits == 1
+
+
+def test_local_time_is_in_the_zone_asked_for() -> None:
+    moment = datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
+    assert "14:00" in formatting.local_datetime(moment, "Europe/Paris", "fr")
+    assert "8:00" in formatting.local_datetime(moment, "America/New_York", "en")
+    assert formatting.local_datetime(moment, "../etc/passwd", "en") == formatting.local_datetime(moment, "UTC", "en")
+
+
+@pytest.mark.parametrize("name", ["", "x" * 100, "../x", "Not/AZone", "Europe/Paris\x00"])
+def test_bad_zone_names_are_none(name: str) -> None:
+    assert formatting.timezone(name) is None

@@ -1,0 +1,67 @@
+"""The studio's numbers as tables: pure arithmetic in minor units and basis points."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.numbers.tables import cell_conversion, discount_depth, qr_funnel, sell_through
+from chalicelib.pricing.counters import FULL_PRICE, SoldLine, booking_counts, exposure_counts
+
+
+def test_sell_through_accumulates_per_place_in_day_order() -> None:
+    days = {
+        ("TEE", "web", "2030-01-02"): {"booked": 3},
+        ("TEE", "web", "2030-01-01"): {"booked": 1, "till_sold": 1, "cancelled": 9},
+        ("TEE", "paris", "2030-01-01"): {"till_sold": 5},
+    }
+    table = sell_through(days, {("TEE", "web"): 10, ("TEE", "paris"): 5})
+    assert table.rows == (
+        ("TEE@paris", "2030-01-01", 5, 5, 10_000),
+        ("TEE@web", "2030-01-01", 2, 10, 2_000),
+        ("TEE@web", "2030-01-02", 3, 10, 5_000),
+    )
+
+
+def test_the_funnel_sums_skus_and_days_per_pop_up_in_step_order() -> None:
+    funnel = {
+        ("A", "paris", "2030-01-01"): {"scans": 10, "tryon_requests": 4},
+        ("B", "paris", "2030-01-02"): {"scans": 5, "tryons_completed": 2},
+    }
+    rows = qr_funnel(funnel).rows
+    assert rows[:3] == (("paris", "scans", 15), ("paris", "tryon_requests", 4), ("paris", "tryons_completed", 2))
+    assert len(rows) == 5
+
+
+def test_a_booking_counts_its_cohorts_and_cells() -> None:
+    lines = [
+        SoldLine("segment:gold", 2, 10_000, 18_000, 4_000),
+        SoldLine(FULL_PRICE, 1, 10_000, 10_000, 4_000),
+    ]
+    counts = booking_counts(lines, "EUR", ["launch:b"])
+    assert counts["paid@segment:gold@EUR"] == 18_000 and counts["list@segment:gold@EUR"] == 20_000
+    assert counts["cost@full-price@EUR"] == 4_000 and counts["booked@launch:b"] == 1
+    depth = {row[0]: row for row in discount_depth(counts).rows}
+    assert depth["segment:gold"] == ("segment:gold", "EUR", 2, 1_000, 8_333)  # gave 10 %, kept 10/12 of the margin
+    assert depth[FULL_PRICE][3:] == (0, 10_000)
+
+
+def test_conversion_per_cell_states_its_sample() -> None:
+    counts = {**exposure_counts(["x:a"]), "seen@x:b": 40, "booked@x:b": 3}
+    assert cell_conversion(counts).rows == (("x:a", 1, 0, 0), ("x:b", 40, 3, 750))
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 5), st.integers(1, 50_000), st.integers(0, 100), st.integers(0, 100)), max_size=8)
+)
+def test_depth_and_recovery_stay_in_bounds_for_prices_within_list_and_above_cost(
+    raw: list[tuple[int, int, int, int]],
+) -> None:
+    """Discounts between 0 and 100 % and a price never under cost keep both ratios in 0–100 %."""
+    lines = []
+    for qty, list_minor, cost_pct, discount_pct in raw:
+        cost = list_minor * cost_pct // 100
+        unit = max(cost, list_minor - list_minor * discount_pct // 100)
+        lines.append(SoldLine("c", qty, list_minor, unit * qty, cost))
+    for row in discount_depth(booking_counts(lines, "EUR", [])).rows:
+        assert 0 <= int(row[3]) <= 10_000 and 0 <= int(row[4]) <= 10_000

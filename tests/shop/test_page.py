@@ -1,0 +1,39 @@
+"""The landing template's honest cues, rendered from a view (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.catalog.reader import StockSnapshot
+from chalicelib.pages.environment import template
+from chalicelib.pricing.offers import Pricer
+from chalicelib.shop.page import PageLocale, landing_context
+from chalicelib.shop.storefront import build_drop_view
+from devtools.seed import demo_drops
+
+DEMO = demo_drops(datetime(2030, 1, 1, tzinfo=UTC))[0]
+NOW = DEMO.catalog.drop.starts_at
+
+
+def render(left_share: float, urgency: str) -> str:
+    made = {(r.sku, r.size, r.location): r.on_hand for r in DEMO.stock}
+    on_hand: dict[str, int] = {}
+    for (sku, _, _), units in made.items():
+        on_hand[sku] = on_hand.get(sku, 0) + units
+    available = {key: int(units * left_share) for key, units in made.items()}
+    market = DEMO.catalog.drop.markets[0]
+    pricer = Pricer(None, False, market.currency, "visitor", ("visit:new",), None, 0, NOW, "view", False)
+    view = build_drop_view(DEMO.catalog, StockSnapshot(available, on_hand), market, pricer, NOW, urgency)
+    where = PageLocale("en", "Europe/Paris", "https://shop.example/drops/linen-lab", ("en",))
+    return template("en", "landing.html").render(landing_context(view, where, "n"))
+
+
+@pytest.mark.parametrize(("left_share", "shown"), [(1.0, False), (0.8, False), (0.5, True), (0.1, True)])
+def test_scarcity_line_only_when_it_is_true(left_share: float, shown: bool) -> None:
+    assert ('data-urgency="scarcity"' in render(left_share, "scarcity")) is shown
+
+
+def test_no_urgency_for_the_control_cell() -> None:
+    assert "data-urgency" not in render(0.1, "none")

@@ -1,0 +1,153 @@
+"""Pop-up tills over HTTP: signed, revocable tokens; each sale once; footfall readings once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from chalice.test import Client
+
+from chalicelib import wiring
+from chalicelib.core.tokens import Purpose, sign, verify
+from chalicelib.stock.ports import Counter, StockRef
+from chalicelib.store.attributes import counter_attribute
+from chalicelib.tills.sales import issue_till_token, revoke_till_token
+from devtools.process import forget_process_state
+from tests.conftest import json_of
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture
+def till(client: Client, seeded_at: datetime) -> str:
+    return issue_till_token(wiring.tills(), "paris-marais", seeded_at)
+
+
+def post(client: Client, path: str, token: str, body: Any) -> Any:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return client.http.post(path, headers=headers, body=json.dumps(body))
+
+
+def sale(
+    sale_id: str, sku: str = "TEE-ECRU", size: str = "M", qty: int = 1, at: datetime | None = None
+) -> dict[str, Any]:
+    sold_at = (at or datetime.now(PARIS) - timedelta(hours=1)).isoformat()
+    return {"sale_id": sale_id, "sku": sku, "size": size, "qty": qty, "price_minor": 4100, "sold_at": sold_at}
+
+
+def paris_stock(sku: str, size: str) -> dict[str, Any]:
+    item = wiring.stock().item(StockRef("linen-lab", sku, size, "paris-marais"))
+    assert item is not None
+    return item
+
+
+def test_each_sale_applies_once_however_often_it_arrives(client: Client, till: str) -> None:
+    batch = {"popup": "paris-marais", "sales": [sale("s-1"), sale("s-2", qty=2), sale("s-1")]}
+    first = post(client, "/api/pos/sales", till, batch)
+    assert first.status_code == 200, first.body
+    assert json_of(first) == {"applied": ["s-1", "s-2"], "duplicates": ["s-1"], "rejected": [], "linked": []}
+    again = json_of(post(client, "/api/pos/sales", till, batch))
+    assert again == {"applied": [], "duplicates": ["s-1", "s-2", "s-1"], "rejected": [], "linked": []}
+    item = paris_stock("TEE-ECRU", "M")
+    assert (item["available"], item["sold"]) == (1, 3)
+
+
+def test_late_out_of_order_sales_count_on_their_own_day(client: Client, till: str) -> None:
+    two_days_ago = datetime.now(PARIS) - timedelta(days=2)
+    batch = {
+        "popup": "paris-marais",
+        "sales": [sale("late-2", at=datetime.now(PARIS)), sale("late-1", at=two_days_ago)],
+    }
+    assert json_of(post(client, "/api/pos/sales", till, batch))["applied"] == ["late-2", "late-1"]
+    item = paris_stock("TEE-ECRU", "M")
+    assert item[counter_attribute(Counter.TILL_SOLD, two_days_ago.date())] == 1
+    assert item[counter_attribute(Counter.TILL_REVENUE, two_days_ago.date())] == 4100
+
+
+def test_sales_stock_cannot_cover_are_rejected_and_stock_stays_non_negative(client: Client, till: str) -> None:
+    batch = {
+        "popup": "paris-marais",
+        "sales": [
+            sale("x-1", "TRS-STONE", "S"),
+            sale("x-2", "TRS-STONE", "S"),
+            sale("x-3", "NOPE", "M"),
+            sale("x-4", "TEE-ECRU", "XXL"),
+            sale("x-5", at=datetime.now(PARIS) + timedelta(hours=2)),
+        ],
+    }
+    report = json_of(post(client, "/api/pos/sales", till, batch))
+    assert report["applied"] == ["x-1"]
+    assert report["rejected"] == [
+        {"sale_id": "x-2", "code": "out_of_stock"},
+        {"sale_id": "x-3", "code": "unknown_item"},
+        {"sale_id": "x-4", "code": "unknown_item"},
+        {"sale_id": "x-5", "code": "sold_in_future"},
+    ]
+    assert paris_stock("TRS-STONE", "S")["available"] == 0
+
+
+def test_till_tokens_are_checked_and_revocable(client: Client, till: str, seeded_at: datetime) -> None:
+    batch = {"popup": "paris-marais", "sales": [sale("t-1")]}
+    forged = sign(Purpose.TILL, {"p": "paris-marais", "i": "never-issued"})
+    other_purpose = sign(Purpose.CANCEL, {"p": "paris-marais", "i": "x"})
+    for token in (forged, other_purpose, till[:-3] + "abc"):
+        response = post(client, "/api/pos/sales", token, batch)
+        assert response.status_code == 401
+    brooklyn = issue_till_token(wiring.tills(), "brooklyn", seeded_at)
+    wrong = post(client, "/api/pos/sales", brooklyn, batch)
+    assert (wrong.status_code, json_of(wrong)["error"]["code"]) == (403, "wrong_popup")
+    token_id = verify(Purpose.TILL, till)["i"]  # the token's record id is inside its signed payload
+    revoke_till_token(wiring.tills(), token_id, seeded_at)
+    revoked = post(client, "/api/pos/sales", till, batch)
+    assert (revoked.status_code, json_of(revoked)["error"]["code"]) == (401, "revoked_token")
+    assert paris_stock("TEE-ECRU", "M")["sold"] == 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "status", "code"),
+    [
+        ({"popup": "paris-marais", "sales": []}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "qty": 0}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "qty": "1"}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "price_minor": 10.5}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "sold_at": "2026-11-20T10:00:00"}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "sale_id": "has space"}]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [sale(f"n-{i}") for i in range(201)]}, 400, "body_too_large"),
+    ],
+)
+def test_bad_sales_batches_are_refused_whole(
+    client: Client, till: str, bad: dict[str, Any], status: int, code: str
+) -> None:
+    response = post(client, "/api/pos/sales", till, bad)
+    assert (response.status_code, json_of(response)["error"]["code"]) == (status, code)
+    assert paris_stock("TEE-ECRU", "M")["sold"] == 0
+
+
+def test_footfall_readings_count_once(client: Client, till: str) -> None:
+    at = datetime.now(PARIS).replace(microsecond=0)
+    counts = [{"at": at.isoformat(), "entered": 12}, {"at": (at + timedelta(minutes=15)).isoformat(), "entered": 7}]
+    first = post(client, "/api/pos/footfall", till, {"popup": "paris-marais", "counts": counts})
+    assert json_of(first) == {"recorded": 2, "duplicates": 0}
+    again = post(client, "/api/pos/footfall", till, {"popup": "paris-marais", "counts": counts[:1]})
+    assert json_of(again) == {"recorded": 0, "duplicates": 1}
+    negative = post(
+        client, "/api/pos/footfall", till, {"popup": "paris-marais", "counts": [{"at": at.isoformat(), "entered": -1}]}
+    )
+    assert negative.status_code == 422
+
+
+def test_till_sales_feed_sell_through_and_the_days_numbers(client: Client, till: str) -> None:
+    before = wiring.catalog().stock("linen-lab").sell_through_bps("TEE-ECRU")
+    sales = [sale("n-1", qty=2), sale("n-2", "TEE-ECRU", "S", 3)]
+    post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sales})
+    forget_process_state()  # a fresh process: no cached snapshot
+    after = wiring.catalog().stock("linen-lab").sell_through_bps("TEE-ECRU")
+    made = 10 + 20 + 25 + 18 + 9 + 3 + 4 + 4 + 3 + 2 + 2 + 3 + 3 + 3 + 2  # every TEE-ECRU unit in the demo
+    assert after - before == 5 * 10_000 // made
+    day = (datetime.now(PARIS) - timedelta(hours=1)).date().isoformat()
+    numbers, made_per_place = wiring.stock().day_counters("linen-lab")
+    assert numbers[("TEE-ECRU", "paris-marais", day)] == {"till_sold": 5, "till_revenue": 5 * 4100}
+    assert sum(units for (sku, _), units in made_per_place.items() if sku == "TEE-ECRU") == made
