@@ -87,8 +87,16 @@ def funnel_step(drop: str, popup: str, step: str) -> None:
 
 
 def template_fallback(template: str, version: int) -> None:
-    """A published template failed to compile or render; an older one (or the shipped one) served."""
-    _count("TemplateFallback", template=template, version=str(version))
+    """A published template failed to compile or render; an older one (or the shipped one) served.
+    Counted on the service alone, the dimension set its alarm watches (the log line names the
+    template and version)."""
+    _count("TemplateFallback")
+
+
+def template_breaker_open(template: str, version: int) -> None:
+    """A published version failed at view time: views skip it for ``BREAKER_SECONDS``."""
+    logger.error("template breaker open", extra={"template": template, "version": version})
+    _count("TemplateBreakerOpen")
 
 
 def guardrail_fail_closed(drop: str) -> None:

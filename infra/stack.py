@@ -487,6 +487,12 @@ class DropfrontStack(Stack):
                 "offers fell back to list price: the policy was unreadable",
             ),
             ("TemplateFallback", emf("TemplateFallback"), 1, "a published template failed; an older one served"),
+            (
+                "TemplateBreakerOpen",
+                emf("TemplateBreakerOpen"),
+                1,
+                "a published template broke its render budget at view time and is skipped for a while",
+            ),
         ]
         alarms = []
         for name, metric, threshold, why in watched:

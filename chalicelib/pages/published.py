@@ -23,6 +23,9 @@ from chalicelib.pages.environment import page_filters, template, translations
 from chalicelib.pages.sandbox import RenderRefused, Sandbox, TemplateRejected
 from chalicelib.telemetry import logger
 
+BREAKER_SECONDS = 60.0
+"""How long a published version that failed at view time is skipped (the last good one serves): a
+template that breaks its budget costs one budget per process per minute, not one per view."""
 PAGES = {"landing": "landing.html", "tryon": "tryon.html", "pickup": "pickup.html"}
 """The pages marketers may restyle, and the shipped template each starts from."""
 CONTEXT_NAMES: dict[str, frozenset[str]] = {
@@ -156,6 +159,7 @@ class PublishedTemplates:
         self._pointers: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._compiled: dict[tuple[str, str, int], Template] = {}
         self._last_good: dict[tuple[str, str], int] = {}
+        self._broken: dict[tuple[str, str, int], float] = {}  # until when a failed version is skipped
         self._lock = threading.Lock()
 
     def pointer(self, name: str) -> dict[str, Any] | None:
@@ -172,10 +176,15 @@ class PublishedTemplates:
         version = effective_version(self.pointer(name), now)
         if not version:  # nothing published, or the shipped template (0) published again
             return template(locale, PAGES[name]).render(context)
+        key = (locale, name, version)
+        if self._broken.get(key, 0.0) > self._clock():
+            return self._fallback(locale, name, version, context)
         try:
             html = self._render_version(locale, name, version, context)
         except (TemplateRejected, RenderRefused, LookupError) as error:
+            self._broken[key] = self._clock() + BREAKER_SECONDS
             telemetry.template_fallback(name, version)
+            telemetry.template_breaker_open(name, version)
             logger.warning(
                 "published template failed; serving the last good one",
                 extra={"template": name, "version": version, "locale": locale, "error": str(error)},

@@ -2,9 +2,13 @@
 
 The shipped templates are ours and render in the ordinary environment. A marketer's version renders
 here: autoescape always on and no ``|safe``; an allow-list of filters, none of which calls its
-arguments; arithmetic that cannot build a huge value; a budget of loop iterations, of wall-clock
-time and of output; and an allow-list loader, so a template can include only the partials we name.
-Pure: no I/O.
+arguments; and an allow-list loader, so a template can include only the partials we name.
+
+Every render is metered, so any template costs at most its budget: the compiled tree is rewritten so
+that every loop iteration ticks the budget (iterations and wall-clock time), and every value an
+expression builds (concatenation, a filter's or a call's result, arithmetic, a join, a translation)
+is sized before or as it is made; the output is counted chunk by chunk. A template that breaks the
+budget stops with ``RenderRefused`` within one step of the limit. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -15,20 +19,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from jinja2 import DictLoader, Template, TemplateSyntaxError, nodes
+from jinja2 import DictLoader, Template, TemplateSyntaxError, nodes, pass_eval_context
 from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.filters import do_join
 from jinja2.meta import find_undeclared_variables
-from jinja2.runtime import Context
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context, markup_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from chalicelib.pages.environment import JINJA_OPTIONS
 
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_OUTPUT_CHARS = 256 * 1024
 RENDER_SECONDS = 0.25
-MAX_ITERATIONS = 20_000  # every range() of one render, summed
+MAX_ITERATIONS = 20_000  # every range() made and every loop iteration of one render, summed
 MAX_EXPONENT = 64
 MAX_NUMBER = 10**30
 MAX_NESTING = 40
@@ -75,6 +82,18 @@ class _Budget:
         if time.monotonic() > self.deadline:
             raise SecurityError(f"the render took longer than {RENDER_SECONDS} s")
 
+    def iterate(self, count: int = 1) -> None:
+        self.iterations += count
+        if self.iterations > MAX_ITERATIONS:
+            raise SecurityError(f"more than {MAX_ITERATIONS} loop iterations")
+        self.check_time()
+
+    def admit(self, size: int) -> None:
+        """Refuse a value of ``size`` characters before it is built, if a page could not hold it."""
+        if size > MAX_OUTPUT_CHARS:
+            raise SecurityError("that would build a value larger than a page may be")
+        self.check_time()
+
 
 _budget: ContextVar[_Budget | None] = ContextVar("sandbox_budget", default=None)
 
@@ -88,11 +107,91 @@ def _current() -> _Budget:
 
 def _budgeted_range(*args: int) -> range:
     span = range(*args)
-    budget = _current()
-    budget.iterations += len(span)
-    if budget.iterations > MAX_ITERATIONS:
-        raise SecurityError(f"more than {MAX_ITERATIONS} loop iterations")
+    _current().iterate(len(span))
     return span
+
+
+def _size(value: Any) -> int:
+    """Characters a value stands for: a string's length; a sequence's items, strings counted whole."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        return len(value) + sum(len(item) for item in value if isinstance(item, (str, bytes)))
+    return 0
+
+
+def _metered_loop(iterable: Any) -> Iterator[Any]:
+    """What every ``{% for %}`` iterates over: each iteration ticks the budget."""
+    budget = _current()
+    for item in iterable:
+        budget.iterate()
+        yield item
+
+
+def _metered_value(value: Any) -> Any:
+    """What every filter, call and concatenation's result passes through."""
+    budget = _current()
+    budget.admit(_size(value))
+    if isinstance(value, int) and abs(value) > MAX_NUMBER:
+        raise SecurityError("that number is too large for a page")
+    return value
+
+
+def _metered_concat(parts: list[Any]) -> Any:
+    """``a ~ b ~ c``: sized before it is joined (each part as the page would print it)."""
+    _current().admit(sum(len(part) if isinstance(part, str) else len(str(part)) for part in parts))
+    return markup_join(parts)
+
+
+@pass_eval_context
+def _metered_join(eval_context: EvalContext, value: Any, separator: str = "", attribute: Any = None) -> str:
+    """Jinja's ``join``, sized before it joins (by ``attribute`` is not offered: it reaches into items)."""
+    if attribute is not None:
+        raise SecurityError("join by attribute is not available in templates")
+    items = list(_metered_loop(value))
+    _current().admit(sum(_size(str(item)) for item in items) + len(separator) * max(len(items) - 1, 0))
+    joined: str = do_join(eval_context, items, separator)
+    return joined
+
+
+METER_LOOP, METER_VALUE, METER_CONCAT = "\x00loop", "\x00value", "\x00concat"
+"""Filter names the rewritten tree uses; no template can spell them."""
+
+
+def _filter(node: nodes.Node, name: str) -> nodes.Filter:
+    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
+
+
+class _Meter(NodeTransformer):
+    """Rewrites a parsed template so its loops and the values it builds pass through the budget."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = _filter(node.iter, METER_LOOP)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return _filter(nodes.List(node.nodes, lineno=node.lineno), METER_CONCAT)
+
+    def visit_Filter(self, node: nodes.Filter) -> nodes.Node:
+        self.generic_visit(node)
+        if node.node is None or node.name.startswith("\x00"):  # a {% filter %} block's, or ours
+            return node
+        return _filter(node, METER_VALUE)
+
+    def visit_Call(self, node: nodes.Call) -> nodes.Node:
+        self.generic_visit(node)
+        return _filter(node, METER_VALUE)
+
+    def visit_CallBlock(self, node: nodes.CallBlock) -> nodes.Node:
+        """``{% call %}`` needs its call as a call: its arguments and body are metered, not the call
+        (its output is, as it is written)."""
+        call = node.call
+        self.generic_visit(node)
+        if isinstance(node.call, nodes.Filter) and node.call.name == METER_VALUE:
+            node.call = call
+        return node
 
 
 DANGEROUS_URL = re.compile(r"^[\s\x00-\x1f]*(javascript|vbscript|data)[\s\x00-\x1f]*:", re.IGNORECASE)
@@ -125,12 +224,19 @@ class MarketerEnvironment(ImmutableSandboxedEnvironment):
             raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
         if operator == "*" and isinstance(left, (str, list, tuple)) != isinstance(right, (str, list, tuple)):
             count, sequence = (right, left) if isinstance(left, (str, list, tuple)) else (left, right)
-            if isinstance(count, int) and len(sequence) * count > MAX_OUTPUT_CHARS:
-                raise SecurityError("that would build a value larger than a page may be")
+            if isinstance(count, int):
+                _current().admit(_size(sequence) * count)
+        if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+            _current().admit(_size(left) + _size(right))
         result = super().call_binop(context, operator, left, right)
         if _too_big(result):
             raise SecurityError("that would build a value larger than a page may be")
         return result
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        metered: nodes.Template = _Meter().visit(tree)
+        return metered
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _current().check_time()
@@ -177,10 +283,20 @@ class Sandbox:
         env = MarketerEnvironment(loader=DictLoader(dict(partials)), autoescape=True, finalize=_inert, **JINJA_OPTIONS)
         env.filters = {name: env.filters[name] for name in SAFE_FILTERS}
         env.filters.update(filters or {})
+        env.filters.update(
+            {
+                "join": _metered_join,
+                METER_LOOP: _metered_loop,
+                METER_VALUE: _metered_value,
+                METER_CONCAT: _metered_concat,
+            }
+        )
         env.globals = {name: env.globals[name] for name in SAFE_GLOBALS if name in env.globals}
         env.globals["range"] = _budgeted_range
         if gettext is not None:
             env.install_gettext_translations(gettext, newstyle=True)  # type: ignore[attr-defined]
+            for name in ("gettext", "_", "ngettext"):
+                env.globals[name] = _metered_translation(cast(Callable[..., str], env.globals[name]))
         self.env = env
 
     # --- on save -------------------------------------------------------------------------------
@@ -242,6 +358,21 @@ class Sandbox:
             except (TemplateError, RecursionError, OverflowError, MemoryError, TypeError, ValueError) as error:
                 raise RenderRefused(f"{type(error).__name__}: {error}") from None
         return "".join(chunks)
+
+
+def _metered_translation(translate: Callable[..., str]) -> Callable[..., str]:
+    """A translation whose ``%(name)s`` placeholders could repeat a large value: sized first (the
+    message's length plus each value once per placeholder that names it)."""
+
+    def metered(*args: Any, **variables: Any) -> str:
+        message = next((arg for arg in args if isinstance(arg, str)), "")
+        _current().admit(
+            len(message) + sum(message.count(f"%({key})") * len(str(value)) for key, value in variables.items())
+        )
+        return translate(*args, **variables)
+
+    metered.__dict__.update(translate.__dict__)  # jinja's pass_context marker on the original
+    return metered
 
 
 @contextmanager

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib import wiring
 from chalicelib.config import settings
-from chalicelib.core.errors import NotFound, Unprocessable
+from chalicelib.core.errors import DomainError, NotFound, Unprocessable
 from chalicelib.core.models import LABEL_PATTERN, SLUG_PATTERN, DropCatalog, iso
+from chalicelib.i18n.locales import UI_LOCALES
 from chalicelib.pages.sandbox import RenderRefused, TemplateRejected
 from chalicelib.shop.page import PageLocale, landing_context
 from chalicelib.shop.ports import Edge
@@ -156,3 +157,22 @@ def render_preview(name: str, query: PreviewQuery, now: datetime) -> tuple[str, 
         return wiring.published().render_version(locale, name, query.v, context), nonce
     except (TemplateRejected, RenderRefused, LookupError) as error:
         raise Unprocessable(f"This version does not render: {error}", code="render_failed") from None
+
+
+def trial_render(name: str, version: int, now: datetime) -> list[dict[str, str]]:
+    """Render ``version`` of page ``name`` for a first visit to every drop, in every locale the UI
+    speaks, as views would; each one that breaks the sandbox's rules or budget, with the reason.
+    Publishing refuses a version with any (so a template that would freeze views never goes live)."""
+    problems = []
+    for drop in wiring.catalog_store().drops():
+        for lang in UI_LOCALES:
+            query = PreviewQuery(v=version, lang=lang, drop=drop.slug)
+            try:
+                locale, context = context_for(name, query, "trial", now)
+            except DomainError:
+                continue  # nothing to render this page with (a drop with no pop-up has no try-on page)
+            try:
+                wiring.published().render_version(locale, name, version, context)
+            except (TemplateRejected, RenderRefused, LookupError) as error:
+                problems.append({"drop": drop.slug, "locale": lang, "problem": str(error)})
+    return problems

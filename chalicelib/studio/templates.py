@@ -4,6 +4,7 @@ compare versions. Every saved version is immutable; publishing moves one pointer
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -56,11 +57,30 @@ def save_draft(store: TemplateStore, name: str, source: str, author: str, note: 
     return {"template": name, "version": version}
 
 
+TrialRender = Callable[[str, int, datetime], list[dict[str, str]]]
+"""Renders a version as views would (every drop, every locale); the problems of those that fail."""
+
+
 def publish(
-    store: TemplateStore, name: str, version: int, author: str, now: datetime, at: datetime | None = None
+    store: TemplateStore,
+    name: str,
+    version: int,
+    author: str,
+    now: datetime,
+    at: datetime | None = None,
+    trial: TrialRender | None = None,
 ) -> dict[str, Any]:
-    """Publish ``version`` now, or schedule it for ``at``."""
+    """Publish ``version`` now, or schedule it for ``at``: only if ``trial`` renders it within the
+    sandbox's rules and budget everywhere (422 ``template_over_budget`` with each failure if not)."""
     pointer = store.pointer(checked_name(name)) or {}
+    if trial is not None and version != 0 and store.version(name, version) is not None:
+        failures = trial(name, version, now)
+        if failures:
+            raise Unprocessable(
+                "This version does not render within the page budget, so it was not published.",
+                code="template_over_budget",
+                details=failures,
+            )
     try:
         if at is not None and at > now:
             store.schedule(name, version, iso(at), author, iso(now))

@@ -24,7 +24,7 @@ from chalicelib.studio.auth import (
     from_token,
     session_cookie,
 )
-from chalicelib.studio.preview import PreviewQuery, choices, preview_url, render_preview
+from chalicelib.studio.preview import PreviewQuery, choices, preview_url, render_preview, trial_render
 from chalicelib.studio.web import MAX_FORM_BYTES, checked_form, page, principal_of, read_form
 from chalicelib.web import responses
 from chalicelib.web.request import parse_query
@@ -143,7 +143,7 @@ async def change_template(request: Request) -> Response:
     if form.action == "publish":
         if form.version is None:
             raise Unprocessable("Choose a version to publish.", code="version_required")
-        authoring.publish(store, name, form.version, principal.subject, now, form.at)
+        authoring.publish(store, name, form.version, principal.subject, now, form.at, trial_render)
     else:
         authoring.roll_back(store, name, principal.subject, now)
     return RedirectResponse(f"/studio/templates/{name}", status_code=303)

@@ -136,3 +136,44 @@ def test_versions_diff_and_publishing_rules(seeded_at: datetime, demo: Any) -> N
     listed = status(store, "landing", seeded_at)["versions"]
     assert [(v["version"], v["author"]) for v in listed] == [(1, "maya@brand.example"), (2, "sam@brand.example")]
     assert json.dumps(listed)  # plain data
+
+
+def test_a_version_that_breaks_its_budget_is_skipped_by_later_views(
+    client: Client, seeded_at: datetime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The breaker: the first view pays the budget once and opens it; the next views serve the last
+    good version at once, without trying the broken one, until it closes."""
+    store = wiring.templates()
+    slow = landing_with(3).replace("<h1>", "{% for a in view.products * 4000 %}{% endfor %}<h1>", 1)
+    bad = save_draft(store, "landing", slow, "maya@brand.example", "", seeded_at)["version"]
+    publish(store, "landing", bad, "maya@brand.example", seeded_at)
+    tried: list[int] = []
+    original = PublishedTemplates._render_version
+
+    def counting(self: PublishedTemplates, locale: str, name: str, version: int, context: Any) -> str:
+        tried.append(version)
+        return original(self, locale, name, version, context)
+
+    monkeypatch.setattr(PublishedTemplates, "_render_version", counting)
+    capsys.readouterr()
+    pages = [landing(client) for _ in range(3)]
+    assert all('data-version="3"' not in page and "<h1>" in page for page in pages)
+    assert tried.count(bad) == 1
+    assert "TemplateBreakerOpen" in capsys.readouterr().out
+
+
+def test_publishing_trial_renders_the_version_and_refuses_one_over_budget(client: Client, seeded_at: datetime) -> None:
+    from chalicelib.studio.preview import trial_render
+
+    store = wiring.templates()
+    fine = save_draft(store, "landing", landing_with(4), "maya@brand.example", "", seeded_at)["version"]
+    slow = landing_with(5).replace("<h1>", "{% for a in view.products * 4000 %}{% endfor %}<h1>", 1)
+    bad = save_draft(store, "landing", slow, "maya@brand.example", "", seeded_at)["version"]
+    with pytest.raises(Unprocessable) as refused:
+        publish(store, "landing", bad, "maya@brand.example", seeded_at, trial=trial_render)
+    assert refused.value.code == "template_over_budget"
+    failures = refused.value.details or []
+    assert {f["locale"] for f in failures} >= {"en", "fr", "ar"} and "loop iterations" in failures[0]["problem"]
+    assert status(store, "landing", seeded_at)["published"] is None
+    publish(store, "landing", fine, "maya@brand.example", seeded_at, trial=trial_render)
+    assert 'data-version="4"' in landing(client)

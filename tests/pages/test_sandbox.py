@@ -4,6 +4,8 @@ budget, markup escaped, and save-time problems reported by line and column."""
 from __future__ import annotations
 
 import time
+import tracemalloc
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +170,77 @@ def test_output_is_capped(sandbox: Sandbox, context: dict[str, Any]) -> None:
     source = "{% for i in range(20) %}{{ 'z' * 20000 }}{% endfor %}"
     assert outcome(sandbox, source, context) == "refused at render"
     assert MAX_OUTPUT_CHARS < 20 * 20000
+
+
+HOSTILE = [
+    # loops over values that are not range(): nested, silent, over strings and context lists
+    "{% for a in 'x' * 200 %}{% for b in 'x' * 200 %}{% for c in 'x' * 200 %}{% endfor %}{% endfor %}{% endfor %}",
+    "{% set l = [1] * 200 %}{% for a in l %}{% for b in l %}{% for c in l %}{% endfor %}{% endfor %}{% endfor %}",
+    "{% for a in drop %}{% for b in drop * 100 %}{% for c in drop * 100 %}{% endfor %}{% endfor %}{% endfor %}",
+    "{% for k in product %}{% for a in range(150) %}{% for b in range(150) %}{% endfor %}{% endfor %}{% endfor %}",
+    "{% for a in range(19000) %}{% set x = a %}{% endfor %}{% for b in range(19000) %}{% endfor %}",
+    "{% for a in [0] * 20000 %}{% endfor %}{% for b in [0] * 20000 %}{% endfor %}",
+    "{% for a in (drop ~ drop ~ drop) * 1000 %}{% endfor %}",
+    "{% for a in range(3000) recursive %}{% if loop.depth < 5 %}{{ loop(range(3)) }}{% endif %}{% endfor %}",
+    # values grown by concatenation, repetition, joins, filters and formatting
+    "{% set s = namespace(v='xxxx') %}{% for i in range(30) %}{% set s.v = s.v ~ s.v %}{% endfor %}{{ s.v|length }}",
+    "{% set s = namespace(v='xxxx') %}{% for i in range(30) %}{% set s.v = s.v + s.v %}{% endfor %}",
+    "{% set big = 'a' * 200000 %}{{ ([big] * 100)|join }}",
+    "{% set big = 'a' * 200000 %}{{ range(20000)|join(big) }}",
+    "{% set big = 'a' * 200000 %}{{ [big, big, big]|join }}",
+    "{% set big = 'a' * 200000 %}{{ big ~ big ~ big }}",
+    "{% set big = 'a' * 200000 %}{{ (big ~ big)|upper }}",
+    "{% set big = 'a' * 200000 %}{{ (big * 2)|length }}",
+    "{% set big = 'a' * 200000 %}{{ [big] * 3 }}",
+    "{% set big = 'a&' * 100000 %}{{ big|urlencode }}",
+    "{% set big = '<' * 100000 %}{{ big|tojson }}",
+    "{% set big = 'a' * 200000 %}{{ _('%(x)s%(x)s%(x)s%(x)s', x=big) }}",
+    "{{ _('%(x)s' * 5000, x='y' * 1000) }}",
+    "{% set big = 'a' * 200000 %}{{ {'k': big, 'j': big}|tojson }}",
+    "{% set l = range(20000)|list %}{{ l }}",
+    "{{ (('ab' * 100000) ~ ('cd' * 100000)) ~ ('ef' * 100000) }}",
+    "{% macro f(s) %}{{ s ~ s }}{% endmacro %}{{ f(f(f(f(f(f(f(f('x' * 4000)))))))) }}",
+    "{% macro m() %}{% for i in range(5000) %}{{ caller() }}{% endfor %}{% endmacro %}"
+    "{% call m() %}{{ 'z' * 100 }}{% endcall %}",
+    "{% filter upper %}{% for i in range(5000) %}{{ 'q' * 100 }}{% endfor %}{% endfilter %}",
+    "{% set x %}{% for i in range(5000) %}{{ 'q' * 100 }}{% endfor %}{% endset %}{{ x ~ x ~ x }}",
+    "{{ 10 ** 60 * 10 ** 60 }}",
+    "{% set n = namespace(v=2) %}{% for i in range(20) %}{% set n.v = n.v * n.v %}{% endfor %}{{ n.v }}",
+    "{{ ('x' * 250000) ~ ('y' * 250000) }}",
+    "{% for i in range(10) %}{% for j in range(1900) %}{{ (drop ~ '') * 2 }}{% endfor %}{% endfor %}",
+]
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_templates_cost_at_most_the_budget(context: dict[str, Any], payload: str) -> None:
+    """Each shape is refused, in about the render budget and without building a value beyond a page
+    (a sandbox with translations, as pages have)."""
+    sandbox = Sandbox({"partials/footer.html": "<footer>{{ drop }}</footer>"}, gettext=NullTranslations())
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        result = outcome(sandbox, payload, context)
+        seconds = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result in ("refused at save", "refused at render"), result[:120]
+    assert seconds < RENDER_SECONDS + 0.25
+    assert peak < 32 * 1024 * 1024
+
+
+def test_ordinary_loops_joins_filter_blocks_and_calls_still_render(sandbox: Sandbox, context: dict[str, Any]) -> None:
+    page = outcome(
+        sandbox,
+        "{% macro li(x) %}<li>{{ caller() }} {{ x }}</li>{% endmacro %}"
+        "{% for w in ['a', 'b'] %}{% call li(loop.index) %}{{ w|upper }}{% endcall %}{% endfor %}"
+        "{{ ['x', 'y']|join(', ') }} {{ drop ~ '!' }} {% filter lower %}LOUD{% endfilter %}",
+        context,
+    )
+    assert page == "<li>A 1</li><li>B 2</li>x, y Linen Lab! loud"
+
+
+def test_translations_render_and_are_metered(context: dict[str, Any]) -> None:
+    translated = Sandbox({}, gettext=NullTranslations())
+    assert outcome(translated, "{{ _('Hi %(n)s', n=drop) }}", context) == "Hi Linen Lab"
+    assert outcome(translated, "{{ _('%(n)s' * 2000, n=drop * 20) }}", context) == "refused at render"

@@ -151,3 +151,20 @@ def test_after_a_deploy_the_shipped_templates_are_published_once(demo: object) -
         assert store.version(name, 1)["source"] == shipped_source(name)  # type: ignore[index]
     assert publish_shipped_if_empty(store, "deploy:test", now) == []
     assert [v["version"] for v in store.versions("landing")] == [1]
+
+
+def test_a_version_over_the_page_budget_is_not_published_and_says_where(studio: TestClient) -> None:
+    session = log_in(studio)
+    csrf = csrf_of(studio.get("/studio/templates/landing", headers=session).text)
+    slow = with_mark().replace("<h1>", "{% for a in view.products * 4000 %}{% endfor %}<h1>", 1)
+    studio.post(
+        "/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "save", "source": slow, "note": ""}
+    )
+    refused = studio.post(
+        "/studio/templates/landing",
+        headers={**session, **HTML},
+        data={"csrf": csrf, "action": "publish", "version": "1"},
+    )
+    assert refused.status_code == 422
+    assert "does not render within the page budget" in refused.text and "loop iterations" in refused.text
+    assert (wiring.templates().pointer("landing") or {}).get("published") is None
