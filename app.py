@@ -46,6 +46,7 @@ from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
 from chalicelib.web.request import (
+    MAX_TILL_BODY_BYTES,
     PickupPageQuery,
     bearer_token,
     edge,
@@ -264,7 +265,7 @@ def mark_pickup_booking(code: str) -> Response:
 def till_sales() -> Response:
     request = current_request()
     popup = till_popup(wiring.tills(), bearer_token(request.headers))
-    batch = for_till(popup, parse_body(request.raw_body, SalesBatch))
+    batch = for_till(popup, parse_body(request.raw_body, SalesBatch, MAX_TILL_BODY_BYTES))
     report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow(), wiring.tryons())
     return responses.json_body(report.__dict__)
 
@@ -274,7 +275,7 @@ def till_sales() -> Response:
 def till_footfall() -> Response:
     request = current_request()
     popup = till_popup(wiring.tills(), bearer_token(request.headers))
-    batch = for_till(popup, parse_body(request.raw_body, FootfallBatch))
+    batch = for_till(popup, parse_body(request.raw_body, FootfallBatch, MAX_TILL_BODY_BYTES))
     return responses.json_body(record_footfall(wiring.catalog(), wiring.tills(), batch))
 
 

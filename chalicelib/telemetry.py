@@ -8,9 +8,9 @@ shopper function's default) Lambda's active tracing still records the invocation
 from __future__ import annotations
 
 import os
+import threading
 import time
 import warnings
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -24,23 +24,27 @@ NAMESPACE = "dropfront"
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service=SERVICE)
-request_fields: dict[str, Any] = {}
-"""Fields the domain adds to the current request's log line (the middleware writes and clears it)."""
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
-@dataclass
-class CallStats:
-    """DynamoDB calls made while serving the current request, for the request log and benchmarks."""
+class CallStats(threading.local):
+    """What the current request has gathered: its DynamoDB calls, the time it must answer by, and the
+    fields the domain adds to its log line (``fields``; the middleware writes and clears them).
 
-    calls: int = 0
-    seconds: float = 0.0
-    deadline: float | None = None  # time.monotonic() by which we must have answered
+    Per thread: Lambda answers one request at a time per process, and `make run`'s server answers
+    each on a thread of its own, so neither ever sees another request's figures."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.seconds = 0.0
+        self.deadline: float | None = None  # time.monotonic() by which we must have answered
+        self.fields: dict[str, Any] = {}
 
     def reset(self, remaining_seconds: float | None = None) -> None:
         self.calls = 0
         self.seconds = 0.0
         self.deadline = None if remaining_seconds is None else time.monotonic() + remaining_seconds
+        self.fields = {}
 
 
 call_stats = CallStats()
@@ -110,7 +114,7 @@ def offers_shown(
     visitor's experiment exposure, the inputs the decisions share (once), then each SKU's
     (``engine.expand`` rebuilds replayable records). Metrics: offers shown by cell, mean discount
     depth, and guardrail clamps by reason."""
-    request_fields["pricing"] = {
+    call_stats.fields["pricing"] = {
         "drop": drop,
         "exposure": cells,
         "policy_version": policy_version,

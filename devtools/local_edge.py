@@ -3,6 +3,11 @@
 In AWS, CloudFront sends ``/media/*`` to an S3 bucket and everything else to API Gateway; here one
 loopback server does both, so pages load their fit videos and posters from their own origin as
 they do in production, and the CSP stays ``'self'``.
+
+Chalice keeps the request being answered on the app object (``app.current_request``), which is
+right on Lambda (one request at a time per process) and wrong under the local server, which answers
+each request on its own thread: one request's cookie, body or headers could be read while answering
+another. ``per_thread_requests`` gives each thread its own, so the local server answers as Lambda.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ import argparse
 import logging
 import mimetypes
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
+from chalice.app import Chalice
 from chalice.cli.factory import CLIFactory
 from chalice.deploy.validate import validate_routes
 from chalice.local import ChaliceRequestHandler, LocalDevServer
@@ -51,6 +59,26 @@ class EdgeHandler(ChaliceRequestHandler):
         self.wfile.write(body)
 
 
+class _ThisThread(threading.local):
+    current_request: Any = None
+    lambda_context: Any = None
+
+
+def per_thread_requests(app: Chalice) -> Chalice:
+    """``app`` with ``current_request`` and ``lambda_context`` kept per thread."""
+    state = _ThisThread()
+
+    def slot(name: str) -> property:
+        return property(lambda _: getattr(state, name), lambda _, value: setattr(state, name, value))
+
+    app.__class__ = type(
+        "PerThreadChalice",
+        (type(app),),
+        {"current_request": slot("current_request"), "lambda_context": slot("lambda_context")},
+    )
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
@@ -58,8 +86,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=args.stage)
-    validate_routes(config.chalice_app.routes)
-    LocalDevServer(config.chalice_app, config, "127.0.0.1", args.port, handler_cls=EdgeHandler).serve_forever()
+    app = per_thread_requests(config.chalice_app)
+    validate_routes(app.routes)
+    LocalDevServer(app, config, "127.0.0.1", args.port, handler_cls=EdgeHandler).serve_forever()
 
 
 if __name__ == "__main__":

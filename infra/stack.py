@@ -43,6 +43,7 @@ from constructs import Construct
 
 from chalicelib.store import schema
 from chalicelib.telemetry import FUNNEL_METRICS
+from chalicelib.web.request import MAX_TILL_BODY_BYTES
 from infra import access
 from infra.stages import Stage
 
@@ -57,7 +58,7 @@ VIEWER_HEADERS = (
     "Accept-Language",
 )
 RATE_LIMITED_PATHS = ("/api/pickups", "/api/tryons", "/api/staff/", "/api/pos/")
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = MAX_TILL_BODY_BYTES  # the largest body the app takes (a till batch)
 ROLES = ("editor", "publisher", "staff")
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable, stale-if-error=604800"
 ACCEPTED_FINDINGS = {

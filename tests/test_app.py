@@ -160,10 +160,11 @@ def test_html_security_headers_and_nonce_only_scripts(client: Client) -> None:
     for header in SECURITY_HEADERS:
         assert header in response.headers
     csp = response.headers["Content-Security-Policy"]
-    nonce = re.search(r"'nonce-([^']+)'", csp)
-    assert nonce and "unsafe-inline" not in csp
+    style, script = re.search(r"style-src 'nonce-([^']+)'", csp), re.search(r"script-src 'nonce-([^']+)'", csp)
+    assert style and script and "unsafe-inline" not in csp
+    assert style.group(1) != script.group(1)  # marketers' templates see the style nonce, never the script's
     html = html_of(response)
-    assert f'<script nonce="{nonce.group(1)}">' in html
+    assert f'<script nonce="{script.group(1)}">' in html and f'<style nonce="{style.group(1)}">' in html
     assert parse(html).scripts_without_nonce == 0
     assert 'style="' not in html  # inline style attributes would be blocked by the CSP
     assert response.headers["Cache-Control"] == "private, no-store"

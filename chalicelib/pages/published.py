@@ -34,6 +34,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "lang",
             "dir",
             "nonce",
+            "_script_nonce",
             "view",
             "drop",
             "status",
@@ -52,6 +53,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "lang",
             "dir",
             "nonce",
+            "_script_nonce",
             "text",
             "drop",
             "sku",
@@ -78,6 +80,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "lang",
             "dir",
             "nonce",
+            "_script_nonce",
             "booking",
             "drop_name",
             "popup_name",
@@ -92,7 +95,14 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
     ),
 }
 """What each page's context offers a template: a marketer's template may use these names and no others."""
-PARTIALS = ("base.html", "error.html", "partials/critical.css")
+PARTIALS = (
+    "base.html",
+    "error.html",
+    "partials/critical.css",
+    "partials/landing.js.html",
+    "partials/tryon.js.html",
+    "partials/pickup.js.html",
+)
 """What a marketer's template may extend or include: ours, by name; never a name they choose."""
 
 

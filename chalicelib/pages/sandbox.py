@@ -29,6 +29,7 @@ from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, markup_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
+from markupsafe import Markup
 
 from chalicelib.pages.environment import JINJA_OPTIONS
 
@@ -154,7 +155,13 @@ def _metered_join(eval_context: EvalContext, value: Any, separator: str = "", at
     return joined
 
 
-METER_LOOP, METER_VALUE, METER_CONCAT = "\x00loop", "\x00value", "\x00concat"
+def _plain(value: Any) -> Any:
+    """A filter's input: markup (a captured block, an include) as plain text, so no filter, index or
+    method can cut a piece of our HTML (a ``<``, a script's nonce) out of it and print it raw."""
+    return str(value) if isinstance(value, Markup) else value
+
+
+METER_LOOP, METER_VALUE, METER_CONCAT, PLAIN = "\x00loop", "\x00value", "\x00concat", "\x00plain"
 """Filter names the rewritten tree uses; no template can spell them."""
 
 
@@ -178,7 +185,14 @@ class _Meter(NodeTransformer):
         self.generic_visit(node)
         if node.node is None or node.name.startswith("\x00"):  # a {% filter %} block's, or ours
             return node
+        node.node = _filter(node.node, PLAIN)
         return _filter(node, METER_VALUE)
+
+    def visit_Getitem(self, node: nodes.Getitem) -> nodes.Node:
+        """``x[…]``: a slice compiles to a plain subscript, so markup is made plain here."""
+        self.generic_visit(node)
+        node.node = _filter(node.node, PLAIN)
+        return node
 
     def visit_Call(self, node: nodes.Call) -> nodes.Node:
         self.generic_visit(node)
@@ -192,6 +206,44 @@ class _Meter(NodeTransformer):
         if isinstance(node.call, nodes.Filter) and node.call.name == METER_VALUE:
             node.call = call
         return node
+
+
+SCRIPTING = re.compile(
+    r"<\s*script\b(?![^>]*\btype\s*=\s*[\"']application/ld\+json[\"']\s*>)|"
+    r"<\s*/?\s*(iframe|frame|object|embed|base|applet)\b|<\s*meta[^>]*http-equiv|\son[a-z]+\s*=|"
+    r"javascript\s*:|vbscript\s*:|\bsrcdoc\s*=",
+    re.IGNORECASE,
+)
+"""What a marketer's HTML may not contain: script and the elements that carry it, event handlers,
+script URLs (a JSON-LD data block is allowed: browsers never run it, and ``tojson`` escapes what goes
+in). Checked on the template's literal text joined up (so ``<scr{{ '' }}ipt>`` is caught)."""
+
+
+def _scripting_problems(env: ImmutableSandboxedEnvironment, source: str) -> list[Problem]:
+    """Where a template's HTML could run script: literal scripting, or an expression printed where
+    it would become a tag's name or an attribute (outside a quoted value), where escaping cannot help."""
+    problems: list[Problem] = []
+    literal: list[str] = []
+    in_tag, quote = False, ""
+    for line, kind, value in env.lex(source):
+        if kind == "data":
+            literal.append(value)
+            for char in value:
+                if quote:
+                    quote = "" if char == quote else quote
+                elif in_tag:
+                    quote = char if char in "\"'" else ""
+                    in_tag = char != ">"
+                else:
+                    in_tag = char == "<"
+        elif kind == "variable_begin" and in_tag and not quote:
+            name = re.search(r"<\s*/?\s*$", "".join(literal))
+            where = "a tag's name" if name else "an attribute"
+            problems.append(Problem(line, 1, f"an expression cannot print {where}: put it inside a quoted value"))
+    found = SCRIPTING.search("".join(literal))
+    if found:
+        problems.append(Problem(1, 1, f"templates cannot run script ({found.group(0).strip()!r} is not allowed)"))
+    return problems
 
 
 DANGEROUS_URL = re.compile(r"^[\s\x00-\x1f]*(javascript|vbscript|data)[\s\x00-\x1f]*:", re.IGNORECASE)
@@ -244,11 +296,11 @@ class MarketerEnvironment(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _current().check_time()
-        return super().getattr(obj, attribute)
+        return super().getattr(_plain(obj), attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         _current().check_time()
-        return super().getitem(obj, argument)
+        return super().getitem(_plain(obj), argument)
 
 
 def _column(source: str, line: int, needle: str | None) -> int:
@@ -289,6 +341,7 @@ class Sandbox:
                 METER_LOOP: _metered_loop,
                 METER_VALUE: _metered_value,
                 METER_CONCAT: _metered_concat,
+                PLAIN: _plain,
             }
         )
         env.globals = {name: env.globals[name] for name in SAFE_GLOBALS if name in env.globals}
@@ -316,7 +369,7 @@ class Sandbox:
             return (Problem(line, _column(source, line, quoted[1] if quoted else None), error.message or "syntax"),)
         except RecursionError:
             return (Problem(1, 1, "the template is nested too deeply"),)
-        problems = []
+        problems = _scripting_problems(self.env, source)
         if _block_depth(tree) > MAX_NESTING:
             problems.append(Problem(1, 1, f"blocks are nested more than {MAX_NESTING} deep"))
         for node in tree.find_all((nodes.Getattr, nodes.Name, nodes.Const)):

@@ -9,6 +9,7 @@ from typing import Any
 from chalicelib.core.models import DropStatus, LocalizedText, localized
 from chalicelib.i18n import formatting
 from chalicelib.i18n.locales import display_name, text_direction
+from chalicelib.pages.nonces import script_nonce
 from chalicelib.shop.storefront import DropView, ProductView
 
 SCHEMA_ORG = "https://schema.org/"
@@ -75,6 +76,7 @@ def landing_context(view: DropView, where: PageLocale, nonce: str) -> dict[str, 
         "lang": locale.replace("_", "-"),
         "dir": text_direction(locale),
         "nonce": nonce,
+        "_script_nonce": script_nonce(nonce),
         "view": view,
         "drop": drop,
         "status": view.status.value,

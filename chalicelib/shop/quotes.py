@@ -19,13 +19,16 @@ from chalicelib.core.models import Line, SizeLabel, SkuCode, Slug, iso
 from chalicelib.core.tokens import InvalidToken, Purpose, verify
 from chalicelib.shop.shopper import ShopperDrop
 
+MAX_LINE_QTY = 10
+"""The most units of one SKU and size in one basket line, and in one booking once its lines merge."""
+
 
 class QuoteLine(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)  # a client's price fields are dropped here
 
     sku: SkuCode
     size: SizeLabel
-    qty: Annotated[int, Field(strict=True, ge=1, le=10)]
+    qty: Annotated[int, Field(strict=True, ge=1, le=MAX_LINE_QTY)]
 
 
 class QuoteRequest(BaseModel):

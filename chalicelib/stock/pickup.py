@@ -36,7 +36,7 @@ from chalicelib.core.models import (
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.pricing.counters import FULL_PRICE, SoldLine, booking_counts
 from chalicelib.shop.ports import Edge
-from chalicelib.shop.quotes import PricedLine, QuoteLine, price_lines
+from chalicelib.shop.quotes import MAX_LINE_QTY, PricedLine, QuoteLine, price_lines
 from chalicelib.shop.shopper import ShopperDrop, priced_at
 from chalicelib.stock.ports import (
     BookedLine,
@@ -233,6 +233,13 @@ def book_pickup(
     location = _popup(shopper.view.catalog, request.popup)
     slot = bookable_slot(location, request.slot_start, now)
     lines = merge_lines(Line(i.sku, i.size, i.qty) for i in request.items)
+    over = [line for line in lines if line.qty > MAX_LINE_QTY]
+    if over:  # twenty lines of one size merge into one: the cap holds for what is booked
+        raise Unprocessable(
+            f"A booking can take at most {MAX_LINE_QTY} of one size.",
+            code="line_quantity",
+            details=[{"sku": line.sku, "size": line.size, "qty": line.qty} for line in over],
+        )
     priced = price_lines(shopper, lines, request.offer_tokens)
     currency = shopper.pricer.currency
     items = tuple(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.base import DynamoAdapter
-from chalicelib.store.client import cancellation_reasons, index_items
-from chalicelib.tills.ports import Till
+from chalicelib.store.base import DynamoAdapter, number
+from chalicelib.store.client import index_items, transact
+from chalicelib.tills.ports import FootfallReading, Till
+
+FOOTFALL_CHUNK = 40
+"""Readings per transaction: 40 puts and at most 40 day totals stay within DynamoDB's 100 actions."""
 
 
 class DynamoTills(DynamoAdapter):
@@ -57,33 +61,52 @@ class DynamoTills(DynamoAdapter):
             ExpressionAttributeValues={":at": {"S": revoked_at}},
         )
 
-    def add_footfall(self, popup: str, at_iso: str, entered: int, day: date) -> bool:
-        """Record one reading and add it to its day's total, once: False if it was recorded before."""
-        try:
-            self._call(
-                "transact_write_items",
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {**schema.footfall_key(popup, at_iso), "entered": {"N": str(entered)}},
-                            "ConditionExpression": "attribute_not_exists(#pk)",
-                            "ExpressionAttributeNames": {"#pk": schema.PK},
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": schema.footfall_key(popup, f"DAY#{day.isoformat()}"),
-                            "UpdateExpression": "ADD entered :n",
-                            "ExpressionAttributeValues": {":n": {"N": str(entered)}},
-                        }
-                    },
-                ],
-            )
-        except Exception as error:
-            reasons = cancellation_reasons(error)
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-            raise
-        return True
+    def add_footfall(self, popup: str, readings: list[FootfallReading]) -> int:
+        """Record each reading once and add it to its day's total: one transaction per chunk of
+        readings; a chunk that meets readings recorded before is written again without them. The
+        number recorded now (readings must have distinct ``at``)."""
+        recorded = 0
+        for start in range(0, len(readings), FOOTFALL_CHUNK):
+            pending = readings[start : start + FOOTFALL_CHUNK]
+            while pending:
+                reasons = transact(self._call, self._footfall_actions(popup, pending), "footfall")
+                if reasons is None:
+                    recorded += len(pending)
+                    break
+                seen = {i for i, reason in enumerate(reasons[: len(pending)]) if _condition_failed(reason)}
+                pending = [reading for i, reading in enumerate(pending) if i not in seen]
+        return recorded
+
+    def _footfall_actions(self, popup: str, readings: list[FootfallReading]) -> list[dict[str, Any]]:
+        """A put per reading (only if new), then one addition per local day (a day item may appear
+        once in a transaction)."""
+        days: dict[date, int] = {}
+        for reading in readings:
+            days[reading.day] = days.get(reading.day, 0) + reading.entered
+        puts = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {**schema.footfall_key(popup, reading.at), "entered": number(reading.entered)},
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": schema.PK},
+                }
+            }
+            for reading in readings
+        ]
+        totals = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": schema.footfall_key(popup, f"DAY#{day.isoformat()}"),
+                    "UpdateExpression": "ADD entered :n",
+                    "ExpressionAttributeValues": {":n": number(entered)},
+                }
+            }
+            for day, entered in days.items()
+        ]
+        return puts + totals
+
+
+def _condition_failed(reason: dict[str, Any]) -> bool:
+    return reason.get("Code") == "ConditionalCheckFailed"

@@ -3,6 +3,7 @@ back, diff). Forms are urlencoded; every one carries the session's CSRF token.""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,7 +30,13 @@ from chalicelib.studio.web import MAX_FORM_BYTES, checked_form, page, principal_
 from chalicelib.web import responses
 from chalicelib.web.request import parse_query
 
-PREVIEW_FRAME = "frame-ancestors 'self'"
+
+def preview_csp(nonce: str) -> str:
+    """The page's own CSP, but no script at all, a sandbox (an opaque origin: nothing in the frame can
+    act as the studio's user), and framed only by the studio's editor."""
+    page = responses.html_csp(nonce)
+    page = re.sub(r"script-src [^;]+", "script-src 'none'", page)
+    return page.replace("frame-ancestors 'none'", "frame-ancestors 'self'; sandbox")
 
 
 class EditorQuery(PreviewQuery):
@@ -177,6 +184,6 @@ async def preview(request: Request) -> Response:
     headers = {
         **responses.BASE_HEADERS,
         "Cache-Control": responses.PRIVATE,
-        "Content-Security-Policy": responses.html_csp(nonce).replace("frame-ancestors 'none'", PREVIEW_FRAME),
+        "Content-Security-Policy": preview_csp(nonce),
     }
     return HTMLResponse(body, headers=headers)

@@ -21,6 +21,13 @@ class Till:
     revoked_at: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FootfallReading:
+    at: str  # ISO 8601 UTC: the reading's key, so a resent one is recognized
+    entered: int
+    day: date  # the pop-up's local date, whose total it adds to
+
+
 class TillStore(Protocol):
     def put_till(self, token_id: str, popup: str, issued_at: str) -> None: ...
 
@@ -28,7 +35,7 @@ class TillStore(Protocol):
 
     def revoke_till(self, token_id: str, revoked_at: str) -> None: ...
 
-    def add_footfall(self, popup: str, at_iso: str, entered: int, day: date) -> bool: ...
+    def add_footfall(self, popup: str, readings: list[FootfallReading]) -> int: ...
 
 
 class SaleApplier(Protocol):

@@ -19,7 +19,7 @@ from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.core.models import AwareDatetime, MinorUnits, SizeLabel, SkuCode, Slug, TryOnId, iso, local_day
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.stock.ports import StockRef
-from chalicelib.tills.ports import SaleApplier, TillStore
+from chalicelib.tills.ports import FootfallReading, SaleApplier, TillStore
 from chalicelib.tryon.ports import FunnelStep, TryOnStore
 from chalicelib.tryon.tryons import link_outcome
 
@@ -115,9 +115,13 @@ def apply_sales(
     rejected with a reason; the rest of the batch still applies. A sale that names the try-on it
     followed is linked to it for the funnel."""
     location = catalog.location(batch.popup)
-    drops = {sku.sku: (c.drop.slug, sku) for c in catalog.drops_at(batch.popup) for sku in c.skus}
-    report = SalesReport()
+    drops = {sku.sku: (c.drop, sku) for c in catalog.drops_at(batch.popup) for sku in c.skus}
+    report, seen = SalesReport(), set()
     for sale in batch.sales:
+        if sale.sale_id in seen:  # the same sale twice in one batch (on two SKUs, say) counts once
+            report.duplicates.append(sale.sale_id)
+            continue
+        seen.add(sale.sale_id)
         found = drops.get(sale.sku)
         if found is None or sale.size not in found[1].sizes:
             report.rejected.append({"sale_id": sale.sale_id, "code": "unknown_item"})
@@ -125,7 +129,10 @@ def apply_sales(
         if sale.sold_at > now + CLOCK_SKEW:
             report.rejected.append({"sale_id": sale.sale_id, "code": "sold_in_future"})
             continue
-        ref = StockRef(found[0], sale.sku, sale.size, batch.popup)
+        if sale.sold_at < found[0].starts_at:
+            report.rejected.append({"sale_id": sale.sale_id, "code": "drop_not_live"})
+            continue
+        ref = StockRef(found[0].slug, sale.sku, sale.size, batch.popup)
         outcome = stock.apply_till_sale(ref, sale.sale_id, sale.qty, sale.price_minor, sale.sold_at, location.timezone)
         if outcome == "applied":
             report.applied.append(sale.sale_id)
@@ -139,11 +146,12 @@ def apply_sales(
 
 
 def record_footfall(catalog: Catalog, store: TillStore, batch: FootfallBatch) -> dict[str, int]:
+    """Record each door-counter reading once (a resent reading, or one twice in the batch, is a
+    duplicate), in as few writes as the store can make."""
     location = catalog.location(batch.popup)
-    recorded = 0
+    readings: dict[str, FootfallReading] = {}
     for reading in batch.counts:
-        if store.add_footfall(
-            batch.popup, iso(reading.at.astimezone(UTC)), reading.entered, local_day(location.timezone, reading.at)
-        ):
-            recorded += 1
+        at = iso(reading.at.astimezone(UTC))
+        readings.setdefault(at, FootfallReading(at, reading.entered, local_day(location.timezone, reading.at)))
+    recorded = store.add_footfall(batch.popup, list(readings.values()))
     return {"recorded": recorded, "duplicates": len(batch.counts) - recorded}

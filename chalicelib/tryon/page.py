@@ -11,6 +11,7 @@ from chalicelib.config import settings
 from chalicelib.core.models import LocalizedText, localized
 from chalicelib.i18n import formatting
 from chalicelib.i18n.locales import babel_locale, text_direction
+from chalicelib.pages.nonces import script_nonce
 from chalicelib.shop.shopper import ShopperDrop
 from chalicelib.tryon.tags import TagPlace
 
@@ -60,6 +61,7 @@ def tryon_context(
         lang=locale.replace("_", "-"),
         dir=text_direction(locale),
         nonce=nonce,
+        _script_nonce=script_nonce(nonce),
         text=text,
         drop=place.catalog.drop,
         sku=sku,

@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.telemetry import call_stats, logger, request_fields
+from chalicelib.telemetry import call_stats, logger
 from chalicelib.web.responses import with_base_headers
 
 
@@ -30,7 +30,6 @@ def request_middleware(request: Any, get_response: Callable[[Any], Response]) ->
     correlation_id = context.get("requestId") or uuid.uuid4().hex
     logger.set_correlation_id(correlation_id)
     call_stats.reset(_remaining_seconds(request))
-    request_fields.clear()
     response = get_response(request)
     response.headers = with_base_headers(response.headers or {})
     response.headers.setdefault("X-Request-Id", correlation_id)
@@ -40,9 +39,9 @@ def request_middleware(request: Any, get_response: Callable[[Any], Response]) ->
             "http": {"method": request.method, "path": request.path, "status": response.status_code},
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
             "dynamodb": {"calls": call_stats.calls, "ms": round(call_stats.seconds * 1000, 3)},
-            **request_fields,
+            **call_stats.fields,
         },
     )
-    request_fields.clear()
     call_stats.deadline = None  # work after this request (or outside any) must not inherit its deadline
+    call_stats.fields = {}
     return response

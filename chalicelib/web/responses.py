@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from chalice.app import Response
 
 from chalicelib.config import settings
+from chalicelib.pages.nonces import script_nonce
 
 BASE_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
@@ -32,11 +33,12 @@ def _media_sources() -> str:
 
 
 def html_csp(nonce: str) -> str:
-    """Inline style and script only with this response's nonce; images and video only from us (and
-    the media origin); nothing else loads from elsewhere."""
+    """Inline style only with this response's nonce, inline script only with the script nonce
+    derived from it (``pages.nonces``); images and video only from us (and the media origin);
+    nothing else loads from elsewhere."""
     media = _media_sources()
     return (
-        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{script_nonce(nonce)}'; "
         f"img-src {media} data:; media-src {media}; connect-src 'self'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     )

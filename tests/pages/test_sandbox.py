@@ -134,7 +134,10 @@ def test_markup_in_data_renders_inert(sandbox: Sandbox, context: dict[str, Any])
     context["product"] = {"name": "<script>alert(1)</script>"}
     context["link"] = "javascript:alert(1)"
     page = outcome(
-        sandbox, '<h1>{{ product.name }}</h1><a href="{{ link }}">x</a><script>{{ product|tojson }}</script>', context
+        sandbox,
+        '<h1>{{ product.name }}</h1><a href="{{ link }}">x</a>'
+        '<script type="application/ld+json">{{ product|tojson }}</script>',
+        context,
     )
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
@@ -244,3 +247,55 @@ def test_translations_render_and_are_metered(context: dict[str, Any]) -> None:
     translated = Sandbox({}, gettext=NullTranslations())
     assert outcome(translated, "{{ _('Hi %(n)s', n=drop) }}", context) == "Hi Linen Lab"
     assert outcome(translated, "{{ _('%(n)s' * 2000, n=drop * 20) }}", context) == "refused at render"
+
+
+SCRIPTING = [
+    "<script>alert(1)</script>",
+    "<SCRIPT src=//evil.example/x.js></SCRIPT>",
+    "<scr{{ '' }}ipt>alert(1)</scr{{ '' }}ipt>",
+    "<{{ 'script' }}>alert(1)</{{ 'script' }}>",
+    "<svg><script>alert(1)</script></svg>",
+    '<img src="x" onerror="alert(1)">',
+    "<body onload=alert(1)>",
+    "<a {{ 'onclick' }}=alert(1)>x</a>",
+    "<a href={{ link }}>x</a>",
+    '<a href="javascript:alert(1)">x</a>',
+    "<a href=\"java{{ '' }}script:alert(1)\">x</a>",
+    '<iframe src="https://evil.example"></iframe>',
+    '<div srcdoc="&lt;script&gt;">x</div>',
+    '<object data="x.swf"></object>',
+    '<embed src="x.swf">',
+    '<base href="https://evil.example/">',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    "{{ _script_nonce }}",
+]
+
+
+@pytest.mark.parametrize("payload", SCRIPTING)
+def test_a_marketer_template_cannot_run_script(sandbox: Sandbox, context: dict[str, Any], payload: str) -> None:
+    assert outcome(sandbox, payload, context) == "refused at save"
+
+
+def test_markup_cannot_be_cut_into_raw_html(context: dict[str, Any]) -> None:
+    """A captured block or an include is markup; any piece cut from it prints escaped, so our HTML
+    (a ``<``, the script partial's nonce) cannot be reassembled into a tag."""
+    script = Sandbox({"partials/x.js.html": '<script nonce="{{ _script_nonce }}">go()</script>'})
+    context = {**context, "_script_nonce": "SECRET-NONCE"}
+    cases = {
+        "{% set s %}<b>x</b>{% endset %}{{ s[0] }}{{ s|first }}{{ s[:3] }}": "&lt;&lt;&lt;b&gt;",
+        "{% set s %}<b>x</b>{% endset %}{{ s.split('>')|first }}{{ s.upper()[1:] }}": "&lt;bB&gt;X&lt;/B&gt;",
+        "{% set s %}{% include 'partials/x.js.html' %}{% endset %}{{ s|truncate(20, end='') }}": "&lt;script",
+        "{% set s %}<i>{% endset %}{{ s ~ s }}{{ s }}": "<i><i><i>",
+    }
+    for source, expected in cases.items():
+        page = outcome(script, source, context)
+        assert page == expected and "<script" not in page and "SECRET" not in page
+    included = outcome(script, "{% include 'partials/x.js.html' %}", context)
+    assert included == '<script nonce="SECRET-NONCE">go()</script>'  # ours, whole, as shipped
+
+
+def test_the_shipped_pages_pass_the_scripting_check() -> None:
+    from chalicelib.pages.published import CONTEXT_NAMES, PAGES, sandbox, shipped_source
+
+    for name in PAGES:
+        assert sandbox("en").check(shipped_source(name), CONTEXT_NAMES[name]) == (), name

@@ -386,3 +386,9 @@ def test_the_minute_sweep_frees_expired_holds_of_every_drop(client: Client) -> N
     assert sweep_expired_holds(wiring.catalog(), wiring.stock(), now) == 0
     assert sweep_expired_holds(wiring.catalog(), wiring.stock(), now + timedelta(minutes=15)) == 1
     assert (stock_of("TRS-STONE", "S")["held"], stock_of("TRS-STONE", "S")["available"]) == (0, 1)
+
+
+def test_lines_of_one_size_merged_past_the_cap_are_refused(client: Client, first_slot: str) -> None:
+    answer = book(client, order(first_slot, *[("TEE-ECRU", "M", 1)] * 11))  # eleven lines of one each
+    assert (answer.status_code, json_of(answer)["error"]["code"]) == (422, "line_quantity")
+    assert json_of(answer)["error"]["details"] == [{"sku": "TEE-ECRU", "size": "M", "qty": 11}]

@@ -44,7 +44,9 @@ def test_edit_preview_publish_and_roll_back(studio: TestClient) -> None:
     assert saved.status_code == 303 and saved.headers["location"] == "/studio/templates/landing?v=1"
     preview = studio.get("/studio/templates/landing/preview?v=1&lang=fr", headers=session)
     assert preview.status_code == 200 and MARK in preview.text and '<html lang="fr"' in preview.text
-    assert "frame-ancestors 'self'" in preview.headers["content-security-policy"]
+    csp = preview.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in csp and "script-src 'none'" in csp and "; sandbox" in csp  # a draft runs nothing
+    assert '<iframe id="preview" title="Phone preview" src="' in editor.text and 'sandbox=""' in editor.text
     published = studio.post(
         "/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "publish", "version": "1"}
     )

@@ -55,7 +55,17 @@ def test_each_sale_applies_once_however_often_it_arrives(client: Client, till: s
     assert (item["available"], item["sold"]) == (1, 3)
 
 
+def started_days_ago(days: int) -> None:
+    """Move the demo drop's start back, so a till can have sold it on an earlier day."""
+    stored = wiring.catalog_store().drop_catalog("linen-lab")
+    assert stored is not None
+    drop = stored.drop.model_copy(update={"starts_at": stored.drop.starts_at - timedelta(days=days)})
+    wiring.catalog_store().put_drop_catalog(stored.model_copy(update={"drop": drop}))
+    forget_process_state()
+
+
 def test_late_out_of_order_sales_count_on_their_own_day(client: Client, till: str) -> None:
+    started_days_ago(3)
     two_days_ago = datetime.now(PARIS) - timedelta(days=2)
     batch = {
         "popup": "paris-marais",
@@ -115,7 +125,8 @@ def test_till_tokens_are_checked_and_revocable(client: Client, till: str, seeded
         ({"popup": "paris-marais", "sales": [{**sale("q"), "price_minor": 10.5}]}, 422, "invalid_body"),
         ({"popup": "paris-marais", "sales": [{**sale("q"), "sold_at": "2026-11-20T10:00:00"}]}, 422, "invalid_body"),
         ({"popup": "paris-marais", "sales": [{**sale("q"), "sale_id": "has space"}]}, 422, "invalid_body"),
-        ({"popup": "paris-marais", "sales": [sale(f"n-{i}") for i in range(201)]}, 400, "body_too_large"),
+        ({"popup": "paris-marais", "sales": [sale(f"n-{i}") for i in range(201)]}, 422, "invalid_body"),
+        ({"popup": "paris-marais", "sales": [{**sale("q"), "sale_id": "q" * 70_000}]}, 400, "body_too_large"),
     ],
 )
 def test_bad_sales_batches_are_refused_whole(
@@ -151,3 +162,48 @@ def test_till_sales_feed_sell_through_and_the_days_numbers(client: Client, till:
     numbers, made_per_place = wiring.stock().day_counters("linen-lab")
     assert numbers[("TEE-ECRU", "paris-marais", day)] == {"till_sold": 5, "till_revenue": 5 * 4100}
     assert sum(units for (sku, _), units in made_per_place.items() if sku == "TEE-ECRU") == made
+
+
+def test_the_largest_batches_the_contract_allows_are_taken(client: Client, till: str, seeded_at: datetime) -> None:
+    """200 sales with every field at its longest, and 500 door readings in a few writes."""
+    longest = [
+        {**sale(f"{i:03d}" + "x" * 61, sku="TEE-ECRU", size="M"), "tryon_id": "0" * 17, "price_minor": 100_000_000}
+        for i in range(200)
+    ]
+    body = {"popup": "paris-marais", "sales": longest}
+    assert len(json.dumps(body)) > 40_000
+    units = paris_stock("TEE-ECRU", "M")["available"]
+    answer = post(client, "/api/pos/sales", till, body)
+    assert answer.status_code == 200
+    assert len(json_of(answer)["applied"]) == units and len(json_of(answer)["rejected"]) == 200 - units
+    at = datetime.now(PARIS).replace(microsecond=0) - timedelta(hours=1)
+    counts = [{"at": (at - timedelta(seconds=i)).isoformat(), "entered": 1} for i in range(500)]
+    calls: list[str] = []
+    original = wiring.tills()._call
+
+    def counted(operation: str, **kwargs: Any) -> dict[str, Any]:
+        calls.append(operation)
+        return original(operation, **kwargs)
+
+    wiring.tills()._call = counted
+    first = post(client, "/api/pos/footfall", till, {"popup": "paris-marais", "counts": counts})
+    assert json_of(first) == {"recorded": 500, "duplicates": 0}
+    assert calls.count("transact_write_items") == 13  # 500 readings in chunks of 40
+    again = post(client, "/api/pos/footfall", till, {"popup": "paris-marais", "counts": counts[:50] + counts[:10]})
+    assert json_of(again) == {"recorded": 0, "duplicates": 60}
+
+
+def test_a_sale_twice_in_one_batch_or_before_the_drop_started_is_not_applied(client: Client, till: str) -> None:
+    started = wiring.catalog().drop("linen-lab").drop.starts_at
+    batch = {
+        "popup": "paris-marais",
+        "sales": [
+            sale("twin", sku="TEE-ECRU", size="M"),
+            sale("twin", sku="TEE-INK", size="M"),  # one sale id on two lines
+            sale("early", at=started - timedelta(minutes=1)),
+        ],
+    }
+    answer = json_of(post(client, "/api/pos/sales", till, batch))
+    assert answer["applied"] == ["twin"] and answer["duplicates"] == ["twin"]
+    assert answer["rejected"] == [{"sale_id": "early", "code": "drop_not_live"}]
+    assert paris_stock("TEE-INK", "M")["sold"] == 0
