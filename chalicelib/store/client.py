@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.core.errors import Unavailable
+from chalicelib.store.breaker import breaker
 from chalicelib.telemetry import call_stats
 
 DynamoDBClient = Any  # botocore builds the client class at run time
@@ -63,6 +64,7 @@ def reset_client() -> None:
     """Forget the client (tests point the app at a fresh endpoint)."""
     global _client
     _client = None
+    breaker.answered()  # and whatever the old endpoint did
 
 
 @contextmanager
@@ -77,13 +79,20 @@ def _mapped_errors(operation: str) -> Iterator[None]:
 
     try:
         yield
+    except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError) as error:
+        breaker.unanswered()
+        raise Unavailable(f"DynamoDB {operation} did not answer: {type(error).__name__}") from error
     except ClientError as error:
+        breaker.answered()  # a refusal is an answer
         code = error.response.get("Error", {}).get("Code", "")
         if code in RETRYABLE_CODES or code == "ResourceNotFoundException":
             raise Unavailable(f"DynamoDB {operation} failed: {code}") from error
         raise
-    except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError) as error:
-        raise Unavailable(f"DynamoDB {operation} did not answer: {type(error).__name__}") from error
+    except BaseException:
+        breaker.answered()  # nothing learnt about DynamoDB (a bad parameter): let the next call try
+        raise
+    else:
+        breaker.answered()
 
 
 def call(operation: str, **kwargs: Any) -> dict[str, Any]:
@@ -91,6 +100,7 @@ def call(operation: str, **kwargs: Any) -> dict[str, Any]:
     stats = call_stats
     if stats.deadline is not None and time.monotonic() > stats.deadline - DEADLINE_MARGIN_SECONDS:
         raise Unavailable(f"no time left for DynamoDB {operation}")
+    breaker.before_call()
     method: Callable[..., dict[str, Any]] = getattr(dynamodb(), operation)
     started = time.perf_counter()
     try:

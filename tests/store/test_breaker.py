@@ -1,0 +1,132 @@
+"""Fail fast while DynamoDB does not answer, and recover by itself when it does again.
+
+The app talks to moto's server through a loopback proxy that can go silent: it accepts connections
+and never answers, as an unreachable endpoint behind a load balancer does."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.core.errors import Unavailable
+from chalicelib.store.breaker import Breaker
+from chalicelib.store.client import dynamodb
+from devtools.embedded_dynamodb import EmbeddedDynamoDB
+from devtools.process import forget_process_state
+from devtools.seed import ensure_table, seed
+from tests.conftest import TABLE
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_breaker_opens_on_silence_lets_one_call_try_and_closes_on_an_answer() -> None:
+    clock = Clock()
+    breaker = Breaker(open_seconds=1.0, clock=clock)
+    breaker.before_call()
+    breaker.unanswered()
+    with pytest.raises(Unavailable):
+        breaker.before_call()
+    clock.now += 1.0
+    breaker.before_call()  # this one tries
+    with pytest.raises(Unavailable):
+        breaker.before_call()  # while it does, the others still fail fast
+    breaker.unanswered()
+    clock.now += 0.5
+    with pytest.raises(Unavailable):
+        breaker.before_call()
+    clock.now += 0.5
+    breaker.before_call()
+    breaker.answered()
+    breaker.before_call()
+    breaker.before_call()
+
+
+class SilenceableProxy:
+    """A TCP proxy to ``target`` on loopback; while ``silent``, it accepts and never answers."""
+
+    def __init__(self, target_port: int) -> None:
+        self.silent = False
+        self._target = target_port
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            if self.silent:
+                self._held.append(client)
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self._target))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                end.close()
+
+    def close(self) -> None:
+        self._server.close()
+        for held in self._held:
+            held.close()
+
+
+@pytest.fixture
+def proxied(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SilenceableProxy]:
+    with EmbeddedDynamoDB() as server:
+        proxy = SilenceableProxy(int(server.endpoint.rsplit(":", 1)[1]))
+        monkeypatch.setenv("DROPFRONT_DYNAMODB_ENDPOINT", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("DROPFRONT_DYNAMODB_READ_TIMEOUT", "0.4")
+        monkeypatch.setenv("DROPFRONT_DYNAMODB_CONNECT_TIMEOUT", "0.4")
+        monkeypatch.setenv("DROPFRONT_DYNAMODB_MAX_ATTEMPTS", "2")
+        forget_process_state()
+        ensure_table(dynamodb(), TABLE)
+        seed(TABLE, datetime.now(UTC))
+        yield proxy
+        proxy.close()
+
+
+def test_requests_fail_fast_while_dynamodb_is_silent_and_recover_when_it_answers(
+    proxied: SilenceableProxy, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from app import app
+
+    with Client(app, project_dir=str(tmp_path_factory.mktemp("no-chalice-config"))) as client:
+        assert client.http.get("/api/drops/linen-lab/stock").status_code == 200
+        proxied.silent = True
+        times, answers = [], []
+        for _ in range(40):
+            started = time.perf_counter()
+            response = client.http.get("/api/drops/linen-lab/stock")
+            times.append(time.perf_counter() - started)
+            answers.append((response.status_code, response.headers.get("Retry-After")))
+        assert set(answers) == {(503, "1")}
+        assert sorted(times)[int(len(times) * 0.99) - 1] <= 1.5  # p99: only the first call waits its timeouts
+        assert sum(t > 0.1 for t in times) <= 2
+        proxied.silent = False
+        back = time.perf_counter()
+        while client.http.get("/api/drops/linen-lab/stock").status_code != 200:
+            assert time.perf_counter() - back < 5, "did not recover by itself"
+        assert time.perf_counter() - back < 2.0
