@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 LocalizedText = dict[str, str]
 """Copy per locale (``{"en": "…", "fr": "…"}``); ``localized`` picks one with a fallback."""
@@ -44,6 +44,26 @@ def _require_utc(value: datetime) -> datetime:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+"""The years a time someone sends may fall in: beyond them it is a typo or a probe (year 9999 would
+overflow the time-zone arithmetic further on)."""
+
+
+def _sent_time(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("give the time as an ISO 8601 string with its offset")
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+SentTime = Annotated[datetime, BeforeValidator(_sent_time), AfterValidator(_require_utc), AfterValidator(_in_range)]
+"""A time in a request body: an ISO 8601 string with an offset (no epoch numbers), in a sane year."""
 
 
 def iso(moment: datetime) -> str:

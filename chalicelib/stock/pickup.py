@@ -21,11 +21,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from chalicelib.core.models import (
-    AwareDatetime,
     DropCatalog,
     DropStatus,
     Line,
     Location,
+    SentTime,
     Slug,
     TryOnId,
     epoch_seconds,
@@ -60,13 +60,14 @@ BOOKING_CODE_LENGTH = 8
 IDEMPOTENCY_HOURS = 24
 _CODE_ATTEMPTS = 3
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Control characters, and the bidi controls that would make a name or address display as another."""
 MAX_SLOT_DAYS_AHEAD = 60
 
 
 def _email(value: str) -> str:
     value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.match(value) or _CONTROL.search(value):
         raise ValueError("not an email address")
     return value
 
@@ -90,7 +91,7 @@ class PickupRequest(BaseModel):
 
     drop: Slug
     popup: Slug
-    slot_start: AwareDatetime
+    slot_start: SentTime
     items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
     contact: Contact
     offer_tokens: tuple[Annotated[str, Field(max_length=512)], ...] = Field(default=(), max_length=20)

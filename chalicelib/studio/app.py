@@ -12,13 +12,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chalicelib import wiring
 from chalicelib.config import settings
-from chalicelib.core.errors import DomainError, NotFound, Unauthorized
+from chalicelib.core.errors import DomainError, NotFound, Unauthorized, Unavailable
 from chalicelib.core.models import DropCatalog, Slug
 from chalicelib.studio import drop_views, staff_views, views
 from chalicelib.studio.auth import authenticate
@@ -104,6 +107,8 @@ async def domain_error(request: Request, error: Exception) -> Response:
     headers = _headers()
     if isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="dropfront-studio"'
+    if isinstance(error, Unavailable):
+        headers["Retry-After"] = str(error.retry_after)
     if browser:
         details = error.details if isinstance(error.details, list) else []
         return page("error.html", status=status_for(error), headers=headers, error=error, problems=details)
@@ -138,4 +143,37 @@ def create_app() -> Starlette:
         Route("/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png", qr_png),
         Route("/studio/drops/{slug}/qr-sheet.svg", qr_sheet),
     ]
-    return Starlette(routes=routes, exception_handlers={DomainError: domain_error})
+    return Starlette(
+        routes=routes,
+        exception_handlers={DomainError: domain_error},
+        middleware=[Middleware(SecurityHeaders)],
+    )
+
+
+STUDIO_DEFAULT_HEADERS = {
+    **responses.BASE_HEADERS,
+    "Cache-Control": responses.PRIVATE,
+    "Content-Security-Policy": responses.JSON_CSP,
+}
+
+
+class SecurityHeaders:
+    """Every studio response carries the security headers and ``no-store``, whatever made it: a
+    view, a redirect, or Starlette's own 404 and 405. A view's own values stand."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in STUDIO_DEFAULT_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

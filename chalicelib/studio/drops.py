@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core.errors import Unprocessable
-from chalicelib.core.models import SLUG_PATTERN, Drop, DropCatalog, Location
+from chalicelib.core.models import EARLIEST_YEAR, LATEST_YEAR, SLUG_PATTERN, Drop, DropCatalog, Location
 from chalicelib.i18n.formatting import currency_digits, major_units
 from chalicelib.stock.slots import local_instant
 from chalicelib.studio.web import problems
@@ -52,9 +52,14 @@ class FormProblems:
             return None
 
 
+_AMOUNT = re.compile(r"^\d{1,9}([.,]\d{1,4})?$")
+
+
 def to_minor(text: str, currency: str) -> int:
     """``"89.5"`` in EUR → 8950. ``ValueError`` for anything that is not a non-negative amount with
     at most the currency's decimals."""
+    if not _AMOUNT.match(text.strip()):  # no exponents, NaN, underscores or signs: what a person types
+        raise ValueError("is not an amount (digits, with a decimal point or comma)")
     try:
         amount = Decimal(text.strip().replace(",", "."))
     except InvalidOperation:
@@ -78,6 +83,8 @@ def from_local(text: str, zone: str) -> datetime:
     value = datetime.fromisoformat(text.strip())
     if value.tzinfo is not None:
         raise ValueError("give a local time without an offset")
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"give a year between {EARLIEST_YEAR} and {LATEST_YEAR}")
     return local_instant(value.date(), value.time(), ZoneInfo(zone))
 
 

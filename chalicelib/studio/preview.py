@@ -5,11 +5,11 @@ no cookie, no scan, no offer log, no booking."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib import wiring
 from chalicelib.config import settings
@@ -32,13 +32,19 @@ NO_VIEWER = Edge(None, None, None, None, None, None, None, None, None)
 PREVIEW_CODE = "PREVIEW1"
 
 
+def _ui_locale(lang: str) -> str:
+    if lang not in UI_LOCALES:
+        raise ValueError(f"is not one of the languages pages are written in ({', '.join(UI_LOCALES)})")
+    return lang
+
+
 class PreviewQuery(BaseModel):
     """Who the preview is for. Empty fields mean an anonymous first visit."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     v: int = Field(default=0, ge=0, le=1_000_000)
-    lang: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    lang: Annotated[str, AfterValidator(_ui_locale)] = Field(default="en", pattern=r"^[a-z]{2}$")
     drop: str | None = Field(default=None, pattern=SLUG_PATTERN)
     tier: str | None = Field(default=None, pattern=LABEL_PATTERN)
     cohort: str | None = Field(default=None, pattern=LABEL_PATTERN)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Forbidden, Unauthorized
-from chalicelib.core.models import AwareDatetime, MinorUnits, SizeLabel, SkuCode, Slug, TryOnId, iso, local_day
+from chalicelib.core.models import MinorUnits, SentTime, SizeLabel, SkuCode, Slug, TryOnId, iso, local_day
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.stock.ports import StockRef
 from chalicelib.tills.ports import FootfallReading, SaleApplier, TillStore
@@ -35,7 +35,7 @@ class Sale(BaseModel):
     size: SizeLabel
     qty: Annotated[int, Field(strict=True, ge=1, le=100)]
     price_minor: Annotated[MinorUnits, Field(le=100_000_000)]
-    sold_at: AwareDatetime
+    sold_at: SentTime
     tryon_id: TryOnId | None = None  # the try-on it followed
 
 
@@ -49,7 +49,7 @@ class SalesBatch(BaseModel):
 class Reading(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    at: AwareDatetime
+    at: SentTime
     entered: Annotated[int, Field(strict=True, ge=0, le=100_000)]
 
 

@@ -392,3 +392,20 @@ def test_lines_of_one_size_merged_past_the_cap_are_refused(client: Client, first
     answer = book(client, order(first_slot, *[("TEE-ECRU", "M", 1)] * 11))  # eleven lines of one each
     assert (answer.status_code, json_of(answer)["error"]["code"]) == (422, "line_quantity")
     assert json_of(answer)["error"]["details"] == [{"sku": "TEE-ECRU", "size": "M", "qty": 11}]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"slot_start": "9999-12-31T10:00:00+00:00"},  # a far-future slot (it was a 500)
+        {"slot_start": 1796166737},  # an epoch number is not a time with its zone
+        {"contact": {"name": "Ada", "email": "ada\x00@example.org"}},
+        {"contact": {"name": "Ada", "email": "ada\u202e@example.org"}},  # a bidi override
+        {"contact": {"name": "Ada \u202egro.elpmaxe", "email": "ada@example.org"}},
+    ],
+)
+def test_times_and_contacts_that_are_not_what_they_look_like_are_refused(
+    client: Client, first_slot: str, change: dict[str, Any]
+) -> None:
+    answer = book(client, {**order(first_slot, ("TEE-ECRU", "M", 1)), **change})
+    assert (answer.status_code, json_of(answer)["error"]["code"]) == (422, "invalid_body")

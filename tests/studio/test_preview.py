@@ -51,6 +51,7 @@ def test_a_preview_records_nothing(studio: TestClient) -> None:
         ({"popup": "atlantis"}, 422),
         ({"tier": "GOLD!"}, 400),
         ({"drop": "nope"}, 404),
+        ({"lang": "xx"}, 400),  # a language no page is written in (it was a 500)
     ],
 )
 def test_a_preview_of_something_that_does_not_exist_is_a_clear_4xx(

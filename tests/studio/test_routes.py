@@ -81,3 +81,15 @@ def test_the_route_list_is_the_whole_studio() -> None:
 def test_a_browser_without_a_session_goes_to_the_login_page(studio: TestClient, path: str) -> None:
     response = studio.get(concrete(path), headers=HTML)
     assert response.status_code == 303 and response.headers["location"] == "/studio/login"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/studio/"), ("GET", "/studio/no-such-page"), ("DELETE", "/studio/login"), ("GET", "/studio/login")],
+)
+def test_redirects_404s_and_405s_carry_the_security_headers(studio: TestClient, method: str, path: str) -> None:
+    response = studio.request(method, path, headers=HTML, follow_redirects=False)
+    assert response.status_code in (200, 303, 404, 405)
+    for header in ("strict-transport-security", "x-content-type-options", "content-security-policy"):
+        assert header in response.headers, (response.status_code, header)
+    assert "no-store" in response.headers["cache-control"]
