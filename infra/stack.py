@@ -44,6 +44,7 @@ from constructs import Construct
 from chalicelib.store import schema
 from chalicelib.telemetry import FUNNEL_METRICS
 from chalicelib.web.request import MAX_TILL_BODY_BYTES
+from chalicelib.web.responses import BASE_HEADERS, JSON_CSP, PRIVATE
 from infra import access
 from infra.stages import Stage
 
@@ -244,6 +245,34 @@ class DropfrontStack(Stack):
 
     # --- the shopper's path: CloudFront → WAF → API Gateway → Lambda -----------------------------------
 
+    @staticmethod
+    def _gateway_responses() -> dict[str, Any]:
+        """Answers API Gateway gives without calling the app (an unknown route is its 403 "missing
+        authentication token", a wrong method 405, JSON sent as another type 415, its own throttling
+        429) in the app's error envelope, with the headers every answer carries. In the API's own
+        definition (``x-amazon-apigateway-gateway-responses``), so nothing else modifies it."""
+        headers = {f"gatewayresponse.header.{name}": f"'{value}'" for name, value in BASE_HEADERS.items()}
+        headers["gatewayresponse.header.Cache-Control"] = f"'{PRIVATE}'"
+        headers["gatewayresponse.header.Content-Security-Policy"] = f"'{JSON_CSP}'"
+        answers = {
+            "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "There is no such page."),
+            "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type", None),
+            "THROTTLED": (429, "too_many_requests", None),
+            "DEFAULT_4XX": (None, "bad_request", None),
+            "DEFAULT_5XX": (None, "unavailable", None),
+        }
+        responses: dict[str, Any] = {}
+        for kind, (status, code, message) in answers.items():
+            # API Gateway's messageString is already a quoted JSON string
+            text = json.dumps(message) if message else "$context.error.messageString"
+            envelope = json.dumps({"error": {"code": code, "message": "MESSAGE", "details": None}})
+            responses[kind] = {
+                "responseParameters": headers,
+                "responseTemplates": {"application/json": envelope.replace('"MESSAGE"', text)},
+                **({"statusCode": status} if status else {}),
+            }
+        return responses
+
     def _rest_api(self, sam: dict[str, Any]) -> apigateway.SpecRestApi:
         """The REST API Chalice described, each integration pointed at this stack's API function."""
         swagger = copy.deepcopy(sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"])
@@ -256,6 +285,7 @@ class DropfrontStack(Stack):
                 integration = operation.get("x-amazon-apigateway-integration")
                 if integration is not None:
                     integration["uri"] = uri
+        swagger["x-amazon-apigateway-gateway-responses"] = self._gateway_responses()
         access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=_retention(self.stage.log_retention_days))
         api = apigateway.SpecRestApi(
             self,

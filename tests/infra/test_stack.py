@@ -131,10 +131,31 @@ def test_waf_rate_limits_booking_try_on_and_till_routes_and_caps_bodies(template
     template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
 
 
+def test_api_gateways_own_answers_carry_the_envelope_and_the_security_headers(template: Template) -> None:
+    [api] = resources(template, "AWS::ApiGateway::RestApi").values()
+    answers = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    kinds = {"MISSING_AUTHENTICATION_TOKEN", "UNSUPPORTED_MEDIA_TYPE", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert kinds <= set(answers)
+    assert answers["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == 404  # an unknown route is not forbidden
+    for answer in answers.values():
+        body = answer["responseTemplates"]["application/json"]
+        assert json.loads(body.replace("$context.error.messageString", '"m"'))["error"]["code"]
+        headers = answer["responseParameters"]
+        for name in ("Strict-Transport-Security", "X-Content-Type-Options", "Content-Security-Policy", "Cache-Control"):
+            assert f"gatewayresponse.header.{name}" in headers
+
+
 def test_alarms_and_the_numbers_dashboard(template: Template) -> None:
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
     watched = {a["Properties"].get("MetricName") for a in alarms}
-    assert {"5XXError", "Latency", "Throttles", "GuardrailFailClosed", "TemplateFallback"} <= watched
+    assert {
+        "5XXError",
+        "Latency",
+        "Throttles",
+        "GuardrailFailClosed",
+        "TemplateFallback",
+        "TemplateBreakerOpen",
+    } <= watched
     assert any(a["Properties"].get("ExtendedStatistic") == "p99" for a in alarms)
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
     [dashboard] = resources(template, "AWS::CloudWatch::Dashboard").values()
