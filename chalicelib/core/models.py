@@ -31,7 +31,16 @@ SkuCode = Annotated[str, Field(pattern=SKU_PATTERN)]
 SizeLabel = Annotated[str, Field(pattern=r"^[^#]{1,16}$")]  # '#' separates sort-key parts
 Label = Annotated[str, Field(pattern=LABEL_PATTERN)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+def _whole(value: object) -> object:
+    """JSON's ``1.0`` is the number 1: a whole float is an int; strings and other floats are not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 MinorUnits = Annotated[int, Field(ge=0, strict=True)]
+Count = Annotated[int, BeforeValidator(_whole), Field(strict=True)]
+"""A number of things in a request body (units, people through a door): a whole number."""
 TRYON_ID_PATTERN = r"^[0-9a-f]{17}$"
 TryOnId = Annotated[str, Field(pattern=TRYON_ID_PATTERN)]
 """Milliseconds since the epoch (11 hex digits) then 24 random bits: ids sort in request order."""

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core.errors import Unprocessable
-from chalicelib.core.models import Line, SizeLabel, SkuCode, Slug, iso
+from chalicelib.core.models import Count, Line, SizeLabel, SkuCode, Slug, iso
 from chalicelib.core.tokens import InvalidToken, Purpose, verify
 from chalicelib.shop.shopper import ShopperDrop
 
@@ -28,7 +28,7 @@ class QuoteLine(BaseModel):
 
     sku: SkuCode
     size: SizeLabel
-    qty: Annotated[int, Field(strict=True, ge=1, le=MAX_LINE_QTY)]
+    qty: Annotated[Count, Field(ge=1, le=MAX_LINE_QTY)]
 
 
 class QuoteRequest(BaseModel):

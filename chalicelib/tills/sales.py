@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Forbidden, Unauthorized
-from chalicelib.core.models import MinorUnits, SentTime, SizeLabel, SkuCode, Slug, TryOnId, iso, local_day
+from chalicelib.core.models import Count, MinorUnits, SentTime, SizeLabel, SkuCode, Slug, TryOnId, iso, local_day
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.stock.ports import StockRef
 from chalicelib.tills.ports import FootfallReading, SaleApplier, TillStore
@@ -33,7 +33,7 @@ class Sale(BaseModel):
     sale_id: SaleId
     sku: SkuCode
     size: SizeLabel
-    qty: Annotated[int, Field(strict=True, ge=1, le=100)]
+    qty: Annotated[Count, Field(ge=1, le=100)]
     price_minor: Annotated[MinorUnits, Field(le=100_000_000)]
     sold_at: SentTime
     tryon_id: TryOnId | None = None  # the try-on it followed
@@ -50,7 +50,7 @@ class Reading(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     at: SentTime
-    entered: Annotated[int, Field(strict=True, ge=0, le=100_000)]
+    entered: Annotated[Count, Field(ge=0, le=100_000)]
 
 
 class FootfallBatch(BaseModel):
