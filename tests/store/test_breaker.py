@@ -33,9 +33,14 @@ class Clock:
 
 def test_the_breaker_opens_on_silence_lets_one_call_try_and_closes_on_an_answer() -> None:
     clock = Clock()
-    breaker = Breaker(open_seconds=1.0, clock=clock)
+    breaker = Breaker(open_seconds=1.0, threshold=2, clock=clock)
     breaker.before_call()
     breaker.unanswered()
+    breaker.before_call()  # one silent call alone opens nothing
+    breaker.answered()
+    breaker.unanswered()
+    breaker.before_call()
+    breaker.unanswered()  # the second in a row does
     with pytest.raises(Unavailable):
         breaker.before_call()
     clock.now += 1.0
