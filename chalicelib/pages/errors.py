@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from chalicelib.i18n.locales import text_direction
 from chalicelib.pages.environment import template
+from chalicelib.pages.frame import page_frame
 
 
 def render_error(locale: str, status: int, code: str, nonce: str) -> str:
-    return template(locale, "error.html").render(
-        lang=locale.replace("_", "-"), dir=text_direction(locale), nonce=nonce, status=status, code=code
-    )
+    return template(locale, "error.html").render(**page_frame(locale, nonce), status=status, code=code)

@@ -8,8 +8,8 @@ from typing import Any
 
 from chalicelib.core.models import DropStatus, LocalizedText, localized
 from chalicelib.i18n import formatting
-from chalicelib.i18n.locales import display_name, text_direction
-from chalicelib.pages.nonces import script_nonce
+from chalicelib.i18n.locales import display_name
+from chalicelib.pages.frame import page_frame
 from chalicelib.shop.storefront import DropView, ProductView
 
 SCHEMA_ORG = "https://schema.org/"
@@ -73,10 +73,7 @@ def landing_context(view: DropView, where: PageLocale, nonce: str) -> dict[str, 
         return f"{formatting.local_datetime(moment, zone, locale)} ({formatting.zone_name(zone, locale)})"
 
     return {
-        "lang": locale.replace("_", "-"),
-        "dir": text_direction(locale),
-        "nonce": nonce,
-        "_script_nonce": script_nonce(nonce),
+        **page_frame(locale, nonce),
         "view": view,
         "drop": drop,
         "status": view.status.value,

@@ -10,8 +10,7 @@ from markupsafe import Markup
 
 from chalicelib.core.models import DropCatalog, localized
 from chalicelib.i18n import formatting
-from chalicelib.i18n.locales import text_direction
-from chalicelib.pages.nonces import script_nonce
+from chalicelib.pages.frame import page_frame
 from chalicelib.stock.ports import Booking
 
 
@@ -40,10 +39,7 @@ def pickup_context(
         for item in booking.items
     ]
     return dict(
-        lang=locale.replace("_", "-"),
-        dir=text_direction(locale),
-        nonce=nonce,
-        _script_nonce=script_nonce(nonce),
+        **page_frame(locale, nonce),
         booking=booking,
         drop_name=localized(catalog.drop.name, locale, fallback),
         popup_name=localized(popup.name, locale, fallback) if popup else booking.popup,

@@ -10,8 +10,8 @@ from typing import Any
 from chalicelib.config import settings
 from chalicelib.core.models import LocalizedText, localized
 from chalicelib.i18n import formatting
-from chalicelib.i18n.locales import babel_locale, text_direction
-from chalicelib.pages.nonces import script_nonce
+from chalicelib.i18n.locales import babel_locale
+from chalicelib.pages.frame import page_frame
 from chalicelib.shop.shopper import ShopperDrop
 from chalicelib.tryon.tags import TagPlace
 
@@ -58,10 +58,7 @@ def tryon_context(
     video = sku.fit_video
     popup = place.popup
     return dict(
-        lang=locale.replace("_", "-"),
-        dir=text_direction(locale),
-        nonce=nonce,
-        _script_nonce=script_nonce(nonce),
+        **page_frame(locale, nonce),
         text=text,
         drop=place.catalog.drop,
         sku=sku,
