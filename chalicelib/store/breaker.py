@@ -48,6 +48,12 @@ class Breaker:
         with self._lock:
             self._open_until, self._trying, self._silent = 0.0, False, 0
 
+    def inconclusive(self) -> None:
+        """The call failed before DynamoDB could tell us anything (a bad parameter): an open breaker
+        stays open, and the next call may try."""
+        with self._lock:
+            self._trying = False
+
     def unanswered(self) -> None:
         with self._lock:
             self._silent += 1

@@ -89,7 +89,7 @@ def _mapped_errors(operation: str) -> Iterator[None]:
             raise Unavailable(f"DynamoDB {operation} failed: {code}") from error
         raise
     except BaseException:
-        breaker.answered()  # nothing learnt about DynamoDB (a bad parameter): let the next call try
+        breaker.inconclusive()  # nothing learnt about DynamoDB (a bad parameter)
         raise
     else:
         breaker.answered()

@@ -53,6 +53,10 @@ def test_the_breaker_opens_on_silence_lets_one_call_try_and_closes_on_an_answer(
         breaker.before_call()
     clock.now += 0.5
     breaker.before_call()
+    breaker.inconclusive()  # the try failed for its own reasons: still open, and another call may try
+    breaker.before_call()
+    with pytest.raises(Unavailable):
+        breaker.before_call()
     breaker.answered()
     breaker.before_call()
     breaker.before_call()
