@@ -242,7 +242,10 @@ def _scripting_problems(env: ImmutableSandboxedEnvironment, source: str) -> list
             problems.append(Problem(line, 1, f"an expression cannot print {where}: put it inside a quoted value"))
     found = SCRIPTING.search("".join(literal))
     if found:
-        problems.append(Problem(1, 1, f"templates cannot run script ({found.group(0).strip()!r} is not allowed)"))
+        text = found.group(0).strip()
+        at = source.lower().find(text.lower())  # where it stands whole; a split one is reported at 1:1
+        line, column = (source.count("\n", 0, at) + 1, at - source.rfind("\n", 0, at)) if at >= 0 else (1, 1)
+        problems.append(Problem(line, column, f"templates cannot run script ({text!r} is not allowed)"))
     return problems
 
 

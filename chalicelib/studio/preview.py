@@ -169,7 +169,7 @@ def trial_render(name: str, version: int, now: datetime) -> list[dict[str, str]]
     """Render ``version`` of page ``name`` for a first visit to every drop, in every locale the UI
     speaks, as views would; each one that breaks the sandbox's rules or budget, with the reason.
     Publishing refuses a version with any (so a template that would freeze views never goes live)."""
-    problems = []
+    failed: dict[str, list[str]] = {}  # problem → where: "linen-lab (fr)" …
     for drop in wiring.catalog_store().drops():
         for lang in UI_LOCALES:
             query = PreviewQuery(v=version, lang=lang, drop=drop.slug)
@@ -180,5 +180,6 @@ def trial_render(name: str, version: int, now: datetime) -> list[dict[str, str]]
             try:
                 wiring.published().render_version(locale, name, version, context)
             except (TemplateRejected, RenderRefused, LookupError) as error:
-                problems.append({"drop": drop.slug, "locale": lang, "problem": str(error)})
-    return problems
+                reason = str(error).removeprefix("SecurityError: ")
+                failed.setdefault(reason, []).append(f"{drop.slug} ({lang})")
+    return [{"field": ", ".join(where), "problem": reason} for reason, where in failed.items()]

@@ -173,7 +173,9 @@ def test_publishing_trial_renders_the_version_and_refuses_one_over_budget(client
         publish(store, "landing", bad, "maya@brand.example", seeded_at, trial=trial_render)
     assert refused.value.code == "template_over_budget"
     failures = refused.value.details or []
-    assert {f["locale"] for f in failures} >= {"en", "fr", "ar"} and "loop iterations" in failures[0]["problem"]
+    assert [f["problem"] for f in failures] == ["more than 20000 loop iterations"]  # one line per problem
+    where = failures[0]["field"].split(", ")
+    assert {"linen-lab (en)", "linen-lab (fr)", "linen-lab (ar)"} <= set(where)  # every drop and language it met
     assert status(store, "landing", seeded_at)["published"] is None
     publish(store, "landing", fine, "maya@brand.example", seeded_at, trial=trial_render)
     assert 'data-version="4"' in landing(client)

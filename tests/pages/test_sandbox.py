@@ -299,3 +299,8 @@ def test_the_shipped_pages_pass_the_scripting_check() -> None:
 
     for name in PAGES:
         assert sandbox("en").check(shipped_source(name), CONTEXT_NAMES[name]) == (), name
+
+
+def test_a_scripting_refusal_points_at_its_line_and_column(sandbox: Sandbox) -> None:
+    problems = sandbox.check("<p>fine</p>\n<p>also <script>x()</script></p>", CONTEXT_NAMES)
+    assert [(p.line, p.column) for p in problems] == [(2, 9)]

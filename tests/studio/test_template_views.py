@@ -169,4 +169,6 @@ def test_a_version_over_the_page_budget_is_not_published_and_says_where(studio: 
     )
     assert refused.status_code == 422
     assert "does not render within the page budget" in refused.text and "loop iterations" in refused.text
+    assert "Your draft is saved; it was not published." in refused.text and "linen-lab (fr)" in refused.text
+    assert "Nothing was saved" not in refused.text and "SecurityError" not in refused.text
     assert (wiring.templates().pointer("landing") or {}).get("published") is None
