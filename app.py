@@ -13,6 +13,7 @@ from chalicelib.shop.page import PageLocale, landing_context
 from chalicelib.shop.quotes import QuoteRequest, quote
 from chalicelib.shop.shopper import checked_slug, open_drop, priced_at, record_offers
 from chalicelib.shop.visitors import cookie_headers, identify
+from chalicelib.stock.checkout import HoldRequest, hold_summary, place_hold, release_own_hold
 from chalicelib.stock.holds import sweep_expired_holds
 from chalicelib.stock.page import pickup_context
 from chalicelib.stock.pickup import (
@@ -29,14 +30,13 @@ from chalicelib.stock.pickup import (
 )
 from chalicelib.telemetry import logger, metrics, page_view
 from chalicelib.tills.sales import FootfallBatch, SalesBatch, apply_sales, for_till, record_footfall, till_popup
+from chalicelib.tryon.conversion import held_for, settle_held
 from chalicelib.tryon.page import tryon_context
-from chalicelib.tryon.ports import FunnelStep
 from chalicelib.tryon.tags import locate, read_tag
 from chalicelib.tryon.tryons import (
     StaffAction,
     TryOnRequest,
     cancel_own_tryon,
-    link_outcome,
     record_scan,
     request_tryon,
     staff_act,
@@ -212,6 +212,24 @@ def pickup_slots(popup: str) -> Response:
     return responses.json_body(body, cache="no-store")
 
 
+@app.route("/api/holds", methods=["POST"], content_types=JSON_BODY)
+@errors.json
+def hold_pieces() -> Response:
+    request = current_request()
+    wanted = parse_body(request.raw_body, HoldRequest)
+    visitor, new_cookie = identify(edge(request.headers).cookie)
+    now = wiring.utcnow()
+    hold = place_hold(wiring.holds(), wiring.catalog(), visitor.id, wanted, wiring.hold_rules(), now)
+    return responses.json_body(hold_summary(hold, now), status=201, extra=cookie_headers(new_cookie))
+
+
+@app.route("/api/holds/{hold_id}", methods=["DELETE"])
+@errors.json
+def release_hold(hold_id: str) -> Response:
+    visitor, _ = identify(edge(current_request().headers).cookie)
+    return responses.json_body(release_own_hold(wiring.holds(), visitor.id, hold_id, wiring.utcnow()))
+
+
 @app.route("/api/pickups", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def book_pickup_slot() -> Response:
@@ -221,10 +239,10 @@ def book_pickup_slot() -> Response:
     now, catalog = wiring.utcnow(), wiring.catalog()
     viewer = at_the_popup(catalog, order, edge(request.headers))
     shopper = open_drop(catalog, order.drop, viewer, now, with_tokens=False)
-    answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now)
-    if order.tryon_id and not answer.replayed:
-        code = answer.body["code"]
-        link_outcome(wiring.tryons(), order.tryon_id, FunnelStep.BOOKED_AFTER_TRYON, code, now, shopper.visitor.id)
+    holding = held_for(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, now)
+    answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now, holding)
+    if not answer.replayed:
+        settle_held(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, answer, now)
     record_offers(shopper, wiring.numbers())
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return responses.json_body(answer.body, status=201, extra={**cookie_headers(shopper.new_cookie), **replayed})

@@ -34,6 +34,8 @@ class Settings:
     studio_token: str | None  # the studio's dev bearer token (local runs); unset: no token is accepted
     cognito_issuer: str | None  # https://cognito-idp.<region>.amazonaws.com/<pool id>: studio JWTs
     cognito_client_id: str | None  # the studio's app client: an ID token's aud, an access token's client_id
+    hold_minutes: float  # how long a checkout hold sets pieces aside
+    holds_per_visitor: int  # live checkout holds one visitor may have at once
 
     @property
     def is_local(self) -> bool:
@@ -77,4 +79,6 @@ def settings() -> Settings:
         studio_token=os.environ.get("DROPFRONT_STUDIO_TOKEN") or None,
         cognito_issuer=(os.environ.get("DROPFRONT_COGNITO_ISSUER") or "").rstrip("/") or None,
         cognito_client_id=os.environ.get("DROPFRONT_COGNITO_CLIENT_ID") or None,
+        hold_minutes=_float("DROPFRONT_HOLD_MINUTES", 10.0),
+        holds_per_visitor=int(os.environ.get("DROPFRONT_HOLDS_PER_VISITOR", "2")),
     )

@@ -10,9 +10,11 @@ from typing import TypeVar, cast
 from chalicelib.catalog.reader import Catalog
 from chalicelib.config import settings
 from chalicelib.pages.published import PublishedTemplates
+from chalicelib.stock.checkout import HoldRules
 from chalicelib.store.audit import DynamoAudit
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
+from chalicelib.store.holds import DynamoHolds
 from chalicelib.store.numbers import DynamoNumbers
 from chalicelib.store.stock import DynamoStock
 from chalicelib.store.templates import DynamoTemplates
@@ -43,6 +45,15 @@ def bookings() -> DynamoBookings:
 
 def stock() -> DynamoStock:
     return _adapter(DynamoStock)
+
+
+def holds() -> DynamoHolds:
+    return _adapter(DynamoHolds)
+
+
+def hold_rules() -> HoldRules:
+    s = settings()
+    return HoldRules(s.hold_minutes, s.holds_per_visitor)
 
 
 def tills() -> DynamoTills:

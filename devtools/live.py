@@ -30,6 +30,7 @@ class LiveApp:
     url: str  # the shopper app
     studio_url: str
     studio_token: str
+    dynamodb_url: str  # the embedded DynamoDB it runs on (table ``dropfront``), for audits
 
 
 @contextmanager
@@ -63,7 +64,7 @@ def live_app(timeout: float = 60.0) -> Iterator[LiveApp]:
                 if time.monotonic() > deadline:
                     raise
             time.sleep(0.1)
-        yield LiveApp(base, f"http://127.0.0.1:{studio_port}", token)
+        yield LiveApp(base, f"http://127.0.0.1:{studio_port}", token, f"http://127.0.0.1:{db_port}")
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

@@ -23,7 +23,7 @@ from typing import Any
 from chalice.app import Chalice
 from chalice.cli.factory import CLIFactory
 from chalice.deploy.validate import validate_routes
-from chalice.local import ChaliceRequestHandler, LocalDevServer
+from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT / "media"
@@ -59,6 +59,13 @@ class EdgeHandler(ChaliceRequestHandler):
         self.wfile.write(body)
 
 
+class CrowdServer(ThreadedHTTPServer):
+    """Chalice's threaded server with room for a crowd: the standard backlog of 5 resets the sixth
+    phone that connects in the same instant (a flash sale's opening second)."""
+
+    request_queue_size = 256
+
+
 class _ThisThread(threading.local):
     current_request: Any = None
     lambda_context: Any = None
@@ -88,7 +95,7 @@ def main() -> None:
     config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=args.stage)
     app = per_thread_requests(config.chalice_app)
     validate_routes(app.routes)
-    LocalDevServer(app, config, "127.0.0.1", args.port, handler_cls=EdgeHandler).serve_forever()
+    LocalDevServer(app, config, "127.0.0.1", args.port, handler_cls=EdgeHandler, server_cls=CrowdServer).serve_forever()
 
 
 if __name__ == "__main__":

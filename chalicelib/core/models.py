@@ -44,6 +44,9 @@ Count = Annotated[int, BeforeValidator(_whole), Field(strict=True)]
 TRYON_ID_PATTERN = r"^[0-9a-f]{17}$"
 TryOnId = Annotated[str, Field(pattern=TRYON_ID_PATTERN)]
 """Milliseconds since the epoch (11 hex digits) then 24 random bits: ids sort in request order."""
+HOLD_ID_PATTERN = r"^h[0-9a-f]{17}$"
+HoldId = Annotated[str, Field(pattern=HOLD_ID_PATTERN)]
+"""A checkout hold's id: ``h`` and a try-on-shaped id, so a stock item's holds map tells the two apart."""
 
 
 def _require_utc(value: datetime) -> datetime:

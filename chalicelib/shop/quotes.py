@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core.errors import Unprocessable
-from chalicelib.core.models import Count, Line, SizeLabel, SkuCode, Slug, iso
+from chalicelib.core.models import Count, Line, SizeLabel, SkuCode, Slug, iso, merge_lines
 from chalicelib.core.tokens import InvalidToken, Purpose, verify
 from chalicelib.shop.shopper import ShopperDrop
 
@@ -37,6 +37,20 @@ class QuoteRequest(BaseModel):
     drop: Slug
     items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
     offer_tokens: tuple[Annotated[str, Field(max_length=512)], ...] = Field(default=(), max_length=20)
+
+
+def basket_lines(items: Iterable[QuoteLine]) -> tuple[Line, ...]:
+    """A basket's lines, one per SKU and size: twenty lines of one size merge into one, and the cap
+    holds for what is merged (``Unprocessable`` ``line_quantity``)."""
+    lines = merge_lines(Line(item.sku, item.size, item.qty) for item in items)
+    over = [line for line in lines if line.qty > MAX_LINE_QTY]
+    if over:
+        raise Unprocessable(
+            f"A booking can take at most {MAX_LINE_QTY} of one size.",
+            code="line_quantity",
+            details=[{"sku": line.sku, "size": line.size, "qty": line.qty} for line in over],
+        )
+    return lines
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -21,23 +22,22 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from chalicelib.core.models import (
-    DropCatalog,
     DropStatus,
+    HoldId,
     Line,
-    Location,
     SentTime,
     Slug,
     TryOnId,
     epoch_seconds,
     iso,
     local_day,
-    merge_lines,
 )
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.pricing.counters import FULL_PRICE, SoldLine, booking_counts
 from chalicelib.shop.ports import Edge
-from chalicelib.shop.quotes import MAX_LINE_QTY, PricedLine, QuoteLine, price_lines
+from chalicelib.shop.quotes import PricedLine, QuoteLine, basket_lines, price_lines
 from chalicelib.shop.shopper import ShopperDrop, priced_at
+from chalicelib.stock.checkout import pickup_popup
 from chalicelib.stock.ports import (
     BookedLine,
     Booking,
@@ -45,6 +45,8 @@ from chalicelib.stock.ports import (
     BookingStore,
     CodeTaken,
     ContactDetails,
+    HeldUnits,
+    HoldGone,
     HoldReleaser,
     IdempotencyRecord,
     KeyAlreadyUsed,
@@ -95,7 +97,8 @@ class PickupRequest(BaseModel):
     items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
     contact: Contact
     offer_tokens: tuple[Annotated[str, Field(max_length=512)], ...] = Field(default=(), max_length=20)
-    tryon_id: TryOnId | None = None  # the try-on it followed
+    tryon_id: TryOnId | None = None  # the try-on it followed: its unit becomes the booking's
+    hold_id: HoldId | None = None  # the visitor's checkout hold: its units become the booking's
 
 
 class StaffMark(BaseModel):
@@ -121,6 +124,7 @@ class Answer:
 
     body: dict[str, Any]
     replayed: bool = False
+    converted: bool = False  # the booking took the held units it was given
 
 
 def new_booking_code() -> str:
@@ -196,16 +200,9 @@ def _replay(record: IdempotencyRecord, digest: str) -> Answer:
     return Answer(record.response, replayed=True)
 
 
-def _popup(drop: DropCatalog, popup_id: str) -> Location:
-    for location in drop.locations:
-        if location.id == popup_id and location.kind == "popup":
-            return location
-    raise Unprocessable(f"{popup_id} is not a pop-up of this drop.", code="unknown_popup")
-
-
 def at_the_popup(catalog: Catalog, request: PickupRequest, viewer: Edge) -> Edge:
     """The viewer as priced for a pickup: at the pop-up's market."""
-    return priced_at(_popup(catalog.drop(request.drop), request.popup), viewer)
+    return priced_at(pickup_popup(catalog.drop(request.drop), request.popup), viewer)
 
 
 def release_expired_holds(holds: HoldReleaser, slug: str, popup: str, short: OutOfStock, now: datetime) -> bool:
@@ -224,23 +221,22 @@ def book_pickup(
     request: PickupRequest,
     key: str,
     now: datetime,
+    holding: Callable[[tuple[Line, ...]], HeldUnits | None] = lambda lines: None,
 ) -> Answer:
+    """Book the request's lines and a place in its slot, in one transaction. ``holding(lines)`` says
+    which held units (the visitor's checkout hold or try-on) the booking takes first; it is asked
+    only once the request is known not to be a replay. A try-on whose hold lapsed meanwhile is
+    booked from what is available instead; a lapsed checkout hold is 409 ``hold_expired``."""
     digest = request_hash(request)
     earlier = store.idempotency_record(key, epoch_seconds(now))
     if earlier is not None:
         return _replay(earlier, digest)
     if shopper.view.status in (DropStatus.TEASER, DropStatus.ENDED):
         raise Conflict("This drop is not on sale right now.", code="drop_not_live")
-    location = _popup(shopper.view.catalog, request.popup)
+    location = pickup_popup(shopper.view.catalog, request.popup)
     slot = bookable_slot(location, request.slot_start, now)
-    lines = merge_lines(Line(i.sku, i.size, i.qty) for i in request.items)
-    over = [line for line in lines if line.qty > MAX_LINE_QTY]
-    if over:  # twenty lines of one size merge into one: the cap holds for what is booked
-        raise Unprocessable(
-            f"A booking can take at most {MAX_LINE_QTY} of one size.",
-            code="line_quantity",
-            details=[{"sku": line.sku, "size": line.size, "qty": line.qty} for line in over],
-        )
+    lines = basket_lines(request.items)
+    held = holding(lines)
     priced = price_lines(shopper, lines, request.offer_tokens)
     currency = shopper.pricer.currency
     items = tuple(
@@ -255,7 +251,7 @@ def book_pickup(
             spend[name] = spend.get(name, 0) + line.granted_minor
     expires = epoch_seconds(now + timedelta(hours=IDEMPOTENCY_HOURS))
     released = False
-    for _ in range(_CODE_ATTEMPTS):
+    for _ in range(_CODE_ATTEMPTS + 1):  # + 1: a lapsed try-on hold costs one attempt
         code = new_booking_code()
         booking = Booking(
             code=code,
@@ -277,7 +273,12 @@ def book_pickup(
         response = {**booking_summary(booking), "cancel_token": sign(Purpose.CANCEL, {"b": code})}
         record = IdempotencyRecord(key, digest, response, expires)
         try:
-            store.book(booking, claim, record, local_day(location.timezone, now), epoch_seconds(now))
+            store.book(booking, claim, record, local_day(location.timezone, now), epoch_seconds(now), held)
+        except HoldGone:
+            if held is None or held.source == "hold":
+                raise
+            held = None  # the try-on's unit went back on the rail: book from what is available
+            continue
         except KeyAlreadyUsed:
             raced = store.idempotency_record(key, epoch_seconds(now))
             if raced is None:  # pragma: no cover - the record that cancelled us cannot vanish this fast
@@ -290,7 +291,7 @@ def book_pickup(
                 raise
             released = True  # expired holds sat on the stock: freed, so try once more
             continue
-        return Answer(response)
+        return Answer(response, converted=held is not None)
     raise Conflict("Could not allocate a booking code; please retry.", code="code_exhausted")  # pragma: no cover
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from chalicelib.core.errors import Conflict
 from chalicelib.core.models import Line
@@ -93,6 +93,76 @@ class Hold:
     expires_at: int  # epoch seconds; the hold is live while now < expires_at
 
 
+class PlaceTaken(Exception):
+    """One of the visitor's few places (try-ons, checkout holds) was claimed by a concurrent
+    request: read the places again."""
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorPlace:
+    """One of a visitor's places: the try-on or checkout hold in it, and until when."""
+
+    holder: str
+    expires_at: int  # epoch seconds
+
+
+def free_places(places: Mapping[str, VisitorPlace], prefix: str, limit: int, now_epoch: int) -> list[str]:
+    """The visitor's places (``<prefix>0`` … ``<prefix><limit - 1>``) that are empty or whose holder
+    has expired: the limit is how many live holds of a kind a visitor may have at once."""
+    names = (f"{prefix}{i}" for i in range(limit))
+    return [name for name in names if name not in places or places[name].expires_at <= now_epoch]
+
+
+class HoldState(StrEnum):
+    HELD = "held"
+    BOOKED = "booked"  # converted into a booking: its units are the booking's
+    RELEASED = "released"  # given back by the shopper
+
+
+@dataclass(frozen=True)
+class CheckoutHold:
+    """Units set aside at a pop-up for one visitor while they choose a slot and give their name:
+    a few minutes, counted against the visitor's places, converted into a booking or given back."""
+
+    hold_id: str
+    drop: str
+    popup: str
+    visitor: str
+    lines: tuple[Line, ...]
+    place: str  # the visitor's place it occupies ("h0" …)
+    state: HoldState
+    created_at: str  # ISO 8601 UTC
+    expires_at: int  # epoch seconds
+    booking: str | None = None  # the booking code it became
+
+    def is_live(self, now_epoch: int) -> bool:
+        return self.state is HoldState.HELD and self.expires_at > now_epoch
+
+
+class HoldGone(Conflict):
+    """A booking meant to convert a hold whose units are no longer set aside for it."""
+
+    code = "hold_expired"
+
+
+HeldSource = Literal["hold", "tryon"]
+
+
+@dataclass(frozen=True)
+class HeldUnits:
+    """Units a booking takes from a hold instead of from what is available: a checkout hold, or a
+    try-on's one unit. The transaction ends the hold (the record's state is conditioned on it) and
+    moves its units from held to sold, so a unit is never taken twice."""
+
+    hold_id: str
+    source: HeldSource
+    visitor: str
+    lines: tuple[Line, ...]
+
+    def qty(self, sku: str, size: str) -> int:
+        return sum(line.qty for line in self.lines if (line.sku, line.size) == (sku, size))
+
+
 @dataclass(frozen=True)
 class SlotClaim:
     popup: str
@@ -164,6 +234,22 @@ class HoldStore(Protocol):
     def release_expired_in_drop(self, slug: str, now: datetime) -> int: ...
 
 
+class CheckoutHoldStore(Protocol):
+    def checkout_hold(self, hold_id: str) -> CheckoutHold | None: ...
+
+    def visitor_hold_places(self, visitor_id: str) -> dict[str, VisitorPlace]: ...
+
+    def place_checkout_hold(self, hold: CheckoutHold, now_epoch: int) -> None: ...
+
+    def end_checkout_hold(self, hold: CheckoutHold, at_iso: str) -> bool: ...
+
+    def free_hold_place(self, visitor_id: str, place: str, hold_id: str) -> bool: ...
+
+    def release_hold(self, ref: StockRef, hold_id: str) -> bool: ...
+
+    def release_expired(self, ref: StockRef, now: datetime) -> int: ...
+
+
 class BookingStore(Protocol):
     def idempotency_record(self, key: str, now_epoch: int) -> IdempotencyRecord | None: ...
 
@@ -171,6 +257,14 @@ class BookingStore(Protocol):
 
     def slot_bookings(self, popup: str, first: str, last: str) -> dict[str, int]: ...
 
-    def book(self, booking: Booking, slot: SlotClaim, record: IdempotencyRecord, day: date, now_epoch: int) -> None: ...
+    def book(
+        self,
+        booking: Booking,
+        slot: SlotClaim,
+        record: IdempotencyRecord,
+        day: date,
+        now_epoch: int,
+        held: HeldUnits | None = None,
+    ) -> None: ...
 
     def leave_booked(self, booking: Booking, to: BookingState, at_iso: str, day: date) -> bool: ...

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from chalicelib.core.models import Line
+from chalicelib.core.models import Line, local_day
 from chalicelib.stock.ports import (
     BookedLine,
     Booking,
@@ -22,6 +22,9 @@ from chalicelib.stock.ports import (
     CodeTaken,
     ContactDetails,
     Counter,
+    HeldUnits,
+    HoldGone,
+    HoldState,
     IdempotencyRecord,
     KeyAlreadyUsed,
     OutOfStock,
@@ -34,6 +37,7 @@ from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.base import DynamoAdapter, number, number_of
 from chalicelib.store.client import add_counters, index_items, paginate, transact
 from chalicelib.store.stock import shortage
+from chalicelib.tryon.ports import FunnelStep, TryOnState
 
 # A transaction that meets another on the same item is cancelled with TransactionConflict; it is safe
 # to run again, and almost always passes the second time.
@@ -112,14 +116,46 @@ class DynamoBookings(DynamoAdapter):
 
     # --- writes --------------------------------------------------------------------------------
 
-    def book(self, booking: Booking, slot: SlotClaim, record: IdempotencyRecord, day: date, now_epoch: int) -> None:
+    def book(
+        self,
+        booking: Booking,
+        slot: SlotClaim,
+        record: IdempotencyRecord,
+        day: date,
+        now_epoch: int,
+        held: HeldUnits | None = None,
+    ) -> None:
         """Reserve the booking's stock and a place in the slot, and put the booking and its idempotency
-        record: all of it or none. Raises OutOfStock, SlotFull, KeyAlreadyUsed or CodeTaken."""
+        record: all of it or none. ``held`` units (a checkout hold or a try-on the visitor owns) become
+        the booking's first, and their hold ends in the same transaction. Raises OutOfStock, SlotFull,
+        HoldGone, KeyAlreadyUsed or CodeTaken."""
         slug, popup, lines = booking.drop, booking.popup, booking.lines
-        self._fail_fast(slug, popup, lines, slot, record.key, now_epoch)
-        actions = [
-            self._stock_change(slug, popup, line, sold=line.qty, counter=Counter.BOOKED, day=day) for line in lines
-        ]
+        self._fail_fast(slug, popup, lines, slot, record.key, now_epoch, held)
+        actions: list[dict[str, Any]] = []
+        roles: list[Line | str] = []  # what each action is, to tell which condition failed
+        for line in lines:
+            from_hold = (held.hold_id, held.qty(line.sku, line.size), now_epoch) if held else None
+            actions.append(
+                self._stock_change(
+                    slug, popup, line, sold=line.qty, counter=Counter.BOOKED, day=day, from_hold=from_hold
+                )
+            )
+            roles.append(line)
+        if held is not None:
+            booked = {(line.sku, line.size) for line in lines}
+            for line in held.lines:
+                if (line.sku, line.size) not in booked:  # held but not booked: given back with the rest
+                    actions.append(self._hold_given_back(slug, popup, line, held.hold_id))
+                    roles.append("hold")
+            actions.append(self._end_hold(booking, held, now_epoch))
+            roles.append("hold")
+            if held.source == "tryon":
+                steps = {FunnelStep.TRYON_COMPLETED: 1, FunnelStep.BOOKED_AFTER_TRYON: 1}
+                at = local_day(booking.timezone, datetime.fromisoformat(booking.booked_at))
+                counts = {counter_attribute(step, at): n for step, n in steps.items()}
+                funnel = schema.funnel_key(slug, held.lines[0].sku, popup)
+                actions.append({"Update": add_counters(self._table, funnel, counts)})
+                roles.append("funnel")
         actions.append(
             {
                 "Update": {
@@ -139,15 +175,20 @@ class DynamoBookings(DynamoAdapter):
                 }
             }
         )
-        actions += self._spend_change(slug, booking.spend, sign=1)
+        roles.append("slot")
+        for action in self._spend_change(slug, booking.spend, sign=1):
+            actions.append(action)
+            roles.append("spend")
         if booking.numbers:
             actions.append({"Update": add_counters(self._table, schema.numbers_key(slug), booking.numbers)})
+            roles.append("numbers")
         indexed = {
             **booking_fields(booking),
             schema.GSI1_PK: schema.pickups_index_partition(popup),
             schema.GSI1_SK: f"{slot.start}#{booking.code}",
         }
         actions.append(self._put_new(schema.booking_key(booking.code), indexed))
+        roles.append("booking")
         actions.append(
             self._put_new(
                 schema.idempotency_key(record.key),
@@ -160,18 +201,29 @@ class DynamoBookings(DynamoAdapter):
                 expired_before=now_epoch,
             )
         )
+        roles.append("idempotency")
         reasons = transact(self._call, actions, "booking")
         if reasons is None:
             return
-        failed = [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
-        if failed[-1]:
+        failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+        failed_roles = {roles[i] for i in failed if isinstance(roles[i], str)}
+        failed_lines = [(roles[i], reasons[i].get("Item")) for i in failed if isinstance(roles[i], Line)]
+        if "idempotency" in failed_roles:
             raise KeyAlreadyUsed(record.key)
-        if failed[-2]:
+        if "booking" in failed_roles:
             raise CodeTaken(booking.code)
+        if held is not None and (
+            "hold" in failed_roles
+            or any(
+                isinstance(line, Line) and held.qty(line.sku, line.size) and _hold_lapsed(item, held, now_epoch)
+                for line, item in failed_lines
+            )
+        ):
+            raise _hold_gone(held)
         shortages = [
-            _shortage(line, reason.get("Item"), now_epoch)
-            for line, reason, no in zip(lines, reasons, failed, strict=False)
-            if no
+            _shortage(line, item, now_epoch, held.qty(line.sku, line.size) if held else 0)
+            for line, item in failed_lines
+            if isinstance(line, Line)
         ]
         if any(shortages):
             raise OutOfStock(s for s in shortages if s is not None)
@@ -223,12 +275,19 @@ class DynamoBookings(DynamoAdapter):
         return transact(self._call, actions, "booking") is None
 
     def _fail_fast(
-        self, slug: str, popup: str, lines: tuple[Line, ...], slot: SlotClaim, key: str, now_epoch: int
+        self,
+        slug: str,
+        popup: str,
+        lines: tuple[Line, ...],
+        slot: SlotClaim,
+        key: str,
+        now_epoch: int,
+        held: HeldUnits | None,
     ) -> None:
         """Refuse without a transaction when a consistent read already shows the idempotency key
-        used (a twin request got there first), or the stock or the slot gone: after a sell-out most
-        buyers land here, and a read costs a fraction of a transaction. Passing it proves nothing;
-        the transaction's conditions decide."""
+        used (a twin request got there first), the hold lapsed, or the stock or the slot gone: after a
+        sell-out most buyers land here, and a read costs a fraction of a transaction. Passing it
+        proves nothing; the transaction's conditions decide."""
         idempotency = schema.idempotency_key(key)
         keys = [schema.stock_key(slug, line.sku, line.size, popup) for line in lines]
         keys += [schema.slot_key(popup, slot.start), idempotency]
@@ -249,9 +308,15 @@ class DynamoBookings(DynamoAdapter):
         used = found.get((idempotency[schema.PK]["S"], idempotency[schema.SK]["S"]))
         if used is not None and int(used[schema.TTL_ATTRIBUTE]["N"]) > now_epoch:
             raise KeyAlreadyUsed(key)
+        stock = [
+            (line, found.get((k[schema.PK]["S"], k[schema.SK]["S"]))) for line, k in zip(lines, keys, strict=False)
+        ]
+        if held is not None and any(
+            held.qty(line.sku, line.size) and _hold_lapsed(raw, held, now_epoch) for line, raw in stock
+        ):
+            raise _hold_gone(held)
         shortages = [
-            _shortage(line, found.get((stock[schema.PK]["S"], stock[schema.SK]["S"])), now_epoch)
-            for line, stock in zip(lines, keys, strict=False)
+            _shortage(line, raw, now_epoch, held.qty(line.sku, line.size) if held else 0) for line, raw in stock
         ]
         if any(shortages):
             raise OutOfStock(s for s in shortages if s is not None)
@@ -262,18 +327,40 @@ class DynamoBookings(DynamoAdapter):
     # --- pieces --------------------------------------------------------------------------------
 
     def _stock_change(
-        self, slug: str, location: str, line: Line, *, sold: int, counter: Counter, day: date
+        self,
+        slug: str,
+        location: str,
+        line: Line,
+        *,
+        sold: int,
+        counter: Counter,
+        day: date,
+        from_hold: tuple[str, int, int] | None = None,
     ) -> dict[str, Any]:
-        """Sell (``sold`` > 0, only if available), return (< 0) or just count (0) a line's units."""
+        """Sell (``sold`` > 0, only if available), return (< 0) or just count (0) a line's units.
+        ``from_hold`` (hold id, units it holds here, now) sells the held units first: the hold leaves
+        the item, ``held`` drops by its units and only the rest is taken from ``available``."""
         names = {"#counter": counter_attribute(counter, day)}
         values = {":zero": number(0), ":count": number(line.qty)}
         expression = "SET #counter = if_not_exists(#counter, :zero) + :count"
         condition = "attribute_exists(pk)"
+        held = from_hold[1] if from_hold else 0
+        extra = sold - held  # what comes from available (negative: held units not booked go back)
         if sold:
             values[":sold"] = number(sold)
-            expression += ", sold = sold + :sold, available = available - :sold"
-            if sold > 0:
-                condition += " AND available >= :sold"
+            expression += ", sold = sold + :sold"
+            if extra:
+                values[":extra"] = number(extra)
+                expression += ", available = available - :extra"
+            if extra > 0:
+                condition += " AND available >= :extra"
+        if from_hold and held:
+            hold_id, _, now_epoch = from_hold
+            names["#h"] = hold_id
+            values[":hq"] = number(held)
+            values[":now"] = number(now_epoch)
+            expression += ", held = held - :hq REMOVE holds.#h"
+            condition += " AND holds.#h.q = :hq AND holds.#h.exp > :now"
         return {
             "Update": {
                 "TableName": self._table,
@@ -283,6 +370,57 @@ class DynamoBookings(DynamoAdapter):
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _hold_given_back(self, slug: str, location: str, line: Line, hold_id: str) -> dict[str, Any]:
+        """A held line the booking did not take: its units go back on sale in the same transaction."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": schema.stock_key(slug, line.sku, line.size, location),
+                "UpdateExpression": "SET held = held - :q, available = available + :q REMOVE holds.#h",
+                "ConditionExpression": "holds.#h.q = :q",
+                "ExpressionAttributeNames": {"#h": hold_id},
+                "ExpressionAttributeValues": {":q": number(line.qty)},
+            }
+        }
+
+    def _end_hold(self, booking: Booking, held: HeldUnits, now_epoch: int) -> dict[str, Any]:
+        """The hold's record, moved to its end in the booking's transaction: only its own visitor's,
+        only once, only while live."""
+        values: dict[str, Any] = {
+            ":code": {"S": booking.code},
+            ":visitor": {"S": held.visitor},
+            ":now": number(now_epoch),
+            ":at": {"S": booking.booked_at},
+        }
+        names = {"#state": "state", "#visitor": "visitor"}
+        if held.source == "hold":
+            key = schema.checkout_hold_key(held.hold_id)
+            values |= {":to": {"S": HoldState.BOOKED.value}, ":held": {"S": HoldState.HELD.value}}
+            condition = "#state = :held AND #visitor = :visitor AND hold_expires_at > :now"
+            expression = "SET #state = :to, booking = :code, booked_at = :at"
+        else:
+            key = schema.tryon_key(held.hold_id)
+            values |= {
+                ":to": {"S": TryOnState.COMPLETED.value},
+                ":waiting": {"S": TryOnState.WAITING.value},
+                ":called": {"S": TryOnState.CALLED.value},
+            }
+            condition = (
+                "#state IN (:waiting, :called) AND #visitor = :visitor AND hold_expires_at > :now "
+                "AND attribute_not_exists(booking)"
+            )
+            expression = "SET #state = :to, booking = :code, completed_at = :at"
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": key,
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
             }
         }
 
@@ -311,8 +449,22 @@ class DynamoBookings(DynamoAdapter):
         return {"Put": put}
 
 
-def _shortage(line: Line, raw: dict[str, Any] | None, now_epoch: int) -> Shortage | None:
-    """What a stock item (raw, as read) lacks for ``line``; None if it has enough."""
-    if raw is not None and number_of(raw, "available") >= line.qty:
+def _shortage(line: Line, raw: dict[str, Any] | None, now_epoch: int, held: int = 0) -> Shortage | None:
+    """What a stock item (raw, as read) lacks for ``line``, of which ``held`` units are the booking's
+    own hold; None if it has enough."""
+    if raw is not None and number_of(raw, "available") + held >= line.qty:
         return None
-    return shortage(line.sku, line.size, line.qty, from_item(raw) if raw else {}, now_epoch)
+    return shortage(line.sku, line.size, line.qty - held, from_item(raw) if raw else {}, now_epoch)
+
+
+def _hold_lapsed(raw: dict[str, Any] | None, held: HeldUnits, now_epoch: int) -> bool:
+    """Whether a stock item (raw) no longer holds the units for ``held``'s hold."""
+    hold = ((raw or {}).get("holds") or {}).get("M", {}).get(held.hold_id)
+    return hold is None or int(hold["M"]["exp"]["N"]) <= now_epoch
+
+
+def _hold_gone(held: HeldUnits) -> HoldGone:
+    return HoldGone(
+        "Your hold has run out, so those pieces went back on sale. Choose them again to book.",
+        details={"hold_id": held.hold_id},
+    )

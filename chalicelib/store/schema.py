@@ -19,6 +19,8 @@ Items and their keys::
     FOOTFALL#<popup>     DAY#<local date>        the day's footfall total
     TRYON#<id>           META                    a try-on request and its hold (also gsi1: TRYONS#<popup> / <id>)
     VISITOR#<id>         TRYONS                  the visitor's try-on places: s<n> = {id, exp}, one per live try-on
+    VISITOR#<id>         HOLDS                   the visitor's checkout-hold places: h<n> = {id, exp}
+    HOLD#<id>            META                    a checkout hold: its lines, owner, expiry and state
     FUNNEL#<slug>        <sku>#<popup>           the QR funnel's day counters: <step>@<local date>
     TEMPLATE#<name>      v<version>              a marketer's saved template version (immutable)
     TEMPLATE#<name>      CURRENT                 latest, published and previous versions, a scheduled publish
@@ -119,6 +121,14 @@ def tryons_index_partition(popup: str) -> str:
 
 def visitor_tryons_key(visitor_id: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"VISITOR#{visitor_id}"}, SK: {"S": "TRYONS"}}
+
+
+def visitor_holds_key(visitor_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"VISITOR#{visitor_id}"}, SK: {"S": "HOLDS"}}
+
+
+def checkout_hold_key(hold_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"HOLD#{hold_id}"}, SK: {"S": META}}
 
 
 def funnel_partition(slug: str) -> str:

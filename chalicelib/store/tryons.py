@@ -12,13 +12,13 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from chalicelib.stock.ports import Hold, OutOfStock
+from chalicelib.stock.ports import Hold, OutOfStock, PlaceTaken, VisitorPlace
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.base import DynamoAdapter, number
 from chalicelib.store.client import index_items, paginate, transact, update_if
 from chalicelib.store.stock import hold_update, shortage
-from chalicelib.tryon.ports import FunnelStep, Outcome, PlaceTaken, TryOn, TryOnClaim, TryOnState, VisitorPlace
+from chalicelib.tryon.ports import FunnelStep, Outcome, TryOn, TryOnClaim, TryOnState
 
 
 class DynamoTryOns(DynamoAdapter):

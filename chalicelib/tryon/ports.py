@@ -1,5 +1,5 @@
 """The try-on port: a try-on and its states, the QR funnel's steps (from a scan on the rail to a sale,
-counted per SKU, pop-up and day), the refusal of a raced visitor place, and the stores try-ons need."""
+counted per SKU, pop-up and day), and the stores try-ons need."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from chalicelib.stock.ports import StockRef
+from chalicelib.stock.ports import StockRef, VisitorPlace
 
 
 class FunnelStep(StrEnum):
@@ -27,10 +27,6 @@ class TryOnState(StrEnum):
 
 
 OPEN_STATES = (TryOnState.WAITING, TryOnState.CALLED)
-
-
-class PlaceTaken(Exception):
-    """The visitor's try-on place was claimed by a concurrent request: read the places again."""
 
 
 @dataclass(frozen=True)
@@ -69,14 +65,6 @@ class TryOnClaim:
 
     tryon: TryOn
     day: date  # the pop-up's local date, for the funnel
-
-
-@dataclass(frozen=True, slots=True)
-class VisitorPlace:
-    """One of a visitor's try-on places: the try-on holding it and until when."""
-
-    tryon_id: str
-    expires_at: int  # epoch seconds
 
 
 class FunnelStore(Protocol):

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib import telemetry
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Conflict, NotFound, Unavailable, Unprocessable
-from chalicelib.core.models import TRYON_ID_PATTERN, SizeLabel, epoch_seconds, iso, local_day, localized
-from chalicelib.stock.ports import OutOfStock
+from chalicelib.core.models import TRYON_ID_PATTERN, Line, SizeLabel, epoch_seconds, iso, local_day, localized
+from chalicelib.stock.ports import HeldUnits, OutOfStock, PlaceTaken, free_places
 from chalicelib.telemetry import logger
 from chalicelib.tryon.ports import (
     OPEN_STATES,
@@ -27,7 +27,6 @@ from chalicelib.tryon.ports import (
     FunnelStore,
     Holds,
     Outcome,
-    PlaceTaken,
     TryOn,
     TryOnClaim,
     TryOnState,
@@ -106,12 +105,7 @@ def request_tryon(
     expires = epoch_seconds(now + timedelta(minutes=rules.hold_minutes))
     now_epoch, released = epoch_seconds(now), False
     for _ in range(_ATTEMPTS):
-        places = store.visitor_places(visitor_id)
-        free = [
-            f"s{i}"
-            for i in range(rules.per_visitor)
-            if f"s{i}" not in places or places[f"s{i}"].expires_at <= now_epoch
-        ]
+        free = free_places(store.visitor_places(visitor_id), "s", rules.per_visitor, now_epoch)
         if not free:
             raise Conflict(
                 f"You can hold {rules.per_visitor} try-ons at once. Finish or cancel one first.",
@@ -240,6 +234,36 @@ def _move(store: TryOnStore, holds: Holds, tryon: TryOn, action: str, now: datet
 
 
 # --- what a try-on led to ------------------------------------------------------------------------
+
+
+def tryon_units(
+    store: TryOnStore, tryon_id: str, visitor_id: str, slug: str, popup: str, lines: tuple[Line, ...], now: datetime
+) -> HeldUnits | None:
+    """The unit a booking can take from the visitor's try-on: theirs, still open and held, at the
+    booking's pop-up, for one of its lines. None otherwise (the booking then takes from stock)."""
+    tryon = store.tryon(tryon_id) if TRYON_ID.match(tryon_id) else None
+    if tryon is None or tryon.visitor != visitor_id or not tryon.is_live(epoch_seconds(now)):
+        return None
+    if (tryon.drop, tryon.popup) != (slug, popup) or not any(
+        (line.sku, line.size) == (tryon.sku, tryon.size) for line in lines
+    ):
+        return None
+    return HeldUnits(tryon.tryon_id, "tryon", visitor_id, (Line(tryon.sku, tryon.size, 1),))
+
+
+def after_tryon_booking(
+    store: TryOnStore, tryon_id: str, code: str, converted: bool, visitor_id: str, now: datetime
+) -> None:
+    """A booking followed a try-on. If it took the try-on's unit, the try-on is already complete and
+    linked (same transaction): give the visitor's try-on place back. Otherwise link it for the funnel."""
+    if not converted:
+        link_outcome(store, tryon_id, FunnelStep.BOOKED_AFTER_TRYON, code, now, visitor_id)
+        return
+    tryon = store.tryon(tryon_id)
+    if tryon is not None:
+        store.free_place(tryon.visitor, tryon.place, tryon.tryon_id)
+        telemetry.funnel_step(tryon.drop, tryon.popup, FunnelStep.TRYON_COMPLETED)
+        telemetry.funnel_step(tryon.drop, tryon.popup, FunnelStep.BOOKED_AFTER_TRYON)
 
 
 def link_outcome(

@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from chalicelib.stock.ports import OutOfStock
+from chalicelib.stock.ports import OutOfStock, PlaceTaken, VisitorPlace
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.stock import DynamoStock
 from chalicelib.store.tryons import DynamoTryOns
-from chalicelib.tryon.ports import FunnelStep, PlaceTaken, TryOn, TryOnClaim, TryOnState, VisitorPlace
+from chalicelib.tryon.ports import FunnelStep, TryOn, TryOnClaim, TryOnState
 
 NOW = 1_796_000_000
 TRYON = TryOn(

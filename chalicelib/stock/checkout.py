@@ -1,0 +1,191 @@
+"""Checkout holds: a shopper sets pieces aside at a pop-up for a few minutes while they choose a
+pickup slot and give their name; booking converts the held units, letting go gives them back.
+
+A hold belongs to the visitor whose cookie placed it: only they can see it, book it or release it.
+Each visitor has a few hold places (a setting), so one phone cannot sit on a whole size.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.catalog.reader import Catalog
+from chalicelib.core.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.models import HOLD_ID_PATTERN, DropCatalog, Line, Location, Slug, epoch_seconds, iso
+from chalicelib.shop.quotes import QuoteLine, basket_lines
+from chalicelib.stock.ports import (
+    CheckoutHold,
+    CheckoutHoldStore,
+    HeldUnits,
+    HoldState,
+    OutOfStock,
+    PlaceTaken,
+    StockRef,
+    free_places,
+)
+
+_ATTEMPTS = 3
+HOLD_ID = re.compile(HOLD_ID_PATTERN)
+
+
+class HoldRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    drop: Slug
+    popup: Slug
+    items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRules:
+    minutes: float  # how long a hold sets its units aside
+    per_visitor: int  # how many live holds one visitor may have at once
+
+
+def new_hold_id(now: datetime) -> str:
+    """``h``, then milliseconds and randomness in hex: ids sort in the order holds were placed."""
+    return f"h{int(now.timestamp() * 1000):011x}{secrets.token_hex(3)}"
+
+
+def pickup_popup(drop: DropCatalog, popup_id: str) -> Location:
+    """The drop's pop-up where pieces can be picked up; ``Unprocessable`` for anything else."""
+    for location in drop.locations:
+        if location.id == popup_id and location.kind == "popup":
+            if location.pickup is None:
+                raise Unprocessable(f"{popup_id} does not offer pickup.", code="no_pickup")
+            return location
+    raise Unprocessable(f"{popup_id} is not a pop-up of this drop.", code="unknown_popup")
+
+
+def _known(drop: DropCatalog, lines: tuple[Line, ...]) -> None:
+    sizes = {sku.sku: sku.sizes for sku in drop.skus}
+    for line in lines:
+        if line.size not in sizes.get(line.sku, ()):
+            raise Unprocessable(
+                f"{line.sku} {line.size} is not part of this drop.",
+                code="unknown_item",
+                details={"sku": line.sku, "size": line.size},
+            )
+
+
+def place_hold(
+    store: CheckoutHoldStore, catalog: Catalog, visitor_id: str, request: HoldRequest, rules: HoldRules, now: datetime
+) -> CheckoutHold:
+    """Set the lines aside at the pop-up for the visitor, all or none. 409 ``out_of_stock`` when a
+    line is short there, ``hold_limit`` when the visitor already has as many holds as allowed,
+    ``drop_not_live`` outside the drop's sale."""
+    drop_catalog = catalog.drop(request.drop)
+    drop = drop_catalog.drop
+    if not drop.starts_at <= now < drop.ends_at:
+        raise Conflict("This drop is not on sale right now.", code="drop_not_live")
+    popup = pickup_popup(drop_catalog, request.popup)
+    lines = basket_lines(request.items)
+    _known(drop_catalog, lines)
+    now_epoch, released = epoch_seconds(now), False
+    expires = epoch_seconds(now + timedelta(minutes=rules.minutes))
+    for _ in range(_ATTEMPTS):
+        free = free_places(store.visitor_hold_places(visitor_id), "h", rules.per_visitor, now_epoch)
+        if not free:
+            raise Conflict(
+                f"You can hold pieces {rules.per_visitor} times at once. Book or let go of one first.",
+                code="hold_limit",
+                details={"limit": rules.per_visitor},
+            )
+        hold = CheckoutHold(
+            hold_id=new_hold_id(now),
+            drop=drop.slug,
+            popup=popup.id,
+            visitor=visitor_id,
+            lines=lines,
+            place=free[0],
+            state=HoldState.HELD,
+            created_at=iso(now),
+            expires_at=expires,
+        )
+        try:
+            store.place_checkout_hold(hold, now_epoch)
+        except PlaceTaken:
+            continue  # the visitor asked twice at once: read their places again
+        except OutOfStock as short:
+            if released or not any(s.releasable for s in short.shortages):
+                raise
+            for s in short.shortages:  # expired holds sat on the units: free them, try once more
+                if s.releasable:
+                    store.release_expired(StockRef(drop.slug, s.sku, s.size, popup.id), now)
+            released = True
+            continue
+        return hold
+    raise Conflict("Too many holds asked for at once; please try again.", code="hold_limit")
+
+
+def own_hold(store: CheckoutHoldStore, visitor_id: str, hold_id: str) -> CheckoutHold:
+    """The visitor's own hold; 404 for an id that is malformed, unknown or someone else's."""
+    hold = store.checkout_hold(hold_id) if _is_hold_id(hold_id) else None
+    if hold is None or hold.visitor != visitor_id:
+        raise NotFound("There is no such hold.", code="hold_not_found")
+    return hold
+
+
+def held_units(
+    store: CheckoutHoldStore, visitor_id: str, hold_id: str, slug: str, popup: str, now: datetime
+) -> HeldUnits:
+    """What a booking converts from the visitor's live hold; 409 ``hold_expired`` once it has lapsed
+    or was let go, ``hold_booked`` if a booking already took it."""
+    hold = own_hold(store, visitor_id, hold_id)
+    if (hold.drop, hold.popup) != (slug, popup):
+        raise Unprocessable("That hold is for another drop or pop-up.", code="hold_mismatch")
+    if hold.state is HoldState.BOOKED:
+        raise Conflict("These pieces are already booked.", code="hold_booked", details={"booking": hold.booking})
+    if not hold.is_live(epoch_seconds(now)):
+        raise Conflict(
+            "Your hold has run out, so those pieces went back on sale. Choose them again to book.",
+            code="hold_expired",
+        )
+    return HeldUnits(hold.hold_id, "hold", visitor_id, hold.lines)
+
+
+def release_own_hold(store: CheckoutHoldStore, visitor_id: str, hold_id: str, now: datetime) -> dict[str, Any]:
+    """The shopper lets go of their hold: its units go back on sale, exactly once."""
+    hold = own_hold(store, visitor_id, hold_id)
+    if hold.state is HoldState.BOOKED:
+        raise Conflict("These pieces are booked: cancel the booking instead.", code="hold_booked")
+    changed = hold.state is HoldState.HELD and store.end_checkout_hold(hold, iso(now))
+    # Also on a repeat: if the first call stopped after its state change, this one gives the units back.
+    for line in hold.lines:
+        store.release_hold(StockRef(hold.drop, line.sku, line.size, hold.popup), hold.hold_id)
+    store.free_hold_place(hold.visitor, hold.place, hold.hold_id)
+    current = store.checkout_hold(hold.hold_id) or hold
+    return {**hold_summary(current, now), "changed": changed}
+
+
+def after_booking(store: CheckoutHoldStore, hold_id: str) -> None:
+    """A booking converted the hold: give the visitor's place back now rather than at its expiry."""
+    hold = store.checkout_hold(hold_id)
+    if hold is not None:
+        store.free_hold_place(hold.visitor, hold.place, hold.hold_id)
+
+
+def hold_summary(hold: CheckoutHold, now: datetime) -> dict[str, Any]:
+    """A hold as the API shows it. ``state`` is ``expired`` once a held hold's time has run out."""
+    lapsed = hold.state is HoldState.HELD and not hold.is_live(epoch_seconds(now))
+    summary: dict[str, Any] = {
+        "hold_id": hold.hold_id,
+        "state": "expired" if lapsed else hold.state.value,
+        "drop": hold.drop,
+        "popup": hold.popup,
+        "expires_at": iso(datetime.fromtimestamp(hold.expires_at, tz=now.tzinfo)),
+        "items": [{"sku": line.sku, "size": line.size, "qty": line.qty} for line in hold.lines],
+    }
+    if hold.booking is not None:
+        summary["booking"] = hold.booking
+    return summary
+
+
+def _is_hold_id(value: str) -> bool:
+    return HOLD_ID.match(value) is not None

@@ -1,0 +1,124 @@
+"""64 shoppers at once hold and book the last units of a pop-up over real sockets (the app as
+`make run` serves it, on its embedded DynamoDB): holds and bookings never exceed the stock, a
+let-go hold's unit goes to someone else, and a converted hold is counted once."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from devtools.embedded_dynamodb import FAKE_CREDENTIALS
+from devtools.live import LiveApp, live_app
+
+SKU = "TEE-ECRU"
+ON_HAND = {"XS": 3, "S": 4, "M": 4, "L": 3, "XL": 2}  # at paris-marais, in the demo
+SHOPPERS = 64
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveApp]:
+    with live_app() as app:
+        yield app
+
+
+def ask(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any, str]:
+    data = None if body is None else json.dumps(body).encode()
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    request = urllib.request.Request(url, data=data, headers=sent, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            raw, cookie = answer.read(), answer.headers.get("Set-Cookie", "")
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        raw, cookie, status = error.read(), error.headers.get("Set-Cookie", ""), error.code
+    return status, json.loads(raw) if raw[:1] in (b"{", b"[") else None, cookie.split(";")[0]
+
+
+def stock_items(live: LiveApp) -> dict[str, dict[str, Any]]:
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=live.dynamodb_url,
+        region_name=FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    items = {}
+    for size in ON_HAND:
+        key = {"pk": {"S": "STOCK#linen-lab"}, "sk": {"S": f"{SKU}#{size}#paris-marais"}}
+        raw = client.get_item(TableName="dropfront", Key=key, ConsistentRead=True)["Item"]
+        items[size] = {name: int(value["N"]) for name, value in raw.items() if "N" in value}
+        items[size]["holds"] = len(raw.get("holds", {}).get("M", {}))
+    return items
+
+
+def test_holds_and_bookings_never_exceed_the_stock(live: LiveApp) -> None:
+    day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    _, listed, _ = ask(f"{live.url}/api/popups/paris-marais/slots?date={day}")
+    slots = [slot["start"] for slot in listed["slots"]]
+    chooser = random.Random(11)
+    plans = [(chooser.choice(list(ON_HAND)), chooser.random() < 0.25, chooser.choice(slots)) for _ in range(SHOPPERS)]
+    barrier = threading.Barrier(SHOPPERS)
+    outcomes: Counter[str] = Counter()
+    booked: Counter[str] = Counter()
+    lock = threading.Lock()
+    unexpected: list[str] = []
+
+    def shopper(plan: tuple[str, bool, str]) -> None:
+        size, lets_go, slot = plan
+        _, _, cookie = ask(f"{live.url}/api/drops/linen-lab")
+        headers = {"Cookie": cookie}
+        barrier.wait()
+        wanted = {"drop": "linen-lab", "popup": "paris-marais", "items": [{"sku": SKU, "size": size, "qty": 1}]}
+        status, hold, _ = ask(f"{live.url}/api/holds", "POST", wanted, headers)
+        if status != 201:
+            with lock:
+                outcomes[hold["error"]["code"]] += 1
+            return
+        if lets_go:
+            status, released, _ = ask(f"{live.url}/api/holds/{hold['hold_id']}", "DELETE", None, headers)
+            with lock:
+                outcomes["let_go" if status == 200 and released["changed"] else f"let_go_{status}"] += 1
+            return
+        order = {
+            **wanted,
+            "slot_start": slot,
+            "hold_id": hold["hold_id"],
+            "contact": {"name": "Ada", "email": "a@b.co"},
+        }
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        status, body, _ = ask(f"{live.url}/api/pickups", "POST", order, {**headers, **key})
+        again, replay, _ = ask(f"{live.url}/api/pickups", "POST", order, {**headers, **key})  # a lost reply
+        with lock:
+            if status == 201:
+                booked[size] += 1
+                outcomes["booked"] += 1
+                if (again, replay["code"]) != (201, body["code"]):
+                    unexpected.append(f"a replay answered {again} {replay}")
+            else:
+                unexpected.append(f"a live hold could not be booked: {status} {body}")
+
+    with ThreadPoolExecutor(max_workers=SHOPPERS) as pool:
+        list(pool.map(shopper, plans))
+
+    assert unexpected == []
+    assert set(outcomes) <= {"booked", "let_go", "out_of_stock"}, outcomes
+    assert outcomes["booked"] + outcomes["let_go"] + outcomes["out_of_stock"] == SHOPPERS
+    items = stock_items(live)
+    for size, units in ON_HAND.items():
+        item = items[size]
+        assert item["sold"] == booked[size] <= units, (size, item, booked)
+        assert (item["held"], item["holds"]) == (0, 0), (size, item)  # every hold was booked or let go
+        assert item["available"] == units - booked[size]
+    assert outcomes["out_of_stock"] > 0 and outcomes["booked"] > 0  # the crowd really outnumbered the stock
