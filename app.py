@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
@@ -9,14 +10,18 @@ from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 from chalicelib import telemetry, wiring
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.pages.published import promote_due
-from chalicelib.shop.page import PageLocale, landing_context
+from chalicelib.shop.page import PageLocale, ReserveForm, landing_context
 from chalicelib.shop.quotes import QuoteRequest, quote
 from chalicelib.shop.shopper import checked_slug, open_drop, priced_at, record_offers
-from chalicelib.shop.visitors import cookie_headers, identify
-from chalicelib.stock.checkout import HoldRequest, hold_summary, place_hold, release_own_hold
+from chalicelib.shop.visitors import check_form_token, cookie_headers, form_token, identify
+from chalicelib.stock.calendar import ics
+from chalicelib.stock.checkout import HoldRequest, hold_summary, own_hold, place_hold, release_own_hold
+from chalicelib.stock.hold_page import hold_page, render_hold_page
 from chalicelib.stock.holds import sweep_expired_holds
-from chalicelib.stock.page import pickup_context
+from chalicelib.stock.journey import BookingFields, FormProblems, ReserveFields, book_hold
+from chalicelib.stock.page import pickup_context, pickup_event
 from chalicelib.stock.pickup import (
+    CancelForm,
     PickupRequest,
     SlotsQuery,
     StaffMark,
@@ -25,6 +30,7 @@ from chalicelib.stock.pickup import (
     book_pickup,
     cancel_pickup,
     checked_code,
+    confirmation_path,
     mark_pickup,
     popup_slots,
 )
@@ -47,17 +53,22 @@ from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
 from chalicelib.web.request import (
     MAX_TILL_BODY_BYTES,
+    LandingQuery,
     PickupPageQuery,
     bearer_token,
     edge,
+    form_visitor,
     idempotency_key,
+    page_path,
     page_query,
     parse_body,
+    parse_form,
     parse_query,
     public_base_url,
 )
 
 JSON_BODY = ["application/json", "text/plain"]
+FORM_BODY = ["application/x-www-form-urlencoded"]
 
 app = Chalice(app_name="dropfront")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
@@ -96,17 +107,79 @@ def list_drops() -> Response:
 def landing_page(slug: str) -> Response:
     request = current_request()
     viewer, now = edge(request.headers), wiring.utcnow()
-    query = page_query(request.query_params)
+    query = parse_query(request.query_params, LandingQuery)
     shopper = open_drop(wiring.catalog(), slug, viewer, now, with_tokens=False, lang=query.lang, campaign=query.c)
     nonce = responses.new_nonce()
     url = f"{public_base_url(viewer)}/drops/{slug}"
-    where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales)
-    context = landing_context(shopper.view, where, nonce)
+    where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales, asked=query.lang is not None)
+    form = ReserveForm(form_token(shopper.visitor.id), shopper.nearest)
+    context = landing_context(shopper.view, where, nonce, form, query.m)
     body = wiring.published().render(shopper.locale, "landing", context, now)
     page_view(slug, "landing")
     record_offers(shopper, wiring.numbers())
     cookie = cookie_headers(shopper.new_cookie)
     return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
+
+
+@app.route("/drops/{slug}/reserve", methods=["POST"], content_types=FORM_BODY)
+@errors.html
+def reserve_from_page(slug: str) -> Response:
+    """A product card's form (no script needed): hold the piece, then the hold's page books it."""
+    request = current_request()
+    visitor, query = form_visitor(request.headers), page_query(request.query_params)
+    fields = parse_form(request.raw_body, ReserveFields)
+    check_form_token(fields.ft, visitor)
+    now = wiring.utcnow()
+    hold = place_hold(
+        wiring.holds(), wiring.catalog(), visitor.id, fields.hold_request(checked_slug(slug)), wiring.hold_rules(), now
+    )
+    return responses.see_other(page_path(f"/drops/{slug}/holds/{hold.hold_id}", lang=query.lang))
+
+
+@app.route("/drops/{slug}/holds/{hold_id}")
+@errors.html
+def held_pieces_page(slug: str, hold_id: str) -> Response:
+    request = current_request()
+    visitor, _ = identify(edge(request.headers).cookie)
+    query = page_query(request.query_params)
+    hold = own_hold(wiring.holds(), visitor.id, hold_id, slug)
+    if hold.booking is not None:
+        return responses.see_other(confirmation_path(hold.booking, query.lang))
+    page = hold_page(wiring.catalog(), wiring.bookings(), hold, edge(request.headers), query.lang, wiring.utcnow())
+    nonce = responses.new_nonce()
+    return responses.html(render_hold_page(page, nonce), nonce=nonce, locale=page.shopper.locale)
+
+
+@app.route("/drops/{slug}/holds/{hold_id}", methods=["POST"], content_types=FORM_BODY)
+@errors.html
+def book_hold_from_page(slug: str, hold_id: str) -> Response:
+    request = current_request()
+    visitor, query = form_visitor(request.headers), page_query(request.query_params)
+    fields = parse_form(request.raw_body, BookingFields)
+    check_form_token(fields.ft, visitor)
+    hold = own_hold(wiring.holds(), visitor.id, hold_id, slug)
+    if hold.booking is not None:  # a second tap after the first one booked
+        return responses.see_other(confirmation_path(hold.booking, query.lang))
+    viewer, now = edge(request.headers), wiring.utcnow()
+    page = hold_page(wiring.catalog(), wiring.bookings(), hold, viewer, query.lang, now, fields)
+    try:
+        answer = book_hold(wiring.bookings(), wiring.holds(), page.shopper, hold, fields, page.now)
+    except FormProblems as problems:
+        nonce = responses.new_nonce()
+        body = render_hold_page(replace(page, problems=problems.fields), nonce)
+        return responses.html(body, nonce=nonce, locale=page.shopper.locale, status=422)
+    record_offers(page.shopper, wiring.numbers())
+    return responses.see_other(confirmation_path(answer.body["code"], query.lang))
+
+
+@app.route("/drops/{slug}/holds/{hold_id}/release", methods=["POST"], content_types=FORM_BODY)
+@errors.html
+def release_hold_from_page(slug: str, hold_id: str) -> Response:
+    request = current_request()
+    visitor, query = form_visitor(request.headers), page_query(request.query_params)
+    check_form_token(parse_form(request.raw_body, BookingFields).ft, visitor)
+    release_own_hold(wiring.holds(), visitor.id, own_hold(wiring.holds(), visitor.id, hold_id, slug), wiring.utcnow())
+    return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang, m="released"))
 
 
 @app.route("/api/drops/{slug}")
@@ -124,11 +197,16 @@ def drop_detail(slug: str) -> Response:
 @app.route("/api/drops/{slug}/stock")
 @errors.json
 def drop_stock(slug: str) -> Response:
+    """Live stock for a page that is open: 304 when nothing changed since the ETag it has."""
     page_query(current_request().query_params)
     catalog = wiring.catalog()
     drop_catalog = catalog.drop(checked_slug(slug))
     snapshot = catalog.stock(drop_catalog.drop.slug)
-    return responses.json_body(payloads.stock(drop_catalog, snapshot, wiring.utcnow()), cache="public, max-age=1")
+    body = payloads.stock(drop_catalog, snapshot, wiring.utcnow())
+    etag, cache = payloads.stock_etag(body), "public, max-age=1"
+    if etag in (current_request().headers.get("if-none-match") or "").split(", "):
+        return responses.not_modified(etag, cache)
+    return responses.json_body(body, cache=cache, extra={"ETag": etag})
 
 
 @app.route("/api/quote", methods=["POST"], content_types=JSON_BODY)
@@ -267,6 +345,30 @@ def pickup_page(code: str) -> Response:
     context = pickup_context(booking, drop_catalog, locale, nonce, query.t)
     body = wiring.published().render(locale, "pickup", context, wiring.utcnow())
     return responses.html(body, nonce=nonce, locale=locale)
+
+
+@app.route("/pickups/{code}/cancel", methods=["POST"], content_types=FORM_BODY)
+@errors.html
+def cancel_pickup_from_page(code: str) -> Response:
+    """The confirmation page's cancel form (behind its "are you sure"): back to the page, now cancelled."""
+    request = current_request()
+    form_visitor(request.headers)  # only the shop's own page may post it
+    token = parse_form(request.raw_body, CancelForm).t
+    booking = cancel_pickup(wiring.bookings(), checked_code(code), token, wiring.utcnow())
+    lang = page_query(request.query_params).lang
+    return responses.see_other(page_path(f"/pickups/{booking['code']}", t=token, lang=lang))
+
+
+@app.route("/pickups/{code}/calendar.ics")
+@errors.html
+def pickup_calendar(code: str) -> Response:
+    request = current_request()
+    query = parse_query(request.query_params, PickupPageQuery)
+    booking = authorized_booking(wiring.bookings(), checked_code(code), query.t)
+    locale = negotiate(query.lang, edge(request.headers).accept_language, UI_LOCALES, "en")
+    page = f"{public_base_url(edge(request.headers))}/pickups/{booking.code}?t={query.t}"
+    event = pickup_event(booking, wiring.catalog().drop(booking.drop), locale, page)
+    return responses.download(ics(event), "text/calendar; charset=utf-8", f"pickup-{booking.code}.ics")
 
 
 @app.route("/api/staff/pickups/{code}", methods=["POST"], content_types=JSON_BODY)

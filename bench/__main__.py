@@ -18,7 +18,7 @@ from typing import Any
 
 from babel.numbers import format_currency
 
-from bench import cold_start, flash_sale, guardrail, landing, lighthouse, package
+from bench import cold_start, flash_sale, guardrail, holds, landing, lighthouse, package
 from bench.setup import BENCH_SLUG, seeded_dynamodb
 from devtools.live import live_app
 
@@ -116,7 +116,7 @@ def table(results: dict[str, Any]) -> str:
             verdict(worst_gzip <= 14 * 1024),
         ),
         (
-            "Lighthouse mobile, landing page (en, ar), median of 3 runs",
+            "Lighthouse mobile, landing page with its reserve forms, bare URL and ?lang=ar, median of 3 runs",
             lighthouse_text(lh),
             "each ≥ 0.98",
             verdict(worst_lh >= 0.98),
@@ -141,6 +141,15 @@ def table(results: dict[str, Any]) -> str:
             "—",
         ),
     ]
+    held = results["hold_and_booking"]
+    rows.append(
+        (
+            f"reserve journey: hold + booking ÷ booking alone, one at a time, {held['count']} each (moto server)",
+            f"{held['ratio']} ({held['hold_and_booking_p50_ms']} ms vs {held['booking_alone_p50_ms']} ms, p50)",
+            "report",
+            "—",
+        )
+    )
     sale = results["flash_sale"]
     rows.append(
         (
@@ -194,11 +203,14 @@ def main() -> None:
     print("lighthouse …", flush=True)
     with live_app() as app:
         base = app.url
-        results["lighthouse"] = {
-            lang: lighthouse.scores(f"{base}/drops/linen-lab?lang={lang}") for lang in ("en", "ar")
+        results["lighthouse"] = {  # the bare URL is what a link or a QR code opens
+            page: lighthouse.scores(f"{base}/drops/linen-lab{query}")
+            for page, query in (("bare", ""), ("ar", "?lang=ar"))
         }
         tryon = lighthouse.tryon_url(base)
         results["lighthouse_tryon"] = {lang: lighthouse.scores(f"{tryon}?lang={lang}") for lang in ("en", "ar")}
+    print("hold + booking …", flush=True)
+    results["hold_and_booking"] = holds.measure(10 if args.quick else 40)
     print("flash sale …", flush=True)
     results["flash_sale"] = flash_sale.measure(*((100, 400, 32) if args.quick else (500, 2000, 32)))
     results["formatter"] = formatter_cache()

@@ -23,12 +23,14 @@ from chalicelib.core.errors import DomainError
 from chalicelib.core.models import local_day
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.shopper import open_drop
+from chalicelib.stock.checkout import HoldRequest, HoldRules, place_hold
 from chalicelib.stock.pickup import PickupRequest, book_pickup
 from chalicelib.stock.ports import Counter, StockRef
 from chalicelib.stock.slots import day_slots
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item
 from chalicelib.store.client import call, paginate
+from chalicelib.tryon.conversion import held_for
 from chalicelib.web.errors import status_for
 from devtools.seed import DemoDrop, demo_drops, seed
 
@@ -81,20 +83,27 @@ def prepare(table: str, sale: FlashSale, now: datetime) -> list[str]:
     return [s.local_start(ZoneInfo(popup.timezone)).isoformat() for s in day_slots(popup, popup.pickup, day)][:SLOTS]
 
 
-def one_booking(slot: str, key: str, now: datetime) -> tuple[int, dict[str, Any]]:
-    """A buyer's booking through the app's path; (status, body) as the API would answer."""
-    request = PickupRequest.model_validate(
-        {
-            "drop": "linen-lab",
-            "popup": POPUP,
-            "slot_start": slot,
-            "items": [{"sku": SKU, "size": SIZE, "qty": 1}],
-            "contact": {"name": "Flash Buyer", "email": "buyer@example.org"},
-        }
-    )
+def one_booking(slot: str, key: str, now: datetime, *, hold_first: bool = False) -> tuple[int, dict[str, Any]]:
+    """A buyer's booking through the app's path; (status, body) as the API would answer. With
+    ``hold_first`` the buyer first holds the piece (as the drop page's form does) and the booking
+    converts that hold."""
+    order: dict[str, Any] = {
+        "drop": "linen-lab",
+        "popup": POPUP,
+        "slot_start": slot,
+        "items": [{"sku": SKU, "size": SIZE, "qty": 1}],
+        "contact": {"name": "Flash Buyer", "email": "buyer@example.org"},
+    }
+    visitor = f"buyer-{key}"
     try:
+        if hold_first:
+            wanted = HoldRequest.model_validate({k: order[k] for k in ("drop", "popup", "items")})
+            hold = place_hold(wiring.holds(), wiring.catalog(), visitor, wanted, HoldRules(10, 2), now)
+            order["hold_id"] = hold.hold_id
+        request = PickupRequest.model_validate(order)
         shopper = open_drop(wiring.catalog(), "linen-lab", VIEWER, now, with_tokens=False)
-        answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, request, key, now)
+        holding = held_for(wiring.holds(), wiring.tryons(), request, visitor, now)
+        answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, request, key, now, holding)
     except DomainError as error:
         return status_for(error), {"code": error.code}
     return 201, answer.body

@@ -129,7 +129,10 @@ def test_money_is_formatted_per_locale_from_minor_units(client: Client, demo: li
 
 def test_landing_page_data_attributes_and_json_ld_match_stock(client: Client, demo: list[DemoDrop]) -> None:
     page = parse(html_of(client.http.get("/drops/linen-lab")))
-    stock = {(r.sku, r.size): r.on_hand for r in demo[0].stock if r.location == "web"}
+    stock: dict[tuple[str, str], int] = {}  # what can be reserved: the units at the pop-ups
+    for r in demo[0].stock:
+        if r.location != "web":
+            stock[(r.sku, r.size)] = stock.get((r.sku, r.size), 0) + r.on_hand
     prices = {s.sku: s.list_prices["USD"] for s in demo[0].catalog.skus}
     assert len(page.sizes) == len(stock)
     offers = {str(ld["sku"]): ld["offers"] for ld in page.json_ld}
@@ -147,12 +150,14 @@ def test_landing_page_data_attributes_and_json_ld_match_stock(client: Client, de
 def test_scarcity_shows_exact_count_only_under_threshold(client: Client, demo: list[DemoDrop]) -> None:
     html = html_of(client.http.get("/drops/linen-lab"))
     threshold = demo[0].catalog.drop.scarcity_threshold
-    for match in re.finditer(r'class="size (\w+)"[^>]*data-available="(\d+)"', html):
-        cue, units = match.group(1), int(match.group(2))
+    chips = re.findall(r'class="size (\w+) pick"[^>]*data-available="(\d+)"', html)
+    assert len(chips) == sum(len(sku.sizes) for sku in demo[0].catalog.skus)
+    for cue, available in chips:
+        units = int(available)
         expected = "sold_out" if units == 0 else "few_left" if units <= threshold else "in_stock"
         assert cue == expected
-    assert "3 left" in html  # OVR-SAND XS
-    assert "12 left" not in html
+    assert "1 left" in html  # OVR-SAND XS: one at the pop-ups
+    assert "7 left" not in html  # TEE-ECRU M: four in Paris and three in Brooklyn, over the threshold
 
 
 def test_html_security_headers_and_nonce_only_scripts(client: Client) -> None:
@@ -274,6 +279,9 @@ def test_alternate_and_canonical_links_are_absolute(client: Client, monkeypatch:
     forget_process_state()
     html = html_of(client.http.get("/drops/linen-lab?lang=de"))
     assert 'hreflang="ja" href="https://shop.example/drops/linen-lab?lang=ja"' in html
+    # The bare URL (what a link or a QR code opens) is the x-default page, and its own canonical.
+    bare = html_of(client.http.get("/drops/linen-lab", headers={"Accept-Language": "fr"}))
+    assert '<link rel="canonical" href="https://shop.example/drops/linen-lab">' in bare
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -287,3 +295,16 @@ def test_every_json_route_in_every_locale(client: Client, locale: str, demo: lis
     assert client.http.get("/api/drops/linen-lab/stock", headers=headers).status_code == 200
     missing = client.http.get("/drops/missing-drop", headers=headers)
     assert missing.status_code == 404 and missing.headers["Content-Language"] == locale
+
+
+def test_stock_polls_get_304_until_the_stock_changes(client: Client) -> None:
+    first = client.http.get("/api/drops/linen-lab/stock")
+    etag = first.headers["ETag"]
+    again = client.http.get("/api/drops/linen-lab/stock", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.body == b"" and again.headers["ETag"] == etag
+    wanted = {"drop": "linen-lab", "popup": "paris-marais", "items": [{"sku": "TEE-ECRU", "size": "M", "qty": 1}]}
+    cookie = client.http.get("/drops/linen-lab").headers["Set-Cookie"].split(";")[0]
+    headers = {"Content-Type": "application/json", "Cookie": cookie}
+    assert client.http.post("/api/holds", headers=headers, body=json.dumps(wanted)).status_code == 201
+    changed = client.http.get("/api/drops/linen-lab/stock", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag

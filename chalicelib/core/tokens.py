@@ -25,6 +25,7 @@ class Purpose(StrEnum):
     QR = "qr"
     STUDIO_SESSION = "studio-session"
     CSRF = "csrf"
+    SHOPPER_FORM = "shopper-form"
 
 
 LIFETIMES: dict[Purpose, timedelta] = {
@@ -36,6 +37,7 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.QR: timedelta(days=180),  # printed tags outlive a weekend; the pop-up's window ends them first
     Purpose.STUDIO_SESSION: timedelta(hours=12),  # a working day in the studio
     Purpose.CSRF: timedelta(hours=12),  # as long as the session whose forms carry it
+    Purpose.SHOPPER_FORM: timedelta(hours=12),  # a drop page left open in a tab all day
 }
 
 

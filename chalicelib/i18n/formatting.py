@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_skeleton, format_time, format_timedelta, get_timezone_location
+from babel.dates import format_date, format_skeleton, format_time, format_timedelta, get_timezone_location
 from babel.numbers import format_currency, get_currency_precision
 
 from chalicelib.i18n.locales import babel_locale
@@ -53,10 +53,32 @@ def local_datetime(moment: datetime, zone: str, locale: str) -> str:
     return str(where.datetime_formats["medium"]).replace("{1}", date).replace("{0}", time)
 
 
+@lru_cache(maxsize=4096)
+def local_date(moment: datetime, zone: str, locale: str, *, long: bool = True) -> str:
+    """The moment's date in ``zone`` as the locale writes it: ``Thursday, December 3, 2026`` (``long``)
+    or ``Thu, Dec 3``."""
+    tz = timezone(zone) or ZoneInfo("UTC")
+    if long:
+        return format_date(moment.astimezone(tz).date(), "full", locale=babel_locale(locale))
+    return format_skeleton("MMMEd", moment, tzinfo=tz, locale=babel_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def local_clock(moment: datetime, zone: str, locale: str) -> str:
+    """The moment's time of day in ``zone``: ``10:30 AM``, ``10:30``."""
+    return format_time(moment, "short", tzinfo=timezone(zone) or ZoneInfo("UTC"), locale=babel_locale(locale))
+
+
 @lru_cache(maxsize=256)
 def zone_name(zone: str, locale: str) -> str:
-    """The zone as the locale names it: ``France Time``, ``heure : France``."""
-    return get_timezone_location(timezone(zone) or ZoneInfo("UTC"), locale=babel_locale(locale))
+    """The zone by its city, as the locale names a zone: ``Paris Time``, ``heure : Paris``,
+    ``توقيت باريس`` (not ``United States (New York) Time``: a shopper knows the city)."""
+    where = babel_locale(locale)
+    tz = timezone(zone) or ZoneInfo("UTC")
+    if tz.key == "UTC":
+        return "UTC"
+    city = get_timezone_location(tz, locale=where, return_city=True)
+    return str(where.zone_formats["region"]) % city
 
 
 def relative_time(delta: timedelta, locale: str) -> str:

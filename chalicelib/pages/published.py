@@ -46,6 +46,9 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "canonical",
             "default_url",
             "alternates",
+            "reserve",
+            "places",
+            "notice",
         ]
     ),
     "tryon": frozenset(
@@ -73,6 +76,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "drop_url",
             "pickup",
             "zone",
+            "zone_name",
         ]
     ),
     "pickup": frozenset(
@@ -91,6 +95,10 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "total",
             "qr",
             "cancel_token",
+            "map_url",
+            "calendar_url",
+            "cancel_action",
+            "drop_url",
         ]
     ),
 }

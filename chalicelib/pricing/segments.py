@@ -27,6 +27,25 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
+def by_distance(where: Whereabouts, popups: Iterable[Location]) -> tuple[Location, ...]:
+    """The pop-ups nearest first: by distance when the viewer's position is known (those without
+    coordinates last), the viewer's city first otherwise, else in the catalog's order."""
+    candidates = [p for p in popups if p.kind == "popup"]
+    if where.latitude is not None and where.longitude is not None:
+        lat, lon = where.latitude, where.longitude
+
+        def distance(p: Location) -> float:
+            if p.latitude is None or p.longitude is None:
+                return math.inf
+            return distance_km(lat, lon, p.latitude, p.longitude)
+
+        return tuple(sorted(candidates, key=distance))
+    if where.city:
+        city = where.city.casefold()
+        return tuple(sorted(candidates, key=lambda p: not (p.city and p.city.casefold() == city)))
+    return tuple(candidates)
+
+
 def nearest_popup(where: Whereabouts, popups: Iterable[Location], within_km: float = NEAR_KM) -> str | None:
     """The closest pop-up within ``within_km`` of the viewer, else one in the viewer's city."""
     candidates = [p for p in popups if p.kind == "popup"]

@@ -6,13 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core.models import DropStatus, LocalizedText, localized
+from chalicelib.core.models import DropStatus, LocalizedText, Location, localized
 from chalicelib.i18n import formatting
 from chalicelib.i18n.locales import display_name
 from chalicelib.pages.frame import page_frame
 from chalicelib.shop.storefront import DropView, ProductView
 
 SCHEMA_ORG = "https://schema.org/"
+
+
+@dataclass(frozen=True)
+class ReserveForm:
+    """What the product cards' reserve forms need: the visitor's form token and the pop-ups where
+    pieces can be picked up, nearest to the visitor first."""
+
+    token: str
+    places: tuple[Location, ...]
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,7 @@ class PageLocale:
     zone: str
     url: str  # absolute, without query
     alternates: tuple[str, ...]
+    asked: bool = False  # the URL named its language (``?lang=``); a bare URL is the x-default page
 
 
 def availability(view: DropView, product: ProductView) -> str:
@@ -31,11 +41,8 @@ def availability(view: DropView, product: ProductView) -> str:
         return SCHEMA_ORG + "PreOrder"
     if view.status is DropStatus.ENDED:
         return SCHEMA_ORG + "Discontinued"
-    if product.online > 0:
-        few = product.online <= view.catalog.drop.scarcity_threshold
-        return SCHEMA_ORG + ("LimitedAvailability" if few else "InStock")
     if any(units for _, units in product.popups):
-        return SCHEMA_ORG + "InStoreOnly"
+        return SCHEMA_ORG + "InStoreOnly"  # reserved online, picked up (and paid) at a pop-up
     return SCHEMA_ORG + "SoldOut"
 
 
@@ -58,10 +65,26 @@ def product_ld(view: DropView, product: ProductView, locale: str) -> dict[str, A
     }
 
 
-def landing_context(view: DropView, where: PageLocale, nonce: str) -> dict[str, Any]:
+def places_for(product: ProductView, places: tuple[Location, ...], text: Any) -> list[dict[str, Any]]:
+    """The pop-ups a product can be reserved at, nearest first, each with its units per size."""
+    listed = []
+    for place in places:
+        if place.pickup is None:
+            continue
+        units = {size.size: size.available.get(place.id, 0) for size in product.sizes}
+        listed.append({"id": place.id, "name": text(place.name), "units": units, "total": sum(units.values())})
+    return listed
+
+
+def landing_context(
+    view: DropView, where: PageLocale, nonce: str, form: ReserveForm | None = None, notice: str | None = None
+) -> dict[str, Any]:
+    """The landing template's context. ``notice`` is what the page says after an action
+    (``released``: the shopper let go of their hold)."""
     locale, zone = where.locale, where.zone
     fallback = view.market.default_locale
     drop = view.catalog.drop
+    form = form or ReserveForm("", view.popups)
 
     def text(value: LocalizedText) -> str:
         return localized(value, locale, fallback)
@@ -82,7 +105,10 @@ def landing_context(view: DropView, where: PageLocale, nonce: str) -> dict[str, 
         "starts_in": formatting.relative_time(drop.starts_at - view.now, locale),
         "ends_in": formatting.relative_time(drop.ends_at - view.now, locale),
         "product_ld": lambda product: product_ld(view, product, locale),
-        "canonical": f"{where.url}?lang={locale}",
+        "reserve": {"action": f"/drops/{drop.slug}/reserve?lang={locale}", "token": form.token},
+        "places": lambda product: places_for(product, form.places, text),
+        "notice": notice,
+        "canonical": f"{where.url}?lang={locale}" if where.asked else where.url,
         "default_url": where.url,
         "alternates": [
             {"lang": tag, "name": display_name(tag), "href": f"{where.url}?lang={tag}", "current": tag == locale}

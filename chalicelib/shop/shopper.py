@@ -16,7 +16,7 @@ from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.pricing.counters import exposure_counts
 from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency, with_cell
 from chalicelib.pricing.offers import Pricer
-from chalicelib.pricing.segments import Whereabouts, nearest_popup, segments_of
+from chalicelib.pricing.segments import Whereabouts, by_distance, nearest_popup, segments_of
 from chalicelib.shop.ports import CellCounter, Edge
 from chalicelib.shop.storefront import DropView, build_drop_view, choose_market
 from chalicelib.shop.visitors import Visitor, identify
@@ -34,6 +34,7 @@ class ShopperDrop:
     locales: tuple[str, ...]
     pricer: Pricer
     assignments: tuple[Assignment, ...]
+    nearest: tuple[Location, ...] = ()  # the drop's pop-ups, nearest to the viewer first
 
 
 def priced_at(location: Location, viewer: Edge) -> Edge:
@@ -87,7 +88,8 @@ def open_drop(
     assignments = assign(visitor.id, policy.policy.experiments) if policy.policy else ()
     if forced_cell is not None:
         assignments = with_cell(policy.policy.experiments if policy.policy else (), forced_cell, assignments)
-    near = nearest_popup(Whereabouts(edge.latitude, edge.longitude, edge.city), drop_catalog.locations)
+    where = Whereabouts(edge.latitude, edge.longitude, edge.city)
+    near = nearest_popup(where, drop_catalog.locations)
     pricer = Pricer(
         policy=policy.policy,
         policy_failed=policy.failed,
@@ -104,7 +106,8 @@ def open_drop(
         spent=policy.spent_in(market.currency),
     )
     view = build_drop_view(drop_catalog, catalog.stock(drop.slug), market, pricer, now, urgency(assignments))
-    return ShopperDrop(view, visitor, new_cookie, locale, zone, locales, pricer, assignments)
+    nearest = by_distance(where, drop_catalog.locations)
+    return ShopperDrop(view, visitor, new_cookie, locale, zone, locales, pricer, assignments, nearest)
 
 
 def record_offers(shopper: ShopperDrop, numbers: CellCounter) -> None:

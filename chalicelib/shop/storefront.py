@@ -21,8 +21,9 @@ Cue = Literal["in_stock", "few_left", "sold_out"]
 class SizeView:
     size: str
     available: dict[str, int]  # per location id
-    online: int  # what the web shop can sell
-    cue: Cue
+    online: int  # in the web shop's stock (not for sale online yet)
+    reservable: int  # at the pop-ups, where a shopper can reserve it for pickup
+    cue: Cue  # what the reservable units say: in stock, few left, sold out
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,11 @@ class ProductView:
     offer: Offer
     online: int
     popups: tuple[tuple[Location, int], ...]  # units of this SKU at each pop-up
+
+    @property
+    def reservable(self) -> int:
+        """Units at the pop-ups, where the shopper can reserve one."""
+        return sum(size.reservable for size in self.sizes)
 
 
 @dataclass(frozen=True)
@@ -98,13 +104,14 @@ def stock_by_sku(catalog: DropCatalog, stock: StockSnapshot) -> dict[str, SkuSto
         at_popups = dict.fromkeys((loc.id for loc in popups), 0)
         for size in sku.sizes:
             by_location = {loc: available.get((code, size, loc), 0) for loc in locations}
-            online = 0
+            online = reservable = 0
             for loc, units in by_location.items():
                 if loc in web:
                     online += units
                 elif loc in at_popups:
                     at_popups[loc] += units
-            sizes.append(SizeView(size, by_location, online, scarcity_cue(online, threshold)))
+                    reservable += units
+            sizes.append(SizeView(size, by_location, online, reservable, scarcity_cue(reservable, threshold)))
         views[code] = SkuStock(
             tuple(sizes), sum(s.online for s in sizes), tuple((loc, at_popups[loc.id]) for loc in popups)
         )

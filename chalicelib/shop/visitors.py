@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
+from chalicelib.core.errors import Forbidden
 from chalicelib.core.models import LABEL_PATTERN
 from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify, verify_repeated
 
@@ -90,6 +91,25 @@ def identify(
     if popup and LABEL.match(popup) and popup != visitor.popup:
         visitor, changed = replace(visitor, popup=popup), True
     return visitor, sign(Purpose.VISITOR, visitor.payload()) if changed else None
+
+
+def form_token(visitor_id: str) -> str:
+    """The token a shopper form carries: bound to the visitor, so a form posted from another site
+    (which cannot read our page) has none that verifies for the visitor's cookie."""
+    return sign(Purpose.SHOPPER_FORM, {"v": visitor_id})
+
+
+def check_form_token(token: str, visitor: Visitor) -> None:
+    """``Forbidden`` unless ``token`` is a live form token made for this visitor."""
+    try:
+        claim = verify(Purpose.SHOPPER_FORM, token) if token and len(token) <= 512 else None
+    except InvalidToken:
+        claim = None
+    if visitor.is_new or not isinstance(claim, dict) or claim.get("v") != visitor.id:
+        raise Forbidden(
+            "This form has expired or was not sent from this shop. Reload the page and try again.",
+            code="form_expired",
+        )
 
 
 def set_cookie_header(token: str) -> str:

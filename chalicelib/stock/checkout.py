@@ -124,10 +124,11 @@ def place_hold(
     raise Conflict("Too many holds asked for at once; please try again.", code="hold_limit")
 
 
-def own_hold(store: CheckoutHoldStore, visitor_id: str, hold_id: str) -> CheckoutHold:
-    """The visitor's own hold; 404 for an id that is malformed, unknown or someone else's."""
+def own_hold(store: CheckoutHoldStore, visitor_id: str, hold_id: str, slug: str | None = None) -> CheckoutHold:
+    """The visitor's own hold (in drop ``slug``, if given); 404 for an id that is malformed, unknown,
+    someone else's or another drop's."""
     hold = store.checkout_hold(hold_id) if _is_hold_id(hold_id) else None
-    if hold is None or hold.visitor != visitor_id:
+    if hold is None or hold.visitor != visitor_id or slug not in (None, hold.drop):
         raise NotFound("There is no such hold.", code="hold_not_found")
     return hold
 
@@ -150,9 +151,12 @@ def held_units(
     return HeldUnits(hold.hold_id, "hold", visitor_id, hold.lines)
 
 
-def release_own_hold(store: CheckoutHoldStore, visitor_id: str, hold_id: str, now: datetime) -> dict[str, Any]:
-    """The shopper lets go of their hold: its units go back on sale, exactly once."""
-    hold = own_hold(store, visitor_id, hold_id)
+def release_own_hold(
+    store: CheckoutHoldStore, visitor_id: str, hold: str | CheckoutHold, now: datetime
+) -> dict[str, Any]:
+    """The shopper lets go of their hold (its id, or the hold as read): its units go back on sale,
+    exactly once."""
+    hold = own_hold(store, visitor_id, hold) if isinstance(hold, str) else hold
     if hold.state is HoldState.BOOKED:
         raise Conflict("These pieces are booked: cancel the booking instead.", code="hold_booked")
     changed = hold.state is HoldState.HELD and store.end_checkout_hold(hold, iso(now))

@@ -86,6 +86,7 @@ class Contact(BaseModel):
 
     name: Annotated[str, Field(max_length=80), AfterValidator(_name)]
     email: Annotated[str, Field(max_length=254), AfterValidator(_email)]
+    marketing_consent: bool = False  # the shopper ticked "tell me about new drops"
 
 
 class PickupRequest(BaseModel):
@@ -99,6 +100,14 @@ class PickupRequest(BaseModel):
     offer_tokens: tuple[Annotated[str, Field(max_length=512)], ...] = Field(default=(), max_length=20)
     tryon_id: TryOnId | None = None  # the try-on it followed: its unit becomes the booking's
     hold_id: HoldId | None = None  # the visitor's checkout hold: its units become the booking's
+
+
+class CancelForm(BaseModel):
+    """The confirmation page's cancel form: the cancel token, as the page carries it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    t: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
 class StaffMark(BaseModel):
@@ -174,6 +183,36 @@ def popup_slots(
             for slot in slots
         ],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSlot:
+    start: datetime  # UTC
+    remaining: int
+
+
+def open_slots(
+    catalog: Catalog, store: BookingStore, popup_id: str, now: datetime, days: int = 3
+) -> list[tuple[date, list[OpenSlot]]]:
+    """The pop-up's slots with places left, per local day, from today there for ``days`` days
+    (days with none left are skipped)."""
+    location = catalog.location(popup_id)
+    schedule = location.pickup
+    if schedule is None:
+        return []
+    today = local_day(location.timezone, now)
+    lead = now + timedelta(minutes=schedule.lead_minutes)
+    listed = []
+    for ahead in range(days):
+        slots = day_slots(location, schedule, today + timedelta(days=ahead))
+        if not slots:
+            continue
+        taken = store.slot_bookings(popup_id, iso(slots[0].start), iso(slots[-1].start))
+        free = [OpenSlot(s.start, _remaining(s, schedule.capacity, taken, lead)) for s in slots]
+        free = [s for s in free if s.remaining > 0]
+        if free:
+            listed.append((today + timedelta(days=ahead), free))
+    return listed
 
 
 def _remaining(slot: Slot, capacity: int, taken: dict[str, int], closes_until: datetime) -> int:
@@ -263,7 +302,7 @@ def book_pickup(
             items=items,
             total_minor=sum(item.line_minor for item in items),
             currency=currency,
-            contact=ContactDetails(request.contact.name, request.contact.email),
+            contact=ContactDetails(request.contact.name, request.contact.email, request.contact.marketing_consent),
             visitor=shopper.visitor.id,
             numbers=_numbers(shopper, priced),
             spend=spend,  # charged to cohort budgets now, given back if the booking is cancelled
@@ -339,6 +378,12 @@ def booking_summary(booking: Booking) -> dict[str, Any]:
 
 
 # --- after booking -------------------------------------------------------------------------------
+
+
+def confirmation_path(code: str, lang: str | None = None) -> str:
+    """The booking's confirmation page, opened by its cancel token (what a booking's 201 carries)."""
+    token = sign(Purpose.CANCEL, {"b": code})
+    return f"/pickups/{code}?t={token}" + (f"&lang={lang}" if lang else "")
 
 
 def authorized_booking(store: BookingStore, code: str, cancel_token: str) -> Booking:

@@ -196,6 +196,7 @@ class BookedLine:
 class ContactDetails:
     name: str
     email: str
+    marketing_consent: bool = False  # may the brand write about new drops (not just this booking)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ no cookie, no scan, no offer log, no booking."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -156,13 +157,17 @@ def preview_url(name: str, query: PreviewQuery) -> str:
 
 
 def render_preview(name: str, query: PreviewQuery, now: datetime) -> tuple[str, str]:
-    """The page's HTML with version ``query.v`` (0: the shipped template) and its nonce."""
+    """The page's HTML with version ``query.v`` (0: the shipped template) and its nonce, without the
+    shipped scripts: a preview runs none (its CSP says ``script-src 'none'``), so it does not ship
+    them to be refused."""
     nonce = responses.new_nonce()
     locale, context = context_for(name, query, nonce, now)
     try:
-        return wiring.published().render_version(locale, name, query.v, context), nonce
+        html = wiring.published().render_version(locale, name, query.v, context)
     except (TemplateRejected, RenderRefused, LookupError) as error:
         raise Unprocessable(f"This version does not render: {error}", code="render_failed") from None
+    shipped_scripts = re.compile(rf'<script nonce="{re.escape(context["_script_nonce"])}">.*?</script>', re.S)
+    return shipped_scripts.sub("", html), nonce
 
 
 def trial_render(name: str, version: int, now: datetime) -> list[dict[str, str]]:

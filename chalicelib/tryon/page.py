@@ -54,7 +54,8 @@ def tryon_context(
 
     product = next((p for p in shopper.view.products if p.sku.sku == sku.sku), None)
     sizes = [SizeAt(s.size, s.available.get(place.popup.id, 0), s.online) for s in product.sizes] if product else []
-    chosen = place.size or next((s.size for s in sizes if s.here), None)
+    here = [s.size for s in sizes if s.here]
+    chosen = place.size if place.size in here else next(iter(here), None)  # never a size with none here
     video = sku.fit_video
     popup = place.popup
     return dict(
@@ -78,4 +79,5 @@ def tryon_context(
         drop_url=f"{base_url}/drops/{place.slug}?lang={locale}",
         pickup=popup.pickup is not None,
         zone=popup.timezone,
+        zone_name=formatting.zone_name(popup.timezone, locale),
     )

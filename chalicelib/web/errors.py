@@ -7,6 +7,7 @@ wear one of these decorators instead.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from chalicelib.core.errors import (
     Unavailable,
     Unprocessable,
 )
+from chalicelib.core.models import SLUG_PATTERN
 from chalicelib.i18n.locales import LANG_PATTERN, UI_LOCALES, negotiate
 from chalicelib.pages.errors import render_error
 from chalicelib.telemetry import logger
@@ -38,6 +40,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     RateLimited: 429,
     Unavailable: 503,
 }
+SLUG = re.compile(SLUG_PATTERN)
 INTERNAL = ("internal_error", "Something went wrong on our side. It has been logged.")
 
 View = Callable[..., Response]
@@ -83,8 +86,17 @@ def html_error(request: Any, status: int, code: str, headers: dict[str, str] | N
     accept = request.headers.get("accept-language") if request is not None else None
     locale = negotiate(requested, accept if accept and len(accept) < 512 else None, UI_LOCALES, "en")
     nonce = responses.new_nonce()
-    body = render_error(locale, status, code, nonce)
+    body = render_error(locale, status, code, nonce, _back(request, locale))
     return responses.html(body, nonce=nonce, locale=locale, status=status, extra=headers)
+
+
+def _back(request: Any, locale: str) -> str | None:
+    """The drop page a failed drop route came from (a form on it, or one of its holds)."""
+    slug = (getattr(request, "uri_params", None) or {}).get("slug")
+    path = str(getattr(request, "path", ""))
+    if not isinstance(slug, str) or not SLUG.match(slug) or not path.startswith("/drops/{slug}/"):
+        return None
+    return f"/drops/{slug}?lang={locale}"
 
 
 def _guarded(view: View, answer: Callable[[Exception, int, str, str, Any], Response]) -> View:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -79,3 +81,10 @@ def stock(catalog: DropCatalog, snapshot: StockSnapshot, now: datetime) -> dict[
             for sku in catalog.skus
         ],
     }
+
+
+def stock_etag(body: dict[str, Any]) -> str:
+    """A strong validator for a stock answer: what it says, not when (``as_of`` is left out)."""
+    fields = {key: value for key, value in body.items() if key != "as_of"}
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f'"{digest[:32]}"'

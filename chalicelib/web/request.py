@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.config import settings
-from chalicelib.core.errors import InvalidInput, Unauthorized, Unprocessable
+from chalicelib.core.errors import Forbidden, InvalidInput, Unauthorized, Unprocessable
 from chalicelib.i18n.locales import LANG_PATTERN
 from chalicelib.shop.ports import Edge
+from chalicelib.shop.visitors import Visitor, identify
 
 Model = TypeVar("Model", bound=BaseModel)
 MAX_QUERY_BYTES = 2048
@@ -29,6 +31,10 @@ class PageQuery(BaseModel):
 
     lang: str | None = Field(default=None, pattern=LANG_PATTERN.pattern)
     c: str | None = Field(default=None, max_length=512)  # a signed campaign link; invalid ones are ignored
+
+
+class LandingQuery(PageQuery):
+    m: Literal["released"] | None = None  # what the page says after an action: a hold let go
 
 
 class PickupPageQuery(PageQuery):
@@ -123,6 +129,54 @@ def parse_body(raw: str | bytes | None, model: type[Model], limit: int = MAX_BOD
         raise Unprocessable(
             "The request body does not match what this endpoint takes.", code="invalid_body", details=problems
         ) from None
+
+
+MAX_FORM_BYTES = 4096
+MAX_FORM_FIELDS = 16
+
+
+def parse_form(raw: str | bytes | None, model: type[Model]) -> Model:
+    """A form-encoded body as ``model`` (the first value of each field): 400 when it is oversized or
+    not form-encoded, 422 with each field's problem when it breaks the schema."""
+    if raw and len(raw) > MAX_FORM_BYTES:
+        raise InvalidInput(f"The form is larger than {MAX_FORM_BYTES} bytes.", code="body_too_large")
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw or ""
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:
+        raise InvalidInput("The form has too many fields.", code="invalid_form") from None
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        fields.setdefault(name, value)
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors()[:20]]
+        raise Unprocessable("The form is missing something.", code="invalid_form", details=problems) from None
+
+
+def same_site(headers: Any, base_url: str) -> None:
+    """Refuse a form posted from another site: its ``Origin`` (or, when a browser sends no Origin, its
+    ``Sec-Fetch-Site``) must be ours. The form token is the other half of the check."""
+    origin = _header(headers, "origin", 300)
+    fetch_site = _header(headers, "sec-fetch-site", 20)
+    if origin is not None and origin.rstrip("/") != base_url:
+        raise Forbidden("This form was sent from another site.", code="cross_site")
+    if origin is None and fetch_site not in (None, "same-origin", "none"):
+        raise Forbidden("This form was sent from another site.", code="cross_site")
+
+
+def page_path(path: str, **params: str | None) -> str:
+    """A same-site path with its query (parameters that are None are left out)."""
+    given = {name: value for name, value in params.items() if value is not None}
+    return f"{path}?{urlencode(given)}" if given else path
+
+
+def form_visitor(headers: Any) -> Visitor:
+    """The visitor posting a shopper form, once the form is known to come from our own pages."""
+    viewer = edge(headers)
+    same_site(headers, public_base_url(viewer))
+    return identify(viewer.cookie)[0]
 
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")

@@ -80,6 +80,25 @@ def json_body(
     return Response(body=body, status_code=status, headers=with_base_headers(headers))
 
 
+def see_other(location: str, extra: dict[str, str] | None = None) -> Response:
+    """303 to the page that follows a form (a same-site path): a reload never posts again."""
+    headers = {"Location": location, "Cache-Control": PRIVATE, **(extra or {})}
+    return Response(body="", status_code=303, headers=with_base_headers(headers))
+
+
+def not_modified(etag: str, cache: str) -> Response:
+    return Response(body="", status_code=304, headers=with_base_headers({"ETag": etag, "Cache-Control": cache}))
+
+
+def download(body: str, content_type: str, filename: str) -> Response:
+    headers = {
+        "Content-Type": content_type,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": PRIVATE,
+    }
+    return Response(body=body, status_code=200, headers=with_base_headers(headers))
+
+
 def error_envelope(code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:

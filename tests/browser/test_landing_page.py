@@ -22,7 +22,7 @@ def test_phone_screenshot_without_overflow(browser: Browser, live_url: str, arti
     assert overflow <= 0, f"horizontal overflow of {overflow}px"
     direction = page.evaluate("getComputedStyle(document.documentElement).direction")
     assert direction == ("rtl" if locale == "ar" else "ltr")
-    first_size = page.locator("li.size").first.bounding_box()
+    first_size = page.locator(".size").first.bounding_box()
     assert first_size is not None
     # RTL is applied to layout, not just declared: the first size chip starts at the right edge.
     if locale == "ar":

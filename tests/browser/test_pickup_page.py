@@ -47,7 +47,9 @@ def test_confirmation_page_shows_a_pickup_qr_and_cancels(browser: Browser, live_
     qr = page.locator("svg.qr").bounding_box()
     assert qr is not None and qr["width"] >= 150  # big enough to scan from a phone screen
     assert page.locator(".code").inner_text() == booked["code"]
-    page.locator("#cancel").click()
+    page.locator("details.confirm summary").click()  # cancelling asks first
+    page.locator("details.confirm button").click()
     page.wait_for_selector('section.ticket[data-state="cancelled"]')
     assert page.locator("svg.qr").count() == 0
+    assert page.locator("a.primary").get_attribute("href") == "/drops/linen-lab?lang=ar"  # the drop, offered again
     assert errors == []

@@ -91,10 +91,11 @@ def test_asking_to_try_it_on_shows_the_place_in_line_and_cancels(
     status = page.locator("#tryon-status")
     status.wait_for(state="visible")
     assert "You are number" in status.inner_text() and "size S" in status.inner_text()
+    assert page.locator("#tryon-button").is_hidden()  # the place in line replaces the button
     page.screenshot(path=str(artifacts / "tryon-queued-en.png"))
     page.locator("#tryon-cancel").click()
     expect(status).to_contain_text("cancelled")
-    assert page.locator("#tryon-cancel").is_hidden()
+    assert page.locator("#tryon-cancel").is_hidden() and page.locator("#tryon-button").is_visible()
     assert errors == []
 
 

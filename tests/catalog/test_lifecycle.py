@@ -42,7 +42,7 @@ def test_teaser_counts_down_to_the_start_in_local_time(client: Client, demo: lis
 def test_live_page_offers_sizes(client: Client) -> None:
     html = html_of(client.http.get("/drops/linen-lab"))
     assert "Live now" in html
-    assert 'class="size in_stock"' in html
+    assert 'class="size in_stock pick"' in html and 'action="/drops/linen-lab/reserve?lang=en"' in html
 
 
 def test_sold_out_page_is_honest(client: Client, demo: list[DemoDrop]) -> None:
@@ -50,7 +50,7 @@ def test_sold_out_page_is_honest(client: Client, demo: list[DemoDrop]) -> None:
     html = html_of(client.http.get("/drops/linen-lab?lang=es"))
     assert "Agotado" in html
     assert "ha encontrado dueño" in html
-    assert 'class="size in_stock"' not in html
+    assert 'class="size in_stock' not in html and "/reserve" not in html
     assert json_of(client.http.get("/api/drops/linen-lab/stock"))["status"] == "sold_out"
     assert "linen-lab" not in {d["slug"] for d in json_of(client.http.get("/api/drops"))}
 

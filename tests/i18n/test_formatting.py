@@ -43,3 +43,28 @@ def test_local_time_is_in_the_zone_asked_for() -> None:
 @pytest.mark.parametrize("name", ["", "x" * 100, "../x", "Not/AZone", "Europe/Paris\x00"])
 def test_bad_zone_names_are_none(name: str) -> None:
     assert formatting.timezone(name) is None
+
+
+@pytest.mark.parametrize(
+    ("zone", "locale", "expected"),
+    [
+        ("Europe/Paris", "en", "Paris Time"),
+        ("America/New_York", "en", "New York Time"),
+        ("Europe/Paris", "fr", "heure : Paris"),
+        ("Europe/Paris", "de", "Paris (Ortszeit)"),
+        ("America/New_York", "es", "hora de Nueva York"),
+        ("Europe/Paris", "ja", "パリ時間"),
+        ("Europe/Paris", "ar", "توقيت باريس"),
+        ("UTC", "fr", "UTC"),
+    ],
+)
+def test_a_zone_is_named_by_its_city(zone: str, locale: str, expected: str) -> None:
+    assert formatting.zone_name(zone, locale) == expected
+
+
+def test_slot_dates_name_the_day_and_the_clock_its_hour() -> None:
+    moment = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
+    assert formatting.local_date(moment, "Europe/Paris", "en") == "Thursday, December 3, 2026"
+    assert formatting.local_date(moment, "Europe/Paris", "fr", long=False) == "jeu. 3 déc."
+    assert formatting.local_clock(moment, "Europe/Paris", "fr") == "10:30"
+    assert formatting.local_date(moment.replace(hour=23, minute=30), "Europe/Paris", "en").startswith("Friday")

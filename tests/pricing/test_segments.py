@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.pricing.segments import Whereabouts, distance_km, nearest_popup, segments_of
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.pricing.segments import Whereabouts, by_distance, distance_km, nearest_popup, segments_of
 from devtools.seed import demo_drops
 
 LOCATIONS = demo_drops(datetime(2030, 1, 1, tzinfo=UTC))[0].catalog.locations
@@ -26,3 +29,19 @@ def test_segments() -> None:
         "visit:returning",
     )
     assert segments_of(tier=None, cohort=None, popup=None, near=None, returning=False) == ("visit:new",)
+
+
+POPUPS = [loc for loc in demo_drops(datetime(2030, 1, 1, tzinfo=UTC))[0].catalog.locations if loc.kind == "popup"]
+
+
+@given(st.floats(-90, 90), st.floats(-180, 180))
+def test_pop_ups_come_nearest_first_from_anywhere(latitude: float, longitude: float) -> None:
+    ordered = by_distance(Whereabouts(latitude, longitude, None), POPUPS)
+    assert sorted(p.id for p in ordered) == sorted(p.id for p in POPUPS)
+    distances = [distance_km(latitude, longitude, p.latitude or 0, p.longitude or 0) for p in ordered]
+    assert distances == sorted(distances)
+
+
+def test_without_a_position_the_viewers_city_comes_first_else_the_catalogs_order() -> None:
+    assert [p.id for p in by_distance(Whereabouts(None, None, "Brooklyn"), POPUPS)] == ["brooklyn", "paris-marais"]
+    assert [p.id for p in by_distance(Whereabouts(None, None, None), POPUPS)] == [p.id for p in POPUPS]

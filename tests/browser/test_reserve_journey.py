@@ -1,0 +1,144 @@
+"""The shopper's journey on a phone, in Chromium: from a drop page's card to a booked pickup, with and
+without JavaScript, in English and Arabic, by touch and by keyboard; and the last unit tried on, then
+booked, at a pop-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from chalicelib.tryon.tags import Tag, tag_url
+from devtools.process import forget_process_state
+from devtools.run import LOCAL_SECRET
+from tests.browser.phone import PHONE
+
+pytestmark = pytest.mark.browser
+
+
+def phone(browser: Browser, *, javascript: bool = True) -> tuple[Page, list[str]]:
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return page, errors
+
+
+def fits(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def book_on_the_hold_page(page: Page) -> None:
+    page.locator("#slot").select_option(index=1)  # the first time (index 0 is "Choose a time")
+    page.locator("#name").fill("Ada Lovelace")
+    page.locator("#email").fill("ada@example.org")
+    page.locator("#book-form button[type=submit]").click()
+    page.wait_for_url("**/pickups/*")
+
+
+@pytest.mark.parametrize(("locale", "sku"), [("en", "TEE-INK"), ("ar", "CRW-OAT")])
+def test_choose_a_size_and_a_pop_up_reserve_and_book(
+    browser: Browser, live_url: str, artifacts: Path, locale: str, sku: str
+) -> None:
+    page, errors = phone(browser)
+    page.goto(f"{live_url}/drops/linen-lab?lang={locale}")
+    card = page.locator(f'li.card[data-sku="{sku}"]')
+    card.scroll_into_view_if_needed()
+    card.locator('label[data-size="S"]').click()
+    select = card.locator("select[name=popup]")
+    # The places follow the size: each says how many of that size it has, none-left ones disabled.
+    option = select.locator("option").first
+    units = dict(
+        part.split(":") for part in str(card.locator('label[data-size="S"]').get_attribute("data-at")).split(",")
+    )
+    left = units[str(option.get_attribute("value"))]
+    expect(option).to_contain_text(f"{option.get_attribute('data-name')} · ")
+    if locale == "en":
+        expect(option).to_have_text(f"{option.get_attribute('data-name')} · {left} left")
+    card.screenshot(path=str(artifacts / f"journey-card-{locale}.png"))
+    card.locator("button.primary").click()
+    page.wait_for_url("**/holds/*")
+    timer = page.locator("#hold-timer [data-left]")
+    first = timer.inner_text()
+    page.wait_for_function("t => document.querySelector('#hold-timer [data-left]').textContent !== t", arg=first)
+    assert page.locator("#slot optgroup").count() >= 1  # slots grouped by their local date
+    assert fits(page)
+    page.screenshot(path=str(artifacts / f"journey-hold-{locale}.png"), full_page=True)
+    book_on_the_hold_page(page)
+    assert page.locator("section.ticket").get_attribute("data-state") == "booked"
+    assert page.locator("a[download]").count() == 1 and fits(page)
+    page.screenshot(path=str(artifacts / f"journey-booked-{locale}.png"), full_page=True)
+    assert errors == []
+
+
+def test_the_journey_works_without_javascript(browser: Browser, live_url: str, artifacts: Path) -> None:
+    page, _ = phone(browser, javascript=False)
+    page.goto(f"{live_url}/drops/linen-lab?lang=fr")
+    card = page.locator('li.card[data-sku="JKT-INDIGO"]')
+    card.locator('label[data-size="M"]').click()
+    card.locator("select[name=popup]").select_option("paris-marais")
+    card.locator("button.primary").click()
+    page.wait_for_url("**/holds/*")
+    page.locator("#name").fill("Ada")
+    page.locator("#slot").select_option(index=1)
+    page.locator("#email").fill("not-an-email")
+    page.locator("#book-form button[type=submit]").click()  # the browser's own check stops it
+    assert "/holds/" in page.url and page.locator("#email:invalid").count() == 1
+    page.locator("#email").fill("ada@example.org")
+    page.locator("#book-form button[type=submit]").click()
+    page.wait_for_url("**/pickups/*")
+    assert page.locator("section.ticket").get_attribute("data-state") == "booked"
+    page.screenshot(path=str(artifacts / "journey-nojs-booked-fr.png"), full_page=True)
+    page.locator("details.confirm summary").click()
+    page.locator("details.confirm button").click()
+    page.wait_for_url("**/pickups/*")
+    assert page.locator("section.ticket").get_attribute("data-state") == "cancelled"
+
+
+def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(browser: Browser, live_url: str) -> None:
+    page, errors = phone(browser)
+    page.goto(f"{live_url}/drops/linen-lab?lang=en")
+    seen: list[str] = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => { const e = document.activeElement;  // a size's radio is drawn by its label
+            const s = getComputedStyle(e.type === "radio" ? e.closest("label") : e);
+            return [e.tagName, e.type || "", s.outlineStyle, s.outlineWidth]; }"""
+        )
+        seen.append(focused[0])
+        assert focused[2] != "none" and focused[3] != "0px", f"no visible focus on {focused}"
+        if focused[1] == "radio" and seen.count("INPUT") == 1:
+            page.keyboard.press("Space")  # the first size there is, chosen from the keyboard
+        if focused[0] == "BUTTON":
+            break
+    assert {"A", "INPUT", "SELECT", "BUTTON"} <= set(seen)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/holds/*")
+    assert errors == []
+
+
+@pytest.fixture
+def signed_like_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DROPFRONT_SECRET_KEYS", LOCAL_SECRET)
+    forget_process_state()
+
+
+def test_the_last_unit_tried_on_can_then_be_booked(browser: Browser, live_url: str, signed_like_the_app: None) -> None:
+    page, errors = phone(browser)
+    page.goto(tag_url(live_url, Tag("paris-marais", "OVR-SAND", "XS")) + "?lang=en")
+    page.locator("#tryon-button").click()
+    expect(page.locator("#tryon-status")).to_contain_text("You are number")
+    assert page.locator("#tryon-button").is_hidden() and page.locator("#tryon-cancel").is_visible()
+    page.locator("#book summary").click()
+    expect(page.locator("#slot option").first).not_to_have_attribute("value", "")
+    page.locator("#slot").select_option(index=0)
+    page.locator("#name").fill("Ada Lovelace")
+    page.locator("#email").fill("ada@example.org")
+    page.locator("#book-form button[type=submit]").click()
+    page.wait_for_url("**/pickups/*")
+    assert page.locator("section.ticket").get_attribute("data-state") == "booked"
+    assert errors == []
