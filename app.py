@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
 from chalicelib import telemetry, wiring
+from chalicelib.config import settings
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
+from chalicelib.outbox.sender import send_due
 from chalicelib.pages.published import promote_due
 from chalicelib.shop.page import PageLocale, ReserveForm, landing_context
 from chalicelib.shop.quotes import QuoteRequest, quote
@@ -19,7 +22,8 @@ from chalicelib.stock.checkout import HoldRequest, hold_summary, own_hold, place
 from chalicelib.stock.hold_page import hold_page, render_hold_page
 from chalicelib.stock.holds import sweep_expired_holds
 from chalicelib.stock.journey import BookingFields, FormProblems, ReserveFields, book_hold
-from chalicelib.stock.page import pickup_context, pickup_event
+from chalicelib.stock.messages import render_booking_email
+from chalicelib.stock.page import confirmation_path, pickup_context, pickup_event
 from chalicelib.stock.pickup import (
     CancelForm,
     PickupRequest,
@@ -30,7 +34,6 @@ from chalicelib.stock.pickup import (
     book_pickup,
     cancel_pickup,
     checked_code,
-    confirmation_path,
     mark_pickup,
     popup_slots,
 )
@@ -401,11 +404,19 @@ def till_footfall() -> Response:
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def minute_sweep(event: object) -> None:
-    """Release holds that expired without anyone needing their stock (the next buyer would), and
-    record scheduled template publishes whose time has come (pages already show them)."""
-    now = wiring.utcnow()
+    sweep(wiring.utcnow())
+
+
+def sweep(now: datetime) -> None:
+    """Release holds that expired without anyone needing their stock (the next buyer would), record
+    scheduled template publishes whose time has come (pages already show them), and send the
+    outbox's due messages. `make run` calls it every minute too."""
     sweep_expired_holds(wiring.catalog(), wiring.stock(), now)
     promote_due(wiring.templates(), now)
+    base = settings().public_url or ""
+    bookings, catalog = wiring.bookings(), wiring.catalog()
+    report = send_due(wiring.outbox(), wiring.mailer(), lambda r: render_booking_email(r, bookings, catalog, base), now)
+    telemetry.outbox_sent(report.sent, report.skipped, report.retried, report.failed)
 
 
 @app.lambda_function(name="studio")

@@ -34,6 +34,9 @@ class Settings:
     studio_token: str | None  # the studio's dev bearer token (local runs); unset: no token is accepted
     cognito_issuer: str | None  # https://cognito-idp.<region>.amazonaws.com/<pool id>: studio JWTs
     cognito_client_id: str | None  # the studio's app client: an ID token's aud, an access token's client_id
+    mail_from: str  # the outbox's sender, an SES verified identity ("Name <address>")
+    ses_endpoint: str | None  # any SES-compatible endpoint (moto locally); unset: AWS
+    reminder_hours: float  # how long before a pickup slot its reminder is sent
     hold_minutes: float  # how long a checkout hold sets pieces aside
     holds_per_visitor: int  # live checkout holds one visitor may have at once
 
@@ -79,6 +82,9 @@ def settings() -> Settings:
         studio_token=os.environ.get("DROPFRONT_STUDIO_TOKEN") or None,
         cognito_issuer=(os.environ.get("DROPFRONT_COGNITO_ISSUER") or "").rstrip("/") or None,
         cognito_client_id=os.environ.get("DROPFRONT_COGNITO_CLIENT_ID") or None,
+        mail_from=os.environ.get("DROPFRONT_MAIL_FROM", "dropfront <pickups@mail.dropfront.example>"),
+        ses_endpoint=os.environ.get("DROPFRONT_SES_ENDPOINT") or None,
+        reminder_hours=_float("DROPFRONT_REMINDER_HOURS", 3.0),
         hold_minutes=_float("DROPFRONT_HOLD_MINUTES", 10.0),
         holds_per_visitor=int(os.environ.get("DROPFRONT_HOLDS_PER_VISITOR", "2")),
     )

@@ -103,6 +103,18 @@ def template_breaker_open(template: str, version: int) -> None:
     _count("TemplateBreakerOpen")
 
 
+def outbox_sent(sent: list[str], skipped: list[str], retried: list[str], failed: list[str]) -> None:
+    """What one sweep did with the outbox: ``MessageSent``, and ``MessageFailed`` (an alarm watches
+    it) with an error line naming each message an operator must look at."""
+    if sent or skipped or retried:
+        logger.info("outbox sent", extra={"sent": len(sent), "skipped": len(skipped), "retried": retried})
+    if sent:
+        _count("MessageSent", len(sent))
+    if failed:
+        logger.error("messages failed for good: check the sender identity and the addresses", extra={"failed": failed})
+        _count("MessageFailed", len(failed))
+
+
 def guardrail_fail_closed(drop: str) -> None:
     _count("GuardrailFailClosed", drop=drop)
 

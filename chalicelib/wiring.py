@@ -15,7 +15,9 @@ from chalicelib.store.audit import DynamoAudit
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.holds import DynamoHolds
+from chalicelib.store.mail import SesMailer
 from chalicelib.store.numbers import DynamoNumbers
+from chalicelib.store.outbox import DynamoOutbox
 from chalicelib.store.stock import DynamoStock
 from chalicelib.store.templates import DynamoTemplates
 from chalicelib.store.tills import DynamoTills
@@ -56,6 +58,15 @@ def hold_rules() -> HoldRules:
     return HoldRules(s.hold_minutes, s.holds_per_visitor)
 
 
+def outbox() -> DynamoOutbox:
+    return _adapter(DynamoOutbox)
+
+
+@lru_cache(maxsize=1)
+def mailer() -> SesMailer:
+    return SesMailer()
+
+
 def tills() -> DynamoTills:
     return _adapter(DynamoTills)
 
@@ -94,5 +105,5 @@ def utcnow() -> datetime:
 def forget_adapters() -> None:
     """Forget the adapters and cached readers (a fresh process; ``devtools.process`` uses it)."""
     _adapters.clear()
-    for built in (catalog, published):
+    for built in (catalog, published, mailer):
         built.cache_clear()

@@ -7,11 +7,13 @@ Ctrl-C stops all of it.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -39,6 +41,20 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
     raise SystemExit(f"the shopper app did not answer {url} within {timeout:.0f} s")
 
 
+def sweep_every_minute(stop: threading.Event | None = None) -> None:
+    """What the schedule does on Lambda (holds, scheduled publishes, the outbox), once a minute; a
+    sweep that fails is logged and the next one runs."""
+    from app import sweep
+
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            sweep(datetime.now(UTC))
+        except Exception:
+            logging.getLogger("dropfront").exception("minute sweep failed")
+        stop.wait(60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("DROPFRONT_PORT", "8000")))
@@ -55,16 +71,18 @@ def main() -> None:
     os.environ.setdefault("DROPFRONT_TABLE", "dropfront")
     os.environ.setdefault("DROPFRONT_STUDIO_TOKEN", secrets.token_urlsafe(24))
     os.environ.setdefault("DROPFRONT_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
+    os.environ.setdefault("DROPFRONT_SES_ENDPOINT", database.endpoint)  # moto's SES, on the same server
 
     from chalicelib.config import settings
     from chalicelib.store.client import dynamodb
     from chalicelib.store.tills import DynamoTills
     from chalicelib.tills.sales import issue_till_token
     from chalicelib.tryon.tags import Tag, tag_url
-    from devtools.seed import ensure_table, seed
+    from devtools.seed import ensure_table, seed, verify_sender
 
     table = settings().table_name
     ensure_table(dynamodb(), table)
+    verify_sender()
     drops = seed(table, datetime.now(UTC))
     popups = sorted({loc.id for demo in drops for loc in demo.catalog.locations if loc.kind == "popup"})
     tills = {popup: issue_till_token(DynamoTills(table), popup, datetime.now(UTC)) for popup in popups}
@@ -101,7 +119,9 @@ def main() -> None:
                 print(f"  QR tag sheet       {studio_base}/studio/drops/{slug}/qr-sheet.svg?popup={popup}")
         print(f"  studio             {studio_base}/studio/login   (drops, CSV import, pricing, numbers, pop-up staff)")
         print(f"  studio token       {os.environ['DROPFRONT_STUDIO_TOKEN']}   (Authorization: Bearer …)")
+        print(f"  outbox             {studio_base}/studio/outbox   (confirmations and reminders, sent within a minute)")
         print(flush=True)
+        threading.Thread(target=sweep_every_minute, name="minute-sweep", daemon=True).start()
         app.wait()
     except KeyboardInterrupt:
         pass

@@ -82,6 +82,22 @@ def ensure_table(client: Any, table_name: str) -> None:
         client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1})
 
 
+def verify_sender() -> str:
+    """Make the outbox's sender domain a verified SES identity (moto's, locally and in tests; in AWS
+    infra creates it). Returns the domain."""
+    import boto3
+
+    from chalicelib.config import settings
+
+    config = settings()
+    domain = config.mail_from.rpartition("@")[2].rstrip(">").strip()
+    client = boto3.session.Session().client("sesv2", region_name=config.region, endpoint_url=config.ses_endpoint)
+    existing = {identity["IdentityName"] for identity in client.list_email_identities()["EmailIdentities"]}
+    if domain not in existing:
+        client.create_email_identity(EmailIdentity=domain)
+    return domain
+
+
 def seed(table_name: str, now: datetime, drops: list[DemoDrop] | None = None) -> list[DemoDrop]:
     """Write the demo drops and their stock through the app's own adapter."""
     store = DynamoCatalog(table_name)

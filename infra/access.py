@@ -12,8 +12,16 @@ STUDIO = (*SHOPPER, "dynamodb:DeleteItem")
 """The studio also deletes: an import removes SKUs and stock that its CSV no longer lists (and puts
 them back if the import must be undone)."""
 
-SWEEP = ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
-"""The minute sweep: releases expired holds and records scheduled publishes."""
+SWEEP = (
+    "dynamodb:Query",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+"""The minute sweep: releases expired holds, records scheduled publishes, and sends the outbox (a sent
+message's waiting pointer is deleted, a retried one's moved)."""
 
 SEED = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
 """Only the post-deploy step (an operator's credentials) seeds; no function has these."""

@@ -36,6 +36,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from cdk_nag import NagSuppressions
@@ -151,6 +152,7 @@ class DropfrontStack(Stack):
             "Studio", "app.studio", code, stage.studio_memory_mb, access.STUDIO, studio_environment
         )
         self.studio_url = self.studio.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        self.mail_identity = self._mail_identity()
         self.web_acl = self._web_acl()
         self.alarms = self._alarms()
         self.dashboard = self._dashboard()
@@ -199,6 +201,17 @@ class DropfrontStack(Stack):
         )
         table.apply_removal_policy(RemovalPolicy.RETAIN if self.stage.deletion_protection else RemovalPolicy.DESTROY)
         return table
+
+    def _mail_identity(self) -> ses.EmailIdentity:
+        """The outbox's sender domain as an SES identity. Only the sweep sends, and only from it: the
+        grant is SendEmail/SendRawEmail on this identity's ARN, nothing wider. The sweep's messages
+        link to the shop, so it learns the shop's public URL."""
+        domain = self.stage.mail_from.rpartition("@")[2].rstrip(">")
+        identity = ses.EmailIdentity(self, "MailIdentity", identity=ses.Identity.domain(domain))
+        identity.grant_send_email(self.sweep)
+        self.sweep.add_environment("DROPFRONT_MAIL_FROM", self.stage.mail_from)
+        self.sweep.add_environment("DROPFRONT_PUBLIC_URL", f"https://{self.distribution.distribution_domain_name}")
+        return identity
 
     def _function(
         self,
@@ -523,6 +536,12 @@ class DropfrontStack(Stack):
                 emf("TemplateBreakerOpen"),
                 1,
                 "a published template broke its render budget at view time and is skipped for a while",
+            ),
+            (
+                "MessageFailed",
+                emf("MessageFailed"),
+                1,
+                "an outbox message was refused for good or ran out of attempts: shoppers were not told",
             ),
         ]
         alarms = []

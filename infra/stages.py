@@ -15,9 +15,10 @@ class Stage:
     sweep_memory_mb: int
     p99_latency_alarm_ms: int
     booking_rate_per_5_min: int  # per client IP, on /api/pickups, /api/tryons and /api/pos/*
+    mail_from: str  # the outbox's sender; its domain becomes an SES identity (verified by its DNS records)
 
 
 STAGES = {
-    "dev": Stage("dev", False, 14, 1769, 1024, 256, 2000, 300),
-    "prod": Stage("prod", True, 90, 1769, 1024, 256, 1000, 100),
+    "dev": Stage("dev", False, 14, 1769, 1024, 256, 2000, 300, "dropfront dev <pickups@mail-dev.dropfront.example>"),
+    "prod": Stage("prod", True, 90, 1769, 1024, 256, 1000, 100, "dropfront <pickups@mail.dropfront.example>"),
 }

@@ -15,7 +15,7 @@ from moto import mock_aws
 from chalicelib.store.client import dynamodb
 from devtools.embedded_dynamodb import FAKE_CREDENTIALS
 from devtools.process import forget_process_state
-from devtools.seed import DemoDrop, ensure_table, seed
+from devtools.seed import DemoDrop, ensure_table, seed, verify_sender
 
 TABLE = "dropfront-test"
 SECRET = "test-key-newest"
@@ -63,6 +63,7 @@ def seeded_at() -> datetime:
 @pytest.fixture
 def demo(aws: None, seeded_at: datetime) -> list[DemoDrop]:
     ensure_table(dynamodb(), TABLE)
+    verify_sender()
     return seed(TABLE, seeded_at)
 
 

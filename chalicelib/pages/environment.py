@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import Translations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from chalicelib.config import settings
 from chalicelib.i18n import formatting
@@ -47,8 +47,13 @@ def page_filters(locale: str) -> dict[str, Callable[..., str]]:
 
 
 def build_environment(locale: str, templates_dir: Path) -> Environment:
+    """Autoescape is on for every shipped template but the plain-text emails (``.txt``), which are not
+    HTML: an ``&`` in a link or a name must stay an ``&`` there."""
     env = Environment(
-        loader=FileSystemLoader(str(templates_dir)), autoescape=True, auto_reload=settings().is_local, **JINJA_OPTIONS
+        loader=FileSystemLoader(str(templates_dir)),
+        autoescape=select_autoescape(enabled_extensions=(), disabled_extensions=("txt",), default=True),
+        auto_reload=settings().is_local,
+        **JINJA_OPTIONS,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(page_filters(locale))

@@ -11,6 +11,7 @@ import segno
 from markupsafe import Markup
 
 from chalicelib.core.models import DropCatalog, Location, localized
+from chalicelib.core.tokens import Purpose, sign
 from chalicelib.i18n import formatting
 from chalicelib.pages.environment import translations
 from chalicelib.pages.frame import page_frame
@@ -24,6 +25,12 @@ def pickup_qr(code: str, label: str) -> Markup:
         scale=1, border=2, omitsize=True, svgclass="qr", title=label, dark="#1c1b19", light="#ffffff"
     )
     return Markup(svg)  # noqa: S704 - segno's SVG of a validated code; nothing from the client
+
+
+def confirmation_path(code: str, lang: str | None = None) -> str:
+    """The booking's confirmation page, opened by its cancel token (what a booking's 201 carries)."""
+    token = sign(Purpose.CANCEL, {"b": code})
+    return f"/pickups/{code}?t={token}" + (f"&lang={lang}" if lang else "")
 
 
 def map_url(popup: Location) -> str | None:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from chalicelib.catalog.reader import Catalog
+from chalicelib.config import settings
 from chalicelib.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from chalicelib.core.models import (
     DropStatus,
@@ -31,13 +32,16 @@ from chalicelib.core.models import (
     epoch_seconds,
     iso,
     local_day,
+    localized,
 )
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
+from chalicelib.outbox.ports import QueuedMessage
 from chalicelib.pricing.counters import FULL_PRICE, SoldLine, booking_counts
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.quotes import PricedLine, QuoteLine, basket_lines, price_lines
 from chalicelib.shop.shopper import ShopperDrop, priced_at
 from chalicelib.stock.checkout import pickup_popup
+from chalicelib.stock.messages import booking_messages, cancellation_message
 from chalicelib.stock.ports import (
     BookedLine,
     Booking,
@@ -308,11 +312,14 @@ def book_pickup(
             spend=spend,  # charged to cohort budgets now, given back if the booking is cancelled
             state=BookingState.BOOKED,
             booked_at=iso(now),
+            locale=shopper.locale,
         )
+        drop_name = localized(shopper.view.catalog.drop.name, shopper.locale, shopper.view.market.default_locale)
+        messages = booking_messages(booking, drop_name, now, settings().reminder_hours)
         response = {**booking_summary(booking), "cancel_token": sign(Purpose.CANCEL, {"b": code})}
         record = IdempotencyRecord(key, digest, response, expires)
         try:
-            store.book(booking, claim, record, local_day(location.timezone, now), epoch_seconds(now), held)
+            store.book(booking, claim, record, local_day(location.timezone, now), epoch_seconds(now), held, messages)
         except HoldGone:
             if held is None or held.source == "hold":
                 raise
@@ -380,12 +387,6 @@ def booking_summary(booking: Booking) -> dict[str, Any]:
 # --- after booking -------------------------------------------------------------------------------
 
 
-def confirmation_path(code: str, lang: str | None = None) -> str:
-    """The booking's confirmation page, opened by its cancel token (what a booking's 201 carries)."""
-    token = sign(Purpose.CANCEL, {"b": code})
-    return f"/pickups/{code}?t={token}" + (f"&lang={lang}" if lang else "")
-
-
 def authorized_booking(store: BookingStore, code: str, cancel_token: str) -> Booking:
     """The booking a cancel token was made for; ``Unauthorized`` for any other token."""
     try:
@@ -403,7 +404,7 @@ def authorized_booking(store: BookingStore, code: str, cancel_token: str) -> Boo
 def cancel_pickup(store: BookingStore, code: str, cancel_token: str, now: datetime) -> dict[str, Any]:
     """Cancel a booking and give back its stock and slot, exactly once; a repeat changes nothing."""
     booking = authorized_booking(store, code, cancel_token)
-    changed = _leave_booked(store, booking, BookingState.CANCELLED, now)
+    changed = _leave_booked(store, booking, BookingState.CANCELLED, now, (cancellation_message(booking, now),))
     return {**booking_summary(store.booking(code) or booking), "changed": changed}
 
 
@@ -419,11 +420,13 @@ def mark_pickup(store: BookingStore, code: str, popup: str, to: BookingState, no
     return {**booking_summary(store.booking(code) or booking), "changed": changed}
 
 
-def _leave_booked(store: BookingStore, booking: Booking, to: BookingState, now: datetime) -> bool:
+def _leave_booked(
+    store: BookingStore, booking: Booking, to: BookingState, now: datetime, messages: tuple[QueuedMessage, ...] = ()
+) -> bool:
     if booking.state is to:
         return False
     if booking.state is BookingState.BOOKED and store.leave_booked(
-        booking, to, iso(now), local_day(booking.timezone, now)
+        booking, to, iso(now), local_day(booking.timezone, now), messages
     ):
         return True
     current = store.booking(booking.code) or booking

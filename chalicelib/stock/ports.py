@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from chalicelib.core.errors import Conflict
 from chalicelib.core.models import Line
+from chalicelib.outbox.ports import QueuedMessage
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ class Booking:
         default_factory=dict
     )  # budget granted per "<rule>@<currency>", given back on cancel
     left_at: str | None = None  # when it left ``booked`` (cancelled, picked up or missed)
+    locale: str = "en"  # the shopper's language: what its messages are written in
 
     @property
     def lines(self) -> tuple[Line, ...]:
@@ -266,6 +268,9 @@ class BookingStore(Protocol):
         day: date,
         now_epoch: int,
         held: HeldUnits | None = None,
+        messages: tuple[QueuedMessage, ...] = (),
     ) -> None: ...
 
-    def leave_booked(self, booking: Booking, to: BookingState, at_iso: str, day: date) -> bool: ...
+    def leave_booked(
+        self, booking: Booking, to: BookingState, at_iso: str, day: date, messages: tuple[QueuedMessage, ...] = ()
+    ) -> bool: ...

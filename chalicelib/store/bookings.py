@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.core.models import Line, local_day
+from chalicelib.outbox.ports import QueuedMessage
 from chalicelib.stock.ports import (
     BookedLine,
     Booking,
@@ -36,6 +37,7 @@ from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.base import DynamoAdapter, number, number_of
 from chalicelib.store.client import add_counters, index_items, paginate, transact
+from chalicelib.store.outbox import queue_actions
 from chalicelib.store.stock import shortage
 from chalicelib.tryon.ports import FunnelStep, TryOnState
 
@@ -72,6 +74,7 @@ def booking_from_item(item: dict[str, Any]) -> Booking:
         numbers=item.get("numbers") or {},
         spend=item.get("spend") or {},
         left_at=None if state is BookingState.BOOKED else item.get(f"{state.value}_at"),
+        locale=item.get("locale", "en"),
     )
 
 
@@ -124,11 +127,12 @@ class DynamoBookings(DynamoAdapter):
         day: date,
         now_epoch: int,
         held: HeldUnits | None = None,
+        messages: tuple[QueuedMessage, ...] = (),
     ) -> None:
-        """Reserve the booking's stock and a place in the slot, and put the booking and its idempotency
-        record: all of it or none. ``held`` units (a checkout hold or a try-on the visitor owns) become
-        the booking's first, and their hold ends in the same transaction. Raises OutOfStock, SlotFull,
-        HoldGone, KeyAlreadyUsed or CodeTaken."""
+        """Reserve the booking's stock and a place in the slot, put the booking and its idempotency
+        record, and queue its ``messages`` (the outbox): all of it or none. ``held`` units (a
+        checkout hold or a try-on the visitor owns) become the booking's first, and their hold ends
+        in the same transaction. Raises OutOfStock, SlotFull, HoldGone, KeyAlreadyUsed or CodeTaken."""
         slug, popup, lines = booking.drop, booking.popup, booking.lines
         self._fail_fast(slug, popup, lines, slot, record.key, now_epoch, held)
         actions: list[dict[str, Any]] = []
@@ -189,6 +193,10 @@ class DynamoBookings(DynamoAdapter):
         }
         actions.append(self._put_new(schema.booking_key(booking.code), indexed))
         roles.append("booking")
+        for message in messages:
+            queued = queue_actions(self._table, message)
+            actions += queued
+            roles += ["outbox"] * len(queued)
         actions.append(
             self._put_new(
                 schema.idempotency_key(record.key),
@@ -210,7 +218,7 @@ class DynamoBookings(DynamoAdapter):
         failed_lines = [(roles[i], reasons[i].get("Item")) for i in failed if isinstance(roles[i], Line)]
         if "idempotency" in failed_roles:
             raise KeyAlreadyUsed(record.key)
-        if "booking" in failed_roles:
+        if "booking" in failed_roles or "outbox" in failed_roles:  # message ids are made of the code
             raise CodeTaken(booking.code)
         if held is not None and (
             "hold" in failed_roles
@@ -229,9 +237,11 @@ class DynamoBookings(DynamoAdapter):
             raise OutOfStock(s for s in shortages if s is not None)
         raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
 
-    def leave_booked(self, booking: Booking, to: BookingState, at_iso: str, day: date) -> bool:
-        """Move a booking from ``booked`` to ``to`` with its stock and slot changes; False if it was
-        no longer ``booked`` (someone else moved it first)."""
+    def leave_booked(
+        self, booking: Booking, to: BookingState, at_iso: str, day: date, messages: tuple[QueuedMessage, ...] = ()
+    ) -> bool:
+        """Move a booking from ``booked`` to ``to`` with its stock and slot changes, and queue its
+        ``messages``; False if it was no longer ``booked`` (someone else moved it first)."""
         slug, popup, lines = booking.drop, booking.popup, booking.lines
         counter, returned = {
             BookingState.CANCELLED: (Counter.CANCELLED, True),
@@ -272,6 +282,8 @@ class DynamoBookings(DynamoAdapter):
                     }
                 }
             )
+        for message in messages:
+            actions += queue_actions(self._table, message)
         return transact(self._call, actions, "booking") is None
 
     def _fail_fast(

@@ -21,6 +21,9 @@ Items and their keys::
     VISITOR#<id>         TRYONS                  the visitor's try-on places: s<n> = {id, exp}, one per live try-on
     VISITOR#<id>         HOLDS                   the visitor's checkout-hold places: h<n> = {id, exp}
     HOLD#<id>            META                    a checkout hold: its lines, owner, expiry and state
+    MSG#<id>             META                    an outbox message and its state
+                                                 (also gsi1: MAILTO#<email> / <created>#<id>)
+    OUTBOX#DUE           <not before>#<id>       a message waiting to be sent (epoch seconds, zero-padded)
     FUNNEL#<slug>        <sku>#<popup>           the QR funnel's day counters: <step>@<local date>
     TEMPLATE#<name>      v<version>              a marketer's saved template version (immutable)
     TEMPLATE#<name>      CURRENT                 latest, published and previous versions, a scheduled publish
@@ -129,6 +132,21 @@ def visitor_holds_key(visitor_id: str) -> dict[str, dict[str, str]]:
 
 def checkout_hold_key(hold_id: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"HOLD#{hold_id}"}, SK: {"S": META}}
+
+
+def message_key(message_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"MSG#{message_id}"}, SK: {"S": META}}
+
+
+OUTBOX_DUE = "OUTBOX#DUE"
+
+
+def outbox_due_key(not_before: int, message_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": OUTBOX_DUE}, SK: {"S": f"{not_before:010d}#{message_id}"}}
+
+
+def mailto_index_partition(email: str) -> str:
+    return f"MAILTO#{email.strip().lower()}"
 
 
 def funnel_partition(slug: str) -> str:

@@ -23,7 +23,7 @@ from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.core.errors import DomainError, NotFound, Unauthorized, Unavailable
 from chalicelib.core.models import DropCatalog, Slug
-from chalicelib.studio import drop_views, staff_views, views
+from chalicelib.studio import drop_views, outbox_views, staff_views, views
 from chalicelib.studio.auth import authenticate
 from chalicelib.studio.web import page, wants_page
 from chalicelib.tryon.sheets import PrintedTag, pages, popup_tags, sheet_svg, tag_png
@@ -139,6 +139,8 @@ def create_app() -> Starlette:
         Route("/studio/popups/{popup}/tryons/{id}", staff_views.act_on_tryon, methods=["POST"]),
         Route("/studio/popups/{popup}/pickups/{code}", staff_views.mark_booking, methods=["POST"]),
         Route("/studio/popups/{popup}/tills", staff_views.change_tills, methods=["POST"]),
+        Route("/studio/outbox", outbox_views.outbox_page),
+        Route("/studio/api/outbox", outbox_views.outbox_api),
         Route("/studio/api/drops/{slug}/qr-tags", qr_tags),
         Route("/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png", qr_png),
         Route("/studio/drops/{slug}/qr-sheet.svg", qr_sheet),

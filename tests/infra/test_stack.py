@@ -18,6 +18,7 @@ from aws_cdk.assertions import Match, Template
 from chalicelib.store import schema
 from infra import access
 from infra.stack import VIEWER_HEADERS
+from infra.stages import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS's managed policy id
@@ -155,6 +156,7 @@ def test_alarms_and_the_numbers_dashboard(template: Template) -> None:
         "GuardrailFailClosed",
         "TemplateFallback",
         "TemplateBreakerOpen",
+        "MessageFailed",
     } <= watched
     assert any(a["Properties"].get("ExtendedStatistic") == "p99" for a in alarms)
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
@@ -186,6 +188,27 @@ def test_each_function_gets_exactly_its_dynamodb_actions(template: Template) -> 
         roles[re.sub(r"RoleDefaultPolicy.*", "", name)] = granted
     assert roles == {"Api": set(access.SHOPPER), "Studio": set(access.STUDIO), "Sweep": set(access.SWEEP)}
     assert "dynamodb:DeleteItem" not in roles["Api"]
+
+
+def test_only_the_sweep_sends_mail_and_only_from_the_shops_identity(template: Template) -> None:
+    [identity] = resources(template, "AWS::SES::EmailIdentity")
+    granted = {}
+    for name, policy in resources(template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(action.startswith("ses:") for action in actions):
+                granted[re.sub(r"RoleDefaultPolicy.*", "", name)] = (sorted(actions), json.dumps(statement["Resource"]))
+    assert list(granted) == ["Sweep"]
+    actions, resource = granted["Sweep"]
+    assert actions == ["ses:SendEmail", "ses:SendRawEmail"] and identity in resource and "*" not in resource
+    [sweep] = [
+        f
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "app.minute_sweep"
+    ]
+    variables = sweep["Properties"]["Environment"]["Variables"]
+    assert variables["DROPFRONT_MAIL_FROM"] in {stage.mail_from for stage in STAGES.values()}
+    assert "DROPFRONT_PUBLIC_URL" in variables
 
 
 TRANSACTION_ACTIONS = {

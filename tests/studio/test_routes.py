@@ -64,6 +64,8 @@ STUDIO = {
     ("POST", "/studio/popups/{popup}/tryons/{id}"),
     ("POST", "/studio/popups/{popup}/pickups/{code}"),
     ("POST", "/studio/popups/{popup}/tills"),
+    ("GET", "/studio/outbox"),
+    ("GET", "/studio/api/outbox"),
     ("GET", "/studio/api/drops/{slug}/qr-tags"),
     ("GET", "/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png"),
     ("GET", "/studio/drops/{slug}/qr-sheet.svg"),
