@@ -13,6 +13,14 @@ from chalicelib.config import settings
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.outbox.sender import send_due
 from chalicelib.pages.published import promote_due
+from chalicelib.shop.notify import (
+    NotifyFields,
+    NotifyRequest,
+    ask_to_notify,
+    confirm,
+    queue_notifications,
+    render_confirmed_page,
+)
 from chalicelib.shop.page import PageLocale, ReserveForm, landing_context
 from chalicelib.shop.quotes import QuoteRequest, quote
 from chalicelib.shop.shopper import checked_slug, open_drop, priced_at, record_offers
@@ -22,7 +30,7 @@ from chalicelib.stock.checkout import HoldRequest, hold_summary, own_hold, place
 from chalicelib.stock.hold_page import hold_page, render_hold_page
 from chalicelib.stock.holds import sweep_expired_holds
 from chalicelib.stock.journey import BookingFields, FormProblems, ReserveFields, book_hold
-from chalicelib.stock.messages import render_booking_email
+from chalicelib.stock.messages import render_email
 from chalicelib.stock.page import confirmation_path, pickup_context, pickup_event
 from chalicelib.stock.pickup import (
     CancelForm,
@@ -183,6 +191,39 @@ def release_hold_from_page(slug: str, hold_id: str) -> Response:
     check_form_token(parse_form(request.raw_body, BookingFields).ft, visitor)
     release_own_hold(wiring.holds(), visitor.id, own_hold(wiring.holds(), visitor.id, hold_id, slug), wiring.utcnow())
     return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang, m="released"))
+
+
+@app.route("/api/drops/{slug}/notify", methods=["POST"], content_types=JSON_BODY)
+@errors.json
+def notify_me(slug: str) -> Response:
+    """Ask to hear when the drop opens (or a size is back): 202, and a confirmation email to open."""
+    wanted = parse_body(current_request().raw_body, NotifyRequest)
+    ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, wiring.utcnow())
+    return responses.json_body({"status": "confirmation_sent"}, status=202)
+
+
+@app.route("/drops/{slug}/notify", methods=["POST"], content_types=FORM_BODY)
+@errors.html
+def notify_me_from_page(slug: str) -> Response:
+    """The teaser's (or a sold-out size's) form: the same, then back to the page, which says so."""
+    request = current_request()
+    visitor, query = form_visitor(request.headers), page_query(request.query_params)
+    fields = parse_form(request.raw_body, NotifyFields)
+    check_form_token(fields.ft, visitor)
+    ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, fields.request(query.lang), wiring.utcnow())
+    return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang, m="notify"))
+
+
+@app.route("/notify/confirm")
+@errors.html
+def confirm_notify() -> Response:
+    request = current_request()
+    query = parse_query(request.query_params, PickupPageQuery)
+    subscription = confirm(wiring.subscriptions(), query.t, wiring.utcnow())
+    drop_catalog = wiring.catalog().drop(subscription.drop)
+    nonce = responses.new_nonce()
+    body = render_confirmed_page(subscription, drop_catalog, nonce)
+    return responses.html(body, nonce=nonce, locale=subscription.locale)
 
 
 @app.route("/api/drops/{slug}")
@@ -409,13 +450,17 @@ def minute_sweep(event: object) -> None:
 
 def sweep(now: datetime) -> None:
     """Release holds that expired without anyone needing their stock (the next buyer would), record
-    scheduled template publishes whose time has come (pages already show them), and send the
-    outbox's due messages. `make run` calls it every minute too."""
+    scheduled template publishes whose time has come (pages already show them), queue notify-me
+    messages whose moment has come, and send the outbox's due messages. `make run` calls it every
+    minute too."""
     sweep_expired_holds(wiring.catalog(), wiring.stock(), now)
     promote_due(wiring.templates(), now)
     base = settings().public_url or ""
-    bookings, catalog = wiring.bookings(), wiring.catalog()
-    report = send_due(wiring.outbox(), wiring.mailer(), lambda r: render_booking_email(r, bookings, catalog, base), now)
+    bookings, subscriptions, catalog = wiring.bookings(), wiring.subscriptions(), wiring.catalog()
+    queue_notifications(subscriptions, catalog, now)
+    report = send_due(
+        wiring.outbox(), wiring.mailer(), lambda r: render_email(r, bookings, subscriptions, catalog, base), now
+    )
     telemetry.outbox_sent(report.sent, report.skipped, report.retried, report.failed)
 
 

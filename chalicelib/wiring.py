@@ -19,6 +19,7 @@ from chalicelib.store.mail import SesMailer
 from chalicelib.store.numbers import DynamoNumbers
 from chalicelib.store.outbox import DynamoOutbox
 from chalicelib.store.stock import DynamoStock
+from chalicelib.store.subscriptions import DynamoSubscriptions
 from chalicelib.store.templates import DynamoTemplates
 from chalicelib.store.tills import DynamoTills
 from chalicelib.store.tryons import DynamoTryOns
@@ -65,6 +66,10 @@ def outbox() -> DynamoOutbox:
 @lru_cache(maxsize=1)
 def mailer() -> SesMailer:
     return SesMailer()
+
+
+def subscriptions() -> DynamoSubscriptions:
+    return _adapter(DynamoSubscriptions)
 
 
 def tills() -> DynamoTills:

@@ -9,6 +9,7 @@ Times are timezone-aware UTC.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -44,6 +45,19 @@ Count = Annotated[int, BeforeValidator(_whole), Field(strict=True)]
 TRYON_ID_PATTERN = r"^[0-9a-f]{17}$"
 TryOnId = Annotated[str, Field(pattern=TRYON_ID_PATTERN)]
 """Milliseconds since the epoch (11 hex digits) then 24 random bits: ids sort in request order."""
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Control characters, and the bidi controls that would make a name or address display as another."""
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value) or CONTROL_CHARS.search(value):
+        raise ValueError("not an email address")
+    return value
+
+
+EmailAddress = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 HOLD_ID_PATTERN = r"^h[0-9a-f]{17}$"
 HoldId = Annotated[str, Field(pattern=HOLD_ID_PATTERN)]
 """A checkout hold's id: ``h`` and a try-on-shaped id, so a stock item's holds map tells the two apart."""

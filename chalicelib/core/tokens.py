@@ -26,6 +26,7 @@ class Purpose(StrEnum):
     STUDIO_SESSION = "studio-session"
     CSRF = "csrf"
     SHOPPER_FORM = "shopper-form"
+    NOTIFY = "notify"
 
 
 LIFETIMES: dict[Purpose, timedelta] = {
@@ -38,6 +39,7 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.STUDIO_SESSION: timedelta(hours=12),  # a working day in the studio
     Purpose.CSRF: timedelta(hours=12),  # as long as the session whose forms carry it
     Purpose.SHOPPER_FORM: timedelta(hours=12),  # a drop page left open in a tab all day
+    Purpose.NOTIFY: timedelta(days=7),  # a confirmation link read a few days later still works
 }
 
 

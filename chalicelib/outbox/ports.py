@@ -17,6 +17,9 @@ class MessageKind(StrEnum):
     BOOKING_CONFIRMED = "booking_confirmed"
     PICKUP_REMINDER = "pickup_reminder"
     BOOKING_CANCELLED = "booking_cancelled"
+    NOTIFY_CONFIRM = "notify_confirm"  # "confirm you want to hear": the double opt-in's link
+    DROP_OPEN = "drop_open"
+    BACK_IN_STOCK = "back_in_stock"
 
 
 class MessageStatus(StrEnum):
@@ -36,7 +39,7 @@ class QueuedMessage:
     to: str
     locale: str
     subject: str
-    about: str  # the booking code (or subscription) the words are rendered from when it is sent
+    about: str  # the booking code, or the subscription's key, the words are rendered from when it is sent
     due_at: int  # epoch seconds
     created_at: str  # ISO 8601 UTC
 

@@ -49,6 +49,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "reserve",
             "places",
             "notice",
+            "gone",
         ]
     ),
     "tryon": frozenset(

@@ -105,7 +105,12 @@ def landing_context(
         "starts_in": formatting.relative_time(drop.starts_at - view.now, locale),
         "ends_in": formatting.relative_time(drop.ends_at - view.now, locale),
         "product_ld": lambda product: product_ld(view, product, locale),
-        "reserve": {"action": f"/drops/{drop.slug}/reserve?lang={locale}", "token": form.token},
+        "reserve": {
+            "action": f"/drops/{drop.slug}/reserve?lang={locale}",
+            "notify": f"/drops/{drop.slug}/notify?lang={locale}",
+            "token": form.token,
+        },
+        "gone": lambda product: [size.size for size in product.sizes if not size.reservable],
         "places": lambda product: places_for(product, form.places, text),
         "notice": notice,
         "canonical": f"{where.url}?lang={locale}" if where.asked else where.url,

@@ -16,6 +16,8 @@ from chalicelib.core.models import epoch_seconds, iso, localized
 from chalicelib.i18n import formatting
 from chalicelib.outbox.ports import Attachment, Email, MessageKind, MessageRecord, QueuedMessage
 from chalicelib.pages.environment import template, translations
+from chalicelib.shop.notify import NOTIFY_KINDS, render_notify_email
+from chalicelib.shop.ports import SubscriptionStore
 from chalicelib.stock.calendar import ics
 from chalicelib.stock.page import confirmation_path, map_url, pickup_event
 from chalicelib.stock.ports import Booking, BookingState, BookingStore
@@ -126,3 +128,12 @@ def render_booking_email(
         html=template(locale, "email/booking.html").render(context),
         attachments=attachments,
     )
+
+
+def render_email(
+    record: MessageRecord, bookings: BookingStore, subscriptions: SubscriptionStore, catalog: Catalog, base_url: str
+) -> Email | None:
+    """Any queued message's words, by what it is about: a booking, or a notify-me subscription."""
+    if record.message.kind in NOTIFY_KINDS:
+        return render_notify_email(record, subscriptions, catalog, base_url)
+    return render_booking_email(record, bookings, catalog, base_url)

@@ -26,8 +26,8 @@ def mime(email: Email, sender: str) -> bytes:
     message = EmailMessage(policy=SMTP)
     message["From"], message["To"], message["Subject"] = sender, email.to, email.subject
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].rstrip(">") or None)
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
+    message.set_content(email.text, cte="quoted-printable")  # 7-bit safe through any relay
+    message.add_alternative(email.html, subtype="html", cte="quoted-printable")
     html_part = next(part for part in message.iter_parts() if part.get_content_type() == "text/html")
     assert isinstance(html_part, EmailMessage)
     for attachment in email.attachments:

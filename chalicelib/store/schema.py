@@ -24,6 +24,7 @@ Items and their keys::
     MSG#<id>             META                    an outbox message and its state
                                                  (also gsi1: MAILTO#<email> / <created>#<id>)
     OUTBOX#DUE           <not before>#<id>       a message waiting to be sent (epoch seconds, zero-padded)
+    NOTIFY#<slug>        <sku|*>#<size|*>#<hash> who asked to hear when the drop opens or a size is back
     FUNNEL#<slug>        <sku>#<popup>           the QR funnel's day counters: <step>@<local date>
     TEMPLATE#<name>      v<version>              a marketer's saved template version (immutable)
     TEMPLATE#<name>      CURRENT                 latest, published and previous versions, a scheduled publish
@@ -147,6 +148,14 @@ def outbox_due_key(not_before: int, message_id: str) -> dict[str, dict[str, str]
 
 def mailto_index_partition(email: str) -> str:
     return f"MAILTO#{email.strip().lower()}"
+
+
+def notify_partition(slug: str) -> str:
+    return f"NOTIFY#{slug}"
+
+
+def subscription_key(slug: str, key: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": notify_partition(slug)}, SK: {"S": key}}
 
 
 def funnel_partition(slug: str) -> str:

@@ -22,6 +22,9 @@ KINDS = {
     MessageKind.BOOKING_CONFIRMED: "Booking confirmation",
     MessageKind.PICKUP_REMINDER: "Pickup reminder",
     MessageKind.BOOKING_CANCELLED: "Cancellation",
+    MessageKind.NOTIFY_CONFIRM: "Notify me: confirm the address",
+    MessageKind.DROP_OPEN: "Notify me: the drop is open",
+    MessageKind.BACK_IN_STOCK: "Notify me: the size is back",
 }
 STATUSES = {
     MessageStatus.PENDING: "Waiting to be sent",
@@ -74,7 +77,7 @@ async def outbox_page(request: Request) -> Response:
     rows = [
         {
             **outbox_entry(record),
-            "kind_text": KINDS.get(record.message.kind, record.message.kind.value),
+            "kind_text": KINDS[record.message.kind],
             "status_text": STATUSES[record.status],
             "created": record.message.created_at[:16].replace("T", " "),
             "sent": (record.sent_at or "")[:16].replace("T", " "),

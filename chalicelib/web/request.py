@@ -34,7 +34,7 @@ class PageQuery(BaseModel):
 
 
 class LandingQuery(PageQuery):
-    m: Literal["released"] | None = None  # what the page says after an action: a hold let go
+    m: Literal["released", "notify"] | None = None  # what the page says after an action
 
 
 class PickupPageQuery(PageQuery):
