@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from devtools.seed import DemoDrop
 from tests.conftest import LOCALES, html_of, json_of
 
 SECURITY_HEADERS = ("Strict-Transport-Security", "X-Content-Type-Options", "Referrer-Policy", "Content-Security-Policy")
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class LandingParser(HTMLParser):
@@ -308,3 +311,20 @@ def test_stock_polls_get_304_until_the_stock_changes(client: Client) -> None:
     assert client.http.post("/api/holds", headers=headers, body=json.dumps(wanted)).status_code == 201
     changed = client.http.get("/api/drops/linen-lab/stock", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_each_product_has_a_picture_sized_for_phones_and_in_its_json_ld(client: Client, demo: list[DemoDrop]) -> None:
+    html = html_of(client.http.get("/drops/linen-lab", headers={"Host": "shop.example", "X-Forwarded-Proto": "https"}))
+    pictures = re.findall(
+        r'<img class="photo" src="([^"]+)" srcset="([^"]+)" sizes="[^"]+" width="720" height="540"', html
+    )
+    skus = demo[0].catalog.skus
+    assert len(pictures) == len(skus)
+    for src, srcset in pictures:
+        assert src.startswith("/media/demo/products/") and src.endswith("-720.webp")
+        for candidate in srcset.split(", "):
+            path, width = candidate.split(" ")
+            assert (ROOT / "media" / path.removeprefix("/media/")).is_file() and width in ("360w", "720w")
+    assert html.count('loading="lazy"') == len(skus) - 1 and html.count('fetchpriority="high"') == 1
+    ld = {str(item["sku"]): item for item in parse(html).json_ld}
+    assert ld["OVR-SAND"]["image"] == "https://shop.example/media/demo/products/ovr-sand-720.webp"

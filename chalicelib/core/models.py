@@ -245,6 +245,11 @@ class Sku(Frozen):
     costs: dict[CurrencyCode, MinorUnits]
     fit_video: FitVideo | None = None
     fabric: Fabric | None = None
+    image: MediaPath | None = None  # "<path>": pictures at <path>-<width>.webp for each PRODUCT_IMAGE_WIDTHS
+
+
+PRODUCT_IMAGE_WIDTHS = (360, 720)
+"""The widths each product picture is stored at (4:3), for ``srcset``: a phone's card, and twice it."""
 
 
 class Drop(Frozen):

@@ -50,6 +50,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "places",
             "notice",
             "gone",
+            "picture",
         ]
     ),
     "tryon": frozenset(

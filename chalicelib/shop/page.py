@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core.models import DropStatus, LocalizedText, Location, localized
+from chalicelib.config import settings
+from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, DropStatus, LocalizedText, Location, localized
 from chalicelib.i18n import formatting
 from chalicelib.i18n.locales import display_name
 from chalicelib.pages.frame import page_frame
@@ -46,10 +47,27 @@ def availability(view: DropView, product: ProductView) -> str:
     return SCHEMA_ORG + "SoldOut"
 
 
-def product_ld(view: DropView, product: ProductView, locale: str) -> dict[str, Any]:
-    """The schema.org Product JSON-LD for one SKU, priced for this visitor."""
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A product picture's sources: the largest as ``src``, every width in ``srcset``."""
+
+    src: str
+    srcset: str
+    width: int
+    height: int
+
+
+def picture(image: str, media_url: str) -> Picture:
+    widest = PRODUCT_IMAGE_WIDTHS[-1]
+    srcset = ", ".join(f"{media_url}/{image}-{width}.webp {width}w" for width in PRODUCT_IMAGE_WIDTHS)
+    return Picture(f"{media_url}/{image}-{widest}.webp", srcset, widest, widest * 3 // 4)
+
+
+def product_ld(view: DropView, product: ProductView, locale: str, image: str | None = None) -> dict[str, Any]:
+    """The schema.org Product JSON-LD for one SKU, priced for this visitor (``image``: an absolute URL)."""
     fallback = view.market.default_locale
     offer = product.offer
+    extra = {"image": image} if image else {}
     return {
         "@context": "https://schema.org",
         "@type": "Product",
@@ -62,6 +80,7 @@ def product_ld(view: DropView, product: ProductView, locale: str) -> dict[str, A
             "priceCurrency": offer.currency,
             "availability": availability(view, product),
         },
+        **extra,
     }
 
 
@@ -85,6 +104,14 @@ def landing_context(
     fallback = view.market.default_locale
     drop = view.catalog.drop
     form = form or ReserveForm("", view.popups)
+    media = settings().media_url
+    origin = "/".join(where.url.split("/")[:3])
+
+    def absolute(product: ProductView) -> str | None:
+        if not product.sku.image:
+            return None
+        src = picture(product.sku.image, media).src
+        return src if src.startswith("http") else origin + src
 
     def text(value: LocalizedText) -> str:
         return localized(value, locale, fallback)
@@ -104,7 +131,8 @@ def landing_context(
         "local_time": local_time,
         "starts_in": formatting.relative_time(drop.starts_at - view.now, locale),
         "ends_in": formatting.relative_time(drop.ends_at - view.now, locale),
-        "product_ld": lambda product: product_ld(view, product, locale),
+        "product_ld": lambda product: product_ld(view, product, locale, absolute(product)),
+        "picture": lambda product: picture(product.sku.image, media) if product.sku.image else None,
         "reserve": {
             "action": f"/drops/{drop.slug}/reserve?lang={locale}",
             "notify": f"/drops/{drop.slug}/notify?lang={locale}",

@@ -35,8 +35,8 @@ def test_phone_screenshot_without_overflow(browser: Browser, live_url: str, arti
 def test_styles_apply_under_the_csp(browser: Browser, live_url: str) -> None:
     errors: list[str] = []
     page = open_page(browser, f"{live_url}/drops/linen-lab", errors)
-    swatch = page.evaluate("getComputedStyle(document.querySelector('.swatch')).backgroundColor")
-    assert swatch == "rgb(200, 180, 138)"  # OVR-SAND's swatch, from the nonce'd stylesheet
+    photo = page.evaluate("getComputedStyle(document.querySelector('.photo')).backgroundColor")
+    assert photo == "rgb(239, 235, 228)"  # the picture's linen, from the nonce'd critical stylesheet
     assert errors == []
 
 
