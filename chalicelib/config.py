@@ -31,6 +31,7 @@ class Settings:
     stage: str
     public_url: str | None
     media_url: str  # where fit videos and posters are served: /media behind CloudFront, its S3 origin
+    media_bucket: str | None  # the S3 bucket behind /media (the studio stores pictures there); unset: media/
     studio_token: str | None  # the studio's dev bearer token (local runs); unset: no token is accepted
     cognito_issuer: str | None  # https://cognito-idp.<region>.amazonaws.com/<pool id>: studio JWTs
     cognito_client_id: str | None  # the studio's app client: an ID token's aud, an access token's client_id
@@ -79,6 +80,7 @@ def settings() -> Settings:
         stage=os.environ.get("DROPFRONT_STAGE", "local"),
         public_url=os.environ.get("DROPFRONT_PUBLIC_URL", "").rstrip("/") or None,
         media_url=os.environ.get("DROPFRONT_MEDIA_URL", "/media").rstrip("/"),
+        media_bucket=os.environ.get("DROPFRONT_MEDIA_BUCKET") or None,
         studio_token=os.environ.get("DROPFRONT_STUDIO_TOKEN") or None,
         cognito_issuer=(os.environ.get("DROPFRONT_COGNITO_ISSUER") or "").rstrip("/") or None,
         cognito_client_id=os.environ.get("DROPFRONT_COGNITO_CLIENT_ID") or None,

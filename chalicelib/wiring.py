@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import TypeVar, cast
 
 from chalicelib.catalog.reader import Catalog
-from chalicelib.config import settings
+from chalicelib.config import PROJECT_ROOT, settings
 from chalicelib.pages.published import PublishedTemplates
 from chalicelib.stock.checkout import HoldRules
 from chalicelib.store.audit import DynamoAudit
@@ -16,6 +16,7 @@ from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.holds import DynamoHolds
 from chalicelib.store.mail import SesMailer
+from chalicelib.store.media import LocalMedia, S3Media
 from chalicelib.store.numbers import DynamoNumbers
 from chalicelib.store.outbox import DynamoOutbox
 from chalicelib.store.stock import DynamoStock
@@ -72,6 +73,13 @@ def subscriptions() -> DynamoSubscriptions:
     return _adapter(DynamoSubscriptions)
 
 
+@lru_cache(maxsize=1)
+def media() -> S3Media | LocalMedia:
+    """The media bucket in AWS; ``media/`` beside the app locally (what ``make run`` serves)."""
+    bucket = settings().media_bucket
+    return S3Media(bucket) if bucket else LocalMedia(PROJECT_ROOT / "media")
+
+
 def tills() -> DynamoTills:
     return _adapter(DynamoTills)
 
@@ -110,5 +118,5 @@ def utcnow() -> datetime:
 def forget_adapters() -> None:
     """Forget the adapters and cached readers (a fresh process; ``devtools.process`` uses it)."""
     _adapters.clear()
-    for built in (catalog, published, mailer):
+    for built in (catalog, published, mailer, media):
         built.cache_clear()

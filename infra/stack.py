@@ -144,6 +144,7 @@ class DropfrontStack(Stack):
         self.pool, self.client = self._user_pool()
         studio_environment = {
             **environment,
+            "DROPFRONT_MEDIA_BUCKET": self.media.bucket_name,
             "DROPFRONT_COGNITO_ISSUER": self.pool.user_pool_provider_url,
             "DROPFRONT_COGNITO_CLIENT_ID": self.client.user_pool_client_id,
             "DROPFRONT_PUBLIC_URL": f"https://{self.distribution.distribution_domain_name}",
@@ -152,6 +153,9 @@ class DropfrontStack(Stack):
             "Studio", "app.studio", code, stage.studio_memory_mb, access.STUDIO, studio_environment
         )
         self.studio_url = self.studio.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        self.studio.add_to_role_policy(  # product pictures, and nothing else in the bucket
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.media.arn_for_objects("products/*")])
+        )
         self.mail_identity = self._mail_identity()
         self.web_acl = self._web_acl()
         self.alarms = self._alarms()

@@ -31,3 +31,9 @@ class CatalogReader(Protocol):
     def pricing_policy(self, slug: str) -> PricingPolicy | None: ...
 
     def cohort_spend(self, slug: str) -> dict[str, int]: ...
+
+
+class MediaStore(Protocol):
+    """Where product pictures live: the media bucket behind CloudFront's ``/media``, or ``media/`` locally."""
+
+    def put(self, path: str, data: bytes, content_type: str) -> None: ...

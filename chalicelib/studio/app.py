@@ -139,6 +139,7 @@ def create_app() -> Starlette:
         Route("/studio/popups/{popup}/tryons/{id}", staff_views.act_on_tryon, methods=["POST"]),
         Route("/studio/popups/{popup}/pickups/{code}", staff_views.mark_booking, methods=["POST"]),
         Route("/studio/popups/{popup}/tills", staff_views.change_tills, methods=["POST"]),
+        Route("/studio/api/drops/{slug}/skus/{sku}/picture", drop_views.set_picture, methods=["POST"]),
         Route("/studio/outbox", outbox_views.outbox_page),
         Route("/studio/api/outbox", outbox_views.outbox_api),
         Route("/studio/api/drops/{slug}/qr-tags", qr_tags),

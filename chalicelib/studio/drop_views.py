@@ -12,18 +12,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from chalicelib import wiring
+from chalicelib.config import settings
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
-from chalicelib.core.models import DropCatalog, iso
+from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, DropCatalog, iso
 from chalicelib.numbers import tables as numbers
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.shop.shopper import checked_slug
 from chalicelib.studio import charts, drops, pricing
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.imports import CatalogImport, run_import
+from chalicelib.studio.pictures import PictureUpload, with_picture
 from chalicelib.studio.web import checked_form, page, principal_of, wants_page
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
+from chalicelib.web.request import parse_body
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 NDJSON = "application/x-ndjson"
@@ -53,6 +56,8 @@ def _drop_page(
         problems=found,
         audit=wiring.audit().log(catalog.drop.slug),
         can_edit=Role.EDITOR in principal.roles,
+        shop_url=settings().public_url or "",
+        widths=PRODUCT_IMAGE_WIDTHS,
     )
 
 
@@ -78,6 +83,32 @@ async def save_drop(request: Request) -> Response:
     summary = f"drop edited: {catalog.drop.starts_at.isoformat()}→{edited.drop.starts_at.isoformat()}"
     wiring.catalog_store().save_drop(edited, _audit(principal, catalog.drop.slug, "drop", summary))
     return RedirectResponse(f"/studio/drops/{catalog.drop.slug}", status_code=303)
+
+
+MAX_PICTURE_BODY = 2 * 1024 * 1024
+
+
+async def set_picture(request: Request) -> Response:
+    """``POST /studio/api/drops/{slug}/skus/{sku}/picture`` ``{csrf, revision, pictures: {width: base64 WebP}}``:
+    the SKU's picture, stored and shown on the drop's pages. 409 if the drop changed since it was read."""
+    principal = principal_of(request)
+    principal.require(Role.EDITOR)
+    body = await request.body()
+    if len(body) > MAX_PICTURE_BODY:
+        raise InvalidInput("The pictures are larger than 2 MB together.", code="body_too_large")
+    upload = parse_body(body, PictureUpload, MAX_PICTURE_BODY)
+    check_csrf(principal, upload.csrf)
+    catalog = studio_drop(request.path_params["slug"])
+    if catalog.drop.revision != upload.revision:
+        raise Conflict("Someone else saved this drop since you opened it. Reload and try again.", code="edit_conflict")
+    sku = request.path_params["sku"]
+    edited = with_picture(catalog, sku, upload, wiring.media())
+    image = next(s.image for s in edited.skus if s.sku == sku)
+    saved = wiring.catalog_store().save_drop(
+        edited, _audit(principal, catalog.drop.slug, "picture", f"{sku}: new picture")
+    )
+    body_out = {"sku": sku, "image": image, "revision": saved.drop.revision}
+    return JSONResponse(body_out, headers={**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE})
 
 
 async def create_drop(request: Request) -> Response:

@@ -45,8 +45,8 @@ def test_choose_a_size_and_a_pop_up_reserve_and_book(
 ) -> None:
     page, errors = phone(browser)
     page.goto(f"{live_url}/drops/linen-lab?lang={locale}")
-    first = page.locator("img.photo").first  # the first card's picture, loaded eagerly
-    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=first.element_handle())
+    photo = page.locator("img.photo").first  # the first card's picture, loaded eagerly
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=photo.element_handle())
     card = page.locator(f'li.card[data-sku="{sku}"]')
     card.scroll_into_view_if_needed()
     card.locator('label[data-size="S"]').click()

@@ -5,6 +5,7 @@ import draws its progress bar to the end."""
 from __future__ import annotations
 
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,8 +22,11 @@ TTL_SECONDS = 15  # the shopper app's template cache (5 s by default) with room 
 
 
 def shopper_page(url: str) -> str:
-    with urllib.request.urlopen(f"{url}/drops/linen-lab?lang=en", timeout=30) as response:
-        return str(response.read().decode())
+    try:
+        with urllib.request.urlopen(f"{url}/drops/linen-lab?lang=en", timeout=30) as response:
+            return str(response.read().decode())
+    except urllib.error.HTTPError as error:
+        raise AssertionError(error.read().decode()[:3000]) from None
 
 
 def until(predicate: Callable[[], bool], what: str) -> None:
@@ -101,3 +105,26 @@ def test_the_pop_up_staff_page_fits_a_phone(browser: Browser, live: LiveApp) -> 
     expect(page.locator("#new-till")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
+
+
+def test_a_picture_set_in_the_studio_shows_on_the_drop_page(
+    studio: Page, live: LiveApp, browser: Browser, tmp_path: Path
+) -> None:
+    from PIL import Image, ImageDraw
+
+    photo = tmp_path / "photo.jpg"
+    image = Image.new("RGB", (1600, 1200), (90, 120, 160))
+    ImageDraw.Draw(image).ellipse((400, 200, 1200, 1000), fill=(230, 200, 120))
+    image.save(photo)
+    studio.goto(f"{live.studio_url}/studio/drops/linen-lab")
+    row = studio.locator('#pictures tr[data-sku="JKT-RUST"]')
+    row.locator("input[type=file]").set_input_files(str(photo))
+    expect(row.locator("[role=status]")).to_have_text("Saved: shoppers see it within a minute.", timeout=15000)
+    # The shop's pages read the catalog through a cache of a few seconds: the new picture shows once it turns.
+    until(lambda: "/media/products/linen-lab/jkt-rust-" in shopper_page(live.url), "the new picture")
+    shop = browser.new_page(viewport={"width": 390, "height": 844})
+    shop.goto(f"{live.url}/drops/linen-lab?lang=en")
+    picture = shop.locator('li.card[data-sku="JKT-RUST"] img.photo')
+    picture.scroll_into_view_if_needed()
+    assert str(picture.get_attribute("src")).endswith("-720.webp")
+    shop.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=picture.element_handle())

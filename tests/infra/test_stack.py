@@ -211,6 +211,25 @@ def test_only_the_sweep_sends_mail_and_only_from_the_shops_identity(template: Te
     assert "DROPFRONT_PUBLIC_URL" in variables
 
 
+def test_the_studio_may_put_product_pictures_and_nothing_else_in_the_media_bucket(template: Template) -> None:
+    puts = [
+        (name, statement)
+        for name, policy in resources(template, "AWS::IAM::Policy").items()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(
+            str(action).startswith("s3:")
+            for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        )
+    ]
+    assert [re.sub(r"RoleDefaultPolicy.*", "", name) for name, _ in puts] == ["Studio"]
+    ((_, statement),) = puts
+    assert statement["Action"] == "s3:PutObject" and "/products/*" in json.dumps(statement["Resource"])
+    [studio] = [
+        f for f in resources(template, "AWS::Lambda::Function").values() if f["Properties"]["Handler"] == "app.studio"
+    ]
+    assert "DROPFRONT_MEDIA_BUCKET" in studio["Properties"]["Environment"]["Variables"]
+
+
 TRANSACTION_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",

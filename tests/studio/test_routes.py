@@ -64,6 +64,7 @@ STUDIO = {
     ("POST", "/studio/popups/{popup}/tryons/{id}"),
     ("POST", "/studio/popups/{popup}/pickups/{code}"),
     ("POST", "/studio/popups/{popup}/tills"),
+    ("POST", "/studio/api/drops/{slug}/skus/{sku}/picture"),
     ("GET", "/studio/outbox"),
     ("GET", "/studio/api/outbox"),
     ("GET", "/studio/api/drops/{slug}/qr-tags"),
