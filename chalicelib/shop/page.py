@@ -23,6 +23,7 @@ class ReserveForm:
 
     token: str
     places: tuple[Location, ...]
+    adding_to: str | None = None  # the visitor's hold the cards' forms add a piece to
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ def landing_context(
             "action": f"/drops/{drop.slug}/reserve?lang={locale}",
             "notify": f"/drops/{drop.slug}/notify?lang={locale}",
             "token": form.token,
+            "adding_to": form.adding_to or "",
+            "hold_url": f"/drops/{drop.slug}/holds/{form.adding_to}?lang={locale}" if form.adding_to else "",
         },
         "gone": lambda product: [size.size for size in product.sizes if not size.reservable],
         "places": lambda product: places_for(product, form.places, text),

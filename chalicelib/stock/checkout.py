@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
-from chalicelib.core.models import HOLD_ID_PATTERN, DropCatalog, Line, Location, Slug, epoch_seconds, iso
+from chalicelib.core.models import HOLD_ID_PATTERN, DropCatalog, HoldId, Line, Location, Slug, epoch_seconds, iso
 from chalicelib.shop.quotes import QuoteLine, basket_lines
 from chalicelib.stock.ports import (
     CheckoutHold,
@@ -40,6 +40,7 @@ class HoldRequest(BaseModel):
     drop: Slug
     popup: Slug
     items: tuple[QuoteLine, ...] = Field(min_length=1, max_length=20)
+    add_to: HoldId | None = None  # the visitor's live hold at this pop-up these pieces join (a basket)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,8 @@ def place_hold(
     popup = pickup_popup(drop_catalog, request.popup)
     lines = basket_lines(request.items)
     _known(drop_catalog, lines)
+    if request.add_to is not None:
+        return _grow(store, own_hold(store, visitor_id, request.add_to, drop.slug), popup, lines, now)
     now_epoch, released = epoch_seconds(now), False
     expires = epoch_seconds(now + timedelta(minutes=rules.minutes))
     for _ in range(_ATTEMPTS):
@@ -122,6 +125,30 @@ def place_hold(
             continue
         return hold
     raise Conflict("Too many holds asked for at once; please try again.", code="hold_limit")
+
+
+def _grow(
+    store: CheckoutHoldStore, old: CheckoutHold, popup: Location, lines: tuple[Line, ...], now: datetime
+) -> CheckoutHold:
+    """The visitor's hold with ``lines`` added: one hold, one pop-up, the first hold's expiry (adding
+    a piece never buys more time)."""
+    if old.popup != popup.id:
+        raise Unprocessable("Your held pieces are at another pop-up: book them there first.", code="hold_mismatch")
+    if not old.is_live(epoch_seconds(now)):
+        raise Conflict("Your hold has run out, so those pieces went back on sale.", code="hold_expired")
+    grown = CheckoutHold(
+        hold_id=new_hold_id(now),
+        drop=old.drop,
+        popup=old.popup,
+        visitor=old.visitor,
+        lines=basket_lines(QuoteLine(sku=line.sku, size=line.size, qty=line.qty) for line in (*old.lines, *lines)),
+        place=old.place,
+        state=HoldState.HELD,
+        created_at=iso(now),
+        expires_at=old.expires_at,
+    )
+    store.grow_checkout_hold(old, grown, epoch_seconds(now))
+    return grown
 
 
 def own_hold(store: CheckoutHoldStore, visitor_id: str, hold_id: str, slug: str | None = None) -> CheckoutHold:

@@ -82,6 +82,7 @@ def hold_context(page: HoldPage, nonce: str) -> dict[str, Any]:
         "action": f"{base}/holds/{hold.hold_id}?lang={locale}",
         "release_action": f"{base}/holds/{hold.hold_id}/release?lang={locale}",
         "drop_url": f"{base}?lang={locale}",
+        "add_url": f"{base}?lang={locale}&hold={hold.hold_id}",
         "token": page.form_token,
         "fields": page.fields,
         "problems": {"slot": "", "name": "", "email": "", **page.problems},

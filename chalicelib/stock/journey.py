@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.core.errors import Unprocessable
-from chalicelib.core.models import Line, SizeLabel, SkuCode, Slug
+from chalicelib.core.models import HoldId, Line, SizeLabel, SkuCode, Slug
 from chalicelib.shop.quotes import MAX_LINE_QTY, QuoteLine
 from chalicelib.shop.shopper import ShopperDrop
 from chalicelib.stock.checkout import HoldRequest, after_booking, held_units
@@ -35,9 +35,11 @@ class ReserveFields(BaseModel):
     size: SizeLabel
     popup: Slug
     qty: Annotated[int, Field(ge=1, le=MAX_LINE_QTY)] = 1  # a form sends text: "2" is 2 here
+    add_to: HoldId | None = None  # the visitor's hold this piece joins ("add another piece")
 
     def hold_request(self, slug: str) -> HoldRequest:
-        return HoldRequest(drop=slug, popup=self.popup, items=(QuoteLine(sku=self.sku, size=self.size, qty=self.qty),))
+        line = QuoteLine(sku=self.sku, size=self.size, qty=self.qty)
+        return HoldRequest(drop=slug, popup=self.popup, items=(line,), add_to=self.add_to)
 
 
 class BookingFields(BaseModel):

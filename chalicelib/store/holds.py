@@ -12,12 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.core.models import Line
-from chalicelib.stock.ports import CheckoutHold, Hold, HoldState, OutOfStock, PlaceTaken, StockRef, VisitorPlace
+from chalicelib.stock.ports import (
+    CheckoutHold,
+    Hold,
+    HoldGone,
+    HoldState,
+    OutOfStock,
+    PlaceTaken,
+    StockRef,
+    VisitorPlace,
+)
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
 from chalicelib.store.base import number
 from chalicelib.store.client import transact, update_if
-from chalicelib.store.stock import DynamoStock, hold_update, shortage
+from chalicelib.store.stock import FREE_OR_EXPIRED, DynamoStock, hold_update, place_update, shortage
 
 
 def hold_ref(hold: CheckoutHold, line: Line) -> StockRef:
@@ -26,6 +35,27 @@ def hold_ref(hold: CheckoutHold, line: Line) -> StockRef:
 
 class DynamoHolds(DynamoStock):
     """Checkout holds, on top of the single-item stock writes that release them."""
+
+    def _record(self, hold: CheckoutHold) -> dict[str, Any]:
+        """The hold's record, put only if new."""
+        fields = {
+            "hold_id": hold.hold_id,
+            "drop": hold.drop,
+            "popup": hold.popup,
+            "visitor": hold.visitor,
+            "lines": [{"sku": line.sku, "size": line.size, "qty": line.qty} for line in hold.lines],
+            "place": hold.place,
+            "state": hold.state.value,
+            "created_at": hold.created_at,
+            schema.TTL_ATTRIBUTE: hold.expires_at + 86_400,  # kept a day after it lapses, for its page
+            "hold_expires_at": hold.expires_at,
+        }
+        return {
+            "TableName": self._table,
+            "Item": {**schema.checkout_hold_key(hold.hold_id), **to_item(fields)},
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": schema.PK},
+        }
 
     def checkout_hold(self, hold_id: str) -> CheckoutHold | None:
         raw = self._read(schema.checkout_hold_key(hold_id))
@@ -47,36 +77,10 @@ class DynamoHolds(DynamoStock):
             hold_update(self._table, hold_ref(hold, line), Hold(hold.hold_id, line.qty, hold.expires_at))
             for line in hold.lines
         ]
-        place = {
-            "TableName": self._table,
-            "Key": schema.visitor_holds_key(hold.visitor),
-            "UpdateExpression": "SET #place = :place",
-            "ConditionExpression": "attribute_not_exists(#place) OR #place.exp <= :now",
-            "ExpressionAttributeNames": {"#place": hold.place},
-            "ExpressionAttributeValues": {
-                ":place": {"M": {"id": {"S": hold.hold_id}, "exp": number(hold.expires_at)}},
-                ":now": number(now_epoch),
-            },
-        }
-        fields = {
-            "hold_id": hold.hold_id,
-            "drop": hold.drop,
-            "popup": hold.popup,
-            "visitor": hold.visitor,
-            "lines": [{"sku": line.sku, "size": line.size, "qty": line.qty} for line in hold.lines],
-            "place": hold.place,
-            "state": hold.state.value,
-            "created_at": hold.created_at,
-            schema.TTL_ATTRIBUTE: hold.expires_at + 86_400,  # kept a day after it lapses, for its page
-            "hold_expires_at": hold.expires_at,
-        }
-        put = {
-            "TableName": self._table,
-            "Item": {**schema.checkout_hold_key(hold.hold_id), **to_item(fields)},
-            "ConditionExpression": "attribute_not_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": schema.PK},
-        }
-        actions = [{"Update": update} for update in stock] + [{"Update": place}, {"Put": put}]
+        key = schema.visitor_holds_key(hold.visitor)
+        values = {":now": number(now_epoch)}
+        place = place_update(self._table, key, hold.place, hold.hold_id, hold.expires_at, FREE_OR_EXPIRED, values)
+        actions = [{"Update": update} for update in stock] + [{"Update": place}, {"Put": self._record(hold)}]
         reasons = transact(self._call, actions, "hold")
         if reasons is None:
             return
@@ -90,6 +94,67 @@ class DynamoHolds(DynamoStock):
         if reasons[len(stock)].get("Code") == "ConditionalCheckFailed":
             raise PlaceTaken(hold.place)
         raise AssertionError(f"a new hold id collided: {hold.hold_id}")  # pragma: no cover - 24 random bits per ms
+
+    def grow_checkout_hold(self, old: CheckoutHold, grown: CheckoutHold, now_epoch: int) -> None:
+        """Replace ``old`` with ``grown`` (its lines and more, same place and expiry) in one
+        transaction: the held units move from the old hold to the new on each item and only the
+        extra units are taken from ``available``. Raises OutOfStock, or HoldGone if ``old`` lapsed."""
+        before = {(line.sku, line.size): line.qty for line in old.lines}
+        stock = []
+        for line in grown.lines:
+            ref, held = hold_ref(grown, line), before.get((line.sku, line.size), 0)
+            update = hold_update(self._table, ref, Hold(grown.hold_id, line.qty, grown.expires_at))
+            if held:
+                extra = line.qty - held
+                update["UpdateExpression"] = (
+                    "SET holds.#h = :hold, held = held + :extra, available = available - :extra REMOVE holds.#old"
+                )
+                update["ConditionExpression"] = (
+                    "attribute_not_exists(holds.#h) AND holds.#old.q = :held AND holds.#old.exp > :now"
+                    + (" AND available >= :extra" if extra > 0 else "")
+                )
+                update["ExpressionAttributeNames"]["#old"] = old.hold_id
+                del update["ExpressionAttributeNames"]["#pk"]
+                values = update["ExpressionAttributeValues"]
+                del values[":q"]
+                values |= {":extra": number(extra), ":held": number(held), ":now": number(now_epoch)}
+            stock.append(update)
+        key, same = schema.visitor_holds_key(grown.visitor), {":old": {"S": old.hold_id}}
+        place = place_update(self._table, key, grown.place, grown.hold_id, grown.expires_at, "#place.id = :old", same)
+        retire = {
+            "TableName": self._table,
+            "Key": schema.checkout_hold_key(old.hold_id),
+            "UpdateExpression": "SET #state = :released, replaced_by = :new",
+            "ConditionExpression": "#state = :held AND hold_expires_at > :now",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": {
+                ":released": {"S": HoldState.RELEASED.value},
+                ":held": {"S": HoldState.HELD.value},
+                ":new": {"S": grown.hold_id},
+                ":now": number(now_epoch),
+            },
+        }
+        actions = [{"Update": u} for u in stock] + [{"Update": place}, {"Update": retire}, {"Put": self._record(grown)}]
+        reasons = transact(self._call, actions, "hold")
+        if reasons is None:
+            return
+        failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+        if any(i >= len(stock) for i in failed):
+            raise HoldGone(
+                "Your hold has run out, so those pieces went back on sale.", details={"hold_id": old.hold_id}
+            )
+        short = []
+        for i in failed:
+            line, raw = grown.lines[i], reasons[i].get("Item") or self._read(stock[i]["Key"])
+            item = from_item(raw) if raw else {}
+            old_hold = (item.get("holds") or {}).get(old.hold_id)
+            if before.get((line.sku, line.size)) and (old_hold is None or old_hold["exp"] <= now_epoch):
+                raise HoldGone(
+                    "Your hold has run out, so those pieces went back on sale.", details={"hold_id": old.hold_id}
+                )
+            extra = line.qty - before.get((line.sku, line.size), 0)
+            short.append(shortage(line.sku, line.size, extra, item, now_epoch))
+        raise OutOfStock(short)
 
     def end_checkout_hold(self, hold: CheckoutHold, at_iso: str) -> bool:
         """Mark a hold released, if it is still held; True only for the call that did. The caller then

@@ -42,6 +42,24 @@ def hold_update(table: str, ref: StockRef, hold: Hold) -> dict[str, Any]:
     }
 
 
+def place_update(
+    table: str, key: dict[str, Any], place: str, holder: str, expires_at: int, condition: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``UpdateItem`` body that puts ``holder`` (a try-on or checkout hold, until ``expires_at``)
+    into one of a visitor's places, on ``condition``: the visitor's limit, taken in the transaction."""
+    return {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": "SET #place = :place",
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {"#place": place},
+        "ExpressionAttributeValues": {":place": {"M": {"id": {"S": holder}, "exp": number(expires_at)}}, **values},
+    }
+
+
+FREE_OR_EXPIRED = "attribute_not_exists(#place) OR #place.exp <= :now"
+
+
 def shortage(sku: str, size: str, requested: int, item: dict[str, Any], now_epoch: int) -> Shortage:
     """What a stock item (as read, ``{}`` if missing) lacks for ``requested`` units, with the units
     its expired holds still sit on (the caller may release them and try again)."""

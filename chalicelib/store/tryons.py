@@ -17,7 +17,7 @@ from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.base import DynamoAdapter, number
 from chalicelib.store.client import index_items, paginate, transact, update_if
-from chalicelib.store.stock import hold_update, shortage
+from chalicelib.store.stock import FREE_OR_EXPIRED, hold_update, place_update, shortage
 from chalicelib.tryon.ports import FunnelStep, Outcome, TryOn, TryOnClaim, TryOnState
 
 
@@ -76,17 +76,10 @@ class DynamoTryOns(DynamoAdapter):
         Raises OutOfStock (with the units expired holds still sit on) or PlaceTaken."""
         tryon, ref = claim.tryon, claim.tryon.ref
         stock = hold_update(self._table, ref, Hold(tryon.tryon_id, 1, tryon.hold_expires_at))
-        place = {
-            "TableName": self._table,
-            "Key": schema.visitor_tryons_key(tryon.visitor),
-            "UpdateExpression": "SET #place = :place",
-            "ConditionExpression": "attribute_not_exists(#place) OR #place.exp <= :now",
-            "ExpressionAttributeNames": {"#place": tryon.place},
-            "ExpressionAttributeValues": {
-                ":place": {"M": {"id": {"S": tryon.tryon_id}, "exp": number(tryon.hold_expires_at)}},
-                ":now": number(now_epoch),
-            },
-        }
+        key, values = schema.visitor_tryons_key(tryon.visitor), {":now": number(now_epoch)}
+        place = place_update(
+            self._table, key, tryon.place, tryon.tryon_id, tryon.hold_expires_at, FREE_OR_EXPIRED, values
+        )
         indexed = {
             **asdict(tryon),
             "state": tryon.state.value,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.config import settings
 from chalicelib.core.errors import Forbidden, InvalidInput, Unauthorized, Unprocessable
+from chalicelib.core.models import HoldId
 from chalicelib.i18n.locales import LANG_PATTERN
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.visitors import Visitor, identify
@@ -35,6 +36,7 @@ class PageQuery(BaseModel):
 
 class LandingQuery(PageQuery):
     m: Literal["released", "notify"] | None = None  # what the page says after an action
+    hold: HoldId | None = None  # the shopper is adding a piece to this hold of theirs
 
 
 class PickupPageQuery(PageQuery):

@@ -131,7 +131,7 @@ def signed_like_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_last_unit_tried_on_can_then_be_booked(browser: Browser, live_url: str, signed_like_the_app: None) -> None:
     page, errors = phone(browser)
-    page.goto(tag_url(live_url, Tag("paris-marais", "OVR-SAND", "XS")) + "?lang=en")
+    page.goto(tag_url(live_url, Tag("paris-marais", "VST-MOSS", "S")) + "?lang=en")  # the one VST-MOSS S there
     page.locator("#tryon-button").click()
     expect(page.locator("#tryon-status")).to_contain_text("You are number")
     assert page.locator("#tryon-button").is_hidden() and page.locator("#tryon-cancel").is_visible()
@@ -144,3 +144,23 @@ def test_the_last_unit_tried_on_can_then_be_booked(browser: Browser, live_url: s
     page.wait_for_url("**/pickups/*")
     assert page.locator("section.ticket").get_attribute("data-state") == "booked"
     assert errors == []
+
+
+def test_notify_me_on_a_teaser_then_its_confirmation_link(
+    browser: Browser, live_url: str, artifacts: Path, signed_like_the_app: None
+) -> None:
+    from chalicelib.shop.notify import confirmation_token
+    from chalicelib.shop.ports import Subscription, SubscriptionState
+
+    page, errors = phone(browser)
+    page.goto(f"{live_url}/drops/winter-knit?lang=ar")
+    page.locator("form.notify input[name=email]").fill("noor@example.org")
+    page.locator("form.notify button").click()
+    page.wait_for_url("**m=notify**")
+    expect(page.locator("p.notice[role=status]")).to_be_visible()
+    page.screenshot(path=str(artifacts / "notify-asked-ar.png"))
+    # The link the confirmation message carries (signed with `make run`'s key, as the app signs it).
+    asked = Subscription("winter-knit", "noor@example.org", "ar", None, None, SubscriptionState.PENDING, "")
+    page.goto(f"{live_url}/notify/confirm?t={confirmation_token(asked)}&lang=ar")
+    expect(page.locator("h1")).to_have_text("أنت على القائمة")
+    assert fits(page) and errors == []

@@ -219,3 +219,49 @@ def test_a_hold_that_cannot_be_placed_says_why(client: Client, body: dict[str, A
 def test_letting_go_of_an_unknown_hold_is_404(client: Client, hold_id: str) -> None:
     response = client.http.delete(f"/api/holds/{hold_id}", headers={"Cookie": visitor(client)})
     assert response.status_code == 404 and json_of(response)["error"]["code"] == "hold_not_found"
+
+
+def test_pieces_added_to_a_hold_join_it_without_buying_time(client: Client, seeded_at: datetime) -> None:
+    cookie, slot = visitor(client), slot_tomorrow(client, seeded_at)
+    tee, sand = stock_of("TEE-ECRU", "M"), stock_of("OVR-SAND", "S")
+    first = json_of(hold(client, cookie, ("TEE-ECRU", "M", 1)))
+    body = {
+        "drop": "linen-lab",
+        "popup": "paris-marais",
+        "items": [{"sku": "OVR-SAND", "size": "S", "qty": 1}, {"sku": "TEE-ECRU", "size": "M", "qty": 1}],
+        "add_to": first["hold_id"],
+    }
+    grown = client.http.post("/api/holds", headers={**JSON, "Cookie": cookie}, body=json.dumps(body))
+    assert grown.status_code == 201, grown.body
+    basket = json_of(grown)
+    assert basket["hold_id"] != first["hold_id"] and basket["expires_at"] == first["expires_at"]
+    assert basket["items"] == [{"sku": "TEE-ECRU", "size": "M", "qty": 2}, {"sku": "OVR-SAND", "size": "S", "qty": 1}]
+    assert (
+        stock_of("TEE-ECRU", "M")["held"] == tee["held"] + 2 and stock_of("OVR-SAND", "S")["held"] == sand["held"] + 1
+    )
+    old = wiring.holds().checkout_hold(first["hold_id"])
+    assert old is not None and old.state == "released"
+    assert hold(client, cookie, ("TEE-ECRU", "S", 1)).status_code == 201  # the basket kept one place, not two
+    items = [("TEE-ECRU", "M", 2), ("OVR-SAND", "S", 1)]
+    booked = book(client, cookie, slot, *items, key="basket-booked-1", hold_id=basket["hold_id"])
+    assert booked.status_code == 201, booked.body
+    assert stock_of("TEE-ECRU", "M")["held"] == tee["held"] and stock_of("TEE-ECRU", "M")["sold"] == tee["sold"] + 2
+
+
+def test_pieces_cannot_join_a_hold_that_is_not_the_visitors_live_one_at_that_pop_up(
+    client: Client, seeded_at: datetime
+) -> None:
+    cookie = visitor(client)
+    first = json_of(hold(client, cookie, ("TEE-ECRU", "M", 1)))
+
+    def add(who: str, popup: str = "paris-marais") -> Any:
+        body = {"drop": "linen-lab", "popup": popup, "items": [{"sku": "TEE-ECRU", "size": "S", "qty": 1}]}
+        body["add_to"] = first["hold_id"]
+        return client.http.post("/api/holds", headers={**JSON, "Cookie": who}, body=json.dumps(body))
+
+    assert add(visitor(client)).status_code == 404
+    elsewhere = add(cookie, "brooklyn")
+    assert elsewhere.status_code == 422 and json_of(elsewhere)["error"]["code"] == "hold_mismatch"
+    with time_machine.travel(seeded_at + timedelta(minutes=11)):
+        late = add(cookie)
+        assert late.status_code == 409 and json_of(late)["error"]["code"] == "hold_expired"

@@ -205,3 +205,16 @@ def test_the_confirmation_offers_the_calendar_the_map_and_a_cancel_that_asks_fir
     assert token_sent == cancel.group(2)
     after = html_of(client.http.get(cancelled.headers["Location"], headers=SITE))
     assert "This pickup was cancelled" in after and "See the drop again" in after
+
+
+def test_another_piece_joins_the_held_ones_from_the_drop_page(client: Client) -> None:
+    cookie, _, path, page = held(client)
+    add = re.search(r'<a href="(/drops/linen-lab\?lang=en&amp;hold=h[0-9a-f]{17})">Add another piece</a>', page)
+    assert add
+    adding = html_of(client.http.get(add.group(1).replace("&amp;", "&"), headers={**SITE, "Cookie": cookie}))
+    assert "Choose another piece to add" in adding and 'name="add_to"' in adding
+    hold_id = path.split("/holds/")[1].split("?")[0]
+    response = reserve(client, cookie, form_token(adding), "OVR-SAND", "S", add_to=hold_id)
+    assert response.status_code == 303
+    basket = html_of(client.http.get(response.headers["Location"], headers={**SITE, "Cookie": cookie}))
+    assert "Boxy organic tee" in basket and "Linen overshirt" in basket
