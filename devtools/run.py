@@ -41,9 +41,12 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
     raise SystemExit(f"the shopper app did not answer {url} within {timeout:.0f} s")
 
 
+SWEEP_SECONDS = 30  # Lambda's schedule is every minute; locally twice as often, so a message is sent within one
+
+
 def sweep_every_minute(stop: threading.Event | None = None) -> None:
-    """What the schedule does on Lambda (holds, scheduled publishes, the outbox), once a minute; a
-    sweep that fails is logged and the next one runs."""
+    """What the schedule does on Lambda (holds, scheduled publishes, the outbox), every
+    ``SWEEP_SECONDS``; a sweep that fails is logged and the next one runs."""
     from app import sweep
 
     stop = stop or threading.Event()
@@ -52,7 +55,7 @@ def sweep_every_minute(stop: threading.Event | None = None) -> None:
             sweep(datetime.now(UTC))
         except Exception:
             logging.getLogger("dropfront").exception("minute sweep failed")
-        stop.wait(60)
+        stop.wait(SWEEP_SECONDS)
 
 
 def main() -> None:
