@@ -23,6 +23,7 @@ from chalicelib.stock.ports import (
     CheckoutHold,
     CheckoutHoldStore,
     HeldUnits,
+    HoldGone,
     HoldState,
     OutOfStock,
     PlaceTaken,
@@ -135,7 +136,7 @@ def _grow(
     if old.popup != popup.id:
         raise Unprocessable("Your held pieces are at another pop-up: book them there first.", code="hold_mismatch")
     if not old.is_live(epoch_seconds(now)):
-        raise Conflict("Your hold has run out, so those pieces went back on sale.", code="hold_expired")
+        raise HoldGone(old.hold_id)
     grown = CheckoutHold(
         hold_id=new_hold_id(now),
         drop=old.drop,
@@ -171,10 +172,7 @@ def held_units(
     if hold.state is HoldState.BOOKED:
         raise Conflict("These pieces are already booked.", code="hold_booked", details={"booking": hold.booking})
     if not hold.is_live(epoch_seconds(now)):
-        raise Conflict(
-            "Your hold has run out, so those pieces went back on sale. Choose them again to book.",
-            code="hold_expired",
-        )
+        raise HoldGone(hold.hold_id)
     return HeldUnits(hold.hold_id, "hold", visitor_id, hold.lines)
 
 

@@ -141,9 +141,15 @@ class CheckoutHold:
 
 
 class HoldGone(Conflict):
-    """A booking meant to convert a hold whose units are no longer set aside for it."""
+    """A hold whose units are no longer set aside for it: it lapsed, or was let go."""
 
     code = "hold_expired"
+
+    def __init__(self, hold_id: str) -> None:
+        super().__init__(
+            "Your hold has run out, so those pieces went back on sale. Choose them again to book.",
+            details={"hold_id": hold_id},
+        )
 
 
 HeldSource = Literal["hold", "tryon"]

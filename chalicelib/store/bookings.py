@@ -227,7 +227,7 @@ class DynamoBookings(DynamoAdapter):
                 for line, item in failed_lines
             )
         ):
-            raise _hold_gone(held)
+            raise HoldGone(held.hold_id)
         shortages = [
             _shortage(line, item, now_epoch, held.qty(line.sku, line.size) if held else 0)
             for line, item in failed_lines
@@ -326,7 +326,7 @@ class DynamoBookings(DynamoAdapter):
         if held is not None and any(
             held.qty(line.sku, line.size) and _hold_lapsed(raw, held, now_epoch) for line, raw in stock
         ):
-            raise _hold_gone(held)
+            raise HoldGone(held.hold_id)
         shortages = [
             _shortage(line, raw, now_epoch, held.qty(line.sku, line.size) if held else 0) for line, raw in stock
         ]
@@ -473,10 +473,3 @@ def _hold_lapsed(raw: dict[str, Any] | None, held: HeldUnits, now_epoch: int) ->
     """Whether a stock item (raw) no longer holds the units for ``held``'s hold."""
     hold = ((raw or {}).get("holds") or {}).get("M", {}).get(held.hold_id)
     return hold is None or int(hold["M"]["exp"]["N"]) <= now_epoch
-
-
-def _hold_gone(held: HeldUnits) -> HoldGone:
-    return HoldGone(
-        "Your hold has run out, so those pieces went back on sale. Choose them again to book.",
-        details={"hold_id": held.hold_id},
-    )

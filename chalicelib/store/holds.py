@@ -140,18 +140,14 @@ class DynamoHolds(DynamoStock):
             return
         failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
         if any(i >= len(stock) for i in failed):
-            raise HoldGone(
-                "Your hold has run out, so those pieces went back on sale.", details={"hold_id": old.hold_id}
-            )
+            raise HoldGone(old.hold_id)
         short = []
         for i in failed:
             line, raw = grown.lines[i], reasons[i].get("Item") or self._read(stock[i]["Key"])
             item = from_item(raw) if raw else {}
             old_hold = (item.get("holds") or {}).get(old.hold_id)
             if before.get((line.sku, line.size)) and (old_hold is None or old_hold["exp"] <= now_epoch):
-                raise HoldGone(
-                    "Your hold has run out, so those pieces went back on sale.", details={"hold_id": old.hold_id}
-                )
+                raise HoldGone(old.hold_id)
             extra = line.qty - before.get((line.sku, line.size), 0)
             short.append(shortage(line.sku, line.size, extra, item, now_epoch))
         raise OutOfStock(short)

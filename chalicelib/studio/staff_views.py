@@ -46,7 +46,10 @@ def _popup_page(principal: Principal, popup: str, new_till: str | None = None) -
     for tryon in queue["tryons"]:
         tryon["until"] = datetime.fromisoformat(tryon["hold_expires_at"]).astimezone(zone).strftime("%H:%M")
     first, last = _today_and_tomorrow(queue["timezone"], now)
-    pickups = [booking_summary(b) for b in wiring.bookings().popup_bookings(popup, first, last)]
+    pickups = [
+        {**booking_summary(b), "name": b.contact.name, "news_by_email": b.contact.marketing_consent}
+        for b in wiring.bookings().popup_bookings(popup, first, last)
+    ]
     return page(
         "popup.html",
         principal=principal,

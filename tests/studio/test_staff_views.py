@@ -38,7 +38,8 @@ def test_staff_mark_a_pickup_as_collected(studio: TestClient, client: Client, se
     code = json.loads(book(client, order(start, ("TEE-ECRU", "M", 1))).body)["code"]
     staff = as_role(Role.STAFF)
     page = studio.get(PAGE, headers=staff)
-    assert f'data-code="{code}"' in page.text
+    listed = re.search(rf'data-code="{code}">.*?</tr>', page.text, re.S)
+    assert listed is not None and "<td>no</td>" in listed[0]  # the shopper did not ask for news by email
     csrf = csrf_of(page.text)
     early = studio.post(f"{PAGE}/pickups/{code}", headers=staff, data={"csrf": csrf, "state": "no_show"})
     assert early.status_code == 409 and early.json()["error"]["code"] == "too_early"
