@@ -110,6 +110,7 @@ PARTIALS = (
     "error.html",
     "partials/critical.css",
     "partials/landing.js.html",
+    "partials/hold_timer.js",
     "partials/tryon.js.html",
     "partials/pickup.js.html",
 )

@@ -61,19 +61,70 @@ def test_choose_a_size_and_a_pop_up_reserve_and_book(
     if locale == "en":
         expect(option).to_have_text(f"{option.get_attribute('data-name')} · {left} left")
     card.screenshot(path=str(artifacts / f"journey-card-{locale}.png"))
+    page.evaluate("window.sameDocument = true")  # gone if anything below reloads the page
     card.locator("button.primary").click()
-    page.wait_for_url("**/holds/*")
-    timer = page.locator("#hold-timer [data-left]")
-    first = timer.inner_text()
-    page.wait_for_function("t => document.querySelector('#hold-timer [data-left]').textContent !== t", arg=first)
-    assert page.locator("#slot optgroup").count() >= 1  # slots grouped by their local date
+    # The hold opens inside the card, its countdown running, the address bar on the hold's own page.
+    timer = card.locator(".panel #hold-timer [data-left]")
+    expect(timer).not_to_have_text("")
+    page.wait_for_function(
+        "t => document.querySelector('#hold-timer [data-left]').textContent !== t", arg=timer.inner_text()
+    )
+    assert "/holds/" in page.url and card.locator("form.reserve").is_hidden()
+    assert page.evaluate("document.activeElement.textContent") == card.locator(".panel h2").inner_text()
+    assert card.locator("#slot optgroup").count() >= 1  # slots grouped by their local date
     assert fits(page)
-    page.screenshot(path=str(artifacts / f"journey-hold-{locale}.png"), full_page=True)
+    card.screenshot(path=str(artifacts / f"journey-hold-{locale}.png"))
     book_on_the_hold_page(page)
+    ticket = card.locator(".panel section.ticket")
+    expect(ticket).to_have_attribute("data-state", "booked")
+    assert card.locator("a[download]").count() == 1 and fits(page)
+    assert page.evaluate("window.sameDocument") is True, "the journey reloaded the page"
+    card.screenshot(path=str(artifacts / f"journey-booked-{locale}.png"))
+    page.reload()  # the address bar holds the confirmation: a reload (or a bookmark) shows it whole
     assert page.locator("section.ticket").get_attribute("data-state") == "booked"
-    assert page.locator("a[download]").count() == 1 and fits(page)
-    page.screenshot(path=str(artifacts / f"journey-booked-{locale}.png"), full_page=True)
     assert errors == []
+
+
+def test_in_the_card_a_refusal_a_basket_and_letting_go(browser: Browser, live_url: str, artifacts: Path) -> None:
+    page, errors = phone(browser)
+    page.goto(f"{live_url}/drops/linen-lab?lang=en")
+    page.evaluate("window.sameDocument = true")
+    first = page.locator('li.card[data-sku="JKT-INDIGO"]')
+    first.locator('label[data-size="L"]').click()
+    first.locator("select[name=popup]").select_option("paris-marais")
+    first.locator("form.reserve button").click()
+    expect(first.locator(".panel #hold-timer")).to_be_visible()
+    # "Add another piece": back to the cards, which now add to this hold, with a note saying so.
+    first.locator(".panel a", has_text="Add another piece").click()
+    expect(page.locator("#df-status")).to_contain_text("Choose another piece")
+    assert first.locator(".panel").count() == 0 and first.locator("form.reserve").is_visible()
+    second = page.locator('li.card[data-sku="TEE-ECRU"]')
+    assert second.locator("input[name=add_to]").get_attribute("value")
+    second.locator('label[data-size="M"]').click()
+    second.locator("select[name=popup]").select_option("paris-marais")
+    second.locator("form.reserve button").click()
+    lines = second.locator(".panel ul.lines li:not(.total)")
+    expect(lines).to_have_count(2)
+    second.screenshot(path=str(artifacts / "journey-basket-en.png"))
+    # Letting go: the card comes back with the server's note, and nothing is added to any more.
+    second.locator(".panel form.release button").click()
+    expect(page.locator("#df-status")).to_contain_text("back on sale")
+    assert second.locator("form.reserve").is_visible() and page.locator("input[name=add_to]").count() == 0
+    assert page.url.endswith("/drops/linen-lab?lang=en")
+    # A refusal shows in the card too: a size with none left at the chosen pop-up.
+    third = page.locator('li.card[data-sku="VST-MOSS"]')
+    third.locator('label[data-size="S"]').click()
+    third.evaluate(
+        "c => { const s = c.querySelector('select[name=popup]'); s.options[0].disabled = false; "
+        "s.options[0].value = 'nowhere'; s.value = 'nowhere'; }"
+    )
+    third.locator("form.reserve button").click()
+    expect(third.locator(".panel h2")).not_to_have_text("")
+    assert third.locator(".panel code").count() == 1
+    third.locator(".panel a.primary").click()  # "Back to the drop" closes it, without a reload
+    expect(third.locator("form.reserve")).to_be_visible()
+    assert page.evaluate("window.sameDocument") is True
+    assert errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]
 
 
 def test_the_journey_works_without_javascript(browser: Browser, live_url: str, artifacts: Path) -> None:
@@ -120,6 +171,13 @@ def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(browser: Br
     assert {"A", "INPUT", "SELECT", "BUTTON"} <= set(seen)
     page.keyboard.press("Enter")
     page.wait_for_url("**/holds/*")
+    expect(page.locator(".panel h2")).to_be_focused()  # the hold, read out where the shopper is
+    page.reload()  # the hold's own page, as a reload or a shared link opens it, counts down by itself
+    timer = page.locator("#hold-timer [data-left]")
+    expect(timer).not_to_have_text("")
+    page.wait_for_function(
+        "t => document.querySelector('#hold-timer [data-left]').textContent !== t", arg=timer.inner_text()
+    )
     assert errors == []
 
 
