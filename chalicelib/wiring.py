@@ -19,6 +19,7 @@ from chalicelib.store.mail import SesMailer
 from chalicelib.store.media import LocalMedia, S3Media
 from chalicelib.store.numbers import DynamoNumbers
 from chalicelib.store.outbox import DynamoOutbox
+from chalicelib.store.sign_ins import DynamoSignIns
 from chalicelib.store.stock import DynamoStock
 from chalicelib.store.subscriptions import DynamoSubscriptions
 from chalicelib.store.templates import DynamoTemplates
@@ -78,6 +79,10 @@ def media() -> S3Media | LocalMedia:
     """The media bucket in AWS; ``media/`` beside the app locally (what ``make run`` serves)."""
     bucket = settings().media_bucket
     return S3Media(bucket) if bucket else LocalMedia(PROJECT_ROOT / "media")
+
+
+def sign_ins() -> DynamoSignIns:
+    return _adapter(DynamoSignIns)
 
 
 def tills() -> DynamoTills:

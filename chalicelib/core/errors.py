@@ -51,7 +51,13 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
+    """Too many attempts; the client may try again after ``retry_after`` seconds."""
+
     code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int = 1, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
 
 
 class Unavailable(DomainError):

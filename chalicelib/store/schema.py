@@ -31,6 +31,8 @@ Items and their keys::
     NUMBERS#<slug>       TOTALS                  the studio's counters: per cohort units/list/paid/cost@<currency>,
                                                  per experiment cell seen (new visitors) and booked
     AUDIT#<slug>         <at, UTC>#<id>          who changed what in the studio (drop, pricing, import)
+    SESSION#<id>         META                    a studio session ended by logging out (TTL: when it would end)
+    LOGIN#<address hash> <window>                failed studio logins from one address in a window (TTL)
     TILL#<token id>      META                    (also gsi1: TILLS#<popup> / <issued at>) for the staff page
 
 ``available`` is stored, not derived: DynamoDB conditions cannot do arithmetic, so every write that
@@ -203,3 +205,11 @@ def table_definition(table_name: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def ended_session_key(session_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"SESSION#{session_id}"}, SK: {"S": META}}
+
+
+def login_attempts_key(address_hash: str, window: int) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"LOGIN#{address_hash}"}, SK: {"S": str(window)}}

@@ -21,11 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chalicelib import wiring
 from chalicelib.config import settings
-from chalicelib.core.errors import DomainError, NotFound, Unauthorized, Unavailable
+from chalicelib.core.errors import DomainError, NotFound, RateLimited, Unauthorized, Unavailable
 from chalicelib.core.models import DropCatalog, Slug
 from chalicelib.studio import drop_views, outbox_views, staff_views, views
-from chalicelib.studio.auth import authenticate
-from chalicelib.studio.web import page, wants_page
+from chalicelib.studio.web import page, principal_of, wants_page
 from chalicelib.tryon.sheets import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
@@ -46,7 +45,7 @@ class SheetQuery(TagsQuery):
 
 
 def _authorize(request: Request) -> None:
-    authenticate(request.headers)
+    principal_of(request)
 
 
 def _drop(slug: str) -> DropCatalog:
@@ -107,7 +106,7 @@ async def domain_error(request: Request, error: Exception) -> Response:
     headers = _headers()
     if isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="dropfront-studio"'
-    if isinstance(error, Unavailable):
+    if isinstance(error, Unavailable | RateLimited):
         headers["Retry-After"] = str(error.retry_after)
     if browser:
         details = error.details if isinstance(error.details, list) else []

@@ -11,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from chalicelib import wiring
-from chalicelib.core.errors import NotFound, Unprocessable
+from chalicelib.core.errors import NotFound, RateLimited, Unauthorized, Unprocessable
 from chalicelib.core.models import AwareDatetime
 from chalicelib.i18n.locales import UI_LOCALES
 from chalicelib.pages.published import PAGES, shipped_source
+from chalicelib.studio import auth
 from chalicelib.studio import templates as authoring
 from chalicelib.studio.auth import (
     Principal,
@@ -22,13 +23,20 @@ from chalicelib.studio.auth import (
     check_csrf,
     clear_session_cookie,
     csrf_token,
-    from_token,
     session_cookie,
 )
 from chalicelib.studio.preview import PreviewQuery, choices, preview_url, render_preview, trial_render
-from chalicelib.studio.web import MAX_FORM_BYTES, checked_form, page, principal_of, read_form
+from chalicelib.studio.web import (
+    MAX_FORM_BYTES,
+    checked_form,
+    client_address,
+    own_origin,
+    page,
+    principal_of,
+    read_form,
+)
 from chalicelib.web import responses
-from chalicelib.web.request import parse_query
+from chalicelib.web.request import parse_query, same_site
 
 
 def preview_csp(nonce: str) -> str:
@@ -69,17 +77,27 @@ async def login_page(request: Request) -> Response:
 
 
 async def log_in(request: Request) -> Response:
+    """Sign in from the login form: only from the studio's own pages (so no other site can sign a
+    browser into an account of its choosing), and a wrong token counts against the address."""
+    same_site(request.headers, own_origin(request))
     form = await read_form(request)
     try:
-        principal = from_token(form.get("token", "").strip())
-    except Exception:  # noqa: BLE001 - any failure is the same answer to the person at the form
+        principal = auth.log_in(
+            form.get("token", "").strip(), client_address(request), wiring.sign_ins(), wiring.utcnow().timestamp()
+        )
+    except Unauthorized:
         return page("login.html", status=401, error="That token is not valid.")
+    except RateLimited as refused:
+        return page("login.html", status=429, error=refused.message, headers={"Retry-After": str(refused.retry_after)})
     return RedirectResponse("/studio/", status_code=303, headers={"Set-Cookie": session_cookie(principal)})
 
 
 async def log_out(request: Request) -> Response:
-    """End the session (its own CSRF token guards the form, so no other site can log you out)."""
-    await checked_form(request, principal_of(request))
+    """End the session, here and on the server (its own CSRF token guards the form, so no other site
+    can log you out)."""
+    principal = principal_of(request)
+    await checked_form(request, principal)
+    auth.log_out(principal, wiring.sign_ins())
     return RedirectResponse("/studio/login", status_code=303, headers={"Set-Cookie": clear_session_cookie()})
 
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.core.errors import InvalidInput
 from chalicelib.studio.auth import Principal, authenticate, check_csrf, csrf_token
@@ -52,7 +53,17 @@ def wants_page(request: Request) -> bool:
 
 
 def principal_of(request: Request) -> Principal:
-    return authenticate(request.headers)
+    return authenticate(request.headers, wiring.sign_ins())
+
+
+def client_address(request: Request) -> str:
+    """The address the request came from, as the platform saw it (a Function URL's source IP, which
+    the client cannot set), never a header the client writes."""
+    return request.client.host if request.client else "unknown"
+
+
+def own_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 async def read_form(request: Request, max_fields: int = 20) -> dict[str, str]:

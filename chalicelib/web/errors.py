@@ -55,7 +55,7 @@ def status_for(error: DomainError) -> int:
 
 def _next_step_headers(error: Exception) -> dict[str, str]:
     """Headers that tell the client what to do next: when to retry, or how to authenticate."""
-    if isinstance(error, Unavailable):
+    if isinstance(error, Unavailable | RateLimited):
         return {"Retry-After": str(error.retry_after)}
     if isinstance(error, Unauthorized):
         return {"WWW-Authenticate": 'Bearer realm="dropfront"'}
