@@ -92,7 +92,7 @@ def one_booking(slot: str, key: str, now: datetime, *, hold_first: bool = False)
         "popup": POPUP,
         "slot_start": slot,
         "items": [{"sku": SKU, "size": SIZE, "qty": 1}],
-        "contact": {"name": "Flash Buyer", "email": "buyer@example.org"},
+        "contact": {"name": "Flash Buyer", "email": f"buyer-{key}@example.org"},  # each buyer their own
     }
     visitor = f"buyer-{key}"
     try:

@@ -59,7 +59,10 @@ VIEWER_HEADERS = (
     "CloudFront-Viewer-Time-Zone",
     "Accept-Language",
 )
-RATE_LIMITED_PATHS = ("/api/pickups", "/api/tryons", "/api/staff/", "/api/pos/")
+RATE_LIMITED_PATHS = ("/api/pickups", "/api/holds", "/reserve", "/api/tryons", "/api/staff/", "/api/pos/")
+VIEWER_IP_HEADER = "x-dropfront-viewer-ip"  # set by the edge function from the connection, never by the client
+ORIGIN_CHECK_HEADER = "x-dropfront-origin"  # what CloudFront adds toward the API, and WAF asks for
+EDGE_FUNCTION = Path(__file__).with_name("edge") / "viewer_request.js"
 MAX_BODY_BYTES = MAX_TILL_BODY_BYTES  # the largest body the app takes (a till batch)
 ROLES = ("editor", "publisher", "staff")
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable, stale-if-error=604800"
@@ -120,6 +123,12 @@ class DropfrontStack(Stack):
             "SigningKeys",
             description="dropfront signing keys, comma-separated, oldest to newest (the newest signs)",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+        )
+        self.origin_secret = secretsmanager.Secret(
+            self,
+            "OriginSecret",
+            description="what CloudFront adds to each request to the API, so WAF refuses any that skip it",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
         )
         environment = {
             "DROPFRONT_STAGE": stage.name,
@@ -368,7 +377,7 @@ class DropfrontStack(Stack):
         viewer = cloudfront.OriginRequestPolicy(
             self,
             "ViewerContext",
-            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*VIEWER_HEADERS),
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*VIEWER_HEADERS, VIEWER_IP_HEADER),
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.all(),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
         )
@@ -391,11 +400,25 @@ class DropfrontStack(Stack):
             self,
             "Edge",
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.RestApiOrigin(self.api),
+                origin=origins.RestApiOrigin(
+                    self.api, custom_headers={ORIGIN_CHECK_HEADER: self.origin_secret.secret_value.unsafe_unwrap()}
+                ),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                 cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                 origin_request_policy=viewer,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=cloudfront.Function(
+                            self,
+                            "ViewerAddress",
+                            code=cloudfront.FunctionCode.from_file(file_path=str(EDGE_FUNCTION)),
+                            runtime=cloudfront.FunctionRuntime.JS_2_0,
+                            comment="the viewer's address, in a header the client cannot set",
+                        ),
+                        event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
+                    )
+                ],
             ),
             additional_behaviors={
                 "/media/*": cloudfront.BehaviorOptions(
@@ -414,9 +437,22 @@ class DropfrontStack(Stack):
         )
 
     def _web_acl(self) -> wafv2.CfnWebACL:
-        """On the API stage (so it also guards requests that skip CloudFront): a per-client rate
-        limit on the booking, try-on and till routes (the client is the first X-Forwarded-For
-        address, which CloudFront sets), a body size limit, and AWS's common rule set."""
+        """On the API stage: requests that did not come through CloudFront are refused (they lack the
+        origin secret CloudFront adds, so nobody can call the stage with made-up viewer geography),
+        a per-client rate limit on the booking, hold, try-on and till routes (the client is the
+        address the edge function wrote, never a header the client sets), a body size limit, and
+        AWS's common rule set."""
+        from_cloudfront = wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(single_header={"Name": ORIGIN_CHECK_HEADER}),
+                positional_constraint="EXACTLY",
+                search_string=self.origin_secret.secret_value.unsafe_unwrap(),
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+        not_from_cloudfront = wafv2.CfnWebACL.StatementProperty(
+            not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=from_cloudfront)
+        )
         body_too_large = wafv2.CfnWebACL.StatementProperty(
             size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
                 field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(body={"OversizeHandling": "MATCH"}),
@@ -431,7 +467,7 @@ class DropfrontStack(Stack):
                 evaluation_window_sec=300,
                 aggregate_key_type="FORWARDED_IP",
                 forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
-                    header_name="X-Forwarded-For", fallback_behavior="MATCH"
+                    header_name=VIEWER_IP_HEADER, fallback_behavior="MATCH"
                 ),
                 scope_down_statement=wafv2.CfnWebACL.StatementProperty(
                     or_statement=wafv2.CfnWebACL.OrStatementProperty(
@@ -448,9 +484,10 @@ class DropfrontStack(Stack):
             )
         )
         rules = [
-            _rule("BodyTooLarge", 0, body_too_large, block=True),
-            _rule("BookingTryOnTillRate", 1, too_fast, block=True),
-            _rule("AwsCommonRules", 2, common, block=False),
+            _rule("OnlyThroughCloudFront", 0, not_from_cloudfront, block=True),
+            _rule("BodyTooLarge", 1, body_too_large, block=True),
+            _rule("BookingTryOnTillRate", 2, too_fast, block=True),
+            _rule("AwsCommonRules", 3, common, block=False),
         ]
         acl = wafv2.CfnWebACL(
             self,

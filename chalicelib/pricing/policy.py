@@ -48,7 +48,8 @@ class Guardrail(Strict):
     min_margin_bps: Annotated[int, Field(ge=0, le=100_000, strict=True)]
     stacking: Literal["best_of", "capped_stack"] = "best_of"
     max_stack_bps: Bps = 10_000
-    max_discounted_units_per_visitor: Annotated[int, Field(ge=0)] = 2
+    max_discounted_units_per_visitor: Annotated[int, Field(ge=0)] = 2  # per customer and visitor, all bookings
+    max_units_per_customer: Annotated[int, Field(ge=0)] = 0  # of each SKU and size, all bookings; 0: no limit
     overrides: tuple[Override, ...] = ()
 
     def depth_cap(self, sku: str) -> int:

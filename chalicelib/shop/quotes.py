@@ -87,14 +87,17 @@ def _token_prices(tokens: Iterable[str], visitor_id: str, currency: str) -> dict
     return prices
 
 
-def price_lines(shopper: ShopperDrop, lines: Iterable[Line], offer_tokens: Iterable[str]) -> list[PricedLine]:
+def price_lines(
+    shopper: ShopperDrop, lines: Iterable[Line], offer_tokens: Iterable[str], discounted_before: int = 0
+) -> list[PricedLine]:
     """Each line priced by the server: from a valid offer token that the guardrail still admits, or
-    afresh. ``Unprocessable`` for a SKU or size the drop does not have."""
+    afresh; discounted only for units within the customer's cap, after the ``discounted_before``
+    their earlier bookings had. ``Unprocessable`` for a SKU or size the drop does not have."""
     view, pricer = shopper.view, shopper.pricer
     skus = {product.sku.sku: product for product in view.products}
     from_tokens = _token_prices(offer_tokens, shopper.visitor.id, pricer.currency)
     cap = pricer.policy.guardrail.max_discounted_units_per_visitor if pricer.policy else 0
-    discounted_left = cap
+    discounted_left = max(cap - discounted_before, 0)
     budgeted = tuple(rule.id for rule in pricer.policy.segment_rules if rule.budget_minor) if pricer.policy else ()
     priced = []
     for line in lines:

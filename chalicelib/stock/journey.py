@@ -18,9 +18,16 @@ from chalicelib.core.errors import Unprocessable
 from chalicelib.core.models import HoldId, Line, SizeLabel, SkuCode, Slug
 from chalicelib.shop.quotes import MAX_LINE_QTY, QuoteLine
 from chalicelib.shop.shopper import ShopperDrop
-from chalicelib.stock.checkout import HoldRequest, after_booking, held_units
+from chalicelib.stock.checkout import HoldRequest, after_booking, held_units, release_own_hold
 from chalicelib.stock.pickup import Answer, PickupRequest, book_pickup
-from chalicelib.stock.ports import BookingStore, CheckoutHold, CheckoutHoldStore, HeldUnits, SlotFull
+from chalicelib.stock.ports import (
+    BookingStore,
+    CheckoutHold,
+    CheckoutHoldStore,
+    CustomerLimit,
+    HeldUnits,
+    SlotFull,
+)
 
 FormText = Annotated[str, Field(max_length=512)]
 
@@ -113,6 +120,11 @@ def book_hold(
         answer = book_pickup(bookings, holds, shopper, order, form_key(hold, order), now, holding)
     except SlotFull:
         raise FormProblems({"slot": "invalid"}) from None
+    except CustomerLimit:
+        # This visitor can never book these pieces (the limit counts their cookie too): let them go
+        # now, not when the hold runs out, so the next shopper can have them.
+        release_own_hold(holds, hold.visitor, hold, now)
+        raise
     except Unprocessable as refused:
         if refused.code in SLOT_REFUSALS:
             raise FormProblems({"slot": "invalid"}) from None

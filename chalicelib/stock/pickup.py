@@ -43,6 +43,7 @@ from chalicelib.shop.ports import Edge
 from chalicelib.shop.quotes import PricedLine, QuoteLine, basket_lines, price_lines
 from chalicelib.shop.shopper import ShopperDrop, priced_at
 from chalicelib.stock.checkout import pickup_popup
+from chalicelib.stock.limits import booking_limits, check_units, customer_key
 from chalicelib.stock.messages import booking_messages, cancellation_message
 from chalicelib.stock.ports import (
     BookedLine,
@@ -271,8 +272,11 @@ def book_pickup(
     location = pickup_popup(shopper.view.catalog, request.popup)
     slot = bookable_slot(location, request.slot_start, now)
     lines = basket_lines(request.items)
+    customer = customer_key(request.contact.email)
+    before = store.reserved(shopper.view.catalog.drop.slug, customer, shopper.visitor.id)
+    check_units(before, lines, booking_limits(shopper.pricer.policy, shopper.pricer.currency, {}))
     held = holding(lines)
-    priced = price_lines(shopper, lines, request.offer_tokens)
+    priced = price_lines(shopper, lines, request.offer_tokens, discounted_before=before.discounted)
     currency = shopper.pricer.currency
     items = tuple(
         BookedLine(p.sku, p.size, p.qty, p.list_minor, p.unit_minor, p.line_minor, p.decision_id) for p in priced
@@ -284,6 +288,7 @@ def book_pickup(
         if line.budget_rule and line.granted_minor:
             name = f"{line.budget_rule}@{currency}"
             spend[name] = spend.get(name, 0) + line.granted_minor
+    limits = booking_limits(shopper.pricer.policy, currency, spend)
     expires = epoch_seconds(now + timedelta(hours=IDEMPOTENCY_HOURS))
     released = False
     for _ in range(_CODE_ATTEMPTS + 1):  # + 1: a lapsed try-on hold costs one attempt
@@ -305,13 +310,17 @@ def book_pickup(
             state=BookingState.BOOKED,
             booked_at=iso(now),
             locale=shopper.locale,
+            customer=customer,
+            discounted_units=sum(line.discounted_units for line in priced),
         )
         drop_name = localized(shopper.view.catalog.drop.name, shopper.locale, shopper.view.market.default_locale)
         messages = booking_messages(booking, drop_name, now, settings().reminder_hours)
         response = {**booking_summary(booking), "cancel_token": sign(Purpose.CANCEL, {"b": code})}
         record = IdempotencyRecord(key, digest, response, expires)
         try:
-            store.book(booking, claim, record, local_day(location.timezone, now), epoch_seconds(now), held, messages)
+            store.book(
+                booking, claim, record, local_day(location.timezone, now), epoch_seconds(now), held, messages, limits
+            )
         except HoldGone:
             if held is None or held.source == "hold":
                 raise

@@ -79,6 +79,70 @@ class SlotFull(Conflict):
     code = "slot_full"
 
 
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """What one customer (by email) or one visitor holds booked of a drop, across all their bookings:
+    units per (SKU, size) and how many of them were discounted."""
+
+    units: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    discounted: int = 0
+
+    def of(self, sku: str, size: str) -> int:
+        return self.units.get((sku, size), 0)
+
+    def most(self, other: Reserved) -> Reserved:
+        """The larger count of each, so a limit holds for the email and for the cookie alike."""
+        keys = set(self.units) | set(other.units)
+        return Reserved({k: max(self.of(*k), other.of(*k)) for k in keys}, max(self.discounted, other.discounted))
+
+
+@dataclass(frozen=True, slots=True)
+class BookingLimits:
+    """What a booking may not push past, each taken with a condition in the booking's transaction:
+    cohort budgets (spend name → budget, minor units), units per SKU and size per customer (0: no
+    limit), and discounted units per customer (None: no cap)."""
+
+    budgets: Mapping[str, int] = field(default_factory=dict)
+    units_per_size: int = 0
+    discounted_units: int | None = None
+
+
+NO_LIMITS = BookingLimits()
+
+
+class CustomerLimit(Conflict):
+    """The customer (this email, or this visitor) already has as many of these as the drop allows."""
+
+    code = "customer_limit"
+
+    def __init__(self, limit: int, sku: str, size: str) -> None:
+        super().__init__(
+            f"This drop allows {limit} of each piece and size per customer, and you have reserved them.",
+            details={"limit": limit, "sku": sku, "size": size},
+        )
+
+
+class DiscountLimit(Conflict):
+    """A race took the customer's last discounted units: the price this booking was made at is gone."""
+
+    code = "discount_limit"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The discount covers {limit} pieces per customer, and yours are used. Reload to see your price.",
+            details={"limit": limit},
+        )
+
+
+class BudgetSpent(Conflict):
+    """The cohort's discount budget ran out while booking: the price this booking was made at is gone."""
+
+    code = "budget_spent"
+
+    def __init__(self) -> None:
+        super().__init__("This discount's budget has just run out. Reload to see your price.")
+
+
 class KeyAlreadyUsed(Exception):
     """The idempotency key already has a record: answer from it."""
 
@@ -229,6 +293,16 @@ class Booking:
     )  # budget granted per "<rule>@<currency>", given back on cancel
     left_at: str | None = None  # when it left ``booked`` (cancelled, picked up or missed)
     locale: str = "en"  # the shopper's language: what its messages are written in
+    customer: str = ""  # the customer's key (hashed normalized email): whose limits it counts toward
+    discounted_units: int = 0  # how many of its units were discounted (given back with it)
+
+    @property
+    def reserved(self) -> Reserved:
+        """What this booking adds to its customer's and its visitor's counts."""
+        units: dict[tuple[str, str], int] = {}
+        for item in self.items:
+            units[(item.sku, item.size)] = units.get((item.sku, item.size), 0) + item.qty
+        return Reserved(units, self.discounted_units)
 
     @property
     def lines(self) -> tuple[Line, ...]:
@@ -268,6 +342,8 @@ class BookingStore(Protocol):
 
     def slot_bookings(self, popup: str, first: str, last: str) -> dict[str, int]: ...
 
+    def reserved(self, slug: str, customer: str, visitor: str) -> Reserved: ...
+
     def book(
         self,
         booking: Booking,
@@ -277,6 +353,7 @@ class BookingStore(Protocol):
         now_epoch: int,
         held: HeldUnits | None = None,
         messages: tuple[QueuedMessage, ...] = (),
+        limits: BookingLimits = NO_LIMITS,
     ) -> None: ...
 
     def leave_booked(

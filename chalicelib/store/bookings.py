@@ -17,18 +17,24 @@ from typing import Any
 from chalicelib.core.models import Line, local_day
 from chalicelib.outbox.ports import QueuedMessage
 from chalicelib.stock.ports import (
+    NO_LIMITS,
     BookedLine,
     Booking,
+    BookingLimits,
     BookingState,
+    BudgetSpent,
     CodeTaken,
     ContactDetails,
     Counter,
+    CustomerLimit,
+    DiscountLimit,
     HeldUnits,
     HoldGone,
     HoldState,
     IdempotencyRecord,
     KeyAlreadyUsed,
     OutOfStock,
+    Reserved,
     Shortage,
     SlotClaim,
     SlotFull,
@@ -75,7 +81,43 @@ def booking_from_item(item: dict[str, Any]) -> Booking:
         spend=item.get("spend") or {},
         left_at=None if state is BookingState.BOOKED else item.get(f"{state.value}_at"),
         locale=item.get("locale", "en"),
+        customer=item.get("customer", ""),
+        discounted_units=item.get("discounted_units", 0),
     )
+
+
+def _reserved(raw: dict[str, Any]) -> Reserved:
+    units: dict[tuple[str, str], int] = {}
+    for name, value in raw.items():
+        if name.startswith("units@"):
+            sku, size = name.removeprefix("units@").split("#", 1)
+            units[(sku, size)] = int(value["N"])
+    return Reserved(units, number_of(raw, schema.DISCOUNTED_ATTRIBUTE))
+
+
+def _condition_within(update: dict[str, Any], counted: list[str], caps: Mapping[str, int]) -> None:
+    """Make an ``add_counters`` update hold only if each capped counter stays at or under its cap
+    after the addition (DynamoDB cannot add in a condition, so the room left is compared instead)."""
+    conditions = []
+    for i, name in enumerate(counted):
+        if name in caps:
+            added = int(update["ExpressionAttributeValues"][f":c{i}"]["N"])
+            update["ExpressionAttributeValues"][f":room{i}"] = number(caps[name] - added)
+            conditions.append(f"(attribute_not_exists(#c{i}) OR #c{i} <= :room{i})")
+    if conditions:
+        update["ConditionExpression"] = " AND ".join(conditions)
+        update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+
+
+def _over_limit(booking: Booking, limits: BookingLimits, before: Reserved) -> Exception | None:
+    """The refusal for a booking that would take its customer past a limit, given what they had."""
+    for (sku, size), qty in booking.reserved.units.items():
+        if limits.units_per_size and before.of(sku, size) + qty > limits.units_per_size:
+            return CustomerLimit(limits.units_per_size, sku, size)
+    cap = limits.discounted_units
+    if cap is not None and booking.discounted_units and before.discounted + booking.discounted_units > cap:
+        return DiscountLimit(cap)
+    return None
 
 
 class DynamoBookings(DynamoAdapter):
@@ -117,6 +159,18 @@ class DynamoBookings(DynamoAdapter):
         )
         return [booking_from_item(item) for item in items]
 
+    def reserved(self, slug: str, customer: str, visitor: str) -> Reserved:
+        """What the customer and the visitor have booked of the drop (the larger count of each)."""
+        found = Reserved()
+        keys = [schema.visitor_ledger_key(visitor, slug)]
+        if customer:
+            keys.append(schema.customer_ledger_key(customer, slug))
+        for key in keys:
+            raw = self._read(key)
+            if raw is not None:
+                found = found.most(_reserved(raw))
+        return found
+
     # --- writes --------------------------------------------------------------------------------
 
     def book(
@@ -128,12 +182,18 @@ class DynamoBookings(DynamoAdapter):
         now_epoch: int,
         held: HeldUnits | None = None,
         messages: tuple[QueuedMessage, ...] = (),
+        limits: BookingLimits = NO_LIMITS,
     ) -> None:
         """Reserve the booking's stock and a place in the slot, put the booking and its idempotency
         record, and queue its ``messages`` (the outbox): all of it or none. ``held`` units (a
         checkout hold or a try-on the visitor owns) become the booking's first, and their hold ends
-        in the same transaction. Raises OutOfStock, SlotFull, HoldGone, KeyAlreadyUsed or CodeTaken."""
+        in the same transaction. The customer's and the visitor's counts and the cohort budgets are
+        taken in it too, each conditioned on its ``limits``. Raises OutOfStock, SlotFull, HoldGone,
+        CustomerLimit, DiscountLimit, BudgetSpent, KeyAlreadyUsed or CodeTaken."""
         slug, popup, lines = booking.drop, booking.popup, booking.lines
+        alone = _over_limit(booking, limits, Reserved())
+        if alone is not None:
+            raise alone
         self._fail_fast(slug, popup, lines, slot, record.key, now_epoch, held)
         actions: list[dict[str, Any]] = []
         roles: list[Line | str] = []  # what each action is, to tell which condition failed
@@ -180,9 +240,12 @@ class DynamoBookings(DynamoAdapter):
             }
         )
         roles.append("slot")
-        for action in self._spend_change(slug, booking.spend, sign=1):
+        for action in self._spend_change(slug, booking.spend, sign=1, budgets=limits.budgets):
             actions.append(action)
             roles.append("spend")
+        for action in self._ledger_changes(booking, sign=1, limits=limits):
+            actions.append(action)
+            roles.append("ledger")
         if booking.numbers:
             actions.append({"Update": add_counters(self._table, schema.numbers_key(slug), booking.numbers)})
             roles.append("numbers")
@@ -220,6 +283,11 @@ class DynamoBookings(DynamoAdapter):
             raise KeyAlreadyUsed(record.key)
         if "booking" in failed_roles or "outbox" in failed_roles:  # message ids are made of the code
             raise CodeTaken(booking.code)
+        for i in failed:
+            if roles[i] == "ledger":
+                raise _over_limit(booking, limits, _reserved(reasons[i].get("Item") or {})) or DiscountLimit(0)
+        if "spend" in failed_roles:
+            raise BudgetSpent()
         if held is not None and (
             "hold" in failed_roles
             or any(
@@ -270,6 +338,7 @@ class DynamoBookings(DynamoAdapter):
         ]
         if returned:
             actions += self._spend_change(slug, booking.spend, sign=-1)
+            actions += self._ledger_changes(booking, sign=-1)
         if to is BookingState.CANCELLED:  # a missed slot has passed: its place is not given back
             actions.append(
                 {
@@ -436,12 +505,45 @@ class DynamoBookings(DynamoAdapter):
             }
         }
 
-    def _spend_change(self, slug: str, spend: Mapping[str, int], *, sign: int) -> list[dict[str, Any]]:
-        """Charge (or give back) what a booking's discounts took from cohort budgets."""
+    def _spend_change(
+        self, slug: str, spend: Mapping[str, int], *, sign: int, budgets: Mapping[str, int] | None = None
+    ) -> list[dict[str, Any]]:
+        """Charge (or give back) what a booking's discounts took from cohort budgets; a charge to a
+        budgeted name holds only if it stays within its budget."""
         if not spend:
             return []
         given = {name: sign * amount for name, amount in spend.items()}
-        return [{"Update": add_counters(self._table, schema.spend_key(slug), given)}]
+        update = add_counters(self._table, schema.spend_key(slug), given)
+        caps = {name: budgets[name] for name in given if budgets and name in budgets}
+        if any(given[name] > cap for name, cap in caps.items()):
+            raise BudgetSpent()
+        _condition_within(update, list(given), caps)
+        return [{"Update": update}]
+
+    def _ledger_changes(
+        self, booking: Booking, *, sign: int, limits: BookingLimits | None = None
+    ) -> list[dict[str, Any]]:
+        """Count (or give back) the booking's units and discounted units on its customer's and its
+        visitor's ledgers; with ``limits``, each count holds only if it stays within its limit."""
+        reserved = booking.reserved
+        counts = {schema.units_attribute(sku, size): sign * qty for (sku, size), qty in reserved.units.items()}
+        if reserved.discounted:
+            counts[schema.DISCOUNTED_ATTRIBUTE] = sign * reserved.discounted
+        caps: dict[str, int] = {}
+        if limits is not None:
+            if limits.units_per_size:
+                caps = {name: limits.units_per_size for name in counts if name != schema.DISCOUNTED_ATTRIBUTE}
+            if limits.discounted_units is not None and schema.DISCOUNTED_ATTRIBUTE in counts:
+                caps[schema.DISCOUNTED_ATTRIBUTE] = limits.discounted_units
+        keys = [schema.visitor_ledger_key(booking.visitor, booking.drop)]
+        if booking.customer:
+            keys.append(schema.customer_ledger_key(booking.customer, booking.drop))
+        actions = []
+        for key in keys:
+            update = add_counters(self._table, key, counts)
+            _condition_within(update, list(counts), caps)
+            actions.append({"Update": update})
+        return actions
 
     def _put_new(
         self, key: dict[str, dict[str, str]], fields: dict[str, Any], *, expired_before: int | None = None

@@ -31,6 +31,9 @@ Items and their keys::
     NUMBERS#<slug>       TOTALS                  the studio's counters: per cohort units/list/paid/cost@<currency>,
                                                  per experiment cell seen (new visitors) and booked
     AUDIT#<slug>         <at, UTC>#<id>          who changed what in the studio (drop, pricing, import)
+    CUSTOMER#<hash>      DROP#<slug>             what one customer (hashed email) has booked of a drop:
+                                                 units@<sku>#<size> and discounted (the limits' ledger)
+    VISITOR#<id>         DROP#<slug>             the same per visitor cookie
     SESSION#<id>         META                    a studio session ended by logging out (TTL: when it would end)
     LOGIN#<address hash> <window>                failed studio logins from one address in a window (TTL)
     TILL#<token id>      META                    (also gsi1: TILLS#<popup> / <issued at>) for the staff page
@@ -213,3 +216,18 @@ def ended_session_key(session_id: str) -> dict[str, dict[str, str]]:
 
 def login_attempts_key(address_hash: str, window: int) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"LOGIN#{address_hash}"}, SK: {"S": str(window)}}
+
+
+def customer_ledger_key(customer: str, slug: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"CUSTOMER#{customer}"}, SK: {"S": f"DROP#{slug}"}}
+
+
+def visitor_ledger_key(visitor_id: str, slug: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"VISITOR#{visitor_id}"}, SK: {"S": f"DROP#{slug}"}}
+
+
+def units_attribute(sku: str, size: str) -> str:
+    return f"units@{sku}#{size}"
+
+
+DISCOUNTED_ATTRIBUTE = "discounted"

@@ -12,13 +12,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import NotFound
 from chalicelib.core.models import epoch_seconds, local_day
 from chalicelib.stock.ports import Counter, Hold, OutOfStock, Shortage, StockRef
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item
+from chalicelib.store.audit import entry_put
 from chalicelib.store.base import DynamoAdapter, number, number_of
-from chalicelib.store.client import condition_failed, paginate
+from chalicelib.store.client import condition_failed, paginate, transact
 from chalicelib.tills.ports import SaleOutcome
 
 COUNTERS = frozenset(counter.value for counter in Counter)
@@ -204,13 +206,23 @@ class DynamoStock(DynamoAdapter):
     # --- till sales ----------------------------------------------------------------------------
 
     def apply_till_sale(
-        self, ref: StockRef, sale_id: str, qty: int, price_minor: int, sold_at: datetime, zone: str
+        self,
+        ref: StockRef,
+        sale_id: str,
+        qty: int,
+        price_minor: int,
+        sold_at: datetime,
+        zone: str,
+        audit: AuditEntry | None = None,
     ) -> SaleOutcome:
         """Apply one till sale exactly once: the sale id joins the item's applied set in the same
-        update that takes the units, conditioned on it not being there and on enough stock."""
+        update that takes the units, conditioned on it not being there and on enough stock. An
+        ``audit`` entry (a staff override) is written in the same transaction, or not at all."""
         day = local_day(zone, sold_at)
-        old = self._update(
-            ref,
+        update = dict(
+            TableName=self._table,
+            Key=self._key(ref),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
             UpdateExpression=(
                 "SET sold = sold + :q, available = available - :q, "
                 "#units = if_not_exists(#units, :zero) + :q, #revenue = if_not_exists(#revenue, :zero) + :amount "
@@ -229,6 +241,12 @@ class DynamoStock(DynamoAdapter):
                 ":id": {"S": sale_id},
             },
         )
+        if audit is None:
+            old = self._apply(ref, update)
+        else:
+            reasons = transact(self._call, [{"Update": update}, entry_put(self._table, audit)], "till sale")
+            raw = reasons[0].get("Item") if reasons else None
+            old = None if reasons is None else (from_item(raw) if raw else (self.item(ref) or {}))
         if old is None:
             return "applied"
         if not old:

@@ -213,7 +213,12 @@ async def change_pricing(request: Request) -> Response:
     changes: dict[str, Callable[[], tuple[PricingPolicy, str]]] = {
         "guardrail": lambda: pricing.with_guardrail(policy, form),
         "override": lambda: pricing.with_override(
-            policy, form, principal.subject, catalog.drop.default_market.timezone, now
+            policy,
+            form,
+            principal.subject,
+            catalog.drop.default_market.timezone,
+            now,
+            {sku.sku: sku.costs for sku in catalog.skus},
         ),
         "unoverride": lambda: pricing.without_override(policy, form),
         "rules": lambda: pricing.with_rules(policy, form.get("rules", "")),

@@ -13,7 +13,13 @@ from chalicelib.core.errors import Conflict, Unprocessable
 from chalicelib.pricing.policy import Guardrail, Override, PricingPolicy
 from chalicelib.studio.drops import FormProblems, from_local, to_minor
 
-GUARDRAIL_FIELDS = ("max_discount_bps", "min_margin_bps", "max_stack_bps", "max_discounted_units_per_visitor")
+GUARDRAIL_FIELDS = (
+    "max_discount_bps",
+    "min_margin_bps",
+    "max_stack_bps",
+    "max_discounted_units_per_visitor",
+    "max_units_per_customer",
+)
 RULE_SECTIONS = ("segment_rules", "markdowns", "experiments")
 MAX_RULES_JSON = 32 * 1024
 
@@ -53,9 +59,16 @@ def with_guardrail(policy: PricingPolicy | None, form: Mapping[str, str]) -> tup
 
 
 def with_override(
-    policy: PricingPolicy | None, form: Mapping[str, str], author: str, zone: str, now: datetime
+    policy: PricingPolicy | None,
+    form: Mapping[str, str],
+    author: str,
+    zone: str,
+    now: datetime,
+    costs: Mapping[str, Mapping[str, int]],
 ) -> tuple[PricingPolicy, str]:
-    """Add an override: pin a price or disable discounts, for a SKU or the whole drop, until a time."""
+    """Add an override: pin a price or disable discounts, for a SKU or the whole drop, until a time.
+    A pin below what a SKU costs (``costs``: SKU → currency → cost) needs the form's explicit
+    ``below_cost`` confirmation, and the audit summary says so."""
     current = _needs(policy)
     found = FormProblems()
     kind = form.get("kind", "")
@@ -68,6 +81,13 @@ def with_override(
                     pins[name[4:]] = to_minor(text, name[4:])
                 except ValueError as error:
                     found.add(name, str(error))
+    below = below_cost(pins, costs, sku)
+    if below and form.get("below_cost") != "yes":
+        for currency, (cost_sku, cost) in below.items():
+            found.add(
+                f"pin.{currency}",
+                f"is below what {cost_sku} costs ({cost / 100:.2f} {currency}): tick 'Sell below cost' to confirm",
+            )
     expires: datetime | None = None
     try:
         expires = from_local(form.get("expires_at", ""), zone)
@@ -91,10 +111,27 @@ def with_override(
     guardrail = current.guardrail.model_copy(update={"overrides": (*current.guardrail.overrides, override)})
     new = _next(current, guardrail=guardrail.model_dump())
     what = f"pin {pins}" if kind == "pin" else "no discounts"
+    if below:
+        what += " BELOW COST (confirmed)"
     return (
         new,
         f"override added: {what} on {sku or 'every SKU'} until {override.expires_at.isoformat()} ({override.reason})",
     )
+
+
+def below_cost(
+    pins: Mapping[str, int], costs: Mapping[str, Mapping[str, int]], sku: str | None
+) -> dict[str, tuple[str, int]]:
+    """Per pinned currency, the SKU (of the one pinned, or of all) whose cost the pin is under, and
+    that cost; empty when every pin covers its costs."""
+    under: dict[str, tuple[str, int]] = {}
+    for currency, pin in pins.items():
+        for code, by_currency in costs.items():
+            cost = by_currency.get(currency)
+            mine = sku is None or code == sku
+            if mine and cost is not None and pin < cost and cost > under.get(currency, ("", -1))[1]:
+                under[currency] = (code, cost)
+    return under
 
 
 def without_override(policy: PricingPolicy | None, form: Mapping[str, str]) -> tuple[PricingPolicy, str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
+from chalicelib.core.audit import AuditEntry
 from chalicelib.stock.ports import StockRef
 
 SaleOutcome = Literal["applied", "duplicate", "out_of_stock", "unknown_item"]
@@ -40,5 +41,12 @@ class TillStore(Protocol):
 
 class SaleApplier(Protocol):
     def apply_till_sale(
-        self, ref: StockRef, sale_id: str, qty: int, price_minor: int, sold_at: datetime, zone: str
+        self,
+        ref: StockRef,
+        sale_id: str,
+        qty: int,
+        price_minor: int,
+        sold_at: datetime,
+        zone: str,
+        audit: AuditEntry | None = None,
     ) -> SaleOutcome: ...

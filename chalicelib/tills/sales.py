@@ -15,9 +15,24 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.catalog.reader import Catalog
+from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Forbidden, Unauthorized
-from chalicelib.core.models import Count, MinorUnits, SentTime, SizeLabel, SkuCode, Slug, TryOnId, iso, local_day
+from chalicelib.core.models import (
+    Count,
+    Location,
+    MinorUnits,
+    SentTime,
+    SizeLabel,
+    Sku,
+    SkuCode,
+    Slug,
+    TryOnId,
+    iso,
+    local_day,
+)
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
+from chalicelib.pricing.engine import PricingInputs, lowest_price
+from chalicelib.shop.storefront import choose_market
 from chalicelib.stock.ports import StockRef
 from chalicelib.tills.ports import FootfallReading, SaleApplier, TillStore
 from chalicelib.tryon.ports import FunnelStep, TryOnStore
@@ -37,6 +52,8 @@ class Sale(BaseModel):
     price_minor: Annotated[MinorUnits, Field(le=100_000_000)]
     sold_at: SentTime
     tryon_id: TryOnId | None = None  # the try-on it followed
+    override_reason: Annotated[str, Field(min_length=3, max_length=200)] | None = None
+    """Why staff sold below the lowest price the guardrail admits (recorded in the audit log)."""
 
 
 class SalesBatch(BaseModel):
@@ -132,8 +149,24 @@ def apply_sales(
         if sale.sold_at < found[0].starts_at:
             report.rejected.append({"sale_id": sale.sale_id, "code": "drop_not_live"})
             continue
+        lowest = till_floor(catalog, found[0].slug, found[1], location, now)
+        audit = None
+        if sale.price_minor < lowest:
+            if sale.override_reason is None:
+                report.rejected.append({"sale_id": sale.sale_id, "code": "below_guardrail", "lowest": str(lowest)})
+                continue
+            audit = AuditEntry(
+                found[0].slug,
+                f"till at {batch.popup}",
+                "till_override",
+                f"sold {sale.qty} × {sale.sku} {sale.size} at {sale.price_minor} (lowest the guardrail admits: "
+                f"{lowest}), sale {sale.sale_id}: {sale.override_reason}",
+                iso(now),
+            )
         ref = StockRef(found[0].slug, sale.sku, sale.size, batch.popup)
-        outcome = stock.apply_till_sale(ref, sale.sale_id, sale.qty, sale.price_minor, sale.sold_at, location.timezone)
+        outcome = stock.apply_till_sale(
+            ref, sale.sale_id, sale.qty, sale.price_minor, sale.sold_at, location.timezone, audit
+        )
         if outcome == "applied":
             report.applied.append(sale.sale_id)
             if sale.tryon_id and link_outcome(tryons, sale.tryon_id, FunnelStep.SOLD_AFTER_TRYON, sale.sale_id, now):
@@ -143,6 +176,32 @@ def apply_sales(
         else:
             report.rejected.append({"sale_id": sale.sale_id, "code": outcome})
     return report
+
+
+def till_floor(catalog: Catalog, slug: str, sku: Sku, popup: Location, now: datetime) -> int:
+    """The lowest unit price the drop's guardrail admits for ``sku`` at ``popup`` now (in its
+    market's currency): overrides, depth caps and the margin floor, whatever the rules would offer.
+    Without a policy (none set, or unreadable) only the list price is, as for offer tokens."""
+    drop = catalog.drop(slug)
+    currency = choose_market(drop, popup.country, None).currency
+    list_minor = sku.list_prices.get(currency, 0)
+    read = catalog.policy(slug)
+    if read.policy is None:
+        return list_minor
+    inputs = PricingInputs(
+        sku=sku.sku,
+        currency=currency,
+        list_minor=list_minor,
+        cost_minor=sku.costs.get(currency, list_minor),
+        segments=(),
+        cell=None,
+        cell_discount_bps=0,
+        hours_since_start=0,
+        sell_through_bps=0,
+        budgets_left=(),
+        now=now,
+    )
+    return lowest_price(inputs, read.policy)
 
 
 def record_footfall(catalog: Catalog, store: TillStore, batch: FootfallBatch) -> dict[str, int]:

@@ -7,6 +7,7 @@ import ast
 import json
 import os
 import re
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from aws_cdk.assertions import Match, Template
 
 from chalicelib.store import schema
 from infra import access
-from infra.stack import VIEWER_HEADERS
+from infra.stack import EDGE_FUNCTION, ORIGIN_CHECK_HEADER, VIEWER_HEADERS, VIEWER_IP_HEADER
 from infra.stages import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +107,7 @@ def test_the_studio_signs_in_with_cognito_groups_as_roles(template: Template) ->
 def test_cloudfront_forwards_the_viewer_and_caches_only_media(template: Template) -> None:
     [policy] = resources(template, "AWS::CloudFront::OriginRequestPolicy").values()
     headers = policy["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
-    assert set(headers) == set(VIEWER_HEADERS) and "Accept-Language" in headers
+    assert set(headers) == {*VIEWER_HEADERS, VIEWER_IP_HEADER} and "Accept-Language" in headers
     [distribution] = resources(template, "AWS::CloudFront::Distribution").values()
     config = distribution["Properties"]["DistributionConfig"]
     assert config["DefaultCacheBehavior"]["CachePolicyId"] == CACHING_DISABLED
@@ -125,8 +126,9 @@ def test_waf_rate_limits_booking_try_on_and_till_routes_and_caps_bodies(template
     rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
     rate = rules["BookingTryOnTillRate"]["Statement"]["RateBasedStatement"]
     assert rate["AggregateKeyType"] == "FORWARDED_IP"
+    assert rate["ForwardedIPConfig"]["HeaderName"] == VIEWER_IP_HEADER  # never X-Forwarded-For, which clients write
     scoped = {s["ByteMatchStatement"]["SearchString"] for s in rate["ScopeDownStatement"]["OrStatement"]["Statements"]}
-    assert scoped == {"/api/pickups", "/api/tryons", "/api/staff/", "/api/pos/"}
+    assert scoped == {"/api/pickups", "/api/holds", "/reserve", "/api/tryons", "/api/staff/", "/api/pos/"}
     size = rules["BodyTooLarge"]["Statement"]["SizeConstraintStatement"]
     assert size["ComparisonOperator"] == "GT" and size["Size"] == 64 * 1024
     template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
@@ -295,3 +297,35 @@ def test_the_function_code_is_the_finished_package(assembly: Path) -> None:
     names = set(zipfile.ZipFile(asset).namelist())
     assert {"app.py", "templates/landing.html", "chalicelib/translations/fr/LC_MESSAGES/messages.mo"} <= names
     assert any(n.startswith("chalicelib/core/__pycache__/models.cpython-311") for n in names)
+
+
+def test_the_api_stage_refuses_requests_that_did_not_come_through_cloudfront(template: Template) -> None:
+    [acl] = resources(template, "AWS::WAFv2::WebACL").values()
+    rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
+    only = rules["OnlyThroughCloudFront"]
+    assert only["Priority"] == 0 and "Block" in only["Action"]
+    match = only["Statement"]["NotStatement"]["Statement"]["ByteMatchStatement"]
+    assert match["FieldToMatch"] == {"SingleHeader": {"Name": ORIGIN_CHECK_HEADER}}
+    assert match["PositionalConstraint"] == "EXACTLY"
+    # CloudFront adds exactly that value toward the API: the same secret, never written in the template.
+    [distribution] = resources(template, "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    api = next(o for o in config["Origins"] if "CustomOriginConfig" in o)
+    [added] = api["OriginCustomHeaders"]
+    assert added["HeaderName"] == ORIGIN_CHECK_HEADER and added["HeaderValue"] == match["SearchString"]
+    assert "resolve:secretsmanager" in json.dumps(added["HeaderValue"])
+    [association] = config["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert association["EventType"] == "viewer-request"
+    [function] = resources(template, "AWS::CloudFront::Function").values()
+    assert function["Properties"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+
+
+def test_the_edge_function_writes_the_viewers_address_over_whatever_the_client_sent() -> None:
+    event = {
+        "viewer": {"ip": "203.0.113.9"},
+        "request": {"headers": {VIEWER_IP_HEADER: {"value": "10.0.0.1"}, "host": {"value": "shop.example"}}},
+    }
+    script = EDGE_FUNCTION.read_text() + f"\nconsole.log(JSON.stringify(handler({json.dumps(event)})));"
+    run = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True, timeout=30)
+    headers = json.loads(run.stdout)["headers"]
+    assert headers[VIEWER_IP_HEADER] == {"value": "203.0.113.9"} and headers["host"] == {"value": "shop.example"}

@@ -95,7 +95,7 @@ def test_holds_and_bookings_never_exceed_the_stock(live: LiveApp) -> None:
             **wanted,
             "slot_start": slot,
             "hold_id": hold["hold_id"],
-            "contact": {"name": "Ada", "email": "a@b.co"},
+            "contact": {"name": "Ada", "email": f"{uuid.uuid4().hex[:12]}@b.co"},  # one customer each
         }
         key = {"Idempotency-Key": uuid.uuid4().hex}
         status, body, _ = ask(f"{live.url}/api/pickups", "POST", order, {**headers, **key})

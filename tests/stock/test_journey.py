@@ -218,3 +218,18 @@ def test_another_piece_joins_the_held_ones_from_the_drop_page(client: Client) ->
     assert response.status_code == 303
     basket = html_of(client.http.get(response.headers["Location"], headers={**SITE, "Cookie": cookie}))
     assert "Boxy organic tee" in basket and "Linen overshirt" in basket
+
+
+def test_a_hold_past_the_customers_limit_is_refused_on_its_page_and_let_go(client: Client) -> None:
+    before = stock_of("TEE-ECRU", "M")
+    for n in range(2):  # the demo allows two of each piece and size per customer
+        cookie, token, path, page = held(client)
+        fields = {"ft": token, "slot": first_slot(page), "name": "Ada", "email": "ada.limit@example.org"}
+        assert post(client, path, cookie, fields).status_code == 303
+    cookie, token, path, page = held(client)
+    fields = {"ft": token, "slot": first_slot(page), "name": "Ada", "email": "ADA.LIMIT+3@example.org"}
+    refused = post(client, path, cookie, fields)
+    assert refused.status_code == 409
+    assert "You have reserved your share" in html_of(refused) and "customer_limit" in html_of(refused)
+    after = stock_of("TEE-ECRU", "M")  # the third hold went back on sale at once, not when it ran out
+    assert (after["held"], after["sold"]) == (before["held"], before["sold"] + 2)

@@ -21,6 +21,7 @@ from tests.conftest import html_of, json_of
 
 PARIS = ZoneInfo("Europe/Paris")
 CONTACT = {"name": "Ada Lovelace", "email": "ada@example.org"}
+OTHER = {"name": "Grace Hopper", "email": "grace@example.org"}
 
 
 def tomorrow(seeded_at: datetime) -> date:
@@ -94,10 +95,13 @@ def test_booking_takes_stock_and_a_slot_place(client: Client, seeded_at: datetim
 
 
 def test_duplicate_lines_of_one_sku_and_size_are_merged(client: Client, first_slot: str) -> None:
-    response = book(client, order(first_slot, ("TOTE-ECRU", "OS", 3), ("TOTE-ECRU", "OS", 2)))
+    response = book(client, order(first_slot, ("TOTE-ECRU", "OS", 1), ("TOTE-ECRU", "OS", 1)))
     assert response.status_code == 201, response.body
-    assert [(i["sku"], i["qty"]) for i in json_of(response)["items"]] == [("TOTE-ECRU", 5)]
-    assert stock_of("TOTE-ECRU", "OS")["available"] == 5
+    assert [(i["sku"], i["qty"]) for i in json_of(response)["items"]] == [("TOTE-ECRU", 2)]
+    assert stock_of("TOTE-ECRU", "OS")["available"] == 8
+    # Merged, the lines meet the drop's limit per customer (2): split in two, 3 + 2 cannot pass it.
+    split = book(client, order(first_slot, ("TOTE-ECRU", "OS", 1), ("TOTE-ECRU", "OS", 2), contact=OTHER))
+    assert json_of(split)["error"]["code"] == "customer_limit"
 
 
 def test_the_last_unit_sells_once(client: Client, first_slot: str) -> None:
@@ -120,9 +124,10 @@ def test_out_of_stock_reserves_nothing(client: Client, seeded_at: datetime, firs
 
 
 def test_a_full_slot_says_so_and_reserves_nothing(client: Client, first_slot: str) -> None:
-    for _ in range(4):
-        assert book(client, order(first_slot, ("TOTE-ECRU", "OS", 1))).status_code == 201
-    response = book(client, order(first_slot, ("TOTE-ECRU", "OS", 1)))
+    for n in range(4):  # four shoppers (one customer may book only two)
+        shopper = {"name": "Ada Lovelace", "email": f"ada{n}@example.org"}
+        assert book(client, order(first_slot, ("TOTE-ECRU", "OS", 1), contact=shopper)).status_code == 201
+    response = book(client, order(first_slot, ("TOTE-ECRU", "OS", 1), contact=OTHER))
     assert response.status_code == 409
     assert json_of(response)["error"]["code"] == "slot_full"
     assert stock_of("TOTE-ECRU", "OS")["available"] == 6

@@ -76,6 +76,27 @@ def test_an_override_needs_a_reason_and_an_expiry(studio: TestClient) -> None:
     assert again is not None and len(again.guardrail.overrides) == index
 
 
+def test_a_pin_below_cost_needs_an_explicit_confirmation_and_is_marked_in_the_audit_log(
+    studio: TestClient,
+) -> None:
+    session = log_in(studio)
+    # TEE-ECRU costs 13.00 EUR: a pin at 12.00 is a loss on every piece.
+    pin = {"kind": "pin", "sku": "TEE-ECRU", "pin.EUR": "12", "reason": "clear the last ones", "expires_at": later(24)}
+    form = pricing_form(studio, session, "override") | pin
+    logged = len(wiring.audit().log("linen-lab"))
+    refused = studio.post(URL, headers=session | HTML, data=form)
+    assert refused.status_code == 422 and 'data-field="pin.EUR"' in refused.text
+    assert "is below what TEE-ECRU costs (13.00 EUR)" in refused.text and 'name="below_cost"' in refused.text
+    assert len(wiring.audit().log("linen-lab")) == logged  # nothing saved
+    confirmed = studio.post(URL, headers=session, data=form | {"below_cost": "yes"})
+    assert confirmed.status_code == 303
+    summary = wiring.audit().log("linen-lab")[0].summary
+    assert "override added: pin {'EUR': 1200} BELOW COST (confirmed) on TEE-ECRU" in summary
+    at_cost = pricing_form(studio, session, "override") | pin | {"pin.EUR": "13"}  # no loss: nothing to confirm
+    assert studio.post(URL, headers=session, data=at_cost).status_code == 303
+    assert "BELOW COST" not in wiring.audit().log("linen-lab")[0].summary
+
+
 def test_rules_and_experiments_are_validated_with_their_path(studio: TestClient) -> None:
     session = log_in(studio)
     form = pricing_form(studio, session, "rules")

@@ -15,10 +15,15 @@ from chalicelib.core.tokens import Purpose, sign, verify
 from chalicelib.stock.ports import Counter, StockRef
 from chalicelib.store.attributes import counter_attribute
 from chalicelib.tills.sales import issue_till_token, revoke_till_token
+from devtools.live import ROOT
 from devtools.process import forget_process_state
 from tests.conftest import json_of
 
 PARIS = ZoneInfo("Europe/Paris")
+LIST_EUR = {
+    sku["sku"]: sku["list_prices"]["EUR"]
+    for sku in json.loads((ROOT / "devtools" / "demo_drop.json").read_text())["drops"][0]["skus"]
+}
 
 
 @pytest.fixture
@@ -34,8 +39,10 @@ def post(client: Client, path: str, token: str, body: Any) -> Any:
 def sale(
     sale_id: str, sku: str = "TEE-ECRU", size: str = "M", qty: int = 1, at: datetime | None = None
 ) -> dict[str, Any]:
+    """A sale at the SKU's list price in euros (what a Paris till rings up without a discount)."""
     sold_at = (at or datetime.now(PARIS) - timedelta(hours=1)).isoformat()
-    return {"sale_id": sale_id, "sku": sku, "size": size, "qty": qty, "price_minor": 4100, "sold_at": sold_at}
+    price = LIST_EUR.get(sku, 4100)
+    return {"sale_id": sale_id, "sku": sku, "size": size, "qty": qty, "price_minor": price, "sold_at": sold_at}
 
 
 def paris_stock(sku: str, size: str) -> dict[str, Any]:
@@ -207,3 +214,37 @@ def test_a_sale_twice_in_one_batch_or_before_the_drop_started_is_not_applied(cli
     assert answer["applied"] == ["twin"] and answer["duplicates"] == ["twin"]
     assert answer["rejected"] == [{"sale_id": "early", "code": "drop_not_live"}]
     assert paris_stock("TEE-INK", "M")["sold"] == 0
+
+
+def test_a_till_sale_below_the_guardrail_needs_a_staff_reason_which_the_audit_log_keeps(
+    client: Client, till: str
+) -> None:
+    # TEE-ECRU in euros: list 41.00, at most 30 % off (the cap under the stack's 35 %), cost 13.00 with
+    # a 50 % margin floor (19.50): the lowest the guardrail admits is 28.70.
+    sales = [
+        {**sale("at-floor"), "price_minor": 2870},
+        {**sale("just-under"), "price_minor": 2869},
+        {**sale("far-under"), "price_minor": 1},
+        {**sale("overridden"), "price_minor": 1500, "override_reason": "Seam flaw, sold as seen"},
+    ]
+    report = json_of(post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sales}))
+    assert report["applied"] == ["at-floor", "overridden"]
+    assert report["rejected"] == [
+        {"sale_id": "just-under", "code": "below_guardrail", "lowest": "2870"},
+        {"sale_id": "far-under", "code": "below_guardrail", "lowest": "2870"},
+    ]
+    assert paris_stock("TEE-ECRU", "M")["sold"] == 2
+    (entry,) = [e for e in wiring.audit().log("linen-lab") if e.action == "till_override"]
+    assert entry.who == "till at paris-marais"
+    assert "at 1500 (lowest the guardrail admits: 2870)" in entry.summary and "Seam flaw" in entry.summary
+    # The override is kept with its sale: sent again, the sale is a duplicate and is not logged twice.
+    again = json_of(post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sales[3:]}))
+    assert again["duplicates"] == ["overridden"]
+    assert len([e for e in wiring.audit().log("linen-lab") if e.action == "till_override"]) == 1
+
+
+def test_a_per_sku_cap_and_a_pinned_price_set_the_tills_floor_too(client: Client, till: str) -> None:
+    # JKT-RUST may be at most 10 % off: 175.00 → 157.50.
+    sales = [{**sale("rust", sku="JKT-RUST", size="M"), "price_minor": 15749}]
+    report = json_of(post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sales}))
+    assert report["rejected"] == [{"sale_id": "rust", "code": "below_guardrail", "lowest": "15750"}]

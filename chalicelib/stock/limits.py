@@ -1,0 +1,52 @@
+"""Fair shares: who a customer is, and the limits a drop's policy sets on what one customer books.
+
+A customer is their email, normalized the way a scalper's variants collapse (case, a ``+tag``, and
+Gmail's dots), then hashed: the ledger needs to recognize an address, not to read it. The counts
+live on the customer's and on the visitor's ledger items, taken in the booking's own transaction
+(``BookingStore.book``); here is only what the policy allows and the early, readable refusal."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+from chalicelib.core.models import Line
+from chalicelib.pricing.policy import PricingPolicy
+from chalicelib.stock.ports import BookingLimits, CustomerLimit, Reserved
+
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+
+def normalized_email(email: str) -> str:
+    local, _, domain = email.strip().casefold().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def customer_key(email: str) -> str:
+    return hashlib.sha256(normalized_email(email).encode()).hexdigest()[:32]
+
+
+def booking_limits(policy: PricingPolicy | None, currency: str, spend: Mapping[str, int]) -> BookingLimits:
+    """The limits a booking charging ``spend`` must stay within under ``policy``."""
+    if policy is None:
+        return BookingLimits()
+    budgets = {
+        f"{rule.id}@{currency}": rule.budget_minor.get(currency, 0)
+        for rule in policy.segment_rules
+        if rule.budget_minor is not None and f"{rule.id}@{currency}" in spend
+    }
+    guardrail = policy.guardrail
+    return BookingLimits(budgets, guardrail.max_units_per_customer, guardrail.max_discounted_units_per_visitor)
+
+
+def check_units(before: Reserved, lines: Iterable[Line], limits: BookingLimits) -> None:
+    """Refuse, before anything is written, a booking that would take the customer past the units
+    they may book of a SKU and size (the transaction checks again, against concurrent bookings)."""
+    if not limits.units_per_size:
+        return
+    for line in lines:
+        if before.of(line.sku, line.size) + line.qty > limits.units_per_size:
+            raise CustomerLimit(limits.units_per_size, line.sku, line.size)
