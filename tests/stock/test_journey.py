@@ -222,7 +222,7 @@ def test_another_piece_joins_the_held_ones_from_the_drop_page(client: Client) ->
 
 def test_a_hold_past_the_customers_limit_is_refused_on_its_page_and_let_go(client: Client) -> None:
     before = stock_of("TEE-ECRU", "M")
-    for n in range(2):  # the demo allows two of each piece and size per customer
+    for _ in range(2):  # the demo allows two of each piece and size per customer
         cookie, token, path, page = held(client)
         fields = {"ft": token, "slot": first_slot(page), "name": "Ada", "email": "ada.limit@example.org"}
         assert post(client, path, cookie, fields).status_code == 303
