@@ -24,6 +24,7 @@ class ReserveForm:
     token: str
     places: tuple[Location, ...]
     adding_to: str | None = None  # the visitor's hold the cards' forms add a piece to
+    limit: int = 0  # the most of each piece and size one customer may book (0: no limit), said on the page
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def landing_context(
             "notify": f"/drops/{drop.slug}/notify?lang={locale}",
             "token": form.token,
             "adding_to": form.adding_to or "",
+            "limit": form.limit,
             "hold_url": f"/drops/{drop.slug}/holds/{form.adding_to}?lang={locale}" if form.adding_to else "",
         },
         "gone": lambda product: [size.size for size in product.sizes if not size.reservable],

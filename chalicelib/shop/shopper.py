@@ -36,6 +36,11 @@ class ShopperDrop:
     assignments: tuple[Assignment, ...]
     nearest: tuple[Location, ...] = ()  # the drop's pop-ups, nearest to the viewer first
 
+    @property
+    def units_per_customer(self) -> int:
+        """The most of each SKU and size one customer may book (0: no limit), for the page to say."""
+        return self.pricer.policy.guardrail.max_units_per_customer if self.pricer.policy else 0
+
 
 def priced_at(location: Location, viewer: Edge) -> Edge:
     """The viewer as priced at a pop-up: in the market of its country, whatever country they browse

@@ -3,16 +3,15 @@
 A customer is their email, normalized the way a scalper's variants collapse (case, a ``+tag``, and
 Gmail's dots), then hashed: the ledger needs to recognize an address, not to read it. The counts
 live on the customer's and on the visitor's ledger items, taken in the booking's own transaction
-(``BookingStore.book``); here is only what the policy allows and the early, readable refusal."""
+(``BookingStore.book``); here is only who the customer is and what the policy allows."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
-from chalicelib.core.models import Line
 from chalicelib.pricing.policy import PricingPolicy
-from chalicelib.stock.ports import BookingLimits, CustomerLimit, Reserved
+from chalicelib.stock.ports import BookingLimits
 
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
@@ -40,13 +39,3 @@ def booking_limits(policy: PricingPolicy | None, currency: str, spend: Mapping[s
     }
     guardrail = policy.guardrail
     return BookingLimits(budgets, guardrail.max_units_per_customer, guardrail.max_discounted_units_per_visitor)
-
-
-def check_units(before: Reserved, lines: Iterable[Line], limits: BookingLimits) -> None:
-    """Refuse, before anything is written, a booking that would take the customer past the units
-    they may book of a SKU and size (the transaction checks again, against concurrent bookings)."""
-    if not limits.units_per_size:
-        return
-    for line in lines:
-        if before.of(line.sku, line.size) + line.qty > limits.units_per_size:
-            raise CustomerLimit(limits.units_per_size, line.sku, line.size)

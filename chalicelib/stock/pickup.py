@@ -43,7 +43,7 @@ from chalicelib.shop.ports import Edge
 from chalicelib.shop.quotes import PricedLine, QuoteLine, basket_lines, price_lines
 from chalicelib.shop.shopper import ShopperDrop, priced_at
 from chalicelib.stock.checkout import pickup_popup
-from chalicelib.stock.limits import booking_limits, check_units, customer_key
+from chalicelib.stock.limits import booking_limits, customer_key
 from chalicelib.stock.messages import booking_messages, cancellation_message
 from chalicelib.stock.ports import (
     BookedLine,
@@ -274,7 +274,6 @@ def book_pickup(
     lines = basket_lines(request.items)
     customer = customer_key(request.contact.email)
     before = store.reserved(shopper.view.catalog.drop.slug, customer, shopper.visitor.id)
-    check_units(before, lines, booking_limits(shopper.pricer.policy, shopper.pricer.currency, {}))
     held = holding(lines)
     priced = price_lines(shopper, lines, request.offer_tokens, discounted_before=before.discounted)
     currency = shopper.pricer.currency
@@ -313,6 +312,9 @@ def book_pickup(
             customer=customer,
             discounted_units=sum(line.discounted_units for line in priced),
         )
+        refused = limits.refusal(before, booking.reserved)  # readably, before any write is tried
+        if refused is not None:
+            raise refused
         drop_name = localized(shopper.view.catalog.drop.name, shopper.locale, shopper.view.market.default_locale)
         messages = booking_messages(booking, drop_name, now, settings().reminder_hours)
         response = {**booking_summary(booking), "cancel_token": sign(Purpose.CANCEL, {"b": code})}

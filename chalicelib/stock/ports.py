@@ -106,6 +106,17 @@ class BookingLimits:
     units_per_size: int = 0
     discounted_units: int | None = None
 
+    def refusal(self, before: Reserved, adding: Reserved) -> Conflict | None:
+        """Why ``adding`` to what a customer had ``before`` would break a limit (None if it would not):
+        the one check behind the early refusal and the reading of a failed condition."""
+        for (sku, size), qty in adding.units.items():
+            if self.units_per_size and before.of(sku, size) + qty > self.units_per_size:
+                return CustomerLimit(self.units_per_size, sku, size)
+        cap = self.discounted_units
+        if cap is not None and adding.discounted and before.discounted + adding.discounted > cap:
+            return DiscountLimit(cap)
+        return None
+
 
 NO_LIMITS = BookingLimits()
 

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
+from chalicelib.core.errors import Conflict
 from chalicelib.core.models import Line, local_day
 from chalicelib.outbox.ports import QueuedMessage
 from chalicelib.stock.ports import (
@@ -26,8 +27,6 @@ from chalicelib.stock.ports import (
     CodeTaken,
     ContactDetails,
     Counter,
-    CustomerLimit,
-    DiscountLimit,
     HeldUnits,
     HoldGone,
     HoldState,
@@ -42,7 +41,7 @@ from chalicelib.stock.ports import (
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.base import DynamoAdapter, number, number_of
-from chalicelib.store.client import add_counters, index_items, paginate, transact
+from chalicelib.store.client import add_counters, batch_items, index_items, paginate, transact
 from chalicelib.store.outbox import queue_actions
 from chalicelib.store.stock import shortage
 from chalicelib.tryon.ports import FunnelStep, TryOnState
@@ -95,29 +94,17 @@ def _reserved(raw: dict[str, Any]) -> Reserved:
     return Reserved(units, number_of(raw, schema.DISCOUNTED_ATTRIBUTE))
 
 
-def _condition_within(update: dict[str, Any], counted: list[str], caps: Mapping[str, int]) -> None:
-    """Make an ``add_counters`` update hold only if each capped counter stays at or under its cap
-    after the addition (DynamoDB cannot add in a condition, so the room left is compared instead)."""
+def _condition_within(update: dict[str, Any], counts: Mapping[str, int], caps: Mapping[str, int]) -> None:
+    """Make an ``add_counters(…, counts)`` update hold only if each capped counter stays at or under
+    its cap after the addition (DynamoDB cannot add in a condition, so the room left is compared)."""
     conditions = []
-    for i, name in enumerate(counted):
+    for i, (name, added) in enumerate(counts.items()):  # add_counters names them #c<i>, in this order
         if name in caps:
-            added = int(update["ExpressionAttributeValues"][f":c{i}"]["N"])
             update["ExpressionAttributeValues"][f":room{i}"] = number(caps[name] - added)
             conditions.append(f"(attribute_not_exists(#c{i}) OR #c{i} <= :room{i})")
     if conditions:
         update["ConditionExpression"] = " AND ".join(conditions)
         update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-
-
-def _over_limit(booking: Booking, limits: BookingLimits, before: Reserved) -> Exception | None:
-    """The refusal for a booking that would take its customer past a limit, given what they had."""
-    for (sku, size), qty in booking.reserved.units.items():
-        if limits.units_per_size and before.of(sku, size) + qty > limits.units_per_size:
-            return CustomerLimit(limits.units_per_size, sku, size)
-    cap = limits.discounted_units
-    if cap is not None and booking.discounted_units and before.discounted + booking.discounted_units > cap:
-        return DiscountLimit(cap)
-    return None
 
 
 class DynamoBookings(DynamoAdapter):
@@ -161,14 +148,12 @@ class DynamoBookings(DynamoAdapter):
 
     def reserved(self, slug: str, customer: str, visitor: str) -> Reserved:
         """What the customer and the visitor have booked of the drop (the larger count of each)."""
-        found = Reserved()
         keys = [schema.visitor_ledger_key(visitor, slug)]
         if customer:
             keys.append(schema.customer_ledger_key(customer, slug))
-        for key in keys:
-            raw = self._read(key)
-            if raw is not None:
-                found = found.most(_reserved(raw))
+        found = Reserved()
+        for raw in batch_items(self._call, self._table, keys, ConsistentRead=True).values():
+            found = found.most(_reserved(raw))
         return found
 
     # --- writes --------------------------------------------------------------------------------
@@ -191,7 +176,7 @@ class DynamoBookings(DynamoAdapter):
         taken in it too, each conditioned on its ``limits``. Raises OutOfStock, SlotFull, HoldGone,
         CustomerLimit, DiscountLimit, BudgetSpent, KeyAlreadyUsed or CodeTaken."""
         slug, popup, lines = booking.drop, booking.popup, booking.lines
-        alone = _over_limit(booking, limits, Reserved())
+        alone = limits.refusal(Reserved(), booking.reserved)  # past a limit on its own: no condition could hold
         if alone is not None:
             raise alone
         self._fail_fast(slug, popup, lines, slot, record.key, now_epoch, held)
@@ -283,9 +268,10 @@ class DynamoBookings(DynamoAdapter):
             raise KeyAlreadyUsed(record.key)
         if "booking" in failed_roles or "outbox" in failed_roles:  # message ids are made of the code
             raise CodeTaken(booking.code)
-        for i in failed:
-            if roles[i] == "ledger":
-                raise _over_limit(booking, limits, _reserved(reasons[i].get("Item") or {})) or DiscountLimit(0)
+        if "ledger" in failed_roles:
+            raise self._ledger_refusal(
+                booking, limits, [reasons[i].get("Item") for i in failed if roles[i] == "ledger"]
+            )
         if "spend" in failed_roles:
             raise BudgetSpent()
         if held is not None and (
@@ -372,20 +358,14 @@ class DynamoBookings(DynamoAdapter):
         idempotency = schema.idempotency_key(key)
         keys = [schema.stock_key(slug, line.sku, line.size, popup) for line in lines]
         keys += [schema.slot_key(popup, slot.start), idempotency]
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        request: dict[str, Any] = {
-            self._table: {
-                "Keys": keys,
-                "ConsistentRead": True,
-                "ProjectionExpression": "#pk, #sk, available, booked, holds, #ttl",
-                "ExpressionAttributeNames": {"#pk": schema.PK, "#sk": schema.SK, "#ttl": schema.TTL_ATTRIBUTE},
-            }
-        }
-        while request:
-            page = self._call("batch_get_item", RequestItems=request)
-            for raw in page.get("Responses", {}).get(self._table, []):
-                found[(raw[schema.PK]["S"], raw[schema.SK]["S"])] = raw
-            request = page.get("UnprocessedKeys") or {}
+        found = batch_items(
+            self._call,
+            self._table,
+            keys,
+            ConsistentRead=True,
+            ProjectionExpression="#pk, #sk, available, booked, holds, #ttl",
+            ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK, "#ttl": schema.TTL_ATTRIBUTE},
+        )
         used = found.get((idempotency[schema.PK]["S"], idempotency[schema.SK]["S"]))
         if used is not None and int(used[schema.TTL_ATTRIBUTE]["N"]) > now_epoch:
             raise KeyAlreadyUsed(key)
@@ -517,7 +497,7 @@ class DynamoBookings(DynamoAdapter):
         caps = {name: budgets[name] for name in given if budgets and name in budgets}
         if any(given[name] > cap for name, cap in caps.items()):
             raise BudgetSpent()
-        _condition_within(update, list(given), caps)
+        _condition_within(update, given, caps)
         return [{"Update": update}]
 
     def _ledger_changes(
@@ -541,9 +521,25 @@ class DynamoBookings(DynamoAdapter):
         actions = []
         for key in keys:
             update = add_counters(self._table, key, counts)
-            _condition_within(update, list(counts), caps)
+            _condition_within(update, counts, caps)
             actions.append({"Update": update})
         return actions
+
+    def _ledger_refusal(
+        self, booking: Booking, limits: BookingLimits, old_items: list[dict[str, Any] | None]
+    ) -> Conflict:
+        """Which limit a failed ledger condition stood for, from the ledgers as they were (or, from an
+        engine that does not return them, as they are now)."""
+        if all(old_items):
+            before = Reserved()
+            for raw in old_items:
+                before = before.most(_reserved(raw or {}))
+        else:
+            before = self.reserved(booking.drop, booking.customer, booking.visitor)
+        refused = limits.refusal(before, booking.reserved)
+        if refused is not None:
+            return refused
+        return Conflict("Your earlier bookings changed meanwhile. Please try again.", code="limits_changed")
 
     def _put_new(
         self, key: dict[str, dict[str, str]], fields: dict[str, Any], *, expired_before: int | None = None

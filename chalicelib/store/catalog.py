@@ -14,10 +14,9 @@ from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import DynamoAdapter, number_of
-from chalicelib.store.client import condition_failed, paginate, transact
+from chalicelib.store.client import UNPROCESSED_ROUNDS, batch_items, condition_failed, paginate, transact
 
 _KEY_ATTRIBUTES = frozenset({schema.PK, schema.SK, schema.GSI1_PK, schema.GSI1_SK})
-_MAX_UNPROCESSED_ROUNDS = 5
 MAX_TRANSACTION_ITEMS = 100
 
 
@@ -98,18 +97,11 @@ class DynamoCatalog(DynamoAdapter):
 
     def _locations(self, ids: Iterable[str]) -> tuple[Location, ...]:
         wanted = list(dict.fromkeys(ids))
-        found: dict[str, Location] = {}
-        for start in range(0, len(wanted), 100):
-            keys = [schema.location_key(i) for i in wanted[start : start + 100]]
-            request: dict[str, Any] = {self._table: {"Keys": keys}}
-            for _ in range(_MAX_UNPROCESSED_ROUNDS):
-                page = self._call("batch_get_item", RequestItems=request)
-                for raw in page.get("Responses", {}).get(self._table, []):
-                    location = Location.model_validate(_fields(from_item(raw)))
-                    found[location.id] = location
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
+        raws = batch_items(self._call, self._table, [schema.location_key(i) for i in wanted])
+        found = {
+            location.id: location
+            for location in (Location.model_validate(_fields(from_item(raw))) for raw in raws.values())
+        }
         return tuple(found[i] for i in wanted if i in found)
 
     def drops(self) -> list[Drop]:
@@ -191,7 +183,7 @@ class DynamoCatalog(DynamoAdapter):
         items = _catalog_items(catalog)
         for start in range(0, len(items), 25):
             request = {self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items[start : start + 25]]}
-            for _ in range(_MAX_UNPROCESSED_ROUNDS):
+            for _ in range(UNPROCESSED_ROUNDS):
                 page = self._call("batch_write_item", RequestItems=request)
                 request = page.get("UnprocessedItems") or {}
                 if not request:

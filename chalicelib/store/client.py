@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.core.errors import Unavailable
+from chalicelib.store import schema
 from chalicelib.store.breaker import breaker
 from chalicelib.telemetry import call_stats
 
@@ -127,6 +128,31 @@ def paginate(call: Call, operation: str, **kwargs: Any) -> Iterator[dict[str, An
         kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
+BATCH_GET_KEYS = 100
+UNPROCESSED_ROUNDS = 5
+
+
+def batch_items(
+    call: Call, table: str, keys: list[dict[str, Any]], **options: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The items at ``keys`` (raw, by (pk, sk)) in as few BatchGetItem calls as DynamoDB allows, keys
+    it left unprocessed asked for again; ``options`` (``ConsistentRead``, a projection) apply to all.
+    Keys still unread after a few rounds are ``Unavailable`` rather than silently missing."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(keys), BATCH_GET_KEYS):
+        request: dict[str, Any] = {table: {"Keys": keys[start : start + BATCH_GET_KEYS], **options}}
+        for _ in range(UNPROCESSED_ROUNDS):
+            page = call("batch_get_item", RequestItems=request)
+            for raw in page.get("Responses", {}).get(table, []):
+                found[(raw[schema.PK]["S"], raw[schema.SK]["S"])] = raw
+            request = page.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise Unavailable("DynamoDB left keys of a batch read unprocessed; try again")
+    return found
+
+
 def add_counters(table: str, key: dict[str, Any], counts: Mapping[str, int]) -> dict[str, Any]:
     """The body of an ``Update`` (alone or in a transaction) that adds each of ``counts`` to the
     item's attribute of that name, creating it at 0 if absent."""
@@ -179,7 +205,11 @@ def condition_failed(error: Exception) -> bool:
 
 
 def update_if(call: Call, **kwargs: Any) -> bool:
-    """One conditional ``UpdateItem``: True if it applied, False if its condition failed."""
+    """One conditional ``UpdateItem``: True if it applied, False if its condition failed.
+
+    botocore retries a call whose reply timed out, and the first try may have applied: a condition
+    should also admit the item exactly as this call leaves it (its own timestamp or token), so the
+    retry answers True rather than "someone else changed it"."""
     try:
         call("update_item", **kwargs)
     except Exception as error:

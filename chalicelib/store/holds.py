@@ -160,7 +160,7 @@ class DynamoHolds(DynamoStock):
             TableName=self._table,
             Key=schema.checkout_hold_key(hold.hold_id),
             UpdateExpression="SET #state = :released, released_at = :at",
-            ConditionExpression="#state = :held",
+            ConditionExpression="#state = :held OR (#state = :released AND released_at = :at)",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={
                 ":released": {"S": HoldState.RELEASED.value},

@@ -96,7 +96,8 @@ class DynamoOutbox(DynamoAdapter):
             Key=schema.message_key(message_id),
             UpdateExpression="SET #status = :sending, claim = :token, lease = :until",
             ConditionExpression=(
-                "not_before <= :now AND (#status = :pending OR (#status = :sending AND lease < :now))"
+                "not_before <= :now AND (#status = :pending"
+                " OR (#status = :sending AND (lease < :now OR claim = :token)))"
             ),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={

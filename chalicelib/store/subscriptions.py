@@ -56,7 +56,7 @@ class DynamoSubscriptions(DynamoAdapter):
             TableName=self._table,
             Key=schema.subscription_key(drop, key),
             UpdateExpression="SET #state = :confirmed, confirmed_at = :at",
-            ConditionExpression="#state = :pending",
+            ConditionExpression="#state = :pending OR (#state = :confirmed AND confirmed_at = :at)",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={
                 ":confirmed": {"S": SubscriptionState.CONFIRMED.value},

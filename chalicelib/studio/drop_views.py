@@ -190,6 +190,7 @@ def _pricing_page(principal: Principal, catalog: DropCatalog, status: int = 200,
         policy=policy,
         rules=extra.pop("rules", None) or pricing.rules_json(policy),
         problems=extra.pop("problems", []),
+        sent=extra.pop("sent", {}),
         audit=wiring.audit().log(catalog.drop.slug),
         currencies=sorted({m.currency for m in catalog.drop.markets}),
         can_publish=Role.PUBLISHER in principal.roles,
@@ -232,7 +233,7 @@ async def change_pricing(request: Request) -> Response:
         if not wants_page(request):
             raise
         found = [{"field": "form", "problem": refused.message}, *(refused.details or [])]
-        return _pricing_page(principal, catalog, 422, problems=found, rules=form.get("rules"))
+        return _pricing_page(principal, catalog, 422, problems=found, rules=form.get("rules"), sent=form)
     wiring.catalog_store().put_pricing_policy(
         slug, new, _audit(principal, slug, "pricing", f"v{new.version} {summary}")
     )

@@ -18,7 +18,7 @@ from chalicelib.core.errors import DomainError, NotFound, Unprocessable
 from chalicelib.core.models import LABEL_PATTERN, SLUG_PATTERN, DropCatalog, iso
 from chalicelib.i18n.locales import UI_LOCALES
 from chalicelib.pages.sandbox import RenderRefused, TemplateRejected
-from chalicelib.shop.page import PageLocale, landing_context
+from chalicelib.shop.page import PageLocale, ReserveForm, landing_context
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.shopper import ShopperDrop, open_drop, priced_at
 from chalicelib.shop.visitors import campaign_link
@@ -100,7 +100,8 @@ def context_for(name: str, query: PreviewQuery, nonce: str, now: datetime) -> tu
     if name == "landing":
         shopper = _shopper(catalog, query, NO_VIEWER, now, query.popup)
         where = PageLocale(shopper.locale, shopper.zone, f"{base}/drops/{quote(catalog.drop.slug)}", shopper.locales)
-        return shopper.locale, landing_context(shopper.view, where, nonce)
+        form = ReserveForm("", shopper.nearest or shopper.view.popups, None, shopper.units_per_customer)
+        return shopper.locale, landing_context(shopper.view, where, nonce, form)
     popup = _popup(catalog, query)
     if name == "tryon":
         shopper = _shopper(catalog, query, priced_at(popup, NO_VIEWER), now, popup.id)

@@ -81,6 +81,18 @@ def test_a_booking_queues_its_messages_and_the_sweep_sends_each_once(client: Cli
     assert "&amp;" not in text and "&lang=fr" in text  # plain text is not HTML-escaped
 
 
+def test_a_claim_tried_again_with_its_own_token_is_still_this_sweeps(client: Client, seeded_at: datetime) -> None:
+    """botocore retries a claim whose reply was lost: the same token finds the claim its own; another
+    sweep's token, while the lease runs, does not."""
+    book(client, seeded_at)
+    now = int(wiring.utcnow().timestamp())
+    (due, *_) = wiring.outbox().due(now, 10)
+    message_id = due.message.id
+    assert wiring.outbox().claim(message_id, "sweep-a", now + 60, now)
+    assert wiring.outbox().claim(message_id, "sweep-a", now + 60, now)  # the retry
+    assert not wiring.outbox().claim(message_id, "sweep-b", now + 60, now)
+
+
 def test_the_reminder_goes_before_the_slot_and_a_cancel_skips_it(client: Client, seeded_at: datetime) -> None:
     booked = book(client, seeded_at, lang="en", to="bo@example.org")
     sweep(wiring.utcnow())

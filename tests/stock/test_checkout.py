@@ -8,12 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import boto3
 import pytest
 import time_machine
+from botocore.exceptions import ReadTimeoutError
 from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.stock.ports import StockRef
+from chalicelib.store.client import dynamodb
 from chalicelib.tryon.tags import Tag, tag_token
 from tests.conftest import json_of
 
@@ -134,6 +137,36 @@ def test_letting_go_gives_the_units_back_once(client: Client) -> None:
     assert again.status_code == 200 and json_of(again)["changed"] is False
     after = stock_of("TEE-ECRU", "S")
     assert (after["available"], after["held"]) == (before["available"], before["held"])
+
+
+def test_letting_go_whose_first_reply_was_lost_still_says_it_changed(client: Client) -> None:
+    """botocore retries an UpdateItem whose reply timed out; the first try had applied, so the retry
+    must be read as this call's own change, not as someone else's."""
+    cookie = visitor(client)
+    held = json_of(hold(client, cookie, ("TEE-ECRU", "S", 1)))
+    sent: dict[str, Any] = {}
+    database = dynamodb()
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        sent.update(params)
+
+    def applied_then_lost(request: Any, **_: Any) -> None:
+        if "applied" not in sent and "Key" in sent and "released_at" in sent.get("UpdateExpression", ""):
+            sent["applied"] = True
+            boto3.client("dynamodb", region_name=database.meta.region_name).update_item(
+                **{k: v for k, v in sent.items() if k != "applied"}
+            )
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+    database.meta.events.register("before-parameter-build.dynamodb.UpdateItem", remember)
+    database.meta.events.register_first("before-send.dynamodb.UpdateItem", applied_then_lost)
+    try:
+        released = let_go(client, cookie, held["hold_id"])
+    finally:
+        database.meta.events.unregister("before-parameter-build.dynamodb.UpdateItem", remember)
+        database.meta.events.unregister("before-send.dynamodb.UpdateItem", applied_then_lost)
+    assert sent.get("applied") is True  # the lost reply really happened
+    assert released.status_code == 200 and json_of(released)["changed"] is True
 
 
 def test_a_visitor_holds_only_so_many_at_once(client: Client) -> None:

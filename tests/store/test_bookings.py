@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from chalicelib.stock.ports import (
     BookedLine,
     Booking,
+    BookingLimits,
     BookingState,
     ContactDetails,
+    CustomerLimit,
     IdempotencyRecord,
     KeyAlreadyUsed,
     OutOfStock,
@@ -19,6 +23,7 @@ from chalicelib.stock.ports import (
 )
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
+from chalicelib.store.client import call
 
 SLOT = SlotClaim("paris-marais", "2026-12-02T10:00:00Z", "2026-12-02T10:30:00Z", 2)
 NOW = int(datetime(2026, 12, 1, 12, tzinfo=UTC).timestamp())
@@ -76,3 +81,28 @@ def test_refusals_name_what_was_short_and_which_key_was_used(store: DynamoBookin
     with pytest.raises(OutOfStock) as short:
         store.book(booking("CDEFGHJK", qty=2), SLOT, record("key-00002"), date(2026, 12, 1), NOW)
     assert [(s.sku, s.requested, s.available) for s in short.value.shortages] == [("TEE-ECRU", 2, 1)]
+
+
+@pytest.mark.parametrize("engine_returns_old_items", [True, False])
+def test_a_failed_ledger_condition_is_told_as_the_limit_it_stood_for(
+    store: DynamoBookings, engine_returns_old_items: bool
+) -> None:
+    limits = BookingLimits(units_per_size=1, discounted_units=1)
+    first = replace(booking("LIM00001"), customer="c1")
+    store.book(first, SLOT, record("limit-key-1"), date(2026, 12, 1), NOW, limits=limits)
+
+    def without_old_items(operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return call(operation, **kwargs)
+        except ClientError as error:  # as dynalite answers: no item with the cancellation reasons
+            for reason in error.response.get("CancellationReasons", []):
+                reason.pop("Item", None)
+            raise
+
+    racing = store if engine_returns_old_items else DynamoBookings(store._table, without_old_items)
+    # The domain's early check is skipped (as when two bookings race): the transaction's condition decides.
+    again = replace(booking("LIM00002"), customer="c1", visitor="v2")
+    with pytest.raises(CustomerLimit) as refused:
+        racing.book(again, SLOT, record("limit-key-2"), date(2026, 12, 1), NOW, limits=limits)
+    assert refused.value.details == {"limit": 1, "sku": "TEE-ECRU", "size": "M"}
+    assert store.reserved("linen-lab", "c1", "v2").of("TEE-ECRU", "M") == 1  # nothing more was counted

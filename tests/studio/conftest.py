@@ -67,10 +67,11 @@ def form_of(page: str, form_id: str | None = None) -> dict[str, str]:
     for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
         fields[name] = _unescape(text)
     for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
-        options = re.findall(r"<option(?: value=\"([^\"]*)\")?( selected)?>([^<]*)</option>", body)
-        chosen = next((o for o in options if o[1]), options[0] if options else None)
+        # An option without a value attribute submits its text; one with value="" submits "".
+        options = re.findall(r"<option( value=\"([^\"]*)\")?( selected)?>([^<]*)</option>", body)
+        chosen = next((o for o in options if o[2]), options[0] if options else None)
         if chosen is not None:
-            fields[name] = chosen[0] if chosen[0] or 'value=""' in body else chosen[2]
+            fields[name] = chosen[1] if chosen[0] else chosen[3]
     return fields
 
 

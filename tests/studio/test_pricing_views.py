@@ -87,6 +87,8 @@ def test_a_pin_below_cost_needs_an_explicit_confirmation_and_is_marked_in_the_au
     refused = studio.post(URL, headers=session | HTML, data=form)
     assert refused.status_code == 422 and 'data-field="pin.EUR"' in refused.text
     assert "is below what TEE-ECRU costs (13.00 EUR)" in refused.text and 'name="below_cost"' in refused.text
+    kept = form_of(refused.text, "override")  # what was typed comes back: confirming is one tick
+    assert {n: kept[n] for n in pin} == pin
     assert len(wiring.audit().log("linen-lab")) == logged  # nothing saved
     confirmed = studio.post(URL, headers=session, data=form | {"below_cost": "yes"})
     assert confirmed.status_code == 303
