@@ -34,11 +34,13 @@ class LiveApp:
 
 
 @contextmanager
-def live_app(timeout: float = 60.0) -> Iterator[LiveApp]:
-    """`python -m devtools.run` on free ports; yields its addresses once the drops API answers."""
+def live_app(timeout: float = 60.0, settings: dict[str, str] | None = None) -> Iterator[LiveApp]:
+    """`python -m devtools.run` on free ports; yields its addresses once the drops API answers.
+    ``settings``: ``DROPFRONT_*`` variables for the app (the caller's own are not passed on)."""
     port, db_port, studio_port = free_port(), free_port(), free_port()
     token = secrets.token_urlsafe(24)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DROPFRONT_")} | {"DROPFRONT_STUDIO_TOKEN": token}
+    env |= settings or {}
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "devtools.run", "--port", str(port)),
