@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from chalicelib.core.audit import AuditEntry
-from chalicelib.core.errors import Conflict, Unprocessable
+from chalicelib.core.errors import Conflict, Unavailable, Unprocessable
 from chalicelib.core.models import Drop, DropCatalog, Location, Sku
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.stock.ports import StockLine
@@ -188,6 +188,8 @@ class DynamoCatalog(DynamoAdapter):
                 request = page.get("UnprocessedItems") or {}
                 if not request:
                     break
+            else:
+                raise Unavailable("DynamoDB left items of a batch write unprocessed; try again")
 
     def save_drop(self, catalog: DropCatalog, audit: AuditEntry, *, create: bool = False) -> DropCatalog:
         """Write the drop, its SKUs and locations and an audit entry in one transaction, if nobody

@@ -1,0 +1,27 @@
+"""The catalog adapter's batch writes against moto: nothing is silently left half-written."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from chalicelib.core.errors import Unavailable
+from chalicelib.store.catalog import DynamoCatalog
+from chalicelib.store.client import call
+from devtools.seed import demo_drops
+
+
+def test_a_batch_write_dynamodb_keeps_leaving_unprocessed_is_unavailable_not_silently_partial(table: str) -> None:
+    def throttled_writes(operation: str, **kwargs: Any) -> dict[str, Any]:
+        if operation == "batch_write_item":  # as a throttled table answers: nothing processed
+            return {"UnprocessedItems": kwargs["RequestItems"]}
+        return call(operation, **kwargs)
+
+    catalog = demo_drops(datetime.now(UTC))[0].catalog
+    with pytest.raises(Unavailable):
+        DynamoCatalog(table, throttled_writes).put_drop_catalog(catalog)
+    DynamoCatalog(table).put_drop_catalog(catalog)  # and once DynamoDB keeps up, it is written whole
+    stored = DynamoCatalog(table).drop_catalog(catalog.drop.slug)
+    assert stored is not None and {s.sku for s in stored.skus} == {s.sku for s in catalog.skus}
