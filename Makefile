@@ -39,8 +39,8 @@ extract-messages: venv ## re-extract UI strings and merge them into every catalo
 run: venv catalogs ## start the embedded DynamoDB, seed the demo drop, serve the shopper app on :8000
 	$(BIN)/python -m devtools.run
 
-test: venv catalogs emulators lint typecheck ## every check: ruff, import contracts, mypy --strict, then all tests (unit, moto, browser, packaging)
-	$(BIN)/python -m pytest
+test: venv catalogs emulators lint typecheck ## every check: ruff, import contracts, mypy --strict, then all tests (unit, moto, browser, packaging), a worker per core
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: venv ## ruff, and the layering contracts (import-linter, [tool.importlinter] in pyproject.toml)
 	$(BIN)/ruff check .

@@ -69,6 +69,6 @@ def seeded_dynamodb() -> Iterator[str]:
 
         forget_process_state()
         now = datetime.now(UTC)
-        ensure_table(dynamodb(), TABLE)
-        seed(TABLE, now, [*demo_drops(now), twenty_product_drop(now)])
+        fresh = ensure_table(dynamodb(), TABLE)
+        seed(TABLE, now, [*demo_drops(now), twenty_product_drop(now)], fresh=fresh)
         yield endpoint

@@ -33,6 +33,13 @@ class LiveApp:
     dynamodb_url: str  # the embedded DynamoDB it runs on (table ``dropfront``), for audits
 
 
+# For many clients at once: the embedded DynamoDB serves one request at a time, so under a crowd a
+# call can wait longer than the 2 s read timeout; botocore would then retry it, and moto, unlike
+# DynamoDB, ignores a transaction's ClientRequestToken, so the retry of one that had applied fails
+# its own condition. A long timeout keeps queueing from posing as a race.
+CROWD_SETTINGS = {"DROPFRONT_DYNAMODB_READ_TIMEOUT": "60"}
+
+
 @contextmanager
 def live_app(timeout: float = 60.0, settings: dict[str, str] | None = None) -> Iterator[LiveApp]:
     """`python -m devtools.run` on free ports; yields its addresses once the drops API answers.

@@ -84,9 +84,9 @@ def main() -> None:
     from devtools.seed import ensure_table, seed, verify_sender
 
     table = settings().table_name
-    ensure_table(dynamodb(), table)
+    fresh = ensure_table(dynamodb(), table)
     verify_sender()
-    drops = seed(table, datetime.now(UTC))
+    drops = seed(table, datetime.now(UTC), fresh=fresh)
     popups = sorted({loc.id for demo in drops for loc in demo.catalog.locations if loc.kind == "popup"})
     tills = {popup: issue_till_token(DynamoTills(table), popup, datetime.now(UTC)) for popup in popups}
 

@@ -74,12 +74,14 @@ def demo_drops(now: datetime, path: Path = DEMO_FILE) -> list[DemoDrop]:
     return drops
 
 
-def ensure_table(client: Any, table_name: str) -> None:
-    """Create the table (from the one schema definition) unless it exists."""
+def ensure_table(client: Any, table_name: str) -> bool:
+    """Create the table (from the one schema definition) unless it exists; True if it created it."""
     existing = client.list_tables()["TableNames"]
-    if table_name not in existing:
-        client.create_table(**table_definition(table_name))
-        client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1})
+    if table_name in existing:
+        return False
+    client.create_table(**table_definition(table_name))
+    client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1})
+    return True
 
 
 def verify_sender() -> str:
@@ -98,15 +100,19 @@ def verify_sender() -> str:
     return domain
 
 
-def seed(table_name: str, now: datetime, drops: list[DemoDrop] | None = None) -> list[DemoDrop]:
-    """Write the demo drops and their stock through the app's own adapter."""
+def seed(table_name: str, now: datetime, drops: list[DemoDrop] | None = None, *, fresh: bool = False) -> list[DemoDrop]:
+    """Write the demo drops and their stock through the app's own adapter. A re-seed never resets a
+    running sale's stock; ``fresh`` (the table was just created, so it has none) batches the writes."""
     store = DynamoCatalog(table_name)
     drops = demo_drops(now) if drops is None else drops
     for demo in drops:
         store.put_drop_catalog(demo.catalog)
-        for row in demo.stock:
-            store.put_stock_if_absent(demo.catalog.drop.slug, row.sku, row.size, row.location, row.on_hand)
         slug = demo.catalog.drop.slug
+        if fresh:
+            store.put_fresh_stock(slug, demo.stock)
+        else:
+            for row in demo.stock:
+                store.put_stock_if_absent(slug, row.sku, row.size, row.location, row.on_hand)
         current = store.pricing_policy(slug)
         if demo.pricing and (current is None or current.version < demo.pricing.version):
             store.put_pricing_policy(slug, demo.pricing)
@@ -120,8 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Seed the demo drops into the table.")
     parser.parse_args()
     table = settings().table_name
-    ensure_table(dynamodb(), table)
-    for demo in seed(table, datetime.now(UTC)):
+    for demo in seed(table, datetime.now(UTC), fresh=ensure_table(dynamodb(), table)):
         print(f"seeded {demo.catalog.drop.slug}: {len(demo.catalog.skus)} SKUs, {len(demo.stock)} stock rows")
 
 

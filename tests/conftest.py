@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,16 @@ from devtools.seed import DemoDrop, ensure_table, seed, verify_sender
 TABLE = "dropfront-test"
 SECRET = "test-key-newest"
 LOCALES = ("en", "fr", "de", "es", "ja", "ar")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist (`make test` runs a worker per core), each module's tests stay on one worker, so
+    its module fixtures (live apps, the CDK synthesis) start once; the modules that build the Lambda
+    package share one, since `chalice package` writes into the project directory."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        group = "lambda-package" if "lambda_package" in fixtures else item.nodeid.partition("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +73,9 @@ def seeded_at() -> datetime:
 
 @pytest.fixture
 def demo(aws: None, seeded_at: datetime) -> list[DemoDrop]:
-    ensure_table(dynamodb(), TABLE)
+    fresh = ensure_table(dynamodb(), TABLE)
     verify_sender()
-    return seed(TABLE, seeded_at)
+    return seed(TABLE, seeded_at, fresh=fresh)
 
 
 @pytest.fixture
@@ -84,3 +95,10 @@ def json_of(response: Any) -> Any:
 def html_of(response: Any) -> str:
     body: bytes = response.body
     return body.decode("utf-8")
+
+
+def scan_claim_of(page: Any) -> str:
+    """The scan claim a tag's page carries for its visitor (what the page's script sends with a try-on)."""
+    found = re.search(r'data-scan="([^"]+)"', html_of(page))
+    assert found, "the tag's page carries no scan claim"
+    return found.group(1)

@@ -180,7 +180,14 @@ class DynamoCatalog(DynamoAdapter):
 
     def put_drop_catalog(self, catalog: DropCatalog) -> None:
         """Write the drop, its SKUs and its locations; existing items are replaced."""
-        items = _catalog_items(catalog)
+        self._batch_put(_catalog_items(catalog))
+
+    def put_fresh_stock(self, slug: str, lines: Iterable[StockLine]) -> None:
+        """Write a drop's stock items as made, replacing any: only for a table just created (a first
+        seed), where batch writes save a round trip per item. Otherwise use ``put_stock_if_absent``."""
+        self._batch_put([_stock_item(slug, line.sku, line.size, line.location, line.on_hand) for line in lines])
+
+    def _batch_put(self, items: Sequence[dict[str, Any]]) -> None:
         for start in range(0, len(items), 25):
             request = {self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items[start : start + 25]]}
             for _ in range(UNPROCESSED_ROUNDS):

@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from devtools.embedded_dynamodb import FAKE_CREDENTIALS
-from devtools.live import LiveApp, live_app
+from devtools.live import CROWD_SETTINGS, LiveApp, live_app
 
 SKU = "TEE-ECRU"
 ON_HAND = {"XS": 3, "S": 4, "M": 4, "L": 3, "XL": 2}  # at paris-marais, in the demo
@@ -29,7 +29,7 @@ SHOPPERS = 64
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveApp]:
-    with live_app() as app:
+    with live_app(settings=CROWD_SETTINGS) as app:
         yield app
 
 

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from devtools.embedded_dynamodb import FAKE_CREDENTIALS
-from devtools.live import LiveApp, live_app
+from devtools.live import CROWD_SETTINGS, LiveApp, live_app
 from devtools.process import forget_process_state
 from devtools.run import LOCAL_SECRET
 from tests.stock.test_hold_races import ask
@@ -28,7 +28,7 @@ SHOPPERS = 32
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveApp]:
-    with live_app() as app:
+    with live_app(settings=CROWD_SETTINGS) as app:
         yield app
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.core.tokens import Purpose, sign
-from devtools.live import LiveApp, live_app
+from devtools.live import CROWD_SETTINGS, LiveApp, live_app
 from devtools.process import forget_process_state
 from devtools.run import LOCAL_SECRET
 
@@ -25,9 +25,7 @@ SIZES = {"TEE-ECRU": "M", "TEE-INK": "M", "OVR-SAND": "M", "BNE-HEATHER": "OS", 
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveApp]:
-    # The embedded DynamoDB serves one request at a time: on a slow machine, 8 clients queue behind
-    # each other longer than the 2 s read timeout, and a 503 there says nothing about isolation.
-    with live_app(settings={"DROPFRONT_DYNAMODB_READ_TIMEOUT": "60"}) as app:
+    with live_app(settings=CROWD_SETTINGS) as app:  # a 503 from queueing says nothing about isolation
         yield app
 
 
