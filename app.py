@@ -322,7 +322,7 @@ def act_on_tryon(tryon_id: str) -> Response:
     request = current_request()
     popup = till_popup(wiring.tills(), bearer_token(request.headers))
     step = parse_body(request.raw_body, StaffAction)
-    body = staff_act(wiring.tryons(), wiring.stock(), popup, tryon_id, step.action, wiring.utcnow())
+    body = staff_act(wiring.tryons(), wiring.stock(), wiring.catalog(), popup, tryon_id, step.action, wiring.utcnow())
     return responses.json_body(body)
 
 

@@ -11,7 +11,7 @@ from chalice.test import Client
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from tests.conftest import json_of
+from tests.conftest import json_of, scan_claim_of
 
 SPEC: dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parent.parent / "openapi.yaml").read_text())
 
@@ -128,8 +128,10 @@ def test_try_on_responses_match_the_spec(client: Client, seeded_at: Any) -> None
     page = client.http.get(f"/t/{token}")
     cookie = {"Cookie": page.headers["Set-Cookie"].split(";")[0]}
     headers = {"Content-Type": "application/json", **cookie}
-    asked = client.http.post("/api/tryons", headers=headers, body=json.dumps({"qr_token": token, "size": "M"}))
-    refused = client.http.post("/api/tryons", headers=headers, body=json.dumps({"qr_token": token, "size": "XL"}))
+    scanned = {"qr_token": token, "scan": scan_claim_of(page)}
+    asked = client.http.post("/api/tryons", headers=headers, body=json.dumps({**scanned, "size": "M"}))
+    refused = client.http.post("/api/tryons", headers=headers, body=json.dumps({**scanned, "size": "XL"}))
+    no_scan = client.http.post("/api/tryons", headers=headers, body=json.dumps({**scanned, "scan": "x", "size": "L"}))
     till = {"Authorization": f"Bearer {issue_till_token(wiring.tills(), 'paris-marais', seeded_at)}"}
     queue = client.http.get("/api/staff/tryons", headers=till)
     tryon = json_of(asked)["tryon_id"]
@@ -140,6 +142,7 @@ def test_try_on_responses_match_the_spec(client: Client, seeded_at: Any) -> None
     checks = [
         (asked, "/api/tryons", "201", "post"),
         (refused, "/api/tryons", "409", "post"),
+        (no_scan, "/api/tryons", "403", "post"),
         (queue, "/api/staff/tryons", "200", "get"),
         (called, "/api/staff/tryons/{tryon_id}", "200", "post"),
         (cancelled, "/api/tryons/{tryon_id}", "200", "delete"),

@@ -171,10 +171,14 @@ class PickupSchedule(Frozen):
 
 
 class TryOnRules(Frozen):
-    """How a pop-up runs try-ons: how long a requested garment is held, and how many a visitor may hold."""
+    """How a pop-up runs try-ons, so that they can delay a buyer but never lock one out: a garment is
+    held briefly until staff call the shopper (then for the fitting), a visitor holds a few at most,
+    and try-ons leave the last ``keep_for_buyers`` pieces of each size to be reserved."""
 
-    hold_minutes: Annotated[int, Field(ge=1, le=120)] = 15
+    hold_minutes: Annotated[int, Field(ge=1, le=15)] = 5  # until staff call: a scan is not a fitting
+    called_minutes: Annotated[int, Field(ge=1, le=30)] = 10  # from the call, once: never renewed
     per_visitor: Annotated[int, Field(ge=1, le=5)] = 3
+    keep_for_buyers: Annotated[int, Field(ge=0, le=50)] = 1
 
 
 class Location(Frozen):

@@ -27,6 +27,7 @@ class Purpose(StrEnum):
     CSRF = "csrf"
     SHOPPER_FORM = "shopper-form"
     NOTIFY = "notify"
+    SCAN = "scan"
 
 
 LIFETIMES: dict[Purpose, timedelta] = {
@@ -40,6 +41,7 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.CSRF: timedelta(hours=12),  # as long as the session whose forms carry it
     Purpose.SHOPPER_FORM: timedelta(hours=12),  # a drop page left open in a tab all day
     Purpose.NOTIFY: timedelta(days=7),  # a confirmation link read a few days later still works
+    Purpose.SCAN: timedelta(minutes=20),  # a shopper at the rail decides within minutes of scanning
 }
 
 

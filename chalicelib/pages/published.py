@@ -75,6 +75,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "captions",
             "fabric",
             "qr_token",
+            "scan",
             "drop_url",
             "pickup",
             "zone",

@@ -26,18 +26,19 @@ from chalicelib.tills.ports import SaleOutcome
 COUNTERS = frozenset(counter.value for counter in Counter)
 
 
-def hold_update(table: str, ref: StockRef, hold: Hold) -> dict[str, Any]:
+def hold_update(table: str, ref: StockRef, hold: Hold, keep: int = 0) -> dict[str, Any]:
     """The ``UpdateItem`` body (alone or in a transaction) that puts a hold on a stock item: only if
-    the item exists, has the units available and has no hold of that id. Stock holds and try-on
-    holds are both this write."""
+    the item exists, has the units available with ``keep`` more left over, and has no hold of that
+    id. Stock holds and try-on holds (which keep a pop-up's last pieces for buyers) are this write."""
     return {
         "TableName": table,
         "Key": schema.stock_key(ref.slug, ref.sku, ref.size, ref.location),
         "UpdateExpression": "SET holds.#h = :hold, held = held + :q, available = available - :q",
-        "ConditionExpression": "attribute_exists(#pk) AND available >= :q AND attribute_not_exists(holds.#h)",
+        "ConditionExpression": "attribute_exists(#pk) AND available >= :need AND attribute_not_exists(holds.#h)",
         "ExpressionAttributeNames": {"#pk": schema.PK, "#h": hold.id},
         "ExpressionAttributeValues": {
             ":q": number(hold.qty),
+            ":need": number(hold.qty + keep),
             ":hold": {"M": {"q": number(hold.qty), "exp": number(hold.expires_at)}},
         },
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",

@@ -75,7 +75,7 @@ class DynamoTryOns(DynamoAdapter):
         """Hold one unit, take the visitor's place and record the try-on, all or nothing.
         Raises OutOfStock (with the units expired holds still sit on) or PlaceTaken."""
         tryon, ref = claim.tryon, claim.tryon.ref
-        stock = hold_update(self._table, ref, Hold(tryon.tryon_id, 1, tryon.hold_expires_at))
+        stock = hold_update(self._table, ref, Hold(tryon.tryon_id, 1, tryon.hold_expires_at), claim.keep)
         key, values = schema.visitor_tryons_key(tryon.visitor), {":now": number(now_epoch)}
         place = place_update(
             self._table, key, tryon.place, tryon.tryon_id, tryon.hold_expires_at, FREE_OR_EXPIRED, values
@@ -134,6 +134,43 @@ class DynamoTryOns(DynamoAdapter):
             slug, sku, popup, day = counted
             actions.append({"Update": self._funnel_add(slug, sku, popup, FunnelStep.TRYON_COMPLETED, day)})
         return transact(self._call, actions, "try-on") is None
+
+    def call(self, tryon: TryOn, until_epoch: int, at_iso: str) -> bool:
+        """Staff call a waiting shopper: the try-on, its unit and the visitor's place are all kept until
+        ``until_epoch``, in one transaction; False if the try-on was no longer waiting or its hold had
+        gone (an expiry released it)."""
+        until = number(until_epoch)
+        record = {
+            "TableName": self._table,
+            "Key": schema.tryon_key(tryon.tryon_id),
+            "UpdateExpression": "SET #state = :called, #at = :at, hold_expires_at = :until",
+            "ConditionExpression": "#state = :waiting",
+            "ExpressionAttributeNames": {"#state": "state", "#at": f"{TryOnState.CALLED.value}_at"},
+            "ExpressionAttributeValues": {
+                ":called": {"S": TryOnState.CALLED.value},
+                ":waiting": {"S": TryOnState.WAITING.value},
+                ":at": {"S": at_iso},
+                ":until": until,
+            },
+        }
+        ref = tryon.ref
+        unit = {
+            "TableName": self._table,
+            "Key": schema.stock_key(ref.slug, ref.sku, ref.size, ref.location),
+            "UpdateExpression": "SET holds.#h.exp = :until",
+            "ConditionExpression": "attribute_exists(holds.#h)",
+            "ExpressionAttributeNames": {"#h": tryon.tryon_id},
+            "ExpressionAttributeValues": {":until": until},
+        }
+        place = {
+            "TableName": self._table,
+            "Key": schema.visitor_tryons_key(tryon.visitor),
+            "UpdateExpression": "SET #place.exp = :until",
+            "ConditionExpression": "#place.id = :id",
+            "ExpressionAttributeNames": {"#place": tryon.place},
+            "ExpressionAttributeValues": {":until": until, ":id": {"S": tryon.tryon_id}},
+        }
+        return transact(self._call, [{"Update": record}, {"Update": unit}, {"Update": place}], "try-on") is None
 
     def free_place(self, visitor_id: str, place: str, tryon_id: str) -> bool:
         """Give the visitor's place back, if this try-on still holds it."""

@@ -72,7 +72,15 @@ async def act_on_tryon(request: Request) -> Response:
     form = await checked_form(request, principal)
     if form.get("action") not in TRYON_ACTIONS:
         raise Unprocessable("Choose call, complete or cancel.", code="invalid_action")
-    staff_act(wiring.tryons(), wiring.stock(), popup, request.path_params["id"], form["action"], wiring.utcnow())
+    staff_act(
+        wiring.tryons(),
+        wiring.stock(),
+        wiring.catalog(),
+        popup,
+        request.path_params["id"],
+        form["action"],
+        wiring.utcnow(),
+    )
     return RedirectResponse(f"/studio/popups/{popup}", status_code=303)
 
 

@@ -13,7 +13,7 @@ from chalicelib.i18n import formatting
 from chalicelib.i18n.locales import babel_locale
 from chalicelib.pages.frame import page_frame
 from chalicelib.shop.shopper import ShopperDrop
-from chalicelib.tryon.tags import TagPlace
+from chalicelib.tryon.tags import Tag, TagPlace, scan_claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +76,7 @@ def tryon_context(
         captions=_captions(video.captions, locale) if video else [],
         fabric=sku.fabric,
         qr_token=token,
+        scan=scan_claim(Tag(popup.id, sku.sku), shopper.visitor.id),
         drop_url=f"{base_url}/drops/{place.slug}?lang={locale}",
         pickup=popup.pickup is not None,
         zone=popup.timezone,

@@ -65,6 +65,7 @@ class TryOnClaim:
 
     tryon: TryOn
     day: date  # the pop-up's local date, for the funnel
+    keep: int = 0  # pieces of the size the hold must leave free for buyers
 
 
 class FunnelStore(Protocol):
@@ -88,6 +89,8 @@ class TryOnStore(FunnelStore, Protocol):
         at_iso: str,
         counted: tuple[str, str, str, date] | None = None,
     ) -> bool: ...
+
+    def call(self, tryon: TryOn, until_epoch: int, at_iso: str) -> bool: ...
 
     def free_place(self, visitor_id: str, place: str, tryon_id: str) -> bool: ...
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from chalicelib.catalog.reader import Catalog
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import Forbidden, NotFound
 from chalicelib.core.models import SKU_PATTERN, SLUG_PATTERN, DropCatalog, Location, Sku, local_day
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 
@@ -47,6 +47,23 @@ def read_tag(token: str) -> Tag:
     if not _SLUG.match(popup) or not _SKU.match(sku):
         raise not_ours
     return Tag(popup, sku, size[0] if size else None)
+
+
+def scan_claim(tag: Tag, visitor_id: str) -> str:
+    """What the tag's page gives the visitor who opened it: a short-lived, signed proof of a recent
+    scan of this garment at this pop-up, which a try-on needs. A script that never opened the page,
+    or a client that dropped its cookie since, holds nothing on the rail."""
+    return sign(Purpose.SCAN, [visitor_id, tag.popup, tag.sku])
+
+
+def check_scan(claim: str, tag: Tag, visitor_id: str) -> None:
+    """``Forbidden`` (``scan_required``) unless ``claim`` is this visitor's recent scan of this tag."""
+    try:
+        scanned = verify(Purpose.SCAN, claim)
+    except InvalidToken:
+        scanned = None
+    if scanned != [visitor_id, tag.popup, tag.sku]:
+        raise Forbidden("Scan the garment's tag again to try it on.", code="scan_required")
 
 
 def tag_url(base_url: str, tag: Tag) -> str:

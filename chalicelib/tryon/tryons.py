@@ -1,8 +1,10 @@
 """QR try-on at a pop-up: try-on requests that hold a unit, the staff queue, and the funnel from a
 scan to a sale.
 
-A try-on holds one unit at the tag's pop-up for the time the pop-up sets; finishing or cancelling it
-gives the unit back, and so does its expiry.
+A try-on holds one unit at the tag's pop-up: briefly until staff call the shopper, then once for the
+fitting; finishing or cancelling it gives the unit back, and so does its expiry. Only a visitor who
+has just opened the tag's page can ask, and try-ons never take a size's last pieces (the pop-up's
+``keep_for_buyers``), so hoarding can delay a buyer but never lock one out.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib import telemetry
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Conflict, NotFound, Unavailable, Unprocessable
-from chalicelib.core.models import TRYON_ID_PATTERN, Line, SizeLabel, epoch_seconds, iso, local_day, localized
+from chalicelib.core.models import (
+    TRYON_ID_PATTERN,
+    Line,
+    SizeLabel,
+    TryOnRules,
+    epoch_seconds,
+    iso,
+    local_day,
+    localized,
+)
 from chalicelib.stock.ports import HeldUnits, OutOfStock, PlaceTaken, free_places
 from chalicelib.telemetry import logger
 from chalicelib.tryon.ports import (
@@ -32,7 +43,7 @@ from chalicelib.tryon.ports import (
     TryOnState,
     TryOnStore,
 )
-from chalicelib.tryon.tags import MAX_TOKEN_LENGTH, TagPlace, locate, read_tag
+from chalicelib.tryon.tags import MAX_TOKEN_LENGTH, TagPlace, check_scan, locate, read_tag
 
 QUEUE_WINDOW = timedelta(hours=12)  # the staff queue shows try-ons requested this long ago at most
 _ATTEMPTS = 3
@@ -56,6 +67,7 @@ class TryOnRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     qr_token: Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_LENGTH)]
+    scan: Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_LENGTH)]  # the tag page's scan claim
     size: SizeLabel
 
 
@@ -91,8 +103,9 @@ def request_tryon(
 ) -> dict[str, Any]:
     """Hold one unit of the size at the tag's pop-up for the visitor, and say where they are in line.
 
-    409 ``out_of_stock`` when none is free there, ``tryon_limit`` when the visitor already holds as
-    many try-ons as the pop-up allows."""
+    403 ``scan_required`` without this visitor's recent scan of the tag; 409 ``out_of_stock`` when
+    none is free there, ``kept_for_buyers`` when the only ones left are kept for bookings,
+    ``tryon_limit`` when the visitor already holds as many try-ons as the pop-up allows."""
     try:
         tag = read_tag(request.qr_token)
     except NotFound:
@@ -101,6 +114,7 @@ def request_tryon(
     if request.size not in place.sku.sizes:
         raise Unprocessable(f"{place.sku.sku} does not come in size {request.size}.", code="unknown_size")
     _open_for_tryons(place, now)
+    check_scan(request.scan, tag, visitor_id)
     rules = place.popup.tryon
     expires = epoch_seconds(now + timedelta(minutes=rules.hold_minutes))
     now_epoch, released = epoch_seconds(now), False
@@ -126,15 +140,22 @@ def request_tryon(
             hold_expires_at=expires,
         )
         try:
-            store.request(TryOnClaim(tryon, place.day(now)), now_epoch)
+            store.request(TryOnClaim(tryon, place.day(now), rules.keep_for_buyers), now_epoch)
         except PlaceTaken:
             continue  # the visitor asked twice at once: read their places again
         except OutOfStock as short:
-            if released or not short.shortages[0].releasable:
-                raise
-            holds.release_expired(tryon.ref, now)  # expired holds sat on the unit: free them, try once more
-            released = True
-            continue
+            shortage = short.shortages[0]
+            if not released and shortage.releasable:
+                holds.release_expired(tryon.ref, now)  # expired holds sat on the unit: free them, try once more
+                released = True
+                continue
+            if shortage.available >= 1:
+                raise Conflict(
+                    "The last pieces in this size are kept for buyers: book a pickup to get one.",
+                    code="kept_for_buyers",
+                    details={"kept": rules.keep_for_buyers},
+                ) from None
+            raise
         telemetry.funnel_step(place.slug, place.popup.id, FunnelStep.TRYON_REQUESTED)
         return {**tryon_summary(tryon, now), "position": queue_position(store, place.popup.id, tryon.tryon_id, now)}
     raise Conflict("Too many try-on requests at once; please try again.", code="tryon_limit")
@@ -192,20 +213,41 @@ def staff_queue(store: TryOnStore, catalog: Catalog, popup: str, now: datetime) 
 
 
 _MOVES: dict[str, tuple[TryOnState, tuple[TryOnState, ...]]] = {
-    "call": (TryOnState.CALLED, (TryOnState.WAITING,)),
     "complete": (TryOnState.COMPLETED, OPEN_STATES),
     "cancel": (TryOnState.CANCELLED, OPEN_STATES),
 }
 
 
-def staff_act(store: TryOnStore, holds: Holds, popup: str, tryon_id: str, action: str, now: datetime) -> dict[str, Any]:
-    """Staff call a shopper, or finish or cancel their try-on (which gives the unit back)."""
+def staff_act(
+    store: TryOnStore, holds: Holds, catalog: Catalog, popup: str, tryon_id: str, action: str, now: datetime
+) -> dict[str, Any]:
+    """Staff call a shopper (which keeps the garment for the fitting), or finish or cancel their
+    try-on (which gives the unit back)."""
     record = store.tryon(checked_tryon_id(tryon_id))
     if record is None or record.popup != popup:
         raise NotFound("There is no such try-on at this pop-up.", code="tryon_not_found")
-    if action == "call" and not record.is_live(epoch_seconds(now)) and record.state is TryOnState.WAITING:
-        raise Conflict("This try-on's hold has expired; the garment is back on the rail.", code="tryon_expired")
+    if action == "call":
+        return _call(store, record, catalog.location(popup).tryon, now)
     return _move(store, holds, record, action, now)
+
+
+def _call(store: TryOnStore, tryon: TryOn, rules: TryOnRules, now: datetime) -> dict[str, Any]:
+    """Move a waiting try-on to called and keep its unit ``called_minutes`` from now, once: a called
+    try-on is never extended again, so no hold outlives a scan by more than the two spans."""
+    expired = Conflict("This try-on's hold has expired; the garment is back on the rail.", code="tryon_expired")
+    if tryon.state is TryOnState.WAITING:
+        if not tryon.is_live(epoch_seconds(now)):
+            raise expired
+        until = max(tryon.hold_expires_at, epoch_seconds(now + timedelta(minutes=rules.called_minutes)))
+        if store.call(tryon, until, iso(now)):
+            called = replace(tryon, state=TryOnState.CALLED, hold_expires_at=until)
+            return {**tryon_summary(called, now), "changed": True}
+        tryon = store.tryon(tryon.tryon_id) or tryon  # lost to another call, a cancel or an expiry
+    if tryon.state is TryOnState.CALLED:
+        return {**tryon_summary(tryon, now), "changed": False}
+    if tryon.state is TryOnState.WAITING:
+        raise expired  # still waiting, so the call failed on the hold: an expiry released it
+    raise Conflict(f"This try-on is {tryon.state}, so it cannot be called.", code="tryon_closed")
 
 
 def cancel_own_tryon(store: TryOnStore, holds: Holds, visitor_id: str, tryon_id: str, now: datetime) -> dict[str, Any]:
@@ -217,6 +259,7 @@ def cancel_own_tryon(store: TryOnStore, holds: Holds, visitor_id: str, tryon_id:
 
 
 def _move(store: TryOnStore, holds: Holds, tryon: TryOn, action: str, now: datetime) -> dict[str, Any]:
+    """Complete or cancel a try-on and give its unit and the visitor's place back."""
     to, from_states = _MOVES[action]
     counted = (tryon.drop, tryon.sku, tryon.popup, local_day(tryon.timezone, now))
     changed = tryon.state is not to and store.move(tryon.tryon_id, to, from_states, iso(now), counted)
@@ -224,10 +267,9 @@ def _move(store: TryOnStore, holds: Holds, tryon: TryOn, action: str, now: datet
     current = replace(tryon, state=to) if changed else store.tryon(tryon.tryon_id) or tryon
     if current.state is not to:
         raise Conflict(f"This try-on is {current.state}, so it cannot be moved to {to}.", code="tryon_closed")
-    if to is not TryOnState.CALLED:
-        # Also on a repeat: if the first call stopped after its move, this one gives the unit back.
-        holds.release_hold(tryon.ref, tryon.tryon_id)
-        store.free_place(tryon.visitor, tryon.place, tryon.tryon_id)
+    # Also on a repeat: if the first call stopped after its move, this one gives the unit back.
+    holds.release_hold(tryon.ref, tryon.tryon_id)
+    store.free_place(tryon.visitor, tryon.place, tryon.tryon_id)
     if changed and to is TryOnState.COMPLETED:
         telemetry.funnel_step(tryon.drop, tryon.popup, FunnelStep.TRYON_COMPLETED)
     return {**tryon_summary(current, now), "changed": changed}

@@ -19,7 +19,7 @@ from aws_cdk.assertions import Match, Template
 from chalicelib.store import schema
 from infra import access
 from infra.stack import EDGE_FUNCTION, ORIGIN_CHECK_HEADER, VIEWER_HEADERS, VIEWER_IP_HEADER
-from infra.stages import STAGES
+from infra.stages import POPUP_WIFI_PEAK_PER_5_MIN, STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS's managed policy id
@@ -126,6 +126,7 @@ def test_waf_rate_limits_booking_try_on_and_till_routes_and_caps_bodies(template
     rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
     rate = rules["BookingTryOnTillRate"]["Statement"]["RateBasedStatement"]
     assert rate["AggregateKeyType"] == "FORWARDED_IP"
+    assert rate["Limit"] >= 2 * POPUP_WIFI_PEAK_PER_5_MIN  # a pop-up's shoppers share one address
     assert rate["ForwardedIPConfig"]["HeaderName"] == VIEWER_IP_HEADER  # never X-Forwarded-For, which clients write
     scoped = {s["ByteMatchStatement"]["SearchString"] for s in rate["ScopeDownStatement"]["OrStatement"]["Statements"]}
     assert scoped == {"/api/pickups", "/api/holds", "/reserve", "/api/tryons", "/api/staff/", "/api/pos/"}

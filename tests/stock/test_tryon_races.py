@@ -14,13 +14,14 @@ from chalicelib import wiring
 from chalicelib.core.errors import DomainError
 from chalicelib.stock.ports import StockRef
 from chalicelib.store.client import dynamodb
-from chalicelib.tryon.tags import Tag, tag_token
+from chalicelib.tryon.tags import Tag, scan_claim, tag_token
 from chalicelib.tryon.tryons import TryOnRequest, request_tryon, staff_act
 from chalicelib.web.errors import status_for
 from devtools import flash_sale
 
 NOW = datetime.now(UTC)
 UNITS = 5
+KEPT = 1  # the pop-up's default keep_for_buyers
 TOTE = StockRef("linen-lab", flash_sale.SKU, flash_sale.SIZE, flash_sale.POPUP)
 
 
@@ -31,7 +32,9 @@ def stocked(moto_table: str) -> int:
 
 
 def try_on(visitor: str, now: datetime = NOW) -> tuple[int, dict[str, Any]]:
-    request = TryOnRequest(qr_token=tag_token(Tag(flash_sale.POPUP, flash_sale.SKU)), size=flash_sale.SIZE)
+    """A try-on by ``visitor``, with the scan claim the tag's page gave them."""
+    tag = Tag(flash_sale.POPUP, flash_sale.SKU)
+    request = TryOnRequest(qr_token=tag_token(tag), scan=scan_claim(tag, visitor), size=flash_sale.SIZE)
     try:
         return 201, request_tryon(wiring.tryons(), wiring.stock(), wiring.catalog(), visitor, request, now)
     except DomainError as error:
@@ -58,14 +61,15 @@ def tote() -> dict[str, Any]:
     return item
 
 
-def test_n_units_and_n_plus_3_requests_give_exactly_n_holds(stocked: int) -> None:
+def test_n_units_and_n_plus_3_requests_hold_all_but_the_piece_kept_for_buyers(stocked: int) -> None:
     results = at_once(stocked + 3, lambda index: f"visitor-{index:04d}")
     outcomes = Counter((status, body.get("code")) for status, body in results)
-    assert outcomes == {(201, None): stocked, (409, "out_of_stock"): 3}
+    held = stocked - KEPT
+    assert outcomes == {(201, None): held, (409, "kept_for_buyers"): 3 + KEPT}
     item = tote()
-    assert (item["available"], item["held"], len(item["holds"])) == (0, stocked, stocked)
+    assert (item["available"], item["held"], len(item["holds"])) == (KEPT, held, held)
     positions = sorted(body["position"] for status, body in results if status == 201)
-    assert positions[0] == 1 and positions[-1] <= stocked
+    assert positions[0] == 1 and positions[-1] <= held
 
 
 def test_one_visitor_asking_six_times_at_once_holds_three(moto_table: str) -> None:
@@ -80,9 +84,9 @@ def test_one_visitor_asking_six_times_at_once_holds_three(moto_table: str) -> No
 
 def test_expired_holds_are_released_by_the_sweep_and_then_the_units_are_free(stocked: int) -> None:
     at_once(stocked, lambda index: f"visitor-{index:04d}")
-    assert tote()["available"] == 0
-    later = NOW + timedelta(minutes=16)
-    assert wiring.stock().release_expired_in_drop("linen-lab", later) == stocked
+    assert tote()["available"] == KEPT
+    later = NOW + timedelta(minutes=6)
+    assert wiring.stock().release_expired_in_drop("linen-lab", later) == stocked - KEPT
     item = tote()
     assert (item["available"], item["held"], item["holds"]) == (stocked, 0, {})
     assert try_on("a-later-visitor", later)[0] == 201
@@ -90,7 +94,7 @@ def test_expired_holds_are_released_by_the_sweep_and_then_the_units_are_free(sto
 
 def test_an_expired_hold_is_released_by_the_next_request_that_needs_it(stocked: int) -> None:
     at_once(stocked, lambda index: f"visitor-{index:04d}")
-    status, body = try_on("a-later-visitor", NOW + timedelta(minutes=16))
+    status, body = try_on("a-later-visitor", NOW + timedelta(minutes=6))
     assert status == 201, body
     item = tote()
     assert (item["available"], item["held"]) == (stocked - 1, 1)
@@ -102,7 +106,9 @@ def test_cancelling_from_two_tills_at_once_releases_the_unit_once(stocked: int) 
 
     def cancel(_: int) -> bool:
         barrier.wait()
-        answer = staff_act(wiring.tryons(), wiring.stock(), flash_sale.POPUP, tryon["tryon_id"], "cancel", NOW)
+        answer = staff_act(
+            wiring.tryons(), wiring.stock(), wiring.catalog(), flash_sale.POPUP, tryon["tryon_id"], "cancel", NOW
+        )
         return bool(answer["changed"])
 
     with ThreadPoolExecutor(max_workers=2) as pool:

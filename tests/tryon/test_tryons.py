@@ -20,7 +20,7 @@ from chalicelib.tills.sales import issue_till_token
 from chalicelib.tryon.ports import FunnelStep
 from chalicelib.tryon.tags import Tag, tag_token
 from devtools.process import forget_process_state
-from tests.conftest import html_of, json_of
+from tests.conftest import html_of, json_of, scan_claim_of
 
 PARIS = ZoneInfo("Europe/Paris")
 SAND_M = Tag("paris-marais", "OVR-SAND", "M")
@@ -40,8 +40,22 @@ def new_visitor(client: Client) -> str:
     return cookie
 
 
-def ask(client: Client, cookie: str | None, tag: Tag = SAND_M, size: str | None = None, **extra: Any) -> Any:
-    body = {"qr_token": tag_token(tag), "size": size or tag.size, **extra}
+def scanned(client: Client, tag: Tag, cookie: str | None) -> str:
+    """The scan claim the tag's page gives this cookie's visitor (a new visitor's, without one)."""
+    return scan_claim_of(visit(client, tag_token(tag), cookie))
+
+
+def ask(
+    client: Client,
+    cookie: str | None,
+    tag: Tag = SAND_M,
+    size: str | None = None,
+    scan: str | None = None,
+    **extra: Any,
+) -> Any:
+    """Ask for a try-on as the tag's page does: with the scan claim it gave this visitor."""
+    claim = scan if scan is not None else scanned(client, tag, cookie)
+    body = {"qr_token": tag_token(tag), "scan": claim, "size": size or tag.size, **extra}
     headers = {**JSON, **({"Cookie": cookie} if cookie else {})}
     return client.http.post("/api/tryons", headers=headers, body=json.dumps(body))
 
@@ -160,7 +174,7 @@ def test_after_the_pop_up_ends_the_page_says_so_and_links_to_the_drop_online(
         assert "data-ended" in page and "This pop-up has closed" in page
         assert 'href="https://localhost/drops/linen-lab?lang=en"' in page
         assert 'id="tryon"' not in page
-        refused = ask(client, None)
+        refused = ask(client, new_visitor(client), scan="the page offers none now")
         assert refused.status_code == 409 and json_of(refused)["error"]["code"] == "popup_ended"
 
 
@@ -174,7 +188,7 @@ def test_a_try_on_holds_one_unit_and_says_where_the_visitor_is_in_line(client: C
     body = json_of(first)
     assert body["position"] == 1 and body["state"] == "waiting" and body["size"] == "M"
     expires = datetime.fromisoformat(body["hold_expires_at"])
-    assert timedelta(minutes=14) < expires - seeded_at <= timedelta(minutes=16)  # the pop-up's 15 minutes
+    assert timedelta(minutes=4) < expires - seeded_at <= timedelta(minutes=6)  # 5 minutes, until staff call
     after = stock_of("OVR-SAND", "M")
     assert (after["available"], after["held"]) == (before["available"] - 1, before["held"] + 1)
     assert body["tryon_id"] in after["holds"]
@@ -183,9 +197,21 @@ def test_a_try_on_holds_one_unit_and_says_where_the_visitor_is_in_line(client: C
     assert funnel(seeded_at)[FunnelStep.TRYON_REQUESTED] == 2
 
 
-def test_none_free_is_409_and_holds_nothing(client: Client) -> None:
+def test_try_ons_leave_the_last_piece_of_a_size_to_buyers(client: Client) -> None:
     assert stock_of("OVR-SAND", "XS")["available"] == 1
-    assert ask(client, new_visitor(client), size="XS").status_code == 201
+    refused = ask(client, new_visitor(client), size="XS")
+    assert refused.status_code == 409
+    assert json_of(refused)["error"] == {
+        "code": "kept_for_buyers",
+        "message": "The last pieces in this size are kept for buyers: book a pickup to get one.",
+        "details": {"kept": 1},
+    }
+    assert stock_of("OVR-SAND", "XS")["available"] == 1
+
+
+def test_none_free_is_409_and_holds_nothing(client: Client, seeded_at: datetime) -> None:
+    last = StockRef("linen-lab", "OVR-SAND", "XS", "paris-marais")
+    wiring.stock().place_hold(last, "a-booking", 1, seeded_at + timedelta(minutes=15), seeded_at)
     refused = ask(client, new_visitor(client), size="XS")
     assert refused.status_code == 409
     assert json_of(refused)["error"]["code"] == "out_of_stock"
@@ -208,14 +234,15 @@ def test_a_visitor_may_hold_only_three_try_ons_at_once(client: Client) -> None:
 
 def test_an_expired_hold_frees_its_unit_and_the_visitors_place(client: Client, seeded_at: datetime) -> None:
     cookie = new_visitor(client)
-    held = json_of(ask(client, cookie, size="XS"))
+    held = json_of(ask(client, cookie))
     for sku in ("OVR-OLIVE", "TEE-ECRU"):
         ask(client, cookie, Tag("paris-marais", sku, "M"))
-    with time_machine.travel(seeded_at + timedelta(minutes=16)):
-        again = ask(client, cookie, size="XS")  # the unit and the place are both free again
+    assert json_of(ask(client, new_visitor(client)))["error"]["code"] == "kept_for_buyers"
+    with time_machine.travel(seeded_at + timedelta(minutes=6)):
+        again = ask(client, cookie)  # the unit and the place are both free again
         assert again.status_code == 201, again.body
-        item = stock_of("OVR-SAND", "XS")
-        assert held["tryon_id"] not in item["holds"] and item["held"] == 1 and item["available"] == 0
+        item = stock_of("OVR-SAND", "M")
+        assert held["tryon_id"] not in item["holds"] and item["held"] == 1 and item["available"] == 1
 
 
 def test_the_shopper_can_cancel_their_own_try_on_but_not_anothers(client: Client) -> None:
@@ -231,18 +258,76 @@ def test_the_shopper_can_cancel_their_own_try_on_but_not_anothers(client: Client
     assert stock_of("OVR-SAND", "M")["held"] == 0
 
 
+# --- try-ons cannot lock buyers out --------------------------------------------------------------
+
+
+def test_a_try_on_needs_this_visitors_recent_scan_of_that_tag(client: Client, seeded_at: datetime) -> None:
+    cookie = new_visitor(client)
+    olive = Tag("paris-marais", "OVR-OLIVE", "M")
+    refusals = {
+        "forged": ask(client, cookie, scan="not-a-claim"),
+        "another visitor's": ask(client, cookie, scan=scanned(client, SAND_M, new_visitor(client))),
+        "another tag's": ask(client, cookie, scan=scanned(client, olive, cookie)),
+        "another purpose's": ask(client, cookie, scan=sign(Purpose.OFFER, ["v", "paris-marais", "OVR-SAND"])),
+        "without a cookie": ask(client, None),  # the page set one; a script that drops it holds nothing
+    }
+    claim = scanned(client, SAND_M, cookie)
+    with time_machine.travel(seeded_at + timedelta(minutes=21)):
+        refusals["expired"] = ask(client, cookie, scan=claim)
+    for why, refused in refusals.items():
+        assert refused.status_code == 403, why
+        assert json_of(refused)["error"]["code"] == "scan_required", why
+    assert stock_of("OVR-SAND", "M")["held"] == 0
+    assert ask(client, cookie, scan=claim).status_code == 201  # the same claim, within its 20 minutes
+
+
+def test_many_cookies_hoarding_a_size_leave_the_kept_piece_bookable(client: Client, seeded_at: datetime) -> None:
+    outcomes = [ask(client, new_visitor(client)) for _ in range(6)]
+    codes = [json_of(o)["error"]["code"] if o.status_code != 201 else 201 for o in outcomes]
+    assert codes == [201] + ["kept_for_buyers"] * 5
+    order = pickup_after(client, seeded_at, ("OVR-SAND", "M"), "")
+    del order["tryon_id"]
+    headers = {**JSON, "Cookie": new_visitor(client), "Idempotency-Key": "a-buyer-after-hoarders"}
+    booked = client.http.post("/api/pickups", headers=headers, body=json.dumps(order))
+    assert booked.status_code == 201, booked.body
+    assert stock_of("OVR-SAND", "M")["available"] == 0
+
+
+def test_a_call_keeps_the_garment_for_the_fitting_once(client: Client, till: str, seeded_at: datetime) -> None:
+    tryon_id = json_of(ask(client, new_visitor(client)))["tryon_id"]
+    with time_machine.travel(seeded_at + timedelta(minutes=4)):
+        called = json_of(staff(client, till, tryon_id, "call"))
+        until = datetime.fromisoformat(called["hold_expires_at"])
+        assert called["changed"] and timedelta(minutes=13) < until - seeded_at <= timedelta(minutes=15)
+    tryon = wiring.tryons().tryon(tryon_id)
+    assert tryon is not None and tryon.hold_expires_at == int(until.timestamp())
+    assert stock_of("OVR-SAND", "M")["holds"][tryon_id]["exp"] == tryon.hold_expires_at
+    assert wiring.tryons().visitor_places(tryon.visitor)[tryon.place].expires_at == tryon.hold_expires_at
+    with time_machine.travel(seeded_at + timedelta(minutes=10)):
+        repeat = json_of(staff(client, till, tryon_id, "call"))  # a second call extends nothing
+        assert repeat["changed"] is False and repeat["hold_expires_at"] == called["hold_expires_at"]
+    with time_machine.travel(until + timedelta(seconds=1)):
+        listed = json_of(client.http.get("/api/staff/tryons", headers={"Authorization": f"Bearer {till}"}))
+        assert [t["expired"] for t in listed["tryons"]] == [True]
+
+
 @pytest.mark.parametrize(
     ("make_body", "status", "code"),
     [
         (lambda: "not json", 400, "invalid_json"),
         (lambda: "", 400, "missing_body"),
-        (lambda: {"qr_token": "x"}, 422, "invalid_body"),
-        (lambda: {"qr_token": "x", "size": "M"}, 422, "invalid_tag"),
-        (lambda: {"qr_token": "x" * 300, "size": "M"}, 422, "invalid_body"),
-        (lambda: {"qr_token": tag_token(SAND_M), "size": "XXXL"}, 422, "unknown_size"),
-        (lambda: {"qr_token": tag_token(SAND_M), "size": ["M"]}, 422, "invalid_body"),
-        (lambda: {"qr_token": sign(Purpose.OFFER, ["paris-marais", "OVR-SAND"]), "size": "M"}, 422, "invalid_tag"),
-        (lambda: {"qr_token": tag_token(SAND_M), "size": "M#web"}, 422, "invalid_body"),
+        (lambda: {"qr_token": "x", "scan": "x"}, 422, "invalid_body"),
+        (lambda: {"qr_token": tag_token(SAND_M), "size": "M"}, 422, "invalid_body"),
+        (lambda: {"qr_token": "x", "scan": "x", "size": "M"}, 422, "invalid_tag"),
+        (lambda: {"qr_token": "x" * 300, "scan": "x", "size": "M"}, 422, "invalid_body"),
+        (lambda: {"qr_token": tag_token(SAND_M), "scan": "x", "size": "XXXL"}, 422, "unknown_size"),
+        (lambda: {"qr_token": tag_token(SAND_M), "scan": "x", "size": ["M"]}, 422, "invalid_body"),
+        (
+            lambda: {"qr_token": sign(Purpose.OFFER, ["paris-marais", "OVR-SAND"]), "scan": "x", "size": "M"},
+            422,
+            "invalid_tag",
+        ),
+        (lambda: {"qr_token": tag_token(SAND_M), "scan": "x", "size": "M#web"}, 422, "invalid_body"),
     ],
 )
 def test_bad_try_on_requests_get_a_clear_4xx(
