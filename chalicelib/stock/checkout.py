@@ -22,6 +22,7 @@ from chalicelib.shop.quotes import QuoteLine, basket_lines
 from chalicelib.stock.ports import (
     CheckoutHold,
     CheckoutHoldStore,
+    CustomerLimit,
     HeldUnits,
     HoldGone,
     HoldState,
@@ -81,6 +82,7 @@ def place_hold(
 ) -> CheckoutHold:
     """Set the lines aside at the pop-up for the visitor, all or none. 409 ``out_of_stock`` when a
     line is short there, ``hold_limit`` when the visitor already has as many holds as allowed,
+    ``customer_limit`` when a size's pieces in the hold pass what one customer may book,
     ``drop_not_live`` outside the drop's sale."""
     drop_catalog = catalog.drop(request.drop)
     drop = drop_catalog.drop
@@ -89,8 +91,10 @@ def place_hold(
     popup = pickup_popup(drop_catalog, request.popup)
     lines = basket_lines(request.items)
     _known(drop_catalog, lines)
+    limit = _units_per_customer(catalog, drop.slug)
     if request.add_to is not None:
-        return _grow(store, own_hold(store, visitor_id, request.add_to, drop.slug), popup, lines, now)
+        return _grow(store, own_hold(store, visitor_id, request.add_to, drop.slug), popup, lines, limit, now)
+    _within(limit, lines)
     now_epoch, released = epoch_seconds(now), False
     expires = epoch_seconds(now + timedelta(minutes=rules.minutes))
     for _ in range(_ATTEMPTS):
@@ -128,8 +132,26 @@ def place_hold(
     raise Conflict("Too many holds asked for at once; please try again.", code="hold_limit")
 
 
+def _units_per_customer(catalog: Catalog, slug: str) -> int:
+    policy = catalog.policy(slug).policy
+    return policy.guardrail.max_units_per_customer if policy else 0
+
+
+def _within(limit: int, lines: tuple[Line, ...]) -> None:
+    """Refuse a hold no booking could take: more of a size than one customer may book (0: no limit).
+    Earlier bookings count only once the booking names its customer."""
+    over = next((line for line in lines if limit and line.qty > limit), None)
+    if over is not None:
+        raise CustomerLimit(limit, over.sku, over.size)
+
+
 def _grow(
-    store: CheckoutHoldStore, old: CheckoutHold, popup: Location, lines: tuple[Line, ...], now: datetime
+    store: CheckoutHoldStore,
+    old: CheckoutHold,
+    popup: Location,
+    lines: tuple[Line, ...],
+    limit: int,
+    now: datetime,
 ) -> CheckoutHold:
     """The visitor's hold with ``lines`` added: one hold, one pop-up, the first hold's expiry (adding
     a piece never buys more time)."""
@@ -137,12 +159,14 @@ def _grow(
         raise Unprocessable("Your held pieces are at another pop-up: book them there first.", code="hold_mismatch")
     if not old.is_live(epoch_seconds(now)):
         raise HoldGone(old.hold_id)
+    merged = basket_lines(QuoteLine(sku=line.sku, size=line.size, qty=line.qty) for line in (*old.lines, *lines))
+    _within(limit, merged)
     grown = CheckoutHold(
         hold_id=new_hold_id(now),
         drop=old.drop,
         popup=old.popup,
         visitor=old.visitor,
-        lines=basket_lines(QuoteLine(sku=line.sku, size=line.size, qty=line.qty) for line in (*old.lines, *lines)),
+        lines=merged,
         place=old.place,
         state=HoldState.HELD,
         created_at=iso(now),

@@ -128,7 +128,7 @@ class CustomerLimit(Conflict):
 
     def __init__(self, limit: int, sku: str, size: str) -> None:
         super().__init__(
-            f"This drop allows {limit} of each piece and size per customer, and you have reserved them.",
+            f"This drop allows {limit} of each piece and size per customer, earlier bookings included.",
             details={"limit": limit, "sku": sku, "size": size},
         )
 

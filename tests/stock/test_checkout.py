@@ -69,15 +69,15 @@ def book(client: Client, cookie: str, slot: str, *lines: tuple[str, str, int], k
 def test_a_hold_sets_the_units_aside_for_its_visitor_until_it_expires(client: Client, seeded_at: datetime) -> None:
     cookie = visitor(client)
     before = stock_of("TEE-ECRU", "M")
-    response = hold(client, cookie, ("TEE-ECRU", "M", 2), ("TEE-ECRU", "M", 1), ("OVR-SAND", "S", 1))
+    response = hold(client, cookie, ("TEE-ECRU", "M", 1), ("TEE-ECRU", "M", 1), ("OVR-SAND", "S", 1))
     assert response.status_code == 201, response.body
     body = json_of(response)
     assert body["state"] == "held" and body["popup"] == "paris-marais"
-    assert body["items"] == [{"sku": "TEE-ECRU", "size": "M", "qty": 3}, {"sku": "OVR-SAND", "size": "S", "qty": 1}]
+    assert body["items"] == [{"sku": "TEE-ECRU", "size": "M", "qty": 2}, {"sku": "OVR-SAND", "size": "S", "qty": 1}]
     expires = datetime.fromisoformat(body["expires_at"])
     assert timedelta(minutes=9) < expires - seeded_at < timedelta(minutes=11)
     after = stock_of("TEE-ECRU", "M")
-    assert after["available"] == before["available"] - 3 and after["held"] == before["held"] + 3
+    assert after["available"] == before["available"] - 2 and after["held"] == before["held"] + 2
 
 
 def test_booking_a_hold_converts_its_units_so_the_last_one_can_be_booked(client: Client, seeded_at: datetime) -> None:
@@ -253,6 +253,21 @@ def test_a_hold_that_cannot_be_placed_says_why(client: Client, body: dict[str, A
 def test_letting_go_of_an_unknown_hold_is_404(client: Client, hold_id: str) -> None:
     response = client.http.delete(f"/api/holds/{hold_id}", headers={"Cookie": visitor(client)})
     assert response.status_code == 404 and json_of(response)["error"]["code"] == "hold_not_found"
+
+
+def test_a_hold_no_booking_could_take_is_refused_at_once_also_when_pieces_are_added(client: Client) -> None:
+    cookie, before = visitor(client), stock_of("TEE-ECRU", "M")
+    refused = hold(client, cookie, ("TEE-ECRU", "M", 2), ("TEE-ECRU", "M", 1))  # the demo allows 2 per customer
+    assert refused.status_code == 409
+    assert json_of(refused)["error"]["code"] == "customer_limit"
+    assert json_of(refused)["error"]["details"] == {"limit": 2, "sku": "TEE-ECRU", "size": "M"}
+    first = json_of(hold(client, cookie, ("TEE-ECRU", "M", 2)))
+    body = {"drop": "linen-lab", "popup": "paris-marais", "items": [{"sku": "TEE-ECRU", "size": "M", "qty": 1}]}
+    grown = client.http.post(
+        "/api/holds", headers={**JSON, "Cookie": cookie}, body=json.dumps({**body, "add_to": first["hold_id"]})
+    )
+    assert grown.status_code == 409 and json_of(grown)["error"]["code"] == "customer_limit"
+    assert stock_of("TEE-ECRU", "M")["held"] == before["held"] + 2  # the first hold stands, nothing added
 
 
 def test_pieces_added_to_a_hold_join_it_without_buying_time(client: Client, seeded_at: datetime) -> None:
