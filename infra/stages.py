@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# What one pop-up's shared Wi-Fi (one address behind its NAT) sends to the rate-limited routes in its
-# busiest 5 minutes: 60 shoppers each asking for a try-on, cancelling or booking it, holding and
-# booking a piece (6 requests), plus its tills' sync and queue polls (2 tills, every 10 s: 60).
+# An estimate (not a measurement: no pop-up has run yet) of what one pop-up's shared Wi-Fi (one
+# address behind its NAT) sends to the rate-limited routes in its busiest 5 minutes: 60 shoppers each
+# asking for a try-on, cancelling or booking it, holding and booking a piece (6 requests), plus two
+# tills syncing sales and reading the queue every 10 s (60).
 # Every stage's per-address cap stays at least twice this, so a pop-up is never throttled.
 POPUP_WIFI_PEAK_PER_5_MIN = 60 * 6 + 60
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core.errors import Unprocessable
-from chalicelib.core.models import EARLIEST_YEAR, LATEST_YEAR, SLUG_PATTERN, Drop, DropCatalog, Location
+from chalicelib.core.models import EARLIEST_YEAR, LATEST_YEAR, SLUG_PATTERN, Drop, DropCatalog, Location, TryOnRules
 from chalicelib.i18n.formatting import currency_digits, major_units
 from chalicelib.stock.slots import local_instant
 from chalicelib.studio.web import problems
@@ -119,6 +119,8 @@ def form_values(catalog: DropCatalog) -> dict[str, str]:
             continue
         values[f"opens.{place.id}"] = local_input(place.opens_at, place.timezone)
         values[f"closes.{place.id}"] = local_input(place.closes_at, place.timezone)
+        for field, value in place.tryon.model_dump().items():
+            values[f"tryon.{place.id}.{field}"] = str(value)
         if place.pickup is not None:
             values[f"slots_open.{place.id}"] = place.pickup.opens.strftime("%H:%M")
             values[f"slots_close.{place.id}"] = place.pickup.closes.strftime("%H:%M")
@@ -174,14 +176,19 @@ def edited(catalog: DropCatalog, form: Mapping[str, str]) -> DropCatalog:
 
 
 def _edited_popup(found: FormProblems, place: Location, form: Mapping[str, str]) -> Location:
-    """The pop-up's opening window and pickup slots from the form."""
+    """The pop-up's opening window, try-on rules and pickup slots from the form."""
     pickup = place.pickup
     key = place.id
     window = {
         name: _read(found, form, f"{name}.{key}", lambda text: from_local(text, place.timezone) if text else None)
         for name in ("opens", "closes")
     }
-    update: dict[str, Any] = {"opens_at": window["opens"], "closes_at": window["closes"]}
+    rules = {field: _read(found, form, f"tryon.{key}.{field}", int) for field in TryOnRules.model_fields}
+    update: dict[str, Any] = {
+        "opens_at": window["opens"],
+        "closes_at": window["closes"],
+        "tryon": found.model(lambda: TryOnRules.model_validate(rules), prefix=f"tryon.{key}."),
+    }
     if pickup is not None:
         update["pickup"] = found.model(
             lambda: pickup.model_validate(

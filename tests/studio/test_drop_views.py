@@ -139,3 +139,28 @@ def test_amounts_that_cannot_be_money_are_refused(typed: str) -> None:
 def test_local_times_round_trip_through_utc() -> None:
     moment = from_local("2030-03-31T02:30", "Europe/Paris")
     assert moment.tzinfo is not None and local_input(moment, "Europe/Paris") == "2030-03-31T03:30"  # DST gap
+
+
+def test_a_pop_ups_try_on_rules_are_set_in_the_studio_and_enforced(studio: TestClient) -> None:
+    from chalicelib.tryon.tags import Tag, scan_claim, tag_token
+    from chalicelib.tryon.tryons import TryOnRequest, request_tryon
+    from devtools.process import forget_process_state
+
+    session = log_in(studio)
+    refused = studio.post(
+        "/studio/drops/linen-lab",
+        headers=session | HTML,
+        data=edit_form(studio, session, "linen-lab") | {"tryon.paris-marais.keep_for_buyers": "51"},
+    )
+    assert refused.status_code == 422 and 'data-field="tryon.paris-marais.keep_for_buyers"' in refused.text
+    form = edit_form(studio, session, "linen-lab")
+    assert form["tryon.paris-marais.keep_for_buyers"] == "1"  # the default, shown as it is
+    form |= {"tryon.paris-marais.keep_for_buyers": "0", "tryon.paris-marais.hold_minutes": "3"}
+    assert studio.post("/studio/drops/linen-lab", headers=session, data=form).status_code == 303
+    forget_process_state()  # the shopper side reads the saved drop
+    last = Tag("paris-marais", "OVR-SAND", "XS")  # one piece there: kept for buyers until now
+    asked = TryOnRequest(qr_token=tag_token(last), scan=scan_claim(last, "visitor-1"), size="XS")
+    now = datetime.now(UTC)
+    tryon = request_tryon(wiring.tryons(), wiring.stock(), wiring.catalog(), "visitor-1", asked, now)
+    held_for = datetime.fromisoformat(tryon["hold_expires_at"]) - now
+    assert 150 < held_for.total_seconds() <= 181  # the studio's 3 minutes
