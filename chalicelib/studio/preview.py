@@ -166,9 +166,14 @@ def render_preview(name: str, query: PreviewQuery, now: datetime) -> tuple[str, 
     try:
         html = wiring.published().render_version(locale, name, query.v, context)
     except (TemplateRejected, RenderRefused, LookupError) as error:
-        raise Unprocessable(f"This version does not render: {error}", code="render_failed") from None
+        raise Unprocessable(f"This version does not render: {_reason(error)}.", code="render_failed") from None
     shipped_scripts = re.compile(rf'<script nonce="{re.escape(context["_script_nonce"])}">.*?</script>', re.S)
     return shipped_scripts.sub("", html), nonce
+
+
+def _reason(error: Exception) -> str:
+    """Why a version did not render, in a marketer's words (not the sandbox's exception name)."""
+    return str(error).removeprefix("SecurityError: ")
 
 
 def trial_render(name: str, version: int, now: datetime) -> list[dict[str, str]]:
@@ -186,6 +191,5 @@ def trial_render(name: str, version: int, now: datetime) -> list[dict[str, str]]
             try:
                 wiring.published().render_version(locale, name, version, context)
             except (TemplateRejected, RenderRefused, LookupError) as error:
-                reason = str(error).removeprefix("SecurityError: ")
-                failed.setdefault(reason, []).append(f"{drop.slug} ({lang})")
+                failed.setdefault(_reason(error), []).append(f"{drop.slug} ({lang})")
     return [{"field": ", ".join(where), "problem": reason} for reason, where in failed.items()]

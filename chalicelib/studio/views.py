@@ -34,8 +34,10 @@ from chalicelib.studio.web import (
     page,
     principal_of,
     read_form,
+    wants_page,
 )
 from chalicelib.web import responses
+from chalicelib.web.errors import status_for
 from chalicelib.web.request import parse_query, same_site
 
 
@@ -198,7 +200,13 @@ async def preview(request: Request) -> Response:
     principal_of(request)
     name = authoring.checked_name(request.path_params["name"])
     query = parse_query(request.query_params, PreviewQuery)
-    body, nonce = render_preview(name, query, wiring.utcnow())
+    try:
+        body, nonce = render_preview(name, query, wiring.utcnow())
+    except Unprocessable as error:
+        if not wants_page(request):
+            raise
+        # Said inside the editor's frame, where the marketer is looking (an unframable page is blank there).
+        return page("error.html", status=status_for(error), framed=True, error=error, problems=[])
     headers = {
         **responses.BASE_HEADERS,
         "Cache-Control": responses.PRIVATE,

@@ -32,8 +32,11 @@ def _pages() -> Environment:
     )
 
 
-def page(template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
-    """A studio page: its own nonce, a strict CSP, never cached by anyone but the browser."""
+def page(
+    template: str, status: int = 200, headers: dict[str, str] | None = None, *, framed: bool = False, **context: Any
+) -> HTMLResponse:
+    """A studio page: its own nonce, a strict CSP, never cached by anyone but the browser. ``framed``:
+    shown inside the studio's own frame (the editor's preview), and nowhere else."""
     nonce = responses.new_nonce()
     principal = context.get("principal")
     if isinstance(principal, Principal):
@@ -41,7 +44,8 @@ def page(template: str, status: int = 200, headers: dict[str, str] | None = None
     body = _pages().get_template(template).render(nonce=nonce, **context)
     csp = (
         f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; img-src 'self' data:; "
-        "connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; "
+        + ("frame-ancestors 'self'" if framed else "frame-ancestors 'none'")
     )
     sent = {**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE, "Content-Security-Policy": csp}
     return HTMLResponse(body, status_code=status, headers={**sent, **(headers or {})})

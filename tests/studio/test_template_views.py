@@ -155,13 +155,19 @@ def test_after_a_deploy_the_shipped_templates_are_published_once(demo: object) -
     assert [v["version"] for v in store.versions("landing")] == [1]
 
 
-def test_a_version_over_the_page_budget_is_not_published_and_says_where(studio: TestClient) -> None:
-    session = log_in(studio)
+def save_over_budget(studio: TestClient, session: dict[str, str]) -> str:
+    """Save version 1 of the landing page with a loop past the render budget; the form's CSRF token."""
     csrf = csrf_of(studio.get("/studio/templates/landing", headers=session).text)
     slow = with_mark().replace("<h1>", "{% for a in view.products * 4000 %}{% endfor %}<h1>", 1)
     studio.post(
         "/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "save", "source": slow, "note": ""}
     )
+    return csrf
+
+
+def test_a_version_over_the_page_budget_is_not_published_and_says_where(studio: TestClient) -> None:
+    session = log_in(studio)
+    csrf = save_over_budget(studio, session)
     refused = studio.post(
         "/studio/templates/landing",
         headers={**session, **HTML},
@@ -172,3 +178,18 @@ def test_a_version_over_the_page_budget_is_not_published_and_says_where(studio: 
     assert "Your draft is saved; it was not published." in refused.text and "linen-lab (fr)" in refused.text
     assert "Nothing was saved" not in refused.text and "SecurityError" not in refused.text
     assert (wiring.templates().pointer("landing") or {}).get("published") is None
+
+
+def test_a_version_that_does_not_render_says_why_inside_the_editors_preview(studio: TestClient) -> None:
+    session = log_in(studio)
+    save_over_budget(studio, session)
+    framed = studio.get("/studio/templates/landing/preview?v=1&lang=fr", headers={**session, **HTML})
+    assert framed.status_code == 422 and "more than 20000 loop iterations" in framed.text
+    assert "SecurityError" not in framed.text
+    assert "frame-ancestors 'self'" in framed.headers["Content-Security-Policy"]  # the editor's frame may show it
+    api = studio.get("/studio/templates/landing/preview?v=1&lang=fr", headers=session)
+    assert api.status_code == 422 and api.json()["error"]["code"] == "render_failed"
+    assert (
+        "frame-ancestors 'none'"
+        in studio.get("/studio/", headers={**session, **HTML}).headers["Content-Security-Policy"]
+    )
