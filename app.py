@@ -245,7 +245,7 @@ def drop_stock(slug: str) -> Response:
     page_query(current_request().query_params)
     catalog = wiring.catalog()
     drop_catalog = catalog.drop(checked_slug(slug))
-    snapshot = catalog.stock(drop_catalog.drop.slug)
+    snapshot = catalog.stock(drop_catalog.drop)
     body = payloads.stock(drop_catalog, snapshot, wiring.utcnow())
     etag, cache = payloads.stock_etag(body), "public, max-age=1"
     if etag in (current_request().headers.get("if-none-match") or "").split(", "):

@@ -15,6 +15,7 @@ from chalicelib.store.audit import DynamoAudit
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.holds import DynamoHolds
+from chalicelib.store.imports import DynamoImports
 from chalicelib.store.mail import SesMailer
 from chalicelib.store.media import LocalMedia, S3Media
 from chalicelib.store.numbers import DynamoNumbers
@@ -42,6 +43,10 @@ def _adapter(make: Callable[[str], Adapter]) -> Adapter:
 def catalog_store() -> DynamoCatalog:
     """The catalog as stored, uncached (the studio reads and writes through it)."""
     return _adapter(DynamoCatalog)
+
+
+def product_imports() -> DynamoImports:
+    return _adapter(DynamoImports)
 
 
 def bookings() -> DynamoBookings:

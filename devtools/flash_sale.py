@@ -163,7 +163,7 @@ class Audit:
 
 def audit(table: str, now: datetime) -> Audit:
     """What the table says after the sale, read consistently."""
-    stock = wiring.stock().item(StockRef("linen-lab", SKU, SIZE, POPUP))
+    stock = wiring.stock().item(StockRef("linen-lab", 0, SKU, SIZE, POPUP))
     assert stock is not None
     bookings = 0
     places: dict[str, int] = {}

@@ -25,18 +25,17 @@ def import_file(slug: str, path: Path, who: str) -> dict[str, int]:
     catalog = wiring.catalog_store().drop_catalog(slug)
     if catalog is None:
         raise SystemExit(f"There is no drop called {slug!r}.")
-    now = wiring.utcnow()
     text = path.read_text(encoding="utf-8-sig")
     outcome: dict[str, int] = {}
     for step in run_import(
-        wiring.catalog_store(),
+        wiring.product_imports(),
         catalog,
         text,
-        lambda summary: AuditEntry(slug, who, "import", summary, iso(now)),
-        now,
+        lambda summary: AuditEntry(slug, who, "import", summary, iso(wiring.utcnow())),
+        wiring.utcnow,
     ):
         if isinstance(step, Progress):
-            progress.draw(step.done, step.total, "rows checked" if step.phase == "check" else "transactions written")
+            progress.draw(step.done, step.total, "rows checked" if step.phase == "check" else "items written")
             if step.done == step.total:
                 print(file=sys.stderr)
         else:

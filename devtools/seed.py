@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib.core.models import Drop, DropCatalog, Location, Sku
 from chalicelib.pricing.policy import PricingPolicy
-from chalicelib.stock.ports import StockLine
+from chalicelib.stock.ports import StockLine, StockRef
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.schema import table_definition
 
@@ -107,12 +107,13 @@ def seed(table_name: str, now: datetime, drops: list[DemoDrop] | None = None, *,
     drops = demo_drops(now) if drops is None else drops
     for demo in drops:
         store.put_drop_catalog(demo.catalog)
-        slug = demo.catalog.drop.slug
+        drop = demo.catalog.drop
+        slug = drop.slug
         if fresh:
-            store.put_fresh_stock(slug, demo.stock)
+            store.put_fresh_stock(drop, demo.stock)
         else:
             for row in demo.stock:
-                store.put_stock_if_absent(slug, row.sku, row.size, row.location, row.on_hand)
+                store.put_stock_if_absent(StockRef(slug, drop.generation, row.sku, row.size, row.location), row.on_hand)
         current = store.pricing_policy(slug)
         if demo.pricing and (current is None or current.version < demo.pricing.version):
             store.put_pricing_policy(slug, demo.pricing)

@@ -8,9 +8,9 @@ READS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
 SHOPPER = (*READS, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
 """Pages, offers, bookings, try-ons and tills: conditional writes and transactions, never deletes."""
 
-STUDIO = (*SHOPPER, "dynamodb:DeleteItem")
-"""The studio also deletes: an import removes SKUs and stock that its CSV no longer lists (and puts
-them back if the import must be undone)."""
+STUDIO = (*SHOPPER, "dynamodb:BatchWriteItem")
+"""The studio also batch-writes: an import stages the drop's next generation of SKUs and stock, and
+deletes the generation it replaced (or one a stopped import left), 25 items a call."""
 
 SWEEP = (
     "dynamodb:Query",
@@ -24,6 +24,6 @@ SWEEP = (
 message's waiting pointer is deleted, a retried one's moved)."""
 
 SEED = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
-"""Only the post-deploy step (an operator's credentials) seeds; no function has these."""
+"""The post-deploy step (an operator's credentials) seeds with these."""
 
 SECRETS = ("secretsmanager:GetSecretValue",)

@@ -36,7 +36,7 @@ def scan_count() -> int:
 def test_seeding_twice_is_idempotent_and_keeps_sales(demo: list[DemoDrop], seeded_at: datetime) -> None:
     before = scan_count()
     row = demo[0].stock[0]
-    key = schema.stock_key("linen-lab", row.sku, row.size, row.location)
+    key = schema.stock_key("linen-lab", 0, row.sku, row.size, row.location)
     dynamodb().update_item(
         TableName=TABLE, Key=key, UpdateExpression="SET sold = :one", ExpressionAttributeValues={":one": {"N": "1"}}
     )

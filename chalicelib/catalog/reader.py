@@ -101,9 +101,13 @@ class Catalog:
             raise NotFound(f"There is no drop called {slug!r}.", code="drop_not_found")
         return catalog
 
-    def stock(self, slug: str) -> StockSnapshot:
+    def stock(self, drop: Drop) -> StockSnapshot:
+        """The display stock of the drop's live generation (a drop re-imported reads the new one)."""
         return self._fresh(
-            self._stock, slug, self._stock_ttl, lambda s: StockSnapshot(*self._reader.available_stock(s))
+            self._stock,
+            f"{drop.slug}#g{drop.generation}",
+            self._stock_ttl,
+            lambda _: StockSnapshot(*self._reader.available_stock(drop.slug, drop.generation)),
         )
 
     def _fresh(
@@ -164,7 +168,7 @@ class Catalog:
         for drop in self.all_drops():
             if not drop.published or now >= drop.ends_at:
                 continue
-            units = self.stock(drop.slug).total if now >= drop.starts_at else 1
+            units = self.stock(drop).total if now >= drop.starts_at else 1
             status = drop_status(drop, now, units)
             if status in (DropStatus.TEASER, DropStatus.LIVE):
                 listed.append((drop, status))

@@ -268,6 +268,7 @@ class Drop(Frozen):
     location_ids: tuple[str, ...] = Field(min_length=1)
     scarcity_threshold: int = Field(default=5, ge=0)
     revision: int = Field(default=0, ge=0)  # the studio's edits are conditional on it
+    generation: int = Field(default=0, ge=0)  # the live set of products and stock: an import stages the next
 
     @property
     def default_market(self) -> Market:

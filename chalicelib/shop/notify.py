@@ -122,7 +122,7 @@ def queue_notifications(store: SubscriptionStore, catalog: Catalog, now: datetim
         waiting = store.waiting(drop.slug)
         if not waiting:
             continue
-        stock = catalog.stock(drop.slug)
+        stock = catalog.stock(drop)
         if drop_status(drop, now, stock.total) is not DropStatus.LIVE:
             continue
         drop_catalog = catalog.drop(drop.slug)

@@ -110,7 +110,7 @@ def open_drop(
         with_tokens=with_tokens,
         spent=policy.spent_in(market.currency),
     )
-    view = build_drop_view(drop_catalog, catalog.stock(drop.slug), market, pricer, now, urgency(assignments))
+    view = build_drop_view(drop_catalog, catalog.stock(drop), market, pricer, now, urgency(assignments))
     nearest = by_distance(where, drop_catalog.locations)
     return ShopperDrop(view, visitor, new_cookie, locale, zone, locales, pricer, assignments, nearest)
 

@@ -108,6 +108,7 @@ def place_hold(
         hold = CheckoutHold(
             hold_id=new_hold_id(now),
             drop=drop.slug,
+            generation=drop.generation,
             popup=popup.id,
             visitor=visitor_id,
             lines=lines,
@@ -125,7 +126,7 @@ def place_hold(
                 raise
             for s in short.shortages:  # expired holds sat on the units: free them, try once more
                 if s.releasable:
-                    store.release_expired(StockRef(drop.slug, s.sku, s.size, popup.id), now)
+                    store.release_expired(StockRef(drop.slug, drop.generation, s.sku, s.size, popup.id), now)
             released = True
             continue
         return hold
@@ -164,6 +165,7 @@ def _grow(
     grown = CheckoutHold(
         hold_id=new_hold_id(now),
         drop=old.drop,
+        generation=old.generation,
         popup=old.popup,
         visitor=old.visitor,
         lines=merged,
@@ -211,7 +213,7 @@ def release_own_hold(
     changed = hold.state is HoldState.HELD and store.end_checkout_hold(hold, iso(now))
     # Also on a repeat: if the first call stopped after its state change, this one gives the units back.
     for line in hold.lines:
-        store.release_hold(StockRef(hold.drop, line.sku, line.size, hold.popup), hold.hold_id)
+        store.release_hold(hold.ref(line), hold.hold_id)
     store.free_hold_place(hold.visitor, hold.place, hold.hold_id)
     current = store.checkout_hold(hold.hold_id) or hold
     return {**hold_summary(current, now), "changed": changed}

@@ -17,7 +17,7 @@ def sweep_expired_holds(catalog: Catalog, store: HoldStore, now: datetime) -> in
     """Release every expired hold of every drop; the units given back."""
     released = 0
     for drop in catalog.all_drops():
-        released += store.release_expired_in_drop(drop.slug, now)
+        released += store.release_expired_in_drop(drop.slug, drop.generation, now)
     if released:
         logger.info("expired holds released", extra={"units": released})
     return released

@@ -59,7 +59,6 @@ from chalicelib.stock.ports import (
     KeyAlreadyUsed,
     OutOfStock,
     SlotClaim,
-    StockRef,
 )
 from chalicelib.stock.slots import Slot, bookable_slot, day_slots
 
@@ -241,12 +240,12 @@ def at_the_popup(catalog: Catalog, request: PickupRequest, viewer: Edge) -> Edge
     return priced_at(pickup_popup(catalog.drop(request.drop), request.popup), viewer)
 
 
-def release_expired_holds(holds: HoldReleaser, slug: str, popup: str, short: OutOfStock, now: datetime) -> bool:
+def release_expired_holds(holds: HoldReleaser, booking: Booking, short: OutOfStock, now: datetime) -> bool:
     """Release the expired holds sitting on the short lines' stock; True if any units came free."""
     freed = 0
     for shortage in short.shortages:
         if shortage.releasable:
-            freed += holds.release_expired(StockRef(slug, shortage.sku, shortage.size, popup), now)
+            freed += holds.release_expired(booking.ref(Line(shortage.sku, shortage.size, shortage.requested)), now)
     return freed > 0
 
 
@@ -295,6 +294,7 @@ def book_pickup(
         booking = Booking(
             code=code,
             drop=shopper.view.catalog.drop.slug,
+            generation=shopper.view.catalog.drop.generation,
             popup=location.id,
             timezone=location.timezone,
             slot_start=claim.start,
@@ -336,7 +336,7 @@ def book_pickup(
         except CodeTaken:
             continue
         except OutOfStock as short:
-            if released or not release_expired_holds(holds, booking.drop, location.id, short, now):
+            if released or not release_expired_holds(holds, booking, short, now):
                 raise
             released = True  # expired holds sat on the stock: freed, so try once more
             continue

@@ -8,14 +8,15 @@ available when cancelled or missed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
+from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict
-from chalicelib.core.models import Line
+from chalicelib.core.models import DropCatalog, Line, Sku
 from chalicelib.outbox.ports import QueuedMessage
 
 
@@ -50,6 +51,7 @@ class BookingState(StrEnum):
 @dataclass(frozen=True, slots=True)
 class StockRef:
     slug: str
+    generation: int  # the drop's live set of products and stock (``Drop.generation``) when it was taken
     sku: str
     size: str
     location: str
@@ -202,6 +204,7 @@ class CheckoutHold:
 
     hold_id: str
     drop: str
+    generation: int  # the drop's set of stock it holds from
     popup: str
     visitor: str
     lines: tuple[Line, ...]
@@ -213,6 +216,9 @@ class CheckoutHold:
 
     def is_live(self, now_epoch: int) -> bool:
         return self.state is HoldState.HELD and self.expires_at > now_epoch
+
+    def ref(self, line: Line) -> StockRef:
+        return StockRef(self.drop, self.generation, line.sku, line.size, self.popup)
 
 
 class HoldGone(Conflict):
@@ -287,6 +293,7 @@ class Booking:
 
     code: str
     drop: str
+    generation: int  # the drop's set of stock it was booked from
     popup: str
     timezone: str
     slot_start: str  # ISO 8601 UTC
@@ -319,13 +326,16 @@ class Booking:
     def lines(self) -> tuple[Line, ...]:
         return tuple(Line(item.sku, item.size, item.qty) for item in self.items)
 
+    def ref(self, line: Line) -> StockRef:
+        return StockRef(self.drop, self.generation, line.sku, line.size, self.popup)
+
 
 class HoldReleaser(Protocol):
     def release_expired(self, ref: StockRef, now: datetime) -> int: ...
 
 
 class HoldStore(Protocol):
-    def release_expired_in_drop(self, slug: str, now: datetime) -> int: ...
+    def release_expired_in_drop(self, slug: str, generation: int, now: datetime) -> int: ...
 
 
 class CheckoutHoldStore(Protocol):
@@ -370,3 +380,71 @@ class BookingStore(Protocol):
     def leave_booked(
         self, booking: Booking, to: BookingState, at_iso: str, day: date, messages: tuple[QueuedMessage, ...] = ()
     ) -> bool: ...
+
+
+# --- imports: a drop's products and stock, staged as a new generation -----------------------------
+
+STALE_AFTER = timedelta(minutes=2)
+"""A staging import that has written nothing for this long has stopped (a Lambda timed out)."""
+
+
+@dataclass(frozen=True)
+class ImportLease:
+    """One import's right to stage a new generation of the drop: only one runs per drop at a time."""
+
+    slug: str
+    job_id: str
+    revision: int  # the drop's revision it was checked against: an edit meanwhile makes it lose
+    live: int  # the generation live when it began
+    generation: int  # the one it stages: a number no import of the drop used before
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """A drop's latest import as recorded: it outlives the request that ran it, so the studio can
+    say how far an import got, and the next import knows what an abandoned one left behind."""
+
+    state: Literal["staging", "live", "failed"]
+    done: int
+    total: int
+    by: str
+    started_at: datetime
+    heartbeat_at: datetime  # when it last wrote: a staging import silent for ``STALE_AFTER`` is dead
+    summary: str = ""  # what it imports, or why it failed
+    ended_at: datetime | None = None
+
+    def running(self, now: datetime) -> bool:
+        """Still writing, as far as anyone can tell: staging, and heard from within ``STALE_AFTER``."""
+        return self.state == "staging" and now - self.heartbeat_at < STALE_AFTER
+
+
+class ProductWriter(Protocol):
+    """Where an import writes: a new generation beside the live one, then one switch."""
+
+    def begin_import(self, catalog: DropCatalog, total: int, by: str, now: datetime) -> ImportLease:
+        """Take the drop's import lease (``Conflict`` ``import_running`` if another import is
+        writing, ``edit_conflict`` if the drop changed since ``catalog`` was read), refuse a drop
+        whose stock has moved (``stock_moved``), and clear what an earlier
+        import left unreachable."""
+        ...
+
+    def stage(
+        self, lease: ImportLease, skus: Sequence[Sku], stock: Sequence[StockLine], clock: Callable[[], datetime]
+    ) -> Iterator[int]:
+        """Write the new generation's SKUs and stock, yielding writes done; none is reachable yet."""
+        ...
+
+    def go_live(self, lease: ImportLease, audit: AuditEntry, now: datetime) -> None:
+        """Point the drop at the staged generation in one conditional write with its audit entry;
+        ``Conflict`` ``edit_conflict`` if the drop changed meanwhile."""
+        ...
+
+    def fail(self, lease: ImportLease, why: str, now: datetime) -> None:
+        """Record that the import stopped; its staged items stay unreachable until the next import."""
+        ...
+
+    def retire(self, lease: ImportLease, now: datetime) -> None:
+        """Delete the generation the import replaced (best effort: the next import retries it)."""
+        ...
+
+    def import_job(self, slug: str) -> ImportJob | None: ...

@@ -37,13 +37,14 @@ from chalicelib.stock.ports import (
     Shortage,
     SlotClaim,
     SlotFull,
+    StockRef,
 )
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.base import DynamoAdapter, number, number_of
 from chalicelib.store.client import add_counters, batch_items, index_items, paginate, transact
 from chalicelib.store.outbox import queue_actions
-from chalicelib.store.stock import shortage
+from chalicelib.store.stock import ref_key, shortage
 from chalicelib.tryon.ports import FunnelStep, TryOnState
 
 # A transaction that meets another on the same item is cancelled with TransactionConflict; it is safe
@@ -65,6 +66,7 @@ def booking_from_item(item: dict[str, Any]) -> Booking:
     return Booking(
         code=item["code"],
         drop=item["drop"],
+        generation=item.get("generation", 0),
         popup=item["popup"],
         timezone=item["timezone"],
         slot_start=item["slot_start"],
@@ -179,14 +181,14 @@ class DynamoBookings(DynamoAdapter):
         alone = limits.refusal(Reserved(), booking.reserved)  # past a limit on its own: no condition could hold
         if alone is not None:
             raise alone
-        self._fail_fast(slug, popup, lines, slot, record.key, now_epoch, held)
+        self._fail_fast(booking, slot, record.key, now_epoch, held)
         actions: list[dict[str, Any]] = []
         roles: list[Line | str] = []  # what each action is, to tell which condition failed
         for line in lines:
             from_hold = (held.hold_id, held.qty(line.sku, line.size), now_epoch) if held else None
             actions.append(
                 self._stock_change(
-                    slug, popup, line, sold=line.qty, counter=Counter.BOOKED, day=day, from_hold=from_hold
+                    booking.ref(line), line, sold=line.qty, counter=Counter.BOOKED, day=day, from_hold=from_hold
                 )
             )
             roles.append(line)
@@ -194,7 +196,7 @@ class DynamoBookings(DynamoAdapter):
             booked = {(line.sku, line.size) for line in lines}
             for line in held.lines:
                 if (line.sku, line.size) not in booked:  # held but not booked: given back with the rest
-                    actions.append(self._hold_given_back(slug, popup, line, held.hold_id))
+                    actions.append(self._hold_given_back(booking.ref(line), line, held.hold_id))
                     roles.append("hold")
             actions.append(self._end_hold(booking, held, now_epoch))
             roles.append("hold")
@@ -319,7 +321,7 @@ class DynamoBookings(DynamoAdapter):
             }
         ]
         actions += [
-            self._stock_change(slug, popup, line, sold=-line.qty if returned else 0, counter=counter, day=day)
+            self._stock_change(booking.ref(line), line, sold=-line.qty if returned else 0, counter=counter, day=day)
             for line in lines
         ]
         if returned:
@@ -343,9 +345,7 @@ class DynamoBookings(DynamoAdapter):
 
     def _fail_fast(
         self,
-        slug: str,
-        popup: str,
-        lines: tuple[Line, ...],
+        booking: Booking,
         slot: SlotClaim,
         key: str,
         now_epoch: int,
@@ -356,8 +356,9 @@ class DynamoBookings(DynamoAdapter):
         sell-out most buyers land here, and a read costs a fraction of a transaction. Passing it
         proves nothing; the transaction's conditions decide."""
         idempotency = schema.idempotency_key(key)
-        keys = [schema.stock_key(slug, line.sku, line.size, popup) for line in lines]
-        keys += [schema.slot_key(popup, slot.start), idempotency]
+        lines = booking.lines
+        keys = [ref_key(booking.ref(line)) for line in lines]
+        keys += [schema.slot_key(booking.popup, slot.start), idempotency]
         found = batch_items(
             self._call,
             self._table,
@@ -389,8 +390,7 @@ class DynamoBookings(DynamoAdapter):
 
     def _stock_change(
         self,
-        slug: str,
-        location: str,
+        ref: StockRef,
         line: Line,
         *,
         sold: int,
@@ -425,7 +425,7 @@ class DynamoBookings(DynamoAdapter):
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": schema.stock_key(slug, line.sku, line.size, location),
+                "Key": ref_key(ref),
                 "UpdateExpression": expression,
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,
@@ -434,12 +434,12 @@ class DynamoBookings(DynamoAdapter):
             }
         }
 
-    def _hold_given_back(self, slug: str, location: str, line: Line, hold_id: str) -> dict[str, Any]:
+    def _hold_given_back(self, ref: StockRef, line: Line, hold_id: str) -> dict[str, Any]:
         """A held line the booking did not take: its units go back on sale in the same transaction."""
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": schema.stock_key(slug, line.sku, line.size, location),
+                "Key": ref_key(ref),
                 "UpdateExpression": "SET held = held - :q, available = available + :q REMOVE holds.#h",
                 "ConditionExpression": "holds.#h.q = :q",
                 "ExpressionAttributeNames": {"#h": hold_id},

@@ -6,15 +6,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from chalicelib.core.audit import AuditEntry
-from chalicelib.core.errors import Conflict, Unavailable, Unprocessable
+from chalicelib.core.errors import Conflict, Unprocessable
 from chalicelib.core.models import Drop, DropCatalog, Location, Sku
 from chalicelib.pricing.policy import PricingPolicy
-from chalicelib.stock.ports import StockLine
+from chalicelib.stock.ports import StockLine, StockRef
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import DynamoAdapter, number_of
-from chalicelib.store.client import UNPROCESSED_ROUNDS, batch_items, condition_failed, paginate, transact
+from chalicelib.store.client import batch_items, batch_write, condition_failed, paginate, transact
 
 _KEY_ATTRIBUTES = frozenset({schema.PK, schema.SK, schema.GSI1_PK, schema.GSI1_SK})
 MAX_TRANSACTION_ITEMS = 100
@@ -36,14 +36,7 @@ def _catalog_items(catalog: DropCatalog) -> list[dict[str, Any]]:
             **drop.model_dump(mode="json"),
         }
     ]
-    items += [
-        {
-            schema.PK: schema.drop_partition(drop.slug),
-            schema.SK: schema.sku_sort_key(position, sku.sku),
-            **sku.model_dump(mode="json"),
-        }
-        for position, sku in enumerate(catalog.skus)
-    ]
+    items += sku_items(drop.slug, drop.generation, catalog.skus)
     items += [
         {schema.PK: f"LOC#{location.id}", schema.SK: schema.META, **location.model_dump(mode="json")}
         for location in catalog.locations
@@ -51,24 +44,32 @@ def _catalog_items(catalog: DropCatalog) -> list[dict[str, Any]]:
     return items
 
 
-def _stock_item(slug: str, sku: str, size: str, location: str, on_hand: int) -> dict[str, Any]:
+def sku_items(slug: str, generation: int, skus: Sequence[Sku]) -> list[dict[str, Any]]:
+    """One generation's SKU items, in display order."""
+    return [
+        {
+            schema.PK: schema.drop_partition(slug),
+            schema.SK: schema.sku_sort_key(generation, position, sku.sku),
+            **sku.model_dump(mode="json"),
+        }
+        for position, sku in enumerate(skus)
+    ]
+
+
+def stock_item(slug: str, generation: int, line: StockLine) -> dict[str, Any]:
+    """A stock item as made: nothing held or sold yet."""
     return {
-        schema.PK: schema.stock_partition(slug),
-        schema.SK: schema.stock_sort_key(sku, size, location),
-        "sku": sku,
-        "size": size,
-        "location": location,
-        "on_hand": on_hand,
+        schema.PK: schema.stock_partition(slug, generation),
+        schema.SK: schema.stock_sort_key(line.sku, line.size, line.location),
+        "sku": line.sku,
+        "size": line.size,
+        "location": line.location,
+        "on_hand": line.on_hand,
         "held": 0,
         "sold": 0,
-        "available": on_hand,
+        "available": line.on_hand,
         "holds": {},
     }
-
-
-def _key_of(item: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """The key of an item, plain (``{"pk": "…"}``) or typed (``{"pk": {"S": "…"}}``)."""
-    return {name: item[name] if isinstance(item[name], dict) else {"S": item[name]} for name in (schema.PK, schema.SK)}
 
 
 class DynamoCatalog(DynamoAdapter):
@@ -80,6 +81,8 @@ class DynamoCatalog(DynamoAdapter):
         return (from_item(raw) for raw in paginate(self._call, "query", TableName=self._table, **kwargs))
 
     def drop_catalog(self, slug: str) -> DropCatalog | None:
+        """The drop with its live generation's SKUs (the META item sorts first, so it is known before
+        them; SKU items of a staged or retired generation are skipped unparsed)."""
         drop: Drop | None = None
         skus: list[Sku] = []
         for item in self._query(
@@ -89,7 +92,7 @@ class DynamoCatalog(DynamoAdapter):
         ):
             if item[schema.SK] == schema.META:
                 drop = Drop.model_validate(_fields(item))
-            else:
+            elif drop is not None and item[schema.SK].startswith(schema.sku_prefix(drop.generation)):
                 skus.append(Sku.model_validate(_fields(item)))
         if drop is None:
             return None
@@ -150,7 +153,7 @@ class DynamoCatalog(DynamoAdapter):
                 code="edit_conflict",
             )
 
-    def available_stock(self, slug: str) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
+    def available_stock(self, slug: str, generation: int) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
         """Available units per (sku, size, location) and units on hand per SKU, for display: an
         eventually consistent read of only the attributes it needs, parsed without the generic
         converter (it runs on every view)."""
@@ -168,7 +171,7 @@ class DynamoCatalog(DynamoAdapter):
                 "#available": "available",
                 "#on_hand": "on_hand",
             },
-            "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
+            "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug, generation)}},
         }
         for item in paginate(self._call, "query", **kwargs):
             sku = item["sku"]["S"]
@@ -182,21 +185,14 @@ class DynamoCatalog(DynamoAdapter):
         """Write the drop, its SKUs and its locations; existing items are replaced."""
         self._batch_put(_catalog_items(catalog))
 
-    def put_fresh_stock(self, slug: str, lines: Iterable[StockLine]) -> None:
+    def put_fresh_stock(self, drop: Drop, lines: Iterable[StockLine]) -> None:
         """Write a drop's stock items as made, replacing any: only for a table just created (a first
         seed), where batch writes save a round trip per item. Otherwise use ``put_stock_if_absent``."""
-        self._batch_put([_stock_item(slug, line.sku, line.size, line.location, line.on_hand) for line in lines])
+        self._batch_put([stock_item(drop.slug, drop.generation, line) for line in lines])
 
     def _batch_put(self, items: Sequence[dict[str, Any]]) -> None:
-        for start in range(0, len(items), 25):
-            request = {self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items[start : start + 25]]}
-            for _ in range(UNPROCESSED_ROUNDS):
-                page = self._call("batch_write_item", RequestItems=request)
-                request = page.get("UnprocessedItems") or {}
-                if not request:
-                    break
-            else:
-                raise Unavailable("DynamoDB left items of a batch write unprocessed; try again")
+        for _ in batch_write(self._call, self._table, [{"PutRequest": {"Item": to_item(item)}} for item in items]):
+            pass
 
     def save_drop(self, catalog: DropCatalog, audit: AuditEntry, *, create: bool = False) -> DropCatalog:
         """Write the drop, its SKUs and locations and an audit entry in one transaction, if nobody
@@ -230,95 +226,9 @@ class DynamoCatalog(DynamoAdapter):
             )
         return saved
 
-    def replace_products(
-        self, catalog: DropCatalog, skus: Sequence[Sku], stock: Sequence[StockLine], audit: AuditEntry
-    ) -> Iterator[tuple[int, int]]:
-        """Make ``skus`` and ``stock`` the drop's products and stock, all or nothing, yielding
-        (transactions written, transactions needed). The first transaction moves the drop's
-        revision (a concurrent edit or import loses); the audit entry goes in the last. If a later
-        transaction fails, the earlier ones are undone from their before-images and ``Conflict`` is
-        raised. Only for a drop that has not started: nothing else writes its stock meanwhile."""
-        slug = catalog.drop.slug
-        old_items = {(item[schema.PK], item[schema.SK]): item for item in self._partition_items(slug)}
-        new_items = _catalog_items(DropCatalog(drop=catalog.drop, skus=tuple(skus), locations=()))[1:]
-        new_items += [_stock_item(slug, line.sku, line.size, line.location, line.on_hand) for line in stock]
-        keep = {(item[schema.PK], item[schema.SK]) for item in new_items}
-        untouched = "attribute_not_exists(#pk) OR (held = :zero AND sold = :zero)"
-        guard = {"ExpressionAttributeNames": {"#pk": schema.PK}, "ExpressionAttributeValues": {":zero": {"N": "0"}}}
-        writes: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": {schema.PK: {"S": schema.drop_partition(slug)}, schema.SK: {"S": schema.META}},
-                    "UpdateExpression": "SET #rev = :next",
-                    "ConditionExpression": "#rev = :rev OR (attribute_not_exists(#rev) AND :rev = :zero)",
-                    "ExpressionAttributeNames": {"#rev": "revision"},
-                    "ExpressionAttributeValues": {
-                        ":rev": {"N": str(catalog.drop.revision)},
-                        ":next": {"N": str(catalog.drop.revision + 1)},
-                        ":zero": {"N": "0"},
-                    },
-                }
-            }
-        ]
-        for item in new_items:
-            put: dict[str, Any] = {"TableName": self._table, "Item": to_item(item)}
-            if item[schema.PK] == schema.stock_partition(slug):
-                put |= {"ConditionExpression": untouched, **guard}
-            writes.append({"Put": put})
-        for key, old in old_items.items():
-            if key not in keep:
-                delete: dict[str, Any] = {"TableName": self._table, "Key": _key_of(old)}
-                if key[0] == schema.stock_partition(slug):
-                    delete |= {"ConditionExpression": untouched, **guard}
-                writes.append({"Delete": delete})
-        chunks = [writes[i : i + MAX_TRANSACTION_ITEMS - 1] for i in range(0, len(writes), MAX_TRANSACTION_ITEMS - 1)]
-        chunks[-1].append(entry_put(self._table, audit))
-        for done, chunk in enumerate(chunks, start=1):
-            if transact(self._call, chunk, "import") is not None:
-                self._undo(chunks[: done - 1], old_items)
-                if done == 1:
-                    raise Conflict(
-                        "Someone else changed this drop meanwhile. Reload and import again.", code="edit_conflict"
-                    )
-                raise Conflict(
-                    "Some of this drop's stock was held or sold meanwhile; nothing was imported.", code="stock_moved"
-                )
-            yield done, len(chunks)
-
-    def _partition_items(self, slug: str) -> Iterator[dict[str, Any]]:
-        """The drop's SKU items and stock items, raw (the META item is left out)."""
-        for partition in (schema.drop_partition(slug), schema.stock_partition(slug)):
-            for raw in paginate(
-                self._call,
-                "query",
-                TableName=self._table,
-                KeyConditionExpression="#pk = :pk",
-                ExpressionAttributeNames={"#pk": schema.PK},
-                ExpressionAttributeValues={":pk": {"S": partition}},
-                ConsistentRead=True,
-            ):
-                if raw[schema.SK]["S"] != schema.META:
-                    yield {schema.PK: raw[schema.PK]["S"], schema.SK: raw[schema.SK]["S"], "raw": raw}
-
-    def _undo(
-        self, chunks: Sequence[Sequence[dict[str, Any]]], old_items: dict[tuple[str, str], dict[str, Any]]
-    ) -> None:
-        """Put back what committed transactions changed (the revision stays moved: harmless)."""
-        for chunk in chunks:
-            for action in chunk:
-                if "Update" in action:
-                    continue
-                key = _key_of(action["Put"]["Item"]) if "Put" in action else action["Delete"]["Key"]
-                old = old_items.get((key[schema.PK]["S"], key[schema.SK]["S"]))
-                if old is not None:
-                    self._call("put_item", TableName=self._table, Item=old["raw"])
-                else:
-                    self._call("delete_item", TableName=self._table, Key=key)
-
-    def put_stock_if_absent(self, slug: str, sku: str, size: str, location: str, on_hand: int) -> bool:
+    def put_stock_if_absent(self, ref: StockRef, on_hand: int) -> bool:
         """Create a stock item unless it exists (a re-seed never resets a running sale)."""
-        item = _stock_item(slug, sku, size, location, on_hand)
+        item = stock_item(ref.slug, ref.generation, StockLine(ref.sku, ref.size, ref.location, on_hand))
         try:
             self._call(
                 "put_item",

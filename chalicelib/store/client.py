@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -151,6 +151,24 @@ def batch_items(
         else:
             raise Unavailable("DynamoDB left keys of a batch read unprocessed; try again")
     return found
+
+
+BATCH_WRITE_ITEMS = 25
+
+
+def batch_write(call: Call, table: str, requests: Sequence[dict[str, Any]]) -> Iterator[int]:
+    """Run ``PutRequest``/``DeleteRequest`` entries in BatchWriteItem calls of 25, yielding the count
+    written after each; items DynamoDB left unprocessed are sent again, then ``Unavailable``."""
+    for start in range(0, len(requests), BATCH_WRITE_ITEMS):
+        request: dict[str, Any] = {table: list(requests[start : start + BATCH_WRITE_ITEMS])}
+        for _ in range(UNPROCESSED_ROUNDS):
+            page = call("batch_write_item", RequestItems=request)
+            request = page.get("UnprocessedItems") or {}
+            if not request:
+                break
+        else:
+            raise Unavailable("DynamoDB left items of a batch write unprocessed; try again")
+        yield min(start + BATCH_WRITE_ITEMS, len(requests))
 
 
 def add_counters(table: str, key: dict[str, Any], counts: Mapping[str, int]) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from chalicelib.stock.ports import (
     HoldState,
     OutOfStock,
     PlaceTaken,
-    StockRef,
     VisitorPlace,
 )
 from chalicelib.store import schema
@@ -27,10 +26,6 @@ from chalicelib.store.attributes import from_item, to_item
 from chalicelib.store.base import number
 from chalicelib.store.client import transact, update_if
 from chalicelib.store.stock import FREE_OR_EXPIRED, DynamoStock, hold_update, place_update, shortage
-
-
-def hold_ref(hold: CheckoutHold, line: Line) -> StockRef:
-    return StockRef(hold.drop, line.sku, line.size, hold.popup)
 
 
 class DynamoHolds(DynamoStock):
@@ -41,6 +36,7 @@ class DynamoHolds(DynamoStock):
         fields = {
             "hold_id": hold.hold_id,
             "drop": hold.drop,
+            "generation": hold.generation,
             "popup": hold.popup,
             "visitor": hold.visitor,
             "lines": [{"sku": line.sku, "size": line.size, "qty": line.qty} for line in hold.lines],
@@ -74,7 +70,7 @@ class DynamoHolds(DynamoStock):
         """Hold every line and take the visitor's place, all or nothing. Raises OutOfStock (with the
         units expired holds still sit on) or PlaceTaken."""
         stock = [
-            hold_update(self._table, hold_ref(hold, line), Hold(hold.hold_id, line.qty, hold.expires_at))
+            hold_update(self._table, hold.ref(line), Hold(hold.hold_id, line.qty, hold.expires_at))
             for line in hold.lines
         ]
         key = schema.visitor_holds_key(hold.visitor)
@@ -102,7 +98,7 @@ class DynamoHolds(DynamoStock):
         before = {(line.sku, line.size): line.qty for line in old.lines}
         stock = []
         for line in grown.lines:
-            ref, held = hold_ref(grown, line), before.get((line.sku, line.size), 0)
+            ref, held = grown.ref(line), before.get((line.sku, line.size), 0)
             update = hold_update(self._table, ref, Hold(grown.hold_id, line.qty, grown.expires_at))
             if held:
                 extra = line.qty - held
@@ -186,6 +182,7 @@ def _hold_from_item(item: dict[str, Any]) -> CheckoutHold:
     return CheckoutHold(
         hold_id=item["hold_id"],
         drop=item["drop"],
+        generation=item.get("generation", 0),
         popup=item["popup"],
         visitor=item["visitor"],
         lines=tuple(Line(line["sku"], line["size"], line["qty"]) for line in item["lines"]),

@@ -4,12 +4,12 @@ Items and their keys::
 
     pk                   sk                      what
     DROP#<slug>          META                    a drop (also gsi1: DROPS / <starts_at>#<slug>)
-    DROP#<slug>          SKU#<position>#<sku>    a SKU of the drop, in display order
+    DROP#<slug>          SKU#g<gen>#<pos>#<sku>  a SKU of the drop's generation <gen>, in display order
     POLICY#<slug>        CURRENT                 the drop's current pricing policy (JSON, with its version)
     POLICY#<slug>        v<version>              every policy version, immutable, for replay
     POLICY#<slug>        SPEND                   what each budgeted cohort rule has granted: <rule>@<currency>
     LOC#<id>             META                    a location: the web shop or a pop-up
-    STOCK#<slug>         <sku>#<size>#<location> stock: on_hand, held, sold, available, the live holds
+    STOCK#<slug>#g<gen>  <sku>#<size>#<location> stock of generation <gen>: on_hand, held, sold, available, the holds
                                                  (a map), the till sale ids applied, and day counters
     SLOT#<popup>         <slot start, UTC>       a pickup slot's bookings against its capacity
     BOOKING#<code>       META                    a pickup booking (also gsi1: PICKUPS#<popup> / <slot>#<code>)
@@ -31,12 +31,18 @@ Items and their keys::
     NUMBERS#<slug>       TOTALS                  the studio's counters: per cohort units/list/paid/cost@<currency>,
                                                  per experiment cell seen (new visitors) and booked
     AUDIT#<slug>         <at, UTC>#<id>          who changed what in the studio (drop, pricing, import)
+    IMPORT#<slug>        JOB                     the drop's import lease: the latest generation taken, the
+                                                 running import's state and progress, generations unreachable
     CUSTOMER#<hash>      DROP#<slug>             what one customer (hashed email) has booked of a drop:
                                                  units@<sku>#<size> and discounted (the limits' ledger)
     VISITOR#<id>         DROP#<slug>             the same per visitor cookie
     SESSION#<id>         META                    a studio session ended by logging out (TTL: when it would end)
     LOGIN#<address hash> <window>                failed studio logins from one address in a window (TTL)
     TILL#<token id>      META                    (also gsi1: TILLS#<popup> / <issued at>) for the staff page
+
+A drop's SKUs and stock belong to a generation (``Drop.generation``, on its META item). An import
+writes a new generation beside the live one and then moves the META item's pointer with one
+conditional write, so a failed import leaves only unreachable items, which the next import deletes.
 
 ``available`` is stored, not derived: DynamoDB conditions cannot do arithmetic, so every write that
 changes on_hand, held or sold changes ``available`` in the same update and conditions on it.
@@ -63,8 +69,13 @@ def drop_partition(slug: str) -> str:
     return f"DROP#{slug}"
 
 
-def sku_sort_key(position: int, sku: str) -> str:
-    return f"SKU#{position:04d}#{sku}"
+def sku_sort_key(generation: int, position: int, sku: str) -> str:
+    return f"{sku_prefix(generation)}{position:04d}#{sku}"
+
+
+def sku_prefix(generation: int) -> str:
+    """What the sort keys of one generation's SKU items begin with."""
+    return f"SKU#g{generation}#"
 
 
 def policy_key(slug: str, version: int | None = None) -> dict[str, dict[str, str]]:
@@ -80,16 +91,16 @@ def location_key(location_id: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"LOC#{location_id}"}, SK: {"S": META}}
 
 
-def stock_partition(slug: str) -> str:
-    return f"STOCK#{slug}"
+def stock_partition(slug: str, generation: int) -> str:
+    return f"STOCK#{slug}#g{generation}"
 
 
 def stock_sort_key(sku: str, size: str, location_id: str) -> str:
     return f"{sku}#{size}#{location_id}"
 
 
-def stock_key(slug: str, sku: str, size: str, location_id: str) -> dict[str, dict[str, str]]:
-    return {PK: {"S": stock_partition(slug)}, SK: {"S": stock_sort_key(sku, size, location_id)}}
+def stock_key(slug: str, generation: int, sku: str, size: str, location_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": stock_partition(slug, generation)}, SK: {"S": stock_sort_key(sku, size, location_id)}}
 
 
 def slot_key(popup: str, start_iso: str) -> dict[str, dict[str, str]]:
@@ -177,6 +188,10 @@ def numbers_key(slug: str) -> dict[str, dict[str, str]]:
 
 def audit_partition(slug: str) -> str:
     return f"AUDIT#{slug}"
+
+
+def import_job_key(slug: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"IMPORT#{slug}"}, SK: {"S": "JOB"}}
 
 
 def tills_index_partition(popup: str) -> str:

@@ -26,13 +26,17 @@ from chalicelib.tills.ports import SaleOutcome
 COUNTERS = frozenset(counter.value for counter in Counter)
 
 
+def ref_key(ref: StockRef) -> dict[str, dict[str, str]]:
+    return schema.stock_key(ref.slug, ref.generation, ref.sku, ref.size, ref.location)
+
+
 def hold_update(table: str, ref: StockRef, hold: Hold, keep: int = 0) -> dict[str, Any]:
     """The ``UpdateItem`` body (alone or in a transaction) that puts a hold on a stock item: only if
     the item exists, has the units available with ``keep`` more left over, and has no hold of that
     id. Stock holds and try-on holds (which keep a pop-up's last pieces for buyers) are this write."""
     return {
         "TableName": table,
-        "Key": schema.stock_key(ref.slug, ref.sku, ref.size, ref.location),
+        "Key": ref_key(ref),
         "UpdateExpression": "SET holds.#h = :hold, held = held + :q, available = available - :q",
         "ConditionExpression": "attribute_exists(#pk) AND available >= :need AND attribute_not_exists(holds.#h)",
         "ExpressionAttributeNames": {"#pk": schema.PK, "#h": hold.id},
@@ -76,10 +80,10 @@ class DynamoStock(DynamoAdapter):
 
     def item(self, ref: StockRef) -> dict[str, Any] | None:
         """The stock item, read consistently (never for display: the catalog reads that)."""
-        raw = self._read(self._key(ref))
+        raw = self._read(ref_key(ref))
         return None if raw is None else from_item(raw)
 
-    def release_expired_in_drop(self, slug: str, now: datetime) -> int:
+    def release_expired_in_drop(self, slug: str, generation: int, now: datetime) -> int:
         """Release every expired hold on the drop's stock (the sweep): one Query finds them, and each
         release is conditioned on its expiry, so a hold renewed since the read is left alone."""
         kwargs: dict[str, Any] = {
@@ -87,18 +91,20 @@ class DynamoStock(DynamoAdapter):
             "KeyConditionExpression": "#pk = :pk",
             "ProjectionExpression": "#sku, #size, #loc, holds",
             "ExpressionAttributeNames": {"#pk": schema.PK, "#sku": "sku", "#size": "size", "#loc": "location"},
-            "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
+            "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug, generation)}},
             "ConsistentRead": True,
         }
         released = 0
         for raw in paginate(self._call, "query", **kwargs):
             if raw.get("holds", {}).get("M"):
                 item = from_item(raw)
-                ref = StockRef(slug, item["sku"], item["size"], item["location"])
+                ref = StockRef(slug, generation, item["sku"], item["size"], item["location"])
                 released += self._release_expired_in(ref, item, now)
         return released
 
-    def day_counters(self, slug: str) -> tuple[dict[tuple[str, str, str], dict[str, int]], dict[tuple[str, str], int]]:
+    def day_counters(
+        self, slug: str, generation: int
+    ) -> tuple[dict[tuple[str, str, str], dict[str, int]], dict[tuple[str, str], int]]:
         """The drop's numbers for the studio: each counter per (SKU, location, day), and the units
         made per (SKU, location); sizes summed."""
         numbers: dict[tuple[str, str, str], dict[str, int]] = {}
@@ -107,7 +113,7 @@ class DynamoStock(DynamoAdapter):
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk",
             "ExpressionAttributeNames": {"#pk": schema.PK},
-            "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug)}},
+            "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug, generation)}},
         }
         for raw in paginate(self._call, "query", **kwargs):
             sku, location = raw["sku"]["S"], raw["location"]["S"]
@@ -119,13 +125,10 @@ class DynamoStock(DynamoAdapter):
                     counts[counter] = counts.get(counter, 0) + int(value["N"])
         return numbers, made
 
-    def _key(self, ref: StockRef) -> dict[str, dict[str, str]]:
-        return schema.stock_key(ref.slug, ref.sku, ref.size, ref.location)
-
     def _update(self, ref: StockRef, **kwargs: Any) -> dict[str, Any] | None:
         """One conditional update; the item as it was if the condition failed (None if it passed).
         Engines that don't return the old item on failure (dynalite) get a consistent read."""
-        body = {"TableName": self._table, "Key": self._key(ref), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        body = {"TableName": self._table, "Key": ref_key(ref), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
         return self._apply(ref, {**body, **kwargs})
 
     def _apply(self, ref: StockRef, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -222,7 +225,7 @@ class DynamoStock(DynamoAdapter):
         day = local_day(zone, sold_at)
         update = dict(
             TableName=self._table,
-            Key=self._key(ref),
+            Key=ref_key(ref),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
             UpdateExpression=(
                 "SET sold = sold + :q, available = available - :q, "

@@ -17,7 +17,7 @@ from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.base import DynamoAdapter, number
 from chalicelib.store.client import index_items, paginate, transact, update_if
-from chalicelib.store.stock import FREE_OR_EXPIRED, hold_update, place_update, shortage
+from chalicelib.store.stock import FREE_OR_EXPIRED, hold_update, place_update, ref_key, shortage
 from chalicelib.tryon.ports import FunnelStep, Outcome, TryOn, TryOnClaim, TryOnState
 
 
@@ -153,10 +153,9 @@ class DynamoTryOns(DynamoAdapter):
                 ":until": until,
             },
         }
-        ref = tryon.ref
         unit = {
             "TableName": self._table,
-            "Key": schema.stock_key(ref.slug, ref.sku, ref.size, ref.location),
+            "Key": ref_key(tryon.ref),
             "UpdateExpression": "SET holds.#h.exp = :until",
             "ConditionExpression": "attribute_exists(holds.#h)",
             "ExpressionAttributeNames": {"#h": tryon.tryon_id},
@@ -212,6 +211,7 @@ def tryon_from_item(item: dict[str, Any]) -> TryOn:
     return TryOn(
         tryon_id=item["tryon_id"],
         drop=item["drop"],
+        generation=item.get("generation", 0),
         sku=item["sku"],
         size=item["size"],
         popup=item["popup"],

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -15,10 +17,11 @@ from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
-from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, DropCatalog, iso
+from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, Drop, DropCatalog, iso
 from chalicelib.numbers import tables as numbers
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.shop.shopper import checked_slug
+from chalicelib.stock.ports import ImportJob
 from chalicelib.studio import charts, drops, pricing
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.imports import CatalogImport, run_import
@@ -129,7 +132,30 @@ async def import_page(request: Request) -> Response:
     principal = principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
     columns = ",".join(CatalogImport(catalog).required_columns())
-    return page("import.html", principal=principal, catalog=catalog, columns=columns)
+    job = wiring.product_imports().import_job(catalog.drop.slug)
+    last = None if job is None else _last_import(job, catalog.drop.default_market.timezone, wiring.utcnow())
+    return page("import.html", principal=principal, catalog=catalog, columns=columns, last=last)
+
+
+def _last_import(job: ImportJob, zone: str, now: datetime) -> dict[str, Any]:
+    """The drop's latest import as the page says it: running, stopped (silent too long), failed or live,
+    its times in the drop's zone, named."""
+
+    def local(moment: datetime | None) -> str:
+        return "" if moment is None else f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+
+    state: str = job.state
+    if state == "staging":
+        state = "running" if job.running(now) else "stopped"
+    return {
+        "state": state,
+        "by": job.by,
+        "done": job.done,
+        "total": job.total,
+        "summary": job.summary[:1].upper() + job.summary[1:],
+        "started": local(job.started_at),
+        "ended": local(job.ended_at),
+    }
 
 
 async def import_csv(request: Request) -> Response:
@@ -151,11 +177,11 @@ async def import_csv(request: Request) -> Response:
         raise InvalidInput("The CSV must be UTF-8 text.", code="invalid_csv") from None
     slug = catalog.drop.slug
     steps = run_import(
-        wiring.catalog_store(),
+        wiring.product_imports(),
         catalog,
         text,
         lambda summary: _audit(principal, slug, "import", summary),
-        wiring.utcnow(),
+        wiring.utcnow,
     )
     if NDJSON not in request.headers.get("accept", ""):
         outcome = [step for step in steps if isinstance(step, dict)]
@@ -250,11 +276,12 @@ CHARTS: dict[str, Callable[[numbers.Table], str]] = {
 }
 
 
-def drop_numbers(slug: str, wanted: Collection[str] = tuple(CHARTS)) -> dict[str, numbers.Table]:
+def drop_numbers(drop: Drop, wanted: Collection[str] = tuple(CHARTS)) -> dict[str, numbers.Table]:
     """The ``wanted`` tables, each from its own counters, each store read at most once."""
+    slug = drop.slug
     tables = []
     if "sell-through" in wanted:
-        tables.append(numbers.sell_through(*wiring.stock().day_counters(slug)))
+        tables.append(numbers.sell_through(*wiring.stock().day_counters(drop.slug, drop.generation)))
     if "qr-funnel" in wanted:
         tables.append(numbers.qr_funnel(wiring.tryons().funnel(slug)))
     if {"discount-depth", "cell-conversion"} & set(wanted):
@@ -266,7 +293,7 @@ def drop_numbers(slug: str, wanted: Collection[str] = tuple(CHARTS)) -> dict[str
 async def numbers_page(request: Request) -> Response:
     principal = principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
-    tables = drop_numbers(catalog.drop.slug)
+    tables = drop_numbers(catalog.drop)
     svgs = {name: CHARTS[name](table) for name, table in tables.items()}
     return page("numbers.html", principal=principal, catalog=catalog, tables=tables, svgs=svgs)
 
@@ -276,7 +303,7 @@ async def numbers_export(request: Request) -> Response:
     slug, chart, kind = request.path_params["slug"], request.path_params["chart"], request.path_params["kind"]
     if chart not in CHARTS or kind not in ("csv", "svg"):
         raise NotFound(f"There is no chart called {chart!r}.", code="chart_not_found")
-    tables = drop_numbers(studio_drop(slug).drop.slug, (chart,))
+    tables = drop_numbers(studio_drop(slug).drop, (chart,))
     if kind == "csv":
         disposition = f'attachment; filename="{slug}-{chart}.csv"'
         headers = {**_private(), "Content-Disposition": disposition}

@@ -9,23 +9,26 @@ One row per SKU, size and location::
 ``price.<CUR>`` and ``cost.<CUR>`` are amounts in major units for every currency the drop sells in.
 Rows of one SKU must agree on everything but size, location and units. The import replaces the
 drop's products and stock, so it runs before the drop starts (a live drop's stock moves with sales).
+It is written as a new generation of the drop, beside the live one, and made live by one conditional
+write: shoppers see the old products until then, and a timeout or a crash changes nothing they see.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from chalicelib.core.audit import AuditEntry
-from chalicelib.core.errors import Conflict, Unprocessable
+from chalicelib.core.errors import Conflict, DomainError, Unavailable, Unprocessable
 from chalicelib.core.models import SKU_PATTERN, DropCatalog, Sku
-from chalicelib.stock.ports import StockLine
+from chalicelib.stock.ports import ProductWriter, StockLine
 from chalicelib.studio.drops import to_minor
 from chalicelib.studio.web import problems
 
@@ -167,10 +170,9 @@ class CatalogImport:
             )
 
 
-class ProductWriter(Protocol):
-    def replace_products(
-        self, catalog: DropCatalog, skus: Sequence[Sku], stock: Sequence[StockLine], audit: AuditEntry
-    ) -> Iterator[tuple[int, int]]: ...
+LIVE_MARGIN = timedelta(minutes=1)
+"""An import goes live at least this long before its drop opens, so no process's cached catalog
+(10 s) still points at the retired stock when sales begin."""
 
 
 def run_import(
@@ -178,19 +180,37 @@ def run_import(
     catalog: DropCatalog,
     text: str,
     audit: Callable[[str], AuditEntry],
-    now: datetime,
+    clock: Callable[[], datetime],
 ) -> Iterator[Progress | dict[str, Any]]:
-    """Check every row, then write all of it or none: progress as it goes, then the outcome.
-    ``audit`` makes the log entry from a summary of what is imported."""
-    if now >= catalog.drop.starts_at:
-        raise Conflict(
-            "This drop has started: its stock now moves with sales, so it cannot be re-imported.", code="drop_started"
-        )
+    """Check every row, then stage all of it beside the live drop and switch to it at once:
+    progress as it goes, then the outcome. A timeout or a crash at any point leaves the live drop
+    exactly as it was. ``audit`` makes the log entry from a summary of what is imported."""
+    _refuse_if_too_late(catalog, clock())
     job = CatalogImport(catalog)
     yield from job.check(text.splitlines(keepends=True), max(text.count("\n") - 1, 1))
     job.raise_problems()
     units = sum(line.on_hand for line in job.stock)
-    summary = f"imported {len(job.skus)} SKUs, {len(job.stock)} stock lines, {units} units"
-    for done, total in store.replace_products(catalog, job.skus, job.stock, audit(summary)):
-        yield Progress("write", done, total)
+    entry = audit(f"imported {len(job.skus)} SKUs, {len(job.stock)} stock lines, {units} units")
+    total = len(job.skus) + len(job.stock)
+    lease = store.begin_import(catalog, total, entry.who, clock())
+    try:
+        for done in store.stage(lease, job.skus, job.stock, clock):
+            yield Progress("write", done, total)
+        _refuse_if_too_late(catalog, clock())
+        store.go_live(lease, entry, clock())
+    except DomainError as error:
+        why = "The database did not answer in time." if isinstance(error, Unavailable) else error.message
+        with suppress(DomainError):  # unrecorded, the lease goes stale; the next import clears what it staged
+            store.fail(lease, why, clock())
+        raise
+    store.retire(lease, clock())
     yield {"imported": {"skus": len(job.skus), "stock_lines": len(job.stock), "units": units}}
+
+
+def _refuse_if_too_late(catalog: DropCatalog, now: datetime) -> None:
+    if now >= catalog.drop.starts_at - LIVE_MARGIN:
+        raise Conflict(
+            "This drop has started, or starts within a minute: its stock now moves with sales, so it cannot be "
+            "re-imported.",
+            code="drop_started",
+        )

@@ -123,6 +123,7 @@ def _sample_booking(catalog: DropCatalog, popup: Any, now: datetime) -> Booking:
     return Booking(
         code=PREVIEW_CODE,
         drop=catalog.drop.slug,
+        generation=catalog.drop.generation,
         popup=popup.id,
         timezone=popup.timezone,
         slot_start=iso(start),

@@ -163,7 +163,7 @@ def apply_sales(
                 f"{lowest}), sale {sale.sale_id}: {sale.override_reason}",
                 iso(now),
             )
-        ref = StockRef(found[0].slug, sale.sku, sale.size, batch.popup)
+        ref = StockRef(found[0].slug, found[0].generation, sale.sku, sale.size, batch.popup)
         outcome = stock.apply_till_sale(
             ref, sale.sale_id, sale.qty, sale.price_minor, sale.sold_at, location.timezone, audit
         )

@@ -35,6 +35,7 @@ class TryOn:
 
     tryon_id: str
     drop: str
+    generation: int  # the drop's set of stock the unit is held from
     sku: str
     size: str
     popup: str
@@ -49,7 +50,7 @@ class TryOn:
 
     @property
     def ref(self) -> StockRef:
-        return StockRef(self.drop, self.sku, self.size, self.popup)
+        return StockRef(self.drop, self.generation, self.sku, self.size, self.popup)
 
     def is_live(self, now_epoch: int) -> bool:
         return self.state in OPEN_STATES and self.hold_expires_at > now_epoch

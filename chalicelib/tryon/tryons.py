@@ -129,6 +129,7 @@ def request_tryon(
         tryon = TryOn(
             tryon_id=new_tryon_id(now),
             drop=place.slug,
+            generation=place.catalog.drop.generation,
             sku=place.sku.sku,
             size=request.size,
             popup=place.popup.id,

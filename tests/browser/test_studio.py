@@ -81,6 +81,9 @@ def test_a_csv_import_fills_its_progress_bar(studio: Page, live: LiveApp) -> Non
     studio.click("#import button[type=submit]")
     expect(studio.locator("#status")).to_contain_text("Imported 3 SKUs, 14 stock lines, 111 units.")
     assert studio.eval_on_selector("#bar", "bar => bar.value") == 100
+    studio.reload()  # the import outlives its request: the page reads how it ended
+    expect(studio.locator(".last-import")).to_contain_text("Imported 3 SKUs, 14 stock lines, 111 units")
+    expect(studio.locator(".last-import")).to_contain_text("live since")
     bad = csv_file.read_text(encoding="utf-8").replace("CRW-HEATHER,crew,XS", "crw heather,crew,XS", 1)
     payload: FilePayload = {"name": "bad.csv", "mimeType": "text/csv", "buffer": bad.encode()}
     studio.set_input_files("#csv", files=[payload])

@@ -18,7 +18,7 @@ def sell_everything(slug: str, demo: DemoDrop) -> None:
     for row in demo.stock:
         dynamodb().update_item(
             TableName=TABLE,
-            Key=schema.stock_key(slug, row.sku, row.size, row.location),
+            Key=schema.stock_key(slug, 0, row.sku, row.size, row.location),
             UpdateExpression="SET sold = on_hand, available = :zero",
             ExpressionAttributeValues={":zero": {"N": "0"}},
         )

@@ -35,8 +35,8 @@ class CountingReader:
         self.calls.append(f"spend:{slug}")
         return {}
 
-    def available_stock(self, slug: str) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
-        self.calls.append(f"stock:{slug}")
+    def available_stock(self, slug: str, generation: int) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
+        self.calls.append(f"stock:{slug}#g{generation}")
         return {("X", "M", "web"): 2}, {"X": 4}
 
 
@@ -51,17 +51,19 @@ class Clock:
 def test_catalog_is_cached_for_its_ttl_and_stock_for_its_own() -> None:
     reader, clock = CountingReader(), Clock()
     catalog = Catalog(reader, catalog_ttl=10, stock_ttl=1, monotonic=clock)
-    catalog.drop("linen-lab")
-    catalog.stock("linen-lab")
+    drop = catalog.drop("linen-lab").drop
+    catalog.stock(drop)
     clock.now += 0.9
     catalog.drop("linen-lab")
-    catalog.stock("linen-lab")
-    assert reader.calls == ["catalog:linen-lab", "stock:linen-lab"]
+    catalog.stock(drop)
+    assert reader.calls == ["catalog:linen-lab", "stock:linen-lab#g0"]
     clock.now += 0.2
-    catalog.stock("linen-lab")
+    catalog.stock(drop)
     clock.now += 10
     catalog.drop("linen-lab")
-    assert reader.calls[2:] == ["stock:linen-lab", "catalog:linen-lab"]
+    assert reader.calls[2:] == ["stock:linen-lab#g0", "catalog:linen-lab"]
+    catalog.stock(drop.model_copy(update={"generation": 1}))  # re-imported: the new generation's stock
+    assert reader.calls[4:] == ["stock:linen-lab#g1"]
 
 
 def test_unknown_drops_are_not_found_and_do_not_grow_the_cache_forever() -> None:

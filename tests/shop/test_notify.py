@@ -89,7 +89,7 @@ def test_a_sold_out_size_subscriber_hears_once_when_it_is_back(client: Client) -
     assert confirm_from_inbox(client, "cy@example.org").status_code == 200
     sweep(now + timedelta(minutes=1))
     assert len(messages("cy@example.org")) == 1  # still sold out at the pop-ups
-    wiring.stock().restock(StockRef("linen-lab", "TRS-STONE", "XS", "paris-marais"), 1)
+    wiring.stock().restock(StockRef("linen-lab", 0, "TRS-STONE", "XS", "paris-marais"), 1)
     sweep(now + timedelta(minutes=2))
     sweep(now + timedelta(minutes=3))
     back = messages("cy@example.org")[1:]

@@ -19,7 +19,7 @@ from chalicelib.store.client import dynamodb
 from devtools import flash_sale
 
 NOW = datetime.now(UTC)
-TOTE = StockRef("linen-lab", flash_sale.SKU, flash_sale.SIZE, flash_sale.POPUP)
+TOTE = StockRef("linen-lab", 0, flash_sale.SKU, flash_sale.SIZE, flash_sale.POPUP)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def let_go(client: Client, cookie: str, hold_id: str) -> Any:
 
 
 def stock_of(sku: str, size: str) -> dict[str, Any]:
-    item = wiring.stock().item(StockRef("linen-lab", sku, size, "paris-marais"))
+    item = wiring.stock().item(StockRef("linen-lab", 0, sku, size, "paris-marais"))
     assert item is not None
     return item
 

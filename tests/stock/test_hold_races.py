@@ -56,7 +56,7 @@ def stock_items(live: LiveApp) -> dict[str, dict[str, Any]]:
     )
     items = {}
     for size in ON_HAND:
-        key = {"pk": {"S": "STOCK#linen-lab"}, "sk": {"S": f"{SKU}#{size}#paris-marais"}}
+        key = {"pk": {"S": "STOCK#linen-lab#g0"}, "sk": {"S": f"{SKU}#{size}#paris-marais"}}
         raw = client.get_item(TableName="dropfront", Key=key, ConsistentRead=True)["Item"]
         items[size] = {name: int(value["N"]) for name, value in raw.items() if "N" in value}
         items[size]["holds"] = len(raw.get("holds", {}).get("M", {}))

@@ -45,7 +45,7 @@ def reserve(client: Client, cookie: str, token: str, sku: str = "TEE-ECRU", size
 
 
 def stock_of(sku: str, size: str) -> dict[str, Any]:
-    item = wiring.stock().item(StockRef("linen-lab", sku, size, "paris-marais"))
+    item = wiring.stock().item(StockRef("linen-lab", 0, sku, size, "paris-marais"))
     assert item is not None
     return item
 

@@ -24,6 +24,7 @@ from chalicelib.stock.ports import (
     DiscountLimit,
     IdempotencyRecord,
     SlotClaim,
+    StockRef,
 )
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.client import dynamodb
@@ -49,7 +50,7 @@ class LedgerMachine(RuleBasedStateMachine):
         forget_process_state()
         ensure_table(dynamodb(), TABLE)
         for sku, size in ITEMS:
-            DynamoCatalog(TABLE).put_stock_if_absent(DROP, sku, size, POPUP, 10_000)
+            DynamoCatalog(TABLE).put_stock_if_absent(StockRef(DROP, 0, sku, size, POPUP), 10_000)
         self.live: dict[str, Booking] = {}  # booked or picked up: what counts toward the limits
 
     def teardown(self) -> None:
@@ -85,6 +86,7 @@ class LedgerMachine(RuleBasedStateMachine):
         booking = Booking(
             code=code,
             drop=DROP,
+            generation=0,
             popup=POPUP,
             timezone="Europe/Paris",
             slot_start=SLOT.start,

@@ -53,7 +53,7 @@ def book(client: Client, body: Any, key: str | None = None, headers: dict[str, s
 
 
 def stock_of(sku: str, size: str, location: str = "paris-marais") -> dict[str, Any]:
-    item = wiring.stock().item(StockRef("linen-lab", sku, size, location))
+    item = wiring.stock().item(StockRef("linen-lab", 0, sku, size, location))
     assert item is not None
     return item
 
@@ -371,7 +371,7 @@ def test_a_spent_budget_stops_its_discount(client: Client, first_slot: str) -> N
 def test_a_booking_frees_expired_holds_on_its_stock_first(client: Client, first_slot: str) -> None:
     """The last unit sits in a try-on hold that expired a minute ago and no sweep has run yet: the
     booking releases it (the expiry checked in the condition) and takes the unit."""
-    ref = StockRef("linen-lab", "TRS-STONE", "S", "paris-marais")
+    ref = StockRef("linen-lab", 0, "TRS-STONE", "S", "paris-marais")
     now = datetime.now(PARIS)
     wiring.stock().place_hold(ref, "try-on-1", 1, now + timedelta(minutes=15), now)
     assert json_of(book(client, order(first_slot, ("TRS-STONE", "S", 1))))["error"]["code"] == "out_of_stock"
@@ -385,7 +385,7 @@ def test_a_booking_frees_expired_holds_on_its_stock_first(client: Client, first_
 def test_the_minute_sweep_frees_expired_holds_of_every_drop(client: Client) -> None:
     from chalicelib.stock.holds import sweep_expired_holds
 
-    ref = StockRef("linen-lab", "TRS-STONE", "S", "paris-marais")
+    ref = StockRef("linen-lab", 0, "TRS-STONE", "S", "paris-marais")
     now = datetime.now(PARIS)
     wiring.stock().place_hold(ref, "try-on-1", 1, now + timedelta(minutes=15), now)
     assert sweep_expired_holds(wiring.catalog(), wiring.stock(), now) == 0

@@ -12,12 +12,12 @@ from chalicelib.stock.ports import OutOfStock, StockRef
 from chalicelib.store.catalog import DynamoCatalog
 
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
-REF = StockRef("drop", "TEE", "M", "paris")
+REF = StockRef("drop", 0, "TEE", "M", "paris")
 
 
 @pytest.fixture
 def five_units(single_item_engine: str) -> StockRef:
-    DynamoCatalog(single_item_engine).put_stock_if_absent(REF.slug, REF.sku, REF.size, REF.location, 5)
+    DynamoCatalog(single_item_engine).put_stock_if_absent(REF, 5)
     return REF
 
 
@@ -94,9 +94,9 @@ def test_a_till_sale_applies_once(five_units: StockRef) -> None:
     assert stock.apply_till_sale(five_units, "s1", 2, 4100, NOW, "Europe/Paris") == "applied"
     assert stock.apply_till_sale(five_units, "s1", 2, 4100, NOW, "Europe/Paris") == "duplicate"
     assert stock.apply_till_sale(five_units, "s2", 4, 4100, NOW, "Europe/Paris") == "out_of_stock"
-    assert stock.apply_till_sale(StockRef("drop", "NOPE", "M", "paris"), "s3", 1, 1, NOW, "UTC") == "unknown_item"
+    assert stock.apply_till_sale(StockRef("drop", 0, "NOPE", "M", "paris"), "s3", 1, 1, NOW, "UTC") == "unknown_item"
     assert counts(five_units) == (5, 0, 2, 3)
-    assert wiring.stock().item(StockRef("drop", "NOPE", "M", "paris")) is None  # no item made by the miss
+    assert wiring.stock().item(StockRef("drop", 0, "NOPE", "M", "paris")) is None  # no item made by the miss
 
 
 def test_concurrent_till_sales_never_take_stock_below_zero(five_units: StockRef) -> None:
@@ -115,13 +115,13 @@ def test_concurrent_till_sales_never_take_stock_below_zero(five_units: StockRef)
 
 
 def test_the_sweep_releases_only_expired_holds_across_the_drop(five_units: StockRef, single_item_engine: str) -> None:
-    other = StockRef(REF.slug, REF.sku, "L", REF.location)
-    DynamoCatalog(single_item_engine).put_stock_if_absent(other.slug, other.sku, other.size, other.location, 3)
+    other = StockRef(REF.slug, 0, REF.sku, "L", REF.location)
+    DynamoCatalog(single_item_engine).put_stock_if_absent(other, 3)
     stock = wiring.stock()
     stock.place_hold(five_units, "gone", 2, NOW + timedelta(minutes=5), NOW)
     stock.place_hold(five_units, "live", 1, NOW + timedelta(minutes=30), NOW)
     stock.place_hold(other, "gone-too", 3, NOW + timedelta(minutes=5), NOW)
-    assert stock.release_expired_in_drop(REF.slug, NOW + timedelta(minutes=5)) == 5
+    assert stock.release_expired_in_drop(REF.slug, 0, NOW + timedelta(minutes=5)) == 5
     assert counts(five_units) == (5, 1, 0, 4)
     assert counts(other) == (3, 0, 0, 3)
-    assert stock.release_expired_in_drop(REF.slug, NOW + timedelta(minutes=5)) == 0
+    assert stock.release_expired_in_drop(REF.slug, 0, NOW + timedelta(minutes=5)) == 0

@@ -34,7 +34,7 @@ from devtools.process import forget_process_state
 from devtools.seed import ensure_table
 from tests.conftest import TABLE
 
-REF = StockRef("drop", "TEE", "M", "paris")
+REF = StockRef("drop", 0, "TEE", "M", "paris")
 SLOT = SlotClaim("paris", "2026-12-01T10:00:00Z", "2026-12-01T10:30:00Z", capacity=1_000)
 START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
@@ -49,7 +49,7 @@ class StockMachine(RuleBasedStateMachine):
         self.mock.start()
         forget_process_state()
         ensure_table(dynamodb(), TABLE)
-        DynamoCatalog(TABLE).put_stock_if_absent(REF.slug, REF.sku, REF.size, REF.location, 4)
+        DynamoCatalog(TABLE).put_stock_if_absent(REF, 4)
         self.now = START
         self.on_hand, self.sold = 4, 0
         self.holds: dict[str, tuple[int, int]] = {}  # id → (qty, expiry epoch)
@@ -190,6 +190,7 @@ class StockMachine(RuleBasedStateMachine):
         return Booking(
             code=code,
             drop=REF.slug,
+            generation=REF.generation,
             popup=REF.location,
             timezone="Europe/Paris",
             slot_start=SLOT.start,

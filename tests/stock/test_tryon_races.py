@@ -22,7 +22,7 @@ from devtools import flash_sale
 NOW = datetime.now(UTC)
 UNITS = 5
 KEPT = 1  # the pop-up's default keep_for_buyers
-TOTE = StockRef("linen-lab", flash_sale.SKU, flash_sale.SIZE, flash_sale.POPUP)
+TOTE = StockRef("linen-lab", 0, flash_sale.SKU, flash_sale.SIZE, flash_sale.POPUP)
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_expired_holds_are_released_by_the_sweep_and_then_the_units_are_free(sto
     at_once(stocked, lambda index: f"visitor-{index:04d}")
     assert tote()["available"] == KEPT
     later = NOW + timedelta(minutes=6)
-    assert wiring.stock().release_expired_in_drop("linen-lab", later) == stocked - KEPT
+    assert wiring.stock().release_expired_in_drop("linen-lab", 0, later) == stocked - KEPT
     item = tote()
     assert (item["available"], item["held"], item["holds"]) == (stocked, 0, {})
     assert try_on("a-later-visitor", later)[0] == 201

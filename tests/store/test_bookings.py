@@ -20,6 +20,7 @@ from chalicelib.stock.ports import (
     KeyAlreadyUsed,
     OutOfStock,
     SlotClaim,
+    StockRef,
 )
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
@@ -33,6 +34,7 @@ def booking(code: str, qty: int = 1) -> Booking:
     return Booking(
         code=code,
         drop="linen-lab",
+        generation=0,
         popup="paris-marais",
         timezone="Europe/Paris",
         slot_start=SLOT.start,
@@ -51,7 +53,7 @@ def booking(code: str, qty: int = 1) -> Booking:
 
 @pytest.fixture
 def store(table: str) -> DynamoBookings:
-    DynamoCatalog(table).put_stock_if_absent("linen-lab", "TEE-ECRU", "M", "paris-marais", 2)
+    DynamoCatalog(table).put_stock_if_absent(StockRef("linen-lab", 0, "TEE-ECRU", "M", "paris-marais"), 2)
     return DynamoBookings(table)
 
 

@@ -18,7 +18,7 @@ def test_stock_items_store_available_beside_the_counters(demo: list[DemoDrop]) -
     row = demo[0].stock[0]
     item = dynamodb().get_item(
         TableName=TABLE,
-        Key=schema.stock_key("linen-lab", row.sku, row.size, row.location),
+        Key=schema.stock_key("linen-lab", 0, row.sku, row.size, row.location),
     )["Item"]
     counters = {k: int(item[k]["N"]) for k in ("on_hand", "held", "sold", "available")}
     assert counters["available"] == counters["on_hand"] - counters["held"] - counters["sold"] == row.on_hand

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.stock.ports import OutOfStock, PlaceTaken, VisitorPlace
+from chalicelib.stock.ports import OutOfStock, PlaceTaken, StockRef, VisitorPlace
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.stock import DynamoStock
 from chalicelib.store.tryons import DynamoTryOns
@@ -17,6 +17,7 @@ NOW = 1_796_000_000
 TRYON = TryOn(
     tryon_id="19a2b3c4d5e0a1b2c",
     drop="linen-lab",
+    generation=0,
     sku="TEE-ECRU",
     size="M",
     popup="paris-marais",
@@ -32,7 +33,7 @@ TRYON = TryOn(
 @pytest.fixture
 def store(table: str) -> DynamoTryOns:
     for size in ("M", "S"):
-        DynamoCatalog(table).put_stock_if_absent("linen-lab", "TEE-ECRU", size, "paris-marais", 1)
+        DynamoCatalog(table).put_stock_if_absent(StockRef("linen-lab", 0, "TEE-ECRU", size, "paris-marais"), 1)
     return DynamoTryOns(table)
 
 

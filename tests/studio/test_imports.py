@@ -1,6 +1,6 @@
 """The CSV import: every bad row reported with its line, nothing written unless everything is, the
-progress stream the page draws, the CLI's bar, and the all-or-nothing undo when a later
-transaction fails."""
+progress stream the page draws, the CLI's bar, and the staged switch: a timeout at any write leaves
+the live drop exactly as it was (or, past the switch, exactly as imported), never a mix."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,15 @@ import pytest
 from starlette.testclient import TestClient
 
 from chalicelib import wiring
+from chalicelib.core.audit import AuditEntry
+from chalicelib.core.errors import Conflict, Unavailable
+from chalicelib.core.models import DropCatalog, Sku
+from chalicelib.stock.ports import STALE_AFTER
 from chalicelib.store import schema
-from chalicelib.store.client import dynamodb
+from chalicelib.store.client import call, dynamodb
+from chalicelib.store.imports import DynamoImports
 from chalicelib.studio.auth import Role
+from chalicelib.studio.imports import LIVE_MARGIN, Progress, run_import
 from tests.conftest import TABLE
 from tests.studio.conftest import AUTH, as_role, csrf_of, log_in
 
@@ -59,12 +67,78 @@ def post_csv(studio: TestClient, text: str, slug: str = "winter-knit", stream: b
 
 
 def stock_items(slug: str = "winter-knit") -> dict[str, dict[str, Any]]:
+    """The live generation's stock items, raw, by sort key."""
+    catalog = wiring.catalog_store().drop_catalog(slug)
+    assert catalog is not None
     items = dynamodb().query(
         TableName=TABLE,
         KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": schema.stock_partition(slug)}},
+        ExpressionAttributeValues={":pk": {"S": schema.stock_partition(slug, catalog.drop.generation)}},
     )["Items"]
     return {item["sk"]["S"]: item for item in items}
+
+
+def live(slug: str = "winter-knit") -> tuple[tuple[Sku, ...], dict[str, tuple[str, str]]]:
+    """What shoppers of the drop can reach: its SKUs and its stock (units made, available)."""
+    catalog = wiring.catalog_store().drop_catalog(slug)
+    assert catalog is not None
+    stock = {key: (item["on_hand"]["N"], item["available"]["N"]) for key, item in stock_items(slug).items()}
+    return catalog.skus, stock
+
+
+def unreachable(slug: str = "winter-knit") -> int:
+    """Items of the drop's SKUs or stock outside its live generation (what a stopped import left)."""
+    catalog = wiring.catalog_store().drop_catalog(slug)
+    assert catalog is not None
+    scan = dynamodb().scan(TableName=TABLE)["Items"]
+    prefix = schema.sku_prefix(catalog.drop.generation)
+    skus = [i for i in scan if i["pk"]["S"] == f"DROP#{slug}" and i["sk"]["S"].startswith("SKU#")]
+    stock = [i for i in scan if i["pk"]["S"].startswith(f"STOCK#{slug}#")]
+    live_stock = schema.stock_partition(slug, catalog.drop.generation)
+    return len(
+        [i for i in skus if not i["sk"]["S"].startswith(prefix)] + [i for i in stock if i["pk"]["S"] != live_stock]
+    )
+
+
+WRITES = frozenset({"batch_write_item", "transact_write_items", "update_item", "put_item", "delete_item"})
+
+
+class TimeoutAt:
+    """DynamoDB calls as the app makes them, except that write number ``at`` applies and then its
+    answer is lost: the worst timeout, since the write landed but the caller cannot know it. With
+    ``lasting``, DynamoDB stays silent for every write after it (nothing more applies)."""
+
+    def __init__(self, at: int, *, lasting: bool = False) -> None:
+        self.at, self.lasting, self.writes = at, lasting, 0
+
+    def __call__(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        if operation in WRITES:
+            self.writes += 1
+            if self.writes > self.at and self.lasting:
+                raise Unavailable(f"DynamoDB {operation} did not answer: ConnectTimeoutError")
+        answer = call(operation, **kwargs)
+        if operation in WRITES and self.writes == self.at:
+            raise Unavailable(f"DynamoDB {operation} did not answer: ReadTimeoutError")
+        return answer
+
+
+def import_with(store: DynamoImports, text: str, slug: str = "winter-knit") -> list[Any]:
+    catalog = wiring.catalog_store().drop_catalog(slug)
+    assert catalog is not None
+    audit = lambda summary: AuditEntry(slug, "test", "import", summary, "2026-11-01T00:00:00Z")  # noqa: E731
+    return list(run_import(store, catalog, text, audit, wiring.utcnow))
+
+
+def staged_a_batch(text: str) -> tuple[DropCatalog, Iterator[Progress | dict[str, Any]], Progress]:
+    """An import of ``text`` into winter-knit, stopped after its first batch is written: the catalog
+    it read, the rest of its steps, and that step."""
+    catalog = wiring.catalog_store().drop_catalog("winter-knit")
+    assert catalog is not None
+    audit = lambda summary: AuditEntry("winter-knit", "test", "import", summary, "2026-11-01T00:00:00Z")  # noqa: E731
+    steps = run_import(wiring.product_imports(), catalog, text, audit, wiring.utcnow)
+    written = next(step for step in steps if isinstance(step, Progress) and step.phase == "write")
+    assert isinstance(written, Progress)
+    return catalog, steps, written
 
 
 def test_the_demo_csv_imports_whole(studio: TestClient) -> None:
@@ -111,35 +185,140 @@ def test_the_stream_reports_progress_then_the_outcome(studio: TestClient) -> Non
     checks = [s for s in steps if s.get("phase") == "check"]
     writes = [s for s in steps if s.get("phase") == "write"]
     assert [s["done"] for s in checks] == [100, 200, 240] and checks[-1]["total"] == 240
-    assert [s["done"] for s in writes] == [1, 2, 3, 4] and {s["total"] for s in writes} == {4}  # 306 writes
+    assert [s["done"] for s in writes] == list(range(25, 301, 25)) and {s["total"] for s in writes} == {300}
     assert steps[-1] == {"imported": {"skus": 60, "stock_lines": 240, "units": 1200}}
-    assert len(stock_items()) == 240
+    assert len(stock_items()) == 240 and unreachable() == 0  # the generation it replaced is gone
 
 
-def test_a_failure_in_a_later_transaction_undoes_the_earlier_ones(studio: TestClient) -> None:
-    catalog_before = wiring.catalog_store().drop_catalog("winter-knit")
+def test_a_timeout_at_any_write_leaves_the_live_drop_as_it_was_or_as_imported(
+    studio: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, text = live(), to_csv(many_skus(10))
+    import_with(wiring.product_imports(), text)
+    new = live()
+    assert new != old and len(new[1]) == 40
+    at, outcomes, start = 1, [], wiring.utcnow()
+    while True:
+        flaky = TimeoutAt(at)
+        before = live()
+        later = start + at * STALE_AFTER  # a lease whose taking timed out is never released: it goes stale
+        monkeypatch.setattr(wiring, "utcnow", lambda later=later: later)
+        try:
+            import_with(DynamoImports(TABLE, call=flaky), text)
+            outcomes.append("imported")
+        except Unavailable:
+            outcomes.append("timed out")
+        assert live() in (before, new)  # exactly one generation, whole
+        if flaky.writes < at:  # the import finished before the timeout's write: every write was tried
+            break
+        at += 1
+    assert outcomes.count("timed out") >= 6  # the lease, 2 batches and their progress, the switch (at least)
+    import_with(wiring.product_imports(), to_csv(many_skus(3)))
+    assert len(live()[0]) == 3 and unreachable() == 0  # what stopped imports left is cleared
+
+
+def test_the_live_drop_is_served_while_the_next_one_is_staged(studio: TestClient) -> None:
+    old = live()
+    _, steps, written = staged_a_batch(to_csv(many_skus(60)))
+    assert written.done == 25 and live() == old and unreachable() == 25
+    page = studio.get("/studio/drops/winter-knit/import", headers=AUTH)
+    assert "25 of 300" in page.text  # the job's progress is read back, not only streamed
+    second = post_csv(studio, to_csv(many_skus(2)))
+    assert second.status_code == 409 and second.json()["error"]["code"] == "import_running"
+    assert [step for step in steps if isinstance(step, dict)] == [
+        {"imported": {"skus": 60, "stock_lines": 240, "units": 1200}}
+    ]
+    assert live() != old and unreachable() == 0
+
+
+def test_an_import_that_timed_out_says_so_and_nothing_of_it_is_live(studio: TestClient) -> None:
+    old = live()
+    with pytest.raises(Unavailable):
+        import_with(DynamoImports(TABLE, call=TimeoutAt(5)), to_csv(many_skus(60)))
+    assert live() == old and unreachable() > 0
+    page = studio.get("/studio/drops/winter-knit/import", headers=AUTH)
+    assert "did not go live: The database did not answer in time. Nothing of it is live." in page.text
+    assert post_csv(studio, to_csv(many_skus(2))).status_code == 200
+    assert len(live()[0]) == 2 and unreachable() == 0
+
+
+def test_an_import_cut_off_is_running_until_silent_then_stopped_and_taken_over(
+    studio: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = live()
+    with pytest.raises(Unavailable):  # DynamoDB went silent after write 5: not even the failure is recorded
+        import_with(DynamoImports(TABLE, call=TimeoutAt(5, lasting=True)), to_csv(many_skus(60)))
+    assert live() == old
+    job = wiring.product_imports().import_job("winter-knit")
+    assert job is not None and job.done == 50  # write 5, the progress after batch 2, landed; then silence
+    page = studio.get("/studio/drops/winter-knit/import", headers=AUTH)
+    assert "is writing: 50 of 300 written" in page.text and 'http-equiv="refresh"' in page.text
+    assert post_csv(studio, to_csv(many_skus(2))).json()["error"]["code"] == "import_running"
+    later = wiring.utcnow() + STALE_AFTER
+    monkeypatch.setattr(wiring, "utcnow", lambda: later)
+    page = studio.get("/studio/drops/winter-knit/import", headers=AUTH)
+    assert "stopped at 50 of 300 written" in page.text and "Nothing of it is live" in page.text
+    assert post_csv(studio, to_csv(many_skus(2))).status_code == 200
+    assert len(live()[0]) == 2 and unreachable() == 0
+
+
+def test_an_edit_while_staging_wins_and_the_import_goes_nowhere(studio: TestClient) -> None:
+    old = live()
+    catalog, steps, _ = staged_a_batch(to_csv(many_skus(60)))
+    edit = AuditEntry("winter-knit", "someone", "edit", "tagline", "2026-11-01T00:00:00Z")
+    wiring.catalog_store().save_drop(catalog, edit)
+    with pytest.raises(Conflict) as refused:
+        list(steps)
+    assert refused.value.code == "edit_conflict"
+    assert live() == old
+    job = wiring.product_imports().import_job("winter-knit")
+    assert job is not None and job.state == "failed" and "changed this drop" in job.summary
+
+
+def test_an_import_begun_on_a_drop_another_import_just_replaced_loses(studio: TestClient) -> None:
+    stale = wiring.catalog_store().drop_catalog("winter-knit")  # read before the other import went live
+    assert stale is not None
+    import_with(wiring.product_imports(), to_csv(many_skus(4)))
+    replaced = live()
+    audit = lambda summary: AuditEntry("winter-knit", "test", "import", summary, "2026-11-01T00:00:00Z")  # noqa: E731
+    with pytest.raises(Conflict) as refused:
+        list(run_import(wiring.product_imports(), stale, to_csv(many_skus(6)), audit, wiring.utcnow))
+    assert refused.value.code == "edit_conflict"
+    assert live() == replaced and len(replaced[0]) == 4 and unreachable() == 0
+
+
+def test_stock_held_or_sold_is_never_replaced(studio: TestClient) -> None:
     held_key = next(key for key in stock_items() if key.startswith("CRW-HEATHER"))
     sku, size, location = held_key.split("#")
     dynamodb().update_item(
         TableName=TABLE,
-        Key=schema.stock_key("winter-knit", sku, size, location),
+        Key=schema.stock_key("winter-knit", 0, sku, size, location),
         UpdateExpression="SET held = :one",
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
-    before = stock_items()
-    rows = [*many_skus(60), row(sku, size, location)]  # the held item is rewritten in the last transaction
-    response = post_csv(studio, to_csv(rows), stream=True)
+    before = live()
+    response = post_csv(studio, to_csv(many_skus(60)), stream=True)
     last = json.loads(response.text.splitlines()[-1])
     assert last["status"] == 409 and last["error"]["code"] == "stock_moved"
-    assert stock_items() == before
-    after = wiring.catalog_store().drop_catalog("winter-knit")
-    assert after is not None and catalog_before is not None and after.skus == catalog_before.skus
+    assert live() == before and unreachable() == 0
     assert wiring.audit().log("winter-knit") == []
 
 
 def test_a_started_drop_cannot_be_reimported(studio: TestClient) -> None:
     response = post_csv(studio, to_csv([row("NEW-1", "M")]), slug="linen-lab")
     assert response.status_code == 409 and response.json()["error"]["code"] == "drop_started"
+
+
+def test_an_import_cannot_go_live_within_a_minute_of_the_start(
+    studio: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = wiring.catalog_store().drop_catalog("winter-knit")
+    assert catalog is not None
+    monkeypatch.setattr(wiring, "utcnow", lambda: catalog.drop.starts_at - LIVE_MARGIN + timedelta(seconds=1))
+    old = live()
+    response = post_csv(studio, to_csv(many_skus(2)))
+    assert response.status_code == 409 and response.json()["error"]["code"] == "drop_started"
+    assert "within a minute" in response.json()["error"]["message"] and live() == old
 
 
 def test_the_import_needs_an_editor_and_the_pages_csrf(studio: TestClient) -> None:
@@ -177,7 +356,7 @@ def test_the_cli_draws_a_progress_bar_and_lists_problems(
     monkeypatch.setattr(sys, "argv", ["import_csv", "--drop", "winter-knit", str(good)])
     main()
     out = capsys.readouterr()
-    assert "[" + "#" * 30 + "] 120/120 rows checked" in out.err and "2/2 transactions written" in out.err
+    assert "[" + "#" * 30 + "] 120/120 rows checked" in out.err and "150/150 items written" in out.err
     assert out.out.strip() == "Imported 30 SKUs, 120 stock lines, 600 units into winter-knit."
     monkeypatch.setattr(sys, "argv", ["import_csv", "--drop", "winter-knit", str(bad)])
     with pytest.raises(SystemExit) as exited:

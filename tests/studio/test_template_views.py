@@ -132,7 +132,10 @@ def test_rolling_back_the_first_publish_restores_the_shipped_template(studio: Te
     rollback = {"csrf": csrf, "action": "rollback"}
     early = studio.post("/studio/templates/landing", headers=session, data=rollback)
     assert early.status_code == 409 and early.json()["error"]["code"] == "nothing_to_roll_back"
-    studio.post("/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "publish", "version": "1"})
+    published = studio.post(
+        "/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "publish", "version": "1"}
+    )
+    assert published.status_code == 303, published.text
     assert wiring.templates().pointer("landing")["previous"] == 0  # type: ignore[index]  # the shipped one
     rolled = studio.post("/studio/templates/landing", headers=session, data=rollback)
     assert rolled.status_code == 303

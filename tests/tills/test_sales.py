@@ -46,7 +46,7 @@ def sale(
 
 
 def paris_stock(sku: str, size: str) -> dict[str, Any]:
-    item = wiring.stock().item(StockRef("linen-lab", sku, size, "paris-marais"))
+    item = wiring.stock().item(StockRef("linen-lab", 0, sku, size, "paris-marais"))
     assert item is not None
     return item
 
@@ -158,15 +158,15 @@ def test_footfall_readings_count_once(client: Client, till: str) -> None:
 
 
 def test_till_sales_feed_sell_through_and_the_days_numbers(client: Client, till: str) -> None:
-    before = wiring.catalog().stock("linen-lab").sell_through_bps("TEE-ECRU")
+    before = wiring.catalog().stock(wiring.catalog().drop("linen-lab").drop).sell_through_bps("TEE-ECRU")
     sales = [sale("n-1", qty=2), sale("n-2", "TEE-ECRU", "S", 3)]
     post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sales})
     forget_process_state()  # a fresh process: no cached snapshot
-    after = wiring.catalog().stock("linen-lab").sell_through_bps("TEE-ECRU")
+    after = wiring.catalog().stock(wiring.catalog().drop("linen-lab").drop).sell_through_bps("TEE-ECRU")
     made = 10 + 20 + 25 + 18 + 9 + 3 + 4 + 4 + 3 + 2 + 2 + 3 + 3 + 3 + 2  # every TEE-ECRU unit in the demo
     assert after - before == 5 * 10_000 // made
     day = (datetime.now(PARIS) - timedelta(hours=1)).date().isoformat()
-    numbers, made_per_place = wiring.stock().day_counters("linen-lab")
+    numbers, made_per_place = wiring.stock().day_counters("linen-lab", 0)
     assert numbers[("TEE-ECRU", "paris-marais", day)] == {"till_sold": 5, "till_revenue": 5 * 4100}
     assert sum(units for (sku, _), units in made_per_place.items() if sku == "TEE-ECRU") == made
 

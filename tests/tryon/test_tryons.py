@@ -61,7 +61,7 @@ def ask(
 
 
 def stock_of(sku: str, size: str, location: str = "paris-marais") -> dict[str, Any]:
-    item = wiring.stock().item(StockRef("linen-lab", sku, size, location))
+    item = wiring.stock().item(StockRef("linen-lab", 0, sku, size, location))
     assert item is not None
     return item
 
@@ -210,7 +210,7 @@ def test_try_ons_leave_the_last_piece_of_a_size_to_buyers(client: Client) -> Non
 
 
 def test_none_free_is_409_and_holds_nothing(client: Client, seeded_at: datetime) -> None:
-    last = StockRef("linen-lab", "OVR-SAND", "XS", "paris-marais")
+    last = StockRef("linen-lab", 0, "OVR-SAND", "XS", "paris-marais")
     wiring.stock().place_hold(last, "a-booking", 1, seeded_at + timedelta(minutes=15), seeded_at)
     refused = ask(client, new_visitor(client), size="XS")
     assert refused.status_code == 409
