@@ -89,5 +89,8 @@ def test_a_burst_of_guesses_over_a_socket_gets_exactly_the_limit() -> None:
         began = time.time()
         answers = Counter(pool.map(guess, [live.studio_url] * 48))
         windows = len({int(at) // auth.LOGIN_WINDOW_SECONDS for at in (began, time.time())})
-    # Exactly the limit per window the burst touched (one, unless it ran across a window's end).
-    assert answers == Counter({401: auth.LOGIN_FAILURES * windows, 429: 48 - auth.LOGIN_FAILURES * windows})
+    assert answers[401] + answers[429] == 48
+    if windows == 1:  # exactly the limit: every guess past it refused
+        assert answers[401] == auth.LOGIN_FAILURES
+    else:  # across a window's end the next window takes the guesses after it: up to the limit again
+        assert auth.LOGIN_FAILURES <= answers[401] <= auth.LOGIN_FAILURES * windows
