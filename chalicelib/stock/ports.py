@@ -409,7 +409,7 @@ class ImportJob:
     total: int
     by: str
     started_at: datetime
-    heartbeat_at: datetime  # when it last wrote: a staging import silent for ``STALE_AFTER`` is dead
+    heartbeat_at: datetime  # when it last wrote (to the second): silent for ``STALE_AFTER``, it is dead
     summary: str = ""  # what it imports, or why it failed
     ended_at: datetime | None = None
 

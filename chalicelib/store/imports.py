@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.audit import AuditEntry
@@ -41,7 +41,7 @@ class DynamoImports(DynamoAdapter):
             total=item["total"],
             by=item["by"],
             started_at=datetime.fromisoformat(item["started_at"]),
-            heartbeat_at=datetime.fromisoformat(item["heartbeat_at"]),
+            heartbeat_at=datetime.fromtimestamp(item["heartbeat"], UTC),
             summary=item.get("summary", ""),
             ended_at=datetime.fromisoformat(ended) if ended else None,
         )
@@ -77,7 +77,7 @@ class DynamoImports(DynamoAdapter):
             "TableName": self._table,
             "Key": key,
             "UpdateExpression": "SET job_id = :id, #state = :staging, done = :zero, #total = :total, #by = :by, "
-            "started_at = :now, heartbeat_at = :now, heartbeat = :epoch, latest = :gen "
+            "started_at = :now, heartbeat = :epoch, latest = :gen "
             "REMOVE summary, ended_at ADD unreachable :gens",
             "ConditionExpression": f"job_id = :id OR ((attribute_not_exists(#pk) OR #state <> :staging OR "
             f"heartbeat <= :stale) AND {seen})",
@@ -148,13 +148,12 @@ class DynamoImports(DynamoAdapter):
             self._call,
             TableName=self._table,
             Key=schema.import_job_key(lease.slug),
-            UpdateExpression="SET done = :done, heartbeat = :epoch, heartbeat_at = :now",
+            UpdateExpression="SET done = :done, heartbeat = :epoch",
             ConditionExpression="job_id = :id AND #state = :staging",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={
                 ":done": number(done),
                 ":epoch": number(_epoch(now)),
-                ":now": {"S": iso(now)},
                 ":id": {"S": lease.job_id},
                 ":staging": {"S": "staging"},
             },
@@ -230,7 +229,7 @@ class DynamoImports(DynamoAdapter):
             ":id": {"S": lease.job_id},
             ":staging": {"S": "staging"},
         }
-        expression = "SET #state = :state, summary = :summary, ended_at = :now, heartbeat_at = :now"
+        expression = "SET #state = :state, summary = :summary, ended_at = :now"
         if state == "live":  # the staged generation is reachable now, and the one it replaced is not
             expression += ", done = #total, retired = :retired DELETE unreachable :gens"
             names["#total"] = "total"
