@@ -15,7 +15,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.core.errors import Unavailable
-from chalicelib.store.breaker import OPEN_SECONDS, Breaker
+from chalicelib.store.breaker import OPEN_SECONDS, THRESHOLD, Breaker
 from chalicelib.store.client import dynamodb
 from devtools.embedded_dynamodb import EmbeddedDynamoDB
 from devtools.process import forget_process_state
@@ -132,8 +132,11 @@ def test_requests_fail_fast_while_dynamodb_is_silent_and_recover_when_it_answers
             times.append(time.perf_counter() - started)
             answers.append((response.status_code, response.headers.get("Retry-After")))
         assert set(answers) == {(503, "1")}
-        assert sorted(times)[int(len(times) * 0.99) - 1] <= 1.5  # p99: only the first call waits its timeouts
-        assert sum(t > 0.1 for t in times) <= 2
+        # Only the calls that open the breaker (THRESHOLD of them) wait, each at most its timeout budget:
+        # 2 attempts × (0.4 s connect + 0.4 s read), plus a loaded machine's scheduling slack.
+        waited = sorted(times, reverse=True)
+        assert waited[0] <= 2 * (0.4 + 0.4) + 0.5
+        assert all(t <= 0.1 for t in waited[THRESHOLD:]), waited[:5]
         proxied.silent = False
         back = time.perf_counter()
         while client.http.get("/api/drops/linen-lab/stock").status_code != 200:
