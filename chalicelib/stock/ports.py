@@ -397,6 +397,7 @@ class ImportLease:
     revision: int  # the drop's revision it was checked against: an edit meanwhile makes it lose
     live: int  # the generation live when it began
     generation: int  # the one it stages: a number no import of the drop used before
+    resume_from: int = 0  # items of it already written, by a stopped import of the same file
 
 
 @dataclass(frozen=True)
@@ -421,17 +422,19 @@ class ImportJob:
 class ProductWriter(Protocol):
     """Where an import writes: a new generation beside the live one, then one switch."""
 
-    def begin_import(self, catalog: DropCatalog, total: int, by: str, now: datetime) -> ImportLease:
+    def begin_import(self, catalog: DropCatalog, total: int, by: str, now: datetime, digest: str) -> ImportLease:
         """Take the drop's import lease (``Conflict`` ``import_running`` if another import is
         writing, ``edit_conflict`` if the drop changed since ``catalog`` was read), refuse a drop
-        whose stock has moved (``stock_moved``), and clear what an earlier
-        import left unreachable."""
+        whose stock has moved (``stock_moved``), and clear what an earlier import left unreachable.
+        If the latest import, stopped or still going, has the same ``digest`` (the same file on the
+        same drop), take it over instead and resume where it got to."""
         ...
 
     def stage(
         self, lease: ImportLease, skus: Sequence[Sku], stock: Sequence[StockLine], clock: Callable[[], datetime]
     ) -> Iterator[int]:
-        """Write the new generation's SKUs and stock, yielding writes done; none is reachable yet."""
+        """Write the new generation's SKUs and stock after the lease's ``resume_from`` first ones,
+        yielding items written so far; none is reachable yet."""
         ...
 
     def go_live(self, lease: ImportLease, audit: AuditEntry, now: datetime) -> None:

@@ -1,6 +1,8 @@
 """DynamoDB adapter for imports: a new generation of a drop's SKUs and stock is batch-written beside
 the live one, then one transaction points the drop's META item at it. ``IMPORT#<slug>`` / ``JOB``
-is the lease (one import per drop at a time), its progress and what it left to delete."""
+is the lease (one import per drop at a time), its progress and what it left to delete. The lease
+also names the file it imports (a digest): the same file on the unchanged drop takes the lease over
+and resumes from the progress recorded, rewriting at most one batch (the same items)."""
 
 from __future__ import annotations
 
@@ -46,41 +48,52 @@ class DynamoImports(DynamoAdapter):
             ended_at=datetime.fromisoformat(ended) if ended else None,
         )
 
-    def begin_import(self, catalog: DropCatalog, total: int, by: str, now: datetime) -> ImportLease:
+    def begin_import(self, catalog: DropCatalog, total: int, by: str, now: datetime, digest: str) -> ImportLease:
         drop = catalog.drop
         self._refuse_moved_stock(drop.slug, drop.generation)
         key = schema.import_job_key(drop.slug)
         left = self._read(key) or {}
         latest = number_of(left, "latest", -1)
-        lease = ImportLease(
-            drop.slug, uuid.uuid4().hex, drop.revision, drop.generation, max(latest, drop.generation) + 1
-        )
-        names = {"#pk": schema.PK, "#state": "state", "#total": "total", "#by": "by"}
-        values = {
-            ":id": {"S": lease.job_id},
+        names = {"#state": "state", "#by": "by"}
+        values: dict[str, Any] = {
             ":staging": {"S": "staging"},
-            ":zero": number(0),
-            ":total": number(total),
             ":by": {"S": by},
             ":now": {"S": iso(now)},
             ":epoch": number(_epoch(now)),
-            ":stale": number(_epoch(now - STALE_AFTER)),
-            ":gen": number(lease.generation),
-            ":gens": {"NS": [str(lease.generation)]},
+            ":digest": {"S": digest},
         }
-        seen = "attribute_not_exists(latest)"
-        if latest >= 0:
-            seen, values[":seen"] = "latest = :seen", number(latest)
-        # Free (no import staging, or one silent too long), and no other import took a generation
-        # since the read; ``job_id = :id`` admits botocore's retry of this very write.
+        taken = "SET job_id = :id, #state = :staging, #by = :by, started_at = :now, heartbeat = :epoch"
+        resumes = left.get("digest", {}).get("S") == digest and left.get("state", {}).get("S") != "live"
+        if resumes:  # the same file on the same drop: its generation is still unreachable, and part written
+            lease = ImportLease(
+                drop.slug, uuid.uuid4().hex, drop.revision, drop.generation, latest, number_of(left, "done")
+            )
+            values |= {":old": left["job_id"], ":seen": number(latest), ":live": {"S": "live"}}
+            expression = f"{taken} REMOVE summary, ended_at"
+            free = "job_id = :old AND digest = :digest AND latest = :seen AND #state <> :live"
+        else:
+            lease = ImportLease(
+                drop.slug, uuid.uuid4().hex, drop.revision, drop.generation, max(latest, drop.generation) + 1
+            )
+            names |= {"#pk": schema.PK, "#total": "total"}
+            values |= {":zero": number(0), ":total": number(total), ":stale": number(_epoch(now - STALE_AFTER))}
+            values |= {":gen": number(lease.generation), ":gens": {"NS": [str(lease.generation)]}}
+            expression = (
+                f"{taken}, done = :zero, #total = :total, latest = :gen, digest = :digest "
+                "REMOVE summary, ended_at ADD unreachable :gens"
+            )
+            seen = "attribute_not_exists(latest)"
+            if latest >= 0:
+                seen, values[":seen"] = "latest = :seen", number(latest)
+            # Free (no import staging, or one silent too long), and no other import took a generation
+            # since the read.
+            free = f"(attribute_not_exists(#pk) OR #state <> :staging OR heartbeat <= :stale) AND {seen}"
+        values[":id"] = {"S": lease.job_id}
         lease_taken = {
             "TableName": self._table,
             "Key": key,
-            "UpdateExpression": "SET job_id = :id, #state = :staging, done = :zero, #total = :total, #by = :by, "
-            "started_at = :now, heartbeat = :epoch, latest = :gen "
-            "REMOVE summary, ended_at ADD unreachable :gens",
-            "ConditionExpression": f"job_id = :id OR ((attribute_not_exists(#pk) OR #state <> :staging OR "
-            f"heartbeat <= :stale) AND {seen})",
+            "UpdateExpression": expression,
+            "ConditionExpression": f"job_id = :id OR ({free})",  # ``job_id = :id`` admits botocore's retry
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -138,8 +151,9 @@ class DynamoImports(DynamoAdapter):
     ) -> Iterator[int]:
         items = sku_items(lease.slug, lease.generation, skus)
         items += [stock_item(lease.slug, lease.generation, line) for line in stock]
-        requests = [{"PutRequest": {"Item": to_item(item)}} for item in items]
-        for done in batch_write(self._call, self._table, requests):
+        requests = [{"PutRequest": {"Item": to_item(item)}} for item in items[lease.resume_from :]]
+        for written in batch_write(self._call, self._table, requests):
+            done = lease.resume_from + written
             self._beat(lease, done, clock())  # the progress the page reads back, and proof of life
             yield done
 

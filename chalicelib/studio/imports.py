@@ -16,6 +16,7 @@ write: shoppers see the old products until then, and a timeout or a crash change
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
@@ -184,7 +185,8 @@ def run_import(
 ) -> Iterator[Progress | dict[str, Any]]:
     """Check every row, then stage all of it beside the live drop and switch to it at once:
     progress as it goes, then the outcome. A timeout or a crash at any point leaves the live drop
-    exactly as it was. ``audit`` makes the log entry from a summary of what is imported."""
+    exactly as it was, and importing the same file again resumes where it stopped. ``audit`` makes
+    the log entry from a summary of what is imported."""
     _refuse_if_too_late(catalog, clock())
     job = CatalogImport(catalog)
     yield from job.check(text.splitlines(keepends=True), max(text.count("\n") - 1, 1))
@@ -192,7 +194,7 @@ def run_import(
     units = sum(line.on_hand for line in job.stock)
     entry = audit(f"imported {len(job.skus)} SKUs, {len(job.stock)} stock lines, {units} units")
     total = len(job.skus) + len(job.stock)
-    lease = store.begin_import(catalog, total, entry.who, clock())
+    lease = store.begin_import(catalog, total, entry.who, clock(), _digest(catalog, text))
     try:
         for done in store.stage(lease, job.skus, job.stock, clock):
             yield Progress("write", done, total)
@@ -204,7 +206,17 @@ def run_import(
             store.fail(lease, why, clock())
         raise
     store.retire(lease, clock())
-    yield {"imported": {"skus": len(job.skus), "stock_lines": len(job.stock), "units": units}}
+    outcome: dict[str, Any] = {"imported": {"skus": len(job.skus), "stock_lines": len(job.stock), "units": units}}
+    if lease.resume_from:
+        outcome["resumed_from"] = lease.resume_from  # items a stopped import of the same file had written
+    yield outcome
+
+
+def _digest(catalog: DropCatalog, text: str) -> str:
+    """Names an import: the same file on the same drop, unchanged since, writes the same items in
+    the same order, so a stopped import of it can be resumed rather than started over."""
+    drop = catalog.drop
+    return hashlib.sha256(f"{drop.slug}#{drop.revision}#{drop.generation}\n{text}".encode()).hexdigest()
 
 
 def _refuse_if_too_late(catalog: DropCatalog, now: datetime) -> None:

@@ -53,6 +53,16 @@ def studio(browser: Browser, live: LiveApp) -> Iterator[Page]:
     context.close()
 
 
+def signed_in_phone(browser: Browser, live: LiveApp) -> Page:
+    """A phone-sized page signed in to the studio (close its ``context`` when done)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live.studio_url}/studio/login")
+    page.fill("#token", live.studio_token)
+    page.click("button[type=submit]")
+    return page
+
+
 def test_edit_preview_publish_and_roll_back_the_landing_page(studio: Page, live: LiveApp, artifacts: Path) -> None:
     assert MARK not in shopper_page(live.url)
     studio.goto(f"{live.studio_url}/studio/templates/landing")
@@ -91,13 +101,38 @@ def test_a_csv_import_fills_its_progress_bar(studio: Page, live: LiveApp) -> Non
     expect(studio.locator("#problems li").first).to_contain_text("line 2, sku: needs upper-case letters")
 
 
+def test_a_stopped_import_is_carried_on_by_the_same_file(
+    browser: Browser, live: LiveApp, artifacts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import cut off by a timeout (run here, against the live app's database); the page says the
+    same file carries on, and uploading it at phone size does."""
+    from chalicelib.core.errors import Unavailable
+    from chalicelib.store.imports import DynamoImports
+    from devtools.process import forget_process_state
+    from tests.studio.test_imports import TimeoutAt, import_with, many_skus, to_csv
+
+    monkeypatch.setenv("DROPFRONT_DYNAMODB_ENDPOINT", live.dynamodb_url)
+    monkeypatch.setenv("DROPFRONT_TABLE", "dropfront")  # the table `make run` seeds
+    forget_process_state()
+    text = to_csv(many_skus(60))  # 300 items; write 9 is the progress after the fourth batch
+    with pytest.raises(Unavailable):
+        import_with(DynamoImports("dropfront", call=TimeoutAt(9)), text)
+    page = signed_in_phone(browser, live)
+    page.goto(f"{live.studio_url}/studio/drops/winter-knit/import")
+    expect(page.locator(".last-import")).to_contain_text("carry on from 100 of 300 written")
+    payload: FilePayload = {"name": "winter.csv", "mimeType": "text/csv", "buffer": text.encode()}
+    page.set_input_files("#csv", files=[payload])
+    page.click("#import button[type=submit]")
+    expect(page.locator("#status")).to_contain_text("Imported 60 SKUs, 240 stock lines, 1200 units.")
+    expect(page.locator("#status")).to_contain_text("100 items were already written")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(artifacts / "import-carried-on.png"), full_page=True)
+    page.context.close()
+
+
 def test_the_pop_up_staff_page_fits_a_phone(browser: Browser, live: LiveApp) -> None:
     """Staff run the queue from a phone at the rail: nothing wider than the screen, buttons tappable."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.goto(f"{live.studio_url}/studio/login")
-    page.fill("#token", live.studio_token)
-    page.click("button[type=submit]")
+    page = signed_in_phone(browser, live)
     page.goto(f"{live.studio_url}/studio/popups/paris-marais")
     expect(page.locator("h1")).to_contain_text("paris-marais")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -107,7 +142,7 @@ def test_the_pop_up_staff_page_fits_a_phone(browser: Browser, live: LiveApp) -> 
     issue.click()
     expect(page.locator("#new-till")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    context.close()
+    page.context.close()
 
 
 def test_a_picture_set_in_the_studio_shows_on_the_drop_page(
