@@ -53,6 +53,7 @@ typecheck: venv ## mypy --strict
 bench: venv catalogs ## benchmarks against the targets in docs/design.md; writes bench/results/latest.json
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.imports --rows 2000 --every 10 --out bench/results/imports.json
+	$(BIN)/python -m bench.outage --out bench/results/outage.json
 
 DROP ?= linen-lab
 POPUP ?= paris-marais

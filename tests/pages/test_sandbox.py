@@ -217,13 +217,14 @@ HOSTILE = [
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_hostile_templates_cost_at_most_the_budget(context: dict[str, Any], payload: str) -> None:
     """Each shape is refused, in about the render budget and without building a value beyond a page
-    (a sandbox with translations, as pages have)."""
+    (a sandbox with translations, as pages have). The budget is the rendering thread's CPU time, so
+    that is what is measured: a machine busy with other work stretches the wall clock, not the cost."""
     sandbox = Sandbox({"partials/footer.html": "<footer>{{ drop }}</footer>"}, gettext=NullTranslations())
     tracemalloc.start()
-    started = time.monotonic()
+    started = time.thread_time()
     try:
         result = outcome(sandbox, payload, context)
-        seconds = time.monotonic() - started
+        seconds = time.thread_time() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
