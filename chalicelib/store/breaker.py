@@ -1,13 +1,11 @@
 """Fail fast while DynamoDB does not answer: a short circuit breaker in front of every call.
 
-When DynamoDB is unreachable each attempt waits out its connect or read timeout, botocore tries
-each call again, and every request queues behind the ones already waiting (the catalog's reload
-holds a lock). The breaker counts attempts, botocore's retries included (the client reports each
-one): after ``THRESHOLD`` in a row got no answer, it opens, and a call still retrying gives up
-instead of waiting out its remaining attempts. For ``OPEN_SECONDS`` every call fails at once with
-``Unavailable`` (503, Retry-After). Then one call is let through to try, with one attempt; its
-answer closes the breaker, its silence opens it again. One silent attempt alone (a lost packet) is
-retried and opens nothing. Refusals (throttling, a failed condition) are answers: they never open it.
+When DynamoDB is unreachable each call waits out its connect and read timeouts, and every request
+queues behind the ones already waiting (the catalog's reload holds a lock). After ``THRESHOLD``
+calls in a row got no answer, the breaker opens: for ``OPEN_SECONDS`` every call fails at once with
+``Unavailable`` (503, Retry-After). Then one call is let through to try; its answer closes the
+breaker, its silence opens it again. One silent call alone (a lost packet) opens nothing. Answers
+that are refusals (throttling, a failed condition) are answers: they never open it.
 """
 
 from __future__ import annotations
@@ -55,12 +53,6 @@ class Breaker:
         stays open, and the next call may try."""
         with self._lock:
             self._trying = False
-
-    def gives_up(self) -> bool:
-        """Whether a call whose attempt just went unanswered stops instead of trying again: the
-        breaker is open, so the next attempt would most likely wait out its timeout too."""
-        with self._lock:
-            return self._clock() < self._open_until
 
     def unanswered(self) -> None:
         with self._lock:

@@ -58,33 +58,7 @@ def dynamodb() -> DynamoDBClient:
                 tcp_keepalive=True,
             ),
         )
-        _client.meta.events.register_first("needs-retry.dynamodb", _attempt_heard)
     return _client
-
-
-def _silence() -> tuple[type[Exception], ...]:
-    """What botocore raises when DynamoDB did not answer an attempt (nothing about the request)."""
-    from botocore.exceptions import (
-        ConnectionClosedError,
-        ConnectTimeoutError,
-        EndpointConnectionError,
-        ReadTimeoutError,
-    )
-
-    return (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError)
-
-
-def _attempt_heard(caught_exception: BaseException | None = None, **_: Any) -> None:
-    """botocore's hook after each attempt, before it decides to retry: an answer (any status)
-    resets the breaker, a silent attempt counts against it, and once it is open the call stops
-    here with that silence rather than waiting out its remaining attempts. Every call on the
-    client reports, so calls made around ``call`` (seeding, tests) count as evidence too."""
-    if caught_exception is None:
-        breaker.answered()
-    elif isinstance(caught_exception, _silence()):
-        breaker.unanswered()
-        if breaker.gives_up():
-            raise caught_exception
 
 
 def reset_client() -> None:
@@ -96,11 +70,18 @@ def reset_client() -> None:
 
 @contextmanager
 def _mapped_errors(operation: str) -> Iterator[None]:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
 
     try:
         yield
-    except _silence() as error:  # each silent attempt was counted by ``_attempt_heard``
+    except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError) as error:
+        breaker.unanswered()
         raise Unavailable(f"DynamoDB {operation} did not answer: {type(error).__name__}") from error
     except ClientError as error:
         breaker.answered()  # a refusal is an answer

@@ -180,7 +180,9 @@ def _reason(error: Exception) -> str:
 def trial_render(name: str, version: int, now: datetime) -> list[dict[str, str]]:
     """Render ``version`` of page ``name`` for a first visit to every drop, in every locale the UI
     speaks, as views would; each one that breaks the sandbox's rules or budget, with the reason.
-    Publishing refuses a version with any (so a template that would freeze views never goes live)."""
+    Publishing refuses a version with any (so a template that would freeze views never goes live).
+    A render refused once is tried again: the first view of a locale also loads its data, and a
+    template that breaks the budget breaks it every time."""
     failed: dict[str, list[str]] = {}  # problem → where: "linen-lab (fr)" …
     for drop in wiring.catalog_store().drops():
         for lang in UI_LOCALES:
@@ -189,8 +191,14 @@ def trial_render(name: str, version: int, now: datetime) -> list[dict[str, str]]
                 locale, context = context_for(name, query, "trial", now)
             except DomainError:
                 continue  # nothing to render this page with (a drop with no pop-up has no try-on page)
-            try:
-                wiring.published().render_version(locale, name, version, context)
-            except (TemplateRejected, RenderRefused, LookupError) as error:
-                failed.setdefault(_reason(error), []).append(f"{drop.slug} ({lang})")
+            for attempt in range(2):
+                try:
+                    wiring.published().render_version(locale, name, version, context)
+                    break
+                except RenderRefused as error:  # the budget: a cold first render (locale data) gets one more
+                    if attempt:
+                        failed.setdefault(_reason(error), []).append(f"{drop.slug} ({lang})")
+                except (TemplateRejected, LookupError) as error:
+                    failed.setdefault(_reason(error), []).append(f"{drop.slug} ({lang})")
+                    break
     return [{"field": ", ".join(where), "problem": reason} for reason, where in failed.items()]
