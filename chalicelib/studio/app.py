@@ -23,7 +23,7 @@ from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.core.errors import DomainError, NotFound, RateLimited, Unauthorized, Unavailable
 from chalicelib.core.models import DropCatalog, Slug
-from chalicelib.studio import drop_views, outbox_views, staff_views, views
+from chalicelib.studio import audit_views, drop_views, outbox_views, staff_views, views
 from chalicelib.studio.web import page, principal_of, wants_page
 from chalicelib.tryon.sheets import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
@@ -140,6 +140,7 @@ def create_app() -> Starlette:
         Route("/studio/popups/{popup}/tills", staff_views.change_tills, methods=["POST"]),
         Route("/studio/api/drops/{slug}/skus/{sku}/picture", drop_views.set_picture, methods=["POST"]),
         Route("/studio/outbox", outbox_views.outbox_page),
+        Route("/studio/audit", audit_views.audit_page),
         Route("/studio/api/outbox", outbox_views.outbox_api),
         Route("/studio/api/drops/{slug}/qr-tags", qr_tags),
         Route("/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png", qr_png),

@@ -8,21 +8,19 @@ import json
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from chalicelib import wiring
 from chalicelib.config import settings
-from chalicelib.core.audit import AuditEntry
+from chalicelib.core.audit import AuditEntry, FieldChange
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
 from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, Drop, DropCatalog, iso
 from chalicelib.numbers import tables as numbers
-from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.shop.shopper import checked_slug
 from chalicelib.stock.ports import ImportJob
-from chalicelib.studio import charts, drops, pricing
+from chalicelib.studio import audit_views, charts, drops, pricing
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.imports import CatalogImport, run_import
 from chalicelib.studio.pictures import PictureUpload, with_picture
@@ -43,8 +41,15 @@ def studio_drop(slug: str) -> DropCatalog:
     return found
 
 
-def _audit(principal: Principal, slug: str, action: str, summary: str) -> AuditEntry:
-    return AuditEntry(slug, principal.subject, action, summary, iso(wiring.utcnow()))
+def _audit(
+    principal: Principal, slug: str, action: str, summary: str, changes: tuple[FieldChange, ...] = ()
+) -> AuditEntry:
+    return AuditEntry(slug, principal.subject, action, summary, iso(wiring.utcnow()), changes)
+
+
+def _audit_rows(catalog: DropCatalog) -> list[audit_views.AuditRow]:
+    """The drop's newest changes, times in its zone."""
+    return audit_views.rows(wiring.audit().log(catalog.drop.slug), catalog.drop.default_market.timezone)
 
 
 def _drop_page(
@@ -57,7 +62,8 @@ def _drop_page(
         catalog=catalog,
         values=values,
         problems=found,
-        audit=wiring.audit().log(catalog.drop.slug),
+        audit=_audit_rows(catalog),
+        zone=catalog.drop.default_market.timezone,
         can_edit=Role.EDITOR in principal.roles,
         shop_url=settings().public_url or "",
         widths=PRODUCT_IMAGE_WIDTHS,
@@ -83,8 +89,9 @@ async def save_drop(request: Request) -> Response:
         if not wants_page(request):
             raise
         return _drop_page(principal, catalog, form, refused.details, 422)
-    summary = f"drop edited: {catalog.drop.starts_at.isoformat()}→{edited.drop.starts_at.isoformat()}"
-    wiring.catalog_store().save_drop(edited, _audit(principal, catalog.drop.slug, "drop", summary))
+    changed = drops.changes(catalog, edited)
+    summary = f"{len(changed)} field{'' if len(changed) == 1 else 's'} changed" if changed else "saved unchanged"
+    wiring.catalog_store().save_drop(edited, _audit(principal, catalog.drop.slug, "drop", summary, changed))
     return RedirectResponse(f"/studio/drops/{catalog.drop.slug}", status_code=303)
 
 
@@ -141,9 +148,6 @@ def _last_import(job: ImportJob, zone: str, now: datetime) -> dict[str, Any]:
     """The drop's latest import as the page says it: running, stopped (silent too long), failed or live,
     its times in the drop's zone, named."""
 
-    def local(moment: datetime | None) -> str:
-        return "" if moment is None else f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
-
     state: str = job.state
     if state == "staging":
         state = "running" if job.running(now) else "stopped"
@@ -153,8 +157,8 @@ def _last_import(job: ImportJob, zone: str, now: datetime) -> dict[str, Any]:
         "done": job.done,
         "total": job.total,
         "summary": job.summary[:1].upper() + job.summary[1:],
-        "started": local(job.started_at),
-        "ended": local(job.ended_at),
+        "started": drops.local_time(job.started_at, zone),
+        "ended": drops.local_time(job.ended_at, zone),
     }
 
 
@@ -217,7 +221,7 @@ def _pricing_page(principal: Principal, catalog: DropCatalog, status: int = 200,
         rules=extra.pop("rules", None) or pricing.rules_json(policy),
         problems=extra.pop("problems", []),
         sent=extra.pop("sent", {}),
-        audit=wiring.audit().log(catalog.drop.slug),
+        audit=_audit_rows(catalog),
         currencies=sorted({m.currency for m in catalog.drop.markets}),
         can_publish=Role.PUBLISHER in principal.roles,
         zone=catalog.drop.default_market.timezone,
@@ -237,32 +241,33 @@ async def change_pricing(request: Request) -> Response:
     policy = wiring.catalog_store().pricing_policy(slug)
     if str(policy.version if policy else 0) != form.get("version"):
         raise Conflict("The pricing changed since you opened it. Reload and try again.", code="edit_conflict")
-    changes: dict[str, Callable[[], tuple[PricingPolicy, str]]] = {
+    zone = catalog.drop.default_market.timezone
+    actions: dict[str, Callable[[], pricing.PolicyChange]] = {
         "guardrail": lambda: pricing.with_guardrail(policy, form),
         "override": lambda: pricing.with_override(
             policy,
             form,
             principal.subject,
-            catalog.drop.default_market.timezone,
+            zone,
             now,
             {sku.sku: sku.costs for sku in catalog.skus},
         ),
-        "unoverride": lambda: pricing.without_override(policy, form),
+        "unoverride": lambda: pricing.without_override(policy, form, zone),
         "rules": lambda: pricing.with_rules(policy, form.get("rules", "")),
     }
-    change = changes.get(form.get("action", ""))
-    if change is None:
+    action = actions.get(form.get("action", ""))
+    if action is None:
         raise Unprocessable("Unknown pricing action.", code="invalid_form")
     try:
-        new, summary = change()
+        change = action()
     except Unprocessable as refused:
         if not wants_page(request):
             raise
         found = [{"field": "form", "problem": refused.message}, *(refused.details or [])]
         return _pricing_page(principal, catalog, 422, problems=found, rules=form.get("rules"), sent=form)
-    wiring.catalog_store().put_pricing_policy(
-        slug, new, _audit(principal, slug, "pricing", f"v{new.version} {summary}")
-    )
+    new = change.policy
+    audit = _audit(principal, slug, "pricing", f"v{new.version} {change.summary}", change.changes)
+    wiring.catalog_store().put_pricing_policy(slug, new, audit)
     return RedirectResponse(f"/studio/drops/{slug}/pricing", status_code=303)
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.core.audit import FieldChange, changed_fields
 from chalicelib.core.errors import Unprocessable
 from chalicelib.core.models import EARLIEST_YEAR, LATEST_YEAR, SLUG_PATTERN, Drop, DropCatalog, Location, TryOnRules
 from chalicelib.i18n.formatting import currency_digits, major_units
@@ -71,6 +72,11 @@ def to_minor(text: str, currency: str) -> int:
     if minor > 100_000_000:
         raise ValueError("is too large")
     return int(minor)
+
+
+def local_time(moment: datetime | None, zone: str) -> str:
+    """A UTC moment as a person reads it in ``zone``, the zone named: "2026-12-24 18:00 (Europe/Paris)"."""
+    return "" if moment is None else f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
 
 
 def local_input(moment: datetime | None, zone: str) -> str:
@@ -127,6 +133,62 @@ def form_values(catalog: DropCatalog) -> dict[str, str]:
             values[f"slot_minutes.{place.id}"] = str(place.pickup.slot_minutes)
             values[f"capacity.{place.id}"] = str(place.pickup.capacity)
     return values
+
+
+_POPUP_LABELS = {
+    "opens": "opens",
+    "closes": "closes",
+    "slots_open": "pickup slots from",
+    "slots_close": "pickup slots to",
+    "slot_minutes": "minutes per pickup slot",
+    "capacity": "capacity per pickup slot",
+    "tryon.hold_minutes": "try-on hold until staff call (minutes)",
+    "tryon.called_minutes": "try-on hold after the call (minutes)",
+    "tryon.per_visitor": "try-ons one shopper may hold",
+    "tryon.keep_for_buyers": "pieces of each size kept for buyers",
+}
+
+
+def field_label(catalog: DropCatalog, field: str) -> str:
+    """What the edit form calls a field, for a person: ``price.TEE.EUR`` → "Price of TEE (EUR)"."""
+    zone = catalog.drop.default_market.timezone
+    head, _, rest = field.partition(".")
+    if field in ("starts_at", "ends_at"):
+        return f"{'Starts' if field == 'starts_at' else 'Ends'} ({zone})"
+    if field == "published":
+        return "Published"
+    if head in COPY_FIELDS:
+        return f"{head.capitalize()} ({rest})"
+    if head in ("price", "cost"):
+        sku, _, currency = rest.rpartition(".")
+        return f"{'Price' if head == 'price' else 'Unit cost'} of {sku} ({currency})"
+    place_id, _, setting = rest.partition(".")
+    place = next((p for p in catalog.locations if p.id == place_id), None)
+    key = f"tryon.{setting}" if head == "tryon" else head
+    if place is None or key not in _POPUP_LABELS:
+        return field
+    name = place.name.get(catalog.drop.default_market.default_locale) or place.id
+    zone_note = f" ({place.timezone})" if head in ("opens", "closes", "slots_open", "slots_close") else ""
+    return f"{name}: {_POPUP_LABELS[key]}{zone_note}"
+
+
+def audited_values(catalog: DropCatalog) -> dict[str, str]:
+    """The edit form's values as the audit log shows them: amounts with their currency, local times
+    as people write them, yes or no."""
+    values = form_values(catalog)
+    del values["revision"]
+    values["published"] = "yes" if values["published"] else "no"
+    for name, value in values.items():
+        if name.startswith(("price.", "cost.")):
+            values[name] = f"{value} {name.rsplit('.', 1)[1]}"
+        elif name in ("starts_at", "ends_at") or name.startswith(("opens.", "closes.")):
+            values[name] = value.replace("T", " ")  # the label names the zone
+    return values
+
+
+def changes(before: DropCatalog, after: DropCatalog) -> tuple[FieldChange, ...]:
+    """Every field an edit changed, labelled, before and after, in the merchant's units."""
+    return changed_fields(audited_values(before), audited_values(after), partial(field_label, before))
 
 
 def edited(catalog: DropCatalog, form: Mapping[str, str]) -> DropCatalog:

@@ -1,17 +1,21 @@
 """Changing a drop's pricing from the studio: the guardrail, overrides (each with a reason and an
 expiry), and the offer rules and experiments. Pure: every change gives the next immutable policy
-version and a one-line summary for the audit log, or every problem with the form."""
+version, a one-line summary for the audit log and each changed field in the merchant's units, or
+every problem with the form."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
+from chalicelib.core.audit import FieldChange
 from chalicelib.core.errors import Conflict, Unprocessable
+from chalicelib.i18n.formatting import major_units
 from chalicelib.pricing.policy import Guardrail, Override, PricingPolicy
-from chalicelib.studio.drops import FormProblems, from_local, to_minor
+from chalicelib.studio.drops import FormProblems, from_local, local_time, to_minor
 
 GUARDRAIL_FIELDS = (
     "max_discount_bps",
@@ -22,6 +26,49 @@ GUARDRAIL_FIELDS = (
 )
 RULE_SECTIONS = ("segment_rules", "markdowns", "experiments")
 MAX_RULES_JSON = 32 * 1024
+GUARDRAIL_LABELS = {
+    "max_discount_bps": "Deepest discount",
+    "min_margin_bps": "Margin floor",
+    "max_stack_bps": "Stack cap",
+    "max_discounted_units_per_visitor": "Discounted units per customer",
+    "max_units_per_customer": "Most of each piece and size per customer",
+    "stacking": "Stacking",
+}
+STACKING_WORDS = {"best_of": "the best offer only", "capped_stack": "offers stacked, up to the stack cap"}
+RULE_LABELS = {"segment_rules": "Offer rules", "markdowns": "Markdowns", "experiments": "Experiments"}
+
+
+class PolicyChange(NamedTuple):
+    """The next policy version, what the audit log says about it, and the fields it changed."""
+
+    policy: PricingPolicy
+    summary: str
+    changes: tuple[FieldChange, ...]
+
+
+def percent(bps: int) -> str:
+    """Basis points as a person reads them: 1250 → "12.5 %"."""
+    return f"{Decimal(bps).scaleb(-2).normalize():f} %"
+
+
+def guardrail_value(name: str, value: Any) -> str:
+    """A guardrail setting in the merchant's units."""
+    if name.endswith("_bps"):
+        return percent(value)
+    if name == "stacking":
+        return STACKING_WORDS.get(str(value), str(value))
+    if name == "max_units_per_customer" and value == 0:
+        return "no limit"
+    return str(value)
+
+
+def override_text(override: Override, zone: str) -> str:
+    """An override as a person reads it: "price 30.00 USD until 2026-12-24 18:00 (Europe/Paris): reason"."""
+    if override.kind == "pin":
+        what = "price " + ", ".join(f"{major_units(m, c)} {c}" for c, m in (override.pin_minor or {}).items())
+    else:
+        what = "no discounts"
+    return f"{what} until {local_time(override.expires_at, zone)}: {override.reason}"
 
 
 def _next(policy: PricingPolicy | None, **changes: Any) -> PricingPolicy:
@@ -35,7 +82,7 @@ def _needs(policy: PricingPolicy | None) -> PricingPolicy:
     return policy
 
 
-def with_guardrail(policy: PricingPolicy | None, form: Mapping[str, str]) -> tuple[PricingPolicy, str]:
+def with_guardrail(policy: PricingPolicy | None, form: Mapping[str, str]) -> PolicyChange:
     found = FormProblems()
     numbers: dict[str, Any] = {}
     for name in GUARDRAIL_FIELDS:
@@ -50,12 +97,16 @@ def with_guardrail(policy: PricingPolicy | None, form: Mapping[str, str]) -> tup
     found.raise_any()
     new = _next(policy, guardrail=guardrail.model_dump())
     before = policy.guardrail if policy else None
-    changed = [
-        f"{name} {getattr(before, name) if before else '–'}→{getattr(guardrail, name)}"
-        for name in (*GUARDRAIL_FIELDS, "stacking")
+    changed = tuple(
+        FieldChange(
+            label,
+            guardrail_value(name, getattr(before, name)) if before else "",
+            guardrail_value(name, getattr(guardrail, name)),
+        )
+        for name, label in GUARDRAIL_LABELS.items()
         if before is None or getattr(before, name) != getattr(guardrail, name)
-    ]
-    return new, "guardrail: " + (", ".join(changed) or "saved unchanged")
+    )
+    return PolicyChange(new, "guardrail: " + (", ".join(c.field for c in changed) or "saved unchanged"), changed)
 
 
 def with_override(
@@ -65,7 +116,7 @@ def with_override(
     zone: str,
     now: datetime,
     costs: Mapping[str, Mapping[str, int]],
-) -> tuple[PricingPolicy, str]:
+) -> PolicyChange:
     """Add an override: pin a price or disable discounts, for a SKU or the whole drop, until a time.
     A pin below what a SKU costs (``costs``: SKU → currency → cost) needs the form's explicit
     ``below_cost`` confirmation, and the audit summary says so."""
@@ -110,13 +161,9 @@ def with_override(
     found.raise_any()
     guardrail = current.guardrail.model_copy(update={"overrides": (*current.guardrail.overrides, override)})
     new = _next(current, guardrail=guardrail.model_dump())
-    what = f"pin {pins}" if kind == "pin" else "no discounts"
-    if below:
-        what += " BELOW COST (confirmed)"
-    return (
-        new,
-        f"override added: {what} on {sku or 'every SKU'} until {override.expires_at.isoformat()} ({override.reason})",
-    )
+    on, marked = sku or "every SKU", " BELOW COST (confirmed)" if below else ""
+    change = FieldChange(f"Override on {on}", "", override_text(override, zone) + marked)
+    return PolicyChange(new, f"override added on {on}{marked}", (change,))
 
 
 def below_cost(
@@ -134,7 +181,7 @@ def below_cost(
     return under
 
 
-def without_override(policy: PricingPolicy | None, form: Mapping[str, str]) -> tuple[PricingPolicy, str]:
+def without_override(policy: PricingPolicy | None, form: Mapping[str, str], zone: str) -> PolicyChange:
     current = _needs(policy)
     overrides = current.guardrail.overrides
     try:
@@ -145,7 +192,10 @@ def without_override(policy: PricingPolicy | None, form: Mapping[str, str]) -> t
     kept = tuple(o for i, o in enumerate(overrides) if i != index)
     guardrail = current.guardrail.model_copy(update={"overrides": kept})
     new = _next(current, guardrail=guardrail.model_dump())
-    return new, f"override removed: {removed.kind} on {removed.sku or 'every SKU'} ({removed.reason})"
+    on = removed.sku or "every SKU"
+    return PolicyChange(
+        new, f"override removed on {on}", (FieldChange(f"Override on {on}", override_text(removed, zone), ""),)
+    )
 
 
 def rules_json(policy: PricingPolicy | None) -> str:
@@ -154,7 +204,11 @@ def rules_json(policy: PricingPolicy | None) -> str:
     return json.dumps({section: data.get(section, []) for section in RULE_SECTIONS}, indent=2, ensure_ascii=False)
 
 
-def with_rules(policy: PricingPolicy | None, text: str) -> tuple[PricingPolicy, str]:
+def _section_json(policy: PricingPolicy, section: str) -> str:
+    return json.dumps(policy.model_dump(mode="json")[section], ensure_ascii=False, separators=(", ", ": "))
+
+
+def with_rules(policy: PricingPolicy | None, text: str) -> PolicyChange:
     """Replace the offer rules, markdowns and experiments from the editor's JSON."""
     current = _needs(policy)
     if len(text.encode()) > MAX_RULES_JSON:
@@ -172,5 +226,10 @@ def with_rules(policy: PricingPolicy | None, text: str) -> tuple[PricingPolicy, 
     found = FormProblems()
     new = found.model(lambda: _next(current, **{s: data.get(s, []) for s in RULE_SECTIONS}))
     found.raise_any()
-    counts = ", ".join(f"{len(getattr(new, s))} {s.replace('_', ' ')}" for s in RULE_SECTIONS)
-    return new, f"rules and experiments: {counts}"
+    counts = ", ".join(f"{len(getattr(new, s))} {RULE_LABELS[s].lower()}" for s in RULE_SECTIONS)
+    changed = tuple(
+        FieldChange(RULE_LABELS[s], _section_json(current, s), _section_json(new, s))
+        for s in RULE_SECTIONS
+        if _section_json(current, s) != _section_json(new, s)
+    )
+    return PolicyChange(new, f"rules and experiments: {counts}", changed)

@@ -19,6 +19,7 @@ from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.core.models import (
     Count,
+    DropCatalog,
     Location,
     MinorUnits,
     SentTime,
@@ -31,6 +32,7 @@ from chalicelib.core.models import (
     local_day,
 )
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
+from chalicelib.i18n.formatting import major_units
 from chalicelib.pricing.engine import PricingInputs, lowest_price
 from chalicelib.shop.storefront import choose_market
 from chalicelib.stock.ports import StockRef
@@ -155,12 +157,14 @@ def apply_sales(
             if sale.override_reason is None:
                 report.rejected.append({"sale_id": sale.sale_id, "code": "below_guardrail", "lowest": str(lowest)})
                 continue
+            sold_in = catalog.drop(found[0].slug)
             audit = AuditEntry(
                 found[0].slug,
                 f"till at {batch.popup}",
                 "till_override",
-                f"sold {sale.qty} × {sale.sku} {sale.size} at {sale.price_minor} (lowest the guardrail admits: "
-                f"{lowest}), sale {sale.sale_id}: {sale.override_reason}",
+                f"sold {sale.qty} × {sale.sku} {sale.size} at {_money(sale.price_minor, sold_in, location)} "
+                f"(lowest the guardrail admits: {_money(lowest, sold_in, location)}), sale {sale.sale_id}: "
+                f"{sale.override_reason}",
                 iso(now),
             )
         ref = StockRef(found[0].slug, found[0].generation, sale.sku, sale.size, batch.popup)
@@ -176,6 +180,12 @@ def apply_sales(
         else:
             report.rejected.append({"sale_id": sale.sale_id, "code": outcome})
     return report
+
+
+def _money(minor: int, drop: DropCatalog, popup: Location) -> str:
+    """An amount in the pop-up's market currency, as the audit log shows it: "15.00 EUR"."""
+    currency = choose_market(drop, popup.country, None).currency
+    return f"{major_units(minor, currency)} {currency}"
 
 
 def till_floor(catalog: Catalog, slug: str, sku: Sku, popup: Location, now: datetime) -> int:

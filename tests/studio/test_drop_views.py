@@ -26,6 +26,7 @@ def edit_form(studio: TestClient, session: dict[str, str], slug: str = "winter-k
 def test_an_edit_lands_in_every_field_and_is_audited(studio: TestClient) -> None:
     session = log_in(studio)
     form = edit_form(studio, session)
+    form_before = dict(form)
     form |= {
         "name.fr": "Tricot d'hiver",
         "tagline.ja": "冬のニット",
@@ -49,8 +50,27 @@ def test_an_edit_lands_in_every_field_and_is_audited(studio: TestClient) -> None
     assert knit.list_prices["EUR"] == 14950 and knit.list_prices["JPY"] == 24000 and knit.costs["EUR"] == 5100
     paris = next(place for place in catalog.locations if place.id == "paris-marais")
     assert paris.pickup is not None and paris.pickup.capacity == 9 and paris.pickup.slot_minutes == 20
-    log = wiring.audit().log("winter-knit")
-    assert log[0].who == "dev" and log[0].action == "drop"
+    (entry,) = wiring.audit().log("winter-knit")
+    assert entry.who == "dev" and entry.action == "drop"
+    changed = {change.field: (change.before, change.after) for change in entry.changes}
+    assert set(changed) == {
+        "Name (fr)",
+        "Tagline (ja)",
+        "Price of CRW-HEATHER (EUR)",
+        "Price of CRW-HEATHER (JPY)",
+        "Unit cost of CRW-HEATHER (EUR)",
+        "Starts (America/New_York)",
+        "Ends (America/New_York)",
+        f"{paris.name['en']}: capacity per pickup slot",
+        f"{paris.name['en']}: minutes per pickup slot",
+    }
+    assert changed["Price of CRW-HEATHER (EUR)"][1] == "149.50 EUR"
+    assert changed["Starts (America/New_York)"][1] == "2031-01-10 09:00"
+    assert changed["Name (fr)"] == (form_before["name.fr"], "Tricot d'hiver")
+    assert entry.summary == "9 fields changed" and entry.changes[0].field == "Starts (America/New_York)"  # form order
+    again = studio.post("/studio/drops/winter-knit", headers=session, data=edit_form(studio, session))
+    assert again.status_code == 303
+    assert wiring.audit().log("winter-knit")[0].summary == "saved unchanged"
 
 
 def test_every_problem_is_reported_and_nothing_is_saved(studio: TestClient) -> None:

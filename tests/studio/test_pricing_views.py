@@ -10,7 +10,9 @@ from datetime import timedelta
 from starlette.testclient import TestClient
 
 from chalicelib import wiring
+from chalicelib.core.audit import FieldChange
 from chalicelib.studio.auth import Role
+from chalicelib.studio.pricing import percent
 from devtools.process import forget_process_state
 from tests.studio.conftest import HTML, as_role, form_of, log_in
 
@@ -40,7 +42,11 @@ def test_a_guardrail_change_is_a_new_version_and_is_audited(studio: TestClient) 
     assert after is not None and after.version == before.version + 1 and after.guardrail.max_discount_bps == 1500
     assert wiring.catalog_store().pricing_policy("linen-lab", before.version) == before  # the old one stays, for replay
     entry = wiring.audit().log("linen-lab")[0]
-    assert entry.who == "dev" and f"max_discount_bps {before.guardrail.max_discount_bps}→1500" in entry.summary
+    assert entry.who == "dev" and entry.summary == f"v{after.version} guardrail: Deepest discount"
+    assert entry.changes == (FieldChange("Deepest discount", percent(before.guardrail.max_discount_bps), "15 %"),)
+    shown = studio.get(URL, headers=session).text  # the page says it in the merchant's units
+    was = percent(before.guardrail.max_discount_bps)
+    assert f"<b>Deepest discount</b>: <del>{was}</del> → <ins>15 %</ins>" in shown
 
 
 def test_the_shopper_never_sees_a_discount_deeper_than_the_new_cap(studio: TestClient, client: object) -> None:
@@ -92,8 +98,12 @@ def test_a_pin_below_cost_needs_an_explicit_confirmation_and_is_marked_in_the_au
     assert len(wiring.audit().log("linen-lab")) == logged  # nothing saved
     confirmed = studio.post(URL, headers=session, data=form | {"below_cost": "yes"})
     assert confirmed.status_code == 303
-    summary = wiring.audit().log("linen-lab")[0].summary
-    assert "override added: pin {'EUR': 1200} BELOW COST (confirmed) on TEE-ECRU" in summary
+    entry = wiring.audit().log("linen-lab")[0]
+    assert entry.summary.endswith("override added on TEE-ECRU BELOW COST (confirmed)")
+    zone = wiring.catalog_store().drop_catalog("linen-lab").drop.default_market.timezone  # type: ignore[union-attr]
+    until = f"{pin['expires_at'].replace('T', ' ')} ({zone})"
+    shown = f"price 12.00 EUR until {until}: clear the last ones BELOW COST (confirmed)"
+    assert entry.changes == (FieldChange("Override on TEE-ECRU", "", shown),)
     at_cost = pricing_form(studio, session, "override") | pin | {"pin.EUR": "13"}  # no loss: nothing to confirm
     assert studio.post(URL, headers=session, data=at_cost).status_code == 303
     assert "BELOW COST" not in wiring.audit().log("linen-lab")[0].summary
@@ -112,6 +122,8 @@ def test_rules_and_experiments_are_validated_with_their_path(studio: TestClient)
     assert studio.post(URL, headers=session, data=form | {"rules": json.dumps(rules)}).status_code == 303
     policy = wiring.catalog_store().pricing_policy("linen-lab")
     assert policy is not None and policy.experiments[0].cells[0].weight == 10
+    (change,) = wiring.audit().log("linen-lab")[0].changes  # only the section that changed, before and after
+    assert change.field == "Experiments" and '"weight": 10' in change.after and '"weight": 10' not in change.before
 
 
 def test_a_drop_without_a_policy_starts_with_its_guardrail(studio: TestClient) -> None:

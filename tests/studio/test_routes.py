@@ -67,6 +67,7 @@ STUDIO = {
     ("POST", "/studio/api/drops/{slug}/skus/{sku}/picture"),
     ("GET", "/studio/outbox"),
     ("GET", "/studio/api/outbox"),
+    ("GET", "/studio/audit"),
     ("GET", "/studio/api/drops/{slug}/qr-tags"),
     ("GET", "/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png"),
     ("GET", "/studio/drops/{slug}/qr-sheet.svg"),

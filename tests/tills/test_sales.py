@@ -236,7 +236,7 @@ def test_a_till_sale_below_the_guardrail_needs_a_staff_reason_which_the_audit_lo
     assert paris_stock("TEE-ECRU", "M")["sold"] == 2
     (entry,) = [e for e in wiring.audit().log("linen-lab") if e.action == "till_override"]
     assert entry.who == "till at paris-marais"
-    assert "at 1500 (lowest the guardrail admits: 2870)" in entry.summary and "Seam flaw" in entry.summary
+    assert "at 15.00 EUR (lowest the guardrail admits: 28.70 EUR)" in entry.summary and "Seam flaw" in entry.summary
     # The override is kept with its sale: sent again, the sale is a duplicate and is not logged twice.
     again = json_of(post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sales[3:]}))
     assert again["duplicates"] == ["overridden"]
