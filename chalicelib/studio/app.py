@@ -130,6 +130,7 @@ def create_app() -> Starlette:
         Route("/studio/drops/{slug}", drop_views.save_drop, methods=["POST"]),
         Route("/studio/drops/{slug}/import", drop_views.import_page, methods=["GET"]),
         Route("/studio/drops/{slug}/import", drop_views.import_csv, methods=["POST"]),
+        Route("/studio/drops/{slug}/import/template.csv", drop_views.import_template),
         Route("/studio/drops/{slug}/pricing", drop_views.pricing_page, methods=["GET"]),
         Route("/studio/drops/{slug}/pricing", drop_views.change_pricing, methods=["POST"]),
         Route("/studio/drops/{slug}/numbers", drop_views.numbers_page),

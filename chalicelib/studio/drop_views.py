@@ -22,7 +22,7 @@ from chalicelib.shop.shopper import checked_slug
 from chalicelib.stock.ports import ImportJob
 from chalicelib.studio import audit_views, charts, drops, pricing
 from chalicelib.studio.auth import Principal, Role, check_csrf
-from chalicelib.studio.imports import CatalogImport, run_import
+from chalicelib.studio.imports import CatalogImport, run_import, template_csv
 from chalicelib.studio.pictures import PictureUpload, with_picture
 from chalicelib.studio.web import checked_form, page, principal_of, wants_page
 from chalicelib.web import responses
@@ -142,6 +142,18 @@ async def import_page(request: Request) -> Response:
     job = wiring.product_imports().import_job(catalog.drop.slug)
     last = None if job is None else _last_import(job, catalog.drop.default_market.timezone, wiring.utcnow())
     return page("import.html", principal=principal, catalog=catalog, columns=columns, last=last)
+
+
+async def import_template(request: Request) -> Response:
+    """``GET /studio/drops/{slug}/import/template.csv``: the drop as an import file to edit."""
+    principal_of(request)
+    catalog = studio_drop(request.path_params["slug"])
+    available, _ = wiring.catalog_store().available_stock(catalog.drop.slug, catalog.drop.generation)
+    headers = {
+        **_private(),
+        "Content-Disposition": f'attachment; filename="{catalog.drop.slug}-import.csv"',
+    }
+    return Response(template_csv(catalog, available), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def _last_import(job: ImportJob, zone: str, now: datetime) -> dict[str, Any]:

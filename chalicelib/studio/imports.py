@@ -1,7 +1,8 @@
 """Importing a drop's products, sizes and stock from CSV: streamed, checked row by row with every
 problem reported, then written all together or not at all.
 
-One row per SKU, size and location::
+One row per SKU, size and location, separated by commas, semicolons (Excel's default where the
+decimal mark is a comma) or tabs, whichever the header uses::
 
     sku,product,size,location,on_hand,swatch,name.en,colour.en,price.EUR,cost.EUR[,name.fr,…]
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +32,7 @@ from pydantic import ValidationError
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, DomainError, Unavailable, Unprocessable
 from chalicelib.core.models import SKU_PATTERN, DropCatalog, Sku
+from chalicelib.i18n.formatting import major_units
 from chalicelib.stock.ports import ProductWriter, StockLine
 from chalicelib.studio.drops import to_minor
 from chalicelib.studio.web import problems
@@ -40,6 +44,22 @@ SKU = re.compile(SKU_PATTERN)
 SIZE = re.compile(r"^[^#]{1,16}$")
 SWATCH = re.compile(r"^#[0-9a-fA-F]{6}$")
 PROGRESS_EVERY = 100
+SEPARATORS = (",", ";", "\t")
+
+
+def separator(header: str) -> str:
+    """The separator the header line uses. No column name contains one, so the one it holds most
+    of is it (a comma when it holds none: a file of one column)."""
+    return max(SEPARATORS, key=header.count)
+
+
+def column_name(index: int) -> str:
+    """A spreadsheet's name for the 1-based column ``index``: 1 → "A", 27 → "AA"."""
+    name = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
 
 
 @dataclass(frozen=True)
@@ -63,10 +83,17 @@ class CatalogImport:
     _first: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     _sizes: dict[str, list[str]] = field(default_factory=dict)
     _seen: set[tuple[str, str, str]] = field(default_factory=set)
+    _header: list[str] = field(default_factory=list)
 
     def _problem(self, line: int, column: str, problem: str) -> None:
+        """A problem at a row (the file's line) and a column (by name; the first of several named
+        gives the spreadsheet column, as Excel and Numbers show it)."""
         if len(self.problems) < MAX_REPORTED:
-            self.problems.append({"line": line, "field": column, "problem": problem})
+            found: dict[str, Any] = {"line": line, "field": column, "problem": problem}
+            first = column.split(",")[0]
+            if first in self._header:
+                found["column"] = column_name(self._header.index(first) + 1)
+            self.problems.append(found)
 
     @property
     def currencies(self) -> tuple[str, ...]:
@@ -79,10 +106,15 @@ class CatalogImport:
 
     def check(self, lines: Iterable[str], total_rows: int) -> Iterator[Progress]:
         """Check each row as it streams in, yielding progress every hundred rows."""
-        reader = csv.DictReader(lines)
+        rows_in = iter(lines)
+        header = next(rows_in, "")
+        delimiter = separator(header)
+        reader = csv.DictReader(itertools.chain((header,), rows_in), delimiter=delimiter)
+        self._header = list(reader.fieldnames or ())
         missing = [column for column in self.required_columns() if column not in (reader.fieldnames or ())]
         if missing:
-            self._problem(1, ",".join(missing), "the header is missing these columns")
+            sep = {",": "commas", ";": "semicolons", "\t": "tabs"}[delimiter]
+            self._problem(1, ",".join(missing), f"the header (read as separated by {sep}) is missing these columns")
             return
         rows = 0
         for row in reader:
@@ -169,6 +201,39 @@ class CatalogImport:
                 code="import_invalid",
                 details=self.problems,
             )
+
+
+def template_csv(catalog: DropCatalog, available: Mapping[tuple[str, str, str], int]) -> str:
+    """The drop as an import file: every column it takes (copy for each of its locales), one row per
+    SKU, size and location with the units ``available`` now, so editing it and importing it back
+    changes only what was edited. A drop without products gets one example row to copy."""
+    locales = catalog.drop.locales
+    columns = [
+        *CatalogImport(catalog).required_columns(),
+        *(f"{kind}.{locale}" for locale in locales[1:] for kind in ("name", "colour")),
+    ]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\r\n")
+    writer.writeheader()
+    for sku in catalog.skus:
+        product = {
+            "sku": sku.sku,
+            "product": sku.product,
+            "swatch": sku.swatch,
+            **{f"name.{locale}": text for locale, text in sku.name.items() if locale in locales},
+            **{f"colour.{locale}": text for locale, text in sku.colour.items() if locale in locales},
+            **{f"price.{c}": major_units(m, c) for c, m in sku.list_prices.items()},
+            **{f"cost.{c}": major_units(m, c) for c, m in sku.costs.items()},
+        }
+        lines = [(size, place) for size in sku.sizes for place in catalog.drop.location_ids]
+        stocked = [line for line in lines if (sku.sku, *line) in available]
+        for size, place in stocked or [(size, catalog.drop.location_ids[0]) for size in sku.sizes]:
+            units = available.get((sku.sku, size, place), 0)
+            writer.writerow({**product, "size": size, "location": place, "on_hand": units})
+    if not catalog.skus:
+        example = {"sku": "TEE-ECRU", "product": "tee", "size": "M", "location": catalog.drop.location_ids[0]}
+        writer.writerow({**example, "on_hand": 10, "swatch": "#efe9dc"})
+    return "\ufeff" + out.getvalue()  # a byte-order mark, so spreadsheets read it as UTF-8
 
 
 LIVE_MARGIN = timedelta(minutes=1)

@@ -94,11 +94,20 @@ def test_a_csv_import_fills_its_progress_bar(studio: Page, live: LiveApp) -> Non
     studio.reload()  # the import outlives its request: the page reads how it ended
     expect(studio.locator(".last-import")).to_contain_text("Imported 3 SKUs, 14 stock lines, 111 units")
     expect(studio.locator(".last-import")).to_contain_text("live since")
+    # As Excel saves it where the decimal mark is a comma: semicolons between the columns.
     bad = csv_file.read_text(encoding="utf-8").replace("CRW-HEATHER,crew,XS", "crw heather,crew,XS", 1)
-    payload: FilePayload = {"name": "bad.csv", "mimeType": "text/csv", "buffer": bad.encode()}
+    payload: FilePayload = {"name": "bad.csv", "mimeType": "text/csv", "buffer": bad.replace(",", ";").encode()}
     studio.set_input_files("#csv", files=[payload])
     studio.click("#import button[type=submit]")
-    expect(studio.locator("#problems li").first).to_contain_text("line 2, sku: needs upper-case letters")
+    expect(studio.locator("#problems li")).to_have_count(1)
+    expect(studio.locator("#problems li")).to_have_text(
+        "Row 2, column A (sku): needs upper-case letters, digits and dashes"
+    )
+    expect(studio.locator("#bar")).to_be_hidden()
+    with studio.expect_download() as download:
+        studio.click("text=Download this drop as a CSV")
+    assert download.value.suggested_filename == "winter-knit-import.csv"
+    assert len(Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()) == 1 + 14
 
 
 def test_a_stopped_import_is_carried_on_by_the_same_file(

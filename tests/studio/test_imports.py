@@ -44,9 +44,9 @@ def row(sku: str, size: str, location: str = "web", on_hand: str = "5", **change
     return base | changes
 
 
-def to_csv(rows: list[dict[str, str]]) -> str:
+def to_csv(rows: list[dict[str, str]], delimiter: str = ",") -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, HEADER, lineterminator="\n")
+    writer = csv.DictWriter(out, HEADER, lineterminator="\n", delimiter=delimiter)
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
@@ -167,6 +167,8 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_written(studio: TestCl
     assert response.status_code == 422
     found = {(p["line"], p["field"]) for p in response.json()["error"]["details"]}
     assert found == {(3, "sku"), (4, "location"), (5, "on_hand"), (5, "price.EUR"), (6, "sku"), (7, "swatch")}
+    columns = {p["field"]: p["column"] for p in response.json()["error"]["details"]}  # as a spreadsheet names them
+    assert columns == {"sku": "A", "location": "D", "on_hand": "E", "swatch": "F", "price.EUR": "K"}
     assert stock_items() == before
     assert wiring.audit().log("winter-knit") == []
 
@@ -176,6 +178,36 @@ def test_a_missing_column_is_one_clear_problem(studio: TestClient) -> None:
     assert response.status_code == 422
     [problem] = response.json()["error"]["details"]
     assert problem["line"] == 1 and "price.USD" in problem["field"]
+    assert problem["problem"] == "the header (read as separated by commas) is missing these columns"
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "decimal"), [(";", ","), ("\t", "."), (",", ".")], ids=["semicolon", "tab", "comma"]
+)
+def test_the_separator_is_the_one_the_header_uses(studio: TestClient, delimiter: str, decimal: str) -> None:
+    """Excel saves "CSV" with semicolons where the decimal mark is a comma (much of Europe)."""
+    priced = [row("SEP-1", size, **{"price.EUR": f"59{decimal}50"}) for size in ("S", "M")]
+    response = post_csv(studio, to_csv(priced, delimiter))
+    assert response.status_code == 200, response.text
+    catalog = wiring.catalog_store().drop_catalog("winter-knit")
+    assert catalog is not None and [(s.sku, s.sizes, s.list_prices["EUR"]) for s in catalog.skus] == [
+        ("SEP-1", ("S", "M"), 5950)
+    ]
+
+
+def test_the_drop_downloads_as_a_file_that_imports_back_unchanged(studio: TestClient) -> None:
+    assert post_csv(studio, DEMO_CSV.read_text(encoding="utf-8")).status_code == 200
+    before = live()
+    download = studio.get("/studio/drops/winter-knit/import/template.csv", headers=AUTH)
+    assert download.status_code == 200 and download.headers["content-type"] == "text/csv; charset=utf-8"
+    assert download.headers["content-disposition"] == 'attachment; filename="winter-knit-import.csv"'
+    text = download.content.decode("utf-8")
+    assert text.startswith("\ufeffsku,product,size,location,on_hand,swatch,name.en,colour.en,price.USD,cost.USD")
+    header = text.splitlines()[0].split(",")
+    assert {"name.fr", "colour.ja"} <= set(header)  # every locale's copy has its column
+    assert len(text.splitlines()) == 1 + 14  # one row per stock line
+    assert post_csv(studio, text).status_code == 200  # the import reads the byte-order mark
+    assert live() == before
 
 
 def test_the_stream_reports_progress_then_the_outcome(studio: TestClient) -> None:

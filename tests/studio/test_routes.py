@@ -56,6 +56,7 @@ STUDIO = {
     ("POST", "/studio/drops/{slug}"),
     ("GET", "/studio/drops/{slug}/import"),
     ("POST", "/studio/drops/{slug}/import"),
+    ("GET", "/studio/drops/{slug}/import/template.csv"),
     ("GET", "/studio/drops/{slug}/pricing"),
     ("POST", "/studio/drops/{slug}/pricing"),
     ("GET", "/studio/drops/{slug}/numbers"),
