@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
 from chalicelib.core.models import iso
@@ -43,9 +44,16 @@ def checked_name(name: str) -> str:
     return name
 
 
+def normalized(source: str) -> str:
+    """Line endings as ``\n``: a browser's textarea sends ``\r\n``, and a one-line edit must not
+    diff as every line changed."""
+    return source.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def save_draft(store: TemplateStore, name: str, source: str, author: str, note: str, now: datetime) -> dict[str, Any]:
     """Check the source in the sandbox (syntax, forbidden names, unknown variables, size) and save it
     as the next version; 422 with each problem's line and column if it may not be saved."""
+    source = normalized(source)
     problems = sandbox("en").check(source, CONTEXT_NAMES[checked_name(name)])
     if problems:
         raise Unprocessable(
@@ -122,8 +130,9 @@ def status(store: TemplateStore, name: str, now: datetime) -> dict[str, Any]:
     }
 
 
-def diff(store: TemplateStore, name: str, old: int, new: int) -> str:
-    """A unified diff between two saved versions (0 is the shipped template)."""
+def _sources(store: TemplateStore, name: str, old: int, new: int) -> tuple[str, str]:
+    """Two saved versions' sources (0 is the shipped template), line endings normalized (versions
+    saved before normalization kept the browser's)."""
     texts = []
     for version in (old, new):
         if version == 0:
@@ -132,11 +141,74 @@ def diff(store: TemplateStore, name: str, old: int, new: int) -> str:
         stored = store.version(checked_name(name), version)
         if stored is None:
             raise NotFound(f"{name} has no version {version}.", code="version_not_found")
-        texts.append(stored["source"])
+        texts.append(normalized(stored["source"]))
+    return texts[0], texts[1]
+
+
+def diff(store: TemplateStore, name: str, old: int, new: int) -> str:
+    """A unified diff between two saved versions (0 is the shipped template)."""
+    before, after = _sources(store, name, old, new)
     lines = difflib.unified_diff(
-        texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True), f"{name} v{old}", f"{name} v{new}"
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"{name} v{old}", f"{name} v{new}"
     )
     return "".join(lines)
+
+
+DiffKind = Literal["same", "changed", "removed", "added", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiffRow:
+    """One row of a side-by-side diff: a line of each version (number and text, None where that side
+    has none), how it changed, or a run of ``skipped`` unchanged lines left out."""
+
+    kind: DiffKind
+    old_line: int | None = None
+    old_text: str | None = None
+    new_line: int | None = None
+    new_text: str | None = None
+    skipped: int = 0
+
+
+CONTEXT_LINES = 3
+
+
+def side_by_side(before: str, after: str, context: int = CONTEXT_LINES) -> list[DiffRow]:
+    """The two texts line against line, changes marked, runs of unchanged lines beyond ``context``
+    on either side of a change folded into one ``skipped`` row."""
+    old, new = before.splitlines(), after.splitlines()
+    rows: list[DiffRow] = []
+    for group in difflib.SequenceMatcher(None, old, new, autojunk=False).get_grouped_opcodes(context):
+        first = group[0]
+        if not rows and (first[1] or first[3]):
+            rows.append(DiffRow("skipped", skipped=first[1]))
+        elif rows:
+            rows.append(DiffRow("skipped", skipped=first[1] - _last_old(rows)))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                rows += [
+                    DiffRow("same", i + 1, old[i], j + 1, new[j])
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                ]
+                continue
+            for k in range(max(i2 - i1, j2 - j1)):
+                i, j = i1 + k, j1 + k
+                left = (i + 1, old[i]) if i < i2 else (None, None)
+                right = (j + 1, new[j]) if j < j2 else (None, None)
+                kind: DiffKind = "changed" if left[0] and right[0] else "removed" if left[0] else "added"
+                rows.append(DiffRow(kind, left[0], left[1], right[0], right[1]))
+    if rows and _last_old(rows) < len(old):
+        rows.append(DiffRow("skipped", skipped=len(old) - _last_old(rows)))
+    return [row for row in rows if row.kind != "skipped" or row.skipped]
+
+
+def _last_old(rows: list[DiffRow]) -> int:
+    return next((row.old_line for row in reversed(rows) if row.old_line is not None), 0)
+
+
+def diff_rows(store: TemplateStore, name: str, old: int, new: int) -> list[DiffRow]:
+    """Two saved versions side by side (0 is the shipped template)."""
+    return side_by_side(*_sources(store, name, old, new))
 
 
 def publish_shipped_if_empty(store: TemplateStore, author: str, now: datetime) -> list[str]:

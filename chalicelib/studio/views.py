@@ -188,9 +188,13 @@ def _parse_form(fields: dict[str, str]) -> TemplateForm:
 
 
 async def diff(request: Request) -> Response:
-    principal_of(request)
+    """Two versions side by side, changes marked, for a browser; a unified diff for anything else."""
+    principal = principal_of(request)
     name = authoring.checked_name(request.path_params["name"])
     query = parse_query(request.query_params, DiffQuery)
+    if wants_page(request):
+        rows = authoring.diff_rows(wiring.templates(), name, query.old, query.new)
+        return page("diff.html", principal=principal, name=name, old=query.old, new=query.new, rows=rows)
     text = authoring.diff(wiring.templates(), name, query.old, query.new) or "(no differences)\n"
     return PlainTextResponse(text, headers={**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE})
 

@@ -4,6 +4,7 @@ import draws its progress bar to the end."""
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 import urllib.request
@@ -82,6 +83,28 @@ def test_edit_preview_publish_and_roll_back_the_landing_page(studio: Page, live:
     studio.click("#rollback")
     expect(studio.locator("[data-live]")).to_have_text("shipped")
     until(lambda: MARK not in shopper_page(live.url), "the rolled-back version stayed on the shopper page")
+
+
+def test_a_one_line_edit_in_the_browser_diffs_as_one_line(browser: Browser, live: LiveApp, artifacts: Path) -> None:
+    """The textarea submits CRLF line endings; saved normalized, the diff shows just the edited line,
+    side by side, on a phone."""
+    phone = signed_in_phone(browser, live)
+    phone.goto(f"{live.studio_url}/studio/templates/pickup")
+    source = phone.input_value("#source")
+    assert source.count("<h1") == 1
+    phone.fill("#source", source.replace("<h1", '<h1 class="edited"', 1))
+    phone.click("text=Save draft")
+    expect(phone).to_have_url(re.compile(r"/studio/templates/pickup\?v=\d+$"))
+    version = int(phone.url.rsplit("=", 1)[1])
+    phone.click(f'tr[data-version="{version}"] >> text=changes from')
+    expect(phone.locator("h1")).to_contain_text("pickup: ")
+    expect(phone.locator("[role=status]")).to_have_text(re.compile(r"^1 line changed\."))
+    expect(phone.locator("tr.changed")).to_have_count(1)
+    expect(phone.locator("tr.changed td.new ins")).to_contain_text('<h1 class="edited"')
+    expect(phone.locator("tr.added, tr.removed")).to_have_count(0)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    phone.screenshot(path=str(artifacts / "studio-diff-390.png"), full_page=True)
+    phone.context.close()
 
 
 def test_a_csv_import_fills_its_progress_bar(studio: Page, live: LiveApp) -> None:

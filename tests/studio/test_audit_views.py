@@ -15,7 +15,7 @@ from tests.studio.conftest import as_role, form_of, log_in
 
 
 def rows(page: str) -> list[str]:
-    body = page.split('<table class="audit">', 1)[1].split("</table>", 1)[0]
+    body = page.split('<table class="audit cards">', 1)[1].split("</table>", 1)[0]
     return re.findall(r"<tr><td .*?</tr>", body, re.S)
 
 

@@ -3,6 +3,7 @@ edit → preview → publish → roll back cycle."""
 
 from __future__ import annotations
 
+from markupsafe import escape
 from starlette.testclient import TestClient
 
 from chalicelib import wiring
@@ -63,6 +64,28 @@ def test_edit_preview_publish_and_roll_back(studio: TestClient) -> None:
     assert "-" + MARK in diff.text and "+" + MARK.replace("weekend", "week") in diff.text
     studio.post("/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "rollback"})
     assert "data-live>1<" in studio.get("/studio/templates/landing", headers=session).text
+
+
+def test_a_one_line_edit_sent_with_crlf_diffs_as_one_line_side_by_side(studio: TestClient) -> None:
+    """A browser's textarea sends CRLF; the version is stored with LF, so only the edited line differs."""
+    session = log_in(studio)
+    csrf = csrf_of(studio.get("/studio/templates/landing", headers=session).text)
+    edited = with_mark().replace("\n", "\r\n")
+    saved = studio.post(
+        "/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "save", "source": edited}
+    )
+    assert saved.status_code == 303
+    stored = wiring.templates().version("landing", 1)
+    assert stored is not None and "\r" not in stored["source"] and stored["source"] == with_mark()
+    page = studio.get("/studio/templates/landing/diff?old=0&new=1", headers=session | HTML)
+    assert page.status_code == 200 and "1 line changed." in page.text
+    assert page.text.count('<tr class="added">') == 1 and '<tr class="removed">' not in page.text
+    assert '<tr class="changed">' not in page.text and f"<ins>{escape(MARK)}</ins>" in page.text
+    assert "unchanged lines</td>" in page.text  # the rest is folded
+    plain = studio.get("/studio/templates/landing/diff?old=0&new=1", headers=session).text
+    assert [line for line in plain.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")] == ["+" + MARK]
+    same = studio.get("/studio/templates/landing/diff?old=1&new=1", headers=session | HTML).text
+    assert "No differences: the two versions are the same." in same
 
 
 def test_a_draft_with_problems_shows_them_by_line_and_saves_nothing(studio: TestClient) -> None:
