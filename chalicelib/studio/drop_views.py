@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from chalicelib import wiring
 from chalicelib.config import settings
@@ -24,7 +24,7 @@ from chalicelib.studio import audit_views, charts, drops, pricing
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.imports import CatalogImport, run_import, template_csv
 from chalicelib.studio.pictures import PictureUpload, with_picture
-from chalicelib.studio.web import checked_form, page, principal_of, wants_page
+from chalicelib.studio.web import checked_form, done, flash_of, page, principal_of, wants_page
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
 from chalicelib.web.request import parse_body
@@ -53,7 +53,12 @@ def _audit_rows(catalog: DropCatalog) -> list[audit_views.AuditRow]:
 
 
 def _drop_page(
-    principal: Principal, catalog: DropCatalog, values: Mapping[str, str], found: Any, status: int
+    principal: Principal,
+    catalog: DropCatalog,
+    values: Mapping[str, str],
+    found: Any,
+    status: int,
+    flash: str | None = None,
 ) -> Response:
     return page(
         "drop.html",
@@ -67,13 +72,14 @@ def _drop_page(
         can_edit=Role.EDITOR in principal.roles,
         shop_url=settings().public_url or "",
         widths=PRODUCT_IMAGE_WIDTHS,
+        flash=flash,
     )
 
 
 async def drop_page(request: Request) -> Response:
     principal = principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
-    return _drop_page(principal, catalog, drops.form_values(catalog), [], 200)
+    return _drop_page(principal, catalog, drops.form_values(catalog), [], 200, flash=flash_of(request))
 
 
 async def save_drop(request: Request) -> Response:
@@ -92,7 +98,7 @@ async def save_drop(request: Request) -> Response:
     changed = drops.changes(catalog, edited)
     summary = f"{len(changed)} field{'' if len(changed) == 1 else 's'} changed" if changed else "saved unchanged"
     wiring.catalog_store().save_drop(edited, _audit(principal, catalog.drop.slug, "drop", summary, changed))
-    return RedirectResponse(f"/studio/drops/{catalog.drop.slug}", status_code=303)
+    return done(f"/studio/drops/{catalog.drop.slug}", "drop-saved")
 
 
 MAX_PICTURE_BODY = 2 * 1024 * 1024
@@ -129,7 +135,7 @@ async def create_drop(request: Request) -> Response:
     created = drops.new_drop(template, form, wiring.utcnow())
     audit = _audit(principal, created.drop.slug, "create", f"created from {template.drop.slug}, unpublished")
     wiring.catalog_store().save_drop(created, audit, create=True)
-    return RedirectResponse(f"/studio/drops/{created.drop.slug}", status_code=303)
+    return done(f"/studio/drops/{created.drop.slug}", "drop-created")
 
 
 # --- CSV import -----------------------------------------------------------------------------------
@@ -241,7 +247,7 @@ def _pricing_page(principal: Principal, catalog: DropCatalog, status: int = 200,
 
 
 async def pricing_page(request: Request) -> Response:
-    return _pricing_page(principal_of(request), studio_drop(request.path_params["slug"]))
+    return _pricing_page(principal_of(request), studio_drop(request.path_params["slug"]), flash=flash_of(request))
 
 
 async def change_pricing(request: Request) -> Response:
@@ -280,7 +286,7 @@ async def change_pricing(request: Request) -> Response:
     new = change.policy
     audit = _audit(principal, slug, "pricing", f"v{new.version} {change.summary}", change.changes)
     wiring.catalog_store().put_pricing_policy(slug, new, audit)
-    return RedirectResponse(f"/studio/drops/{slug}/pricing", status_code=303)
+    return done(f"/studio/drops/{slug}/pricing", "pricing-saved")
 
 
 # --- numbers ----------------------------------------------------------------------------------------

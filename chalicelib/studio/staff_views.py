@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from chalicelib import wiring
 from chalicelib.core.errors import NotFound, Unprocessable
@@ -16,12 +16,13 @@ from chalicelib.stock.pickup import booking_summary, checked_code, mark_pickup
 from chalicelib.stock.ports import BookingState
 from chalicelib.stock.slots import local_instant
 from chalicelib.studio.auth import Principal, Role
-from chalicelib.studio.web import checked_form, page, principal_of
+from chalicelib.studio.web import FlashKey, checked_form, done, flash_of, page, principal_of
 from chalicelib.tills.sales import issue_till_token, revoke_till_token
 from chalicelib.tryon.tryons import staff_act, staff_queue
 
 PICKUP_MARKS = {"picked_up": BookingState.PICKED_UP, "no_show": BookingState.NO_SHOW}
 TRYON_ACTIONS = ("call", "complete", "cancel")
+TRYON_DONE: dict[str, FlashKey] = {"call": "called", "complete": "completed", "cancel": "cancelled"}
 
 
 def _staff(request: Request) -> tuple[Principal, str]:
@@ -39,7 +40,7 @@ def _today_and_tomorrow(zone: str, now: datetime) -> tuple[str, str]:
     return iso(local_instant(today, time(0), tz)), iso(local_instant(today + timedelta(days=2), time(0), tz))
 
 
-def _popup_page(principal: Principal, popup: str, new_till: str | None = None) -> Response:
+def _popup_page(principal: Principal, popup: str, new_till: str | None = None, flash: str | None = None) -> Response:
     now = wiring.utcnow()
     queue = staff_queue(wiring.tryons(), wiring.catalog(), popup, now)
     zone = ZoneInfo(queue["timezone"])
@@ -59,12 +60,13 @@ def _popup_page(principal: Principal, popup: str, new_till: str | None = None) -
         tills=wiring.tills().tills(popup),
         new_till=new_till,
         zone=queue["timezone"],
+        flash=flash,
     )
 
 
 async def popup_page(request: Request) -> Response:
     principal, popup = _staff(request)
-    return _popup_page(principal, popup)
+    return _popup_page(principal, popup, flash=flash_of(request))
 
 
 async def act_on_tryon(request: Request) -> Response:
@@ -81,7 +83,7 @@ async def act_on_tryon(request: Request) -> Response:
         form["action"],
         wiring.utcnow(),
     )
-    return RedirectResponse(f"/studio/popups/{popup}", status_code=303)
+    return done(f"/studio/popups/{popup}", TRYON_DONE[form["action"]])
 
 
 async def mark_booking(request: Request) -> Response:
@@ -91,7 +93,7 @@ async def mark_booking(request: Request) -> Response:
     if state is None:
         raise Unprocessable("Choose picked up or no-show.", code="invalid_state")
     mark_pickup(wiring.bookings(), checked_code(request.path_params["code"]), popup, state, wiring.utcnow())
-    return RedirectResponse(f"/studio/popups/{popup}", status_code=303)
+    return done(f"/studio/popups/{popup}", "picked-up" if state is BookingState.PICKED_UP else "no-show")
 
 
 async def change_tills(request: Request) -> Response:
@@ -105,4 +107,4 @@ async def change_tills(request: Request) -> Response:
     if till is None or till.popup != popup:
         raise NotFound("There is no such till token at this pop-up.", code="till_not_found")
     revoke_till_token(store, form["id"], now)
-    return RedirectResponse(f"/studio/popups/{popup}", status_code=303)
+    return done(f"/studio/popups/{popup}", "till-revoked")

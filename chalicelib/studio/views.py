@@ -30,6 +30,8 @@ from chalicelib.studio.web import (
     MAX_FORM_BYTES,
     checked_form,
     client_address,
+    done,
+    flash_of,
     own_origin,
     page,
     principal_of,
@@ -119,11 +121,17 @@ async def editor(request: Request) -> Response:
     principal = principal_of(request)
     name = authoring.checked_name(request.path_params["name"])
     query = parse_query(request.query_params, EditorQuery)
-    return _editor(principal, name, query, problems=[], status=200)
+    return _editor(principal, name, query, problems=[], status=200, flash=flash_of(request))
 
 
 def _editor(
-    principal: Principal, name: str, query: EditorQuery, problems: list[Any], status: int, source: str = ""
+    principal: Principal,
+    name: str,
+    query: EditorQuery,
+    problems: list[Any],
+    status: int,
+    source: str = "",
+    flash: str | None = None,
 ) -> Response:
     version = query.v
     store, now = wiring.templates(), wiring.utcnow()
@@ -150,6 +158,7 @@ def _editor(
         choices=choices(query),
         preview=preview_url(name, query.model_copy(update={"v": shown})),
         can_publish=Role.PUBLISHER in principal.roles,
+        flash=flash,
     )
 
 
@@ -165,15 +174,15 @@ async def change_template(request: Request) -> Response:
             saved = authoring.save_draft(store, name, form.source, principal.subject, form.note, now)
         except Unprocessable as refused:
             return _editor(principal, name, EditorQuery(), refused.details or [], 422, form.source)
-        return RedirectResponse(f"/studio/templates/{name}?v={saved['version']}", status_code=303)
+        return done(f"/studio/templates/{name}?v={saved['version']}", "draft-saved")
     principal.require(Role.PUBLISHER)
     if form.action == "publish":
         if form.version is None:
             raise Unprocessable("Choose a version to publish.", code="version_required")
         authoring.publish(store, name, form.version, principal.subject, now, form.at, trial_render)
-    else:
-        authoring.roll_back(store, name, principal.subject, now)
-    return RedirectResponse(f"/studio/templates/{name}", status_code=303)
+        return done(f"/studio/templates/{name}", "scheduled" if form.at and form.at > now else "published")
+    authoring.roll_back(store, name, principal.subject, now)
+    return done(f"/studio/templates/{name}", "rolled-back")
 
 
 def _parse_form(fields: dict[str, str]) -> TemplateForm:

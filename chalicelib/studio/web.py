@@ -4,13 +4,13 @@ its nonce and security headers, and pydantic's errors said plainly."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
 from chalicelib import wiring
 from chalicelib.config import settings
@@ -19,6 +19,51 @@ from chalicelib.studio.auth import Principal, authenticate, check_csrf, csrf_tok
 from chalicelib.web import responses
 
 MAX_FORM_BYTES = 128 * 1024
+
+FlashKey = Literal[
+    "draft-saved",
+    "published",
+    "scheduled",
+    "rolled-back",
+    "drop-created",
+    "drop-saved",
+    "pricing-saved",
+    "called",
+    "completed",
+    "cancelled",
+    "picked-up",
+    "no-show",
+    "till-revoked",
+]
+
+FLASHES: dict[FlashKey, str] = {
+    "draft-saved": "Draft saved. Preview it, then publish it when it is ready.",
+    "published": "Published: shoppers see it within a minute.",
+    "scheduled": "Scheduled: it goes live at the time you chose (UTC).",
+    "rolled-back": "Rolled back: shoppers see the version before within a minute.",
+    "drop-created": "Drop created, not published: fill in its copy and prices, then publish it.",
+    "drop-saved": "Drop saved: shoppers see the change within a minute.",
+    "pricing-saved": "Pricing saved as a new version: every offer follows it within a minute.",
+    "called": "Shopper called: their try-on is held for the fitting.",
+    "completed": "Try-on done.",
+    "cancelled": "Try-on cancelled: the piece is free again.",
+    "picked-up": "Marked picked up.",
+    "no-show": "Marked as a no-show: the piece and the slot are free again.",
+    "till-revoked": "Till token revoked: that till can no longer send sales.",
+}
+"""What the page says after an action (``?done=<key>`` on the redirect): fixed words, so a link
+can't make the studio say anything else."""
+
+
+def done(url: str, key: FlashKey) -> RedirectResponse:
+    """The redirect after a successful form post, to a page that says what happened."""
+    return RedirectResponse(f"{url}{'&' if '?' in url else '?'}done={key}", status_code=303)
+
+
+def flash_of(request: Request) -> str | None:
+    """The message for the action that led here, if any."""
+    key = request.query_params.get("done", "")
+    return next((words for name, words in FLASHES.items() if name == key), None)
 
 
 @lru_cache(maxsize=1)

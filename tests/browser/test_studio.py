@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, expect
+from playwright.sync_api import Browser, Dialog, FilePayload, Page, expect
 
 from devtools.live import LiveApp
 
@@ -70,18 +70,33 @@ def test_edit_preview_publish_and_roll_back_the_landing_page(studio: Page, live:
     source = studio.input_value("#source")
     studio.fill("#source", source.replace("<h1", f'<p class="marketer">{MARK}</p>\n<h1', 1))
     studio.click("text=Save draft")
-    expect(studio).to_have_url(f"{live.studio_url}/studio/templates/landing?v=1")
+    expect(studio).to_have_url(f"{live.studio_url}/studio/templates/landing?v=1&done=draft-saved")
+    expect(studio.locator(".flash")).to_have_text("Draft saved. Preview it, then publish it when it is ready.")
     studio.select_option("#lang", "fr")
     studio.click("#preview-as button[type=submit]")
     frame = studio.frame_locator("#preview")
     expect(frame.locator("p.marketer")).to_have_text(MARK)
     expect(frame.locator("html")).to_have_attribute("lang", "fr")
     studio.screenshot(path=str(artifacts / "studio-preview-fr.png"))
+    questions: list[str] = []
+
+    def say_no(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    studio.once("dialog", say_no)
+    studio.click('[data-publish="1"]')  # asked first; saying no publishes nothing
+    assert questions == ["Publish v1 of landing? Shoppers see it within a minute, or at the time you chose."]
+    expect(studio.locator("[data-live]")).to_have_text("shipped")
+    studio.once("dialog", lambda dialog: dialog.accept())
     studio.click('[data-publish="1"]')
     expect(studio.locator("[data-live]")).to_have_text("1")
+    expect(studio.locator(".flash")).to_have_text("Published: shoppers see it within a minute.")
     until(lambda: MARK in shopper_page(live.url), "the published version never reached the shopper page")
+    studio.once("dialog", lambda dialog: dialog.accept())
     studio.click("#rollback")
     expect(studio.locator("[data-live]")).to_have_text("shipped")
+    expect(studio.locator(".flash")).to_have_text("Rolled back: shoppers see the version before within a minute.")
     until(lambda: MARK not in shopper_page(live.url), "the rolled-back version stayed on the shopper page")
 
 
@@ -94,8 +109,8 @@ def test_a_one_line_edit_in_the_browser_diffs_as_one_line(browser: Browser, live
     assert source.count("<h1") == 1
     phone.fill("#source", source.replace("<h1", '<h1 class="edited"', 1))
     phone.click("text=Save draft")
-    expect(phone).to_have_url(re.compile(r"/studio/templates/pickup\?v=\d+$"))
-    version = int(phone.url.rsplit("=", 1)[1])
+    expect(phone).to_have_url(re.compile(r"/studio/templates/pickup\?v=\d+&done=draft-saved$"))
+    version = int(phone.url.split("v=", 1)[1].split("&", 1)[0])
     phone.click(f'tr[data-version="{version}"] >> text=changes from')
     expect(phone.locator("h1")).to_contain_text("pickup: ")
     expect(phone.locator("[role=status]")).to_have_text(re.compile(r"^1 line changed\."))

@@ -111,7 +111,9 @@ def test_a_new_drop_is_unpublished_until_the_marketer_publishes_it(studio: TestC
         headers=session,
         data={"csrf": csrf, "slug": "spring-rain", "name": "Spring rain", "copy_from": "winter-knit"},
     )
-    assert created.status_code == 303 and created.headers["location"] == "/studio/drops/spring-rain"
+    assert created.status_code == 303 and created.headers["location"] == "/studio/drops/spring-rain?done=drop-created"
+    told = studio.get(created.headers["location"], headers=session).text  # the page says what happened
+    assert '<p class="notice flash" role="status">Drop created, not published:' in told
     assert 'data-drop="spring-rain"' in studio.get("/studio/", headers=session).text
     shopper = wiring.catalog()
     with pytest.raises(Exception, match="spring-rain"):

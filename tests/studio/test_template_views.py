@@ -42,7 +42,11 @@ def test_edit_preview_publish_and_roll_back(studio: TestClient) -> None:
         headers=session,
         data={"csrf": csrf, "action": "save", "source": with_mark(), "note": "weekend"},
     )
-    assert saved.status_code == 303 and saved.headers["location"] == "/studio/templates/landing?v=1"
+    assert saved.status_code == 303 and saved.headers["location"] == "/studio/templates/landing?v=1&done=draft-saved"
+    told = studio.get(saved.headers["location"], headers=session).text
+    assert "Draft saved. Preview it, then publish it when it is ready." in told
+    made_up = studio.get("/studio/templates/landing?v=1&done=%3Cb%3Ehacked", headers=session).text
+    assert "flash" not in made_up and "hacked" not in made_up  # only the studio's own words
     preview = studio.get("/studio/templates/landing/preview?v=1&lang=fr", headers=session)
     assert preview.status_code == 200 and MARK in preview.text and '<html lang="fr"' in preview.text
     csp = preview.headers["content-security-policy"]
