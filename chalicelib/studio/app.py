@@ -85,6 +85,16 @@ async def qr_sheet(request: Request) -> Response:
     return Response(sheet_svg(tags, query.page), media_type=SVG, headers=headers)
 
 
+async def qr_sheets_page(request: Request) -> Response:
+    """Every page of a pop-up's tag sheets on one page, each linked, printed together as one job
+    (the browser's print dialog also saves them as one PDF)."""
+    principal = principal_of(request)
+    query = parse_query(request.query_params, TagsQuery)
+    tags = _tags(request, query.popup)
+    slug = request.path_params["slug"]
+    return page("qr_sheets.html", principal=principal, slug=slug, popup=query.popup, tags=len(tags), pages=pages(tags))
+
+
 async def qr_png(request: Request) -> Response:
     """One tag's QR as a PNG, for a label printer."""
     _authorize(request)
@@ -146,6 +156,7 @@ def create_app() -> Starlette:
         Route("/studio/api/drops/{slug}/qr-tags", qr_tags),
         Route("/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png", qr_png),
         Route("/studio/drops/{slug}/qr-sheet.svg", qr_sheet),
+        Route("/studio/drops/{slug}/qr-sheets", qr_sheets_page),
     ]
     return Starlette(
         routes=routes,

@@ -122,6 +122,20 @@ def test_a_one_line_edit_in_the_browser_diffs_as_one_line(browser: Browser, live
     phone.context.close()
 
 
+def test_the_qr_tag_sheets_print_as_one_job_a_page_a_sheet(studio: Page, live: LiveApp, tmp_path: Path) -> None:
+    studio.goto(f"{live.studio_url}/studio/drops/linen-lab")
+    studio.click("text=QR tags to print >> nth=0")
+    expect(studio.locator("h1")).to_have_text("QR tags at paris-marais")
+    expect(studio.locator(".sheets img")).to_have_count(3)
+    for image in studio.locator(".sheets img").all():
+        image.scroll_into_view_if_needed()
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") > 0  # the SVG loaded under the page's CSP
+    studio.emulate_media(media="print")
+    pdf = studio.pdf(path=str(tmp_path / "tags.pdf"), format="A4")
+    assert re.findall(rb"/Type /Pages\s*/Count (\d+)", pdf) == [b"3"]  # one sheet a page, no blank page
+
+
 def test_a_csv_import_fills_its_progress_bar(studio: Page, live: LiveApp) -> None:
     csv_file = Path(__file__).resolve().parents[2] / "devtools" / "demo_import.csv"
     studio.goto(f"{live.studio_url}/studio/drops/winter-knit/import")

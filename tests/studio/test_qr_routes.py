@@ -38,6 +38,19 @@ def test_the_sheet_is_one_a4_page_of_labels_and_says_how_many_pages(studio: Test
     assert last.text.count("<g data-sku=") == 52 - 2 * PER_PAGE
 
 
+def test_the_sheets_page_links_every_page_and_prints_them_together(studio: TestClient) -> None:
+    drop_page = studio.get("/studio/drops/linen-lab", headers=AUTH).text
+    assert 'href="/studio/drops/linen-lab/qr-sheets?popup=paris-marais"' in drop_page
+    page = studio.get("/studio/drops/linen-lab/qr-sheets?popup=paris-marais", headers=AUTH)
+    assert page.status_code == 200 and "52 tags (every SKU and size of linen-lab) on 3 A4 pages" in page.text
+    for n in (1, 2, 3):
+        url = f"/studio/drops/linen-lab/qr-sheet.svg?popup=paris-marais&amp;page={n}"
+        assert f'<img src="{url}" alt="QR tag sheet, page {n} of 3"' in page.text
+        assert f'<a href="{url}" download="linen-lab-paris-marais-tags-{n}.svg">Page {n} of 3</a>' in page.text
+    assert "page=4" not in page.text and "Print all 3 pages" in page.text
+    assert studio.get("/studio/drops/linen-lab/qr-sheets?popup=nowhere", headers=AUTH).status_code == 404
+
+
 def test_a_tags_png_is_a_png(studio: TestClient) -> None:
     response = studio.get("/studio/api/drops/linen-lab/qr-tags/OVR-SAND/M.png?popup=paris-marais", headers=AUTH)
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
