@@ -19,6 +19,7 @@ Items and their keys::
     FOOTFALL#<popup>     DAY#<local date>        the day's footfall total
     TRYON#<id>           META                    a try-on request and its hold (also gsi1: TRYONS#<popup> / <id>)
     VISITOR#<id>         TRYONS                  the visitor's try-on places: s<n> = {id, exp}, one per live try-on
+    QUEUE#<popup>        <local date>            the pop-up's last try-on queue number that day (TTL)
     VISITOR#<id>         HOLDS                   the visitor's checkout-hold places: h<n> = {id, exp}
     HOLD#<id>            META                    a checkout hold: its lines, owner, expiry and state
     MSG#<id>             META                    an outbox message and its state
@@ -52,6 +53,7 @@ because DynamoDB may return expired items for up to 48 hours.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 PK = "pk"
@@ -133,6 +135,10 @@ def footfall_key(popup: str, sort_key: str) -> dict[str, dict[str, str]]:
 
 def tryon_key(tryon_id: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"TRYON#{tryon_id}"}, SK: {"S": META}}
+
+
+def queue_counter_key(popup: str, day: date) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"QUEUE#{popup}"}, SK: {"S": day.isoformat()}}
 
 
 def tryons_index_partition(popup: str) -> str:

@@ -71,6 +71,18 @@ class DynamoTryOns(DynamoAdapter):
         """Add one to a funnel step (a scan: nothing else changes with it)."""
         self._call("update_item", **self._funnel_add(slug, sku, popup, step, day))
 
+    def next_ticket(self, popup: str, day: date, expires_epoch: int) -> int:
+        answer = self._call(
+            "update_item",
+            TableName=self._table,
+            Key=schema.queue_counter_key(popup, day),
+            UpdateExpression="ADD #last :one SET #ttl = :ttl",
+            ExpressionAttributeNames={"#last": "last", "#ttl": schema.TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":one": number(1), ":ttl": number(expires_epoch)},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(answer["Attributes"]["last"]["N"])
+
     def request(self, claim: TryOnClaim, now_epoch: int) -> None:
         """Hold one unit, take the visitor's place and record the try-on, all or nothing.
         Raises OutOfStock (with the units expired holds still sit on) or PlaceTaken."""
@@ -221,6 +233,7 @@ def tryon_from_item(item: dict[str, Any]) -> TryOn:
         state=TryOnState(item["state"]),
         requested_at=item["requested_at"],
         hold_expires_at=item["hold_expires_at"],
+        ticket=item.get("ticket", 0),
         booking=item.get("booking"),
         sale_id=item.get("sale_id"),
     )

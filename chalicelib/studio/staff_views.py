@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,16 +16,25 @@ from chalicelib import wiring
 from chalicelib.core.errors import NotFound, Unprocessable
 from chalicelib.core.models import iso
 from chalicelib.stock.pickup import booking_summary, checked_code, mark_pickup
-from chalicelib.stock.ports import BookingState
+from chalicelib.stock.ports import Booking, BookingState
 from chalicelib.stock.slots import local_instant
 from chalicelib.studio.auth import Principal, Role
 from chalicelib.studio.web import FlashKey, checked_form, done, flash_of, page, principal_of
 from chalicelib.tills.sales import issue_till_token, revoke_till_token
 from chalicelib.tryon.tryons import staff_act, staff_queue
+from chalicelib.web.request import parse_query
 
 PICKUP_MARKS = {"picked_up": BookingState.PICKED_UP, "no_show": BookingState.NO_SHOW}
 TRYON_ACTIONS = ("call", "complete", "cancel")
 TRYON_DONE: dict[str, FlashKey] = {"call": "called", "complete": "completed", "cancel": "cancelled"}
+STATE_WORDS = {
+    "waiting": "waiting",
+    "called": "called to try on",
+    "booked": "to collect",
+    "picked_up": "picked up",
+    "no_show": "no-show",
+    "cancelled": "cancelled",
+}
 
 
 def _staff(request: Request) -> tuple[Principal, str]:
@@ -40,17 +52,20 @@ def _today_and_tomorrow(zone: str, now: datetime) -> tuple[str, str]:
     return iso(local_instant(today, time(0), tz)), iso(local_instant(today + timedelta(days=2), time(0), tz))
 
 
-def _popup_page(principal: Principal, popup: str, new_till: str | None = None, flash: str | None = None) -> Response:
+def _popup_page(
+    principal: Principal,
+    popup: str,
+    new_till: str | None = None,
+    flash: str | None = None,
+    lookup: Lookup | None = None,
+) -> Response:
     now = wiring.utcnow()
     queue = staff_queue(wiring.tryons(), wiring.catalog(), popup, now)
     zone = ZoneInfo(queue["timezone"])
     for tryon in queue["tryons"]:
         tryon["until"] = datetime.fromisoformat(tryon["hold_expires_at"]).astimezone(zone).strftime("%H:%M")
     first, last = _today_and_tomorrow(queue["timezone"], now)
-    pickups = [
-        {**booking_summary(b), "name": b.contact.name, "news_by_email": b.contact.marketing_consent}
-        for b in wiring.bookings().popup_bookings(popup, first, last)
-    ]
+    pickups = [_pickup(b) for b in wiring.bookings().popup_bookings(popup, first, last)]
     return page(
         "popup.html",
         principal=principal,
@@ -61,12 +76,55 @@ def _popup_page(principal: Principal, popup: str, new_till: str | None = None, f
         new_till=new_till,
         zone=queue["timezone"],
         flash=flash,
+        lookup=lookup,
+        states=STATE_WORDS,
     )
 
 
+class LookupQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    code: str = Field(default="", max_length=40)
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What a pickup code typed or scanned at the counter found: the booking (as the pickups table
+    shows it) if it is for this pop-up, otherwise why not."""
+
+    code: str
+    booking: dict[str, Any] | None = None
+    problem: str = ""
+
+
+def _pickup(booking: Booking) -> dict[str, Any]:
+    return {
+        **booking_summary(booking),
+        "name": booking.contact.name,
+        "news_by_email": booking.contact.marketing_consent,
+    }
+
+
+def look_up(popup: str, typed: str) -> Lookup:
+    """The booking a code names, forgiving case, spaces and dashes."""
+    try:
+        code = checked_code(typed)
+    except NotFound:
+        return Lookup(typed, problem="That is not a booking code: codes have 8 letters and digits.")
+    booking = wiring.bookings().booking(code)
+    if booking is None:
+        return Lookup(code, problem=f"No booking has the code {code}.")
+    if booking.popup != popup:
+        return Lookup(code, problem=f"Booking {code} is for pick-up at {booking.popup}, not here.")
+    return Lookup(code, _pickup(booking))
+
+
 async def popup_page(request: Request) -> Response:
+    """``?code=``: also find that booking, whatever its day."""
     principal, popup = _staff(request)
-    return _popup_page(principal, popup, flash=flash_of(request))
+    query = parse_query(request.query_params, LookupQuery)
+    lookup = look_up(popup, query.code) if query.code.strip() else None
+    return _popup_page(principal, popup, flash=flash_of(request), lookup=lookup)
 
 
 async def act_on_tryon(request: Request) -> Response:

@@ -45,6 +45,7 @@ class TryOn:
     state: TryOnState
     requested_at: str
     hold_expires_at: int  # epoch seconds
+    ticket: int = 0  # the queue number the shopper was told (0: asked for before numbers were kept)
     booking: str | None = None  # the booking code it led to
     sale_id: str | None = None  # the till sale it led to
 
@@ -79,6 +80,11 @@ class TryOnStore(FunnelStore, Protocol):
     def visitor_places(self, visitor_id: str) -> dict[str, VisitorPlace]: ...
 
     def queue(self, popup: str, since_id: str) -> list[TryOn]: ...
+
+    def next_ticket(self, popup: str, day: date, expires_epoch: int) -> int:
+        """The pop-up's next queue number that day (1, 2, …), taken atomically: no two shoppers are
+        given the same one. A number taken by a request that then fails is simply skipped."""
+        ...
 
     def request(self, claim: TryOnClaim, now_epoch: int) -> None: ...
 

@@ -47,6 +47,7 @@ from chalicelib.tryon.tags import MAX_TOKEN_LENGTH, TagPlace, check_scan, locate
 
 QUEUE_WINDOW = timedelta(hours=12)  # the staff queue shows try-ons requested this long ago at most
 _ATTEMPTS = 3
+TICKETS_KEPT = timedelta(days=2)  # a day's queue counter outlives the day in every zone
 TRYON_ID = re.compile(TRYON_ID_PATTERN)
 
 
@@ -118,6 +119,7 @@ def request_tryon(
     rules = place.popup.tryon
     expires = epoch_seconds(now + timedelta(minutes=rules.hold_minutes))
     now_epoch, released = epoch_seconds(now), False
+    ticket = store.next_ticket(place.popup.id, place.day(now), epoch_seconds(now + TICKETS_KEPT))
     for _ in range(_ATTEMPTS):
         free = free_places(store.visitor_places(visitor_id), "s", rules.per_visitor, now_epoch)
         if not free:
@@ -139,6 +141,7 @@ def request_tryon(
             state=TryOnState.WAITING,
             requested_at=iso(now),
             hold_expires_at=expires,
+            ticket=ticket,
         )
         try:
             store.request(TryOnClaim(tryon, place.day(now), rules.keep_for_buyers), now_epoch)
@@ -184,6 +187,7 @@ def tryon_summary(tryon: TryOn, now: datetime) -> dict[str, Any]:
         "size": tryon.size,
         "requested_at": tryon.requested_at,
         "hold_expires_at": iso(datetime.fromtimestamp(tryon.hold_expires_at, tz=now.tzinfo)),
+        "ticket": tryon.ticket,
     }
     if tryon.booking is not None:
         summary["booking"] = tryon.booking

@@ -4,12 +4,16 @@ import draws its progress bar to the end."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Dialog, FilePayload, Page, expect
@@ -191,19 +195,60 @@ def test_a_stopped_import_is_carried_on_by_the_same_file(
     page.context.close()
 
 
-def test_the_pop_up_staff_page_fits_a_phone(browser: Browser, live: LiveApp) -> None:
-    """Staff run the queue from a phone at the rail: nothing wider than the screen, buttons tappable."""
-    page = signed_in_phone(browser, live)
+def book_tomorrow(live: LiveApp) -> str:
+    """A pickup booked through the shopper API, as a phone elsewhere would; its code."""
+    day = (datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris")) + timedelta(days=1)).date()
+    with urllib.request.urlopen(f"{live.url}/api/popups/paris-marais/slots?date={day}", timeout=30) as response:
+        start = json.loads(response.read())["slots"][0]["start"]
+    body = {
+        "drop": "linen-lab",
+        "popup": "paris-marais",
+        "slot_start": start,
+        "items": [{"sku": "TEE-ECRU", "size": "M", "qty": 1}],
+        "contact": {"name": "Noor Haddad", "email": f"noor-{uuid.uuid4().hex[:8]}@example.org"},
+    }
+    request = urllib.request.Request(
+        f"{live.url}/api/pickups",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return str(json.loads(response.read())["code"])
+
+
+def test_the_pop_up_staff_page_works_on_a_small_phone(browser: Browser, live: LiveApp, artifacts: Path) -> None:
+    """Staff run the rail from a 360 px phone: nothing wider than the screen, buttons tappable, new
+    bookings appear without a reload, and a code read out at the counter finds its booking."""
+    context = browser.new_context(viewport={"width": 360, "height": 780}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live.studio_url}/studio/login")
+    page.fill("#token", live.studio_token)
+    page.click("button[type=submit]")
     page.goto(f"{live.studio_url}/studio/popups/paris-marais")
     expect(page.locator("h1")).to_contain_text("paris-marais")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    code = book_tomorrow(live)
+    booked = page.locator(f'#pickups tr[data-code="{code}"]')
+    expect(booked).to_be_visible(timeout=25_000)  # the page read it again by itself
+    expect(page.locator("#refreshed")).to_contain_text("Updated at")
+    page.fill("#code", f"{code[:4].lower()} {code[4:]}")
+    page.click("#find button[type=submit]")
+    found = page.locator("#found")
+    expect(found.locator("h2")).to_have_text(f"Booking {code}")
+    expect(found).to_contain_text("Noor Haddad · to collect")
+    for button in page.locator("button").all():
+        box = button.bounding_box()
+        assert box is None or (box["height"] >= 40 and box["x"] + box["width"] <= 360), button.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(artifacts / "staff-found-360.png"), full_page=True)
     issue = page.locator("button", has_text="Issue a till token")
-    box = issue.bounding_box()
-    assert box is not None and box["height"] >= 40
     issue.click()
     expect(page.locator("#new-till")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.context.close()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#tills button", has_text="Revoke").first.click()
+    expect(page.locator(".flash")).to_have_text("Till token revoked: that till can no longer send sales.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
 
 
 def test_a_picture_set_in_the_studio_shows_on_the_drop_page(

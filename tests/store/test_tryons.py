@@ -27,6 +27,7 @@ TRYON = TryOn(
     state=TryOnState.WAITING,
     requested_at="2026-12-01T12:00:00Z",
     hold_expires_at=NOW + 900,
+    ticket=7,
 )
 
 
@@ -59,3 +60,11 @@ def test_an_outcome_links_once(store: DynamoTryOns) -> None:
     assert store.link(TRYON, "booking", "ABCDEFGH", FunnelStep.BOOKED_AFTER_TRYON, date(2026, 12, 1))
     assert not store.link(TRYON, "booking", "BCDEFGHJ", FunnelStep.BOOKED_AFTER_TRYON, date(2026, 12, 1))
     assert store.tryon(TRYON.tryon_id) == replace(TRYON, booking="ABCDEFGH")
+
+
+def test_queue_numbers_count_up_per_pop_up_and_day(store: DynamoTryOns) -> None:
+    day, next_day = date(2026, 12, 1), date(2026, 12, 2)
+    assert [store.next_ticket("paris-marais", day, NOW) for _ in range(3)] == [1, 2, 3]
+    assert store.next_ticket("berlin-mitte", day, NOW) == 1  # each pop-up has its own line
+    assert store.next_ticket("paris-marais", next_day, NOW) == 1  # and starts again each day
+    assert store.next_ticket("paris-marais", day, NOW) == 4

@@ -195,6 +195,19 @@ def test_a_try_on_holds_one_unit_and_says_where_the_visitor_is_in_line(client: C
     second = json_of(ask(client, new_visitor(client), Tag("paris-marais", "OVR-SAND", "S")))
     assert second["position"] == 2
     assert funnel(seeded_at)[FunnelStep.TRYON_REQUESTED] == 2
+    assert (body["ticket"], second["ticket"]) == (1, 2)  # the numbers shoppers are told
+
+
+def test_the_numbers_shoppers_were_told_stay_theirs_after_a_call(client: Client, till: str) -> None:
+    """The place in line moves up as staff call people; the number each shopper was given does not."""
+    first = json_of(ask(client, new_visitor(client)))
+    second = json_of(ask(client, new_visitor(client), Tag("paris-marais", "OVR-SAND", "S")))
+    assert (first["ticket"], second["ticket"], second["position"]) == (1, 2, 2)
+    assert staff(client, till, first["tryon_id"], "call").status_code == 200
+    queue = json_of(client.http.get("/api/staff/tryons", headers={"Authorization": f"Bearer {till}"}))
+    waiting = {t["tryon_id"]: t for t in queue["tryons"]}
+    assert waiting[second["tryon_id"]]["ticket"] == 2 and waiting[second["tryon_id"]]["position"] == 1
+    assert waiting[first["tryon_id"]]["ticket"] == 1 and waiting[first["tryon_id"]]["state"] == "called"
 
 
 def test_try_ons_leave_the_last_piece_of_a_size_to_buyers(client: Client) -> None:
