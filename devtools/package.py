@@ -26,13 +26,48 @@ RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 KEPT_LOCALE_DATA = frozenset({"root", *UI_LOCALES})
 
 
-def chalice_package(out_dir: Path, stage: str) -> Path:
+CHALICE_CACHE = ROOT / ".chalice" / "deployments"
+
+
+def _is_sound(zip_path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def discard_broken_caches(cache: Path = CHALICE_CACHE) -> None:
+    """Chalice writes its dependency zip straight to .chalice/deployments and reuses any file there
+    with the right name, so a build that was interrupted (or disturbed) leaves a zip every later
+    package is made from. A CI run failed that way; a broken cache is deleted, not trusted."""
+    for cached in cache.glob("*.zip"):
+        if not _is_sound(cached):
+            print(f"{cached}: broken chalice dependency cache, deleted", file=sys.stderr)
+            cached.unlink()
+
+
+def _run_chalice_package(out_dir: Path, stage: str) -> Path:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")}
     chalice = Path(sys.executable).with_name("chalice")
     subprocess.run([str(chalice), "package", "--stage", stage, str(out_dir)], cwd=ROOT, env=env, check=True)
     return out_dir / "deployment.zip"
+
+
+def chalice_package(out_dir: Path, stage: str) -> Path:
+    """`chalice package`, checked: a zip that does not read back is rebuilt once from nothing."""
+    discard_broken_caches()
+    zip_path = _run_chalice_package(out_dir, stage)
+    if _is_sound(zip_path):
+        return zip_path
+    print(f"{zip_path}: chalice wrote a zip that does not read back; rebuilding from nothing", file=sys.stderr)
+    shutil.rmtree(CHALICE_CACHE, ignore_errors=True)
+    zip_path = _run_chalice_package(out_dir, stage)
+    if not _is_sound(zip_path):
+        raise SystemExit(f"{zip_path}: chalice package wrote a broken zip twice")
+    return zip_path
 
 
 UNUSED_POWERTOOLS = tuple(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.i18n.locales import UI_LOCALES
-from devtools.package import unpack_like_lambda
+from devtools.package import discard_broken_caches, unpack_like_lambda
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,3 +92,18 @@ def test_the_studio_function_runs_from_the_package_and_can_check_a_cognito_signa
     )
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 200 and answer["crypto"] is True and "Studio token" in answer["body"]
+
+
+def test_a_broken_chalice_cache_is_deleted_and_a_sound_one_kept(tmp_path: Path) -> None:
+    sound, broken = tmp_path / "sound-python3.11.zip", tmp_path / "broken-python3.11.zip"
+    for path in (sound, broken):
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("babel/locale-data/es.dat", b"x" * 5000)
+            archive.writestr("six.py", b"pass\n")
+    data = bytearray(broken.read_bytes())
+    data[0:4] = b"XXXX"  # the first local header no longer starts with its magic number
+    broken.write_bytes(bytes(data))
+
+    discard_broken_caches(tmp_path)
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [sound.name]
