@@ -18,7 +18,6 @@ from jinja2 import Template
 
 from chalicelib import telemetry
 from chalicelib.config import settings
-from chalicelib.core.models import iso
 from chalicelib.pages.environment import page_filters, template, translations
 from chalicelib.pages.sandbox import RenderRefused, Sandbox, TemplateRejected
 from chalicelib.telemetry import logger
@@ -139,7 +138,8 @@ def promote_due(store: Promoter, now: datetime) -> list[str]:
         scheduled: dict[str, Any] | None = pointer.get("scheduled")
         if scheduled is None or not _due(scheduled, now):
             continue
-        if store.make_scheduled_current(name, int(scheduled["version"]), pointer.get("published"), iso(now)):
+        # Readers switched at the scheduled moment, so that is when it went live.
+        if store.make_scheduled_current(name, int(scheduled["version"]), pointer.get("published"), scheduled["at"]):
             promoted.append(name)
     return promoted
 

@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
 from chalicelib.store.base import DynamoAdapter
-from chalicelib.store.client import paginate, transact, update_if
+from chalicelib.store.client import paginate, transact
 
 
 class VersionMissing(Exception):
@@ -58,7 +58,7 @@ class DynamoTemplates(DynamoAdapter):
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :v)",
-            "ProjectionExpression": "version, author, saved_at, note",
+            "ProjectionExpression": "version, author, saved_at, note, published_at",
             "ExpressionAttributeNames": {"#pk": schema.PK, "#sk": schema.SK},
             "ExpressionAttributeValues": {":pk": {"S": schema.template_partition(name)}, ":v": {"S": "v"}},
         }
@@ -91,7 +91,7 @@ class DynamoTemplates(DynamoAdapter):
         still ``expected`` (None: nothing published yet). Clears any scheduled publish."""
         values: dict[str, Any] = {":v": {"N": str(version)}, ":by": {"S": by}, ":at": {"S": at_iso}}
         update, condition = _pointer_move("published = :v, updated_by = :by, updated_at = :at", expected, values)
-        self._pointer_change(name, version, update, condition, values)
+        self._pointer_change(name, version, update, condition, values, published_at=at_iso)
 
     def schedule(self, name: str, version: int, when_iso: str, by: str, at_iso: str) -> None:
         """Publish ``version`` at ``when_iso`` (readers switch at that moment; the sweep records it)."""
@@ -103,20 +103,19 @@ class DynamoTemplates(DynamoAdapter):
         update = "SET scheduled = :s, updated_by = :by, updated_at = :at"
         self._pointer_change(name, version, update, "attribute_exists(latest)", values)
 
-    def _pointer_change(self, name: str, version: int, update: str, condition: str, values: dict[str, Any]) -> None:
-        """Move the pointer, if ``version`` exists (version 0, the shipped template, always does)."""
-        check = [
-            {
-                "ConditionCheck": {
-                    "TableName": self._table,
-                    "Key": _version_key(name, version),
-                    "ConditionExpression": "attribute_exists(#pk)",
-                    "ExpressionAttributeNames": {"#pk": schema.PK},
-                }
-            }
-        ]
+    def _pointer_change(
+        self,
+        name: str,
+        version: int,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        published_at: str | None = None,
+    ) -> None:
+        """Move the pointer, if ``version`` exists (version 0, the shipped template, always does);
+        ``published_at``: the version goes live now, and its item records when."""
         actions = [
-            *(check if version != SHIPPED else []),
+            *([self._version_goes_live(name, version, published_at)] if version != SHIPPED else []),
             {
                 "Update": {
                     "TableName": self._table,
@@ -134,16 +133,30 @@ class DynamoTemplates(DynamoAdapter):
             raise VersionMissing(f"{name} has no version {version}")
         raise PointerMoved(name)
 
+    def _version_goes_live(self, name: str, version: int, published_at: str | None) -> dict[str, Any]:
+        """The transaction's check that ``version`` was saved; when it goes live, also the record of when."""
+        exists = {"ConditionExpression": "attribute_exists(#pk)", "ExpressionAttributeNames": {"#pk": schema.PK}}
+        key = {"TableName": self._table, "Key": _version_key(name, version), **exists}
+        if published_at is None:
+            return {"ConditionCheck": key}
+        values = {":published": {"S": published_at}}
+        return {
+            "Update": {**key, "UpdateExpression": "SET published_at = :published", "ExpressionAttributeValues": values}
+        }
+
     def make_scheduled_current(self, name: str, version: int, replaces: int | None, at_iso: str) -> bool:
         """Turn a scheduled publish whose time has come (the caller checks) into the published pointer,
-        once; the version it replaces becomes ``previous``."""
+        once; the version it replaces becomes ``previous``, and the version records when it went live."""
         values: dict[str, Any] = {":v": {"N": str(version)}, ":at": {"S": at_iso}}
         update, condition = _pointer_move("published = :v, updated_at = :at", replaces, values)
-        return update_if(
-            self._call,
-            TableName=self._table,
-            Key=_pointer_key(name),
-            UpdateExpression=update,
-            ConditionExpression=f"{condition} AND scheduled.version = :v",
-            ExpressionAttributeValues=values,
-        )
+        pointer = {
+            "Update": {
+                "TableName": self._table,
+                "Key": _pointer_key(name),
+                "UpdateExpression": update,
+                "ConditionExpression": f"{condition} AND scheduled.version = :v",
+                "ExpressionAttributeValues": values,
+            }
+        }
+        live = [self._version_goes_live(name, version, at_iso)] if version != SHIPPED else []
+        return transact(self._call, [*live, pointer], "scheduled publish") is None

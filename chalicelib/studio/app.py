@@ -23,7 +23,7 @@ from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.core.errors import DomainError, NotFound, RateLimited, Unauthorized, Unavailable
 from chalicelib.core.models import DropCatalog, Slug
-from chalicelib.studio import audit_views, drop_views, outbox_views, staff_views, views
+from chalicelib.studio import audit_views, drop_views, outbox_views, staff_views, template_api, views
 from chalicelib.studio.web import page, principal_of, wants_page
 from chalicelib.tryon.sheets import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
@@ -149,6 +149,14 @@ def create_app() -> Starlette:
         Route("/studio/popups/{popup}/tryons/{id}", staff_views.act_on_tryon, methods=["POST"]),
         Route("/studio/popups/{popup}/pickups/{code}", staff_views.mark_booking, methods=["POST"]),
         Route("/studio/popups/{popup}/tills", staff_views.change_tills, methods=["POST"]),
+        Route("/studio/api/templates", template_api.list_templates),
+        Route("/studio/api/templates/{name}", template_api.get_template, methods=["GET"]),
+        Route("/studio/api/templates/{name}", template_api.put_template, methods=["PUT"]),
+        Route("/studio/api/templates/{name}/preview", template_api.preview_template, methods=["POST"]),
+        Route("/studio/api/templates/{name}/publish", template_api.publish_template, methods=["POST"]),
+        Route("/studio/api/templates/{name}/rollback", template_api.roll_back_template, methods=["POST"]),
+        Route("/studio/api/templates/{name}/versions", template_api.template_versions),
+        Route("/studio/api/templates/{name}/diff", template_api.template_diff),
         Route("/studio/api/drops/{slug}/skus/{sku}/picture", drop_views.set_picture, methods=["POST"]),
         Route("/studio/outbox", outbox_views.outbox_page),
         Route("/studio/audit", audit_views.audit_page),

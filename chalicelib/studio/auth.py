@@ -52,6 +52,11 @@ class Principal:
         if role not in self.roles:
             raise Forbidden(f"This needs the {role.value} role.", code="missing_role")
 
+    def require_any(self, *roles: Role) -> None:
+        if not self.roles.intersection(roles):
+            names = " or ".join(role.value for role in roles)
+            raise Forbidden(f"This needs the {names} role.", code="missing_role")
+
 
 LOGIN_WINDOW_SECONDS = 300
 LOGIN_FAILURES = 10

@@ -17,6 +17,7 @@ from chalicelib.config import settings
 from chalicelib.core.errors import DomainError, NotFound, Unprocessable
 from chalicelib.core.models import LABEL_PATTERN, SLUG_PATTERN, DropCatalog, iso
 from chalicelib.i18n.locales import UI_LOCALES
+from chalicelib.pages.published import sandbox
 from chalicelib.pages.sandbox import RenderRefused, TemplateRejected
 from chalicelib.shop.page import PageLocale, ReserveForm, landing_context
 from chalicelib.shop.ports import Edge
@@ -25,6 +26,7 @@ from chalicelib.shop.visitors import campaign_link
 from chalicelib.stock.page import pickup_context
 from chalicelib.stock.ports import BookedLine, Booking, BookingState, ContactDetails
 from chalicelib.stock.slots import local_instant
+from chalicelib.studio.templates import checked_source
 from chalicelib.tryon.page import tryon_context
 from chalicelib.tryon.tags import Tag, TagPlace, tag_token
 from chalicelib.web import responses
@@ -158,14 +160,20 @@ def preview_url(name: str, query: PreviewQuery) -> str:
     return f"/studio/templates/{name}/preview?{urlencode(fields)}"
 
 
-def render_preview(name: str, query: PreviewQuery, now: datetime) -> tuple[str, str]:
-    """The page's HTML with version ``query.v`` (0: the shipped template) and its nonce, without the
-    shipped scripts: a preview runs none (its CSP says ``script-src 'none'``), so it does not ship
-    them to be refused."""
+def render_preview(name: str, query: PreviewQuery, now: datetime, source: str | None = None) -> tuple[str, str]:
+    """The page's HTML with version ``query.v`` (0: the shipped template), or with an unsaved
+    ``source`` (checked as a save would check it), and its nonce, without the shipped scripts: a
+    preview runs none (its CSP says ``script-src 'none'``), so it does not ship them to be refused."""
+    if source is not None:
+        source = checked_source(name, source)
     nonce = responses.new_nonce()
     locale, context = context_for(name, query, nonce, now)
     try:
-        html = wiring.published().render_version(locale, name, query.v, context)
+        if source is None:
+            html = wiring.published().render_version(locale, name, query.v, context)
+        else:
+            box = sandbox(locale)
+            html = box.render(box.compile(source, context.keys()), context)
     except (TemplateRejected, RenderRefused, LookupError) as error:
         raise Unprocessable(f"This version does not render: {_reason(error)}.", code="render_failed") from None
     shipped_scripts = re.compile(rf'<script nonce="{re.escape(context["_script_nonce"])}">.*?</script>', re.S)

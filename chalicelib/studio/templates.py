@@ -53,6 +53,15 @@ def normalized(source: str) -> str:
 def save_draft(store: TemplateStore, name: str, source: str, author: str, note: str, now: datetime) -> dict[str, Any]:
     """Check the source in the sandbox (syntax, forbidden names, unknown variables, size) and save it
     as the next version; 422 with each problem's line and column if it may not be saved."""
+    source = checked_source(name, source)
+    version = store.save(name, source, author, iso(now), note)
+    return {"template": name, "version": version}
+
+
+def checked_source(name: str, source: str) -> str:
+    """The source with its line endings normalized, once the sandbox finds no problem in it (syntax,
+    forbidden names, unknown variables, size); 422 ``template_invalid`` with each problem's line and
+    column otherwise."""
     source = normalized(source)
     problems = sandbox("en").check(source, CONTEXT_NAMES[checked_name(name)])
     if problems:
@@ -61,8 +70,7 @@ def save_draft(store: TemplateStore, name: str, source: str, author: str, note: 
             code="template_invalid",
             details=[{"line": p.line, "column": p.column, "problem": p.message} for p in problems],
         )
-    version = store.save(name, source, author, iso(now), note)
-    return {"template": name, "version": version}
+    return source
 
 
 TrialRender = Callable[[str, int, datetime], list[dict[str, str]]]
@@ -101,14 +109,24 @@ def publish(
     return status(store, name, now)
 
 
-def roll_back(store: TemplateStore, name: str, author: str, now: datetime) -> dict[str, Any]:
+def roll_back(store: TemplateStore, name: str, author: str, now: datetime, to: int | None = None) -> dict[str, Any]:
     """Publish again the version the current one replaced (a scheduled publish that went live counts;
-    the first publish replaced the shipped template, version 0)."""
+    the first publish replaced the shipped template, version 0), or ``to``: an earlier version that
+    was once published (0, the shipped template, always was)."""
     promote_due(store, now)
     pointer = store.pointer(checked_name(name)) or {}
-    previous = pointer.get("previous")
+    previous = pointer.get("previous") if to is None else to
     if previous is None:
         raise Conflict("There is no earlier published version to go back to.", code="nothing_to_roll_back")
+    if to is not None and to != pointer.get("previous"):
+        stored = store.version(name, to) if to else None
+        if to and stored is None:
+            raise NotFound(f"{name} has no version {to}.", code="version_not_found")
+        was_published = to == 0 or bool(stored and stored.get("published_at"))
+        if not was_published or to >= int(pointer.get("published") or 0):
+            raise Conflict(
+                f"Version {to} is not an earlier published version; publish it instead.", code="not_published_before"
+            )
     try:
         store.publish(name, int(previous), pointer.get("published"), author, iso(now))
     except PointerMoved:
