@@ -16,9 +16,8 @@ from starlette.responses import Response
 
 from chalicelib import wiring
 from chalicelib.core.audit import AuditEntry, FieldChange
-from chalicelib.core.errors import InvalidInput
-from chalicelib.core.models import DropCatalog, Slug
-from chalicelib.studio.drops import local_time
+from chalicelib.core.models import Slug
+from chalicelib.studio.drops import checked_zone, local_time, studio_zones
 from chalicelib.studio.web import page, principal_of
 from chalicelib.web.request import parse_query
 
@@ -69,19 +68,13 @@ class AuditQuery(BaseModel):
     zone: str = Field(default="UTC", max_length=64)
 
 
-def _place_zones(catalogs: Iterable[DropCatalog]) -> set[str]:
-    """The zones the drops' places keep time in: a pop-up team reads its own."""
-    return {place.timezone for c in catalogs for place in c.locations}
-
-
 async def audit_page(request: Request) -> Response:
     """``GET /studio/audit?drop=&who=&kind=&zone=``: the newest changes across the studio's drops."""
     principal = principal_of(request)
     query = parse_query(request.query_params, AuditQuery)
     catalogs = [c for c in (wiring.catalog_store().drop_catalog(d.slug) for d in wiring.catalog_store().drops()) if c]
-    zones = sorted({"UTC", *(c.drop.default_market.timezone for c in catalogs)} | _place_zones(catalogs))
-    if query.zone not in zones:
-        raise InvalidInput(f"Choose one of the drops' zones, not {query.zone!r}.", code="invalid_query")
+    zones = studio_zones(catalogs)
+    checked_zone(query.zone, zones)
     slugs = [query.drop] if query.drop else [c.drop.slug for c in catalogs]
     audit = wiring.audit()
     logs = [audit.log(slug, MOST_SHOWN, who=query.who or None, action=query.kind or None) for slug in slugs]

@@ -20,7 +20,7 @@ from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, Drop, DropCatalog, iso
 from chalicelib.numbers import tables as numbers
 from chalicelib.shop.shopper import checked_slug
 from chalicelib.stock.ports import ImportJob
-from chalicelib.studio import audit_views, charts, drops, pricing
+from chalicelib.studio import audit_views, charts, drops, pricing, rule_forms
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.imports import CatalogImport, run_import, template_csv
 from chalicelib.studio.pictures import PictureUpload, with_picture
@@ -66,7 +66,7 @@ def _drop_page(
         principal=principal,
         catalog=catalog,
         values=values,
-        problems=found,
+        problems=[{"label": drops.field_label(catalog, p.get("field", "form")), **p} for p in found],
         audit=_audit_rows(catalog),
         zone=catalog.drop.default_market.timezone,
         can_edit=Role.EDITOR in principal.roles,
@@ -228,19 +228,44 @@ def _private() -> dict[str, str]:
 # --- pricing ----------------------------------------------------------------------------------------
 
 
-def _pricing_page(principal: Principal, catalog: DropCatalog, status: int = 200, **extra: Any) -> Response:
+MAX_PRICING_FIELDS = 1200
+"""The offers form: up to 40 rules (budget per currency), markdowns and experiments of cells."""
+
+
+def _pricing_page(
+    principal: Principal,
+    catalog: DropCatalog,
+    status: int = 200,
+    *,
+    problems: list[dict[str, str]] | None = None,
+    sent: Mapping[str, str] | None = None,
+    flash: str | None = None,
+) -> Response:
+    """The pricing page; after a refused change, ``sent`` is what was typed (shown again, so fixing
+    one field is one edit) and ``problems`` are shown beside their fields."""
     policy = wiring.catalog_store().pricing_policy(catalog.drop.slug)
+    typed = sent or {}
+    currencies = sorted({m.currency for m in catalog.drop.markets})
     return page(
         "pricing.html",
         status=status,
         principal=principal,
         catalog=catalog,
         policy=policy,
-        rules=extra.pop("rules", None) or pricing.rules_json(policy),
-        problems=extra.pop("problems", []),
-        sent=extra.pop("sent", {}),
+        rules=typed.get("rules") or pricing.rules_json(policy),
+        problems=problems or [],
+        sent=typed,
+        guardrail=pricing.guardrail_form(policy, typed if typed.get("action") == "guardrail" else None),
+        offers=typed if typed.get("action") == "offers" else rule_forms.form_values(policy),
+        rows=rule_forms.row_counts(policy, typed if typed.get("action") == "offers" else None),
+        budget_currencies=rule_forms.budget_currencies(policy, currencies),
+        segment_kinds=pricing.SEGMENT_KINDS,
+        urgency_words=pricing.URGENCY_WORDS,
+        stacking_words=pricing.STACKING_WORDS,
+        overrides=pricing.override_rows(policy, catalog.drop.default_market.timezone),
+        flash=flash,
         audit=_audit_rows(catalog),
-        currencies=sorted({m.currency for m in catalog.drop.markets}),
+        currencies=currencies,
         can_publish=Role.PUBLISHER in principal.roles,
         zone=catalog.drop.default_market.timezone,
     )
@@ -252,7 +277,7 @@ async def pricing_page(request: Request) -> Response:
 
 async def change_pricing(request: Request) -> Response:
     principal = principal_of(request)
-    form = await checked_form(request, principal, max_fields=60)
+    form = await checked_form(request, principal, max_fields=MAX_PRICING_FIELDS)
     principal.require(Role.PUBLISHER)
     catalog = studio_drop(request.path_params["slug"])
     slug, now = catalog.drop.slug, wiring.utcnow()
@@ -272,6 +297,7 @@ async def change_pricing(request: Request) -> Response:
         ),
         "unoverride": lambda: pricing.without_override(policy, form, zone),
         "rules": lambda: pricing.with_rules(policy, form.get("rules", "")),
+        "offers": lambda: pricing.with_sections(pricing.needs(policy), *rule_forms.sections_from(form)),
     }
     action = actions.get(form.get("action", ""))
     if action is None:
@@ -282,7 +308,7 @@ async def change_pricing(request: Request) -> Response:
         if not wants_page(request):
             raise
         found = [{"field": "form", "problem": refused.message}, *(refused.details or [])]
-        return _pricing_page(principal, catalog, 422, problems=found, rules=form.get("rules"), sent=form)
+        return _pricing_page(principal, catalog, 422, problems=found, sent=form)
     new = change.policy
     audit = _audit(principal, slug, "pricing", f"v{new.version} {change.summary}", change.changes)
     wiring.catalog_store().put_pricing_policy(slug, new, audit)

@@ -9,7 +9,7 @@ place's local time and stored in UTC.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core.audit import FieldChange, changed_fields
-from chalicelib.core.errors import Unprocessable
+from chalicelib.core.errors import InvalidInput, Unprocessable
 from chalicelib.core.models import EARLIEST_YEAR, LATEST_YEAR, SLUG_PATTERN, Drop, DropCatalog, Location, TryOnRules
 from chalicelib.i18n.formatting import currency_digits, major_units
 from chalicelib.stock.slots import local_instant
@@ -36,8 +36,10 @@ class FormProblems:
     def __init__(self) -> None:
         self.found: list[dict[str, str]] = []
 
-    def add(self, field: str, problem: str) -> None:
-        self.found.append({"field": field, "problem": problem})
+    def add(self, field: str, problem: str, label: str | None = None) -> None:
+        """``field``: the form field's name (where the page shows the problem); ``label``: what the
+        form calls it, if the name is not words."""
+        self.found.append({"field": field, "problem": problem, **({"label": label} if label else {})})
 
     def raise_any(self) -> None:
         if self.found:
@@ -84,9 +86,26 @@ def local_input(moment: datetime | None, zone: str) -> str:
     return "" if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
 
 
+def studio_zones(catalogs: Iterable[DropCatalog]) -> list[str]:
+    """The zones a studio reader may read and type times in: UTC, each drop's home market's, and
+    each place's (a pop-up team reads its own)."""
+    catalogs = list(catalogs)
+    homes = {c.drop.default_market.timezone for c in catalogs}
+    return sorted({"UTC", *homes, *(place.timezone for c in catalogs for place in c.locations)})
+
+
+def checked_zone(zone: str, zones: Iterable[str]) -> str:
+    if zone not in zones:
+        raise InvalidInput(f"Choose one of the drops' zones, not {zone[:64]!r}.", code="invalid_query")
+    return zone
+
+
 def from_local(text: str, zone: str) -> datetime:
     """A ``datetime-local`` value read in ``zone``, as UTC. ``ValueError`` if it is not one."""
-    value = datetime.fromisoformat(text.strip())
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("is not a date and time") from None
     if value.tzinfo is not None:
         raise ValueError("give a local time without an offset")
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:

@@ -6,6 +6,7 @@ every problem with the form."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -14,16 +15,16 @@ from typing import Any, NamedTuple
 from chalicelib.core.audit import FieldChange
 from chalicelib.core.errors import Conflict, Unprocessable
 from chalicelib.i18n.formatting import major_units
-from chalicelib.pricing.policy import Guardrail, Override, PricingPolicy
+from chalicelib.pricing.policy import Experiment, Guardrail, MarkdownStage, Override, PricingPolicy, SegmentRule
 from chalicelib.studio.drops import FormProblems, from_local, local_time, to_minor
 
-GUARDRAIL_FIELDS = (
-    "max_discount_bps",
-    "min_margin_bps",
-    "max_stack_bps",
-    "max_discounted_units_per_visitor",
-    "max_units_per_customer",
-)
+PERCENT_FIELDS = {
+    "max_discount_pct": "max_discount_bps",
+    "min_margin_pct": "min_margin_bps",
+    "max_stack_pct": "max_stack_bps",
+}
+"""The guardrail form's percentages and the policy's basis points they become."""
+COUNT_FIELDS = ("max_discounted_units_per_visitor", "max_units_per_customer")
 RULE_SECTIONS = ("segment_rules", "markdowns", "experiments")
 MAX_RULES_JSON = 32 * 1024
 GUARDRAIL_LABELS = {
@@ -48,7 +49,24 @@ class PolicyChange(NamedTuple):
 
 def percent(bps: int) -> str:
     """Basis points as a person reads them: 1250 → "12.5 %"."""
-    return f"{Decimal(bps).scaleb(-2).normalize():f} %"
+    return f"{percent_number(bps)} %"
+
+
+def percent_number(bps: int) -> str:
+    """Basis points as the number a percent field shows: 1250 → "12.5"."""
+    return f"{Decimal(bps).scaleb(-2).normalize():f}"
+
+
+_PERCENT = re.compile(r"^\d{1,6}([.,]\d{1,2})?$")
+
+
+def from_percent(text: str) -> int:
+    """What a person types in a percent field ("12.5", "12,5 %") as basis points (1250);
+    ``ValueError`` for anything else (at most two decimals: a basis point is the policy's unit)."""
+    cleaned = text.strip().removesuffix("%").strip()
+    if not _PERCENT.match(cleaned):
+        raise ValueError("needs a percentage such as 30 or 12.5")
+    return int(Decimal(cleaned.replace(",", ".")).scaleb(2))
 
 
 def guardrail_value(name: str, value: Any) -> str:
@@ -62,13 +80,59 @@ def guardrail_value(name: str, value: Any) -> str:
     return str(value)
 
 
+def pinned_text(override: Override) -> str:
+    """An override's pinned prices in money: "30.00 USD, 28.00 EUR"."""
+    return ", ".join(f"{major_units(m, c)} {c}" for c, m in (override.pin_minor or {}).items())
+
+
 def override_text(override: Override, zone: str) -> str:
     """An override as a person reads it: "price 30.00 USD until 2026-12-24 18:00 (Europe/Paris): reason"."""
-    if override.kind == "pin":
-        what = "price " + ", ".join(f"{major_units(m, c)} {c}" for c, m in (override.pin_minor or {}).items())
-    else:
-        what = "no discounts"
+    what = "price " + pinned_text(override) if override.kind == "pin" else "no discounts"
     return f"{what} until {local_time(override.expires_at, zone)}: {override.reason}"
+
+
+OVERRIDE_KINDS = {"pin": "price pinned", "disable": "no discounts"}
+
+
+def override_rows(policy: PricingPolicy | None, zone: str) -> list[dict[str, str]]:
+    """The overrides as the pricing page lists them, in words, money and the drop's local time."""
+    overrides = policy.guardrail.overrides if policy else ()
+    return [
+        {
+            "kind": OVERRIDE_KINDS.get(o.kind, o.kind),
+            "sku": o.sku or "every SKU",
+            "pinned": pinned_text(o) or "—",
+            "reason": o.reason,
+            "author": o.author,
+            "until": local_time(o.expires_at, zone).rsplit(" (", 1)[0],
+        }
+        for o in overrides
+    ]
+
+
+DEFAULT_GUARDRAIL = {
+    "max_discount_pct": "30",
+    "min_margin_pct": "20",
+    "max_stack_pct": "100",
+    "stacking": "best_of",
+    "max_discounted_units_per_visitor": "2",
+    "max_units_per_customer": "0",
+}
+
+
+def guardrail_form(policy: PricingPolicy | None, typed: Mapping[str, str] | None) -> dict[str, str]:
+    """The guardrail form's values: what was typed (after a refusal), else the policy's in percent,
+    else a first policy's defaults."""
+    if typed is not None:
+        return {name: typed.get(name, "") for name in DEFAULT_GUARDRAIL}
+    if policy is None:
+        return dict(DEFAULT_GUARDRAIL)
+    g = policy.guardrail
+    return {
+        **{form: percent_number(getattr(g, bps)) for form, bps in PERCENT_FIELDS.items()},
+        "stacking": g.stacking,
+        **{name: str(getattr(g, name)) for name in COUNT_FIELDS},
+    }
 
 
 def _next(policy: PricingPolicy | None, **changes: Any) -> PricingPolicy:
@@ -76,7 +140,7 @@ def _next(policy: PricingPolicy | None, **changes: Any) -> PricingPolicy:
     return PricingPolicy.model_validate({**base, **changes, "version": (policy.version if policy else 0) + 1})
 
 
-def _needs(policy: PricingPolicy | None) -> PricingPolicy:
+def needs(policy: PricingPolicy | None) -> PricingPolicy:
     if policy is None:
         raise Conflict("Set the drop's guardrail first.", code="no_policy")
     return policy
@@ -85,15 +149,21 @@ def _needs(policy: PricingPolicy | None) -> PricingPolicy:
 def with_guardrail(policy: PricingPolicy | None, form: Mapping[str, str]) -> PolicyChange:
     found = FormProblems()
     numbers: dict[str, Any] = {}
-    for name in GUARDRAIL_FIELDS:
+    for name, bps_name in PERCENT_FIELDS.items():
+        try:
+            numbers[bps_name] = from_percent(form.get(name, ""))
+        except ValueError as error:
+            found.add(name, str(error), GUARDRAIL_LABELS[bps_name])
+    for name in COUNT_FIELDS:
         try:
             numbers[name] = int(form.get(name, ""))
         except ValueError:
-            found.add(name, "needs a whole number")
+            found.add(name, "needs a whole number", GUARDRAIL_LABELS[name])
     found.raise_any()
     kept = policy.guardrail.model_dump() if policy else {}
     changes = {**kept, **numbers, "stacking": form.get("stacking", "best_of")}
     guardrail = found.model(lambda: Guardrail.model_validate(changes))
+    found.found = [_as_the_form_says(problem) for problem in found.found]
     found.raise_any()
     new = _next(policy, guardrail=guardrail.model_dump())
     before = policy.guardrail if policy else None
@@ -109,6 +179,23 @@ def with_guardrail(policy: PricingPolicy | None, form: Mapping[str, str]) -> Pol
     return PolicyChange(new, "guardrail: " + (", ".join(c.field for c in changed) or "saved unchanged"), changed)
 
 
+def _as_the_form_says(problem: dict[str, str]) -> dict[str, str]:
+    """pydantic's problem with a policy field ("max_discount_bps: less than or equal to 10000") as
+    the form says it: its field, its label, percentages."""
+    name = problem["field"]
+    if name not in GUARDRAIL_LABELS:
+        return problem
+    field = next((form for form, bps in PERCENT_FIELDS.items() if bps == name), name)
+    text = in_percent(problem["problem"]) if name.endswith("_bps") else problem["problem"]
+    return {"field": field, "label": GUARDRAIL_LABELS[name], "problem": text}
+
+
+def in_percent(problem: str) -> str:
+    """pydantic's words about a basis-point field with its numbers in percent ("less than or equal
+    to 10000" → "… to 100 %")."""
+    return re.sub(r"\d+", lambda number: percent(int(number[0])), problem)
+
+
 def with_override(
     policy: PricingPolicy | None,
     form: Mapping[str, str],
@@ -120,7 +207,7 @@ def with_override(
     """Add an override: pin a price or disable discounts, for a SKU or the whole drop, until a time.
     A pin below what a SKU costs (``costs``: SKU → currency → cost) needs the form's explicit
     ``below_cost`` confirmation, and the audit summary says so."""
-    current = _needs(policy)
+    current = needs(policy)
     found = FormProblems()
     kind = form.get("kind", "")
     sku = form.get("sku", "").strip() or None
@@ -182,7 +269,7 @@ def below_cost(
 
 
 def without_override(policy: PricingPolicy | None, form: Mapping[str, str], zone: str) -> PolicyChange:
-    current = _needs(policy)
+    current = needs(policy)
     overrides = current.guardrail.overrides
     try:
         index = int(form.get("index", ""))
@@ -204,13 +291,50 @@ def rules_json(policy: PricingPolicy | None) -> str:
     return json.dumps({section: data.get(section, []) for section in RULE_SECTIONS}, indent=2, ensure_ascii=False)
 
 
-def _section_json(policy: PricingPolicy, section: str) -> str:
-    return json.dumps(policy.model_dump(mode="json")[section], ensure_ascii=False, separators=(", ", ": "))
+SEGMENT_KINDS = {
+    "tier": "loyalty tier",
+    "cohort": "creator cohort",
+    "near": "near the pop-up",
+    "visit": "visit (new or returning)",
+}
+URGENCY_WORDS = {"none": "no urgency cue", "scarcity": "pieces left", "countdown": "time left"}
+
+
+def _money(amounts: Mapping[str, int] | None) -> str:
+    """Amounts with their currencies, in a fixed order (the same budget always reads the same)."""
+    return ", ".join(f"{major_units(m, c)} {c}" for c, m in sorted((amounts or {}).items()))
+
+
+def _rule_words(rule: SegmentRule) -> str:
+    kind, _, who = rule.segment.partition(":")
+    budget = f", budget {_money(rule.budget_minor)}" if rule.budget_minor else ""
+    return f"{SEGMENT_KINDS.get(kind, kind)} {who}, {percent(rule.discount_bps)} off{budget}"
+
+
+def _markdown_words(stage: MarkdownStage) -> str:
+    below = percent(stage.sell_through_below_bps)
+    return f"after {stage.after_hours} h, if sold through below {below}: {percent(stage.discount_bps)} off"
+
+
+def _experiment_words(experiment: Experiment) -> str:
+    cells = "; ".join(
+        f"{c.name} weight {c.weight}, {percent(c.discount_bps)} off, {URGENCY_WORDS.get(c.urgency, c.urgency)}"
+        for c in experiment.cells
+    )
+    group = f" (group {experiment.group})" if experiment.group else ""
+    return f"seed {experiment.seed}{group}: {cells}"
+
+
+def _section_items(policy: PricingPolicy) -> dict[str, str]:
+    """Every rule, markdown stage and experiment, by what the audit log calls it, in words."""
+    items = {f"Offer rule {r.id}": _rule_words(r) for r in policy.segment_rules}
+    items |= {f"Markdown {i + 1}": _markdown_words(m) for i, m in enumerate(policy.markdowns)}
+    return items | {f"Experiment {e.id}": _experiment_words(e) for e in policy.experiments}
 
 
 def with_rules(policy: PricingPolicy | None, text: str) -> PolicyChange:
     """Replace the offer rules, markdowns and experiments from the editor's JSON."""
-    current = _needs(policy)
+    current = needs(policy)
     if len(text.encode()) > MAX_RULES_JSON:
         raise Unprocessable("The rules are too long.", code="invalid_form")
     try:
@@ -223,13 +347,20 @@ def with_rules(policy: PricingPolicy | None, text: str) -> PolicyChange:
         ) from None
     if not isinstance(data, dict) or set(data) - set(RULE_SECTIONS):
         raise Unprocessable(f"Give an object with only {', '.join(RULE_SECTIONS)}.", code="invalid_form")
-    found = FormProblems()
+    return with_sections(current, data, FormProblems())
+
+
+def with_sections(current: PricingPolicy, data: Mapping[str, Any], found: FormProblems) -> PolicyChange:
+    """The next version with these offer rules, markdowns and experiments (from the JSON editor or
+    the form), or a 422 with every problem ``found`` so far and the policy's own."""
+    found.raise_any()
     new = found.model(lambda: _next(current, **{s: data.get(s, []) for s in RULE_SECTIONS}))
     found.raise_any()
     counts = ", ".join(f"{len(getattr(new, s))} {RULE_LABELS[s].lower()}" for s in RULE_SECTIONS)
+    before, after = _section_items(current), _section_items(new)
     changed = tuple(
-        FieldChange(RULE_LABELS[s], _section_json(current, s), _section_json(new, s))
-        for s in RULE_SECTIONS
-        if _section_json(current, s) != _section_json(new, s)
+        FieldChange(name, before.get(name, ""), after.get(name, ""))
+        for name in [*before, *(n for n in after if n not in before)]
+        if before.get(name) != after.get(name)
     )
     return PolicyChange(new, f"rules and experiments: {counts}", changed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -25,6 +26,7 @@ from chalicelib.studio.auth import (
     csrf_token,
     session_cookie,
 )
+from chalicelib.studio.drops import checked_zone, from_local, studio_zones
 from chalicelib.studio.preview import PreviewQuery, choices, preview_url, render_preview, trial_render
 from chalicelib.studio.web import (
     MAX_FORM_BYTES,
@@ -53,6 +55,7 @@ def preview_csp(nonce: str) -> str:
 
 class EditorQuery(PreviewQuery):
     v: int | None = Field(default=None, ge=0, le=1_000_000)  # type: ignore[assignment]  # None: the latest
+    zone: str = Field(default="UTC", max_length=64)  # times are read and typed in it
 
 
 class DiffQuery(BaseModel):
@@ -71,6 +74,7 @@ class TemplateForm(BaseModel):
     note: str = Field(default="", max_length=200)
     version: int | None = Field(default=None, ge=1, le=1_000_000)
     at: AwareDatetime | None = None
+    zone: str = Field(default="UTC", max_length=64)
 
 
 # --- logging in ----------------------------------------------------------------------------------
@@ -135,6 +139,8 @@ def _editor(
 ) -> Response:
     version = query.v
     store, now = wiring.templates(), wiring.utcnow()
+    zones = _zones()
+    checked_zone(query.zone, zones)
     state = authoring.status(store, name, now)
     shown = version if version is not None else (state["latest"] or 0)
     if not source:
@@ -156,7 +162,9 @@ def _editor(
         csrf=csrf_token(principal),
         query=query,
         choices=choices(query),
-        preview=preview_url(name, query.model_copy(update={"v": shown})),
+        preview=preview_url(name, PreviewQuery.model_validate({**query.model_dump(exclude={"zone"}), "v": shown})),
+        zone=query.zone,
+        zones=zones,
         can_publish=Role.PUBLISHER in principal.roles,
         flash=flash,
     )
@@ -180,16 +188,31 @@ async def change_template(request: Request) -> Response:
         if form.version is None:
             raise Unprocessable("Choose a version to publish.", code="version_required")
         authoring.publish(store, name, form.version, principal.subject, now, form.at, trial_render)
-        return done(f"/studio/templates/{name}", "scheduled" if form.at and form.at > now else "published")
+        scheduled = form.at is not None and form.at > now
+        return done(f"/studio/templates/{name}?zone={quote(form.zone)}", "scheduled" if scheduled else "published")
     authoring.roll_back(store, name, principal.subject, now)
     return done(f"/studio/templates/{name}", "rolled-back")
 
 
+def _zones() -> list[str]:
+    store = wiring.catalog_store()
+    return studio_zones(c for c in (store.drop_catalog(d.slug) for d in store.drops()) if c)
+
+
 def _parse_form(fields: dict[str, str]) -> TemplateForm:
+    """The editor's form; a publish time is the form's local time in the zone it names."""
     cleaned: dict[str, Any] = {k: v for k, v in fields.items() if v != ""}
     at = cleaned.get("at")
-    if isinstance(at, str) and not at.endswith("Z") and "+" not in at[10:]:
-        cleaned["at"] = at + "Z"  # the form's local datetime is labelled UTC
+    if isinstance(at, str):
+        zone = checked_zone(cleaned.get("zone", "UTC"), _zones())
+        try:
+            cleaned["at"] = from_local(at, zone)
+        except ValueError as error:
+            raise Unprocessable(
+                f"The publish time could not be read: {error}.",
+                code="invalid_form",
+                details=[{"field": "at", "problem": str(error)}],
+            ) from None
     try:
         return TemplateForm.model_validate(cleaned)
     except Exception:  # noqa: BLE001 - pydantic's error, said plainly

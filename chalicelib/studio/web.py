@@ -3,6 +3,7 @@ its nonce and security headers, and pydantic's errors said plainly."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qs
@@ -39,7 +40,7 @@ FlashKey = Literal[
 FLASHES: dict[FlashKey, str] = {
     "draft-saved": "Draft saved. Preview it, then publish it when it is ready.",
     "published": "Published: shoppers see it within a minute.",
-    "scheduled": "Scheduled: it goes live at the time you chose (UTC).",
+    "scheduled": "Scheduled: it goes live at the time you chose.",
     "rolled-back": "Rolled back: shoppers see the version before within a minute.",
     "drop-created": "Drop created, not published: fill in its copy and prices, then publish it.",
     "drop-saved": "Drop saved: shoppers see the change within a minute.",
@@ -66,15 +67,27 @@ def flash_of(request: Request) -> str | None:
     return next((words for name, words in FLASHES.items() if name == key), None)
 
 
+def _local(moment: str | datetime | None, zone: str) -> str:
+    """The ``local`` filter: a stored UTC time (ISO text or datetime) in ``zone``, without the zone's
+    name (the column or label names it)."""
+    from chalicelib.studio.drops import local_time  # drops reads forms with this module's helpers
+
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return local_time(moment, zone).rsplit(" (", 1)[0]
+
+
 @lru_cache(maxsize=1)
 def _pages() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(str(settings().templates_dir / "studio")),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["local"] = _local
+    return environment
 
 
 def page(

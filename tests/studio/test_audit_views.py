@@ -27,7 +27,7 @@ def edit_and_reprice(studio: TestClient) -> None:
     assert studio.post("/studio/drops/winter-knit", headers=session, data=form).status_code == 303
     publisher = as_role(Role.PUBLISHER, who="mika@brand.example")
     pricing = studio.get("/studio/drops/linen-lab/pricing", headers=publisher).text
-    guardrail = form_of(pricing, "guardrail") | {"max_discount_bps": "1250"}
+    guardrail = form_of(pricing, "guardrail") | {"max_discount_pct": "12,5 %"}
     assert studio.post("/studio/drops/linen-lab/pricing", headers=publisher, data=guardrail).status_code == 303
 
 

@@ -89,6 +89,14 @@ def test_every_problem_is_reported_and_nothing_is_saved(studio: TestClient) -> N
         assert f'data-field="{field}"' in refused.text, field
     assert 'data-field="pickup.paris-marais.capacity"' in refused.text
     assert 'value="12.345"' in refused.text  # what was typed comes back, not lost
+    # Each problem is said beside its field, and the summary names fields as the form does.
+    price = 'name="price.CRW-HEATHER.EUR" value="12.345"'
+    assert price in refused.text
+    beside = refused.text[refused.text.index(price) :].split("</td>", 1)[0]
+    assert (
+        'aria-invalid="true"' in beside and '<span class="field-problem" id="problem-price.CRW-HEATHER.EUR">' in beside
+    )
+    assert "Price of CRW-HEATHER (EUR): needs a non-negative amount with at most 2 decimals" in refused.text
     stored = wiring.catalog_store().drop_catalog("winter-knit")
     assert stored is not None and stored.drop.revision == 0
 

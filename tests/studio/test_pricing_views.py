@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from chalicelib import wiring
 from chalicelib.core.audit import FieldChange
 from chalicelib.studio.auth import Role
-from chalicelib.studio.pricing import percent
+from chalicelib.studio.pricing import from_percent, percent, percent_number
 from devtools.process import forget_process_state
 from tests.studio.conftest import HTML, as_role, form_of, log_in
 
@@ -36,7 +39,7 @@ def test_a_guardrail_change_is_a_new_version_and_is_audited(studio: TestClient) 
     session = log_in(studio)
     before = wiring.catalog_store().pricing_policy("linen-lab")
     assert before is not None
-    form = pricing_form(studio, session, "guardrail") | {"max_discount_bps": "1500"}
+    form = pricing_form(studio, session, "guardrail") | {"max_discount_pct": "15"}
     assert studio.post(URL, headers=session, data=form).status_code == 303
     after = wiring.catalog_store().pricing_policy("linen-lab")
     assert after is not None and after.version == before.version + 1 and after.guardrail.max_discount_bps == 1500
@@ -51,7 +54,7 @@ def test_a_guardrail_change_is_a_new_version_and_is_audited(studio: TestClient) 
 
 def test_the_shopper_never_sees_a_discount_deeper_than_the_new_cap(studio: TestClient, client: object) -> None:
     session = log_in(studio)
-    form = pricing_form(studio, session, "guardrail") | {"max_discount_bps": "100"}
+    form = pricing_form(studio, session, "guardrail") | {"max_discount_pct": "1"}
     assert studio.post(URL, headers=session, data=form).status_code == 303
     forget_process_state()
     body = client.http.get("/api/drops/linen-lab").json_body  # type: ignore[attr-defined]
@@ -122,8 +125,9 @@ def test_rules_and_experiments_are_validated_with_their_path(studio: TestClient)
     assert studio.post(URL, headers=session, data=form | {"rules": json.dumps(rules)}).status_code == 303
     policy = wiring.catalog_store().pricing_policy("linen-lab")
     assert policy is not None and policy.experiments[0].cells[0].weight == 10
-    (change,) = wiring.audit().log("linen-lab")[0].changes  # only the section that changed, before and after
-    assert change.field == "Experiments" and '"weight": 10' in change.after and '"weight": 10' not in change.before
+    (change,) = wiring.audit().log("linen-lab")[0].changes  # only what changed, before and after, in words
+    assert change.field == f"Experiment {policy.experiments[0].id}"
+    assert "control weight 10, 0 % off, no urgency cue" in change.after and "weight 10," not in change.before
 
 
 def test_a_drop_without_a_policy_starts_with_its_guardrail(studio: TestClient) -> None:
@@ -139,12 +143,100 @@ def test_a_drop_without_a_policy_starts_with_its_guardrail(studio: TestClient) -
 def test_a_stale_form_and_the_wrong_role_are_refused(studio: TestClient) -> None:
     session = log_in(studio)
     first = pricing_form(studio, session, "guardrail")
-    assert studio.post(URL, headers=session, data=first | {"max_discount_bps": "1000"}).status_code == 303
-    stale = studio.post(URL, headers=session, data=first | {"max_discount_bps": "9000"})
+    assert studio.post(URL, headers=session, data=first | {"max_discount_pct": "10"}).status_code == 303
+    stale = studio.post(URL, headers=session, data=first | {"max_discount_pct": "90"})
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "edit_conflict"
     editor = as_role(Role.EDITOR)
     form = pricing_form(studio, editor, "guardrail")
     refused = studio.post(URL, headers=editor, data=form)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "missing_role"
-    bad = studio.post(URL, headers=session, data=pricing_form(studio, session, "guardrail") | {"min_margin_bps": "x"})
-    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "min_margin_bps"
+    bad = studio.post(URL, headers=session, data=pricing_form(studio, session, "guardrail") | {"min_margin_pct": "x"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "min_margin_pct"
+
+
+@given(st.integers(min_value=0, max_value=100_000))
+def test_a_percent_field_shows_and_reads_back_every_basis_point(bps: int) -> None:
+    assert from_percent(percent_number(bps)) == bps
+    assert from_percent(percent_number(bps).replace(".", ",") + " %") == bps
+
+
+@pytest.mark.parametrize("typed", ["", "ten", "12.345", "-5", "1e3", "5 %%"])
+def test_what_is_not_a_percentage_is_refused(typed: str) -> None:
+    with pytest.raises(ValueError, match="needs a percentage"):
+        from_percent(typed)
+
+
+def test_the_guardrail_is_in_percent_and_its_problems_sit_beside_their_fields(studio: TestClient) -> None:
+    session = log_in(studio)
+    page = studio.get(URL, headers=session).text
+    policy = wiring.catalog_store().pricing_policy("linen-lab")
+    assert policy is not None
+    shown = form_of(page, "guardrail")
+    assert shown["max_discount_pct"] == percent_number(policy.guardrail.max_discount_bps)
+    assert "basis points" not in page and "the best offer only" in page
+    form = shown | {"max_discount_pct": "150", "min_margin_pct": "12.345"}
+    refused = studio.post(URL, headers=session | HTML, data=form)
+    assert refused.status_code == 422
+    assert '<span class="field-problem" id="problem-min_margin_pct">needs a percentage such as 30 or 12.5</span>' in (
+        refused.text
+    )
+    assert 'name="min_margin_pct" value="12.345" size="6" required aria-invalid="true"' in refused.text  # kept
+    assert "Margin floor: needs a percentage" in refused.text  # the summary says the label, not the field
+    over = studio.post(URL, headers=session | HTML, data=shown | {"max_discount_pct": "150"})
+    assert over.status_code == 422 and 'id="problem-max_discount_pct"' in over.text
+    assert "less than or equal to 100 %" in over.text and "Deepest discount: " in over.text
+    saved = studio.post(URL, headers=session, data=shown | {"max_discount_pct": "12,5"})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?done=pricing-saved")
+    after = studio.get(saved.headers["location"], headers=session).text
+    assert "Pricing saved as a new version" in after and 'name="max_discount_pct" value="12.5"' in after
+
+
+def test_overrides_are_listed_in_money_and_local_time(studio: TestClient) -> None:
+    session = log_in(studio)
+    pin = {"kind": "pin", "sku": "TEE-ECRU", "pin.EUR": "30", "reason": "launch photo", "expires_at": later(48)}
+    assert studio.post(URL, headers=session, data=pricing_form(studio, session, "override") | pin).status_code == 303
+    page = studio.get(URL, headers=session).text
+    row = page[page.rindex("<tr data-override=") :]
+    row = row[: row.index("</tr>")]
+    assert '<td data-label="Pinned price">30.00 EUR</td>' in row and "{" not in row
+    zone = wiring.catalog_store().drop_catalog("linen-lab").drop.default_market.timezone  # type: ignore[union-attr]
+    assert f'<td data-label="Until ({zone})">{pin["expires_at"].replace("T", " ")}</td>' in row
+    assert '<td data-label="Kind">price pinned</td>' in row
+
+
+def test_offer_rules_and_experiments_are_a_form_and_the_json_stays_for_the_advanced(studio: TestClient) -> None:
+    session = log_in(studio)
+    page = studio.get(URL, headers=session).text
+    assert "<summary>Advanced: the same as JSON</summary>" in page and 'id="rules"' in page
+    form = form_of(page, "offers")
+    before = wiring.catalog_store().pricing_policy("linen-lab")
+    assert before is not None and form["rule.0.id"] == before.segment_rules[0].id
+    assert form["rule.0.kind"] == before.segment_rules[0].segment.split(":")[0]
+    edited = form | {
+        "rule.0.discount_pct": "12.5",
+        "rule.4.id": "silver",
+        "rule.4.kind": "tier",
+        "rule.4.who": "silver",
+    }
+    edited |= {"rule.4.discount_pct": "5", "experiment.0.cell.0.weight": "40"}
+    saved = studio.post(URL, headers=session, data=edited)
+    assert saved.status_code == 303, saved.text
+    after = wiring.catalog_store().pricing_policy("linen-lab")
+    assert after is not None and after.version == before.version + 1
+    assert after.segment_rules[0].discount_bps == 1250 and after.segment_rules[-1].segment == "tier:silver"
+    assert after.experiments[0].cells[0].weight == 40 and after.guardrail == before.guardrail
+    changes = {c.field: c for c in wiring.audit().log("linen-lab")[0].changes}
+    first = before.segment_rules[0]
+    assert changes[f"Offer rule {first.id}"].after.endswith("12.5 % off")
+    assert changes["Offer rule silver"] == FieldChange("Offer rule silver", "", "loyalty tier silver, 5 % off")
+    assert set(changes) == {f"Offer rule {first.id}", "Offer rule silver", f"Experiment {before.experiments[0].id}"}
+    wrong = form_of(studio.get(URL, headers=session).text, "offers") | {"rule.0.discount_pct": "lots"}
+    refused = studio.post(URL, headers=session | HTML, data=wrong)
+    assert refused.status_code == 422
+    assert (
+        '<span class="field-problem" id="problem-rule.0.discount_pct">needs a percentage such as 30 or 12.5</span>'
+        in (refused.text)
+    )
+    assert "Offer rule 1: discount: needs a percentage" in refused.text
+    assert 'name="rule.0.discount_pct" value="lots"' in refused.text  # what was typed stays
+    assert wiring.catalog_store().pricing_policy("linen-lab") == after  # nothing saved

@@ -223,3 +223,34 @@ def test_a_version_that_does_not_render_says_why_inside_the_editors_preview(stud
         "frame-ancestors 'none'"
         in studio.get("/studio/", headers={**session, **HTML}).headers["Content-Security-Policy"]
     )
+
+
+def test_a_publish_is_scheduled_in_the_zone_the_page_names(studio: TestClient) -> None:
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    session = log_in(studio)
+    paris = ZoneInfo("Europe/Paris")
+    editor = studio.get("/studio/templates/landing?zone=Europe/Paris", headers=session).text
+    assert "<option selected>Europe/Paris</option>" in editor and "Saved (Europe/Paris)" in editor
+    csrf = csrf_of(editor)
+    studio.post(
+        "/studio/templates/landing", headers=session, data={"csrf": csrf, "action": "save", "source": with_mark()}
+    )
+    day = (wiring.utcnow().astimezone(paris) + timedelta(days=2)).date()
+    form = {"csrf": csrf, "action": "publish", "version": "1", "at": f"{day}T10:00", "zone": "Europe/Paris"}
+    scheduled = studio.post("/studio/templates/landing", headers=session, data=form)
+    assert scheduled.status_code == 303 and scheduled.headers["location"].endswith("zone=Europe/Paris&done=scheduled")
+    expected = datetime.combine(day, time(10), paris)
+    pointer = wiring.templates().pointer("landing")
+    assert pointer is not None and datetime.fromisoformat(pointer["scheduled"]["at"]) == expected
+    shown = studio.get(scheduled.headers["location"], headers=session).text
+    assert f"<span data-scheduled>{day} 10:00 (Europe/Paris)</span>" in shown
+    utc = expected.astimezone(ZoneInfo("UTC"))
+    in_utc = studio.get("/studio/templates/landing?zone=UTC", headers=session).text
+    assert f"<span data-scheduled>{utc:%Y-%m-%d %H:%M} (UTC)</span>" in in_utc
+    assert studio.get("/studio/templates/landing?zone=Mars/Olympus", headers=session).status_code == 400
+    bad_time = studio.post("/studio/templates/landing", headers=session, data=form | {"at": "tomorrow"})
+    assert bad_time.status_code == 422 and bad_time.json()["error"]["details"] == [
+        {"field": "at", "problem": "is not a date and time"}
+    ]
