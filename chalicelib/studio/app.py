@@ -23,7 +23,7 @@ from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.core.errors import DomainError, NotFound, RateLimited, Unauthorized, Unavailable
 from chalicelib.core.models import DropCatalog, Slug
-from chalicelib.studio import audit_views, drop_views, outbox_views, staff_views, template_api, views
+from chalicelib.studio import audit_views, drop_api, drop_views, outbox_views, staff_views, template_api, views
 from chalicelib.studio.web import page, principal_of, wants_page
 from chalicelib.tryon.sheets import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
@@ -139,7 +139,6 @@ def create_app() -> Starlette:
         Route("/studio/drops/{slug}", drop_views.drop_page, methods=["GET"]),
         Route("/studio/drops/{slug}", drop_views.save_drop, methods=["POST"]),
         Route("/studio/drops/{slug}/import", drop_views.import_page, methods=["GET"]),
-        Route("/studio/drops/{slug}/import", drop_views.import_csv, methods=["POST"]),
         Route("/studio/drops/{slug}/import/template.csv", drop_views.import_template),
         Route("/studio/drops/{slug}/pricing", drop_views.pricing_page, methods=["GET"]),
         Route("/studio/drops/{slug}/pricing", drop_views.change_pricing, methods=["POST"]),
@@ -157,6 +156,15 @@ def create_app() -> Starlette:
         Route("/studio/api/templates/{name}/rollback", template_api.roll_back_template, methods=["POST"]),
         Route("/studio/api/templates/{name}/versions", template_api.template_versions),
         Route("/studio/api/templates/{name}/diff", template_api.template_diff),
+        Route("/studio/api/drops", drop_api.list_drops),
+        Route("/studio/api/drops/{slug}", drop_api.get_drop, methods=["GET"]),
+        Route("/studio/api/drops/{slug}", drop_api.put_drop, methods=["PUT"]),
+        Route("/studio/api/drops/{slug}/pricing", drop_api.get_pricing, methods=["GET"]),
+        Route("/studio/api/drops/{slug}/pricing", drop_api.post_pricing, methods=["POST"]),
+        Route("/studio/api/drops/{slug}/audit", drop_api.drop_audit),
+        Route("/studio/api/drops/{slug}/numbers", drop_api.drop_numbers_api),
+        Route("/studio/api/drops/{slug}/imports", drop_views.import_csv, methods=["POST"]),
+        Route("/studio/api/drops/{slug}/imports/latest", drop_api.latest_import),
         Route("/studio/api/drops/{slug}/skus/{sku}/picture", drop_views.set_picture, methods=["POST"]),
         Route("/studio/outbox", outbox_views.outbox_page),
         Route("/studio/audit", audit_views.audit_page),

@@ -82,22 +82,31 @@ async def drop_page(request: Request) -> Response:
     return _drop_page(principal, catalog, drops.form_values(catalog), [], 200, flash=flash_of(request))
 
 
+def edit_drop(principal: Principal, catalog: DropCatalog, fields: Mapping[str, str]) -> AuditEntry:
+    """Save the drop edit form's ``fields`` (its ``revision`` the one they were read at) with an
+    audit entry naming each changed field; 409 if someone saved since, 422 with every problem.
+    The studio's page and its JSON API both save through here."""
+    principal.require(Role.EDITOR)
+    if str(catalog.drop.revision) != fields.get("revision"):
+        raise Conflict("Someone else saved this drop since you opened it. Reload and try again.", code="edit_conflict")
+    edited = drops.edited(catalog, fields)
+    changed = drops.changes(catalog, edited)
+    summary = f"{len(changed)} field{'' if len(changed) == 1 else 's'} changed" if changed else "saved unchanged"
+    entry = _audit(principal, catalog.drop.slug, "drop", summary, changed)
+    wiring.catalog_store().save_drop(edited, entry)
+    return entry
+
+
 async def save_drop(request: Request) -> Response:
     principal = principal_of(request)
     form = await checked_form(request, principal, max_fields=1_000)
-    principal.require(Role.EDITOR)
     catalog = studio_drop(request.path_params["slug"])
-    if str(catalog.drop.revision) != form.get("revision"):
-        raise Conflict("Someone else saved this drop since you opened it. Reload and try again.", code="edit_conflict")
     try:
-        edited = drops.edited(catalog, form)
+        edit_drop(principal, catalog, form)
     except Unprocessable as refused:
         if not wants_page(request):
             raise
         return _drop_page(principal, catalog, form, refused.details, 422)
-    changed = drops.changes(catalog, edited)
-    summary = f"{len(changed)} field{'' if len(changed) == 1 else 's'} changed" if changed else "saved unchanged"
-    wiring.catalog_store().save_drop(edited, _audit(principal, catalog.drop.slug, "drop", summary, changed))
     return done(f"/studio/drops/{catalog.drop.slug}", "drop-saved")
 
 
@@ -162,15 +171,17 @@ async def import_template(request: Request) -> Response:
     return Response(template_csv(catalog, available), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-def _last_import(job: ImportJob, zone: str, now: datetime) -> dict[str, Any]:
-    """The drop's latest import as the page says it: running, stopped (silent too long), failed or live,
-    its times in the drop's zone, named."""
+def import_state(job: ImportJob, now: datetime) -> str:
+    """running, stopped (a staging job silent too long), failed or live."""
+    if job.state == "staging":
+        return "running" if job.running(now) else "stopped"
+    return str(job.state)
 
-    state: str = job.state
-    if state == "staging":
-        state = "running" if job.running(now) else "stopped"
+
+def _last_import(job: ImportJob, zone: str, now: datetime) -> dict[str, Any]:
+    """The drop's latest import as the page says it, its times in the drop's zone, named."""
     return {
-        "state": state,
+        "state": import_state(job, now),
         "by": job.by,
         "done": job.done,
         "total": job.total,
@@ -275,44 +286,45 @@ async def pricing_page(request: Request) -> Response:
     return _pricing_page(principal_of(request), studio_drop(request.path_params["slug"]), flash=flash_of(request))
 
 
+def change_policy(principal: Principal, catalog: DropCatalog, fields: Mapping[str, str]) -> AuditEntry:
+    """Apply one pricing form (``action``: guardrail, override, unoverride, offers, or rules as
+    JSON; ``version`` the policy version it was read at) as the next policy version, audited; 409
+    if the policy moved since, 422 with every problem. The page and the JSON API share it."""
+    principal.require(Role.PUBLISHER)
+    slug, now = catalog.drop.slug, wiring.utcnow()
+    policy = wiring.catalog_store().pricing_policy(slug)
+    if str(policy.version if policy else 0) != fields.get("version"):
+        raise Conflict("The pricing changed since you opened it. Reload and try again.", code="edit_conflict")
+    zone = catalog.drop.default_market.timezone
+    costs = {sku.sku: sku.costs for sku in catalog.skus}
+    actions: dict[str, Callable[[], pricing.PolicyChange]] = {
+        "guardrail": lambda: pricing.with_guardrail(policy, fields),
+        "override": lambda: pricing.with_override(policy, fields, principal.subject, zone, now, costs),
+        "unoverride": lambda: pricing.without_override(policy, fields, zone),
+        "rules": lambda: pricing.with_rules(policy, fields.get("rules", "")),
+        "offers": lambda: pricing.with_sections(pricing.needs(policy), *rule_forms.sections_from(fields)),
+    }
+    action = actions.get(fields.get("action", ""))
+    if action is None:
+        raise Unprocessable(f"Choose one of {', '.join(actions)} as the action.", code="invalid_form")
+    change = action()
+    entry = _audit(principal, slug, "pricing", f"v{change.policy.version} {change.summary}", change.changes)
+    wiring.catalog_store().put_pricing_policy(slug, change.policy, entry)
+    return entry
+
+
 async def change_pricing(request: Request) -> Response:
     principal = principal_of(request)
     form = await checked_form(request, principal, max_fields=MAX_PRICING_FIELDS)
-    principal.require(Role.PUBLISHER)
     catalog = studio_drop(request.path_params["slug"])
-    slug, now = catalog.drop.slug, wiring.utcnow()
-    policy = wiring.catalog_store().pricing_policy(slug)
-    if str(policy.version if policy else 0) != form.get("version"):
-        raise Conflict("The pricing changed since you opened it. Reload and try again.", code="edit_conflict")
-    zone = catalog.drop.default_market.timezone
-    actions: dict[str, Callable[[], pricing.PolicyChange]] = {
-        "guardrail": lambda: pricing.with_guardrail(policy, form),
-        "override": lambda: pricing.with_override(
-            policy,
-            form,
-            principal.subject,
-            zone,
-            now,
-            {sku.sku: sku.costs for sku in catalog.skus},
-        ),
-        "unoverride": lambda: pricing.without_override(policy, form, zone),
-        "rules": lambda: pricing.with_rules(policy, form.get("rules", "")),
-        "offers": lambda: pricing.with_sections(pricing.needs(policy), *rule_forms.sections_from(form)),
-    }
-    action = actions.get(form.get("action", ""))
-    if action is None:
-        raise Unprocessable("Unknown pricing action.", code="invalid_form")
     try:
-        change = action()
+        change_policy(principal, catalog, form)
     except Unprocessable as refused:
         if not wants_page(request):
             raise
         found = [{"field": "form", "problem": refused.message}, *(refused.details or [])]
         return _pricing_page(principal, catalog, 422, problems=found, sent=form)
-    new = change.policy
-    audit = _audit(principal, slug, "pricing", f"v{new.version} {change.summary}", change.changes)
-    wiring.catalog_store().put_pricing_policy(slug, new, audit)
-    return done(f"/studio/drops/{slug}/pricing", "pricing-saved")
+    return done(f"/studio/drops/{catalog.drop.slug}/pricing", "pricing-saved")
 
 
 # --- numbers ----------------------------------------------------------------------------------------

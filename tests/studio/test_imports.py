@@ -63,7 +63,7 @@ def many_skus(count: int) -> list[dict[str, str]]:
 
 def post_csv(studio: TestClient, text: str, slug: str = "winter-knit", stream: bool = False) -> Any:
     headers = AUTH | {"Content-Type": "text/csv"} | ({"Accept": "application/x-ndjson"} if stream else {})
-    return studio.post(f"/studio/drops/{slug}/import", headers=headers, content=text.encode())
+    return studio.post(f"/studio/api/drops/{slug}/imports", headers=headers, content=text.encode())
 
 
 def stock_items(slug: str = "winter-knit") -> dict[str, dict[str, Any]]:
@@ -355,14 +355,14 @@ def test_an_import_cannot_go_live_within_a_minute_of_the_start(
 def test_the_import_needs_an_editor_and_the_pages_csrf(studio: TestClient) -> None:
     text = to_csv([row("NEW-1", "M")])
     staff = as_role(Role.STAFF)
-    assert studio.post("/studio/drops/winter-knit/import", headers=staff, content=text).status_code == 403
+    assert studio.post("/studio/api/drops/winter-knit/imports", headers=staff, content=text).status_code == 403
     session = log_in(studio)
     page = studio.get("/studio/drops/winter-knit/import", headers=session)
     assert page.status_code == 200 and "<progress" in page.text
     token = page.text.split('data-csrf="')[1].split('"')[0]
-    forged = studio.post("/studio/drops/winter-knit/import", headers=session | {"X-CSRF-Token": "x"}, content=text)
+    forged = studio.post("/studio/api/drops/winter-knit/imports", headers=session | {"X-CSRF-Token": "x"}, content=text)
     assert forged.status_code == 403
-    good = studio.post("/studio/drops/winter-knit/import", headers=session | {"X-CSRF-Token": token}, content=text)
+    good = studio.post("/studio/api/drops/winter-knit/imports", headers=session | {"X-CSRF-Token": token}, content=text)
     assert good.status_code == 200
     assert csrf_of(page.text)  # the page's other forms carry it too
 
@@ -372,7 +372,7 @@ def test_the_import_needs_an_editor_and_the_pages_csrf(studio: TestClient) -> No
     [(b"\xff\xfe not utf-8", "invalid_csv"), (b"x" * (5 * 1024 * 1024 + 1), "body_too_large")],
 )
 def test_unreadable_uploads_are_400(studio: TestClient, body: bytes, code: str) -> None:
-    response = studio.post("/studio/drops/winter-knit/import", headers=AUTH, content=body)
+    response = studio.post("/studio/api/drops/winter-knit/imports", headers=AUTH, content=body)
     assert response.status_code == 400 and response.json()["error"]["code"] == code
 
 

@@ -80,3 +80,20 @@ def test_answers_match_the_spec(studio: TestClient) -> None:
     tags = "/studio/api/drops/{slug}/qr-tags"
     _check(studio.get("/studio/api/drops/linen-lab/qr-tags?popup=paris-marais", headers=AUTH), tags, "get")
     _check(studio.get("/studio/api/drops/linen-lab/qr-tags?popup=nowhere", headers=AUTH), tags, "get")
+
+
+def test_drop_answers_match_the_spec(studio: TestClient) -> None:
+    d = "/studio/api/drops/{slug}"
+    _check(studio.get("/studio/api/drops", headers=AUTH), "/studio/api/drops", "get")
+    _check(studio.get("/studio/api/drops/linen-lab", headers=AUTH), d, "get")
+    _check(studio.get("/studio/api/drops/nope", headers=AUTH), d, "get")
+    _check(studio.put("/studio/api/drops/linen-lab", headers=AUTH, json={"revision": 0, "fields": {}}), d, "put")
+    _check(studio.put("/studio/api/drops/linen-lab", headers=AUTH, json={"revision": 0, "fields": {}}), d, "put")
+    bad = {"revision": 1, "fields": {"starts_at": "soon"}}
+    _check(studio.put("/studio/api/drops/linen-lab", headers=AUTH, json=bad), d, "put")
+    _check(studio.get("/studio/api/drops/linen-lab/pricing", headers=AUTH), d + "/pricing", "get")
+    version = studio.get("/studio/api/drops/linen-lab/pricing", headers=AUTH).json()["version"]
+    change = {"version": version, "action": "guardrail", "fields": {"max_discount_pct": "20"}}
+    _check(studio.post("/studio/api/drops/linen-lab/pricing", headers=AUTH, json=change), d + "/pricing", "post")
+    _check(studio.get("/studio/api/drops/linen-lab/audit", headers=AUTH), d + "/audit", "get")
+    _check(studio.get("/studio/api/drops/linen-lab/numbers", headers=AUTH), d + "/numbers", "get")

@@ -1,0 +1,194 @@
+"""The studio's JSON API for drops (``/studio/api/drops``): read a drop, its pricing, its audit log
+and its numbers; change the drop and its pricing with the same fields, checks, conflicts and audit
+entries as the studio's forms (``drop_views.edit_drop`` and ``change_policy``), so a PIM sync or a
+script does what a marketer would. A session's writes carry its CSRF token in ``X-CSRF-Token``.
+Documented in studio-openapi.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from chalicelib import wiring
+from chalicelib.core.audit import AuditEntry
+from chalicelib.core.errors import NotFound
+from chalicelib.core.models import iso
+from chalicelib.studio import drops, pricing, rule_forms
+from chalicelib.studio.audit_views import MOST_SHOWN, AuditQuery
+from chalicelib.studio.auth import Principal, check_csrf
+from chalicelib.studio.drop_views import change_policy, drop_numbers, edit_drop, import_state, studio_drop
+from chalicelib.studio.web import principal_of
+from chalicelib.web import responses
+from chalicelib.web.request import parse_body, parse_query
+
+CSRF_HEADER = "x-csrf-token"
+MAX_BODY = 256 * 1024
+FieldText = Annotated[str, Field(max_length=32 * 1024)]
+
+
+class DropEdit(BaseModel):
+    """The drop edit form's fields, as ``GET`` gives them, with the revision they were read at."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    revision: int
+    fields: dict[Annotated[str, Field(max_length=120)], FieldText] = Field(max_length=1_000)
+
+
+class PricingChange(BaseModel):
+    """One pricing form: ``action`` and its fields, as ``GET …/pricing`` gives them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = Field(ge=0)
+    action: str = Field(pattern=r"^(guardrail|override|unoverride|offers|rules)$")
+    fields: dict[Annotated[str, Field(max_length=120)], FieldText] = Field(default={}, max_length=1_200)
+
+
+def _json(body: Any) -> JSONResponse:
+    return JSONResponse(body, headers={**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE})
+
+
+def _writer(request: Request) -> Principal:
+    principal = principal_of(request)
+    check_csrf(principal, request.headers.get(CSRF_HEADER))
+    return principal
+
+
+def _entry(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "who": entry.who,
+        "kind": entry.action,
+        "summary": entry.summary,
+        "at": entry.at,
+        "changes": [asdict(change) for change in entry.changes],
+    }
+
+
+async def list_drops(request: Request) -> Response:
+    """``[{slug, name (per locale), published, starts_at, ends_at, revision, zone}]``."""
+    principal_of(request)
+    store = wiring.catalog_store()
+    catalogs = [c for c in (store.drop_catalog(d.slug) for d in store.drops()) if c]
+    return _json(
+        [
+            {
+                "slug": c.drop.slug,
+                "name": dict(c.drop.name),
+                "published": c.drop.published,
+                "starts_at": iso(c.drop.starts_at),
+                "ends_at": iso(c.drop.ends_at),
+                "revision": c.drop.revision,
+                "zone": c.drop.default_market.timezone,
+            }
+            for c in catalogs
+        ]
+    )
+
+
+async def get_drop(request: Request) -> Response:
+    """``{slug, revision, zone, fields, catalog}``: the edit form's fields in the merchant's units
+    (what ``PUT`` takes back), and the whole stored catalog."""
+    principal_of(request)
+    catalog = studio_drop(request.path_params["slug"])
+    fields = drops.form_values(catalog)
+    del fields["revision"]
+    return _json(
+        {
+            "slug": catalog.drop.slug,
+            "revision": catalog.drop.revision,
+            "zone": catalog.drop.default_market.timezone,
+            "fields": fields,
+            "catalog": catalog.model_dump(mode="json"),
+        }
+    )
+
+
+async def put_drop(request: Request) -> Response:
+    """Save the edit form's ``fields`` (any left out keep their value): ``{revision, summary,
+    changes}``; 409 on a stale revision, 422 with each problem on its field."""
+    principal = _writer(request)
+    catalog = studio_drop(request.path_params["slug"])
+    edit = parse_body(await request.body(), DropEdit, MAX_BODY)
+    current = drops.form_values(catalog)
+    entry = edit_drop(principal, catalog, {**current, **edit.fields, "revision": str(edit.revision)})
+    saved = studio_drop(catalog.drop.slug)
+    return _json({"revision": saved.drop.revision, **_entry(entry)})
+
+
+async def get_pricing(request: Request) -> Response:
+    """``{version, policy, guardrail, offers}``: the stored policy, and the guardrail and offers
+    forms' fields in percent and money (what ``POST`` takes)."""
+    principal_of(request)
+    catalog = studio_drop(request.path_params["slug"])
+    policy = wiring.catalog_store().pricing_policy(catalog.drop.slug)
+    return _json(
+        {
+            "version": policy.version if policy else 0,
+            "policy": policy.model_dump(mode="json") if policy else None,
+            "guardrail": pricing.guardrail_form(policy, None),
+            "offers": rule_forms.form_values(policy),
+        }
+    )
+
+
+async def post_pricing(request: Request) -> Response:
+    """Apply one pricing form as the next policy version: ``{version, summary, changes}``."""
+    principal = _writer(request)
+    catalog = studio_drop(request.path_params["slug"])
+    change = parse_body(await request.body(), PricingChange, MAX_BODY)
+    policy = wiring.catalog_store().pricing_policy(catalog.drop.slug)
+    shown = {"guardrail": pricing.guardrail_form(policy, None), "offers": rule_forms.form_values(policy)}
+    # A form's fields left out keep what the policy has, as if the page had been sent untouched.
+    fields = {**shown.get(change.action, {}), **change.fields, "action": change.action, "version": str(change.version)}
+    entry = change_policy(principal, catalog, fields)
+    saved = wiring.catalog_store().pricing_policy(catalog.drop.slug)
+    return _json({"version": saved.version if saved else 0, **_entry(entry)})
+
+
+async def drop_audit(request: Request) -> Response:
+    """``[{who, kind, summary, at, changes: [{field, before, after}]}]``, newest first (``?who=&kind=``)."""
+    principal_of(request)
+    catalog = studio_drop(request.path_params["slug"])
+    query = parse_query(request.query_params, AuditQuery)
+    entries = wiring.audit().log(catalog.drop.slug, MOST_SHOWN, who=query.who or None, action=query.kind or None)
+    return _json([_entry(entry) for entry in entries])
+
+
+async def drop_numbers_api(request: Request) -> Response:
+    """``{table: {title, columns, rows}}``: each table the numbers page draws."""
+    principal_of(request)
+    catalog = studio_drop(request.path_params["slug"])
+    tables = drop_numbers(catalog.drop)
+    return _json(
+        {
+            name: {"title": t.title, "columns": list(t.columns), "rows": [list(r) for r in t.rows]}
+            for name, t in tables.items()
+        }
+    )
+
+
+async def latest_import(request: Request) -> Response:
+    """``{state, by, done, total, summary, started_at, ended_at}`` of the drop's latest import
+    (``state``: running, stopped, failed or live; times UTC); 404 if it never had one."""
+    principal_of(request)
+    catalog = studio_drop(request.path_params["slug"])
+    job = wiring.product_imports().import_job(catalog.drop.slug)
+    if job is None:
+        raise NotFound(f"{catalog.drop.slug} has never had an import.", code="import_not_found")
+    return _json(
+        {
+            "state": import_state(job, wiring.utcnow()),
+            "by": job.by,
+            "done": job.done,
+            "total": job.total,
+            "summary": job.summary,
+            "started_at": iso(job.started_at),
+            "ended_at": iso(job.ended_at) if job.ended_at else None,
+        }
+    )
