@@ -7,8 +7,10 @@ LOCALES := en fr de es ja ar
 MO := $(foreach l,$(LOCALES),chalicelib/translations/$(l)/LC_MESSAGES/messages.mo)
 
 DYNALITE := tests/emulators/node_modules/dynalite/cli.js
+EDITOR_JS := chalicelib/studio/static/editor.js
+ESBUILD := studio-editor/node_modules/.bin/esbuild
 
-.PHONY: help venv run test lint typecheck bench package catalogs emulators extract-messages tags import synth deploy clean
+.PHONY: help venv run test lint typecheck bench package catalogs emulators editor extract-messages tags import synth deploy clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,14 +34,23 @@ $(DYNALITE): tests/emulators/package.json tests/emulators/package-lock.json
 
 emulators: $(DYNALITE) ## install dynalite (npm), the second DynamoDB engine the tests use
 
+$(ESBUILD): studio-editor/package.json studio-editor/package-lock.json
+	npm ci --prefix studio-editor --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(EDITOR_JS): studio-editor/editor.js $(ESBUILD)
+	$(ESBUILD) studio-editor/editor.js --bundle --minify --format=iife --target=es2020 --log-level=warning --outfile=$@
+
+editor: $(EDITOR_JS) ## bundle the studio's template editor (CodeMirror 6, from npm) with esbuild
+
 extract-messages: venv ## re-extract UI strings and merge them into every catalog
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --omit-header -o chalicelib/translations/messages.pot .
 	$(BIN)/pybabel update -d chalicelib/translations -i chalicelib/translations/messages.pot --no-fuzzy-matching
 
-run: venv catalogs ## start the embedded DynamoDB, seed the demo drop, serve the shopper app on :8000
+run: venv catalogs editor ## start the embedded DynamoDB, seed the demo drop, serve the shopper app on :8000
 	$(BIN)/python -m devtools.run
 
-test: venv catalogs emulators lint typecheck ## every check: ruff, import contracts, mypy --strict, then all tests (unit, moto, browser, packaging), a worker per core
+test: venv catalogs emulators editor lint typecheck ## every check: ruff, import contracts, mypy --strict, then all tests (unit, moto, browser, packaging), a worker per core
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: venv ## ruff, and the layering contracts (import-linter, [tool.importlinter] in pyproject.toml)
@@ -50,7 +61,7 @@ lint: venv ## ruff, and the layering contracts (import-linter, [tool.importlinte
 typecheck: venv ## mypy --strict
 	$(BIN)/mypy
 
-bench: venv catalogs ## benchmarks against the targets in docs/design.md; writes bench/results/latest.json
+bench: venv catalogs editor ## benchmarks against the targets in docs/design.md; writes bench/results/latest.json
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.imports --rows 2000 --every 10 --out bench/results/imports.json
 	$(BIN)/python -m bench.outage --out bench/results/outage.json
@@ -68,7 +79,7 @@ tags: venv ## QR tag sheets (SVG) and PNGs for a pop-up, from the `make run` dat
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 STAGE ?= dev
 CDK_OUT := build/cdk.out
-synth: venv catalogs ## the CloudFormation for dev and prod into build/cdk.out (offline), cfn-lint and cdk-nag checked
+synth: venv catalogs editor ## the CloudFormation for dev and prod into build/cdk.out (offline), cfn-lint and cdk-nag checked
 	$(BIN)/python -m infra.cdk_app
 	$(BIN)/cfn-lint --config-file infra/cfnlintrc.yaml -- $(CDK_OUT)/dropfront-*.template.json
 
@@ -85,7 +96,7 @@ import: venv ## import products, sizes and stock from CSV into the `make run` da
 	AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing} \
 	$(BIN)/python -m devtools.import_csv --drop $(IMPORT_DROP) $(CSV)
 
-package: venv catalogs ## the Lambda deployment package, with precompiled bytecode
+package: venv catalogs editor ## the Lambda deployment package, with precompiled bytecode
 	$(BIN)/python -m devtools.package build/package
 
 clean:

@@ -31,6 +31,7 @@ def test_zip_holds_code_templates_catalogs_and_bytecode(package: Path) -> None:
     for locale in UI_LOCALES:
         assert f"chalicelib/translations/{locale}/LC_MESSAGES/messages.mo" in names
         assert f"babel/locale-data/{locale}.dat" in names
+    assert "chalicelib/studio/static/editor.js" in names  # the studio's editor, bundled by `make editor`
     modules = [n for n in names if n.endswith(".py")]
     missing = [m for m in modules if Path(importlib.util.cache_from_source(m)).as_posix() not in names]
     assert missing == []

@@ -355,6 +355,11 @@ class Sandbox:
                 env.globals[name] = _metered_translation(cast(Callable[..., str], env.globals[name]))
         self.env = env
 
+    def filter_names(self) -> list[str]:
+        """The filters a marketer may use (not the meter's own, which the compiler inserts)."""
+        internal = {METER_LOOP, METER_VALUE, METER_CONCAT, PLAIN}
+        return sorted(name for name in self.env.filters if name not in internal)
+
     # --- on save -------------------------------------------------------------------------------
 
     def check(self, source: str, context_names: Iterable[str]) -> tuple[Problem, ...]:

@@ -24,7 +24,7 @@ from chalicelib.config import settings
 from chalicelib.core.errors import DomainError, NotFound, RateLimited, Unauthorized, Unavailable
 from chalicelib.core.models import DropCatalog, Slug
 from chalicelib.studio import audit_views, drop_api, drop_views, outbox_views, staff_views, template_api, views
-from chalicelib.studio.web import page, principal_of, wants_page
+from chalicelib.studio.web import STATIC_FILES, page, principal_of, static_file, wants_page
 from chalicelib.tryon.sheets import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
@@ -106,6 +106,15 @@ async def qr_png(request: Request) -> Response:
     raise NotFound(f"There is no tag for {sku} in size {size}.", code="tag_not_found")
 
 
+async def static(request: Request) -> Response:
+    """The studio's bundled scripts: public (nothing in them is secret), cached for good under the
+    content hash their URL carries."""
+    data, version = static_file(request.path_params["name"])
+    cache = "public, max-age=31536000, immutable" if request.query_params.get("v") == version else "no-cache"
+    media_type = STATIC_FILES[request.path_params["name"]]
+    return Response(data, media_type=media_type, headers={**responses.BASE_HEADERS, "Cache-Control": cache})
+
+
 async def domain_error(request: Request, error: Exception) -> Response:
     """A browser gets a page that says what went wrong (or the login page); API clients get the
     JSON error envelope. Both carry the same status code."""
@@ -128,6 +137,7 @@ async def domain_error(request: Request, error: Exception) -> Response:
 def create_app() -> Starlette:
     routes = [
         Route("/studio/login", views.login_page, methods=["GET"]),
+        Route("/studio/static/{name}", static),
         Route("/studio/login", views.log_in, methods=["POST"]),
         Route("/studio/logout", views.log_out, methods=["POST"]),
         Route("/studio/", views.home),

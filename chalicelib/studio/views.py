@@ -15,7 +15,7 @@ from chalicelib import wiring
 from chalicelib.core.errors import NotFound, RateLimited, Unauthorized, Unprocessable
 from chalicelib.core.models import AwareDatetime
 from chalicelib.i18n.locales import UI_LOCALES
-from chalicelib.pages.published import PAGES, shipped_source
+from chalicelib.pages.published import CONTEXT_NAMES, PAGES, sandbox, shipped_source
 from chalicelib.studio import auth
 from chalicelib.studio import templates as authoring
 from chalicelib.studio.auth import (
@@ -38,6 +38,7 @@ from chalicelib.studio.web import (
     page,
     principal_of,
     read_form,
+    static_url,
     wants_page,
 )
 from chalicelib.web import responses
@@ -167,6 +168,9 @@ def _editor(
         zones=zones,
         can_publish=Role.PUBLISHER in principal.roles,
         flash=flash,
+        variables=sorted(n for n in CONTEXT_NAMES[name] if not n.startswith("_")),
+        filters=sandbox("en").filter_names(),
+        editor_js=static_url("editor.js"),
     )
 
 

@@ -3,8 +3,10 @@ its nonce and security headers, and pydantic's errors said plainly."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
@@ -15,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from chalicelib import wiring
 from chalicelib.config import settings
-from chalicelib.core.errors import InvalidInput
+from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.studio.auth import Principal, authenticate, check_csrf, csrf_token
 from chalicelib.web import responses
 
@@ -54,6 +56,29 @@ FLASHES: dict[FlashKey, str] = {
 }
 """What the page says after an action (``?done=<key>`` on the redirect): fixed words, so a link
 can't make the studio say anything else."""
+
+
+STATIC = Path(__file__).resolve().parent / "static"
+STATIC_FILES = {"editor.js": "text/javascript; charset=utf-8"}
+"""What the studio serves from static/ (built by `make editor`), and as what."""
+
+
+@lru_cache(maxsize=len(STATIC_FILES))
+def static_file(name: str) -> tuple[bytes, str]:
+    """A static file's bytes and the short hash its URL carries (so a new build is a new URL and
+    the old one can be cached for good); ``NotFound`` if it is not one or was not built."""
+    if name not in STATIC_FILES or not (STATIC / name).is_file():
+        raise NotFound(f"There is no studio file called {name[:40]!r}.", code="file_not_found")
+    data = (STATIC / name).read_bytes()
+    return data, hashlib.sha256(data).hexdigest()[:12]
+
+
+def static_url(name: str) -> str:
+    """Where a page loads a static file from ("" if it was not built: the page works without it)."""
+    try:
+        return f"/studio/static/{name}?v={static_file(name)[1]}"
+    except NotFound:
+        return ""
 
 
 def done(url: str, key: FlashKey) -> RedirectResponse:

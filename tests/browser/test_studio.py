@@ -68,11 +68,23 @@ def signed_in_phone(browser: Browser, live: LiveApp) -> Page:
     return page
 
 
+def type_at(page: Page, marker: str, text: str) -> None:
+    """Put the template editor's cursor just after the first ``marker`` and type ``text`` as a
+    person would (keys, not a value set by script)."""
+    page.wait_for_selector(".cm-editor")
+    found = page.evaluate(
+        """(marker) => { const view = window.dropfrontEditor, at = view.state.doc.toString().indexOf(marker);
+            if (at >= 0) { view.dispatch({selection: {anchor: at + marker.length}}); view.focus(); } return at; }""",
+        marker,
+    )
+    assert found >= 0, marker
+    page.keyboard.type(text)
+
+
 def test_edit_preview_publish_and_roll_back_the_landing_page(studio: Page, live: LiveApp, artifacts: Path) -> None:
     assert MARK not in shopper_page(live.url)
     studio.goto(f"{live.studio_url}/studio/templates/landing")
-    source = studio.input_value("#source")
-    studio.fill("#source", source.replace("<h1", f'<p class="marketer">{MARK}</p>\n<h1', 1))
+    type_at(studio, "{% block main %}", f'<p class="marketer">{MARK}</p>')
     studio.click("text=Save draft")
     expect(studio).to_have_url(f"{live.studio_url}/studio/templates/landing?v=1&done=draft-saved")
     expect(studio.locator(".flash")).to_have_text("Draft saved. Preview it, then publish it when it is ready.")
@@ -109,9 +121,8 @@ def test_a_one_line_edit_in_the_browser_diffs_as_one_line(browser: Browser, live
     side by side, on a phone."""
     phone = signed_in_phone(browser, live)
     phone.goto(f"{live.studio_url}/studio/templates/pickup")
-    source = phone.input_value("#source")
-    assert source.count("<h1") == 1
-    phone.fill("#source", source.replace("<h1", '<h1 class="edited"', 1))
+    assert phone.input_value("#source").count("<h1") == 1
+    type_at(phone, "<h1", ' class="edited"')
     phone.click("text=Save draft")
     expect(phone).to_have_url(re.compile(r"/studio/templates/pickup\?v=\d+&done=draft-saved$"))
     version = int(phone.url.split("v=", 1)[1].split("&", 1)[0])
@@ -124,6 +135,39 @@ def test_a_one_line_edit_in_the_browser_diffs_as_one_line(browser: Browser, live
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
     phone.screenshot(path=str(artifacts / "studio-diff-390.png"), full_page=True)
     phone.context.close()
+
+
+def test_the_editor_highlights_numbers_its_lines_and_marks_a_problem_where_it_is(
+    browser: Browser, live: LiveApp, artifacts: Path
+) -> None:
+    studio = signed_in_phone(browser, live)
+    errors: list[str] = []
+    studio.on("pageerror", lambda error: errors.append(str(error)))
+    studio.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    studio.goto(f"{live.studio_url}/studio/templates/pickup")
+    editor = studio.locator(".cm-editor")
+    expect(editor).to_be_visible()
+    expect(studio.locator("#source")).to_be_hidden()  # the textarea stays the form's field
+    lines = studio.locator(".cm-lineNumbers .cm-gutterElement")
+    assert lines.count() > 10
+    tag = studio.locator(".cm-line span", has_text="endblock").first  # Jinja's keywords are marked
+    assert tag.evaluate("span => getComputedStyle(span).color") != editor.evaluate("e => getComputedStyle(e).color")
+    expect(studio.locator("details.names")).to_contain_text("booking")
+    type_at(studio, "{% block main %}", "\n{{ no_such_thing }}")
+    studio.click("text=Save draft")
+    expect(studio.locator(".problems li")).to_contain_text("unknown variable 'no_such_thing'")
+    expect(studio.locator(".cm-lint-marker-error")).to_have_count(1)
+    expect(studio.locator(".cm-lintRange-error")).to_contain_text("no_such_thing")
+    line = int(studio.locator(".problems li").get_attribute("data-line") or 0)
+    marked = studio.locator(".cm-gutter-lint .cm-gutterElement:has(.cm-lint-marker-error)")
+    gutter_top = marked.bounding_box()
+    number = studio.locator(".cm-lineNumbers .cm-gutterElement", has_text=re.compile(rf"^{line}$"))
+    number_top = number.bounding_box()
+    assert gutter_top and number_top and abs(gutter_top["y"] - number_top["y"]) < 2  # on the reported line
+    assert studio.evaluate("document.documentElement.scrollWidth") <= 390  # the editor fits a phone
+    studio.screenshot(path=str(artifacts / "studio-editor-problem-390.png"))
+    assert errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]
+    studio.context.close()
 
 
 def test_the_qr_tag_sheets_print_as_one_job_a_page_a_sheet(studio: Page, live: LiveApp, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ PATH_VALUES = {
     "chart": "qr-funnel",
     "kind": "csv",
 }
-OPEN = {"/studio/login"}
+OPEN = {"/studio/login", "/studio/static/{name}"}
 ROUTES = [
     (method, route.path)
     for route in create_app().routes

@@ -101,7 +101,9 @@ def test_a_draft_with_problems_shows_them_by_line_and_saves_nothing(studio: Test
         data={"csrf": csrf, "action": "save", "source": "<p>\n{{ ''.__class__ }}</p>"},
     )
     assert response.status_code == 422
-    assert "line 2, column 7: &#39;__class__&#39; is not allowed" in response.text
+    where = '<a href="#source" data-goto-line="2">line 2, column 7</a>'
+    assert f"{where}: &#39;__class__&#39; is not allowed" in response.text
+    assert '"column": 7, "line": 2' in response.text  # for the editor to mark
     assert wiring.templates().versions("landing") == []
 
 
@@ -254,3 +256,22 @@ def test_a_publish_is_scheduled_in_the_zone_the_page_names(studio: TestClient) -
     assert bad_time.status_code == 422 and bad_time.json()["error"]["details"] == [
         {"field": "at", "problem": "is not a date and time"}
     ]
+
+
+def test_the_editor_loads_its_bundled_script_under_the_pages_nonce(studio: TestClient) -> None:
+    from chalicelib.studio.web import static_file
+
+    session = log_in(studio)
+    editor = studio.get("/studio/templates/landing", headers=session)
+    _, version = static_file("editor.js")
+    nonce = editor.headers["content-security-policy"].split("script-src 'nonce-", 1)[1].split("'", 1)[0]
+    assert f'<script nonce="{nonce}" src="/studio/static/editor.js?v={version}" defer></script>' in editor.text
+    assert "data-problems='[]'" in editor.text and "<code>view</code>" in editor.text
+    assert "\x00" not in editor.text  # the meter's own filters are not offered
+    script = studio.get(f"/studio/static/editor.js?v={version}")  # no login: nothing in it is secret
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "x-content-type-options" in script.headers
+    assert studio.get("/studio/static/editor.js").headers["cache-control"] == "no-cache"  # an old or bare URL
+    assert studio.get("/studio/static/app.py").status_code == 404
+    assert studio.get("/studio/static/..%2Fapp.py").status_code == 404
