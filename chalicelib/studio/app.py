@@ -23,7 +23,16 @@ from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.core.errors import DomainError, NotFound, RateLimited, Unauthorized, Unavailable
 from chalicelib.core.models import DropCatalog, Slug
-from chalicelib.studio import audit_views, drop_api, drop_views, outbox_views, staff_views, template_api, views
+from chalicelib.studio import (
+    audit_views,
+    drop_api,
+    drop_views,
+    outbox_views,
+    staff_api,
+    staff_views,
+    template_api,
+    views,
+)
 from chalicelib.studio.web import STATIC_FILES, page, principal_of, static_file, wants_page
 from chalicelib.tryon.sheets import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
@@ -179,6 +188,12 @@ def create_app() -> Starlette:
         Route("/studio/outbox", outbox_views.outbox_page),
         Route("/studio/audit", audit_views.audit_page),
         Route("/studio/api/outbox", outbox_views.outbox_api),
+        Route("/studio/api/popups/{popup}", staff_api.popup_board),
+        Route("/studio/api/popups/{popup}/tryons/{id}", staff_api.act_on_tryon, methods=["POST"]),
+        Route("/studio/api/popups/{popup}/pickups/{code}", staff_api.find_pickup, methods=["GET"]),
+        Route("/studio/api/popups/{popup}/pickups/{code}", staff_api.mark, methods=["POST"]),
+        Route("/studio/api/popups/{popup}/tills", staff_api.issue_till, methods=["POST"]),
+        Route("/studio/api/popups/{popup}/tills/{id}", staff_api.revoke_till, methods=["DELETE"]),
         Route("/studio/api/drops/{slug}/qr-tags", qr_tags),
         Route("/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png", qr_png),
         Route("/studio/drops/{slug}/qr-sheet.svg", qr_sheet),

@@ -37,7 +37,8 @@ STATE_WORDS = {
 }
 
 
-def _staff(request: Request) -> tuple[Principal, str]:
+def staff_of(request: Request) -> tuple[Principal, str]:
+    """Who is asking (with the staff role) and for which pop-up (one a published drop uses)."""
     principal = principal_of(request)
     principal.require(Role.STAFF)
     popup = request.path_params["popup"]
@@ -64,8 +65,7 @@ def _popup_page(
     zone = ZoneInfo(queue["timezone"])
     for tryon in queue["tryons"]:
         tryon["until"] = datetime.fromisoformat(tryon["hold_expires_at"]).astimezone(zone).strftime("%H:%M")
-    first, last = _today_and_tomorrow(queue["timezone"], now)
-    pickups = [_pickup(b) for b in wiring.bookings().popup_bookings(popup, first, last)]
+    pickups = todays_pickups(popup, queue["timezone"], now)
     return page(
         "popup.html",
         principal=principal,
@@ -79,6 +79,12 @@ def _popup_page(
         lookup=lookup,
         states=STATE_WORDS,
     )
+
+
+def todays_pickups(popup: str, zone: str, now: datetime) -> list[dict[str, Any]]:
+    """Today's and tomorrow's bookings at the pop-up, as the pickups table shows them."""
+    first, last = _today_and_tomorrow(zone, now)
+    return [_pickup(b) for b in wiring.bookings().popup_bookings(popup, first, last)]
 
 
 class LookupQuery(BaseModel):
@@ -121,14 +127,14 @@ def look_up(popup: str, typed: str) -> Lookup:
 
 async def popup_page(request: Request) -> Response:
     """``?code=``: also find that booking, whatever its day."""
-    principal, popup = _staff(request)
+    principal, popup = staff_of(request)
     query = parse_query(request.query_params, LookupQuery)
     lookup = look_up(popup, query.code) if query.code.strip() else None
     return _popup_page(principal, popup, flash=flash_of(request), lookup=lookup)
 
 
 async def act_on_tryon(request: Request) -> Response:
-    principal, popup = _staff(request)
+    principal, popup = staff_of(request)
     form = await checked_form(request, principal)
     if form.get("action") not in TRYON_ACTIONS:
         raise Unprocessable("Choose call, complete or cancel.", code="invalid_action")
@@ -145,7 +151,7 @@ async def act_on_tryon(request: Request) -> Response:
 
 
 async def mark_booking(request: Request) -> Response:
-    principal, popup = _staff(request)
+    principal, popup = staff_of(request)
     form = await checked_form(request, principal)
     state = PICKUP_MARKS.get(form.get("state", ""))
     if state is None:
@@ -156,7 +162,7 @@ async def mark_booking(request: Request) -> Response:
 
 async def change_tills(request: Request) -> Response:
     """Issue a till token (shown once, on this answer only) or revoke one of this pop-up's."""
-    principal, popup = _staff(request)
+    principal, popup = staff_of(request)
     form = await checked_form(request, principal)
     store, now = wiring.tills(), wiring.utcnow()
     if form.get("action") == "issue":

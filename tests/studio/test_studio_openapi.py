@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from chalicelib.studio.app import create_app
 from chalicelib.studio.auth import Role
-from tests.studio.conftest import AUTH, as_role
+from tests.studio.conftest import AUTH, as_role, csrf_of
 from tests.studio.test_template_views import with_mark
 
 SPEC: dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parents[2] / "studio-openapi.yaml").read_text())
@@ -97,3 +97,25 @@ def test_drop_answers_match_the_spec(studio: TestClient) -> None:
     _check(studio.post("/studio/api/drops/linen-lab/pricing", headers=AUTH, json=change), d + "/pricing", "post")
     _check(studio.get("/studio/api/drops/linen-lab/audit", headers=AUTH), d + "/audit", "get")
     _check(studio.get("/studio/api/drops/linen-lab/numbers", headers=AUTH), d + "/numbers", "get")
+
+
+def test_staff_answers_match_the_spec(studio: TestClient) -> None:
+    staff = as_role(Role.STAFF)
+    csrf = {"X-CSRF-Token": csrf_of(studio.get("/studio/popups/paris-marais", headers=staff).text)}
+    p = "/studio/api/popups/{popup}"
+    _check(studio.get("/studio/api/popups/paris-marais", headers=staff), p, "get")
+    _check(studio.get("/studio/api/popups/paris-marais", headers=as_role(Role.EDITOR)), p, "get")
+    _check(studio.post("/studio/api/popups/paris-marais/tills", headers=staff | csrf), p + "/tills", "post")
+    (till,) = studio.get("/studio/api/popups/paris-marais", headers=staff).json()["tills"][-1:]
+    _check(
+        studio.delete(f"/studio/api/popups/paris-marais/tills/{till['id']}", headers=staff | csrf),
+        p + "/tills/{id}",
+        "delete",
+    )
+    _check(studio.get("/studio/api/popups/paris-marais/pickups/ZZZZZZZZ", headers=staff), p + "/pickups/{code}", "get")
+    tryon = {"action": "call"}
+    _check(
+        studio.post(f"/studio/api/popups/paris-marais/tryons/{'0' * 17}", headers=staff | csrf, json=tryon),
+        p + "/tryons/{id}",
+        "post",
+    )
