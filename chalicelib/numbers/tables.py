@@ -52,6 +52,16 @@ def sell_through(
     )
 
 
+FUNNEL_WORDS = {
+    FunnelStep.SCAN: "QR scans",
+    FunnelStep.TRYON_REQUESTED: "try-ons asked for",
+    FunnelStep.TRYON_COMPLETED: "try-ons done",
+    FunnelStep.BOOKED_AFTER_TRYON: "booked after trying on",
+    FunnelStep.SOLD_AFTER_TRYON: "sold after trying on",
+}
+"""Each funnel step as the studio's chart and CSV name it."""
+
+
 def qr_funnel(funnel: Mapping[tuple[str, str, str], Mapping[str, int]]) -> Table:
     """Each funnel step summed over SKUs and days, per pop-up."""
     totals: dict[str, dict[str, int]] = {}
@@ -60,7 +70,7 @@ def qr_funnel(funnel: Mapping[tuple[str, str, str], Mapping[str, int]]) -> Table
         for step, count in steps.items():
             place[step] = place.get(step, 0) + count
     rows = tuple(
-        (popup, step.value, totals[popup].get(step.value, 0)) for popup in sorted(totals) for step in FunnelStep
+        (popup, FUNNEL_WORDS[step], totals[popup].get(step.value, 0)) for popup in sorted(totals) for step in FunnelStep
     )
     return Table("qr-funnel", "QR funnel per pop-up", ("popup", "step", "count"), rows)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from chalicelib.numbers.tables import Table
+from chalicelib.studio.pricing import percent_number
 
 WIDTH, ROW, LEFT, PAD = 640, 26, 210, 24
 PALETTE = ("#1c1b19", "#b3261e", "#0b6e4f", "#2f5fb3", "#9a6700", "#6b3fa0", "#00707a", "#7a4a2a")
@@ -28,6 +29,18 @@ def _svg(height: int, title: str, body: list[str]) -> str:
 
 def _percent(bps: int) -> str:
     return f"{bps / 100:.1f} %"
+
+
+COLUMN_WORDS = {"sku_location": "SKU at place", "popup": "pop-up"}
+
+
+def column_words(name: str) -> str:
+    """A table's column as a person reads it: ``cumulative_sell_through_bps`` → "cumulative sell
+    through (%)" (its cells are shown in percent)."""
+    if name in COLUMN_WORDS:
+        return COLUMN_WORDS[name]
+    words = name.removesuffix("_bps").replace("_", " ")
+    return f"{words} (%)" if name.endswith("_bps") else words
 
 
 def _empty(table: Table) -> str:
@@ -98,8 +111,8 @@ def scatter(table: Table, label: Callable[[Sequence[str | int]], str], x: int, y
     body = [
         f'<rect x="{LEFT}" y="{PAD}" width="{side}" height="{side}" fill="none" stroke="#888"/>',
         f'<text x="{LEFT}" y="{PAD + side + 18}">0 %</text>',
-        f'<text x="{LEFT + side}" y="{PAD + side + 18}" text-anchor="end">{escape(table.columns[x])} 100 %</text>',
-        f'<text x="{LEFT - 6}" y="{PAD + 10}" text-anchor="end">{escape(table.columns[y])} 100 %</text>',
+        f'<text x="{LEFT + side}" y="{PAD + side + 18}" text-anchor="end">{_axis_end(table.columns[x])}</text>',
+        f'<text x="{LEFT - 6}" y="{PAD + 10}" text-anchor="end">{_axis_end(table.columns[y])}</text>',
     ]
     for n, row in enumerate(table.rows):
         cx = LEFT + side * min(int(row[x]), 10_000) / 10_000
@@ -113,10 +126,19 @@ def scatter(table: Table, label: Callable[[Sequence[str | int]], str], x: int, y
     return _svg(side + 2 * PAD + 20, table.title, body)
 
 
+def _axis_end(column: str) -> str:
+    """The label at the 100 % end of a percent axis: "discount depth 100 %"."""
+    return escape(column_words(column).removesuffix(" (%)") + " 100 %")
+
+
 def to_csv(table: Table) -> str:
+    """The table for a spreadsheet: columns in words, basis points as percent, and no cell a
+    spreadsheet would run as a formula."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table.columns)
+    writer.writerow([column_words(name) for name in table.columns])
+    in_bps = [name.endswith("_bps") for name in table.columns]
     for row in table.rows:
-        writer.writerow(["'" + cell if isinstance(cell, str) and cell[:1] in "=+-@" else cell for cell in row])
+        cells = [percent_number(int(cell)) if bps else cell for cell, bps in zip(row, in_bps, strict=True)]
+        writer.writerow(["'" + cell if isinstance(cell, str) and cell[:1] in "=+-@" else cell for cell in cells])
     return out.getvalue()

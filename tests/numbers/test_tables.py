@@ -29,7 +29,7 @@ def test_the_funnel_sums_skus_and_days_per_pop_up_in_step_order() -> None:
         ("B", "paris", "2030-01-02"): {"scans": 5, "tryons_completed": 2},
     }
     rows = qr_funnel(funnel).rows
-    assert rows[:3] == (("paris", "scans", 15), ("paris", "tryon_requests", 4), ("paris", "tryons_completed", 2))
+    assert rows[:3] == (("paris", "QR scans", 15), ("paris", "try-ons asked for", 4), ("paris", "try-ons done", 2))
     assert len(rows) == 5
 
 

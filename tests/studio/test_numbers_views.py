@@ -41,9 +41,9 @@ def test_bookings_scans_and_visits_reach_every_chart_and_csv(
     sold = csv.DictReader(
         io.StringIO(studio.get("/studio/drops/linen-lab/numbers/sell-through.csv", headers=AUTH).text)
     )
-    assert any(r["sku_location"] == "TEE-ECRU@paris-marais" and r["units_sold"] == "2" for r in sold)
+    assert any(r["SKU at place"] == "TEE-ECRU@paris-marais" and r["units sold"] == "2" for r in sold)
     funnel = studio.get("/studio/drops/linen-lab/numbers/qr-funnel.csv", headers=AUTH).text
-    assert "paris-marais,scans,1" in funnel
+    assert "pop-up,step,count" in funnel and "paris-marais,QR scans,1" in funnel  # words, not identifiers
     cells = list(
         csv.DictReader(
             io.StringIO(studio.get("/studio/drops/linen-lab/numbers/cell-conversion.csv", headers=AUTH).text)
