@@ -223,6 +223,8 @@ def test_drop_detail_matches_the_contract(client: Client, demo: list[DemoDrop]) 
         "decision_id",
         "offer_token",
         "expires_at",
+        "reference_minor",
+        "personalized",
     }
     assert isinstance(product["offer"]["price_minor"], int)
     first_size = product["sizes"][0]

@@ -250,6 +250,8 @@ class Sku(Frozen):
     fit_video: FitVideo | None = None
     fabric: Fabric | None = None
     image: MediaPath | None = None  # "<path>": pictures at <path>-<width>.webp for each PRODUCT_IMAGE_WIDTHS
+    # Earlier list prices and until when each applied, per currency (pricing.reference): the "was" price.
+    price_history: dict[CurrencyCode, tuple[tuple[AwareDatetime, MinorUnits], ...]] = {}
 
 
 PRODUCT_IMAGE_WIDTHS = (360, 720)
@@ -312,4 +314,11 @@ class Offer:
     rules: tuple[str, ...]
     decision_id: str
     expires_at: datetime
+    reference_minor: int  # the lowest list price of the prior 30 days: the only "was" price shown
+    personalized: bool  # the price depends on who is asking (a segment or experiment cell): said so
     offer_token: str | None = None
+
+    @property
+    def struck_minor(self) -> int | None:
+        """The price to strike through beside this one, if any: the reference, when below it."""
+        return self.reference_minor if self.price_minor < self.reference_minor else None

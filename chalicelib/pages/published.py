@@ -50,6 +50,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "notice",
             "gone",
             "picture",
+            "personalized",
         ]
     ),
     "tryon": frozenset(

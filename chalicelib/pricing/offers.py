@@ -21,6 +21,10 @@ from chalicelib.pricing.engine import (
 )
 from chalicelib.pricing.experiments import Assignment
 from chalicelib.pricing.policy import PricingPolicy
+from chalicelib.pricing.reference import reference_minor
+
+PERSONAL_RULES = ("segment:", "cell:")
+"""Rules that price by who is asking (a markdown prices everyone alike): such a price says so."""
 
 
 class NotPricedInCurrency(LookupError):
@@ -104,6 +108,9 @@ class Pricer:
                 Purpose.OFFER,
                 {"s": sku.sku, "p": decision.price_minor, "c": self.currency, "v": self.visitor_id, "d": decision_id},
             )
+        personal = decision.price_minor < inputs.list_minor and any(
+            r.startswith(PERSONAL_RULES) for r in decision.rules
+        )
         return Offer(
             currency=self.currency,
             list_minor=inputs.list_minor,
@@ -112,5 +119,7 @@ class Pricer:
             rules=decision.rules,
             decision_id=decision_id,
             expires_at=self.now + LIFETIMES[Purpose.OFFER],
+            reference_minor=reference_minor(inputs.list_minor, sku.price_history.get(self.currency, ()), self.now),
+            personalized=personal,
             offer_token=token,
         )

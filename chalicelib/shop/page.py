@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, DropStatus, LocalizedText, Location, localized
+from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, DropStatus, LocalizedText, Location, Offer, localized
 from chalicelib.i18n import formatting
 from chalicelib.i18n.locales import display_name
 from chalicelib.pages.frame import page_frame
@@ -81,8 +81,23 @@ def product_ld(view: DropView, product: ProductView, locale: str, image: str | N
             "price": formatting.major_units(offer.price_minor, offer.currency),
             "priceCurrency": offer.currency,
             "availability": availability(view, product),
+            **_struck(offer),
         },
         **extra,
+    }
+
+
+def _struck(offer: Offer) -> dict[str, Any]:
+    """The "was" price search engines show struck through: the lowest of the prior 30 days."""
+    if offer.struck_minor is None:
+        return {}
+    return {
+        "priceSpecification": {
+            "@type": "UnitPriceSpecification",
+            "priceType": "https://schema.org/StrikethroughPrice",
+            "price": formatting.major_units(offer.struck_minor, offer.currency),
+            "priceCurrency": offer.currency,
+        }
     }
 
 
@@ -144,6 +159,7 @@ def landing_context(
             "hold_url": f"/drops/{drop.slug}/holds/{form.adding_to}?lang={locale}" if form.adding_to else "",
         },
         "gone": lambda product: [size.size for size in product.sizes if not size.reservable],
+        "personalized": any(product.offer.personalized for product in view.products),
         "places": lambda product: places_for(product, form.places, text),
         "notice": notice,
         "canonical": f"{where.url}?lang={locale}" if where.asked else where.url,

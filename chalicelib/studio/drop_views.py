@@ -89,7 +89,7 @@ def edit_drop(principal: Principal, catalog: DropCatalog, fields: Mapping[str, s
     principal.require(Role.EDITOR)
     if str(catalog.drop.revision) != fields.get("revision"):
         raise Conflict("Someone else saved this drop since you opened it. Reload and try again.", code="edit_conflict")
-    edited = drops.edited(catalog, fields)
+    edited = drops.edited(catalog, fields, wiring.utcnow())
     changed = drops.changes(catalog, edited)
     summary = f"{len(changed)} field{'' if len(changed) == 1 else 's'} changed" if changed else "saved unchanged"
     entry = _audit(principal, catalog.drop.slug, "drop", summary, changed)

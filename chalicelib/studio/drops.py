@@ -22,6 +22,7 @@ from chalicelib.core.audit import FieldChange, changed_fields
 from chalicelib.core.errors import InvalidInput, Unprocessable
 from chalicelib.core.models import EARLIEST_YEAR, LATEST_YEAR, SLUG_PATTERN, Drop, DropCatalog, Location, TryOnRules
 from chalicelib.i18n.formatting import currency_digits, major_units
+from chalicelib.pricing.reference import with_change
 from chalicelib.stock.slots import local_instant
 from chalicelib.studio.web import problems
 
@@ -210,7 +211,7 @@ def changes(before: DropCatalog, after: DropCatalog) -> tuple[FieldChange, ...]:
     return changed_fields(audited_values(before), audited_values(after), partial(field_label, before))
 
 
-def edited(catalog: DropCatalog, form: Mapping[str, str]) -> DropCatalog:
+def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> DropCatalog:
     """The drop with the form applied; ``Unprocessable`` listing every problem otherwise."""
     found = FormProblems()
     drop = catalog.drop
@@ -239,7 +240,10 @@ def edited(catalog: DropCatalog, form: Mapping[str, str]) -> DropCatalog:
             }
             for kind in ("price", "cost")
         }
-        skus.append(sku.model_copy(update={"list_prices": prices["price"], "costs": prices["cost"]}))
+        changed: dict[str, Any] = {"list_prices": prices["price"], "costs": prices["cost"]}
+        if None not in prices["price"].values():
+            changed["price_history"] = with_change(sku.price_history, sku.list_prices, prices["price"], now)
+        skus.append(sku.model_copy(update=changed))
     locations = [_edited_popup(found, place, form) if place.kind == "popup" else place for place in catalog.locations]
     new_drop = found.model(
         lambda: Drop.model_validate(

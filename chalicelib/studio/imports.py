@@ -33,6 +33,7 @@ from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, DomainError, Unavailable, Unprocessable
 from chalicelib.core.models import SKU_PATTERN, DropCatalog, Sku
 from chalicelib.i18n.formatting import major_units
+from chalicelib.pricing.reference import with_change
 from chalicelib.stock.ports import ProductWriter, StockLine
 from chalicelib.studio.drops import to_minor
 from chalicelib.studio.web import problems
@@ -77,6 +78,7 @@ class CatalogImport:
     line), and ``skus`` and ``stock`` hold what will be written if there are none."""
 
     drop: DropCatalog
+    now: datetime | None = None  # when it is imported: a list price it changes is kept as the "was" price
     problems: list[dict[str, Any]] = field(default_factory=list)
     skus: list[Sku] = field(default_factory=list)
     stock: list[StockLine] = field(default_factory=list)
@@ -187,7 +189,12 @@ class CatalogImport:
         """Each SKU from its rows; what the CSV cannot say (fit video, fabric) is kept from before."""
         before = {sku.sku: sku for sku in self.drop.skus}
         for sku, (line, product) in self._first.items():
-            kept = before[sku].model_dump(include={"fit_video", "fabric"}) if sku in before else {}
+            old = before.get(sku)
+            kept = old.model_dump(include={"fit_video", "fabric"}) if old else {}
+            if old and self.now and isinstance(product.get("list_prices"), dict):
+                kept["price_history"] = with_change(
+                    old.price_history, old.list_prices, product["list_prices"], self.now
+                )
             try:
                 self.skus.append(Sku.model_validate({**kept, **product, "sku": sku, "sizes": self._sizes[sku]}))
             except ValidationError as error:
@@ -253,7 +260,7 @@ def run_import(
     exactly as it was, and importing the same file again resumes where it stopped. ``audit`` makes
     the log entry from a summary of what is imported."""
     _refuse_if_too_late(catalog, clock())
-    job = CatalogImport(catalog)
+    job = CatalogImport(catalog, now=clock())
     yield from job.check(text.splitlines(keepends=True), max(text.count("\n") - 1, 1))
     job.raise_problems()
     units = sum(line.on_hand for line in job.stock)

@@ -28,6 +28,8 @@ def offer(value: Offer) -> dict[str, Any]:
         "list_minor": value.list_minor,
         "price_minor": value.price_minor,
         "discount_bps": value.discount_bps,
+        "reference_minor": value.reference_minor,
+        "personalized": value.personalized,
         "rules": list(value.rules),
         "decision_id": value.decision_id,
         "offer_token": value.offer_token,

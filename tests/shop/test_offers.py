@@ -159,3 +159,21 @@ def test_offer_metrics_by_cell_depth_and_clamp(client: Client, capsys: pytest.Ca
     names = {m["Name"] for m in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert {"OfferShown", "DiscountDepthBps", "GuardrailClamp_override_disable"} <= names
     assert blob["OfferShown"] == [12.0] and "cell" in blob  # EMF carries values as lists
+
+
+def test_a_price_that_depends_on_who_asks_says_so(client: Client) -> None:
+    """Consumer Rights Directive Art. 6(1)(ea): a gold member's price is marked personalized, on the
+    page in their language and in the JSON; a price everyone gets is not."""
+    gold = client.http.get(
+        f"/drops/linen-lab?lang=de&c={campaign_link(tier='gold')}", headers={"CloudFront-Viewer-Country": "FR"}
+    )
+    page = gold.body.decode()
+    assert '<span class="yours">Ihr Preis</span>' in page and "personalisiert" in page
+    cookie = gold.headers["Set-Cookie"].split(";")[0]
+    priced = offers(
+        client.http.get("/api/drops/linen-lab", headers={"Cookie": cookie, "CloudFront-Viewer-Country": "FR"})
+    )
+    assert priced["OVR-SAND"]["personalized"] is True and "segment:gold" in priced["OVR-SAND"]["rules"]
+    assert priced["TOTE-ECRU"]["personalized"] is False  # the merchant's override: list price for all
+    for offer in priced.values():
+        assert offer["reference_minor"] == offer["list_minor"]  # the demo's prices have not changed

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from chalicelib import wiring
 from chalicelib.studio.auth import Role
 from chalicelib.studio.drops import from_local, local_input, to_minor
+from devtools.process import forget_process_state
 from tests.studio.conftest import AUTH, HTML, as_role, csrf_of, form_of, log_in
 
 
@@ -194,3 +195,34 @@ def test_a_pop_ups_try_on_rules_are_set_in_the_studio_and_enforced(studio: TestC
     tryon = request_tryon(wiring.tryons(), wiring.stock(), wiring.catalog(), "visitor-1", asked, now)
     held_for = datetime.fromisoformat(tryon["hold_expires_at"]) - now
     assert 150 < held_for.total_seconds() <= 181  # the studio's 3 minutes
+
+
+def test_a_raised_price_is_kept_so_a_discount_strikes_the_lowest_of_the_last_30_days(
+    studio: TestClient, client: object
+) -> None:
+    """Raise a price, then discount it: the struck "was" price is the old, lower one; a discount
+    that only undoes the raise shows no struck price at all (Omnibus Directive, Art. 6a)."""
+    session = log_in(studio)
+    before = wiring.catalog_store().drop_catalog("linen-lab")
+    assert before is not None
+    sand = next(s for s in before.skus if s.sku == "OVR-SAND")
+    form = form_of(studio.get("/studio/drops/linen-lab", headers=session).text, None)
+    form |= {"csrf": csrf_of(studio.get("/studio/drops/linen-lab", headers=session).text)}
+    old = sand.list_prices["EUR"]
+    raised = old * 2
+    saved = studio.post(
+        "/studio/drops/linen-lab", headers=session, data=form | {"price.OVR-SAND.EUR": str(raised / 100)}
+    )
+    assert saved.status_code == 303, saved.text
+    after = wiring.catalog_store().drop_catalog("linen-lab")
+    assert after is not None
+    history = next(s for s in after.skus if s.sku == "OVR-SAND").price_history
+    assert list(history) == ["EUR"] and history["EUR"][0][1] == old  # the old price, and until when it applied
+    forget_process_state()
+    headers = {"CloudFront-Viewer-Country": "FR", "Accept-Language": "fr"}
+    body = client.http.get("/api/drops/linen-lab?lang=fr", headers=headers).json_body  # type: ignore[attr-defined]
+    offer = next(p["offer"] for p in body["products"] if p["sku"] == "OVR-SAND")
+    assert offer["currency"] == "EUR" and offer["list_minor"] == raised and offer["reference_minor"] == old
+    page = client.http.get("/drops/linen-lab?lang=fr", headers=headers).body.decode()  # type: ignore[attr-defined]
+    price = page[page.index('data-sku="OVR-SAND"') :].split('<p class="price">', 1)[1].split("</p>", 1)[0]
+    assert ("<s>" in price) == (offer["price_minor"] < old)  # the raised price is never the one struck

@@ -96,7 +96,9 @@ def test_the_page_shows_the_garment_its_stock_here_and_online_and_the_pop_up_pri
         assert f'data-size="{size}" data-available="{here[size]}" data-online="{online[size]}"' in page
     assert re.search(r'value="M" checked', page)  # the tag's size is chosen
     assert re.search(r'value="XL" disabled', page)  # none here
-    assert re.search(r'data-price-minor="\d+">[\d\s,.]+\s?€', page)  # priced in the pop-up's market
+    # Priced in the pop-up's market; the pop-up's own discount is personal, and says so.
+    assert re.search(r'data-price-minor="\d+"><span class="yours">Votre prix</span> [\d\s,.]+\s?€', page)
+    assert "Votre prix est personnalisé" in page
     assert response.headers["Cache-Control"] == "private, no-store"
 
 
