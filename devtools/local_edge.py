@@ -55,6 +55,7 @@ class EdgeHandler(ChaliceRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "public, max-age=31536000, immutable")
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Access-Control-Allow-Origin", "*")  # as CloudFront's media policy: public files
         self.end_headers()
         self.wfile.write(body)
 

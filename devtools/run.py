@@ -94,13 +94,15 @@ def main() -> None:
     app = subprocess.Popen(
         [sys.executable, "-m", "devtools.local_edge", "--stage", "local", "--port", str(args.port)], cwd=ROOT, env=env
     )
+    # The studio is its own origin, as in AWS: its previews load the shop's media from the shop.
+    studio_env = {"DROPFRONT_MEDIA_URL": f"http://127.0.0.1:{args.port}/media", **env}
     studio = subprocess.Popen(
         [
             *(sys.executable, "-m", "uvicorn", "--factory", "chalicelib.studio.app:create_app"),
             *("--host", "127.0.0.1", "--port", str(args.studio_port), "--log-level", "warning"),
         ],
         cwd=ROOT,
-        env=env,
+        env=studio_env,
     )
     try:
         base = f"http://127.0.0.1:{args.port}"

@@ -157,6 +157,8 @@ class DropfrontStack(Stack):
             "DROPFRONT_COGNITO_ISSUER": self.pool.user_pool_provider_url,
             "DROPFRONT_COGNITO_CLIENT_ID": self.client.user_pool_client_id,
             "DROPFRONT_PUBLIC_URL": f"https://{self.distribution.distribution_domain_name}",
+            # The studio is its own origin (a Function URL): its previews load the shop's media from CloudFront.
+            "DROPFRONT_MEDIA_URL": f"https://{self.distribution.distribution_domain_name}/media",
         }
         self.studio = self._function(
             "Studio", "app.studio", code, stage.studio_memory_mb, access.STUDIO, studio_environment
@@ -394,6 +396,15 @@ class DropfrontStack(Stack):
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(365), include_subdomains=True, override=True
                 ),
+            ),
+            # Public files, readable from any origin: the studio's preview is a sandboxed (opaque
+            # origin) frame, and a video's captions track loads only with CORS there.
+            cors_behavior=cloudfront.ResponseHeadersCorsBehavior(
+                access_control_allow_origins=["*"],
+                access_control_allow_methods=["GET", "HEAD"],
+                access_control_allow_headers=["*"],
+                access_control_allow_credentials=False,
+                origin_override=True,
             ),
         )
         return cloudfront.Distribution(

@@ -170,6 +170,18 @@ def test_the_editor_highlights_numbers_its_lines_and_marks_a_problem_where_it_is
     studio.context.close()
 
 
+def test_the_try_on_preview_loads_the_fit_videos_captions(studio: Page, live: LiveApp) -> None:
+    """The preview is a sandboxed (opaque-origin) frame: the captions track loads only because the
+    media are served with CORS, as CloudFront serves them (the fixture fails on any console error)."""
+    studio.goto(f"{live.studio_url}/studio/templates/tryon")
+    expect(studio.frame_locator("#preview").locator("track[default]")).to_have_count(1)
+    frame = next(f for f in studio.frames if "/studio/templates/tryon/preview" in f.url)
+    state = frame.wait_for_function(
+        "() => { const t = document.querySelector('track[default]'); return t.readyState >= 2 && t.readyState; }"
+    )
+    assert state.json_value() == 2  # LOADED (3 is ERROR: blocked without CORS)
+
+
 def test_the_qr_tag_sheets_print_as_one_job_a_page_a_sheet(studio: Page, live: LiveApp, tmp_path: Path) -> None:
     studio.goto(f"{live.studio_url}/studio/drops/linen-lab")
     studio.click("text=QR tags to print >> nth=0")

@@ -80,6 +80,11 @@ def test_three_functions_from_the_package(template: Template) -> None:
     assert by_handler["app.app"]["MemorySize"] == 1769  # one vCPU: CPU-bound renders cost the same, faster
     studio = by_handler["app.studio"]["Environment"]["Variables"]
     assert {"DROPFRONT_COGNITO_ISSUER", "DROPFRONT_COGNITO_CLIENT_ID"} <= set(studio)
+    # The studio is its own origin: its previews take the shop's media from CloudFront, by absolute URL.
+    assert (
+        "DROPFRONT_MEDIA_URL" in studio
+        and "DROPFRONT_MEDIA_URL" not in by_handler["app.app"]["Environment"]["Variables"]
+    )
     template.has_resource_properties("AWS::Lambda::Url", {"AuthType": "NONE"})
     template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(1 minute)"})
 
@@ -117,6 +122,8 @@ def test_cloudfront_forwards_the_viewer_and_caches_only_media(template: Template
     [headers_policy] = resources(template, "AWS::CloudFront::ResponseHeadersPolicy").values()
     custom = headers_policy["Properties"]["ResponseHeadersPolicyConfig"]["CustomHeadersConfig"]["Items"]
     assert any(h["Header"] == "Cache-Control" and "stale-if-error" in h["Value"] for h in custom)
+    cors = headers_policy["Properties"]["ResponseHeadersPolicyConfig"]["CorsConfig"]
+    assert cors["AccessControlAllowOrigins"] == {"Items": ["*"]} and cors["AccessControlAllowCredentials"] is False
     [bucket] = [b for b in resources(template, "AWS::S3::Bucket").values() if "LoggingConfiguration" in b["Properties"]]
     assert bucket["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
 
