@@ -20,7 +20,7 @@ from chalicelib.core.errors import NotFound
 from chalicelib.core.models import iso
 from chalicelib.studio import drops, pricing, rule_forms
 from chalicelib.studio.audit_views import MOST_SHOWN, AuditQuery
-from chalicelib.studio.auth import Principal, check_csrf
+from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.drop_views import change_policy, drop_numbers, edit_drop, import_state, studio_drop
 from chalicelib.studio.web import principal_of
 from chalicelib.web import responses
@@ -54,8 +54,11 @@ def _json(body: Any) -> JSONResponse:
     return JSONResponse(body, headers={**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE})
 
 
-def _writer(request: Request) -> Principal:
+def _writer(request: Request, role: Role) -> Principal:
+    """A principal with ``role`` whose request, if it came with the session cookie, carries the
+    session's CSRF token (the role is checked first: a missing role is the clearer refusal)."""
     principal = principal_of(request)
+    principal.require(role)
     check_csrf(principal, request.headers.get(CSRF_HEADER))
     return principal
 
@@ -112,7 +115,7 @@ async def get_drop(request: Request) -> Response:
 async def put_drop(request: Request) -> Response:
     """Save the edit form's ``fields`` (any left out keep their value): ``{revision, summary,
     changes}``; 409 on a stale revision, 422 with each problem on its field."""
-    principal = _writer(request)
+    principal = _writer(request, Role.EDITOR)
     catalog = studio_drop(request.path_params["slug"])
     edit = parse_body(await request.body(), DropEdit, MAX_BODY)
     current = drops.form_values(catalog)
@@ -139,7 +142,7 @@ async def get_pricing(request: Request) -> Response:
 
 async def post_pricing(request: Request) -> Response:
     """Apply one pricing form as the next policy version: ``{version, summary, changes}``."""
-    principal = _writer(request)
+    principal = _writer(request, Role.PUBLISHER)
     catalog = studio_drop(request.path_params["slug"])
     change = parse_body(await request.body(), PricingChange, MAX_BODY)
     policy = wiring.catalog_store().pricing_policy(catalog.drop.slug)

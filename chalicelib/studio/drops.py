@@ -260,6 +260,15 @@ def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> Drop
     return DropCatalog(drop=new_drop, skus=tuple(skus), locations=tuple(locations))
 
 
+PICKUP_FORM_FIELDS = {
+    "opens": "slots_open",
+    "closes": "slots_close",
+    "slot_minutes": "slot_minutes",
+    "capacity": "capacity",
+}
+"""A pop-up's pickup settings and the edit form's fields for them (``<field>.<pop-up id>``)."""
+
+
 def _edited_popup(found: FormProblems, place: Location, form: Mapping[str, str]) -> Location:
     """The pop-up's opening window, try-on rules and pickup slots from the form."""
     pickup = place.pickup
@@ -275,6 +284,7 @@ def _edited_popup(found: FormProblems, place: Location, form: Mapping[str, str])
         "tryon": found.model(lambda: TryOnRules.model_validate(rules), prefix=f"tryon.{key}."),
     }
     if pickup is not None:
+        start = len(found.found)
         update["pickup"] = found.model(
             lambda: pickup.model_validate(
                 {
@@ -287,6 +297,10 @@ def _edited_popup(found: FormProblems, place: Location, form: Mapping[str, str])
             ),
             prefix=f"pickup.{key}.",
         )
+        for problem in found.found[start:]:  # the model's path ("pickup.<id>.capacity") as the form names it
+            head = problem["field"].removeprefix(f"pickup.{key}.").split(".")[0]
+            if head in PICKUP_FORM_FIELDS:
+                problem["field"] = f"{PICKUP_FORM_FIELDS[head]}.{key}"
     if window["opens"] and window["closes"] and window["opens"] >= window["closes"]:
         found.add(f"closes.{key}", "must be after the opening")
     return place.model_copy(update=update)  # discarded if anything above was refused

@@ -88,7 +88,8 @@ def test_every_problem_is_reported_and_nothing_is_saved(studio: TestClient) -> N
     assert refused.status_code == 422
     for field in ("name.en", "price.CRW-HEATHER.EUR", "price.CRW-HEATHER.JPY", "cost.CRW-HEATHER.USD", "ends_at"):
         assert f'data-field="{field}"' in refused.text, field
-    assert 'data-field="pickup.paris-marais.capacity"' in refused.text
+    assert 'data-field="capacity.paris-marais"' in refused.text  # named as the form names it, shown beside it
+    assert 'id="problem-capacity.paris-marais"' in refused.text
     assert 'value="12.345"' in refused.text  # what was typed comes back, not lost
     # Each problem is said beside its field, and the summary names fields as the form does.
     price = 'name="price.CRW-HEATHER.EUR" value="12.345"'
