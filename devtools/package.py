@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -37,12 +38,17 @@ def _is_sound(zip_path: Path) -> bool:
         return False
 
 
-def discard_broken_caches(cache: Path = CHALICE_CACHE) -> None:
+SETTLED_SECONDS = 600
+"""A cached zip younger than this may still be being written by another build: left alone."""
+
+
+def discard_broken_caches(cache: Path = CHALICE_CACHE, now: float | None = None) -> None:
     """Chalice writes its dependency zip straight to .chalice/deployments and reuses any file there
     with the right name, so a build that was interrupted (or disturbed) leaves a zip every later
     package is made from. A CI run failed that way; a broken cache is deleted, not trusted."""
+    settled = (time.time() if now is None else now) - SETTLED_SECONDS
     for cached in cache.glob("*.zip"):
-        if not _is_sound(cached):
+        if cached.stat().st_mtime < settled and not _is_sound(cached):
             print(f"{cached}: broken chalice dependency cache, deleted", file=sys.stderr)
             cached.unlink()
 
