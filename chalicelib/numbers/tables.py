@@ -105,14 +105,15 @@ def discount_depth(counts: Mapping[str, int]) -> Table:
 
 
 def cell_conversion(counts: Mapping[str, int]) -> Table:
-    """Per experiment cell: visitors assigned (the sample), those who booked, and the rate."""
+    """Per experiment cell: visitors assigned (the sample), their bookings and their till sales
+    after a try-on, and the rate of both over the sample."""
     rows = []
-    for cell, m in sorted(_by_metric(counts, ("seen", "booked")).items()):
-        seen, booked = m.get("seen", 0), m.get("booked", 0)
-        rows.append((cell, seen, booked, _bps(booked, seen)))
+    for cell, m in sorted(_by_metric(counts, ("seen", "booked", "sold")).items()):
+        seen, booked, sold = m.get("seen", 0), m.get("booked", 0), m.get("sold", 0)
+        rows.append((cell, seen, booked, sold, _bps(booked + sold, seen)))
     return Table(
         "cell-conversion",
         "Conversion per experiment cell",
-        ("cell", "visitors", "bookings", "conversion_bps"),
+        ("cell", "visitors", "bookings", "till_sales", "conversion_bps"),
         tuple(rows),
     )

@@ -1,4 +1,4 @@
-"""What a booking and a first visit add to the studio's offer counters: per cohort (units, list value,
+"""What a booking, a till sale and a first visit add to the studio's offer counters: per cohort (units, list value,
 revenue, cost) and per experiment cell (visitors assigned, bookings). Pure: the store adds them in the
 same write as what they count, and the numbers read them back."""
 
@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 FULL_PRICE = "full-price"
 """The cohort of a line no rule discounted."""
+TILL = "till"
+"""The cohort of a till sale staff priced below list (the till knows no visitor's rules)."""
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,12 @@ def booking_counts(lines: Iterable[SoldLine], currency: str, cells: Iterable[str
 def exposure_counts(cells: Iterable[str]) -> dict[str, int]:
     """A new visitor's assignment: one more in the sample of each cell they fell into."""
     return {f"seen@{cell}": 1 for cell in cells}
+
+
+def till_sale_counts(line: SoldLine, currency: str, cells: Iterable[str]) -> dict[str, int]:
+    """What a till sale adds: its line under its cohort, as a booking's lines are; and, per cell
+    the shopper was in (known when the sale followed their try-on), one sale."""
+    counts = booking_counts([line], currency, ())
+    for cell in cells:
+        counts[f"sold@{cell}"] = 1
+    return counts

@@ -8,6 +8,7 @@ hold is released by whoever needs the stock next (or the sweep), never by TTL de
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import DynamoAdapter, number, number_of
-from chalicelib.store.client import condition_failed, paginate, transact
+from chalicelib.store.client import add_counters, condition_failed, paginate, transact
 from chalicelib.tills.ports import SaleOutcome
 
 COUNTERS = frozenset(counter.value for counter in Counter)
@@ -218,10 +219,12 @@ class DynamoStock(DynamoAdapter):
         sold_at: datetime,
         zone: str,
         audit: AuditEntry | None = None,
+        numbers: Mapping[str, int] | None = None,
     ) -> SaleOutcome:
         """Apply one till sale exactly once: the sale id joins the item's applied set in the same
         update that takes the units, conditioned on it not being there and on enough stock. An
-        ``audit`` entry (a staff override) is written in the same transaction, or not at all."""
+        ``audit`` entry (a staff override) and the studio's ``numbers`` (cohort and cell counters)
+        are written in the same transaction, or not at all, so a sale counts once or never."""
         day = local_day(zone, sold_at)
         update = dict(
             TableName=self._table,
@@ -245,10 +248,13 @@ class DynamoStock(DynamoAdapter):
                 ":id": {"S": sale_id},
             },
         )
-        if audit is None:
+        extra = [entry_put(self._table, audit)] if audit else []
+        if numbers:
+            extra.append({"Update": add_counters(self._table, schema.numbers_key(ref.slug), numbers)})
+        if not extra:
             old = self._apply(ref, update)
         else:
-            reasons = transact(self._call, [{"Update": update}, entry_put(self._table, audit)], "till sale")
+            reasons = transact(self._call, [{"Update": update}, *extra], "till sale")
             raw = reasons[0].get("Item") if reasons else None
             old = None if reasons is None else (from_item(raw) if raw else (self.item(ref) or {}))
         if old is None:

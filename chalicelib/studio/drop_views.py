@@ -333,7 +333,7 @@ CHARTS: dict[str, Callable[[numbers.Table], str]] = {
     "sell-through": charts.lines,
     "qr-funnel": lambda t: charts.bars(t, lambda row: f"{row[0]} · {row[1]}", 2),
     "discount-depth": lambda t: charts.scatter(t, lambda row: f"{row[0]} ({row[1]})", 3, 4, 2),
-    "cell-conversion": lambda t: charts.bars(t, lambda row: str(row[0]), 3, note=1),
+    "cell-conversion": lambda t: charts.bars(t, lambda row: str(row[0]), 4, note=1),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
@@ -49,4 +50,5 @@ class SaleApplier(Protocol):
         sold_at: datetime,
         zone: str,
         audit: AuditEntry | None = None,
+        numbers: Mapping[str, int] | None = None,
     ) -> SaleOutcome: ...

@@ -33,7 +33,9 @@ from chalicelib.core.models import (
 )
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.i18n.formatting import major_units
+from chalicelib.pricing.counters import FULL_PRICE, TILL, SoldLine, till_sale_counts
 from chalicelib.pricing.engine import PricingInputs, lowest_price
+from chalicelib.pricing.experiments import assign
 from chalicelib.shop.storefront import choose_market
 from chalicelib.stock.ports import StockRef
 from chalicelib.tills.ports import FootfallReading, SaleApplier, TillStore
@@ -168,8 +170,9 @@ def apply_sales(
                 iso(now),
             )
         ref = StockRef(found[0].slug, found[0].generation, sale.sku, sale.size, batch.popup)
+        numbers = sale_numbers(catalog, found[0].slug, found[1], location, sale, tryons)
         outcome = stock.apply_till_sale(
-            ref, sale.sale_id, sale.qty, sale.price_minor, sale.sold_at, location.timezone, audit
+            ref, sale.sale_id, sale.qty, sale.price_minor, sale.sold_at, location.timezone, audit, numbers
         )
         if outcome == "applied":
             report.applied.append(sale.sale_id)
@@ -180,6 +183,29 @@ def apply_sales(
         else:
             report.rejected.append({"sale_id": sale.sale_id, "code": outcome})
     return report
+
+
+def sale_numbers(
+    catalog: Catalog, slug: str, sku: Sku, popup: Location, sale: Sale, tryons: TryOnStore
+) -> dict[str, int]:
+    """What a till sale adds to the studio's numbers: its line in the ``till`` cohort (or
+    ``full-price`` at list price), in the pop-up's currency; and a sale in each experiment cell
+    of the shopper whose try-on it followed (the cell their visitor id hashes into)."""
+    currency = choose_market(catalog.drop(slug), popup.country, None).currency
+    list_minor = sku.list_prices.get(currency, sale.price_minor)
+    line = SoldLine(
+        cohort=TILL if sale.price_minor < list_minor else FULL_PRICE,
+        qty=sale.qty,
+        list_minor=list_minor,
+        paid_minor=sale.price_minor * sale.qty,
+        cost_minor=sku.costs.get(currency, 0),
+    )
+    cells: tuple[str, ...] = ()
+    tryon = tryons.tryon(sale.tryon_id) if sale.tryon_id else None
+    policy = catalog.policy(slug).policy
+    if tryon is not None and tryon.popup == popup.id and policy is not None:
+        cells = tuple(a.label for a in assign(tryon.visitor, policy.experiments))
+    return till_sale_counts(line, currency, cells)
 
 
 def _money(minor: int, drop: DropCatalog, popup: Location) -> str:

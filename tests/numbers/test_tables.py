@@ -47,8 +47,8 @@ def test_a_booking_counts_its_cohorts_and_cells() -> None:
 
 
 def test_conversion_per_cell_states_its_sample() -> None:
-    counts = {**exposure_counts(["x:a"]), "seen@x:b": 40, "booked@x:b": 3}
-    assert cell_conversion(counts).rows == (("x:a", 1, 0, 0), ("x:b", 40, 3, 750))
+    counts = {**exposure_counts(["x:a"]), "seen@x:b": 40, "booked@x:b": 3, "sold@x:b": 1}
+    assert cell_conversion(counts).rows == (("x:a", 1, 0, 0, 0), ("x:b", 40, 3, 1, 1_000))  # till sales convert too
 
 
 @given(

@@ -12,6 +12,8 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.core.tokens import Purpose, sign, verify
+from chalicelib.numbers.tables import cell_conversion
+from chalicelib.pricing.experiments import assign
 from chalicelib.stock.ports import Counter, StockRef
 from chalicelib.store.attributes import counter_attribute
 from chalicelib.tills.sales import issue_till_token, revoke_till_token
@@ -248,3 +250,31 @@ def test_a_per_sku_cap_and_a_pinned_price_set_the_tills_floor_too(client: Client
     sales = [{**sale("rust", sku="JKT-RUST", size="M"), "price_minor": 15749}]
     report = json_of(post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sales}))
     assert report["rejected"] == [{"sale_id": "rust", "code": "below_guardrail", "lowest": "15750"}]
+
+
+def test_till_sales_count_in_the_cohort_and_cell_numbers_once(client: Client, till: str) -> None:
+    """A sale at list price counts as full price, one below it in the till's own cohort; a sale
+    that followed a try-on counts in the shopper's experiment cells; a resent sale counts once."""
+    from tests.tryon.test_tryons import ask, new_visitor
+
+    visitor = new_visitor(client)
+    tryon_id = json.loads(ask(client, visitor).body)["tryon_id"]
+    tryon = wiring.tryons().tryon(tryon_id)
+    policy = wiring.catalog_store().pricing_policy("linen-lab")
+    assert tryon is not None and policy is not None
+    cells = [a.label for a in assign(tryon.visitor, policy.experiments)]
+    before = wiring.numbers().counts("linen-lab")
+    sales = [
+        {**sale("full", sku=tryon.sku, size=tryon.size), "tryon_id": tryon_id},
+        {**sale("staff-price"), "price_minor": 3000},
+    ]
+    batch = {"popup": "paris-marais", "sales": sales}
+    assert json_of(post(client, "/api/pos/sales", till, batch))["applied"] == ["full", "staff-price"]
+    post(client, "/api/pos/sales", till, batch)  # resent: duplicates, counted once
+    after = wiring.numbers().counts("linen-lab")
+    added = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
+    assert added["units@till@EUR"] == 1 and added["paid@till@EUR"] == 3000 and added["list@till@EUR"] == 4100
+    assert added["units@full-price@EUR"] == 1 and added["paid@full-price@EUR"] == LIST_EUR.get(tryon.sku, 4100)
+    assert cells and all(added[f"sold@{cell}"] == 1 for cell in cells)
+    table = {row[0]: row for row in cell_conversion(after).rows}
+    assert all(int(table[cell][3]) >= 1 for cell in cells)  # the cell's conversion counts the till sale
