@@ -53,12 +53,35 @@ def discard_broken_caches(cache: Path = CHALICE_CACHE, now: float | None = None)
             cached.unlink()
 
 
+UNPACKAGED = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments", "venv")
+
+
+def _snapshot(into: Path) -> Path:
+    """What ``chalice package`` reads, copied still: app.py, chalicelib/, vendor/ (the templates),
+    requirements.txt and .chalice/. Chalice names its dependency zip by a hash of every file under
+    chalicelib/, ``__pycache__`` included, and hashes again before it copies the zip out; on a
+    fresh clone, tests importing a module for the first time write new ``.pyc`` files meanwhile,
+    and CI failed with the zip "not found". The cache itself stays shared, in the project's .chalice."""
+    project = into / "project"
+    project.mkdir()
+    shutil.copy2(ROOT / "app.py", project / "app.py")
+    shutil.copy2(ROOT / "requirements.txt", project / "requirements.txt")
+    shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=UNPACKAGED)
+    shutil.copytree(ROOT / "vendor", project / "vendor", symlinks=False, ignore=UNPACKAGED)
+    shutil.copytree(ROOT / ".chalice", project / ".chalice", ignore=UNPACKAGED)
+    CHALICE_CACHE.mkdir(parents=True, exist_ok=True)
+    (project / ".chalice" / "deployments").symlink_to(CHALICE_CACHE, target_is_directory=True)
+    return project
+
+
 def _run_chalice_package(out_dir: Path, stage: str) -> Path:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")}
     chalice = Path(sys.executable).with_name("chalice")
-    subprocess.run([str(chalice), "package", "--stage", stage, str(out_dir)], cwd=ROOT, env=env, check=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        project = _snapshot(Path(scratch))
+        subprocess.run([str(chalice), "package", "--stage", stage, str(out_dir)], cwd=project, env=env, check=True)
     return out_dir / "deployment.zip"
 
 
