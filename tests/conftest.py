@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ SECRET = "test-key-newest"
 LOCALES = ("en", "fr", "de", "es", "ja", "ar")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups into the node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under xdist (`make test` runs a worker per core), each module's tests stay on one worker, so
     its module fixtures (live apps, the CDK synthesis) start once; the modules that build the Lambda
@@ -39,8 +42,14 @@ def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     packaging tests and the CDK app's synthesis."""
     from devtools.package import build
 
-    out = tmp_path_factory.mktemp("package") / "out"
-    build(out, stage="prod")
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's, every worker's
+    out, built = shared / "lambda-package" / "out", shared / "lambda-package" / "built"
+    with (shared / "lambda-package.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # never two `chalice package` runs at once: they share its cache
+        if not built.exists():
+            build(out, stage="prod")
+            built.touch()
     return out
 
 
