@@ -59,9 +59,9 @@ UNPACKAGED = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments", "venv
 def _snapshot(into: Path) -> Path:
     """What ``chalice package`` reads, copied still: app.py, chalicelib/, vendor/ (the templates),
     requirements.txt and .chalice/. Chalice names its dependency zip by a hash of every file under
-    chalicelib/, ``__pycache__`` included, and hashes again before it copies the zip out; on a
-    fresh clone, tests importing a module for the first time write new ``.pyc`` files meanwhile,
-    and CI failed with the zip "not found". The cache itself stays shared, in the project's .chalice."""
+    chalicelib/, ``__pycache__`` included, so the package must not be built from a tree that other
+    processes are writing bytecode into (tests importing modules for the first time on a fresh
+    clone). The cache itself stays shared, in the project's .chalice."""
     project = into / "project"
     project.mkdir()
     shutil.copy2(ROOT / "app.py", project / "app.py")
