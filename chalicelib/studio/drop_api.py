@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from chalicelib import wiring
 from chalicelib.core.audit import AuditEntry
@@ -22,8 +22,7 @@ from chalicelib.studio import drops, pricing, rule_forms
 from chalicelib.studio.audit_views import MOST_SHOWN, AuditQuery
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.drop_views import change_policy, drop_numbers, edit_drop, import_state, studio_drop
-from chalicelib.studio.web import principal_of
-from chalicelib.web import responses
+from chalicelib.studio.web import json_answer, principal_of
 from chalicelib.web.request import parse_body, parse_query
 
 CSRF_HEADER = "x-csrf-token"
@@ -50,10 +49,6 @@ class PricingChange(BaseModel):
     fields: dict[Annotated[str, Field(max_length=120)], FieldText] = Field(default={}, max_length=1_200)
 
 
-def _json(body: Any) -> JSONResponse:
-    return JSONResponse(body, headers={**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE})
-
-
 def _writer(request: Request, role: Role) -> Principal:
     """A principal with ``role`` whose request, if it came with the session cookie, carries the
     session's CSRF token (the role is checked first: a missing role is the clearer refusal)."""
@@ -78,7 +73,7 @@ async def list_drops(request: Request) -> Response:
     principal_of(request)
     store = wiring.catalog_store()
     catalogs = [c for c in (store.drop_catalog(d.slug) for d in store.drops()) if c]
-    return _json(
+    return json_answer(
         [
             {
                 "slug": c.drop.slug,
@@ -101,7 +96,7 @@ async def get_drop(request: Request) -> Response:
     catalog = studio_drop(request.path_params["slug"])
     fields = drops.form_values(catalog)
     del fields["revision"]
-    return _json(
+    return json_answer(
         {
             "slug": catalog.drop.slug,
             "revision": catalog.drop.revision,
@@ -121,7 +116,7 @@ async def put_drop(request: Request) -> Response:
     current = drops.form_values(catalog)
     entry = edit_drop(principal, catalog, {**current, **edit.fields, "revision": str(edit.revision)})
     saved = studio_drop(catalog.drop.slug)
-    return _json({"revision": saved.drop.revision, **_entry(entry)})
+    return json_answer({"revision": saved.drop.revision, **_entry(entry)})
 
 
 async def get_pricing(request: Request) -> Response:
@@ -130,7 +125,7 @@ async def get_pricing(request: Request) -> Response:
     principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
     policy = wiring.catalog_store().pricing_policy(catalog.drop.slug)
-    return _json(
+    return json_answer(
         {
             "version": policy.version if policy else 0,
             "policy": policy.model_dump(mode="json") if policy else None,
@@ -151,7 +146,7 @@ async def post_pricing(request: Request) -> Response:
     fields = {**shown.get(change.action, {}), **change.fields, "action": change.action, "version": str(change.version)}
     entry = change_policy(principal, catalog, fields)
     saved = wiring.catalog_store().pricing_policy(catalog.drop.slug)
-    return _json({"version": saved.version if saved else 0, **_entry(entry)})
+    return json_answer({"version": saved.version if saved else 0, **_entry(entry)})
 
 
 async def drop_audit(request: Request) -> Response:
@@ -160,7 +155,7 @@ async def drop_audit(request: Request) -> Response:
     catalog = studio_drop(request.path_params["slug"])
     query = parse_query(request.query_params, AuditQuery)
     entries = wiring.audit().log(catalog.drop.slug, MOST_SHOWN, who=query.who or None, action=query.kind or None)
-    return _json([_entry(entry) for entry in entries])
+    return json_answer([_entry(entry) for entry in entries])
 
 
 async def drop_numbers_api(request: Request) -> Response:
@@ -168,7 +163,7 @@ async def drop_numbers_api(request: Request) -> Response:
     principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
     tables = drop_numbers(catalog.drop)
-    return _json(
+    return json_answer(
         {
             name: {"title": t.title, "columns": list(t.columns), "rows": [list(r) for r in t.rows]}
             for name, t in tables.items()
@@ -184,7 +179,7 @@ async def latest_import(request: Request) -> Response:
     job = wiring.product_imports().import_job(catalog.drop.slug)
     if job is None:
         raise NotFound(f"{catalog.drop.slug} has never had an import.", code="import_not_found")
-    return _json(
+    return json_answer(
         {
             "state": import_state(job, wiring.utcnow()),
             "by": job.by,

@@ -6,20 +6,20 @@ Needs the staff role; a session's writes carry its CSRF token in ``X-CSRF-Token`
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from chalicelib import wiring
 from chalicelib.core.errors import NotFound
 from chalicelib.stock.pickup import checked_code, mark_pickup
 from chalicelib.studio.auth import check_csrf
 from chalicelib.studio.staff_views import PICKUP_MARKS, look_up, staff_of, todays_pickups
+from chalicelib.studio.web import json_answer
 from chalicelib.tills.sales import issue_till_token, revoke_till_token
 from chalicelib.tryon.tryons import staff_act, staff_queue
-from chalicelib.web import responses
 from chalicelib.web.request import parse_body
 
 MAX_BODY = 1024
@@ -37,12 +37,6 @@ class PickupMark(BaseModel):
     state: Literal["picked_up", "no_show"]
 
 
-def _json(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(
-        body, status_code=status, headers={**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE}
-    )
-
-
 def _writing(request: Request) -> str:
     principal, popup = staff_of(request)
     check_csrf(principal, request.headers.get("x-csrf-token"))
@@ -54,7 +48,7 @@ async def popup_board(request: Request) -> Response:
     _, popup = staff_of(request)
     now = wiring.utcnow()
     queue = staff_queue(wiring.tryons(), wiring.catalog(), popup, now)
-    return _json(
+    return json_answer(
         {
             "zone": queue["timezone"],
             "tryons": queue["tryons"],
@@ -77,7 +71,7 @@ async def act_on_tryon(request: Request) -> Response:
         body.action,
         wiring.utcnow(),
     )
-    return _json(tryon)
+    return json_answer(tryon)
 
 
 async def find_pickup(request: Request) -> Response:
@@ -86,7 +80,7 @@ async def find_pickup(request: Request) -> Response:
     found = look_up(popup, request.path_params["code"])
     if found.booking is None:
         raise NotFound(found.problem, code="booking_not_found")
-    return _json(found.booking)
+    return json_answer(found.booking)
 
 
 async def mark(request: Request) -> Response:
@@ -94,13 +88,13 @@ async def mark(request: Request) -> Response:
     popup = _writing(request)
     body = parse_body(await request.body(), PickupMark, MAX_BODY)
     code = checked_code(request.path_params["code"])
-    return _json(mark_pickup(wiring.bookings(), code, popup, PICKUP_MARKS[body.state], wiring.utcnow()))
+    return json_answer(mark_pickup(wiring.bookings(), code, popup, PICKUP_MARKS[body.state], wiring.utcnow()))
 
 
 async def issue_till(request: Request) -> Response:
     """201 ``{token}``: a new till token, shown on this answer only."""
     popup = _writing(request)
-    return _json({"token": issue_till_token(wiring.tills(), popup, wiring.utcnow())}, status=201)
+    return json_answer({"token": issue_till_token(wiring.tills(), popup, wiring.utcnow())}, status=201)
 
 
 async def revoke_till(request: Request) -> Response:
@@ -112,4 +106,4 @@ async def revoke_till(request: Request) -> Response:
         raise NotFound("There is no such till token at this pop-up.", code="till_not_found")
     revoke_till_token(store, till.id, wiring.utcnow())
     revoked = store.till(till.id)
-    return _json(asdict(revoked) if revoked else None)
+    return json_answer(asdict(revoked) if revoked else None)

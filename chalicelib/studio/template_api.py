@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from chalicelib import wiring
 from chalicelib.core.errors import Unprocessable
@@ -25,7 +25,7 @@ from chalicelib.studio import templates as authoring
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.preview import PreviewQuery, render_preview, trial_render
 from chalicelib.studio.views import preview_csp
-from chalicelib.studio.web import MAX_FORM_BYTES, principal_of
+from chalicelib.studio.web import MAX_FORM_BYTES, json_answer, principal_of
 from chalicelib.web import responses
 from chalicelib.web.request import parse_body, parse_query
 
@@ -75,12 +75,6 @@ class DiffQuery(BaseModel):
     new: Version = Field(alias="to")
 
 
-def _json(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(
-        body, status_code=status, headers={**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE}
-    )
-
-
 def _reader(request: Request) -> Principal:
     principal = principal_of(request)
     principal.require_any(Role.EDITOR, Role.PUBLISHER)
@@ -124,7 +118,7 @@ async def list_templates(request: Request) -> Response:
     is the shipped one)."""
     _reader(request)
     now = wiring.utcnow()
-    return _json([_summary(name, now) for name in PAGES])
+    return json_answer([_summary(name, now) for name in PAGES])
 
 
 async def get_template(request: Request) -> Response:
@@ -138,7 +132,7 @@ async def get_template(request: Request) -> Response:
     stored = store.version(name, version) if version else None
     source = authoring.normalized(stored["source"]) if stored else shipped_source(name)
     kind: Literal["draft", "published"] = "published" if version == live else "draft"
-    return _json({"name": name, "version": version, "state": kind, "source": source})
+    return json_answer({"name": name, "version": version, "state": kind, "source": source})
 
 
 async def put_template(request: Request) -> Response:
@@ -152,9 +146,9 @@ async def put_template(request: Request) -> Response:
     latest = int((store.pointer(name) or {}).get("latest") or 0)
     stored = store.version(name, latest) if latest else None
     if stored is not None and authoring.normalized(stored["source"]) == source:
-        return _json({"name": name, "version": latest})
+        return json_answer({"name": name, "version": latest})
     saved = authoring.save_draft(store, name, source, principal.subject, body.note, now)
-    return _json({"name": name, "version": saved["version"]}, status=201)
+    return json_answer({"name": name, "version": saved["version"]}, status=201)
 
 
 async def preview_template(request: Request) -> Response:
@@ -196,7 +190,7 @@ async def publish_template(request: Request) -> Response:
     if version is None:
         raise Unprocessable("There is no saved version to publish; save one first.", code="version_required")
     authoring.publish(store, name, int(version), principal.subject, now, body.at, trial_render)
-    return _json(_summary(name, now))
+    return json_answer(_summary(name, now))
 
 
 async def roll_back_template(request: Request) -> Response:
@@ -205,7 +199,7 @@ async def roll_back_template(request: Request) -> Response:
     name, now = _name(request), wiring.utcnow()
     body = await _body(request, RollbackBody)
     authoring.roll_back(wiring.templates(), name, principal.subject, now, body.version)
-    return _json(_summary(name, now))
+    return json_answer(_summary(name, now))
 
 
 async def template_versions(request: Request) -> Response:
@@ -225,7 +219,7 @@ async def template_versions(request: Request) -> Response:
         }
         for v in state["versions"]
     ]
-    return _json(rows)
+    return json_answer(rows)
 
 
 async def template_diff(request: Request) -> Response:
@@ -235,7 +229,7 @@ async def template_diff(request: Request) -> Response:
     name, store = _name(request), wiring.templates()
     query = parse_query(request.query_params, DiffQuery)
     rows = authoring.diff_rows(store, name, query.old, query.new)
-    return _json(
+    return json_answer(
         {
             "from": query.old,
             "to": query.new,

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from chalicelib import wiring
 from chalicelib.config import settings
@@ -132,6 +132,13 @@ def page(
     )
     sent = {**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE, "Content-Security-Policy": csp}
     return HTMLResponse(body, status_code=status, headers={**sent, **(headers or {})})
+
+
+def json_answer(body: Any, status: int = 200) -> JSONResponse:
+    """A studio JSON API answer: the security headers, and private (never cached by anyone else)."""
+    return JSONResponse(
+        body, status_code=status, headers={**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE}
+    )
 
 
 def wants_page(request: Request) -> bool:
