@@ -282,6 +282,7 @@ def tryon_page(qr_token: str) -> Response:
         lang=query.lang,
         campaign=query.c,
         scanned_at=place.popup.id,
+        pickup_at=place.popup.id,
     )
     nonce = responses.new_nonce()
     context = tryon_context(shopper, place, public_base_url(viewer), nonce, qr_token, now)
@@ -360,7 +361,7 @@ def book_pickup_slot() -> Response:
     order = parse_body(request.raw_body, PickupRequest)
     now, catalog = wiring.utcnow(), wiring.catalog()
     viewer = at_the_popup(catalog, order, edge(request.headers))
-    shopper = open_drop(catalog, order.drop, viewer, now, with_tokens=False)
+    shopper = open_drop(catalog, order.drop, viewer, now, with_tokens=False, pickup_at=order.popup)
     holding = held_for(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, now)
     answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now, holding)
     if not answer.replayed:

@@ -13,12 +13,11 @@ from chalicelib.pricing.policy import PricingPolicy
 class PolicyRead:
     policy: PricingPolicy | None
     failed: bool  # True: it could not be read, so offers fail closed
-    spent: dict[str, int] = field(default_factory=dict)  # by "<rule>@<currency>": what budgets have granted
+    spent: dict[str, int] = field(default_factory=dict)  # what budgets have granted, by counter (pricing.budgets)
 
     def spent_in(self, currency: str) -> dict[str, int]:
-        """Spend per budgeted rule id, in one currency."""
-        suffix = f"@{currency}"
-        return {name.removesuffix(suffix): n for name, n in self.spent.items() if name.endswith(suffix)}
+        """The budget counters of one currency (``<rule>@<currency>[@…]``)."""
+        return {name: n for name, n in self.spent.items() if name.split("@")[1:2] == [currency]}
 
 
 class CatalogReader(Protocol):

@@ -133,7 +133,7 @@ class Catalog:
         if cached is None or cached[0] <= now:
             try:
                 policy = self._reader.pricing_policy(slug)
-                budgeted = policy is not None and any(r.budget_minor for r in policy.segment_rules)
+                budgeted = policy is not None and any(r.budgeted for r in policy.segment_rules)
                 read = PolicyRead(policy, failed=False, spent=self._reader.cohort_spend(slug) if budgeted else {})
                 cached = (now + self._catalog_ttl, read)
             except Exception as error:  # noqa: BLE001 - any failure to read the policy must fail closed

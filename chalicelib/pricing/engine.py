@@ -58,8 +58,8 @@ def candidates(inputs: PricingInputs, policy: PricingPolicy) -> tuple[tuple[str,
     for rule in policy.segment_rules:
         if rule.segment not in inputs.segments or rule.discount_bps == 0:
             continue
-        if rule.budget_minor is not None and budgets.get(rule.id, 0) <= 0:
-            continue  # the cohort's budget is spent
+        if rule.budgeted and budgets.get(rule.id, 0) <= 0:
+            continue  # the cohort's budget is spent (here, today or in all)
         found.append((f"segment:{rule.id}", rule.discount_bps))
     stages = [
         stage

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from chalicelib.core.models import Offer, Sku
 from chalicelib.core.tokens import LIFETIMES, Purpose, sign
+from chalicelib.pricing.budgets import BudgetScope, budgets_left
 from chalicelib.pricing.engine import (
     Decision,
     PricingInputs,
@@ -45,21 +46,31 @@ class Pricer:
     now: datetime
     view_id: str
     with_tokens: bool
-    spent: Mapping[str, int] = field(default_factory=dict)  # budgeted rule id → minor units spent
+    budget_scope: BudgetScope | None = None  # where and when a discount would be granted (None: no budgets)
+    spent: Mapping[str, int] = field(default_factory=dict)  # budget counter → minor units granted (budgets)
     records: list[dict[str, Any]] = field(default_factory=list)  # compact, per SKU (see engine.compact)
     shared: dict[str, Any] = field(default_factory=dict)  # the inputs all of this view's decisions share
+    _priced: dict[str, PricingInputs] = field(default_factory=dict, init=False, repr=False)  # by offered SKU
 
     @cached_property
     def _budgets_left(self) -> tuple[tuple[str, int], ...]:
-        if self.policy is None:
+        if self.policy is None or self.budget_scope is None:
             return ()
-        return tuple(
-            sorted(
-                (rule.id, rule.budget_minor.get(self.currency, 0) - self.spent.get(rule.id, 0))
-                for rule in self.policy.segment_rules
-                if rule.budget_minor is not None
-            )
-        )
+        return budgets_left(self.policy, self.currency, self.budget_scope, self.spent)
+
+    def budget_rule(self, sku: str, price_minor: int) -> str | None:
+        """The budgeted rule that ``price_minor`` for ``sku`` (offered in this view) draws on, if any:
+        the visitor's budgeted rule when the price is below what the rules give without budgeted
+        ones. An offer token's price is charged so even when its budget has run out since (the
+        charge's condition then refuses it), so no token outlives its budget."""
+        inputs = self._priced.get(sku)
+        if self.policy is None or inputs is None:
+            return None
+        funding = [r.id for r in self.policy.segment_rules if r.budgeted and r.segment in self.segments]
+        if not funding:
+            return None
+        unfunded = decide(replace(inputs, budgets_left=()), self.policy)  # every budgeted rule spent
+        return funding[0] if price_minor < unfunded.price_minor else None
 
     def inputs(self, sku: Sku, sell_through_bps: int) -> PricingInputs:
         try:
@@ -92,6 +103,7 @@ class Pricer:
 
     def offer(self, position: int, sku: Sku, sell_through_bps: int) -> Offer:
         inputs = self.inputs(sku, sell_through_bps)
+        self._priced[sku.sku] = inputs
         if self.policy is not None:
             decision = decide(inputs, self.policy)
         elif self.policy_failed:

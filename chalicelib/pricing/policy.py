@@ -57,12 +57,20 @@ class Guardrail(Strict):
 
 
 class SegmentRule(Strict):
-    """A discount for visitors in a segment; a cohort's rule may carry its own spend budget."""
+    """A discount for visitors in a segment. A cohort's rule may carry spend budgets, per currency:
+    for the whole drop, for each pop-up, and for each day (see ``pricing.budgets``)."""
 
     id: Label
     segment: Segment
     discount_bps: Bps
     budget_minor: dict[CurrencyCode, MinorUnits] | None = None
+    popup_budget_minor: dict[CurrencyCode, MinorUnits] | None = None
+    daily_budget_minor: dict[CurrencyCode, MinorUnits] | None = None
+
+    @property
+    def budgeted(self) -> bool:
+        """Whether any budget limits what this rule grants (its discount stops once one is spent)."""
+        return any(b is not None for b in (self.budget_minor, self.popup_budget_minor, self.daily_budget_minor))
 
 
 class MarkdownStage(Strict):

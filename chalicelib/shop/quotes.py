@@ -64,7 +64,7 @@ class PricedLine:
     line_minor: int
     decision_id: str
     source: str  # "offer_token" or "priced"
-    budget_rule: str | None = None  # the budgeted cohort rule the discount is charged to, if any
+    budget_rule: str | None = None  # the budgeted rule the discount is charged to, if any
 
     @property
     def granted_minor(self) -> int:
@@ -98,7 +98,6 @@ def price_lines(
     from_tokens = _token_prices(offer_tokens, shopper.visitor.id, pricer.currency)
     cap = pricer.policy.guardrail.max_discounted_units_per_visitor if pricer.policy else 0
     discounted_left = max(cap - discounted_before, 0)
-    budgeted = tuple(rule.id for rule in pricer.policy.segment_rules if rule.budget_minor) if pricer.policy else ()
     priced = []
     for line in lines:
         product = skus.get(line.sku)
@@ -117,7 +116,7 @@ def price_lines(
         discounted = min(line.qty, discounted_left) if unit < list_minor else 0
         discounted_left -= discounted
         total = discounted * unit + (line.qty - discounted) * list_minor
-        charged = next((rule for rule in budgeted if f"segment:{rule}" in product.offer.rules), None)
+        charged = pricer.budget_rule(line.sku, unit) if discounted else None
         priced.append(
             PricedLine(
                 line.sku,
@@ -129,7 +128,7 @@ def price_lines(
                 total,
                 decision_id,
                 source,
-                charged if discounted else None,
+                charged,
             )
         )
     return priced

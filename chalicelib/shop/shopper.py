@@ -10,9 +10,10 @@ from datetime import datetime
 from chalicelib import telemetry
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import NotFound
-from chalicelib.core.models import SLUG_PATTERN, DropCatalog, Location
+from chalicelib.core.models import SLUG_PATTERN, DropCatalog, Location, Market, local_day
 from chalicelib.i18n.formatting import timezone
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
+from chalicelib.pricing.budgets import BudgetScope
 from chalicelib.pricing.counters import exposure_counts
 from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency, with_cell
 from chalicelib.pricing.offers import Pricer
@@ -76,12 +77,14 @@ def open_drop(
     campaign: str | None = None,
     scanned_at: str | None = None,
     forced_cell: str | None = None,
+    pickup_at: str | None = None,
 ) -> ShopperDrop:
     """The drop as this visitor sees it, in ``lang`` if the drop speaks it. ``campaign`` is a signed
     campaign link's value (its tier or cohort joins the visitor's cookie). ``scanned_at`` is the pop-up
     whose QR tag they scanned: it joins their profile (the neighbourhood segment) and their cookie.
     ``forced_cell`` (``experiment:cell``) is for the studio's preview only: shoppers' cells are hashed,
-    never chosen."""
+    never chosen. ``pickup_at`` is the pop-up the shopper books at, once known: its budgets and its
+    day price the offers (before, any pickup pop-up's and the market's day do)."""
     drop_catalog = catalog.drop(checked_slug(slug))
     drop = drop_catalog.drop
     visitor, new_cookie = identify(edge.cookie, campaign, scanned_at)
@@ -108,11 +111,22 @@ def open_drop(
         now=now,
         view_id=uuid.uuid4().hex,
         with_tokens=with_tokens,
+        budget_scope=budget_scope(drop_catalog, market, pickup_at, now),
         spent=policy.spent_in(market.currency),
     )
     view = build_drop_view(drop_catalog, catalog.stock(drop), market, pricer, now, urgency(assignments))
     nearest = by_distance(where, drop_catalog.locations)
     return ShopperDrop(view, visitor, new_cookie, locale, zone, locales, pricer, assignments, nearest)
+
+
+def budget_scope(catalog: DropCatalog, market: Market, pickup_at: str | None, now: datetime) -> BudgetScope:
+    """Where and when this visitor's discounts would be granted: at ``pickup_at`` on its local day,
+    or, before the shopper chose, at any of the drop's pickup pop-ups on the market's day."""
+    if pickup_at is not None:
+        zone = next((loc.timezone for loc in catalog.locations if loc.id == pickup_at), market.timezone)
+        return BudgetScope(local_day(zone, now), (pickup_at,))
+    popups = tuple(loc.id for loc in catalog.locations if loc.pickup is not None)
+    return BudgetScope(local_day(market.timezone, now), popups)
 
 
 def record_offers(shopper: ShopperDrop, numbers: CellCounter) -> None:

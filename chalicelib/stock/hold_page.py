@@ -101,7 +101,9 @@ def hold_page(
 ) -> HoldPage:
     """The hold's page as its visitor sees it: priced at its pop-up, with the slots still free."""
     popup = catalog.location(hold.popup)
-    shopper = open_drop(catalog, hold.drop, priced_at(popup, viewer), now, with_tokens=False, lang=lang)
+    shopper = open_drop(
+        catalog, hold.drop, priced_at(popup, viewer), now, with_tokens=False, lang=lang, pickup_at=hold.popup
+    )
     days = open_slots(catalog, bookings, hold.popup, now)
     return HoldPage(hold, shopper, days, form_token(hold.visitor), now, fields or BookingFields())
 

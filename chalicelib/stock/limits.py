@@ -28,14 +28,10 @@ def customer_key(email: str) -> str:
     return hashlib.sha256(normalized_email(email).encode()).hexdigest()[:32]
 
 
-def booking_limits(policy: PricingPolicy | None, currency: str, spend: Mapping[str, int]) -> BookingLimits:
-    """The limits a booking charging ``spend`` must stay within under ``policy``."""
+def booking_limits(policy: PricingPolicy | None, budgets: Mapping[str, int]) -> BookingLimits:
+    """The limits a booking must stay within under ``policy``: its customer's, and the ``budgets`` of
+    the counters it charges (``pricing.budgets.charges``)."""
     if policy is None:
         return BookingLimits()
-    budgets = {
-        f"{rule.id}@{currency}": rule.budget_minor.get(currency, 0)
-        for rule in policy.segment_rules
-        if rule.budget_minor is not None and f"{rule.id}@{currency}" in spend
-    }
     guardrail = policy.guardrail
     return BookingLimits(budgets, guardrail.max_units_per_customer, guardrail.max_discounted_units_per_visitor)

@@ -38,6 +38,7 @@ from chalicelib.core.models import (
 )
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.outbox.ports import QueuedMessage
+from chalicelib.pricing.budgets import charges
 from chalicelib.pricing.counters import FULL_PRICE, SoldLine, booking_counts
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.quotes import PricedLine, QuoteLine, basket_lines, price_lines
@@ -281,12 +282,10 @@ def book_pickup(
     )
     assert location.pickup is not None  # bookable_slot checked it
     claim = SlotClaim(location.id, iso(slot.start), iso(slot.end), location.pickup.capacity)
-    spend: dict[str, int] = {}
-    for line in priced:
-        if line.budget_rule and line.granted_minor:
-            name = f"{line.budget_rule}@{currency}"
-            spend[name] = spend.get(name, 0) + line.granted_minor
-    limits = booking_limits(shopper.pricer.policy, currency, spend)
+    day = local_day(location.timezone, now)
+    granted = ((line.budget_rule, line.granted_minor) for line in priced if line.budget_rule)
+    spend, budgets = charges(shopper.pricer.policy, currency, day, location.id, granted)
+    limits = booking_limits(shopper.pricer.policy, budgets)
     expires = epoch_seconds(now + timedelta(hours=IDEMPOTENCY_HOURS))
     released = False
     for _ in range(_CODE_ATTEMPTS + 1):  # + 1: a lapsed try-on hold costs one attempt
@@ -305,7 +304,7 @@ def book_pickup(
             contact=ContactDetails(request.contact.name, request.contact.email, request.contact.marketing_consent),
             visitor=shopper.visitor.id,
             numbers=_numbers(shopper, priced),
-            spend=spend,  # charged to cohort budgets now, given back if the booking is cancelled
+            spend=spend,  # charged to budgets now, given back if the booking is cancelled
             state=BookingState.BOOKED,
             booked_at=iso(now),
             locale=shopper.locale,
@@ -320,9 +319,7 @@ def book_pickup(
         response = {**booking_summary(booking), "cancel_token": sign(Purpose.CANCEL, {"b": code})}
         record = IdempotencyRecord(key, digest, response, expires)
         try:
-            store.book(
-                booking, claim, record, local_day(location.timezone, now), epoch_seconds(now), held, messages, limits
-            )
+            store.book(booking, claim, record, day, epoch_seconds(now), held, messages, limits)
         except HoldGone:
             if held is None or held.source == "hold":
                 raise

@@ -125,7 +125,7 @@ class DynamoCatalog(DynamoAdapter):
         return None if item is None else PricingPolicy.model_validate_json(item["policy"]["S"])
 
     def cohort_spend(self, slug: str) -> dict[str, int]:
-        """Minor units each budgeted rule has granted, by ``<rule>@<currency>`` (bookings add to it)."""
+        """Minor units budgeted rules have granted, by counter (``pricing.budgets``; bookings add to it)."""
         item = self._call("get_item", TableName=self._table, Key=schema.spend_key(slug)).get("Item") or {}
         return {name: int(value["N"]) for name, value in item.items() if "@" in name and "N" in value}
 

@@ -7,7 +7,7 @@ Items and their keys::
     DROP#<slug>          SKU#g<gen>#<pos>#<sku>  a SKU of the drop's generation <gen>, in display order
     POLICY#<slug>        CURRENT                 the drop's current pricing policy (JSON, with its version)
     POLICY#<slug>        v<version>              every policy version, immutable, for replay
-    POLICY#<slug>        SPEND                   what each budgeted cohort rule has granted: <rule>@<currency>
+    POLICY#<slug>        SPEND                   what budgeted rules granted: <rule>@<cur>[@at:<popup>|@day:<date>]
     LOC#<id>             META                    a location: the web shop or a pop-up
     STOCK#<slug>#g<gen>  <sku>#<size>#<location> stock of generation <gen>: on_hand, held, sold, available, the holds
                                                  (a map), the till sale ids applied, and day counters

@@ -307,8 +307,16 @@ def _money(amounts: Mapping[str, int] | None) -> str:
 
 def _rule_words(rule: SegmentRule) -> str:
     kind, _, who = rule.segment.partition(":")
-    budget = f", budget {_money(rule.budget_minor)}" if rule.budget_minor else ""
-    return f"{SEGMENT_KINDS.get(kind, kind)} {who}, {percent(rule.discount_bps)} off{budget}"
+    budgets = (
+        f", {words} {_money(amounts)}"
+        for words, amounts in (
+            ("budget", rule.budget_minor),
+            ("budget per pop-up", rule.popup_budget_minor),
+            ("budget per day", rule.daily_budget_minor),
+        )
+        if amounts
+    )
+    return f"{SEGMENT_KINDS.get(kind, kind)} {who}, {percent(rule.discount_bps)} off" + "".join(budgets)
 
 
 def _markdown_words(stage: MarkdownStage) -> str:
@@ -364,3 +372,27 @@ def with_sections(current: PricingPolicy, data: Mapping[str, Any], found: FormPr
         if before.get(name) != after.get(name)
     )
     return PolicyChange(new, f"rules and experiments: {counts}", changed)
+
+
+def budget_use(spent: Mapping[str, int], days: int = 2) -> dict[str, list[str]]:
+    """What each budgeted rule has granted so far, in words, by rule id: the whole drop's, each
+    pop-up's and the latest ``days`` days' counters (``pricing.budgets``), each with its currency."""
+    totals: dict[str, list[str]] = {}
+    places: dict[str, list[str]] = {}
+    dated: dict[str, list[tuple[str, str]]] = {}
+    for name, minor in sorted(spent.items()):
+        rule, currency, *scope = name.split("@")
+        amount = f"{major_units(minor, currency)} {currency}"
+        where = scope[0] if scope else ""
+        if where.startswith("at:"):
+            places.setdefault(rule, []).append(f"at {where[3:]}: {amount}")
+        elif where.startswith("day:"):
+            dated.setdefault(rule, []).append((where[4:], amount))
+        elif not where:
+            totals.setdefault(rule, []).append(f"whole drop: {amount}")
+    words: dict[str, list[str]] = {}
+    for rule in sorted({*totals, *places, *dated}):
+        latest = sorted({day for day, _ in dated.get(rule, [])})[-days:]
+        on_days = [f"on {day}: {amount}" for day, amount in dated.get(rule, []) if day in latest]
+        words[rule] = totals.get(rule, []) + places.get(rule, []) + on_days
+    return words

@@ -3,7 +3,8 @@ stage, one block per experiment with a row per cell, discounts in percent, budge
 blank row to add one. Pure: form fields in, the policy's sections (or every problem) out; the JSON
 editor stays as the advanced view of the same sections.
 
-Field names: ``rule.<i>.{id,kind,who,discount_pct,remove}`` and ``rule.<i>.budget.<CUR>``;
+Field names: ``rule.<i>.{id,kind,who,discount_pct,remove}`` and ``rule.<i>.<budget>.<CUR>``, where
+``<budget>`` is ``budget`` (whole drop), ``popup_budget`` (each pop-up) or ``daily_budget`` (each day);
 ``markdown.<i>.{after_hours,below_pct,discount_pct,remove}``; ``experiment.<i>.{id,seed,group,remove}``
 and ``experiment.<i>.cell.<j>.{name,weight,discount_pct,urgency}``.
 """
@@ -27,6 +28,11 @@ BLANK_ROWS = 1
 BLANK_CELLS = 2
 MAX_ROWS = 40
 
+BUDGETS = {"budget": "budget_minor", "popup_budget": "popup_budget_minor", "daily_budget": "daily_budget_minor"}
+"""A rule's budgets: the form's name → the policy's."""
+BUDGET_WORDS = {"budget": "Budget", "popup_budget": "Budget per pop-up", "daily_budget": "Budget per day"}
+BUDGET_ROWS = {"budget": "Whole drop", "popup_budget": "Each pop-up", "daily_budget": "Each day"}
+
 _INDEXED = re.compile(r"^(rule|markdown|experiment)\.(\d{1,2})\.(.+)$")
 _CELL = re.compile(r"^cell\.(\d{1,2})\.(.+)$")
 
@@ -38,8 +44,9 @@ def form_values(policy: PricingPolicy | None) -> dict[str, str]:
         kind, _, who = rule.segment.partition(":")
         values |= {f"rule.{i}.id": rule.id, f"rule.{i}.kind": kind, f"rule.{i}.who": who}
         values[f"rule.{i}.discount_pct"] = percent_number(rule.discount_bps)
-        for currency, minor in (rule.budget_minor or {}).items():
-            values[f"rule.{i}.budget.{currency}"] = major_units(minor, currency)
+        for kind, field_name in BUDGETS.items():
+            for currency, minor in (getattr(rule, field_name) or {}).items():
+                values[f"rule.{i}.{kind}.{currency}"] = major_units(minor, currency)
     for i, stage in enumerate(policy.markdowns if policy else ()):
         values[f"markdown.{i}.after_hours"] = str(stage.after_hours)
         values[f"markdown.{i}.below_pct"] = percent_number(stage.sell_through_below_bps)
@@ -59,9 +66,14 @@ def form_values(policy: PricingPolicy | None) -> dict[str, str]:
 
 
 def budget_currencies(policy: PricingPolicy | None, currencies: Iterable[str]) -> list[str]:
-    """The currencies a rule's budget is typed in: the drop's, and any a budget already has (so the
+    """The currencies a rule's budgets are typed in: the drop's, and any a budget already has (so the
     form never drops part of a budget it cannot show)."""
-    held = {c for rule in (policy.segment_rules if policy else ()) for c in (rule.budget_minor or {})}
+    held = {
+        currency
+        for rule in (policy.segment_rules if policy else ())
+        for field_name in BUDGETS.values()
+        for currency in (getattr(rule, field_name) or {})
+    }
     return sorted({*currencies, *held})
 
 
@@ -139,7 +151,7 @@ def _checked(
     return len(found.found) == problems_before
 
 
-RULE_NAMES = {"segment": "who", "discount_bps": "discount_pct", "budget_minor": "budget"}
+RULE_NAMES = {"segment": "who", "discount_bps": "discount_pct", **{v: k for k, v in BUDGETS.items()}}
 MARKDOWN_NAMES = {"sell_through_below_bps": "below_pct", "discount_bps": "discount_pct"}
 CELL_NAMES = {"discount_bps": "discount_pct"}
 
@@ -155,18 +167,19 @@ def _rules(found: FormProblems, rows: Mapping[int, Mapping[str, str]]) -> list[d
         if row.get("remove") or _blank(row, ("id", "who")):
             continue
         prefix, before = f"rule.{i}.", len(found.found)
-        budget: dict[str, int] = {}
+        budgets: dict[str, dict[str, int]] = {kind: {} for kind in BUDGETS}
         for key, text in row.items():
-            if key.startswith("budget.") and text.strip():
+            kind, _, currency = key.partition(".")
+            if kind in BUDGETS and text.strip():
                 try:
-                    budget[key[7:]] = to_minor(text, key[7:])
+                    budgets[kind][currency] = to_minor(text, currency)
                 except ValueError as error:
-                    found.add(prefix + key, str(error), f"Budget ({key[7:]})")
+                    found.add(prefix + key, str(error), f"{BUDGET_WORDS[kind]} ({currency})")
         data = {
             "id": row.get("id", "").strip(),
             "segment": f"{row.get('kind', '')}:{row.get('who', '').strip()}",
             "discount_bps": _pct(found, prefix + "discount_pct", row.get("discount_pct", ""), "Discount"),
-            "budget_minor": budget or None,
+            **{BUDGETS[kind]: amounts or None for kind, amounts in budgets.items()},
         }
         if _checked(found, prefix, SegmentRule, data, RULE_NAMES, before):
             kept.append(data)
@@ -259,4 +272,6 @@ def label_of(field: str) -> str:
     if cell:
         where, rest = f"{where}, cell {int(cell[1]) + 1}", cell[2]
     head, _, currency = rest.partition(".")
-    return f"{where}: " + (f"budget ({currency})" if head == "budget" else FIELD_WORDS.get(head, head))
+    if head in BUDGETS:
+        return f"{where}: {BUDGET_WORDS[head].lower()} ({currency})"
+    return f"{where}: " + FIELD_WORDS.get(head, head)

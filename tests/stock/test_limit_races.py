@@ -1,6 +1,7 @@
 """Scalpers and bargain hunters at once, over real sockets against the app as `make run` serves it:
 one email on 32 cookies books exactly the drop's limit of a size, and 32 creator-cohort shoppers
-racing for the last of a budget are never granted a cent past it."""
+racing for the last of a budget (the drop's, the pop-up's or the day's) are never granted a cent
+past it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from urllib.parse import quote
 import boto3
 import pytest
 
+from chalicelib.core.models import local_day
 from devtools.embedded_dynamodb import FAKE_CREDENTIALS
 from devtools.live import CROWD_SETTINGS, LiveApp, live_app
 from devtools.process import forget_process_state
@@ -22,7 +24,6 @@ from devtools.run import LOCAL_SECRET
 from tests.stock.test_hold_races import ask
 
 LIMIT = 2  # the demo drop's units of each SKU and size per customer
-BUDGET = 50_000  # the creator-ana cohort's budget in EUR minor units, in the demo
 SHOPPERS = 32
 
 
@@ -83,17 +84,28 @@ def test_one_email_on_many_cookies_books_exactly_the_limit(live: LiveApp) -> Non
     assert outcomes == Counter({"201": LIMIT, "customer_limit": SHOPPERS - LIMIT})
 
 
-def test_a_cohort_budget_is_never_overspent_under_a_burst(live: LiveApp, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("counter", "budget"),
+    [("creator-ana@EUR", 50_000), ("creator-ana@EUR@at:paris-marais", 30_000), ("creator-ana@EUR@day:", 20_000)],
+    ids=["drop", "pop-up", "day"],
+)
+def test_a_cohort_budget_is_never_overspent_under_a_burst(
+    live: LiveApp, monkeypatch: pytest.MonkeyPatch, counter: str, budget: int
+) -> None:
+    """The demo's creator cohort has a budget for the drop, for each pop-up and for each day (EUR
+    minor units): whichever runs out first, none is granted a cent past it."""
     monkeypatch.setenv("DROPFRONT_SECRET_KEYS", LOCAL_SECRET)
     forget_process_state()
     from chalicelib.shop.visitors import campaign_link
 
+    if counter.endswith("@day:"):
+        counter += local_day("Europe/Paris", datetime.now(UTC)).isoformat()
     link = quote(campaign_link(cohort="ana"))
     cookies = [ask(f"{live.url}/api/drops/linen-lab?c={link}")[2] for _ in range(SHOPPERS)]
     # Room for only a few discounts (each grants about 8 to 27 EUR), while the pages still offer them.
     spend_key = {"pk": {"S": "POLICY#linen-lab"}, "sk": {"S": "SPEND"}}
     db = table(live)
-    db.put_item(TableName="dropfront", Item={**spend_key, "creator-ana@EUR": {"N": str(BUDGET - 6_000)}})
+    db.put_item(TableName="dropfront", Item={**spend_key, counter: {"N": str(budget - 6_000)}})
     starts, chooser = slots(live), random.Random(5)
     wanted = [("BNE-HEATHER", "OS"), ("TEE-INK", "XS"), ("TRS-CHAR", "M"), ("OVR-SAND", "S"), ("CRW-OAT", "M")]
     outcomes, granted, lock = Counter[str](), [0], threading.Lock()
@@ -105,7 +117,7 @@ def test_a_cohort_budget_is_never_overspent_under_a_burst(live: LiveApp, monkeyp
             "popup": "paris-marais",
             "slot_start": starts[int(str(n)) % len(starts)],
             "items": [{"sku": sku, "size": size, "qty": 1}],
-            "contact": {"name": "Hunter", "email": f"hunter{n}@example.org"},
+            "contact": {"name": "Hunter", "email": f"hunter{n}@{counter.rpartition('@')[2]}.example.org"},
         }
         headers = {"Cookie": cookies[int(str(n))], "Idempotency-Key": uuid.uuid4().hex}
         status, body, _ = ask(f"{live.url}/api/pickups", "POST", order, headers)
@@ -117,8 +129,8 @@ def test_a_cohort_budget_is_never_overspent_under_a_burst(live: LiveApp, monkeyp
 
     burst(list(range(SHOPPERS)), hunt)
     raw = db.get_item(TableName="dropfront", Key=spend_key, ConsistentRead=True)["Item"]
-    spent = int(raw["creator-ana@EUR"]["N"])
-    assert spent <= BUDGET, outcomes
+    spent = int(raw[counter]["N"])
+    assert spent <= budget, outcomes
     # Charged only for discounts booked (a page whose cached spend caught up may offer the cell's alone).
-    assert BUDGET - 6_000 < spent <= BUDGET - 6_000 + granted[0]
+    assert budget - 6_000 < spent <= budget - 6_000 + granted[0]
     assert outcomes["budget_spent"] > 0 and outcomes["201"] > 0, outcomes

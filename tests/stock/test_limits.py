@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib import wiring
+from chalicelib.core.models import local_day
 from chalicelib.stock.limits import customer_key, normalized_email
 from chalicelib.store.client import call
 from chalicelib.store.schema import spend_key
@@ -109,3 +110,78 @@ def test_a_budget_is_never_charged_past_its_end(client: Client, first_slot: str)
     forget_process_state()
     spend = wiring.catalog_store().cohort_spend("linen-lab")
     assert spend == {"creator-ana@EUR": 49999}
+
+
+def _ana(client: Client) -> dict[str, str]:
+    from chalicelib.shop.visitors import campaign_link
+
+    return {"Cookie": visitor_cookie(client, f"?c={campaign_link(cohort='ana')}")}
+
+
+def _paris_offer(client: Client, cookie: dict[str, str], sku: str) -> dict[str, Any]:
+    page = json_of(client.http.get("/api/drops/linen-lab", headers={**cookie, "CloudFront-Viewer-Country": "FR"}))
+    offer: dict[str, Any] = next(p["offer"] for p in page["products"] if p["sku"] == sku)
+    return offer
+
+
+def test_a_booking_charges_the_drop_its_pop_up_and_its_day(client: Client, first_slot: str) -> None:
+    cookie = _ana(client)
+    before = local_day("Europe/Paris", wiring.utcnow())
+    booked = json_of(book(client, order(first_slot, ("CRW-OAT", "M", 1)), headers=cookie))
+    after = local_day("Europe/Paris", wiring.utcnow())
+    granted = booked["items"][0]["list_minor"] - booked["items"][0]["line_minor"]
+    assert granted > 0
+    forget_process_state()
+    spend = wiring.catalog_store().cohort_spend("linen-lab")
+    day = next(name for name in spend if "@day:" in name).rpartition(":")[2]
+    assert day in {before.isoformat(), after.isoformat()}  # the Paris day it was booked on
+    assert spend == {
+        "creator-ana@EUR": granted,
+        "creator-ana@EUR@at:paris-marais": granted,
+        f"creator-ana@EUR@day:{day}": granted,
+    }
+
+
+def test_an_offer_token_does_not_outlive_its_budget(client: Client, first_slot: str) -> None:
+    """A page shown before the budget ran out carries a discounted token; booking with it afterwards
+    is refused, not granted for free."""
+    cookie = _ana(client)
+    offer = _paris_offer(client, cookie, "CRW-OAT")
+    assert "segment:creator-ana" in offer["rules"]
+    call("put_item", TableName=TABLE, Item={**spend_key("linen-lab"), "creator-ana@EUR": {"N": "50000"}})
+    forget_process_state()  # the pages now know the budget is spent
+    assert "segment:creator-ana" not in _paris_offer(client, cookie, "CRW-OAT")["rules"]
+    with_token = order(first_slot, ("CRW-OAT", "M", 1), offer_tokens=[offer["offer_token"]])
+    refused = book(client, with_token, headers=cookie)
+    assert refused.status_code == 409 and json_of(refused)["error"]["code"] == "budget_spent"
+    assert wiring.catalog_store().cohort_spend("linen-lab") == {"creator-ana@EUR": 50000}
+
+
+def test_a_pop_up_whose_budget_is_used_up_books_without_it_while_pages_still_offer_it(
+    client: Client, first_slot: str
+) -> None:
+    cookie = _ana(client)
+    call(
+        "put_item", TableName=TABLE, Item={**spend_key("linen-lab"), "creator-ana@EUR@at:paris-marais": {"N": "30000"}}
+    )
+    forget_process_state()
+    offer = _paris_offer(client, cookie, "CRW-OAT")
+    assert "segment:creator-ana" in offer["rules"]  # Brooklyn's budget is untouched
+    booked = book(client, order(first_slot, ("CRW-OAT", "M", 1)), headers=cookie)
+    assert booked.status_code == 201, booked.body
+    line = json_of(booked)["items"][0]
+    assert line["line_minor"] > offer["price_minor"]  # priced at Paris without the cohort's discount
+    assert wiring.catalog_store().cohort_spend("linen-lab") == {"creator-ana@EUR@at:paris-marais": 30000}
+
+
+def test_a_day_whose_budget_is_used_up_refuses_the_discount_that_day(client: Client, first_slot: str) -> None:
+    cookie = _ana(client)
+    offer = _paris_offer(client, cookie, "TEE-ECRU")
+    today = local_day("Europe/Paris", wiring.utcnow()).isoformat()
+    day_spent = {f"creator-ana@EUR@day:{today}": {"N": "20000"}}
+    call("put_item", TableName=TABLE, Item={**spend_key("linen-lab"), **day_spent})
+    with_token = order(first_slot, ("TEE-ECRU", "M", 1), offer_tokens=[offer["offer_token"]])
+    refused = book(client, with_token, headers=cookie)
+    assert refused.status_code == 409 and json_of(refused)["error"]["code"] == "budget_spent"
+    forget_process_state()
+    assert "segment:creator-ana" not in _paris_offer(client, cookie, "TEE-ECRU")["rules"]

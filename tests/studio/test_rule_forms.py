@@ -32,9 +32,11 @@ def test_the_demo_policy_reads_back_from_its_own_form() -> None:
     values = form_values(policy)
     assert values["rule.1.kind"] == "cohort" and values["rule.1.who"] == "ana" and values["rule.1.discount_pct"] == "15"
     assert values["rule.1.budget.EUR"] == "500.00" and values["markdown.0.below_pct"] == "40"
+    assert values["rule.1.popup_budget.EUR"] == "300.00" and values["rule.1.daily_budget.JPY"] == "32000"
     assert row_counts(policy) == {"rules": 5, "markdowns": 3, "experiments": 3, "cells": [5, 4, 2]}
 
 
+budgets = st.none() | st.fixed_dictionaries({"EUR": st.integers(0, 10**8), "JPY": st.integers(0, 10**8)})
 rules = st.lists(
     st.fixed_dictionaries(
         {
@@ -43,8 +45,9 @@ rules = st.lists(
                 st.sampled_from(["tier", "cohort", "near", "visit"]), st.from_regex(r"[a-z0-9-]{1,20}", fullmatch=True)
             ).map(":".join),
             "discount_bps": st.integers(0, 10_000),
-            "budget_minor": st.none()
-            | st.fixed_dictionaries({"EUR": st.integers(0, 10**8), "JPY": st.integers(0, 10**8)}),
+            "budget_minor": budgets,
+            "popup_budget_minor": budgets,
+            "daily_budget_minor": budgets,
         }
     ),
     max_size=6,
@@ -76,6 +79,7 @@ def test_each_problem_is_on_its_field_in_words() -> None:
         "rule.0.discount_pct": "ten",
         "rule.2.who": "Paris Marais!",
         "rule.1.budget.EUR": "5.555",
+        "rule.1.daily_budget.JPY": "12.5",
         "markdown.0.after_hours": "soon",
         "experiment.1.cell.1.weight": "half",
         "experiment.0.cell.0.discount_pct": "150",
@@ -86,6 +90,7 @@ def test_each_problem_is_on_its_field_in_words() -> None:
         "rule.0.discount_pct",
         "rule.2.who",
         "rule.1.budget.EUR",
+        "rule.1.daily_budget.JPY",
         "markdown.0.after_hours",
         "experiment.1.cell.1.weight",
         "experiment.0.cell.0.discount_pct",
@@ -93,6 +98,7 @@ def test_each_problem_is_on_its_field_in_words() -> None:
     assert by_field["rule.0.discount_pct"]["label"] == "Offer rule 1: discount"
     assert by_field["experiment.1.cell.1.weight"]["label"] == "Experiment 2, cell 2: weight"
     assert by_field["rule.1.budget.EUR"]["label"] == "Offer rule 2: budget (EUR)"
+    assert by_field["rule.1.daily_budget.JPY"]["label"] == "Offer rule 2: budget per day (JPY)"
     assert by_field["experiment.0.cell.0.discount_pct"]["problem"] == "Input should be less than or equal to 100 %"
     assert [r["id"] for r in sections["segment_rules"]] == ["welcome"]  # only the rows without a problem
 
@@ -100,3 +106,27 @@ def test_each_problem_is_on_its_field_in_words() -> None:
 def test_labels_for_fields_outside_the_form_are_the_field() -> None:
     assert label_of("form") == "form"
     assert label_of("markdown.0.below_pct") == "Markdown 1: sold through below"
+
+
+def test_what_budgets_granted_reads_in_words_latest_days_only() -> None:
+    from chalicelib.studio.pricing import budget_use
+
+    spent = {
+        "ana@EUR": 12_340,
+        "ana@JPY": 500,
+        "ana@EUR@at:paris-marais": 8_000,
+        "ana@EUR@day:2026-12-03": 1_000,
+        "ana@EUR@day:2026-12-04": 2_000,
+        "ana@EUR@day:2026-12-05": 4_000,
+        "gold@USD@day:2026-12-05": 100,
+    }
+    assert budget_use(spent) == {
+        "ana": [
+            "whole drop: 123.40 EUR",
+            "whole drop: 500 JPY",
+            "at paris-marais: 80.00 EUR",
+            "on 2026-12-04: 20.00 EUR",
+            "on 2026-12-05: 40.00 EUR",
+        ],
+        "gold": ["on 2026-12-05: 1.00 USD"],
+    }
