@@ -34,6 +34,7 @@ from chalicelib.studio import (
     views,
 )
 from chalicelib.studio.web import STATIC_FILES, page, principal_of, static_file, wants_page
+from chalicelib.tryon.sheet_pdf import sheets_pdf
 from chalicelib.tryon.sheets import PrintedTag, pages, popup_tags, sheet_svg, tag_png
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
@@ -94,9 +95,21 @@ async def qr_sheet(request: Request) -> Response:
     return Response(sheet_svg(tags, query.page), media_type=SVG, headers=headers)
 
 
+async def qr_sheets_pdf(request: Request) -> Response:
+    """Every page of a pop-up's tag sheets as one PDF, a download to print in one job."""
+    _authorize(request)
+    query = parse_query(request.query_params, TagsQuery)
+    tags = _tags(request, query.popup)
+    slug = request.path_params["slug"]
+    name = f"{slug}-{query.popup}-tags.pdf"
+    headers = {**_headers(), "Content-Disposition": f'attachment; filename="{name}"', "X-Sheet-Pages": str(pages(tags))}
+    body = sheets_pdf(tags, f"QR tags: {slug} at {query.popup}")
+    return Response(body, media_type="application/pdf", headers=headers)
+
+
 async def qr_sheets_page(request: Request) -> Response:
-    """Every page of a pop-up's tag sheets on one page, each linked, printed together as one job
-    (the browser's print dialog also saves them as one PDF)."""
+    """Every page of a pop-up's tag sheets on one page, each linked, printed together as one job,
+    and the link to all of them as one PDF."""
     principal = principal_of(request)
     query = parse_query(request.query_params, TagsQuery)
     tags = _tags(request, query.popup)
@@ -198,6 +211,7 @@ def create_app() -> Starlette:
         Route("/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png", qr_png),
         Route("/studio/drops/{slug}/qr-sheet.svg", qr_sheet),
         Route("/studio/drops/{slug}/qr-sheets", qr_sheets_page),
+        Route("/studio/drops/{slug}/qr-sheets.pdf", qr_sheets_pdf),
     ]
     return Starlette(
         routes=routes,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import segno
 from markupsafe import escape
 
-from chalicelib.core.models import DropCatalog, localized
+from chalicelib.core.models import DropCatalog, LocalizedText, localized
 from chalicelib.tryon.tags import Tag, tag_url
 
 QR_ERROR = "m"  # 15 % of the symbol may be creased or dirty and it still scans
@@ -33,6 +33,8 @@ class PrintedTag:
     url: str
     name: str
     colour: str
+    western_name: str = ""  # the name and colour in a language cp1252 spells (a PDF's built-in font), if any
+    western_colour: str = ""
 
     @property
     def filename(self) -> str:
@@ -53,8 +55,22 @@ def popup_tags(catalogs: list[DropCatalog], popup: str, base_url: str, slug: str
             for size in sku.sizes:
                 tag = Tag(popup, sku.sku, size)
                 name, colour = localized(sku.name, locale, locale), localized(sku.colour, locale, locale)
-                tags.append(PrintedTag(tag, tag_url(base_url, tag), name, colour))
+                western = western_copy(sku.name, name), western_copy(sku.colour, colour)
+                tags.append(PrintedTag(tag, tag_url(base_url, tag), name, colour, *western))
     return tags
+
+
+def western_copy(text: LocalizedText, home: str) -> str:
+    """``home`` if cp1252 (WinAnsi) spells it, else the first of the other copies that it does, else ""."""
+    return next((copy for copy in (home, *text.values()) if _spelled_in_cp1252(copy)), "")
+
+
+def _spelled_in_cp1252(text: str) -> bool:
+    try:
+        text.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def qr_code(url: str) -> segno.QRCode:
@@ -68,16 +84,19 @@ def tag_png(tag: PrintedTag, scale: int = 10) -> bytes:
     return out.getvalue()
 
 
-def qr_path(qr: segno.QRCode) -> str:
-    """The dark modules as one SVG path, one unit per module, runs of a row merged."""
-    parts = []
+def dark_runs(qr: segno.QRCode) -> Iterator[tuple[int, int, int]]:
+    """(column, row, length) of each run of dark modules in a row, without the quiet zone."""
     for y, row in enumerate(qr.matrix_iter(scale=1, border=0)):
         x = 0
         for dark, run in _runs(row):
             if dark:
-                parts.append(f"M{x} {y}h{run}v1h-{run}z")
+                yield x, y, run
             x += run
-    return "".join(parts)
+
+
+def qr_path(qr: segno.QRCode) -> str:
+    """The dark modules as one SVG path, one unit per module, runs of a row merged."""
+    return "".join(f"M{x} {y}h{run}v1h-{run}z" for x, y, run in dark_runs(qr))
 
 
 def _runs(row: Iterable[int]) -> Iterator[tuple[bool, int]]:
@@ -106,23 +125,45 @@ def pages(tags: list[PrintedTag]) -> int:
     return max(1, -(-len(tags) // PER_PAGE))
 
 
-def sheet_svg(tags: list[PrintedTag], page: int = 1) -> str:
-    """One A4 page of labels (``page`` counts from 1): QR on the left, name, colour and size beside it."""
-    chosen = tags[(page - 1) * PER_PAGE : page * PER_PAGE]
-    labels = []
-    for index, tag in enumerate(chosen):
+@dataclass(frozen=True, slots=True)
+class PlacedLabel:
+    """A label where it sits on its page, in millimetres from the page's top left corner."""
+
+    tag: PrintedTag
+    x: float
+    y: float
+    qr: segno.QRCode
+    qr_x: float  # the symbol's first module, inside its quiet zone
+    qr_y: float
+    module_mm: float
+
+    @property
+    def text_x(self) -> float:
+        return self.x + QR_MM + 2.5
+
+
+def placed(tags: list[PrintedTag], page: int) -> Iterator[PlacedLabel]:
+    """The labels of one A4 page (``page`` counts from 1), left to right, then down: the one layout
+    the SVG sheets and the PDF share."""
+    for index, tag in enumerate(tags[(page - 1) * PER_PAGE : page * PER_PAGE]):
         column, row = index % COLUMNS, index // COLUMNS
         x = MARGIN_X + column * (LABEL_W + GAP_X)
         y = MARGIN_Y + row * LABEL_H
         qr = qr_code(tag.url)
-        modules = qr.symbol_size(border=0)[0]
-        module_mm = QR_MM / (modules + 8)  # 4 modules of quiet zone on each side
-        qr_x, qr_y = x + 1 + 4 * module_mm, y + (LABEL_H - QR_MM) / 2 + 4 * module_mm
-        text_x = x + QR_MM + 2.5
+        module_mm = QR_MM / (qr.symbol_size(border=0)[0] + 8)  # 4 modules of quiet zone on each side
+        yield PlacedLabel(tag, x, y, qr, x + 1 + 4 * module_mm, y + (LABEL_H - QR_MM) / 2 + 4 * module_mm, module_mm)
+
+
+def sheet_svg(tags: list[PrintedTag], page: int = 1) -> str:
+    """One A4 page of labels (``page`` counts from 1): QR on the left, name, colour and size beside it."""
+    labels = []
+    for label in placed(tags, page):
+        tag, x, y, text_x = label.tag, label.x, label.y, label.text_x
         labels.append(
             f'<g data-sku="{escape(tag.tag.sku)}" data-size="{escape(tag.tag.size or "")}">'
             f'<rect x="{x:.2f}" y="{y:.2f}" width="{LABEL_W}" height="{LABEL_H}" rx="2" class="cut"/>'
-            f'<path transform="translate({qr_x:.3f} {qr_y:.3f}) scale({module_mm:.4f})" d="{qr_path(qr)}"/>'
+            f'<path transform="translate({label.qr_x:.3f} {label.qr_y:.3f}) scale({label.module_mm:.4f})" '
+            f'd="{qr_path(label.qr)}"/>'
             f'<text x="{text_x:.2f}" y="{y + 10:.2f}" class="name"{_fit(tag.name, 3.2)}>{escape(tag.name)}</text>'
             f'<text x="{text_x:.2f}" y="{y + 15:.2f}"{_fit(tag.colour, 2.8)}>{escape(tag.colour)}</text>'
             f'<text x="{text_x:.2f}" y="{y + 26:.2f}" class="size">{escape(tag.tag.size or "")}</text>'

@@ -182,7 +182,9 @@ def test_the_try_on_preview_loads_the_fit_videos_captions(studio: Page, live: Li
     assert state.json_value() == 2  # LOADED (3 is ERROR: blocked without CORS)
 
 
-def test_the_qr_tag_sheets_print_as_one_job_a_page_a_sheet(studio: Page, live: LiveApp, tmp_path: Path) -> None:
+def test_the_qr_tag_sheets_download_and_print_as_one_job_a_page_a_sheet(
+    studio: Page, live: LiveApp, tmp_path: Path
+) -> None:
     studio.goto(f"{live.studio_url}/studio/drops/linen-lab")
     studio.click("text=QR tags to print >> nth=0")
     expect(studio.locator("h1")).to_have_text("QR tags at paris-marais")
@@ -191,6 +193,11 @@ def test_the_qr_tag_sheets_print_as_one_job_a_page_a_sheet(studio: Page, live: L
         image.scroll_into_view_if_needed()
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("img => img.naturalWidth") > 0  # the SVG loaded under the page's CSP
+    with studio.expect_download() as download:
+        studio.click("text=Download all 3 pages as one PDF")
+    assert download.value.suggested_filename == "linen-lab-paris-marais-tags.pdf"
+    made = Path(download.value.path()).read_bytes()
+    assert re.findall(rb"/Count (\d+)", made) == [b"3"]  # the server's PDF: a page per sheet
     studio.emulate_media(media="print")
     pdf = studio.pdf(path=str(tmp_path / "tags.pdf"), format="A4")
     assert re.findall(rb"/Type /Pages\s*/Count (\d+)", pdf) == [b"3"]  # one sheet a page, no blank page
@@ -328,3 +335,25 @@ def test_a_picture_set_in_the_studio_shows_on_the_drop_page(
     picture.scroll_into_view_if_needed()
     assert str(picture.get_attribute("src")).endswith("-720.webp")
     shop.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=picture.element_handle())
+
+
+def test_a_marketer_sets_a_cohorts_budget_per_day_and_per_pop_up_on_a_phone(
+    browser: Browser, live: LiveApp, artifacts: Path
+) -> None:
+    page = signed_in_phone(browser, live)
+    page.goto(f"{live.studio_url}/studio/drops/linen-lab/pricing")
+    per_day = page.get_by_label("Budget per day EUR").nth(1)  # the creator cohort's rule, the second row
+    per_popup = page.get_by_label("Budget per pop-up EUR").nth(1)
+    expect(per_day).to_have_value("200.00")
+    expect(per_popup).to_have_value("300.00")
+    per_day.fill("120,50")
+    per_popup.fill("")  # no limit per pop-up
+    page.click("#offers button[type=submit]")
+    expect(page.locator("[role=status]").first).to_contain_text("saved")
+    expect(page.get_by_label("Budget per day EUR").nth(1)).to_have_value("120.50")
+    expect(page.get_by_label("Budget per pop-up EUR").nth(1)).to_have_value("")
+    expect(page.get_by_text("120.50 EUR").first).to_be_visible()  # the audit log, in words
+    expect(page.locator("details.budgets[open] p").first).to_contain_text("Granted so far")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.screenshot(path=str(artifacts / "studio-budgets-390.png"), full_page=True)
+    page.context.close()

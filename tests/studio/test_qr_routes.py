@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -47,7 +49,9 @@ def test_the_sheets_page_links_every_page_and_prints_them_together(studio: TestC
         url = f"/studio/drops/linen-lab/qr-sheet.svg?popup=paris-marais&amp;page={n}"
         assert f'<img src="{url}" alt="QR tag sheet, page {n} of 3"' in page.text
         assert f'<a href="{url}" download="linen-lab-paris-marais-tags-{n}.svg">Page {n} of 3</a>' in page.text
-    assert "page=4" not in page.text and "Print all 3 pages" in page.text
+    assert "page=4" not in page.text and "Print from the browser" in page.text
+    pdf = 'href="/studio/drops/linen-lab/qr-sheets.pdf?popup=paris-marais" download="linen-lab-paris-marais-tags.pdf"'
+    assert pdf in page.text and "Download all 3 pages as one PDF" in page.text
     assert studio.get("/studio/drops/linen-lab/qr-sheets?popup=nowhere", headers=AUTH).status_code == 404
 
 
@@ -91,3 +95,12 @@ def test_without_a_configured_token_the_studio_refuses_everyone(demo: list[DemoD
     with TestClient(create_app()) as client:
         response = client.get("/studio/api/drops/linen-lab/qr-tags?popup=paris-marais", headers=AUTH)
     assert response.status_code == 401
+
+
+def test_the_sheets_pdf_is_every_page_as_one_download(studio: TestClient) -> None:
+    response = studio.get("/studio/drops/linen-lab/qr-sheets.pdf?popup=paris-marais", headers=AUTH)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'attachment; filename="linen-lab-paris-marais-tags.pdf"'
+    assert response.headers["x-sheet-pages"] == "3" and re.findall(rb"/Count (\d+)", response.content) == [b"3"]
+    assert studio.get("/studio/drops/linen-lab/qr-sheets.pdf?popup=paris-marais").status_code == 401
+    assert studio.get("/studio/drops/linen-lab/qr-sheets.pdf?popup=nowhere", headers=AUTH).status_code == 404
