@@ -1,8 +1,11 @@
 # dropfront. `make run` and `make test` work on a fresh machine (see README.md).
 SHELL := /bin/bash
-PY ?= python3
+# Python 3.13, the Lambda runtime the package's bytecode is compiled for: pyenv's, else python3.13 on PATH.
+PYTHON_VERSION := 3.13
+PY ?= $(shell PYENV_VERSION=$(PYTHON_VERSION).0 pyenv which python 2>/dev/null || command -v python$(PYTHON_VERSION))
 VENV := .venv
 BIN := $(VENV)/bin
+MADE_WITH := $(VENV)/.python-$(PYTHON_VERSION)
 LOCALES := en fr de es ja ar
 MO := $(foreach l,$(LOCALES),chalicelib/translations/$(l)/LC_MESSAGES/messages.mo)
 
@@ -15,13 +18,16 @@ ESBUILD := studio-editor/node_modules/.bin/esbuild
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
-	$(PY) -m venv $(VENV)
+$(MADE_WITH): requirements.txt requirements-dev.txt
+	@"$(PY)" -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))' 2>/dev/null || { \
+	  echo "dropfront needs Python $(PYTHON_VERSION), the Lambda runtime its package is compiled for: 'pyenv install $(PYTHON_VERSION)', or make PY=/path/to/python$(PYTHON_VERSION) (found: '$(PY)')" >&2; exit 1; }
+	@if [ -d $(VENV) ] && [ ! -e $@ ]; then echo "$(VENV) was made with another Python: making it again"; rm -rf $(VENV); fi
+	"$(PY)" -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
-	touch $(BIN)/activate
+	touch $@
 
-venv: $(BIN)/activate ## create the virtualenv and install everything
+venv: $(MADE_WITH) ## create the virtualenv (Python 3.13) and install everything
 
 chalicelib/translations/%/LC_MESSAGES/messages.mo: chalicelib/translations/%/LC_MESSAGES/messages.po | venv
 	$(BIN)/pybabel compile -d chalicelib/translations -l $* -o $@ -i $<

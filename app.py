@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
-from chalicelib import telemetry, wiring
+from chalicelib import snapstart, telemetry, wiring
 from chalicelib.config import settings
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.outbox.sender import send_due
@@ -88,6 +88,7 @@ if telemetry.tracing_enabled():
     app.register_middleware(ConvertToMiddleware(telemetry.tracer().capture_lambda_handler(capture_response=False)))
 app.register_middleware(request_middleware, "http")
 errors = ErrorMapping(lambda: app.current_request)
+snapstart.register()  # SnapStart: warm the init phase, renew each restored copy
 
 
 def current_request() -> Request:

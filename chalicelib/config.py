@@ -40,6 +40,7 @@ class Settings:
     reminder_hours: float  # how long before a pickup slot its reminder is sent
     hold_minutes: float  # how long a checkout hold sets pieces aside
     holds_per_visitor: int  # live checkout holds one visitor may have at once
+    launch_route: str | None  # JSON: how a launch is warmed and routed (chalicelib.warming, infra); unset: not
 
     @property
     def is_local(self) -> bool:
@@ -89,4 +90,5 @@ def settings() -> Settings:
         reminder_hours=_float("DROPFRONT_REMINDER_HOURS", 3.0),
         hold_minutes=_float("DROPFRONT_HOLD_MINUTES", 10.0),
         holds_per_visitor=int(os.environ.get("DROPFRONT_HOLDS_PER_VISITOR", "2")),
+        launch_route=os.environ.get("DROPFRONT_LAUNCH_ROUTE") or None,
     )

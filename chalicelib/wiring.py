@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TypeVar, cast
+from typing import cast
 
 from chalicelib.catalog.reader import Catalog
 from chalicelib.config import PROJECT_ROOT, settings
@@ -26,14 +27,12 @@ from chalicelib.store.subscriptions import DynamoSubscriptions
 from chalicelib.store.templates import DynamoTemplates
 from chalicelib.store.tills import DynamoTills
 from chalicelib.store.tryons import DynamoTryOns
-
-Adapter = TypeVar("Adapter")
-
+from chalicelib.warming.aws import LaunchRoute, ScheduledLaunch
 
 _adapters: dict[Callable[[str], object], object] = {}
 
 
-def _adapter(make: Callable[[str], Adapter]) -> Adapter:
+def _adapter[Adapter](make: Callable[[str], Adapter]) -> Adapter:
     """One DynamoDB adapter of each kind per process, on the configured table."""
     if make not in _adapters:
         _adapters[make] = make(settings().table_name)
@@ -111,6 +110,22 @@ def templates() -> DynamoTemplates:
 
 
 @lru_cache(maxsize=1)
+def warm_schedule() -> ScheduledLaunch | None:
+    """The launches' warm-up schedule in AWS (``DROPFRONT_LAUNCH_ROUTE``, set by infra); None where no
+    function is deployed (locally)."""
+    s = settings()
+    if s.launch_route is None:
+        return None
+    import boto3
+
+    fields = json.loads(s.launch_route)
+    target = fields.pop("target")
+    session = boto3.session.Session()
+    scaling = session.client("application-autoscaling", region_name=s.region)
+    return ScheduledLaunch(scaling, session.client("scheduler", region_name=s.region), target, LaunchRoute(**fields))
+
+
+@lru_cache(maxsize=1)
 def catalog() -> Catalog:
     s = settings()
     return Catalog(catalog_store(), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds)
@@ -128,5 +143,5 @@ def utcnow() -> datetime:
 def forget_adapters() -> None:
     """Forget the adapters and cached readers (a fresh process; ``devtools.process`` uses it)."""
     _adapters.clear()
-    for built in (catalog, published, mailer, media):
+    for built in (catalog, published, mailer, media, warm_schedule):
         built.cache_clear()

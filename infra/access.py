@@ -27,3 +27,19 @@ SEED = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
 """The post-deploy step (an operator's credentials) seeds with these."""
 
 SECRETS = ("secretsmanager:GetSecretValue",)
+
+WARM_UP = (
+    "application-autoscaling:PutScheduledAction",
+    "application-autoscaling:DeleteScheduledAction",
+    "application-autoscaling:DescribeScheduledActions",
+)
+"""The studio keeps each drop's warm-up window (``chalicelib.warming``): scheduled actions on the
+shopper alias's provisioned concurrency. Application Auto Scaling takes no resource ARNs for these."""
+
+LAUNCH_SWITCH = (
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+    "scheduler:GetSchedule",
+)
+"""The studio schedules a launch's two route switches (EventBridge Scheduler, in the launches group)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import (
+    Annotations,
     CfnOutput,
     Duration,
     Fn,
@@ -23,6 +24,7 @@ from aws_cdk import (
     Stack,
 )
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -35,6 +37,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
@@ -49,8 +52,9 @@ from chalicelib.web.responses import BASE_HEADERS, JSON_CSP, PRIVATE
 from infra import access
 from infra.stages import Stage
 
-RUNTIME = lambda_.Runtime.PYTHON_3_11  # the Python the package's bytecode is compiled for
+RUNTIME = lambda_.Runtime.PYTHON_3_13  # the Python the package's bytecode is compiled for (SnapStart)
 NAMESPACE = "dropfront"
+API_STAGE = "api"
 VIEWER_HEADERS = (
     "CloudFront-Viewer-Country",
     "CloudFront-Viewer-City",
@@ -69,7 +73,9 @@ MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable, stale-if-error=60480
 ACCEPTED_FINDINGS = {
     "AwsSolutions-IAM5": (
         "Each function's DynamoDB actions name the table and its one index; IAM writes an index as "
-        "table/<name>/index/gsi1. No action is a wildcard; the index ARN is the only pattern."
+        "table/<name>/index/gsi1. No action is a wildcard. The other patterns: the studio's schedules "
+        "in the launches group (schedule/<group>/*), and Application Auto Scaling's scheduled actions and "
+        "Scheduler's ListSchedules, which take no resource ARN."
     ),
     "AwsSolutions-IAM4": (
         "API Gateway's account-level CloudWatch role uses AWS's managed "
@@ -103,8 +109,8 @@ ACCEPTED_FINDINGS = {
     "AwsSolutions-S1": "The access-log bucket itself: logging it into itself would loop.",
     "AwsSolutions-SNS2": "Alarm notifications carry no customer data; AWS-managed encryption at rest is enough.",
     "AwsSolutions-L1": (
-        "Python 3.11 is the runtime the package's bytecode is compiled for and the one every test and "
-        "benchmark runs on; moving runtime is a measured change of its own."
+        "Python 3.13 is the runtime the package's bytecode is compiled for (SnapStart needs 3.12 or later) "
+        "and the one every test and benchmark runs on; moving runtime is a measured change of its own."
     ),
 }
 """cdk-nag findings this design accepts, each with its reason (cdk-nag prints them with the stack)."""
@@ -139,7 +145,31 @@ class DropfrontStack(Stack):
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "PYDANTIC_DISABLE_PLUGINS": "__all__",
         }
-        self.api_function = self._function("Api", "app.app", code, stage.api_memory_mb, access.SHOPPER, environment)
+        self.api_function = self._function(
+            "Api", "app.app", code, stage.api_memory_mb, access.SHOPPER, environment, snap_start=True
+        )
+        # Every deploy publishes a version (SnapStart snapshots it) and points the alias at it. SnapStart
+        # and provisioned concurrency cannot share a version, so a drop's launch is served by a twin
+        # without SnapStart whose provisioned concurrency the studio schedules (chalicelib.warming);
+        # API Gateway invokes whichever alias the stage's ``shopper`` variable names.
+        self.api_alias = lambda_.Alias(self, "ApiLive", alias_name="live", version=self.api_function.current_version)
+        self.launch_function = self._function(
+            "ApiLaunch", "app.app", code, stage.api_memory_mb, access.SHOPPER, environment
+        )
+        self.launch_alias = lambda_.Alias(
+            self, "ApiLaunchLive", alias_name="live", version=self.launch_function.current_version
+        )
+        self.warm_resource_id = f"function:{self.launch_function.function_name}:{self.launch_alias.alias_name}"
+        self.warm_target = appscaling.ScalableTarget(
+            self,
+            "LaunchWarmUp",
+            service_namespace=appscaling.ServiceNamespace.LAMBDA,
+            resource_id=self.warm_resource_id,
+            scalable_dimension="lambda:function:ProvisionedConcurrency",
+            min_capacity=0,  # none between drops; the studio's scheduled actions raise it for a launch
+            max_capacity=stage.max_warm_instances,
+        )
+        self.warm_target.node.add_dependency(self.launch_alias)
         self.sweep = self._function("Sweep", "app.minute_sweep", code, stage.sweep_memory_mb, access.SWEEP, environment)
         events.Rule(
             self,
@@ -159,11 +189,14 @@ class DropfrontStack(Stack):
             "DROPFRONT_PUBLIC_URL": f"https://{self.distribution.distribution_domain_name}",
             # The studio is its own origin (a Function URL): its previews load the shop's media from CloudFront.
             "DROPFRONT_MEDIA_URL": f"https://{self.distribution.distribution_domain_name}/media",
+            "DROPFRONT_LAUNCH_ROUTE": self._launch_route(),
         }
         self.studio = self._function(
             "Studio", "app.studio", code, stage.studio_memory_mb, access.STUDIO, studio_environment
         )
         self.studio_url = self.studio.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        for statement in self._launch_grants():  # the launch windows of the drops it edits
+            self.studio.add_to_role_policy(statement)
         self.studio.add_to_role_policy(  # product pictures, and nothing else in the bucket
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.media.arn_for_objects("products/*")])
         )
@@ -236,9 +269,12 @@ class DropfrontStack(Stack):
         memory_mb: int,
         actions: tuple[str, ...],
         environment: dict[str, str],
+        *,
+        snap_start: bool = False,
     ) -> lambda_.Function:
         """A function of the package with its own role: its DynamoDB actions on the table and its
-        index, reading the signing keys, and its own log group."""
+        index, reading the signing keys, and its own log group; ``snap_start`` snapshots each
+        published version after its init (``chalicelib.snapstart`` warms it and renews each copy)."""
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         table_arn = self.table.attr_arn
         role.add_to_policy(
@@ -256,7 +292,7 @@ class DropfrontStack(Stack):
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
             )
         )
-        return lambda_.Function(
+        function = lambda_.Function(
             self,
             name,
             runtime=RUNTIME,
@@ -269,7 +305,13 @@ class DropfrontStack(Stack):
             environment=environment,
             log_group=log_group,
             tracing=lambda_.Tracing.PASS_THROUGH,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
         )
+        if snap_start:  # every deploy publishes a version: the alias takes ``current_version``
+            Annotations.of(function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish", "the live alias publishes each version"
+            )
+        return function
 
     # --- the shopper's path: CloudFront → WAF → API Gateway → Lambda -----------------------------------
 
@@ -301,12 +343,49 @@ class DropfrontStack(Stack):
             }
         return responses
 
+    def _launch_route(self) -> str:
+        """What the studio needs to warm a launch and route it (``chalicelib.warming.aws``), as JSON."""
+        self.launch_schedules = scheduler.CfnScheduleGroup(
+            self, "Launches", name=f"dropfront-{self.stage.name}-launches"
+        )
+        self.launch_switch_role = iam.Role(
+            self, "LaunchSwitchRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
+        )
+        self.launch_switch_role.add_to_policy(  # point the API stage at one alias or the other, nothing else
+            iam.PolicyStatement(
+                actions=["apigateway:PATCH"],
+                resources=[f"arn:aws:apigateway:{self.region}::/restapis/{self.api.rest_api_id}/stages/{API_STAGE}"],
+            )
+        )
+        route = {
+            "target": self.warm_resource_id,
+            "rest_api_id": self.api.rest_api_id,
+            "stage": API_STAGE,
+            "everyday": f"{self.api_function.function_name}:{self.api_alias.alias_name}",
+            "launch": f"{self.launch_function.function_name}:{self.launch_alias.alias_name}",
+            "schedule_group": self.launch_schedules.ref,
+            "scheduler_role_arn": self.launch_switch_role.role_arn,
+        }
+        return json.dumps(route)
+
+    def _launch_grants(self) -> list[iam.PolicyStatement]:
+        """The studio schedules each launch: the twin's provisioned concurrency (Application Auto
+        Scaling names no resources for these) and the two switches, run as the switch role."""
+        group = f"arn:aws:scheduler:{self.region}:{self.account}:schedule/{self.launch_schedules.ref}/*"
+        return [
+            iam.PolicyStatement(actions=list(access.WARM_UP), resources=["*"]),
+            iam.PolicyStatement(actions=list(access.LAUNCH_SWITCH), resources=[group]),
+            iam.PolicyStatement(actions=["scheduler:ListSchedules"], resources=["*"]),
+            iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.launch_switch_role.role_arn]),
+        ]
+
     def _rest_api(self, sam: dict[str, Any]) -> apigateway.SpecRestApi:
-        """The REST API Chalice described, each integration pointed at this stack's API function."""
+        """The REST API Chalice described, each integration pointed at the function alias its stage's
+        ``shopper`` variable names: the SnapStart function, or its twin during a launch."""
         swagger = copy.deepcopy(sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"])
         uri = Fn.sub(
-            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Arn}/invocations",
-            {"Arn": self.api_function.function_arn},
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${!stageVariables.shopper}/invocations"
         )
         for operations in swagger["paths"].values():
             for operation in operations.values():
@@ -321,7 +400,8 @@ class DropfrontStack(Stack):
             api_definition=apigateway.ApiDefinition.from_inline(swagger),
             endpoint_types=[apigateway.EndpointType.REGIONAL],  # CloudFront is the edge
             deploy_options=apigateway.StageOptions(
-                stage_name="api",
+                stage_name=API_STAGE,
+                variables={"shopper": f"{self.api_function.function_name}:{self.api_alias.alias_name}"},
                 access_log_destination=apigateway.LogGroupLogDestination(access_logs),
                 access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
                     caller=False,
@@ -341,11 +421,12 @@ class DropfrontStack(Stack):
             ),
             cloud_watch_role=True,
         )
-        self.api_function.add_permission(
-            "InvokedByApi",
-            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            source_arn=api.arn_for_execute_api(),
-        )
+        for alias in (self.api_alias, self.launch_alias):
+            alias.add_permission(
+                "InvokedByApi",
+                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                source_arn=api.arn_for_execute_api(),
+            )
         return api
 
     def _media_bucket(self) -> s3.Bucket:
@@ -574,7 +655,7 @@ class DropfrontStack(Stack):
                     1,
                     "throttled invocations",
                 )
-                for fn in (self.api_function, self.sweep)
+                for fn in (self.api_function, self.launch_function, self.sweep)
             ),
             (
                 "GuardrailFailClosed",

@@ -23,9 +23,12 @@ class Stage:
     p99_latency_alarm_ms: int
     booking_rate_per_5_min: int  # per viewer address, on bookings, holds, try-ons and the tills' routes
     mail_from: str  # the outbox's sender; its domain becomes an SES identity (verified by its DNS records)
+    max_warm_instances: int  # the most provisioned concurrency a drop's warm-up window may set (chalicelib.warming)
 
 
 STAGES = {
-    "dev": Stage("dev", False, 14, 1769, 1024, 256, 2000, 1000, "dropfront dev <pickups@mail-dev.dropfront.example>"),
-    "prod": Stage("prod", True, 90, 1769, 1024, 256, 1000, 1000, "dropfront <pickups@mail.dropfront.example>"),
+    "dev": Stage(
+        "dev", False, 14, 1769, 1024, 256, 2000, 1000, "dropfront dev <pickups@mail-dev.dropfront.example>", 10
+    ),
+    "prod": Stage("prod", True, 90, 1769, 1024, 256, 1000, 1000, "dropfront <pickups@mail.dropfront.example>", 50),
 }

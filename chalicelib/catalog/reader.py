@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 
 from chalicelib import telemetry
 from chalicelib.catalog.ports import CatalogReader, PolicyRead
@@ -22,7 +22,6 @@ from chalicelib.core.models import Drop, DropCatalog, DropStatus, Location
 from chalicelib.telemetry import logger
 
 MAX_CACHED_DROPS = 256
-Value = TypeVar("Value")
 FAILED_POLICY_RETRY_SECONDS = 1.0
 
 
@@ -110,7 +109,7 @@ class Catalog:
             lambda _: StockSnapshot(*self._reader.available_stock(drop.slug, drop.generation)),
         )
 
-    def _fresh(
+    def _fresh[Value](
         self, cache: dict[str, tuple[float, Value]], key: str, ttl: float, load: Callable[[str], Value]
     ) -> Value:
         """``cache[key]`` if still fresh, else loaded once: concurrent callers (a threaded local

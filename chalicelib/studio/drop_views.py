@@ -24,6 +24,7 @@ from chalicelib.studio import audit_views, charts, drops, pricing, rule_forms
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.imports import CatalogImport, run_import, template_csv
 from chalicelib.studio.pictures import PictureUpload, with_picture
+from chalicelib.studio.warmup import keep_warm, warm_words
 from chalicelib.studio.web import checked_form, done, flash_of, page, principal_of, wants_page
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
@@ -73,6 +74,7 @@ def _drop_page(
         shop_url=settings().public_url or "",
         widths=PRODUCT_IMAGE_WIDTHS,
         flash=flash,
+        warm=warm_words(catalog.drop, catalog.drop.default_market.timezone),
     )
 
 
@@ -94,6 +96,7 @@ def edit_drop(principal: Principal, catalog: DropCatalog, fields: Mapping[str, s
     summary = f"{len(changed)} field{'' if len(changed) == 1 else 's'} changed" if changed else "saved unchanged"
     entry = _audit(principal, catalog.drop.slug, "drop", summary, changed)
     wiring.catalog_store().save_drop(edited, entry)
+    keep_warm(edited.drop)
     return entry
 
 

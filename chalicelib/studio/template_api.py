@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -90,10 +90,7 @@ def _writer(request: Request, role: Role) -> Principal:
     return principal
 
 
-Body = TypeVar("Body", bound=BaseModel)
-
-
-async def _body(request: Request, model: type[Body]) -> Body:
+async def _body[Body: BaseModel](request: Request, model: type[Body]) -> Body:
     """The JSON body as ``model``; an empty body is ``{}`` (every field has its default)."""
     raw = await request.body()
     return parse_body(raw or b"{}", model, MAX_FORM_BYTES + 4096)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,7 +16,6 @@ from chalicelib.i18n.locales import LANG_PATTERN
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.visitors import Visitor, identify
 
-Model = TypeVar("Model", bound=BaseModel)
 MAX_QUERY_BYTES = 2048
 MAX_BODY_BYTES = 16_384
 MAX_TILL_BODY_BYTES = 64 * 1024
@@ -89,7 +88,7 @@ def public_base_url(request_edge: Edge) -> str:
     return f"{scheme}://{host}"
 
 
-def parse_query(query_params: Any, model: type[Model]) -> Model:
+def parse_query[Model: BaseModel](query_params: Any, model: type[Model]) -> Model:
     """The query string as ``model``; ``InvalidInput`` when it is oversized or malformed."""
     items = list(query_params.items()) if query_params and hasattr(query_params, "items") else []
     size = sum(len(k) + len(v or "") + 2 for k, v in items)
@@ -111,7 +110,7 @@ def page_query(query_params: Any) -> PageQuery:
     return parse_query(query_params, PageQuery) if query_params else PageQuery()
 
 
-def parse_body(raw: str | bytes | None, model: type[Model], limit: int = MAX_BODY_BYTES) -> Model:
+def parse_body[Model: BaseModel](raw: str | bytes | None, model: type[Model], limit: int = MAX_BODY_BYTES) -> Model:
     """A JSON body as ``model``: 400 when it is not JSON or larger than ``limit`` bytes, 422 when it
     breaks the schema."""
     if not raw:
@@ -137,7 +136,7 @@ MAX_FORM_BYTES = 4096
 MAX_FORM_FIELDS = 16
 
 
-def parse_form(raw: str | bytes | None, model: type[Model]) -> Model:
+def parse_form[Model: BaseModel](raw: str | bytes | None, model: type[Model]) -> Model:
     """A form-encoded body as ``model`` (the first value of each field): 400 when it is oversized or
     not form-encoded, 422 with each field's problem when it breaks the schema."""
     if raw and len(raw) > MAX_FORM_BYTES:

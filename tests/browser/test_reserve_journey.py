@@ -124,7 +124,7 @@ def test_in_the_card_a_refusal_a_basket_and_letting_go(browser: Browser, live_ur
     third.locator(".panel a.primary").click()  # "Back to the drop" closes it, without a reload
     expect(third.locator("form.reserve")).to_be_visible()
     assert page.evaluate("window.sameDocument") is True
-    assert errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]
+    assert errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Content)"]
 
 
 def test_the_journey_works_without_javascript(browser: Browser, live_url: str, artifacts: Path) -> None:

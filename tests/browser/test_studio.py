@@ -166,7 +166,7 @@ def test_the_editor_highlights_numbers_its_lines_and_marks_a_problem_where_it_is
     assert gutter_top and number_top and abs(gutter_top["y"] - number_top["y"]) < 2  # on the reported line
     assert studio.evaluate("document.documentElement.scrollWidth") <= 390  # the editor fits a phone
     studio.screenshot(path=str(artifacts / "studio-editor-problem-390.png"))
-    assert errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]
+    assert errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Content)"]
     studio.context.close()
 
 

@@ -69,12 +69,12 @@ def test_the_table_is_the_one_the_code_defines(template: Template, stage: str) -
     assert table["DeletionPolicy"] == ("Retain" if stage == "prod" else "Delete")
 
 
-def test_three_functions_from_the_package(template: Template) -> None:
+def test_four_functions_from_the_package(template: Template) -> None:
     functions = resources(template, "AWS::Lambda::Function")
     by_handler = {f["Properties"]["Handler"]: f["Properties"] for f in functions.values()}
-    assert set(by_handler) == {"app.app", "app.studio", "app.minute_sweep"}
+    assert set(by_handler) == {"app.app", "app.studio", "app.minute_sweep"} and len(functions) == 4  # app.app twice
     for props in by_handler.values():
-        assert props["Runtime"] == "python3.11" and props["Architectures"] == ["x86_64"]
+        assert props["Runtime"] == "python3.13" and props["Architectures"] == ["x86_64"]
         assert "DROPFRONT_SECRET_KEYS_SECRET" in props["Environment"]["Variables"]
         assert "DROPFRONT_SECRET_KEYS" not in props["Environment"]["Variables"]
     assert by_handler["app.app"]["MemorySize"] == 1769  # one vCPU: CPU-bound renders cost the same, faster
@@ -89,16 +89,78 @@ def test_three_functions_from_the_package(template: Template) -> None:
     template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(1 minute)"})
 
 
-def test_the_rest_api_is_chalices_routes_pointed_at_the_api_function(template: Template) -> None:
+def test_the_rest_api_is_chalices_routes_pointed_at_the_shopper_function(template: Template) -> None:
     [api] = resources(template, "AWS::ApiGateway::RestApi").values()
     paths = api["Properties"]["Body"]["paths"]
     assert {"/drops/{slug}", "/api/pickups", "/api/tryons", "/t/{qr_token}"} <= set(paths)
     uris = {json.dumps(op["x-amazon-apigateway-integration"]["uri"]) for ops in paths.values() for op in ops.values()}
-    assert len(uris) == 1 and "Api" in next(iter(uris))
+    assert len(uris) == 1 and "stageVariables.shopper" in next(iter(uris))  # an alias of app.app (test below)
     template.has_resource_properties(
         "AWS::ApiGateway::Stage",
         {"StageName": "api", "AccessLogSetting": Match.object_like({}), "MethodSettings": Match.any_value()},
     )
+
+
+def test_the_shopper_function_snapstarts_and_a_twin_takes_launches_warm(template: Template, stage: str) -> None:
+    """SnapStart and provisioned concurrency cannot share a version: the shopper function snapshots
+    each version; its twin (same package, no SnapStart) is the scalable target the studio warms for a
+    launch; the API stage invokes whichever alias its ``shopper`` variable names, the SnapStart one
+    between launches."""
+    functions = resources(template, "AWS::Lambda::Function")
+    shoppers = {name: f["Properties"] for name, f in functions.items() if f["Properties"]["Handler"] == "app.app"}
+    snapped = [name for name, props in shoppers.items() if props.get("SnapStart") == {"ApplyOn": "PublishedVersions"}]
+    assert len(shoppers) == 2 and len(snapped) == 1
+    [everyday] = snapped
+    [twin] = set(shoppers) - {everyday}
+    assert all("SnapStart" not in f["Properties"] for name, f in functions.items() if name != everyday)
+    aliases = {
+        a["Properties"]["FunctionName"]["Ref"]: (name, a["Properties"])
+        for name, a in resources(template, "AWS::Lambda::Alias").items()
+    }
+    assert set(aliases) == {everyday, twin} and {props["Name"] for _, props in aliases.values()} == {"live"}
+    [api_def] = resources(template, "AWS::ApiGateway::RestApi").values()
+    uris = {
+        json.dumps(op["x-amazon-apigateway-integration"]["uri"])
+        for ops in api_def["Properties"]["Body"]["paths"].values()
+        for op in ops.values()
+    }
+    assert len(uris) == 1 and "function:${!stageVariables.shopper}/invocations" in next(iter(uris))
+    [api_stage] = resources(template, "AWS::ApiGateway::Stage").values()
+    assert (
+        json.dumps(api_stage["Properties"]["Variables"]["shopper"]).count(everyday) == 1
+    )  # SnapStart between launches
+    for function in (everyday, twin):
+        alias_name = aliases[function][0]
+        template.has_resource_properties(
+            "AWS::Lambda::Permission", {"FunctionName": {"Ref": alias_name}, "Principal": "apigateway.amazonaws.com"}
+        )
+    [target] = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget").values()
+    props = target["Properties"]
+    assert (
+        props["ScalableDimension"] == "lambda:function:ProvisionedConcurrency" and props["ServiceNamespace"] == "lambda"
+    )
+    assert props["MinCapacity"] == 0 and props["MaxCapacity"] == STAGES[stage].max_warm_instances
+    assert twin in json.dumps(props["ResourceId"]) and everyday not in json.dumps(props["ResourceId"])
+    [studio] = [f["Properties"] for f in functions.values() if f["Properties"]["Handler"] == "app.studio"]
+    route = json.dumps(studio["Environment"]["Variables"]["DROPFRONT_LAUNCH_ROUTE"])
+    assert all(
+        key in route for key in ("target", "rest_api_id", "everyday", "launch", "schedule_group", "scheduler_role_arn")
+    )
+    template.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
+    switch = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "apigateway:PATCH"
+    ]
+    assert len(switch) == 1 and "/stages/api" in json.dumps(switch[0]["Resource"])  # that stage only
+    granted = {
+        action
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    assert set(access.WARM_UP) | set(access.LAUNCH_SWITCH) | {"iam:PassRole"} <= granted
 
 
 def test_the_studio_signs_in_with_cognito_groups_as_roles(template: Template) -> None:
@@ -196,7 +258,12 @@ def test_each_function_gets_exactly_its_dynamodb_actions(template: Template) -> 
             if action.startswith("dynamodb:")
         }
         roles[re.sub(r"RoleDefaultPolicy.*", "", name)] = granted
-    assert roles == {"Api": set(access.SHOPPER), "Studio": set(access.STUDIO), "Sweep": set(access.SWEEP)}
+    assert {role: actions for role, actions in roles.items() if actions} == {
+        "Api": set(access.SHOPPER),
+        "ApiLaunch": set(access.SHOPPER),
+        "Studio": set(access.STUDIO),
+        "Sweep": set(access.SWEEP),
+    }
     assert "dynamodb:DeleteItem" not in roles["Api"]
 
 
@@ -304,7 +371,7 @@ def test_the_function_code_is_the_finished_package(assembly: Path) -> None:
     [asset] = assembly.glob("asset.*.zip")
     names = set(zipfile.ZipFile(asset).namelist())
     assert {"app.py", "templates/landing.html", "chalicelib/translations/fr/LC_MESSAGES/messages.mo"} <= names
-    assert any(n.startswith("chalicelib/core/__pycache__/models.cpython-311") for n in names)
+    assert any(n.startswith("chalicelib/core/__pycache__/models.cpython-313") for n in names)
 
 
 def test_the_api_stage_refuses_requests_that_did_not_come_through_cloudfront(template: Template) -> None:

@@ -227,3 +227,50 @@ def test_a_raised_price_is_kept_so_a_discount_strikes_the_lowest_of_the_last_30_
     page = client.http.get("/drops/linen-lab?lang=fr", headers=headers).body.decode()  # type: ignore[attr-defined]
     price = page[page.index('data-sku="OVR-SAND"') :].split('<p class="price">', 1)[1].split("</p>", 1)[0]
     assert ("<s>" in price) == (offer["price_minor"] < old)  # the raised price is never the one struck
+
+
+def test_moving_a_published_drop_moves_its_warm_up_window(studio: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import boto3
+
+    from chalicelib.warming.aws import DIMENSION, NAMESPACE
+
+    target = "function:dropfront-dev-ApiLaunch:live"
+    boto3.client("application-autoscaling", region_name="eu-west-1").register_scalable_target(
+        ServiceNamespace=NAMESPACE, ResourceId=target, ScalableDimension=DIMENSION, MinCapacity=0, MaxCapacity=50
+    )
+    boto3.client("scheduler", region_name="eu-west-1").create_schedule_group(Name="launches")
+    route = {
+        "target": target,
+        "rest_api_id": "a1b2c3",
+        "stage": "api",
+        "everyday": "dropfront-dev-Api:live",
+        "launch": "dropfront-dev-ApiLaunch:live",
+        "schedule_group": "launches",
+        "scheduler_role_arn": "arn:aws:iam::123456789012:role/launch-switch",
+    }
+    monkeypatch.setenv("DROPFRONT_LAUNCH_ROUTE", json.dumps(route))
+    forget_process_state()
+    session = log_in(studio)
+    form = edit_form(studio, session) | {
+        "starts_at": "2031-01-10T09:00",
+        "ends_at": "2031-01-12T18:00",
+        "published": "on",
+    }
+    assert studio.post("/studio/drops/winter-knit", headers=session, data=form).status_code == 303
+    schedule = wiring.warm_schedule()
+    assert schedule is not None
+    (window,) = schedule.windows()
+    assert (window.drop, window.starts, window.ends) == (
+        "winter-knit",
+        datetime(2031, 1, 10, 13, 50, tzinfo=UTC),  # 09:00 in New York, less ten minutes
+        datetime(2031, 1, 10, 15, 0, tzinfo=UTC),
+    )
+    page = studio.get("/studio/drops/winter-knit", headers=session).text
+    assert "instances of the shop are kept warm from 2031-01-10 08:50 (America/New_York)" in page
+    unpublished = edit_form(studio, session)
+    unpublished.pop("published", None)
+    assert studio.post("/studio/drops/winter-knit", headers=session, data=unpublished).status_code == 303
+    assert schedule.windows() == []
+    assert "No warm-up is scheduled" in studio.get("/studio/drops/winter-knit", headers=session).text

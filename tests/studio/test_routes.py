@@ -95,6 +95,7 @@ STUDIO = {
     ("GET", "/studio/api/drops/{slug}/qr-tags/{sku}/{size}.png"),
     ("GET", "/studio/drops/{slug}/qr-sheet.svg"),
     ("GET", "/studio/drops/{slug}/qr-sheets"),
+    ("GET", "/studio/drops/{slug}/qr-sheets.pdf"),
 }
 """Every route the studio serves behind sign-in: a new route joins this set (and so the tests above)
 on purpose, and a route that disappears is noticed."""

@@ -1,0 +1,1 @@
+"""Warm for the drop: provisioned concurrency on the shopper function around each drop's launch."""

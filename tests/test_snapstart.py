@@ -1,0 +1,80 @@
+"""SnapStart's hooks, called as the runtime calls them: before the snapshot, the shopper function has
+loaded what a first request would; each copy restored from it draws its own randomness and makes its
+own DynamoDB client and keys. Two forked children of one warmed process, each given the random state
+the parent held, stand in for two copies restored from one snapshot."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pytest
+import snapshot_restore_py
+
+import app  # noqa: F401  # registers the hooks, as the function's init does
+from chalicelib.pages.environment import environment
+from chalicelib.store import client
+
+
+def run(hooks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]) -> None:
+    for hook, args, kwargs in hooks:
+        hook(*args, **kwargs)
+
+
+@pytest.fixture
+def warmed() -> Iterator[None]:
+    client.reset_client()
+    environment.cache_clear()
+    run(snapshot_restore_py.get_before_snapshot())
+    yield
+    client.reset_client()
+
+
+def test_the_shopper_function_registers_one_hook_of_each_kind() -> None:
+    assert [hook.__name__ for hook, _, _ in snapshot_restore_py.get_before_snapshot()] == ["warm"]
+    assert [hook.__name__ for hook, _, _ in snapshot_restore_py.get_after_restore()] == ["renew"]
+
+
+def test_before_the_snapshot_the_pages_and_the_client_are_loaded(warmed: None) -> None:
+    assert client._client is not None  # built, though no request was made
+    assert environment.cache_info().currsize == 6  # a compiled environment per UI locale
+    cache = environment("ar").cache
+    assert cache is not None and "landing.html" in {page.name for page in cache.values()}  # compiled, held
+
+
+def test_after_a_restore_the_client_is_made_anew(warmed: None) -> None:
+    warmed_client = client._client
+    run(snapshot_restore_py.get_after_restore())
+    assert client._client is None
+    assert client.dynamodb() is not warmed_client
+
+
+def _restored_copy(snapshot: object, renew: bool, out: Connection) -> None:
+    random.setstate(snapshot)  # type: ignore[arg-type]  # memory as the snapshot held it (a fork reseeds)
+    if renew:
+        run(snapshot_restore_py.get_after_restore())
+    out.send(random.random())
+
+
+def _two_copies(renew: bool) -> tuple[float, float]:
+    """Two children of one process, each with the random state the snapshot held, drawing a number."""
+    snapshot = random.getstate()
+    fork = multiprocessing.get_context("fork")
+    draws = []
+    for _ in range(2):
+        receive, send = fork.Pipe(duplex=False)
+        child = fork.Process(target=_restored_copy, args=(snapshot, renew, send))
+        child.start()
+        draws.append(receive.recv())
+        child.join()
+    return draws[0], draws[1]
+
+
+def test_each_restored_copy_draws_its_own_randomness(warmed: None) -> None:
+    same, _ = _two_copies(renew=False)
+    assert same == _  # without the hook, copies of one snapshot draw the same numbers
+    first, second = _two_copies(renew=True)
+    assert first != second
