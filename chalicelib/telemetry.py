@@ -115,6 +115,13 @@ def outbox_sent(sent: list[str], skipped: list[str], retried: list[str], failed:
         _count("MessageFailed", len(failed))
 
 
+def dynamodb_contention(kind: str, what: str) -> None:
+    """A write that met a hot item: ``DynamoDBContention`` on the service alone (its alarm's
+    dimension set), and a log line naming the kind (TransactionConflict or Throttled) and the write."""
+    logger.info("dynamodb contention", extra={"contention": kind, "write": what})
+    _count("DynamoDBContention")
+
+
 def guardrail_fail_closed(drop: str) -> None:
     _count("GuardrailFailClosed", drop=drop)
 

@@ -665,6 +665,12 @@ class DropfrontStack(Stack):
             ),
             ("TemplateFallback", emf("TemplateFallback"), 1, "a published template failed; an older one served"),
             (
+                "DynamoDBContention",
+                emf("DynamoDBContention"),
+                50,
+                "writes met a hot item (transaction conflicts, throttles) 50 times in 5 minutes: shoppers got 503s",
+            ),
+            (
                 "TemplateBreakerOpen",
                 emf("TemplateBreakerOpen"),
                 1,

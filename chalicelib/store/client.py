@@ -6,12 +6,14 @@ first request that needs DynamoDB pays for it, and paths that don't need it neve
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.config import settings
 from chalicelib.core.errors import Unavailable
 from chalicelib.store import schema
@@ -35,6 +37,8 @@ RETRYABLE_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
+"""DynamoDB refused for load: on-demand's per-partition limits (a hot item) or the table's."""
 # Leave this much of the Lambda's remaining time for rendering an answer.
 DEADLINE_MARGIN_SECONDS = 0.25
 
@@ -86,6 +90,8 @@ def _mapped_errors(operation: str) -> Iterator[None]:
     except ClientError as error:
         breaker.answered()  # a refusal is an answer
         code = error.response.get("Error", {}).get("Code", "")
+        if code in THROTTLING_CODES:
+            telemetry.dynamodb_contention("Throttled", operation)  # after botocore's own backed-off retries
         if code in RETRYABLE_CODES or code == "ResourceNotFoundException":
             raise Unavailable(f"DynamoDB {operation} failed: {code}") from error
         raise
@@ -247,15 +253,31 @@ def cancellation_reasons(error: Exception) -> list[dict[str, Any]] | None:
     return list(reasons) if isinstance(reasons, list) else []
 
 
-CONFLICT_ATTEMPTS = 3
+CONFLICT_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 0.025
+BACKOFF_CAP_SECONDS = 0.4
+UNBUDGETED_SECONDS = 2.0
+"""How long conflicts are retried when the request has no deadline (a script, a test)."""
 
 
-def transact(call: Call, actions: Iterable[dict[str, Any]], what: str) -> list[dict[str, Any]] | None:
+def backoff(attempt: int) -> float:
+    """Full jitter (AWS's "exponential backoff and jitter"): a random wait up to an exponentially
+    growing cap, so writers that collided on a hot item do not collide again in step."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - timing, not secrets
+
+
+def transact(
+    call: Call, actions: Iterable[dict[str, Any]], what: str, sleep: Callable[[float], None] = time.sleep
+) -> list[dict[str, Any]] | None:
     """Run a TransactWriteItems; None when it committed, else why each action was cancelled. A
     ``ClientRequestToken`` per call makes botocore's own retries (after a timeout) idempotent on
-    DynamoDB; TransactionConflict is retried a few times, then reported as unavailable."""
+    DynamoDB. A TransactionConflict (another transaction on one of its items) is counted and retried
+    after a jittered backoff while the request's time allows, then reported as unavailable (503
+    with Retry-After)."""
     items = list(actions)
-    for _ in range(CONFLICT_ATTEMPTS):
+    deadline = call_stats.deadline
+    give_up = (deadline - DEADLINE_MARGIN_SECONDS) if deadline is not None else time.monotonic() + UNBUDGETED_SECONDS
+    for attempt in range(CONFLICT_ATTEMPTS):
         try:
             call("transact_write_items", TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
         except Exception as error:
@@ -266,6 +288,11 @@ def transact(call: Call, actions: Iterable[dict[str, Any]], what: str) -> list[d
                 return reasons
             if not any(reason.get("Code") == "TransactionConflict" for reason in reasons):
                 raise
+            telemetry.dynamodb_contention("TransactionConflict", what)
+            wait = backoff(attempt)
+            if time.monotonic() + wait >= give_up:
+                break
+            sleep(wait)
             continue
         return None
     raise Unavailable(f"The {what} met a concurrent change too many times; please retry.", code="contention")

@@ -228,6 +228,7 @@ def test_alarms_and_the_numbers_dashboard(template: Template) -> None:
         "GuardrailFailClosed",
         "TemplateFallback",
         "TemplateBreakerOpen",
+        "DynamoDBContention",
         "MessageFailed",
     } <= watched
     assert any(a["Properties"].get("ExtendedStatistic") == "p99" for a in alarms)
