@@ -1,14 +1,12 @@
 """SnapStart's hooks, called as the runtime calls them: before the snapshot, the shopper function has
 loaded what a first request would; each copy restored from it draws its own randomness and makes its
-own DynamoDB client and keys. Two forked children of one warmed process, each given the random state
-the parent held, stand in for two copies restored from one snapshot."""
+own DynamoDB client and keys. Two copies restored from one snapshot are played by starting twice
+from one random state (what a restore gives: the snapshot's memory)."""
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 from collections.abc import Callable, Iterator
-from multiprocessing.connection import Connection
 from typing import Any
 
 import pytest
@@ -52,24 +50,16 @@ def test_after_a_restore_the_client_is_made_anew(warmed: None) -> None:
     assert client.dynamodb() is not warmed_client
 
 
-def _restored_copy(snapshot: object, renew: bool, out: Connection) -> None:
-    random.setstate(snapshot)  # type: ignore[arg-type]  # memory as the snapshot held it (a fork reseeds)
-    if renew:
-        run(snapshot_restore_py.get_after_restore())
-    out.send(random.random())
-
-
 def _two_copies(renew: bool) -> tuple[float, float]:
-    """Two children of one process, each with the random state the snapshot held, drawing a number."""
+    """Two copies restored from one snapshot: each starts from the random state the snapshot held
+    (what a restore gives), runs the after-restore hooks if ``renew``, and draws a number."""
     snapshot = random.getstate()
-    fork = multiprocessing.get_context("fork")
     draws = []
     for _ in range(2):
-        receive, send = fork.Pipe(duplex=False)
-        child = fork.Process(target=_restored_copy, args=(snapshot, renew, send))
-        child.start()
-        draws.append(receive.recv())
-        child.join()
+        random.setstate(snapshot)
+        if renew:
+            run(snapshot_restore_py.get_after_restore())
+        draws.append(random.random())
     return draws[0], draws[1]
 
 

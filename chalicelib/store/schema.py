@@ -29,8 +29,9 @@ Items and their keys::
     FUNNEL#<slug>        <sku>#<popup>           the QR funnel's day counters: <step>@<local date>
     TEMPLATE#<name>      v<version>              a marketer's saved template version (immutable)
     TEMPLATE#<name>      CURRENT                 latest, published and previous versions, a scheduled publish
-    NUMBERS#<slug>       TOTALS                  the studio's counters: per cohort units/list/paid/cost@<currency>,
-                                                 per experiment cell seen (new visitors) and booked
+    NUMBERS#<slug>       TOTALS#<00..15>         the studio's counters, over 16 items summed when read: per cohort
+                                                 units/list/paid/cost@<currency>, per experiment cell seen
+                                                 (new visitors) and booked
     AUDIT#<slug>         <at, UTC>#<id>          who changed what in the studio (drop, pricing, import)
     IMPORT#<slug>        JOB                     the drop's import lease: the latest generation taken, the
                                                  running import's state and progress, generations unreachable
@@ -53,6 +54,7 @@ because DynamoDB may return expired items for up to 48 hours.
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from typing import Any
 
@@ -188,8 +190,19 @@ def funnel_key(slug: str, sku: str, popup: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": funnel_partition(slug)}, SK: {"S": f"{sku}#{popup}"}}
 
 
+NUMBER_SHARDS = 16
+"""The studio's counters of a drop are spread over this many items: every booking, till sale and
+first visit adds to them, and one item would be the launch's hottest (bench/load_model.py)."""
+
+
+def numbers_partition(slug: str) -> str:
+    return f"NUMBERS#{slug}"
+
+
 def numbers_key(slug: str) -> dict[str, dict[str, str]]:
-    return {PK: {"S": f"NUMBERS#{slug}"}, SK: {"S": "TOTALS"}}
+    """One of the drop's counter items, chosen at random: a write adds to any one, a read sums all."""
+    shard = random.randrange(NUMBER_SHARDS)  # noqa: S311 - spreading load, not a secret
+    return {PK: {"S": numbers_partition(slug)}, SK: {"S": f"TOTALS#{shard:02d}"}}
 
 
 def audit_partition(slug: str) -> str:
