@@ -142,19 +142,26 @@ class Scenario:
 
 
 @dataclass
-class _Item:
-    busy_until: float = 0.0
+class _Meter:
+    """Write units spent per second against a capacity (an item's, or the table's)."""
+
+    capacity: int = ITEM_WCU
     second: int = -1
     used: int = 0  # write units spent in ``second``
 
     def charge(self, now: float, units: int) -> bool:
-        """Spend ``units`` in the current second; False (throttled) past the item's capacity."""
+        """Spend ``units`` in the current second; False (throttled) past the capacity."""
         if int(now) != self.second:
             self.second, self.used = int(now), 0
-        if self.used + units > ITEM_WCU:
+        if self.used + units > self.capacity:
             return False
         self.used += units
         return True
+
+
+@dataclass
+class _Item(_Meter):
+    busy_until: float = 0.0  # a committing transaction holds the item until then
 
 
 @dataclass
@@ -172,7 +179,7 @@ class Simulation:
         self.rng = random.Random(seed)
         self.stock = [_split(units, scenario.shards) for units in _split(scenario.units, scenario.sizes)]
         self.items: dict[tuple[str, int, int], _Item] = {}
-        self.table_second, self.table_used = -1, 0
+        self.table = _Meter(TABLE_WCU)
         self.events: list[tuple[float, int, str, dict[str, Any]]] = []
         self.order = 0
         self.result = _Result()
@@ -183,14 +190,6 @@ class Simulation:
     def _at(self, when: float, kind: str, **data: Any) -> None:
         self.order += 1
         heapq.heappush(self.events, (when, self.order, kind, data))
-
-    def _table_charge(self, now: float, units: int) -> bool:
-        if int(now) != self.table_second:
-            self.table_second, self.table_used = int(now), 0
-        if self.table_used + units > TABLE_WCU:
-            return False
-        self.table_used += units
-        return True
 
     def run(self) -> dict[str, Any]:
         s = self.s
@@ -259,7 +258,7 @@ class Simulation:
         ]
         units = WCU_PER_TRANSACTED_ITEM
         total = units * self.p.transaction_items
-        if not all(self._item(key).charge(now, units) for key in hot) or not self._table_charge(now, total):
+        if not all(self._item(key).charge(now, units) for key in hot) or not self.table.charge(now, total):
             if throttled + 1 >= THROTTLE_ATTEMPTS:
                 return self._unavailable(now, shopper, size, tries, started)
             wait = self.rng.uniform(0, THROTTLE_BASE_S * 2**throttled)
