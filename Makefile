@@ -1,8 +1,10 @@
 # dropfront. `make run` and `make test` work on a fresh machine (see README.md).
 SHELL := /bin/bash
-# Python 3.13, the Lambda runtime the package's bytecode is compiled for: pyenv's, else python3.13 on PATH.
+# Python 3.13, the Lambda runtime the package's bytecode is compiled for: pyenv's (on PATH or in
+# ~/.pyenv), else python3.13 on PATH.
 PYTHON_VERSION := 3.13
-PY ?= $(shell PYENV_VERSION=$(PYTHON_VERSION).0 pyenv which python 2>/dev/null || command -v python$(PYTHON_VERSION))
+PY ?= $(firstword $(shell PYENV_VERSION=$(PYTHON_VERSION).0 pyenv which python 2>/dev/null) \
+  $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION).*/bin/python) $(shell command -v python$(PYTHON_VERSION)))
 VENV := .venv
 BIN := $(VENV)/bin
 MADE_WITH := $(VENV)/.python-$(PYTHON_VERSION)

@@ -123,7 +123,11 @@ def booking_profile() -> BookingProfile:
         reads=sum(n for name, n in names.items() if name not in writes and name != "TransactWriteItems"),
         transaction_items=len(transactions[0][0]["TransactItems"]),
         other_writes=sum(names[name] for name in writes),
-        shared={pk.split("#")[0]: len({w[pk] for w in written}) for pk in sorted(every)},
+        shared={  # a partition where each booking writes its own item (an outbox message) is not hot
+            pk.split("#")[0]: spread
+            for pk in sorted(every)
+            if (spread := len({w[pk] for w in written})) < PROFILED_BOOKINGS
+        },
         calls=dict(names),
     )
 

@@ -121,7 +121,8 @@ def main() -> None:
             slug, first = demo.catalog.drop.slug, demo.catalog.skus[0]
             for popup in (loc.id for loc in demo.catalog.locations if loc.kind == "popup"):
                 print(f"  QR try-on page     {tag_url(base, Tag(popup, first.sku, first.sizes[0]))}")
-                print(f"  QR tag sheet       {studio_base}/studio/drops/{slug}/qr-sheet.svg?popup={popup}")
+                sheets = f"{studio_base}/studio/drops/{slug}/qr-sheets?popup={popup}"
+                print(f"  QR tag sheets      {sheets}   (every page; one PDF)")
         print(f"  studio             {studio_base}/studio/login   (drops, CSV import, pricing, numbers, pop-up staff)")
         print(f"  studio token       {os.environ['DROPFRONT_STUDIO_TOKEN']}   (Authorization: Bearer …)")
         print(f"  outbox             {studio_base}/studio/outbox   (confirmations and reminders, sent within a minute)")
