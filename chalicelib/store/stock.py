@@ -8,13 +8,13 @@ hold is released by whoever needs the stock next (or the sweep), never by TTL de
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from chalicelib.core.audit import AuditEntry
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.models import epoch_seconds, local_day
 from chalicelib.stock.ports import Counter, Hold, OutOfStock, Shortage, StockRef
 from chalicelib.store import schema
@@ -25,6 +25,7 @@ from chalicelib.store.client import add_counters, condition_failed, paginate, tr
 from chalicelib.tills.ports import SaleOutcome
 
 COUNTERS = frozenset(counter.value for counter in Counter)
+RESTOCK_ATTEMPTS = 3
 
 
 def ref_key(ref: StockRef) -> dict[str, dict[str, str]]:
@@ -154,6 +155,27 @@ class DynamoStock(DynamoAdapter):
         )
         if failed is not None:
             raise NotFound(f"No stock item for {ref.sku} {ref.size} at {ref.location}.", code="unknown_item")
+
+    def restock_audited(self, ref: StockRef, qty: int, audit: Callable[[int, int], AuditEntry]) -> int:
+        """Add ``qty`` units on hand with the audit entry ``audit(before, after)`` in one transaction,
+        the units on hand exactly as the entry says (a sale or hold meanwhile moves ``available``,
+        never ``on_hand``; a concurrent restock makes it read again). Returns the units on hand now."""
+        for _ in range(RESTOCK_ATTEMPTS):
+            seen = self.item(ref)
+            if seen is None:
+                raise NotFound(f"No stock item for {ref.sku} {ref.size} at {ref.location}.", code="unknown_item")
+            before = int(seen["on_hand"])
+            update = {
+                "TableName": self._table,
+                "Key": ref_key(ref),
+                "UpdateExpression": "SET on_hand = on_hand + :q, available = available + :q",
+                "ConditionExpression": "on_hand = :before",
+                "ExpressionAttributeValues": {":q": number(qty), ":before": number(before)},
+            }
+            entry = audit(before, before + qty)
+            if transact(self._call, [{"Update": update}, entry_put(self._table, entry)], "restock") is None:
+                return before + qty
+        raise Conflict("The stock changed while adding to it. Please try again.", code="edit_conflict")
 
     # --- holds ---------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from chalicelib.studio import drops, pricing, rule_forms
 from chalicelib.studio.audit_views import MOST_SHOWN, AuditQuery
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.drop_views import change_policy, drop_numbers, edit_drop, import_state, studio_drop
+from chalicelib.studio.restock import Restock, add_stock
 from chalicelib.studio.web import json_answer, principal_of
 from chalicelib.web.request import parse_body, parse_query
 
@@ -117,6 +118,16 @@ async def put_drop(request: Request) -> Response:
     entry = edit_drop(principal, catalog, {**current, **edit.fields, "revision": str(edit.revision)})
     saved = studio_drop(catalog.drop.slug)
     return json_answer({"revision": saved.drop.revision, **_entry(entry)})
+
+
+async def add_stock_api(request: Request) -> Response:
+    """``{sku, size, location, qty}``: add units to the drop's live stock, audited; ``{who, kind,
+    summary, at, changes, on_hand}``; 422 with each problem on its field."""
+    principal = _writer(request, Role.EDITOR)
+    catalog = studio_drop(request.path_params["slug"])
+    delivery = parse_body(await request.body(), Restock, MAX_BODY)
+    entry, on_hand = add_stock(principal, catalog, {k: str(v) for k, v in delivery.model_dump().items()})
+    return json_answer({**_entry(entry), "on_hand": on_hand})
 
 
 async def get_pricing(request: Request) -> Response:

@@ -24,6 +24,7 @@ from chalicelib.studio import audit_views, charts, drops, pricing, rule_forms
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.imports import CatalogImport, run_import, template_csv
 from chalicelib.studio.pictures import PictureUpload, with_picture
+from chalicelib.studio.restock import add_stock
 from chalicelib.studio.warmup import keep_warm, warm_words
 from chalicelib.studio.web import checked_form, done, flash_of, page, principal_of, wants_page
 from chalicelib.web import responses
@@ -60,6 +61,7 @@ def _drop_page(
     found: Any,
     status: int,
     flash: str | None = None,
+    restock: Mapping[str, str] | None = None,
 ) -> Response:
     return page(
         "drop.html",
@@ -75,6 +77,8 @@ def _drop_page(
         widths=PRODUCT_IMAGE_WIDTHS,
         flash=flash,
         warm=warm_words(catalog.drop, catalog.drop.default_market.timezone),
+        restock=restock or {},
+        sizes=list(dict.fromkeys(size for sku in catalog.skus for size in sku.sizes)),
     )
 
 
@@ -114,6 +118,20 @@ async def save_drop(request: Request) -> Response:
 
 
 MAX_PICTURE_BODY = 2 * 1024 * 1024
+
+
+async def restock_form(request: Request) -> Response:
+    """``POST /studio/drops/{slug}/stock``: the drop page's "Add stock" form."""
+    principal = principal_of(request)
+    form = await checked_form(request, principal)
+    catalog = studio_drop(request.path_params["slug"])
+    try:
+        add_stock(principal, catalog, {name: value for name, value in form.items() if name != "csrf"})
+    except Unprocessable as refused:
+        if not wants_page(request):
+            raise
+        return _drop_page(principal, catalog, drops.form_values(catalog), refused.details, 422, restock=form)
+    return done(f"/studio/drops/{catalog.drop.slug}", "restocked")
 
 
 async def set_picture(request: Request) -> Response:

@@ -37,6 +37,7 @@ FlashKey = Literal[
     "picked-up",
     "no-show",
     "till-revoked",
+    "restocked",
 ]
 
 FLASHES: dict[FlashKey, str] = {
@@ -53,6 +54,7 @@ FLASHES: dict[FlashKey, str] = {
     "picked-up": "Marked picked up.",
     "no-show": "Marked as a no-show: the piece and the slot are free again.",
     "till-revoked": "Till token revoked: that till can no longer send sales.",
+    "restocked": "Stock added: shoppers can reserve it now, and anyone waiting for that size is emailed.",
 }
 """What the page says after an action (``?done=<key>`` on the redirect): fixed words, so a link
 can't make the studio say anything else."""
