@@ -357,3 +357,27 @@ def test_a_marketer_sets_a_cohorts_budget_per_day_and_per_pop_up_on_a_phone(
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.screenshot(path=str(artifacts / "studio-budgets-390.png"), full_page=True)
     page.context.close()
+
+
+def test_a_delivery_is_added_from_the_drop_page_on_a_phone(browser: Browser, live: LiveApp, artifacts: Path) -> None:
+    page = signed_in_phone(browser, live)
+    page.goto(f"{live.studio_url}/studio/drops/linen-lab")
+    form = page.locator("#restock")
+    form.locator("select[name=sku]").select_option("VST-MOSS")
+    form.locator("select[name=size]").select_option("XL")
+    form.locator("select[name=location]").select_option("paris-marais")
+    form.locator("input[name=qty]").fill("3")
+    form.get_by_role("button", name="Add stock").click()
+    expect(page.locator("[role=status]").first).to_contain_text("Stock added")
+    expect(page.get_by_text("+3 VST-MOSS XL at Paris · Le Marais").first).to_be_visible()  # the audit log
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+    def at_paris() -> int:
+        with urllib.request.urlopen(f"{live.url}/api/drops/linen-lab/stock", timeout=30) as answer:
+            products = json.loads(answer.read())["products"]
+        sizes = next(p["sizes"] for p in products if p["sku"] == "VST-MOSS")
+        return int(next(s["available"]["paris-marais"] for s in sizes if s["size"] == "XL"))
+
+    until(lambda: at_paris() == 3, "the shop shows the delivery")  # none there before it
+    page.screenshot(path=str(artifacts / "studio-restock-390.png"))
+    page.context.close()
