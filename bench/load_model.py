@@ -30,12 +30,12 @@ import random
 import statistics
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from chalicelib.store.client import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, CONFLICT_ATTEMPTS
+from chalicelib.store.client import CONFLICT_ATTEMPTS, backoff
 
 ITEM_WCU = 1_000  # per item (partition) and second: DynamoDB's partition write throughput
 TABLE_WCU = 4_000  # a new on-demand table's starting write throughput (doubles after a sustained peak)
@@ -175,6 +175,18 @@ class _Result:
     answers: Counter[str] = field(default_factory=Counter)
 
 
+@dataclass(frozen=True)
+class _Try:
+    """One shopper's booking request, as it goes through the app: retries change it, by ``replace``."""
+
+    size: int
+    started: float  # when this request was sent (its booking time counts from here)
+    tries: int = 0  # 503s the shopper has had so far
+    deadline: float = 0.0  # the request's time budget ends
+    attempt: int = 0  # transactions cancelled for a conflict so far
+    throttled: int = 0  # attempts throttled so far (botocore's retries)
+
+
 class Simulation:
     """Shoppers as events on one clock; the store as items with capacity and locks."""
 
@@ -184,28 +196,28 @@ class Simulation:
         self.stock = [_split(units, scenario.shards) for units in _split(scenario.units, scenario.sizes)]
         self.items: dict[tuple[str, int, int], _Item] = {}
         self.table = _Meter(TABLE_WCU)
-        self.events: list[tuple[float, int, str, dict[str, Any]]] = []
+        self.events: list[tuple[float, int, str, _Try]] = []
         self.order = 0
         self.result = _Result()
 
     def _item(self, key: tuple[str, int, int]) -> _Item:
         return self.items.setdefault(key, _Item())
 
-    def _at(self, when: float, kind: str, **data: Any) -> None:
+    def _at(self, when: float, kind: str, booking: _Try) -> None:
         self.order += 1
-        heapq.heappush(self.events, (when, self.order, kind, data))
+        heapq.heappush(self.events, (when, self.order, kind, booking))
 
     def run(self) -> dict[str, Any]:
         s = self.s
         arrivals = sorted(self.rng.uniform(0, s.arrival_s) for _ in range(s.shoppers))
         for n, arrives in enumerate(arrivals):  # the waiting room admits in arrival order, at its rate
             admitted = max(arrives, n / ADMIT_PER_S) if s.waiting_room else arrives
-            self._at(admitted, "request", shopper=n, size=self.rng.randrange(s.sizes), tries=0, started=admitted)
+            self._at(admitted, "request", _Try(self.rng.randrange(s.sizes), admitted))
         while self.events:
-            now, _, kind, data = heapq.heappop(self.events)
+            now, _, kind, booking = heapq.heappop(self.events)
             if now > s.sale_s:
                 break
-            getattr(self, f"_{kind}")(now, **data)
+            (self._request if kind == "request" else self._transact)(now, booking)
         left = sum(sum(shards) for shards in self.stock)
         booked = self.result.booked_at
         span = (max(booked) - min(booked)) if len(booked) > 1 else 0.0
@@ -222,40 +234,21 @@ class Simulation:
             "answers": dict(self.result.answers),
         }
 
-    def _request(self, now: float, shopper: int, size: int, tries: int, started: float) -> None:
+    def _request(self, now: float, booking: _Try) -> None:
         """A booking request reaches the app: its reads, then its transaction."""
-        if sum(self.stock[size]) == 0:
-            self._answer(now + self.p.reads * READ_MS / 1000, "sold_out", started)
+        read = now + self.p.reads * READ_MS / 1000
+        if sum(self.stock[booking.size]) == 0:
+            self._answer(read, "sold_out", booking)
             return
-        self._at(
-            now + self.p.reads * READ_MS / 1000,
-            "transact",
-            shopper=shopper,
-            size=size,
-            tries=tries,
-            started=started,
-            deadline=now + REQUEST_BUDGET_S,
-            attempt=0,
-            throttled=0,
-        )
+        self._at(read, "transact", replace(booking, deadline=now + REQUEST_BUDGET_S, attempt=0, throttled=0))
 
-    def _transact(
-        self,
-        now: float,
-        shopper: int,
-        size: int,
-        tries: int,
-        started: float,
-        deadline: float,
-        attempt: int,
-        throttled: int,
-    ) -> None:
-        shards = [i for i, units in enumerate(self.stock[size]) if units > 0]
+    def _transact(self, now: float, booking: _Try) -> None:
+        shards = [i for i, units in enumerate(self.stock[booking.size]) if units > 0]
         if not shards:
-            self._answer(now, "sold_out", started)
+            self._answer(now, "sold_out", booking)
             return
         shard = self.rng.choice(shards)
-        hot = [("stock", size, shard), ("slot", self.rng.randrange(self.s.slots), 0)]
+        hot = [("stock", booking.size, shard), ("slot", self.rng.randrange(self.s.slots), 0)]
         hot += [
             (name, self.rng.randrange(1 if self.s.one_counter_item and name == "NUMBERS" else spread), 0)
             for name, spread in self.p.shared.items()
@@ -263,55 +256,34 @@ class Simulation:
         units = WCU_PER_TRANSACTED_ITEM
         total = units * self.p.transaction_items
         if not all(self._item(key).charge(now, units) for key in hot) or not self.table.charge(now, total):
-            if throttled + 1 >= THROTTLE_ATTEMPTS:
-                return self._unavailable(now, shopper, size, tries, started)
-            wait = self.rng.uniform(0, THROTTLE_BASE_S * 2**throttled)
-            self._at(
-                now + wait,
-                "transact",
-                shopper=shopper,
-                size=size,
-                tries=tries,
-                started=started,
-                deadline=deadline,
-                attempt=attempt,
-                throttled=throttled + 1,
-            )
+            if booking.throttled + 1 >= THROTTLE_ATTEMPTS:
+                return self._unavailable(now, booking)
+            wait = self.rng.uniform(0, THROTTLE_BASE_S * 2**booking.throttled)
+            self._at(now + wait, "transact", replace(booking, throttled=booking.throttled + 1))
             return
         done = now + TRANSACTION_MS / 1000
         if any(self._item(key).busy_until > now for key in hot):  # another transaction holds one
-            wait = self.rng.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
-            if attempt + 1 >= CONFLICT_ATTEMPTS or done + wait >= deadline:
-                return self._unavailable(done, shopper, size, tries, started)
-            self._at(
-                done + wait,
-                "transact",
-                shopper=shopper,
-                size=size,
-                tries=tries,
-                started=started,
-                deadline=deadline,
-                attempt=attempt + 1,
-                throttled=throttled,
-            )
+            wait = backoff(booking.attempt, self.rng)  # as store/client.transact waits
+            if booking.attempt + 1 >= CONFLICT_ATTEMPTS or done + wait >= booking.deadline:
+                return self._unavailable(done, booking)
+            self._at(done + wait, "transact", replace(booking, attempt=booking.attempt + 1))
             return
         for key in hot:
             self._item(key).busy_until = done
-        self.stock[size][shard] -= 1
+        self.stock[booking.size][shard] -= 1
         self.result.booked_at.append(done)
-        self._answer(done, "201", started)
+        self._answer(done, "201", booking)
 
-    def _unavailable(self, now: float, shopper: int, size: int, tries: int, started: float) -> None:
-        self._answer(now, "503", started)
-        if tries + 1 < PATIENCE:
-            self._at(
-                now + RETRY_AFTER_S, "request", shopper=shopper, size=size, tries=tries + 1, started=now + RETRY_AFTER_S
-            )
+    def _unavailable(self, now: float, booking: _Try) -> None:
+        self._answer(now, "503", booking)
+        if booking.tries + 1 < PATIENCE:
+            retry = now + RETRY_AFTER_S
+            self._at(retry, "request", replace(booking, tries=booking.tries + 1, started=retry))
 
-    def _answer(self, now: float, answer: str, started: float) -> None:
+    def _answer(self, now: float, answer: str, booking: _Try) -> None:
         self.result.answers[answer] += 1
         if answer == "201":
-            self.result.latencies.append(now - started)
+            self.result.latencies.append(now - booking.started)
 
 
 def _split(total: int, parts: int) -> list[int]:

@@ -15,6 +15,7 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
+from chalicelib.core.audit import AuditEntry
 from chalicelib.store.client import dynamodb
 from devtools.embedded_dynamodb import FAKE_CREDENTIALS
 from devtools.process import forget_process_state
@@ -111,3 +112,8 @@ def scan_claim_of(page: Any) -> str:
     found = re.search(r'data-scan="([^"]+)"', html_of(page))
     assert found, "the tag's page carries no scan claim"
     return found.group(1)
+
+
+def delivery(before: int, after: int) -> AuditEntry:
+    """The audit entry a test's restock writes (the studio writes its own, in words)."""
+    return AuditEntry("linen-lab", "test", "stock", f"{before} → {after}", "2026-12-05T12:00:00Z")

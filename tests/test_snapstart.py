@@ -45,9 +45,12 @@ def test_before_the_snapshot_the_pages_and_the_client_are_loaded(warmed: None) -
 
 def test_after_a_restore_the_client_is_made_anew(warmed: None) -> None:
     warmed_client = client._client
+    assert warmed_client is not None
     run(snapshot_restore_py.get_after_restore())
     assert client._client is None
-    assert client.dynamodb() is not warmed_client
+    renewed = client.dynamodb()
+    assert renewed is not warmed_client
+    assert renewed._loader is warmed_client._loader  # the service models parsed once, at init
 
 
 def _two_copies(renew: bool) -> tuple[float, float]:

@@ -37,13 +37,14 @@ def day_name(rule_id: str, currency: str, day: date) -> str:
     return f"{rule_id}@{currency}@day:{day.isoformat()}"
 
 
-def charged_counters(rule: SegmentRule, currency: str, day: date, popup: str) -> dict[str, int]:
+def charged_counters(rule: SegmentRule, currency: str, day: date, popup: str | None) -> dict[str, int]:
     """The counters a discount granted under ``rule`` at ``popup`` on ``day`` adds to, each with its
-    budget (minor units; a budget not set in ``currency`` is 0, so nothing is granted there)."""
+    budget (minor units; a budget not set in ``currency`` is 0, so nothing is granted there). With
+    no pop-up (a drop no shopper can pick up from), the pop-up budget does not apply."""
     counters: dict[str, int] = {}
     if rule.budget_minor is not None:
         counters[total_name(rule.id, currency)] = rule.budget_minor.get(currency, 0)
-    if rule.popup_budget_minor is not None:
+    if rule.popup_budget_minor is not None and popup is not None:
         counters[popup_name(rule.id, currency, popup)] = rule.popup_budget_minor.get(currency, 0)
     if rule.daily_budget_minor is not None:
         counters[day_name(rule.id, currency, day)] = rule.daily_budget_minor.get(currency, 0)
@@ -51,16 +52,32 @@ def charged_counters(rule: SegmentRule, currency: str, day: date, popup: str) ->
 
 
 def rule_left(rule: SegmentRule, currency: str, scope: BudgetScope, spent: Mapping[str, int]) -> int:
-    """What ``rule`` may still grant in ``scope``, in minor units (≤ 0: its discount stops)."""
-    left: list[int] = []
-    if rule.budget_minor is not None:
-        left.append(rule.budget_minor.get(currency, 0) - spent.get(total_name(rule.id, currency), 0))
-    if rule.daily_budget_minor is not None:
-        left.append(rule.daily_budget_minor.get(currency, 0) - spent.get(day_name(rule.id, currency, scope.day), 0))
-    if rule.popup_budget_minor is not None:
-        cap = rule.popup_budget_minor.get(currency, 0)
-        left.append(max((cap - spent.get(popup_name(rule.id, currency, p), 0) for p in scope.popups), default=cap))
-    return min(left)
+    """What ``rule`` may still grant in ``scope``, in minor units (≤ 0: its discount stops): the
+    least its counters have left at the scope's pop-up with the most left."""
+
+    def left_at(popup: str | None) -> int:
+        counters = charged_counters(rule, currency, scope.day, popup)
+        return min((cap - spent.get(name, 0) for name, cap in counters.items()), default=0)
+
+    return max((left_at(popup) for popup in scope.popups), default=left_at(None))
+
+
+def used_up_here(
+    policy: PricingPolicy,
+    currency: str,
+    segments: tuple[str, ...],
+    here: BudgetScope,
+    anywhere: BudgetScope,
+    spent: Mapping[str, int],
+) -> bool:
+    """Whether a budgeted discount the visitor qualifies for is used up ``here`` (their pop-up, today)
+    though not ``anywhere``: the drop's page, which cannot know the pop-up, still offered it."""
+    return any(
+        rule.budgeted
+        and rule.segment in segments
+        and rule_left(rule, currency, here, spent) <= 0 < rule_left(rule, currency, anywhere, spent)
+        for rule in policy.segment_rules
+    )
 
 
 def budgets_left(

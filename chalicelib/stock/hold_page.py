@@ -12,9 +12,10 @@ from chalicelib.core.models import epoch_seconds, iso, localized
 from chalicelib.i18n import formatting
 from chalicelib.pages.environment import template
 from chalicelib.pages.frame import page_frame
+from chalicelib.pricing.budgets import used_up_here
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.quotes import price_lines
-from chalicelib.shop.shopper import ShopperDrop, open_drop, priced_at
+from chalicelib.shop.shopper import ShopperDrop, budget_scope, open_drop, priced_at
 from chalicelib.shop.visitors import form_token
 from chalicelib.stock.journey import BookingFields
 from chalicelib.stock.pickup import OpenSlot, open_slots
@@ -42,6 +43,13 @@ def hold_context(page: HoldPage, nonce: str) -> dict[str, Any]:
     zone, currency = popup.timezone, shopper.pricer.currency
     names = {sku.sku: localized(sku.name, locale, fallback) for sku in catalog.skus}
     priced = price_lines(shopper, hold.lines, ())
+    pricer = shopper.pricer
+    anywhere = budget_scope(catalog, shopper.view.market, None, page.now)
+    budget_used_here = (
+        pricer.policy is not None
+        and pricer.budget_scope is not None
+        and used_up_here(pricer.policy, pricer.currency, pricer.segments, pricer.budget_scope, anywhere, pricer.spent)
+    )
     expires = datetime.fromtimestamp(hold.expires_at, tz=UTC)
     base = f"/drops/{hold.drop}"
     return {
@@ -64,6 +72,7 @@ def hold_context(page: HoldPage, nonce: str) -> dict[str, Any]:
             for line in priced
         ],
         "total": formatting.money(sum(line.line_minor for line in priced), currency, locale),
+        "budget_used_here": budget_used_here,
         "days": [
             {
                 "label": formatting.local_date(slots[0].start, zone, locale),

@@ -1,9 +1,11 @@
-"""DynamoDB adapter for single-item stock writes: holds, till sales and restocks.
+"""DynamoDB adapter for stock writes: holds, till sales and restocks.
 
-Each is one conditional ``UpdateItem`` on the stock item, so it is atomic on any DynamoDB engine
-(dynalite too, which has no transactions). Live holds sit in the item's ``holds`` map with their
-expiry; the expiry is checked in the condition of every write that releases one, so an expired
-hold is released by whoever needs the stock next (or the sweep), never by TTL deletion.
+A hold, its release and a plain till sale are one conditional ``UpdateItem`` on the stock item, so
+they are atomic on any DynamoDB engine (dynalite too, which has no transactions); a restock, and a
+till sale with its audit entry or counters, are a transaction with those. Live holds sit in the
+item's ``holds`` map with their expiry; the expiry is checked in the condition of every write that
+releases one, so an expired hold is released by whoever needs the stock next (or the sweep), never
+by TTL deletion.
 """
 
 from __future__ import annotations
@@ -145,21 +147,10 @@ class DynamoStock(DynamoAdapter):
 
     # --- restock -------------------------------------------------------------------------------
 
-    def restock(self, ref: StockRef, qty: int) -> None:
-        """Add ``qty`` units on hand (a delivery from the microfactory)."""
-        failed = self._update(
-            ref,
-            UpdateExpression="SET on_hand = on_hand + :q, available = available + :q",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":q": number(qty)},
-        )
-        if failed is not None:
-            raise NotFound(f"No stock item for {ref.sku} {ref.size} at {ref.location}.", code="unknown_item")
-
-    def restock_audited(self, ref: StockRef, qty: int, audit: Callable[[int, int], AuditEntry]) -> int:
-        """Add ``qty`` units on hand with the audit entry ``audit(before, after)`` in one transaction,
-        the units on hand exactly as the entry says (a sale or hold meanwhile moves ``available``,
-        never ``on_hand``; a concurrent restock makes it read again). Returns the units on hand now."""
+    def restock(self, ref: StockRef, qty: int, audit: Callable[[int, int], AuditEntry]) -> tuple[int, AuditEntry]:
+        """Add ``qty`` units on hand (a delivery from the microfactory) with the audit entry
+        ``audit(before, after)``, in one transaction and with the units on hand exactly as the entry
+        says (a concurrent restock makes it read again). Returns the units on hand now, and the entry."""
         for _ in range(RESTOCK_ATTEMPTS):
             seen = self.item(ref)
             if seen is None:
@@ -174,7 +165,7 @@ class DynamoStock(DynamoAdapter):
             }
             entry = audit(before, before + qty)
             if transact(self._call, [{"Update": update}, entry_put(self._table, entry)], "restock") is None:
-                return before + qty
+                return before + qty, entry
         raise Conflict("The stock changed while adding to it. Please try again.", code="edit_conflict")
 
     # --- holds ---------------------------------------------------------------------------------

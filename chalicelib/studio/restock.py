@@ -53,17 +53,15 @@ def add_stock(principal: Principal, catalog: DropCatalog, fields: Mapping[str, s
     drop = catalog.drop
     place = next((loc for loc in catalog.locations if loc.id == wanted.location), None)
     where = localized(place.name, drop.default_market.default_locale, "en") if place else wanted.location
-    written: list[AuditEntry] = []
 
     def entry(before: int, after: int) -> AuditEntry:
         what = f"{wanted.sku} {wanted.size} at {where}"
         change = FieldChange(f"{what}: units on hand", str(before), str(after))
-        made = AuditEntry(
+        return AuditEntry(
             drop.slug, principal.subject, "stock", f"+{wanted.qty} {what}", iso(wiring.utcnow()), (change,)
         )
-        written.append(made)
-        return made
 
-    ref = StockRef(drop.slug, drop.generation, wanted.sku, wanted.size, wanted.location)
-    on_hand = wiring.stock().restock_audited(ref, wanted.qty, entry)
-    return written[-1], on_hand
+    on_hand, written = wiring.stock().restock(
+        StockRef(drop.slug, drop.generation, wanted.sku, wanted.size, wanted.location), wanted.qty, entry
+    )
+    return written, on_hand

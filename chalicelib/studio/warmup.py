@@ -24,7 +24,7 @@ def keep_warm(drop: Drop) -> None:
             schedule.schedule(window)
     except Exception as error:  # noqa: BLE001 - any AWS failure: the edit stands, the operator is told
         logger.warning(
-            "warm-up not scheduled: the launch will start cold; save the drop again or run make post-deploy",
+            "warm-up not scheduled: the launch will start cold unless the drop is saved again",
             extra={"drop": drop.slug, "error": str(error)},
         )
 

@@ -74,7 +74,7 @@ class ScheduledLaunch:
                 Timezone="Etc/UTC",
                 ScalableTargetAction={"MinCapacity": instances, "MaxCapacity": instances},
             )
-        route = self._route
+        route, existing = self._route, self._schedule_names()
         for name, at, alias in (
             ("launch", window.starts + ROUTE_AFTER, route.launch),
             ("everyday", window.ends, route.everyday),
@@ -94,7 +94,7 @@ class ScheduledLaunch:
                 "ActionAfterCompletion": "NONE",
                 "Target": {"Arn": UPDATE_STAGE, "RoleArn": route.scheduler_role_arn, "Input": json.dumps(switch)},
             }
-            if self._has_schedule(schedule_name):
+            if schedule_name in existing:
                 self._scheduler.update_schedule(**schedule)
             else:
                 self._scheduler.create_schedule(**schedule)
@@ -106,8 +106,9 @@ class ScheduledLaunch:
                 self._scaling.delete_scheduled_action(
                     **self._target(), ScheduledActionName=action["ScheduledActionName"]
                 )
+        existing = self._schedule_names()
         for name in (f"{PREFIX}{drop}-launch", f"{PREFIX}{drop}-everyday"):
-            if self._has_schedule(name):
+            if name in existing:
                 self._scheduler.delete_schedule(Name=name, GroupName=self._route.schedule_group)
 
     def windows(self) -> list[WarmWindow]:
@@ -141,6 +142,3 @@ class ScheduledLaunch:
         for page in self._scheduler.get_paginator("list_schedules").paginate(GroupName=self._route.schedule_group):
             names |= {s["Name"] for s in page["Schedules"]}
         return names
-
-    def _has_schedule(self, name: str) -> bool:
-        return name in self._schedule_names()

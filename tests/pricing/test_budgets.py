@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from chalicelib.pricing.budgets import BudgetScope, budgets_left, charged_counters, charges, rule_left
+from chalicelib.pricing.budgets import BudgetScope, budgets_left, charged_counters, charges, rule_left, used_up_here
 from chalicelib.pricing.policy import Guardrail, PricingPolicy, SegmentRule
 
 POPUPS = ("paris-marais", "brooklyn", "lyon")
@@ -47,8 +47,7 @@ def test_a_booking_sees_left_exactly_what_its_counters_allow(
 
 @given(rules, spends)
 def test_a_page_before_the_pop_up_is_chosen_sees_the_best_pop_up(rule: SegmentRule, spent: dict[str, int]) -> None:
-    if not rule.budgeted:
-        return
+    assume(rule.budgeted)
     anywhere = rule_left(rule, "EUR", BudgetScope(DAY, POPUPS), spent)
     assert anywhere == max(rule_left(rule, "EUR", BudgetScope(DAY, (p,)), spent) for p in POPUPS)
 
@@ -89,3 +88,17 @@ def test_a_day_or_a_pop_up_used_up_stops_the_discount_there_only() -> None:
     yesterday = BudgetScope(DAY - timedelta(days=1), ("brooklyn",))
     assert budgets_left(policy, "EUR", yesterday, spent) == (("ana", 0),)
     assert budgets_left(policy, "JPY", BudgetScope(DAY, ("brooklyn",)), {}) == (("ana", 0),)  # no budget in yen
+
+
+def test_used_up_here_is_a_qualifying_discount_spent_at_the_pop_up_but_not_everywhere() -> None:
+    rule = SegmentRule(id="ana", segment="cohort:ana", discount_bps=1_500, popup_budget_minor={"EUR": 100})
+    policy = PricingPolicy(
+        version=1, guardrail=Guardrail(max_discount_bps=5_000, min_margin_bps=0), segment_rules=(rule,)
+    )
+    paris, everywhere = BudgetScope(DAY, ("paris-marais",)), BudgetScope(DAY, POPUPS)
+    spent = {"ana@EUR@at:paris-marais": 100}
+    assert used_up_here(policy, "EUR", ("cohort:ana",), paris, everywhere, spent)
+    assert not used_up_here(policy, "EUR", ("tier:gold",), paris, everywhere, spent)  # not theirs
+    assert not used_up_here(policy, "EUR", ("cohort:ana",), BudgetScope(DAY, ("brooklyn",)), everywhere, spent)
+    everywhere_spent = {f"ana@EUR@at:{p}": 100 for p in POPUPS}
+    assert not used_up_here(policy, "EUR", ("cohort:ana",), paris, everywhere, everywhere_spent)  # the page knew

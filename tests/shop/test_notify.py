@@ -20,7 +20,7 @@ from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.stock.ports import StockRef
 from devtools.seed import DemoDrop
-from tests.conftest import html_of, json_of
+from tests.conftest import delivery, html_of, json_of
 
 JSON = {"Content-Type": "application/json"}
 
@@ -89,7 +89,7 @@ def test_a_sold_out_size_subscriber_hears_once_when_it_is_back(client: Client) -
     assert confirm_from_inbox(client, "cy@example.org").status_code == 200
     sweep(now + timedelta(minutes=1))
     assert len(messages("cy@example.org")) == 1  # still sold out at the pop-ups
-    wiring.stock().restock(StockRef("linen-lab", 0, "TRS-STONE", "XS", "paris-marais"), 1)
+    wiring.stock().restock(StockRef("linen-lab", 0, "TRS-STONE", "XS", "paris-marais"), 1, delivery)
     sweep(now + timedelta(minutes=2))
     sweep(now + timedelta(minutes=3))
     back = messages("cy@example.org")[1:]

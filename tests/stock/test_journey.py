@@ -238,3 +238,30 @@ def test_a_hold_past_the_customers_limit_is_refused_on_its_page_and_let_go(clien
     assert "You have reserved your share" in html_of(refused) and "customer_limit" in html_of(refused)
     after = stock_of("TEE-ECRU", "M")  # the third hold went back on sale at once, not when it ran out
     assert (after["held"], after["sold"]) == (before["held"], before["sold"] + 2)
+
+
+def test_a_hold_says_when_the_groups_discount_is_used_up_at_its_pop_up(client: Client) -> None:
+    """The drop page cannot know the pop-up, so it offers a creator's discount while any pop-up has
+    budget; a hold at a pop-up whose budget is used up is at that pop-up's price, and says why."""
+    from urllib.parse import quote
+
+    from chalicelib.shop.visitors import campaign_link
+    from chalicelib.store.client import call
+    from chalicelib.store.schema import spend_key
+    from devtools.process import forget_process_state
+    from tests.conftest import TABLE
+
+    spent = {"creator-ana@EUR@at:paris-marais": {"N": "30000"}}  # Paris sells in euros
+    call("put_item", TableName=TABLE, Item={**spend_key("linen-lab"), **spent})
+    forget_process_state()
+    note = "discount has used up its budget at this pop-up today"
+    for link, expected in ((f"&c={quote(campaign_link(cohort='ana'))}", True), ("", False)):
+        first = client.http.get(f"/drops/linen-lab?lang=en{link}", headers=SITE)
+        cookie = first.headers["Set-Cookie"].split(";")[0]
+        page = html_of(first)
+        card = page[page.index('data-sku="CRW-OAT"') :]
+        if expected:
+            assert "Your price" in card[: card.index("</form>")]  # still offered: Brooklyn has budget
+        response = reserve(client, cookie, form_token(page), sku="CRW-OAT")
+        hold = html_of(client.http.get(response.headers["Location"], headers={**SITE, "Cookie": cookie}))
+        assert (note in hold) is expected

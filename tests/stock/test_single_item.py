@@ -84,11 +84,6 @@ def test_a_live_hold_is_never_released_as_expired(five_units: StockRef) -> None:
     assert counts(five_units) == (5, 1, 0, 4)
 
 
-def test_restock_adds_to_on_hand_and_available(five_units: StockRef) -> None:
-    wiring.stock().restock(five_units, 3)
-    assert counts(five_units) == (8, 0, 0, 8)
-
-
 def test_a_till_sale_applies_once(five_units: StockRef) -> None:
     stock = wiring.stock()
     assert stock.apply_till_sale(five_units, "s1", 2, 4100, NOW, "Europe/Paris") == "applied"

@@ -32,7 +32,7 @@ from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.client import dynamodb
 from devtools.process import forget_process_state
 from devtools.seed import ensure_table
-from tests.conftest import TABLE
+from tests.conftest import TABLE, delivery
 
 REF = StockRef("drop", 0, "TEE", "M", "paris")
 SLOT = SlotClaim("paris", "2026-12-01T10:00:00Z", "2026-12-01T10:30:00Z", capacity=1_000)
@@ -139,7 +139,7 @@ class StockMachine(RuleBasedStateMachine):
 
     @rule(qty=st.integers(1, 5))
     def restock(self, qty: int) -> None:
-        wiring.stock().restock(REF, qty)
+        wiring.stock().restock(REF, qty, delivery)
         self.on_hand += qty
 
     @rule(target=sales, qty=st.integers(1, 3))

@@ -13,8 +13,9 @@ from tests.studio.conftest import AUTH, HTML, as_role, csrf_of, log_in
 
 
 def on_hand(sku: str, size: str, location: str = "paris-marais") -> int:
+    """Units on hand, once the item's counts still add up (on hand = available + held + sold)."""
     item = wiring.stock().item(StockRef("linen-lab", 0, sku, size, location))
-    assert item is not None
+    assert item is not None and int(item["on_hand"]) == sum(int(item[k]) for k in ("available", "held", "sold"))
     return int(item["on_hand"])
 
 
