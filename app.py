@@ -10,6 +10,7 @@ from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
 from chalicelib import snapstart, telemetry, wiring
 from chalicelib.config import settings
+from chalicelib.core.models import DropStatus
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.outbox.sender import send_due
 from chalicelib.pages.published import promote_due
@@ -59,6 +60,8 @@ from chalicelib.tryon.tryons import (
     staff_act,
     staff_queue,
 )
+from chalicelib.waiting.admission import may_reach_stock, require_pass
+from chalicelib.waiting.page import render_queue_page
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
@@ -122,6 +125,13 @@ def landing_page(slug: str) -> Response:
     query = parse_query(request.query_params, LandingQuery)
     shopper = open_drop(wiring.catalog(), slug, viewer, now, with_tokens=False, lang=query.lang, campaign=query.c)
     nonce = responses.new_nonce()
+    entry = wiring.rooms().enter(shopper.view.catalog.drop, shopper.visitor.id, viewer.cookie, now)
+    room_cookies = entry.cookies if entry else ()
+    if entry is not None and not entry.place.admitted and shopper.view.status is not DropStatus.TEASER:
+        page_view(slug, "queue")
+        body = render_queue_page(shopper, entry, now, nonce)
+        cookies = cookie_headers(shopper.new_cookie, *room_cookies)
+        return responses.html(body, nonce=nonce, locale=shopper.locale, cache="no-store", extra=cookies)
     url = f"{public_base_url(viewer)}/drops/{slug}"
     where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales, asked=query.lang is not None)
     form = ReserveForm(form_token(shopper.visitor.id), shopper.nearest, query.hold, shopper.units_per_customer)
@@ -129,7 +139,7 @@ def landing_page(slug: str) -> Response:
     body = wiring.published().render(shopper.locale, "landing", context, now)
     page_view(slug, "landing")
     record_offers(shopper, wiring.numbers())
-    cookie = cookie_headers(shopper.new_cookie)
+    cookie = cookie_headers(shopper.new_cookie, *room_cookies)
     return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
 
 
@@ -142,6 +152,9 @@ def reserve_from_page(slug: str) -> Response:
     fields = parse_form(request.raw_body, ReserveFields)
     check_form_token(fields.ft, visitor)
     now = wiring.utcnow()
+    drop = wiring.catalog().drop(checked_slug(slug)).drop
+    if not may_reach_stock(drop, visitor.id, edge(request.headers).cookie, now):  # its page shows the queue
+        return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang))
     hold = place_hold(
         wiring.holds(), wiring.catalog(), visitor.id, fields.hold_request(checked_slug(slug)), wiring.hold_rules(), now
     )
@@ -343,6 +356,7 @@ def hold_pieces() -> Response:
     wanted = parse_body(request.raw_body, HoldRequest)
     visitor, new_cookie = identify(edge(request.headers).cookie)
     now = wiring.utcnow()
+    require_pass(wiring.catalog().drop(checked_slug(wanted.drop)).drop, visitor.id, edge(request.headers).cookie, now)
     hold = place_hold(wiring.holds(), wiring.catalog(), visitor.id, wanted, wiring.hold_rules(), now)
     return responses.json_body(hold_summary(hold, now), status=201, extra=cookie_headers(new_cookie))
 
@@ -363,6 +377,8 @@ def book_pickup_slot() -> Response:
     now, catalog = wiring.utcnow(), wiring.catalog()
     viewer = at_the_popup(catalog, order, edge(request.headers))
     shopper = open_drop(catalog, order.drop, viewer, now, with_tokens=False, pickup_at=order.popup)
+    if order.hold_id is None and order.tryon_id is None:  # a hold or a try-on was let in when it was taken
+        require_pass(shopper.view.catalog.drop, shopper.visitor.id, viewer.cookie, now)
     holding = held_for(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, now)
     answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now, holding)
     if not answer.replayed:

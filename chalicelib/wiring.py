@@ -12,6 +12,7 @@ from chalicelib.catalog.reader import Catalog
 from chalicelib.config import PROJECT_ROOT, settings
 from chalicelib.pages.published import PublishedTemplates
 from chalicelib.stock.checkout import HoldRules
+from chalicelib.store.arrivals import DynamoArrivals
 from chalicelib.store.audit import DynamoAudit
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
@@ -27,6 +28,7 @@ from chalicelib.store.subscriptions import DynamoSubscriptions
 from chalicelib.store.templates import DynamoTemplates
 from chalicelib.store.tills import DynamoTills
 from chalicelib.store.tryons import DynamoTryOns
+from chalicelib.waiting.admission import WaitingRooms
 from chalicelib.warming.aws import LaunchRoute, ScheduledLaunch
 
 _adapters: dict[Callable[[str], object], object] = {}
@@ -131,6 +133,16 @@ def catalog() -> Catalog:
     return Catalog(catalog_store(), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds)
 
 
+def arrivals() -> DynamoArrivals:
+    return _adapter(DynamoArrivals)
+
+
+@lru_cache(maxsize=1)
+def rooms() -> WaitingRooms:
+    """The drops' waiting rooms, their counts as fresh as the stock a page shows."""
+    return WaitingRooms(arrivals(), settings().stock_cache_seconds)
+
+
 @lru_cache(maxsize=1)
 def published() -> PublishedTemplates:
     return PublishedTemplates(templates(), settings().template_cache_seconds)
@@ -143,5 +155,5 @@ def utcnow() -> datetime:
 def forget_adapters() -> None:
     """Forget the adapters and cached readers (a fresh process; ``devtools.process`` uses it)."""
     _adapters.clear()
-    for built in (catalog, published, mailer, media, warm_schedule):
+    for built in (catalog, published, mailer, media, warm_schedule, rooms):
         built.cache_clear()

@@ -258,6 +258,14 @@ PRODUCT_IMAGE_WIDTHS = (360, 720)
 """The widths each product picture is stored at (4:3), for ``srcset``: a phone's card, and twice it."""
 
 
+class WaitingRoom(Frozen):
+    """A queue in front of the launch: from ``QUEUE_LEAD`` before the drop opens until ``minutes``
+    after, shoppers are let in ``admit_per_minute`` at a time, in the order they arrived."""
+
+    admit_per_minute: Annotated[int, Field(ge=10, le=100_000)] = 300
+    minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 60
+
+
 class Drop(Frozen):
     slug: Slug
     name: LocalizedText
@@ -271,6 +279,7 @@ class Drop(Frozen):
     scarcity_threshold: int = Field(default=5, ge=0)
     revision: int = Field(default=0, ge=0)  # the studio's edits are conditional on it
     generation: int = Field(default=0, ge=0)  # the live set of products and stock: an import stages the next
+    waiting_room: WaitingRoom | None = None  # off unless the studio turns it on for the launch
 
     @property
     def default_market(self) -> Market:

@@ -28,6 +28,8 @@ class Purpose(StrEnum):
     SHOPPER_FORM = "shopper-form"
     NOTIFY = "notify"
     SCAN = "scan"
+    QUEUE_TICKET = "queue-ticket"
+    ADMISSION = "admission"
 
 
 LIFETIMES: dict[Purpose, timedelta] = {
@@ -42,6 +44,8 @@ LIFETIMES: dict[Purpose, timedelta] = {
     Purpose.SHOPPER_FORM: timedelta(hours=12),  # a drop page left open in a tab all day
     Purpose.NOTIFY: timedelta(days=7),  # a confirmation link read a few days later still works
     Purpose.SCAN: timedelta(minutes=20),  # a shopper at the rail decides within minutes of scanning
+    Purpose.QUEUE_TICKET: timedelta(days=1),  # a waiting room lasts a day at most
+    Purpose.ADMISSION: timedelta(days=1),  # let in once, in for the rest of the room's time (a day at most)
 }
 
 

@@ -117,6 +117,11 @@ def set_cookie_header(token: str) -> str:
     return f"{COOKIE_NAME}={token}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite=Lax"
 
 
-def cookie_headers(new_cookie: str | None) -> dict[str, str]:
-    """The response headers that (re)set the visitor cookie, if it changed."""
-    return {"Set-Cookie": set_cookie_header(new_cookie)} if new_cookie else {}
+def cookie_headers(new_cookie: str | None, *others: str) -> dict[str, str | list[str]]:
+    """The response headers that (re)set the visitor cookie, if it changed, and the ``others``
+    (``Set-Cookie`` values): one header each."""
+    values = [set_cookie_header(new_cookie)] if new_cookie else []
+    values += others
+    if not values:
+        return {}
+    return {"Set-Cookie": values[0] if len(values) == 1 else values}

@@ -38,6 +38,8 @@ Items and their keys::
     CUSTOMER#<hash>      DROP#<slug>             what one customer (hashed email) has booked of a drop:
                                                  units@<sku>#<size> and discounted (the limits' ledger)
     VISITOR#<id>         DROP#<slug>             the same per visitor cookie
+    ROOM#<slug>          ARRIVALS#<epoch minute> the waiting room's tickets issued per second: s<00..59>, added
+                                                 by each process at most once a second (TTL: a day)
     SESSION#<id>         META                    a studio session ended by logging out (TTL: when it would end)
     LOGIN#<address hash> <window>                failed studio logins from one address in a window (TTL)
     TILL#<token id>      META                    (also gsi1: TILLS#<popup> / <issued at>) for the staff page
@@ -193,6 +195,14 @@ def funnel_key(slug: str, sku: str, popup: str) -> dict[str, dict[str, str]]:
 NUMBER_SHARDS = 16
 """The studio's counters of a drop are spread over this many items: every booking, till sale and
 first visit adds to them, and one item would be the launch's hottest (bench/load_model.py)."""
+
+
+def room_partition(slug: str) -> str:
+    return f"ROOM#{slug}"
+
+
+def arrivals_key(slug: str, minute: int) -> dict[str, dict[str, str]]:
+    return {PK: {"S": room_partition(slug)}, SK: {"S": f"ARRIVALS#{minute:011d}"}}
 
 
 def numbers_partition(slug: str) -> str:

@@ -27,6 +27,7 @@ from chalicelib.studio.pictures import PictureUpload, with_picture
 from chalicelib.studio.restock import add_stock
 from chalicelib.studio.warmup import keep_warm, warm_words
 from chalicelib.studio.web import checked_form, done, flash_of, page, principal_of, wants_page
+from chalicelib.waiting.room import QUEUE_LEAD, frontier, room_closes
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
 from chalicelib.web.request import parse_body
@@ -77,9 +78,28 @@ def _drop_page(
         widths=PRODUCT_IMAGE_WIDTHS,
         flash=flash,
         warm=warm_words(catalog.drop, catalog.drop.default_market.timezone),
+        room=room_words(catalog.drop, catalog.drop.default_market.timezone, wiring.utcnow()),
         restock=restock or {},
         sizes=list(dict.fromkeys(size for sku in catalog.skus for size in sku.sizes)),
     )
+
+
+def room_words(drop: Drop, zone: str, now: datetime) -> str | None:
+    """The drop's waiting room in words, in ``zone``'s time: when it is on, and how many came and
+    were let in so far (from the arrivals the shop's pages counted)."""
+    room = drop.waiting_room
+    if room is None:
+        return None
+    queue_from, closes = drop.starts_at - QUEUE_LEAD, room_closes(drop)
+    words = (
+        f"Shoppers get their place from {drops.local_time(queue_from, zone)}; from the start they are let in "
+        f"{room.admit_per_minute:,} a minute, until {drops.local_time(closes, zone)}."
+    )
+    counts = wiring.arrivals().arrivals(drop.slug, int(queue_from.timestamp()))
+    if counts:
+        let_in = frontier(counts, drop.starts_at, room.admit_per_minute, min(now, closes))
+        words += f" So far {sum(counts.values()):,} came and about {int(let_in):,} were let in."
+    return words
 
 
 async def drop_page(request: Request) -> Response:

@@ -20,7 +20,16 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.core.audit import FieldChange, changed_fields
 from chalicelib.core.errors import InvalidInput, Unprocessable
-from chalicelib.core.models import EARLIEST_YEAR, LATEST_YEAR, SLUG_PATTERN, Drop, DropCatalog, Location, TryOnRules
+from chalicelib.core.models import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    SLUG_PATTERN,
+    Drop,
+    DropCatalog,
+    Location,
+    TryOnRules,
+    WaitingRoom,
+)
 from chalicelib.i18n.formatting import currency_digits, major_units
 from chalicelib.pricing.reference import with_change
 from chalicelib.stock.slots import local_instant
@@ -132,6 +141,7 @@ def form_values(catalog: DropCatalog) -> dict[str, str]:
         "ends_at": local_input(drop.ends_at, zone),
         "published": "on" if drop.published else "",
         "revision": str(drop.revision),
+        **room_values(drop.waiting_room),
     }
     for field in COPY_FIELDS:
         for locale, text in getattr(drop, field).items():
@@ -155,6 +165,37 @@ def form_values(catalog: DropCatalog) -> dict[str, str]:
     return values
 
 
+ROOM_FIELDS = {"admit_per_minute": "admit_per_minute", "room_minutes": "minutes"}
+"""The waiting room's form fields and the settings they fill."""
+
+
+def room_values(room: WaitingRoom | None) -> dict[str, str]:
+    """The waiting room's fields: its settings, or the defaults to start from while it is off."""
+    shown = room or WaitingRoom()
+    return {"waiting_room": "on" if room else "", **{f: str(getattr(shown, s)) for f, s in ROOM_FIELDS.items()}}
+
+
+def _edited_room(found: FormProblems, form: Mapping[str, str]) -> WaitingRoom | None:
+    if form.get("waiting_room") != "on":
+        return None
+    settings = {setting: _read(found, form, field, int) for field, setting in ROOM_FIELDS.items()}
+    start = len(found.found)
+    room: WaitingRoom | None = found.model(lambda: WaitingRoom.model_validate(settings))
+    for problem in found.found[start:]:  # the setting's name as the form names it
+        problem["field"] = next((f for f, s in ROOM_FIELDS.items() if s == problem["field"]), problem["field"])
+    return room
+
+
+_DROP_LABELS = {
+    "starts_at": "Starts",
+    "ends_at": "Ends",
+    "published": "Published",
+    "waiting_room": "Waiting room",
+    "admit_per_minute": "Waiting room: shoppers let in per minute",
+    "room_minutes": "Waiting room: minutes it stays on after the start",
+}
+
+
 _POPUP_LABELS = {
     "opens": "opens",
     "closes": "closes",
@@ -174,9 +215,9 @@ def field_label(catalog: DropCatalog, field: str) -> str:
     zone = catalog.drop.default_market.timezone
     head, _, rest = field.partition(".")
     if field in ("starts_at", "ends_at"):
-        return f"{'Starts' if field == 'starts_at' else 'Ends'} ({zone})"
-    if field == "published":
-        return "Published"
+        return f"{_DROP_LABELS[field]} ({zone})"
+    if field in _DROP_LABELS:
+        return _DROP_LABELS[field]
     if head in COPY_FIELDS:
         return f"{head.capitalize()} ({rest})"
     if head in ("price", "cost"):
@@ -197,7 +238,8 @@ def audited_values(catalog: DropCatalog) -> dict[str, str]:
     as people write them, yes or no."""
     values = form_values(catalog)
     del values["revision"]
-    values["published"] = "yes" if values["published"] else "no"
+    for switch in ("published", "waiting_room"):
+        values[switch] = "yes" if values[switch] else "no"
     for name, value in values.items():
         if name.startswith(("price.", "cost.")):
             values[name] = f"{value} {name.rsplit('.', 1)[1]}"
@@ -245,6 +287,7 @@ def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> Drop
             changed["price_history"] = with_change(sku.price_history, sku.list_prices, prices["price"], now)
         skus.append(sku.model_copy(update=changed))
     locations = [_edited_popup(found, place, form) if place.kind == "popup" else place for place in catalog.locations]
+    room = _edited_room(found, form)
     new_drop = found.model(
         lambda: Drop.model_validate(
             {
@@ -253,6 +296,7 @@ def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> Drop
                 "starts_at": starts or drop.starts_at,
                 "ends_at": ends or drop.ends_at,
                 "published": form.get("published") == "on",
+                "waiting_room": room,
             }
         )
     )

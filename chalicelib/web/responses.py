@@ -59,9 +59,9 @@ def html(
     locale: str,
     status: int = 200,
     cache: str = PRIVATE,
-    extra: dict[str, str] | None = None,
+    extra: Mapping[str, str | list[str]] | None = None,
 ) -> Response:
-    headers = {
+    headers: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": html_csp(nonce),
         "Content-Language": locale.replace("_", "-"),
@@ -73,9 +73,9 @@ def html(
 
 
 def json_body(
-    payload: Any, *, status: int = 200, cache: str = PRIVATE, extra: dict[str, str] | None = None
+    payload: Any, *, status: int = 200, cache: str = PRIVATE, extra: Mapping[str, str | list[str]] | None = None
 ) -> Response:
-    headers = {"Content-Type": "application/json", "Cache-Control": cache, **(extra or {})}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json", "Cache-Control": cache, **(extra or {})}
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return Response(body=body, status_code=status, headers=with_base_headers(headers))
 

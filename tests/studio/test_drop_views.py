@@ -274,3 +274,40 @@ def test_moving_a_published_drop_moves_its_warm_up_window(studio: TestClient, mo
     assert studio.post("/studio/drops/winter-knit", headers=session, data=unpublished).status_code == 303
     assert schedule.windows() == []
     assert "No warm-up is scheduled" in studio.get("/studio/drops/winter-knit", headers=session).text
+
+
+def test_the_waiting_room_is_turned_on_per_drop_checked_and_audited(studio: TestClient) -> None:
+    session = log_in(studio)
+    form = edit_form(studio, session)
+    assert "waiting_room" not in form and form["admit_per_minute"] == "300"  # off, showing what it would start from
+    refused = studio.post(
+        "/studio/drops/winter-knit",
+        headers=session | HTML,
+        data=form | {"waiting_room": "on", "admit_per_minute": "5", "room_minutes": "abc"},
+    )
+    assert refused.status_code == 422
+    assert 'id="problem-admit_per_minute"' in refused.text and 'id="problem-room_minutes"' in refused.text
+    assert "Waiting room: shoppers let in per minute: " in refused.text
+    saved = studio.post(
+        "/studio/drops/winter-knit",
+        headers=session,
+        data=form | {"waiting_room": "on", "admit_per_minute": "120", "room_minutes": "45"},
+    )
+    assert saved.status_code == 303, saved.text
+    catalog = wiring.catalog_store().drop_catalog("winter-knit")
+    assert catalog is not None and catalog.drop.waiting_room is not None
+    assert (catalog.drop.waiting_room.admit_per_minute, catalog.drop.waiting_room.minutes) == (120, 45)
+    (entry,) = wiring.audit().log("winter-knit")
+    changed = {change.field: (change.before, change.after) for change in entry.changes}
+    assert changed == {
+        "Waiting room": ("no", "yes"),
+        "Waiting room: shoppers let in per minute": ("300", "120"),
+        "Waiting room: minutes it stays on after the start": ("60", "45"),
+    }
+    page = studio.get("/studio/drops/winter-knit", headers=session).text
+    assert 'id="room-status"' in page and "let in 120 a minute" in page
+    off = edit_form(studio, session)
+    off.pop("waiting_room")
+    assert studio.post("/studio/drops/winter-knit", headers=session, data=off).status_code == 303
+    catalog = wiring.catalog_store().drop_catalog("winter-knit")
+    assert catalog is not None and catalog.drop.waiting_room is None
