@@ -14,6 +14,7 @@ from chalicelib.pages.published import PublishedTemplates
 from chalicelib.stock.checkout import HoldRules
 from chalicelib.store.arrivals import DynamoArrivals
 from chalicelib.store.audit import DynamoAudit
+from chalicelib.store.batches import DynamoBatches
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.holds import DynamoHolds
@@ -48,6 +49,10 @@ def catalog_store() -> DynamoCatalog:
 
 def product_imports() -> DynamoImports:
     return _adapter(DynamoImports)
+
+
+def batches() -> DynamoBatches:
+    return _adapter(DynamoBatches)
 
 
 def bookings() -> DynamoBookings:

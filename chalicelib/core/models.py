@@ -300,12 +300,30 @@ class DropStatus(StrEnum):
     ENDED = "ended"
 
 
+BATCH_ID_PATTERN = r"^[0-9a-f]{12}$"
+
+
+class ProductionBatch(Frozen):
+    """Pieces a microfactory is making for the drop: one SKU, how many of each size, where they go
+    and the day (the place's own) they are due. ``received_at`` is set once they arrive and join
+    the stock there."""
+
+    id: Annotated[str, Field(pattern=BATCH_ID_PATTERN)]
+    sku: SkuCode
+    location: Slug
+    ready_on: date
+    units: dict[SizeLabel, Annotated[int, Field(ge=1, le=10_000)]] = Field(min_length=1, max_length=20)
+    received_at: AwareDatetime | None = None
+
+
 class DropCatalog(Frozen):
-    """A drop with everything that changes rarely: its SKUs (in display order) and locations."""
+    """A drop with everything that changes rarely: its SKUs (in display order), locations and the
+    production batches planned for it."""
 
     drop: Drop
     skus: tuple[Sku, ...]
     locations: tuple[Location, ...]
+    batches: tuple[ProductionBatch, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -64,6 +64,11 @@ def local_date(moment: datetime, zone: str, locale: str, *, long: bool = True) -
 
 
 @lru_cache(maxsize=4096)
+def calendar_day(day: date, locale: str) -> str:
+    """A calendar date (no time, no zone: a place's own day) as the locale writes it: ``Sat, Dec 12``."""
+    return format_skeleton("MMMEd", day, locale=babel_locale(locale))
+
+
 def local_clock(moment: datetime, zone: str, locale: str) -> str:
     """The moment's time of day in ``zone``: ``10:30 AM``, ``10:30``."""
     return format_time(moment, "short", tzinfo=timezone(zone) or ZoneInfo("UTC"), locale=babel_locale(locale))

@@ -49,6 +49,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "places",
             "notice",
             "gone",
+            "next_batches",
             "picture",
             "personalized",
         ]

@@ -112,6 +112,18 @@ def places_for(product: ProductView, places: tuple[Location, ...], text: Any) ->
     return listed
 
 
+def next_batches(view: DropView, locale: str) -> dict[str, dict[str, str]]:
+    """Per SKU with sizes sold out at the pop-ups: the first batch not yet received that brings
+    some of them, its day (the place's own) and those sizes."""
+    gone = {p.sku.sku: [size.size for size in p.sizes if not size.reservable] for p in view.products}
+    found: dict[str, dict[str, str]] = {}
+    for batch in view.catalog.batches:  # earliest ready first
+        sizes = [size for size in gone.get(batch.sku, ()) if size in batch.units]
+        if batch.received_at is None and sizes and batch.sku not in found:
+            found[batch.sku] = {"date": formatting.calendar_day(batch.ready_on, locale), "sizes": ", ".join(sizes)}
+    return found
+
+
 def landing_context(
     view: DropView, where: PageLocale, nonce: str, form: ReserveForm | None = None, notice: str | None = None
 ) -> dict[str, Any]:
@@ -159,6 +171,7 @@ def landing_context(
             "hold_url": f"/drops/{drop.slug}/holds/{form.adding_to}?lang={locale}" if form.adding_to else "",
         },
         "gone": lambda product: [size.size for size in product.sizes if not size.reservable],
+        "next_batches": next_batches(view, locale),
         "personalized": any(product.offer.personalized for product in view.products),
         "places": lambda product: places_for(product, form.places, text),
         "notice": notice,

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, Unprocessable
-from chalicelib.core.models import Drop, DropCatalog, Location, Sku
+from chalicelib.core.models import Drop, DropCatalog, Location, ProductionBatch, Sku
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.stock.ports import StockLine, StockRef
 from chalicelib.store import schema
@@ -85,6 +85,7 @@ class DynamoCatalog(DynamoAdapter):
         them; SKU items of a staged or retired generation are skipped unparsed)."""
         drop: Drop | None = None
         skus: list[Sku] = []
+        batches: list[ProductionBatch] = []
         for item in self._query(
             KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": schema.PK},
@@ -92,11 +93,18 @@ class DynamoCatalog(DynamoAdapter):
         ):
             if item[schema.SK] == schema.META:
                 drop = Drop.model_validate(_fields(item))
+            elif item[schema.SK].startswith(schema.BATCH_PREFIX):  # before META: any generation's
+                batches.append(ProductionBatch.model_validate(_fields(item)))
             elif drop is not None and item[schema.SK].startswith(schema.sku_prefix(drop.generation)):
                 skus.append(Sku.model_validate(_fields(item)))
         if drop is None:
             return None
-        return DropCatalog(drop=drop, skus=tuple(skus), locations=self._locations(drop.location_ids))
+        return DropCatalog(
+            drop=drop,
+            skus=tuple(skus),
+            locations=self._locations(drop.location_ids),
+            batches=tuple(sorted(batches, key=lambda batch: (batch.ready_on, batch.id))),
+        )
 
     def _locations(self, ids: Iterable[str]) -> tuple[Location, ...]:
         wanted = list(dict.fromkeys(ids))

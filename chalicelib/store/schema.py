@@ -5,6 +5,7 @@ Items and their keys::
     pk                   sk                      what
     DROP#<slug>          META                    a drop (also gsi1: DROPS / <starts_at>#<slug>)
     DROP#<slug>          SKU#g<gen>#<pos>#<sku>  a SKU of the drop's generation <gen>, in display order
+    DROP#<slug>          BATCH#<id>              a production batch: SKU, place, units per size, ready date, received
     POLICY#<slug>        CURRENT                 the drop's current pricing policy (JSON, with its version)
     POLICY#<slug>        v<version>              every policy version, immutable, for replay
     POLICY#<slug>        SPEND                   what budgeted rules granted: <rule>@<cur>[@at:<popup>|@day:<date>]
@@ -77,6 +78,13 @@ def drop_partition(slug: str) -> str:
 
 def sku_sort_key(generation: int, position: int, sku: str) -> str:
     return f"{sku_prefix(generation)}{position:04d}#{sku}"
+
+
+BATCH_PREFIX = "BATCH#"
+
+
+def batch_key(slug: str, batch_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": drop_partition(slug)}, SK: {"S": f"{BATCH_PREFIX}{batch_id}"}}
 
 
 def sku_prefix(generation: int) -> str:

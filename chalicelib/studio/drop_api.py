@@ -21,6 +21,7 @@ from chalicelib.core.models import iso
 from chalicelib.studio import drops, pricing, rule_forms
 from chalicelib.studio.audit_views import MOST_SHOWN, AuditQuery
 from chalicelib.studio.auth import Principal, Role, check_csrf
+from chalicelib.studio.batches import BatchPlan, plan_batch, receive_batch
 from chalicelib.studio.drop_views import change_policy, drop_numbers, edit_drop, import_state, studio_drop
 from chalicelib.studio.restock import Restock, add_stock
 from chalicelib.studio.web import json_answer, principal_of
@@ -128,6 +129,23 @@ async def add_stock_api(request: Request) -> Response:
     delivery = parse_body(await request.body(), Restock, MAX_BODY)
     entry, on_hand = add_stock(principal, catalog, {k: str(v) for k, v in delivery.model_dump().items()})
     return json_answer({**_entry(entry), "on_hand": on_hand})
+
+
+async def plan_batch_api(request: Request) -> Response:
+    """``{sku, location, ready_on, units: {size: n}}``: record a production batch, audited; the
+    audit entry; 422 with each problem on its field. ``GET`` the drop for its id (``catalog.batches``)."""
+    principal = _writer(request, Role.EDITOR)
+    catalog = studio_drop(request.path_params["slug"])
+    plan = parse_body(await request.body(), BatchPlan, MAX_BODY)
+    return json_answer(_entry(plan_batch(principal, catalog, plan.model_dump(mode="json"))))
+
+
+async def receive_batch_api(request: Request) -> Response:
+    """The batch arrived: its units join the stock at its place, once (409 ``batch_received`` after);
+    the audit entry, with the units on hand before and after for each size."""
+    principal = _writer(request, Role.EDITOR)
+    catalog = studio_drop(request.path_params["slug"])
+    return json_answer(_entry(receive_batch(principal, catalog, request.path_params["batch"])))
 
 
 async def get_pricing(request: Request) -> Response:

@@ -22,6 +22,7 @@ from chalicelib.shop.shopper import checked_slug
 from chalicelib.stock.ports import ImportJob
 from chalicelib.studio import audit_views, charts, drops, pricing, rule_forms
 from chalicelib.studio.auth import Principal, Role, check_csrf
+from chalicelib.studio.batches import plan_batch, plan_from_form, receive_batch
 from chalicelib.studio.imports import CatalogImport, run_import, template_csv
 from chalicelib.studio.pictures import PictureUpload, with_picture
 from chalicelib.studio.restock import add_stock
@@ -63,6 +64,7 @@ def _drop_page(
     status: int,
     flash: str | None = None,
     restock: Mapping[str, str] | None = None,
+    batch: Mapping[str, str] | None = None,
 ) -> Response:
     return page(
         "drop.html",
@@ -80,6 +82,8 @@ def _drop_page(
         warm=warm_words(catalog.drop, catalog.drop.default_market.timezone),
         room=room_words(catalog.drop, catalog.drop.default_market.timezone, wiring.utcnow()),
         restock=restock or {},
+        batch=batch or {},
+        batch_rows=batch_rows(catalog),
         sizes=list(dict.fromkeys(size for sku in catalog.skus for size in sku.sizes)),
     )
 
@@ -152,6 +156,46 @@ async def restock_form(request: Request) -> Response:
             raise
         return _drop_page(principal, catalog, drops.form_values(catalog), refused.details, 422, restock=form)
     return done(f"/studio/drops/{catalog.drop.slug}", "restocked")
+
+
+def batch_rows(catalog: DropCatalog) -> list[dict[str, str]]:
+    """The drop's production batches as the page lists them, each date named with its place's zone."""
+    zones = {place.id: place.timezone for place in catalog.locations}
+    return [
+        {
+            "id": batch.id,
+            "sku": batch.sku,
+            "units": ", ".join(f"{size} × {qty}" for size, qty in batch.units.items()),
+            "location": batch.location,
+            "ready_on": f"{batch.ready_on.isoformat()} ({zones.get(batch.location, 'UTC')})",
+            "received": drops.local_time(batch.received_at, zones.get(batch.location, "UTC")),
+        }
+        for batch in catalog.batches
+    ]
+
+
+async def batch_form(request: Request) -> Response:
+    """``POST /studio/drops/{slug}/batches``: the drop page's "Production batch" form."""
+    principal = principal_of(request)
+    form = await checked_form(request, principal)
+    catalog = studio_drop(request.path_params["slug"])
+    fields = {name: value for name, value in form.items() if name != "csrf"}
+    try:
+        plan_batch(principal, catalog, plan_from_form(fields))
+    except Unprocessable as refused:
+        if not wants_page(request):
+            raise
+        return _drop_page(principal, catalog, drops.form_values(catalog), refused.details, 422, batch=fields)
+    return done(f"/studio/drops/{catalog.drop.slug}", "batch-planned")
+
+
+async def batch_received_form(request: Request) -> Response:
+    """``POST /studio/drops/{slug}/batches/{batch}/received``: a planned batch's "Received" button."""
+    principal = principal_of(request)
+    await checked_form(request, principal)
+    catalog = studio_drop(request.path_params["slug"])
+    receive_batch(principal, catalog, request.path_params["batch"])
+    return done(f"/studio/drops/{catalog.drop.slug}", "batch-received")
 
 
 async def set_picture(request: Request) -> Response:

@@ -193,6 +193,8 @@ _DROP_LABELS = {
     "waiting_room": "Waiting room",
     "admit_per_minute": "Waiting room: shoppers let in per minute",
     "room_minutes": "Waiting room: minutes it stays on after the start",
+    "ready_on": "Ready on",
+    "units": "Units",
 }
 
 
@@ -218,6 +220,8 @@ def field_label(catalog: DropCatalog, field: str) -> str:
         return f"{_DROP_LABELS[field]} ({zone})"
     if field in _DROP_LABELS:
         return _DROP_LABELS[field]
+    if head == "units" and rest:
+        return f"Units of size {rest}"
     if head in COPY_FIELDS:
         return f"{head.capitalize()} ({rest})"
     if head in ("price", "cost"):

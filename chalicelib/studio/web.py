@@ -38,6 +38,8 @@ FlashKey = Literal[
     "no-show",
     "till-revoked",
     "restocked",
+    "batch-planned",
+    "batch-received",
 ]
 
 FLASHES: dict[FlashKey, str] = {
@@ -55,6 +57,8 @@ FLASHES: dict[FlashKey, str] = {
     "no-show": "Marked as a no-show: the piece and the slot are free again.",
     "till-revoked": "Till token revoked: that till can no longer send sales.",
     "restocked": "Stock added: shoppers can reserve it now, and anyone waiting for that size is emailed.",
+    "batch-planned": "Batch recorded: shoppers see when it is due for the sizes that are sold out.",
+    "batch-received": "Batch received: its units are on sale now, and anyone waiting for those sizes is emailed.",
 }
 """What the page says after an action (``?done=<key>`` on the redirect): fixed words, so a link
 can't make the studio say anything else."""

@@ -20,6 +20,7 @@ PATH_VALUES = {
     "code": "ABCDEFGH",
     "chart": "qr-funnel",
     "kind": "csv",
+    "batch": "0" * 12,
 }
 OPEN = {"/studio/login", "/studio/static/{name}"}
 ROUTES = [
@@ -55,6 +56,8 @@ STUDIO = {
     ("GET", "/studio/drops/{slug}"),
     ("POST", "/studio/drops/{slug}"),
     ("POST", "/studio/drops/{slug}/stock"),
+    ("POST", "/studio/drops/{slug}/batches"),
+    ("POST", "/studio/drops/{slug}/batches/{batch}/received"),
     ("GET", "/studio/drops/{slug}/import"),
     ("GET", "/studio/drops/{slug}/import/template.csv"),
     ("GET", "/studio/drops/{slug}/pricing"),
@@ -77,6 +80,8 @@ STUDIO = {
     ("GET", "/studio/api/drops/{slug}"),
     ("PUT", "/studio/api/drops/{slug}"),
     ("POST", "/studio/api/drops/{slug}/stock"),
+    ("POST", "/studio/api/drops/{slug}/batches"),
+    ("POST", "/studio/api/drops/{slug}/batches/{batch}/received"),
     ("GET", "/studio/api/drops/{slug}/pricing"),
     ("POST", "/studio/api/drops/{slug}/pricing"),
     ("GET", "/studio/api/drops/{slug}/audit"),
