@@ -7,6 +7,7 @@ never resets a sale in progress.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,9 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from chalicelib.core.models import Drop, DropCatalog, Location, Sku
+from chalicelib.core.audit import AuditEntry
+from chalicelib.core.errors import Conflict
+from chalicelib.core.models import Drop, DropCatalog, Location, ProductionBatch, Sku, iso, local_day
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.stock.ports import StockLine, StockRef
+from chalicelib.store.batches import DynamoBatches
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.schema import table_definition
 
@@ -117,7 +121,21 @@ def seed(table_name: str, now: datetime, drops: list[DemoDrop] | None = None, *,
         current = store.pricing_policy(slug)
         if demo.pricing and (current is None or current.version < demo.pricing.version):
             store.put_pricing_policy(slug, demo.pricing)
+        if slug == "linen-lab":
+            plan_demo_batch(table_name, now)
     return drops
+
+
+DEMO_BATCH = "0000000000d1"
+
+
+def plan_demo_batch(table_name: str, now: datetime) -> None:
+    """A batch of the stone trousers' sold-out L, due at the Marais in four days (its card says so)."""
+    due = local_day("Europe/Paris", now) + timedelta(days=4)
+    batch = ProductionBatch(id=DEMO_BATCH, sku="TRS-STONE", location="paris-marais", ready_on=due, units={"L": 6})
+    entry = AuditEntry("linen-lab", "demo", "batch", "batch planned: TRS-STONE (L × 6) for the Marais", iso(now))
+    with contextlib.suppress(Conflict):  # seeded before
+        DynamoBatches(table_name).plan("linen-lab", batch, entry)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib.config import settings
@@ -112,16 +112,26 @@ def places_for(product: ProductView, places: tuple[Location, ...], text: Any) ->
     return listed
 
 
-def next_batches(view: DropView, locale: str) -> dict[str, dict[str, str]]:
-    """Per SKU with sizes sold out at the pop-ups: the first batch not yet received that brings
-    some of them, its day (the place's own) and those sizes."""
+def next_batches(view: DropView, locale: str) -> dict[str, list[dict[str, str]]]:
+    """Per SKU with sizes sold out at the pop-ups: each day (the place's own) a batch not yet received
+    brings some of them, with those sizes; each size under the first batch that brings it."""
     gone = {p.sku.sku: [size.size for size in p.sizes if not size.reservable] for p in view.products}
-    found: dict[str, dict[str, str]] = {}
+    days: dict[str, dict[date, list[str]]] = {}
     for batch in view.catalog.batches:  # earliest ready first
-        sizes = [size for size in gone.get(batch.sku, ()) if size in batch.units]
-        if batch.received_at is None and sizes and batch.sku not in found:
-            found[batch.sku] = {"date": formatting.calendar_day(batch.ready_on, locale), "sizes": ", ".join(sizes)}
-    return found
+        if batch.received_at is not None:
+            continue
+        sizes = days.setdefault(batch.sku, {})
+        taken = {size for listed in sizes.values() for size in listed}
+        new = [size for size in gone.get(batch.sku, ()) if size in batch.units and size not in taken]
+        if new:
+            sizes.setdefault(batch.ready_on, []).extend(new)
+    return {
+        sku: [
+            {"date": formatting.calendar_day(day, locale), "sizes": ", ".join(sizes)} for day, sizes in by_day.items()
+        ]
+        for sku, by_day in days.items()
+        if by_day
+    }
 
 
 def landing_context(
