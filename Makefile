@@ -74,6 +74,7 @@ bench: venv catalogs editor ## benchmarks against the targets in docs/design.md;
 	$(BIN)/python -m bench.imports --rows 2000 --every 10 --out bench/results/imports.json
 	$(BIN)/python -m bench.outage --out bench/results/outage.json
 	$(BIN)/python -m bench.load_model --out bench/results/load_model.json
+	$(BIN)/python -m bench.waiting_room --out bench/results/waiting_room.json
 
 DROP ?= linen-lab
 POPUP ?= paris-marais

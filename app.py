@@ -127,7 +127,7 @@ def landing_page(slug: str) -> Response:
     nonce = responses.new_nonce()
     entry = wiring.rooms().enter(shopper.view.catalog.drop, shopper.visitor.id, viewer.cookie, now)
     room_cookies = entry.cookies if entry else ()
-    if entry is not None and not entry.place.admitted and shopper.view.status is not DropStatus.TEASER:
+    if entry is not None and not entry.place.admitted and shopper.view.status is DropStatus.LIVE:
         page_view(slug, "queue")
         body = render_queue_page(shopper, entry, now, nonce)
         cookies = cookie_headers(shopper.new_cookie, *room_cookies)
