@@ -15,7 +15,7 @@ DYNALITE := tests/emulators/node_modules/dynalite/cli.js
 EDITOR_JS := chalicelib/studio/static/editor.js
 ESBUILD := studio-editor/node_modules/.bin/esbuild
 
-.PHONY: help venv run test lint typecheck bench package catalogs emulators editor extract-messages tags import synth deploy clean
+.PHONY: help venv run test lint typecheck bench replay package catalogs emulators editor extract-messages tags import synth deploy clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -68,6 +68,10 @@ lint: venv ## ruff, and the layering contracts (import-linter, [tool.importlinte
 
 typecheck: venv ## mypy --strict
 	$(BIN)/mypy
+
+replay: venv ## make replay DECISION=<id>: a logged pricing decision recomputed against its policy version
+	@test -n "$(DECISION)" || { echo "usage: make replay DECISION=<decision id>"; exit 2; }
+	$(BIN)/python -m devtools.replay "$(DECISION)"
 
 bench: venv catalogs editor ## benchmarks against the targets in docs/design.md; writes bench/results/latest.json
 	$(BIN)/python -m bench

@@ -41,6 +41,8 @@ class Settings:
     hold_minutes: float  # how long a checkout hold sets pieces aside
     holds_per_visitor: int  # live checkout holds one visitor may have at once
     launch_route: str | None  # JSON: how a launch is warmed and routed (chalicelib.warming, infra); unset: not
+    decision_log_groups: tuple[str, ...]  # the shopper functions' log groups, where decisions are replayed from
+    decision_log_file: Path | None  # or the file `make run` writes its log to (locally)
 
     @property
     def is_local(self) -> bool:
@@ -91,4 +93,8 @@ def settings() -> Settings:
         hold_minutes=_float("DROPFRONT_HOLD_MINUTES", 10.0),
         holds_per_visitor=int(os.environ.get("DROPFRONT_HOLDS_PER_VISITOR", "2")),
         launch_route=os.environ.get("DROPFRONT_LAUNCH_ROUTE") or None,
+        decision_log_groups=split_keys(os.environ.get("DROPFRONT_DECISION_LOG_GROUPS", "")),
+        decision_log_file=Path(os.environ["DROPFRONT_DECISION_LOG_FILE"])
+        if os.environ.get("DROPFRONT_DECISION_LOG_FILE")
+        else None,
     )

@@ -11,12 +11,14 @@ from typing import cast
 from chalicelib.catalog.reader import Catalog
 from chalicelib.config import PROJECT_ROOT, settings
 from chalicelib.pages.published import PublishedTemplates
+from chalicelib.pricing.replay import DecisionLog
 from chalicelib.stock.checkout import HoldRules
 from chalicelib.store.arrivals import DynamoArrivals
 from chalicelib.store.audit import DynamoAudit
 from chalicelib.store.batches import DynamoBatches
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
+from chalicelib.store.decision_log import CloudWatchDecisionLog, FileDecisionLog
 from chalicelib.store.holds import DynamoHolds
 from chalicelib.store.imports import DynamoImports
 from chalicelib.store.mail import SesMailer
@@ -133,6 +135,20 @@ def warm_schedule() -> ScheduledLaunch | None:
 
 
 @lru_cache(maxsize=1)
+def decision_log() -> DecisionLog | None:
+    """Where logged views are read back to replay a decision: the shopper functions' log groups in
+    AWS, the file `make run` logs to locally; None where neither is set."""
+    s = settings()
+    if s.decision_log_groups:
+        import boto3
+
+        return CloudWatchDecisionLog(
+            boto3.session.Session().client("logs", region_name=s.region), s.decision_log_groups
+        )
+    return FileDecisionLog(s.decision_log_file) if s.decision_log_file else None
+
+
+@lru_cache(maxsize=1)
 def catalog() -> Catalog:
     s = settings()
     return Catalog(catalog_store(), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds)
@@ -160,5 +176,5 @@ def utcnow() -> datetime:
 def forget_adapters() -> None:
     """Forget the adapters and cached readers (a fresh process; ``devtools.process`` uses it)."""
     _adapters.clear()
-    for built in (catalog, published, mailer, media, warm_schedule, rooms):
+    for built in (catalog, published, mailer, media, warm_schedule, rooms, decision_log):
         built.cache_clear()

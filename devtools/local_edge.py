@@ -87,12 +87,28 @@ def per_thread_requests(app: Chalice) -> Chalice:
     return app
 
 
+def keep_request_log() -> None:
+    """Also write the app's request log lines to ``DROPFRONT_DECISION_LOG_FILE`` (what CloudWatch keeps
+    in AWS), so the studio and `make replay` can find a pricing decision by its id."""
+    from chalicelib.config import settings
+    from chalicelib.telemetry import logger
+
+    path = settings().decision_log_file
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="local")
     args = parser.parse_args()
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    keep_request_log()
     config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=args.stage)
     app = per_thread_requests(config.chalice_app)
     validate_routes(app.routes)

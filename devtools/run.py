@@ -24,6 +24,8 @@ from devtools.embedded_dynamodb import EmbeddedDynamoDB, quiet_request_log, use_
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SECRET = "local-dev-only-not-a-secret"
+REQUEST_LOGS = ROOT / ".run"
+"""Where `make run` keeps its shop's request log, one file per port (what CloudWatch keeps in AWS)."""
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -75,6 +77,9 @@ def main() -> None:
     os.environ.setdefault("DROPFRONT_STUDIO_TOKEN", secrets.token_urlsafe(24))
     os.environ.setdefault("DROPFRONT_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
     os.environ.setdefault("DROPFRONT_SES_ENDPOINT", database.endpoint)  # moto's SES, on the same server
+    request_log = REQUEST_LOGS / f"shop-{args.port}.log"
+    request_log.unlink(missing_ok=True)  # this run's table is new: so are its decisions
+    os.environ.setdefault("DROPFRONT_DECISION_LOG_FILE", str(request_log))  # the studio replays decisions from it
 
     from chalicelib.config import settings
     from chalicelib.store.client import dynamodb

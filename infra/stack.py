@@ -190,6 +190,8 @@ class DropfrontStack(Stack):
             # The studio is its own origin (a Function URL): its previews load the shop's media from CloudFront.
             "DROPFRONT_MEDIA_URL": f"https://{self.distribution.distribution_domain_name}/media",
             "DROPFRONT_LAUNCH_ROUTE": self._launch_route(),
+            # Where the studio finds a pricing decision to replay: the shopper functions' request logs.
+            "DROPFRONT_DECISION_LOG_GROUPS": ",".join(group.log_group_name for group in self._shopper_logs()),
         }
         self.studio = self._function(
             "Studio", "app.studio", code, stage.studio_memory_mb, access.STUDIO, studio_environment
@@ -197,6 +199,11 @@ class DropfrontStack(Stack):
         self.studio_url = self.studio.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         for statement in self._launch_grants():  # the launch windows of the drops it edits
             self.studio.add_to_role_policy(statement)
+        self.studio.add_to_role_policy(  # searching the shop's request logs for a decision, nothing more
+            iam.PolicyStatement(
+                actions=["logs:FilterLogEvents"], resources=[group.log_group_arn for group in self._shopper_logs()]
+            )
+        )
         self.studio.add_to_role_policy(  # product pictures, and nothing else in the bucket
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.media.arn_for_objects("products/*")])
         )
@@ -312,6 +319,10 @@ class DropfrontStack(Stack):
                 "@aws-cdk/aws-lambda:snapStartRequirePublish", "the live alias publishes each version"
             )
         return function
+
+    def _shopper_logs(self) -> list[logs.ILogGroup]:
+        """The log groups of the functions that price views (the SnapStart one and its launch twin)."""
+        return [function.log_group for function in (self.api_function, self.launch_function)]
 
     # --- the shopper's path: CloudFront → WAF → API Gateway → Lambda -----------------------------------
 

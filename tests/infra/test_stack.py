@@ -308,6 +308,26 @@ def test_the_studio_may_put_product_pictures_and_nothing_else_in_the_media_bucke
     assert "DROPFRONT_MEDIA_BUCKET" in studio["Properties"]["Environment"]["Variables"]
 
 
+def test_the_studio_may_search_the_shoppers_request_logs_for_a_decision_and_nothing_else(template: Template) -> None:
+    searches = [
+        (name, statement)
+        for name, policy in resources(template, "AWS::IAM::Policy").items()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "logs:FilterLogEvents"
+    ]
+    assert [re.sub(r"RoleDefaultPolicy.*", "", name) for name, _ in searches] == ["Studio"]
+    ((_, statement),) = searches
+    groups = {
+        name for name in resources(template, "AWS::Logs::LogGroup") if name.startswith(("ApiLogs", "ApiLaunchLogs"))
+    }
+    assert len(groups) == 2 and {ref["Fn::GetAtt"][0] for ref in statement["Resource"]} == groups
+    [studio] = [
+        f for f in resources(template, "AWS::Lambda::Function").values() if f["Properties"]["Handler"] == "app.studio"
+    ]
+    named = json.dumps(studio["Properties"]["Environment"]["Variables"]["DROPFRONT_DECISION_LOG_GROUPS"])
+    assert all(group in named for group in groups)
+
+
 TRANSACTION_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",

@@ -21,6 +21,7 @@ PATH_VALUES = {
     "chart": "qr-funnel",
     "kind": "csv",
     "batch": "0" * 12,
+    "decision_id": "0" * 32 + "-0",
 }
 OPEN = {"/studio/login", "/studio/static/{name}"}
 ROUTES = [
@@ -57,6 +58,7 @@ STUDIO = {
     ("POST", "/studio/drops/{slug}"),
     ("POST", "/studio/drops/{slug}/stock"),
     ("POST", "/studio/drops/{slug}/batches"),
+    ("GET", "/studio/drops/{slug}/replay"),
     ("POST", "/studio/drops/{slug}/batches/{batch}/received"),
     ("GET", "/studio/drops/{slug}/import"),
     ("GET", "/studio/drops/{slug}/import/template.csv"),
@@ -81,6 +83,7 @@ STUDIO = {
     ("PUT", "/studio/api/drops/{slug}"),
     ("POST", "/studio/api/drops/{slug}/stock"),
     ("POST", "/studio/api/drops/{slug}/batches"),
+    ("GET", "/studio/api/drops/{slug}/decisions/{decision_id}"),
     ("POST", "/studio/api/drops/{slug}/batches/{batch}/received"),
     ("GET", "/studio/api/drops/{slug}/pricing"),
     ("POST", "/studio/api/drops/{slug}/pricing"),

@@ -1,0 +1,67 @@
+"""Replaying a logged pricing decision: found in the view's log line (a file locally, CloudWatch Logs
+in AWS), recomputed against the policy version it names, and compared."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from chalicelib import wiring
+from chalicelib.config import settings
+from chalicelib.pricing.replay import recorded, replay_decision
+from chalicelib.store.decision_log import CloudWatchDecisionLog, FileDecisionLog
+
+
+def logged_view(client: Client, caplog: pytest.LogCaptureFixture, query: str = "") -> dict[str, Any]:
+    """A real landing view's request log line, as the shop writes it (JSON, with its ``pricing``)."""
+    caplog.clear()
+    assert client.http.get(f"/drops/linen-lab{query}").status_code == 200
+    (line,) = [r for r in caplog.records if r.getMessage() == "request"]
+    return {"message": "request", "pricing": line.pricing}  # type: ignore[attr-defined]
+
+
+def write_log(tmp_path: Path, *views: dict[str, Any]) -> Path:
+    path = tmp_path / "shop.log"
+    path.write_text("not json\n" + "".join(json.dumps(view) + "\n" for view in views), encoding="utf-8")
+    return path
+
+
+def test_every_decision_of_a_logged_view_replays_the_same(client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    view = logged_view(
+        client, caplog, "?c=" + __import__("chalicelib.shop.visitors", fromlist=["x"]).campaign_link(tier="gold")
+    )
+    pricing = view["pricing"]
+    policy = wiring.catalog_store().pricing_policy("linen-lab", pricing["policy_version"])
+    assert pricing["decisions"] and any(d["candidates"] for d in pricing["decisions"])  # discounts to replay
+    for entry in pricing["decisions"]:
+        decision = recorded(pricing, entry["decision_id"])
+        assert decision is not None and replay_decision(decision, policy).matches
+    altered = json.loads(json.dumps(pricing))
+    altered["decisions"][0]["price_minor"] -= 100  # a record that says a lower price than the rules give
+    changed = recorded(altered, altered["decisions"][0]["decision_id"])
+    assert changed is not None and replay_decision(changed, policy).differences == ("price_minor",)
+    assert recorded(pricing, "0" * 32 + "-0") is None
+
+
+def test_the_file_and_cloudwatch_logs_find_the_view(
+    client: Client, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    view = logged_view(client, caplog)
+    wanted = view["pricing"]["decisions"][1]["decision_id"]
+    assert FileDecisionLog(write_log(tmp_path, view)).view_of(wanted) == view["pricing"]
+    assert FileDecisionLog(tmp_path / "missing.log").view_of(wanted) is None
+    logs = boto3.client("logs", region_name=settings().region)
+    logs.create_log_group(logGroupName="/aws/lambda/api")
+    logs.create_log_stream(logGroupName="/aws/lambda/api", logStreamName="s")
+    lines = [{"message": "request"}, view]
+    now_ms = int(time.time() * 1000)  # CloudWatch refuses events from the future
+    events = [{"timestamp": now_ms + i, "message": json.dumps(line)} for i, line in enumerate(lines)]
+    logs.put_log_events(logGroupName="/aws/lambda/api", logStreamName="s", logEvents=events)
+    assert CloudWatchDecisionLog(logs, ("/aws/lambda/api",)).view_of(wanted) == view["pricing"]
+    assert CloudWatchDecisionLog(logs, ("/aws/lambda/api",)).view_of("f" * 32 + "-0") is None
