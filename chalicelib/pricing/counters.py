@@ -1,5 +1,6 @@
 """What a booking, a till sale and a first visit add to the studio's offer counters: per cohort (units, list value,
-revenue, cost) and per experiment cell (visitors assigned, bookings). Pure: the store adds them in the
+revenue, cost) and per experiment cell (visitors assigned, bookings, till sales, and their units, revenue
+and cost). Pure: the store adds them in the
 same write as what they count, and the numbers read them back."""
 
 from __future__ import annotations
@@ -24,19 +25,39 @@ class SoldLine:
     cost_minor: int
 
 
-def booking_counts(lines: Iterable[SoldLine], currency: str, cells: Iterable[str]) -> dict[str, int]:
-    """The counters one booking adds: per cohort, its units, list value, revenue and cost (minor
-    units of ``currency``); per experiment cell the visitor is in, one conversion."""
+CELL_METRICS = {"units": "cellunits", "paid": "cellpaid", "cost": "cellcost"}
+"""What each experiment cell also counts of the lines its visitors bought: units, revenue and cost."""
+
+
+def _line_counts(lines: Iterable[SoldLine], currency: str, cells: Iterable[str]) -> dict[str, int]:
+    """Per cohort, the lines' units, list value, revenue and cost (minor units of ``currency``);
+    per experiment cell, their units, revenue and cost."""
     counts: dict[str, int] = {}
+    cells = tuple(cells)
+
+    def add(name: str, value: int) -> None:
+        counts[name] = counts.get(name, 0) + value
+
     for line in lines:
-        for metric, value in (
-            ("units", line.qty),
-            ("list", line.list_minor * line.qty),
-            ("paid", line.paid_minor),
-            ("cost", line.cost_minor * line.qty),
-        ):
-            name = f"{metric}@{line.cohort}@{currency}"
-            counts[name] = counts.get(name, 0) + value
+        values = {
+            "units": line.qty,
+            "list": line.list_minor * line.qty,
+            "paid": line.paid_minor,
+            "cost": line.cost_minor * line.qty,
+        }
+        for metric, value in values.items():
+            add(f"{metric}@{line.cohort}@{currency}", value)
+        for cell in cells:
+            for metric, counter in CELL_METRICS.items():
+                add(f"{counter}@{cell}@{currency}", values[metric])
+    return counts
+
+
+def booking_counts(lines: Iterable[SoldLine], currency: str, cells: Iterable[str]) -> dict[str, int]:
+    """The counters one booking adds: its lines' (``_line_counts``), and per experiment cell the
+    visitor is in, one conversion."""
+    cells = tuple(cells)
+    counts = _line_counts(lines, currency, cells)
     for cell in cells:
         counts[f"booked@{cell}"] = 1
     return counts
@@ -50,7 +71,8 @@ def exposure_counts(cells: Iterable[str]) -> dict[str, int]:
 def till_sale_counts(line: SoldLine, currency: str, cells: Iterable[str]) -> dict[str, int]:
     """What a till sale adds: its line under its cohort, as a booking's lines are; and, per cell
     the shopper was in (known when the sale followed their try-on), one sale."""
-    counts = booking_counts([line], currency, ())
+    cells = tuple(cells)
+    counts = _line_counts([line], currency, cells)
     for cell in cells:
         counts[f"sold@{cell}"] = 1
     return counts

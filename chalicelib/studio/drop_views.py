@@ -17,7 +17,9 @@ from chalicelib.config import settings
 from chalicelib.core.audit import AuditEntry, FieldChange
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
 from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, Drop, DropCatalog, iso
+from chalicelib.i18n.formatting import money
 from chalicelib.numbers import tables as numbers
+from chalicelib.numbers.experiments import experiment_results
 from chalicelib.shop.shopper import checked_slug
 from chalicelib.stock.ports import ImportJob
 from chalicelib.studio import audit_views, charts, drops, pricing, rule_forms
@@ -439,12 +441,52 @@ def drop_numbers(drop: Drop, wanted: Collection[str] = tuple(CHARTS)) -> dict[st
     return {table.name: table for table in tables if table.name in wanted}
 
 
+def _percent(share: float) -> str:
+    return f"{share * 100:.1f} %"
+
+
+def _amounts(minor: Mapping[str, int]) -> str:
+    return ", ".join(money(value, currency, "en") for currency, value in sorted(minor.items())) or "none"
+
+
+def experiment_views(slug: str) -> list[dict[str, Any]]:
+    """The drop's experiments as the numbers page shows them: per cell, in words and the merchant's
+    units, with the verdicts (``numbers.experiments``)."""
+    policy = wiring.catalog_store().pricing_policy(slug)
+    if policy is None or not policy.experiments:
+        return []
+    shown = []
+    for result in experiment_results(policy.experiments, wiring.numbers().counts(slug)):
+        weights = sum(cell.weight for cell in result.cells) or 1
+        rows = [
+            {
+                "cell": cell.cell,
+                "share": _percent(cell.weight / weights),
+                "visitors": f"{cell.visitors:,}",
+                "bookings": f"{cell.bookings:,}",
+                "till_sales": f"{cell.till_sales:,}",
+                "units": f"{cell.units:,}",
+                "revenue": _amounts(cell.revenue_minor),
+                "margin": _amounts(cell.margin_minor),
+                "conversion": f"{_percent(cell.conversion)} ({' to '.join(_percent(end) for end in cell.interval)})"
+                if cell.visitors
+                else "no visitors yet",
+            }
+            for cell in result.cells
+        ]
+        shown.append(
+            {"experiment": result.experiment, "rows": rows, "srm_p": f"{result.srm_p:.3g}", "verdicts": result.verdicts}
+        )
+    return shown
+
+
 async def numbers_page(request: Request) -> Response:
     principal = principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
     tables = drop_numbers(catalog.drop)
     svgs = {name: CHARTS[name](table) for name, table in tables.items()}
-    return page("numbers.html", principal=principal, catalog=catalog, tables=tables, svgs=svgs)
+    experiments = experiment_views(catalog.drop.slug)
+    return page("numbers.html", principal=principal, catalog=catalog, tables=tables, svgs=svgs, experiments=experiments)
 
 
 async def numbers_export(request: Request) -> Response:

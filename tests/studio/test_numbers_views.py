@@ -85,3 +85,17 @@ def test_an_export_reads_only_its_own_counters(studio: TestClient) -> None:
     seen.clear()
     assert studio.get("/studio/drops/linen-lab/numbers/pie.svg", headers=AUTH).status_code == 404
     assert seen == []  # an unknown chart costs no read
+
+
+def test_each_experiment_shows_its_cells_intervals_split_check_and_verdict(studio: TestClient) -> None:
+    from chalicelib import wiring
+    from tests.numbers.test_experiments import counts_for
+
+    wiring.numbers().add("linen-lab", counts_for((1_000, 1_000), (20, 60)))  # the demo's launch-depth cells
+    page = studio.get("/studio/drops/linen-lab/numbers", headers=log_in(studio)).text
+    section = page[page.index('id="experiments"') : page.index("</section>", page.index('id="experiments"'))]
+    assert "<h3>launch-depth</h3>" in section and "<h3>urgency-copy</h3>" in section
+    assert "five-off ahead of control: the interval excludes zero (+2.3 to +5.8 points, 95 % interval)" in section
+    assert "2.0 % (1.3 % to 3.1 %)" in section  # control: 20 of 1,000, Wilson's interval
+    assert "€5,700.00" in section and "€3,300.00" in section  # five-off: 60 bookings at 95.00, 40.00 cost each
+    assert "Not enough data yet" in section  # urgency-copy has had no visitors in this test
