@@ -14,6 +14,7 @@ from chalicelib.core.models import DropStatus
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.outbox.sender import send_due
 from chalicelib.pages.published import promote_due
+from chalicelib.pricing.policy import Channel
 from chalicelib.shop.notify import (
     NotifyFields,
     NotifyRequest,
@@ -297,6 +298,7 @@ def tryon_page(qr_token: str) -> Response:
         campaign=query.c,
         scanned_at=place.popup.id,
         pickup_at=place.popup.id,
+        channel="popup",
     )
     nonce = responses.new_nonce()
     context = tryon_context(shopper, place, public_base_url(viewer), nonce, qr_token, now)
@@ -376,7 +378,8 @@ def book_pickup_slot() -> Response:
     order = parse_body(request.raw_body, PickupRequest)
     now, catalog = wiring.utcnow(), wiring.catalog()
     viewer = at_the_popup(catalog, order, edge(request.headers))
-    shopper = open_drop(catalog, order.drop, viewer, now, with_tokens=False, pickup_at=order.popup)
+    channel: Channel = "popup" if order.tryon_id else "online"  # a booking after a try-on is priced as the pop-up's
+    shopper = open_drop(catalog, order.drop, viewer, now, with_tokens=False, pickup_at=order.popup, channel=channel)
     if order.hold_id is None and order.tryon_id is None:  # a hold or a try-on was let in when it was taken
         require_pass(shopper.view.catalog.drop, shopper.visitor.id, viewer.cookie, now)
     holding = held_for(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, now)

@@ -21,7 +21,7 @@ from chalicelib.pricing.engine import (
     shared_inputs,
 )
 from chalicelib.pricing.experiments import Assignment
-from chalicelib.pricing.policy import PricingPolicy
+from chalicelib.pricing.policy import Channel, PricingPolicy
 from chalicelib.pricing.reference import reference_minor
 
 PERSONAL_RULES = ("segment:", "cell:")
@@ -47,6 +47,7 @@ class Pricer:
     view_id: str
     with_tokens: bool
     budget_scope: BudgetScope | None = None  # where and when a discount would be granted (None: no budgets)
+    channel: Channel = "online"  # a cell's discount applies only in its channel
     spent: Mapping[str, int] = field(default_factory=dict)  # budget counter → minor units granted (budgets)
     records: list[dict[str, Any]] = field(default_factory=list)  # compact, per SKU (see engine.compact)
     shared: dict[str, Any] = field(default_factory=dict)  # the inputs all of this view's decisions share
@@ -57,6 +58,13 @@ class Pricer:
         if self.policy is None or self.budget_scope is None:
             return ()
         return budgets_left(self.policy, self.currency, self.budget_scope, self.spent)
+
+    @property
+    def _cell_discount_bps(self) -> int:
+        """The visitor's cell's discount, where this view's channel is the cell's."""
+        if self.cell is None or self.cell.cell.channel not in ("any", self.channel):
+            return 0
+        return self.cell.cell.discount_bps
 
     def budget_rule(self, sku: str, price_minor: int) -> str | None:
         """The budgeted rule that ``price_minor`` for ``sku`` (offered in this view) draws on, if any:
@@ -84,7 +92,7 @@ class Pricer:
             cost_minor=sku.costs.get(self.currency, list_minor),  # no known cost: no room to discount
             segments=self.segments,
             cell=self.cell.label if self.cell else None,
-            cell_discount_bps=self.cell.cell.discount_bps if self.cell else 0,
+            cell_discount_bps=self._cell_discount_bps,
             hours_since_start=self.hours_since_start,
             sell_through_bps=sell_through_bps,
             budgets_left=self._budgets_left,

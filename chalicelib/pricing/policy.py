@@ -81,11 +81,19 @@ class MarkdownStage(Strict):
     discount_bps: Bps
 
 
+Channel = Literal["online", "popup"]
+"""Where a price is given: on the drop's pages, or at a pop-up (its QR try-on page and the booking
+that follows a try-on)."""
+
+
 class Cell(Strict):
     name: str = Field(pattern=r"^[a-z0-9-]{1,30}$")
     weight: Annotated[int, Field(ge=0, le=10_000)]
     discount_bps: Bps = 0
     urgency: Literal["none", "scarcity", "countdown"] = "none"  # both state real numbers, never invented ones
+    channel: Channel | Literal["any"] = (
+        "any"  # where the cell's discount applies; elsewhere its visitors pay as the baseline
+    )
 
 
 class Experiment(Strict):

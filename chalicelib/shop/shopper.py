@@ -17,6 +17,7 @@ from chalicelib.pricing.budgets import BudgetScope
 from chalicelib.pricing.counters import exposure_counts
 from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency, with_cell
 from chalicelib.pricing.offers import Pricer
+from chalicelib.pricing.policy import Channel
 from chalicelib.pricing.segments import Whereabouts, by_distance, nearest_popup, segments_of
 from chalicelib.shop.ports import CellCounter, Edge
 from chalicelib.shop.storefront import DropView, build_drop_view, choose_market
@@ -78,13 +79,15 @@ def open_drop(
     scanned_at: str | None = None,
     forced_cell: str | None = None,
     pickup_at: str | None = None,
+    channel: Channel = "online",
 ) -> ShopperDrop:
     """The drop as this visitor sees it, in ``lang`` if the drop speaks it. ``campaign`` is a signed
     campaign link's value (its tier or cohort joins the visitor's cookie). ``scanned_at`` is the pop-up
     whose QR tag they scanned: it joins their profile (the neighbourhood segment) and their cookie.
     ``forced_cell`` (``experiment:cell``) is for the studio's preview only: shoppers' cells are hashed,
     never chosen. ``pickup_at`` is the pop-up the shopper books at, once known: its budgets and its
-    day price the offers (before, any pickup pop-up's and the market's day do)."""
+    day price the offers (before, any pickup pop-up's and the market's day do). ``channel``: ``popup``
+    for the QR try-on page and a booking that follows a try-on (experiment cells may price by channel)."""
     drop_catalog = catalog.drop(checked_slug(slug))
     drop = drop_catalog.drop
     visitor, new_cookie = identify(edge.cookie, campaign, scanned_at)
@@ -112,6 +115,7 @@ def open_drop(
         view_id=uuid.uuid4().hex,
         with_tokens=with_tokens,
         budget_scope=budget_scope(drop_catalog, market, pickup_at, now),
+        channel=channel,
         spent=policy.spent_in(market.currency),
     )
     view = build_drop_view(drop_catalog, catalog.stock(drop), market, pricer, now, urgency(assignments))
