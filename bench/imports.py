@@ -94,7 +94,7 @@ def live_state(table: str) -> Live:
     store = DynamoCatalog(table)
     catalog = store.drop_catalog(SLUG)
     assert catalog is not None
-    available, _ = store.available_stock(SLUG, catalog.drop.generation)  # per SKU, size and location
+    available = store.available_stock(SLUG, catalog.drop.generation).available  # per SKU, size and location
     sizes = (len(catalog.skus), len(available))
     return Live(_digest(catalog.skus), _digest(sorted(available)), frozenset(available.values()), sizes)
 

@@ -20,12 +20,22 @@ class PolicyRead:
         return {name: n for name, n in self.spent.items() if name.split("@")[1:2] == [currency]}
 
 
+@dataclass(frozen=True)
+class StockCounts:
+    """A drop's display stock as read: available units per (SKU, size, location), and per SKU the
+    units made (on hand) and sold (booked or sold at a till; held units are not sold)."""
+
+    available: dict[tuple[str, str, str], int]
+    on_hand: dict[str, int]
+    sold: dict[str, int] = field(default_factory=dict)
+
+
 class CatalogReader(Protocol):
     def drop_catalog(self, slug: str) -> DropCatalog | None: ...
 
     def drops(self) -> list[Drop]: ...
 
-    def available_stock(self, slug: str, generation: int) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]: ...
+    def available_stock(self, slug: str, generation: int) -> StockCounts: ...
 
     def pricing_policy(self, slug: str) -> PricingPolicy | None: ...
 

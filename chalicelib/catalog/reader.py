@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from chalicelib import telemetry
-from chalicelib.catalog.ports import CatalogReader, PolicyRead
+from chalicelib.catalog.ports import CatalogReader, PolicyRead, StockCounts
 from chalicelib.core.errors import NotFound
 from chalicelib.core.models import Drop, DropCatalog, DropStatus, Location
 from chalicelib.telemetry import logger
@@ -27,25 +27,20 @@ FAILED_POLICY_RETRY_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class StockSnapshot:
-    """Available units per (sku, size, location), and units made per SKU (for sell-through)."""
+    """Available units per (sku, size, location), and units made and sold per SKU (sell-through)."""
 
     available: dict[tuple[str, str, str], int] = field(default_factory=dict)
     on_hand: dict[str, int] = field(default_factory=dict)
+    sold: dict[str, int] = field(default_factory=dict)
     memo: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)  # views derived from it
 
-    @cached_property
-    def _left_by_sku(self) -> dict[str, int]:
-        left: dict[str, int] = {}
-        for (sku, _, _), units in self.available.items():
-            left[sku] = left.get(sku, 0) + units
-        return left
-
     def sell_through_bps(self, sku: str) -> int:
-        """Share of a SKU's units no longer available (sold or held), in basis points."""
+        """Share of a SKU's units made that were sold (booked or at a till), in basis points. Held
+        units are not sold: a launch's holds, most of which lapse, must not hold a markdown back."""
         made = self.on_hand.get(sku, 0)
         if made <= 0:
             return 0
-        return max(0, (made - self._left_by_sku.get(sku, 0)) * 10_000 // made)
+        return min(10_000, max(0, self.sold.get(sku, 0) * 10_000 // made))
 
     def units(self, sku: str, size: str, location: str) -> int:
         return self.available.get((sku, size, location), 0)
@@ -57,6 +52,10 @@ class StockSnapshot:
     @cached_property
     def made(self) -> int:
         return sum(self.on_hand.values())
+
+
+def _snapshot(counts: StockCounts) -> StockSnapshot:
+    return StockSnapshot(counts.available, counts.on_hand, counts.sold)
 
 
 def drop_status(drop: Drop, now: datetime, available_units: int) -> DropStatus:
@@ -106,7 +105,7 @@ class Catalog:
             self._stock,
             f"{drop.slug}#g{drop.generation}",
             self._stock_ttl,
-            lambda _: StockSnapshot(*self._reader.available_stock(drop.slug, drop.generation)),
+            lambda _: _snapshot(self._reader.available_stock(drop.slug, drop.generation)),
         )
 
     def _fresh[Value](

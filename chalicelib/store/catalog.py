@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from chalicelib.catalog.ports import StockCounts
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, Unprocessable
 from chalicelib.core.models import Drop, DropCatalog, Location, ProductionBatch, Sku
@@ -161,16 +162,15 @@ class DynamoCatalog(DynamoAdapter):
                 code="edit_conflict",
             )
 
-    def available_stock(self, slug: str, generation: int) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
-        """Available units per (sku, size, location) and units on hand per SKU, for display: an
-        eventually consistent read of only the attributes it needs, parsed without the generic
-        converter (it runs on every view)."""
-        available: dict[tuple[str, str, str], int] = {}
-        on_hand: dict[str, int] = {}
+    def available_stock(self, slug: str, generation: int) -> StockCounts:
+        """Available units per (sku, size, location), and units on hand and sold per SKU, for
+        display: an eventually consistent read of only the attributes it needs, parsed without the
+        generic converter (it runs on every view)."""
+        counts = StockCounts({}, {}, {})
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk",
-            "ProjectionExpression": "#sku, #size, #loc, #available, #on_hand",
+            "ProjectionExpression": "#sku, #size, #loc, #available, #on_hand, #sold",
             "ExpressionAttributeNames": {
                 "#pk": schema.PK,
                 "#sku": "sku",
@@ -178,14 +178,16 @@ class DynamoCatalog(DynamoAdapter):
                 "#loc": "location",
                 "#available": "available",
                 "#on_hand": "on_hand",
+                "#sold": "sold",
             },
             "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug, generation)}},
         }
         for item in paginate(self._call, "query", **kwargs):
             sku = item["sku"]["S"]
-            available[(sku, item["size"]["S"], item["location"]["S"])] = max(number_of(item, "available"), 0)
-            on_hand[sku] = on_hand.get(sku, 0) + number_of(item, "on_hand")
-        return available, on_hand
+            counts.available[(sku, item["size"]["S"], item["location"]["S"])] = max(number_of(item, "available"), 0)
+            counts.on_hand[sku] = counts.on_hand.get(sku, 0) + number_of(item, "on_hand")
+            counts.sold[sku] = counts.sold.get(sku, 0) + number_of(item, "sold")
+        return counts
 
     # --- writes (studio and seeding) ---------------------------------------------------------
 

@@ -28,8 +28,10 @@ KIND_WORDS = {
     "import": "CSV import",
     "pricing": "Pricing",
     "till_override": "Till sale below the guardrail",
+    "stock": "Stock added",
+    "batch": "Production batch",
 }
-Kind = Literal["create", "drop", "picture", "import", "pricing", "till_override"]
+Kind = Literal["create", "drop", "picture", "import", "pricing", "till_override", "stock", "batch"]
 MOST_SHOWN = 100
 
 

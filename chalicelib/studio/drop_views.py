@@ -250,7 +250,7 @@ async def import_template(request: Request) -> Response:
     """``GET /studio/drops/{slug}/import/template.csv``: the drop as an import file to edit."""
     principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
-    available, _ = wiring.catalog_store().available_stock(catalog.drop.slug, catalog.drop.generation)
+    available = wiring.catalog_store().available_stock(catalog.drop.slug, catalog.drop.generation).available
     headers = {
         **_private(),
         "Content-Disposition": f'attachment; filename="{catalog.drop.slug}-import.csv"',

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chalicelib.catalog.ports import StockCounts
 from chalicelib.catalog.reader import Catalog, drop_status
 from chalicelib.core.errors import NotFound
 from chalicelib.core.models import Drop, DropCatalog, DropStatus
@@ -35,9 +36,9 @@ class CountingReader:
         self.calls.append(f"spend:{slug}")
         return {}
 
-    def available_stock(self, slug: str, generation: int) -> tuple[dict[tuple[str, str, str], int], dict[str, int]]:
+    def available_stock(self, slug: str, generation: int) -> StockCounts:
         self.calls.append(f"stock:{slug}#g{generation}")
-        return {("X", "M", "web"): 2}, {"X": 4}
+        return StockCounts({("X", "M", "web"): 2}, {"X": 4}, {"X": 1})
 
 
 class Clock:

@@ -29,7 +29,7 @@ def import_csv(text: str) -> None:
 def live_counts() -> tuple[int, int]:
     catalog = wiring.catalog_store().drop_catalog(SLUG)
     assert catalog is not None
-    available, _ = wiring.catalog_store().available_stock(SLUG, catalog.drop.generation)
+    available = wiring.catalog_store().available_stock(SLUG, catalog.drop.generation).available
     return len(catalog.skus), len(available)
 
 

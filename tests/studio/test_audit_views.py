@@ -36,10 +36,11 @@ def test_every_drop_by_default_each_change_with_its_fields(studio: TestClient) -
     page = studio.get("/studio/audit", headers=log_in(studio))
     assert page.status_code == 200
     found = rows(page.text)
-    assert len(found) == 2 and "linen-lab" in found[0] and "winter-knit" in found[1]  # newest first
+    assert len(found) == 3 and "linen-lab" in found[0] and "winter-knit" in found[1]  # newest first
     assert "mika@brand.example" in found[0] and ">Pricing</td>" in found[0] and "<ins>12.5 %</ins>" in found[0]
     assert "<b>Price of CRW-HEATHER (EUR)</b>" in found[1] and "<ins>149.50 EUR</ins>" in found[1]
-    assert "<th>When (UTC)</th>" in page.text and "2 changes, newest first" in page.text
+    assert ">Production batch</td>" in found[2]  # the demo's seeded batch, first of all
+    assert "<th>When (UTC)</th>" in page.text and "3 changes, newest first" in page.text
 
 
 def test_filters_by_drop_person_and_kind(studio: TestClient) -> None:
