@@ -136,7 +136,7 @@ def landing_page(slug: str) -> Response:
     url = f"{public_base_url(viewer)}/drops/{slug}"
     where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales, asked=query.lang is not None)
     form = ReserveForm(form_token(shopper.visitor.id), shopper.nearest, query.hold, shopper.units_per_customer)
-    context = landing_context(shopper.view, where, nonce, form, query.m)
+    context = landing_context(shopper.view, where, nonce, form, query.m, in_queue=entry is not None)
     body = wiring.published().render(shopper.locale, "landing", context, now)
     page_view(slug, "landing")
     record_offers(shopper, wiring.numbers())

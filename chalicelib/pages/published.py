@@ -50,6 +50,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "notice",
             "gone",
             "next_batches",
+            "in_queue",
             "picture",
             "personalized",
         ]

@@ -135,10 +135,16 @@ def next_batches(view: DropView, locale: str) -> dict[str, list[dict[str, str]]]
 
 
 def landing_context(
-    view: DropView, where: PageLocale, nonce: str, form: ReserveForm | None = None, notice: str | None = None
+    view: DropView,
+    where: PageLocale,
+    nonce: str,
+    form: ReserveForm | None = None,
+    notice: str | None = None,
+    in_queue: bool = False,
 ) -> dict[str, Any]:
     """The landing template's context. ``notice`` is what the page says after an action
-    (``released``: the shopper let go of their hold)."""
+    (``released``: the shopper let go of their hold); ``in_queue``: the drop's waiting room gave
+    this teaser's viewer their place for the opening."""
     locale, zone = where.locale, where.zone
     fallback = view.market.default_locale
     drop = view.catalog.drop
@@ -185,6 +191,7 @@ def landing_context(
         "personalized": any(product.offer.personalized for product in view.products),
         "places": lambda product: places_for(product, form.places, text),
         "notice": notice,
+        "in_queue": in_queue,
         "canonical": f"{where.url}?lang={locale}" if where.asked else where.url,
         "default_url": where.url,
         "alternates": [

@@ -78,6 +78,7 @@ def test_a_shopper_before_the_opening_gets_a_place_and_the_countdown(client: Cli
         page = shopper.view()
     assert page.status_code == 200 and not queued(page)
     assert "dfq-linen-lab" in shopper.cookies and "dfa-linen-lab" not in shopper.cookies
+    assert "You have your place in the queue for the opening" in html_of(page)  # the teaser says so
 
 
 def test_shoppers_are_let_in_in_the_order_they_came(client: Client, room: None) -> None:
