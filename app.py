@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
@@ -25,7 +26,7 @@ from chalicelib.shop.notify import (
 )
 from chalicelib.shop.page import PageLocale, ReserveForm, landing_context
 from chalicelib.shop.quotes import QuoteRequest, quote
-from chalicelib.shop.shopper import checked_slug, open_drop, priced_at, record_offers
+from chalicelib.shop.shopper import ShopperDrop, checked_slug, open_drop, priced_at, record_offers
 from chalicelib.shop.visitors import check_form_token, cookie_headers, form_token, identify
 from chalicelib.stock.calendar import ics
 from chalicelib.stock.checkout import HoldRequest, hold_summary, own_hold, place_hold, release_own_hold
@@ -61,7 +62,7 @@ from chalicelib.tryon.tryons import (
     staff_act,
     staff_queue,
 )
-from chalicelib.waiting.admission import may_reach_stock, require_pass
+from chalicelib.waiting.admission import Entry, may_reach_stock, require_pass
 from chalicelib.waiting.page import render_queue_page
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
@@ -127,12 +128,9 @@ def landing_page(slug: str) -> Response:
     shopper = open_drop(wiring.catalog(), slug, viewer, now, with_tokens=False, lang=query.lang, campaign=query.c)
     nonce = responses.new_nonce()
     entry = wiring.rooms().enter(shopper.view.catalog.drop, shopper.visitor.id, viewer.cookie, now)
+    if queued := queue_page(shopper, entry, now, f"/drops/{slug}?lang={shopper.locale}"):
+        return queued
     room_cookies = entry.cookies if entry else ()
-    if entry is not None and not entry.place.admitted and shopper.view.status is DropStatus.LIVE:
-        page_view(slug, "queue")
-        body = render_queue_page(shopper, entry, now, nonce)
-        cookies = cookie_headers(shopper.new_cookie, *room_cookies)
-        return responses.html(body, nonce=nonce, locale=shopper.locale, cache="no-store", extra=cookies)
     url = f"{public_base_url(viewer)}/drops/{slug}"
     where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales, asked=query.lang is not None)
     form = ReserveForm(form_token(shopper.visitor.id), shopper.nearest, query.hold, shopper.units_per_customer)
@@ -142,6 +140,18 @@ def landing_page(slug: str) -> Response:
     record_offers(shopper, wiring.numbers())
     cookie = cookie_headers(shopper.new_cookie, *room_cookies)
     return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
+
+
+def queue_page(shopper: ShopperDrop, entry: Entry | None, now: datetime, here: str) -> Response | None:
+    """The waiting room's queue page while the drop is live, its room is on and this viewer's turn
+    has not come (``here`` is the page they asked for, which the queue page checks again)."""
+    if entry is None or entry.place.admitted or shopper.view.status is not DropStatus.LIVE:
+        return None
+    page_view(shopper.view.catalog.drop.slug, "queue")
+    nonce = responses.new_nonce()
+    body = render_queue_page(shopper, entry, now, nonce, here)
+    cookies = cookie_headers(shopper.new_cookie, *entry.cookies)
+    return responses.html(body, nonce=nonce, locale=shopper.locale, cache="no-store", extra=cookies)
 
 
 @app.route("/drops/{slug}/reserve", methods=["POST"], content_types=FORM_BODY)
@@ -300,13 +310,17 @@ def tryon_page(qr_token: str) -> Response:
         pickup_at=place.popup.id,
         channel="popup",
     )
+    entry = wiring.rooms().enter(shopper.view.catalog.drop, shopper.visitor.id, viewer.cookie, now)
+    if queued := queue_page(shopper, entry, now, f"/t/{qr_token}?lang={shopper.locale}"):
+        return queued  # a launch's waiting room queues the pop-up's shoppers too: the stock is the same
     nonce = responses.new_nonce()
     context = tryon_context(shopper, place, public_base_url(viewer), nonce, qr_token, now)
     body = wiring.published().render(shopper.locale, "tryon", context, now)
     record_scan(wiring.tryons(), place, now)
     page_view(place.slug, "tryon")
     record_offers(shopper, wiring.numbers())
-    return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie_headers(shopper.new_cookie))
+    cookies = cookie_headers(shopper.new_cookie, *(entry.cookies if entry else ()))
+    return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookies)
 
 
 @app.route("/api/tryons", methods=["POST"], content_types=JSON_BODY)
@@ -314,8 +328,10 @@ def tryon_page(qr_token: str) -> Response:
 def ask_for_tryon() -> Response:
     request = current_request()
     wanted = parse_body(request.raw_body, TryOnRequest)
-    visitor, new_cookie = identify(edge(request.headers).cookie)
-    body = request_tryon(wiring.tryons(), wiring.stock(), wiring.catalog(), visitor.id, wanted, wiring.utcnow())
+    cookie, now = edge(request.headers).cookie, wiring.utcnow()
+    visitor, new_cookie = identify(cookie)
+    let_in = partial(require_pass, visitor_id=visitor.id, cookie_header=cookie, now=now)  # the launch's waiting room
+    body = request_tryon(wiring.tryons(), wiring.stock(), wiring.catalog(), visitor.id, wanted, now, let_in)
     return responses.json_body(body, status=201, extra=cookie_headers(new_cookie))
 
 

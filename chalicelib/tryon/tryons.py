@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -22,6 +23,7 @@ from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Conflict, NotFound, Unavailable, Unprocessable
 from chalicelib.core.models import (
     TRYON_ID_PATTERN,
+    Drop,
     Line,
     SizeLabel,
     TryOnRules,
@@ -100,11 +102,18 @@ def _open_for_tryons(place: TagPlace, now: datetime) -> None:
 
 
 def request_tryon(
-    store: TryOnStore, holds: Holds, catalog: Catalog, visitor_id: str, request: TryOnRequest, now: datetime
+    store: TryOnStore,
+    holds: Holds,
+    catalog: Catalog,
+    visitor_id: str,
+    request: TryOnRequest,
+    now: datetime,
+    admitted: Callable[[Drop], None] = lambda drop: None,
 ) -> dict[str, Any]:
     """Hold one unit of the size at the tag's pop-up for the visitor, and say where they are in line.
 
-    403 ``scan_required`` without this visitor's recent scan of the tag; 409 ``out_of_stock`` when
+    403 ``scan_required`` without this visitor's recent scan of the tag; ``admitted(drop)`` refuses
+    a visitor the drop's waiting room has not let in yet (429 ``in_queue``); 409 ``out_of_stock`` when
     none is free there, ``kept_for_buyers`` when the only ones left are kept for bookings,
     ``tryon_limit`` when the visitor already holds as many try-ons as the pop-up allows."""
     try:
@@ -116,6 +125,7 @@ def request_tryon(
         raise Unprocessable(f"{place.sku.sku} does not come in size {request.size}.", code="unknown_size")
     _open_for_tryons(place, now)
     check_scan(request.scan, tag, visitor_id)
+    admitted(place.catalog.drop)
     rules = place.popup.tryon
     expires = epoch_seconds(now + timedelta(minutes=rules.hold_minutes))
     now_epoch, released = epoch_seconds(now), False

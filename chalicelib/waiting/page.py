@@ -23,7 +23,9 @@ def refresh_seconds(wait_seconds: int) -> int:
     return max(low, min(high, wait_seconds // 4))
 
 
-def render_queue_page(shopper: ShopperDrop, entry: Entry, now: datetime, nonce: str) -> str:
+def render_queue_page(shopper: ShopperDrop, entry: Entry, now: datetime, nonce: str, here: str) -> str:
+    """The page; ``here`` is the one the shopper asked for (the drop's, or a QR try-on page), which
+    "Check now" and the refresh ask for again."""
     drop, locale = shopper.view.catalog.drop, shopper.locale
     wait = entry.place.wait_seconds
     return template(locale, "queue.html").render(
@@ -35,5 +37,5 @@ def render_queue_page(shopper: ShopperDrop, entry: Entry, now: datetime, nonce: 
         refresh=refresh_seconds(wait),
         checked=formatting.local_clock(now, shopper.zone, locale),
         zone_name=formatting.zone_name(shopper.zone, locale),
-        drop_url=f"/drops/{drop.slug}?lang={locale}",
+        drop_url=here,
     )

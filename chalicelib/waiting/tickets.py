@@ -1,10 +1,11 @@
 """The waiting room's two signed cookies, one pair per drop.
 
 The *ticket* (``dfq-<slug>``) says when its holder arrived and how many were ahead then; it is the
-holder's place in the line, kept by the browser, so waiting costs no database write. The *pass*
-(``dfa-<slug>``) says the room let this visitor in; holds and bookings ask for it while the room is
-on. Both are signed for their own purpose and bound to the drop (the pass also to the visitor), so
-neither can be forged, moved to another drop or lent to another browser.
+holder's place in the line, kept by the browser (and sent to the drop's page and its QR try-on
+pages alike), so waiting costs no database write. The *pass* (``dfa-<slug>``) says the room let
+this visitor in; holds, try-ons and bookings ask for it while the room is on. Both are signed for
+their own purpose and bound to the drop (the pass also to the visitor), so neither can be forged,
+moved to another drop or lent to another browser.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def has_pass(cookie_header: str | None, slug: str, visitor_id: str) -> bool:
 
 def ticket_header(slug: str, token: str) -> str:
     max_age = int(LIFETIMES[Purpose.QUEUE_TICKET].total_seconds())
-    return f"{ticket_cookie_name(slug)}={token}; Max-Age={max_age}; Path=/drops/{slug}; Secure; HttpOnly; SameSite=Lax"
+    return f"{ticket_cookie_name(slug)}={token}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite=Lax"
 
 
 def pass_header(slug: str, token: str) -> str:

@@ -19,6 +19,7 @@ from chalicelib.core.audit import AuditEntry
 from chalicelib.core.models import WaitingRoom
 from chalicelib.shop.visitors import form_token, identify
 from chalicelib.store.client import dynamodb
+from chalicelib.tryon.tags import Tag, scan_claim, tag_token, tag_url
 from tests.conftest import html_of, json_of
 
 OPENS = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
@@ -201,3 +202,24 @@ def test_arrivals_are_written_once_a_second_and_read_back(client: Client, room: 
         int(OPENS.timestamp()) - 10: 4,
         int(OPENS.timestamp()) - 8: 1,
     }
+
+
+def test_the_qr_try_on_page_queues_too_and_a_try_on_needs_the_pass(client: Client, room: None) -> None:
+    """A tag's URL can travel online: while the room is on, the pop-up's page queues as the drop's
+    does (the stock is the same), and a try-on, which holds a piece, asks for the pass."""
+    tag = Tag("paris-marais", "TEE-ECRU", "M")
+    inside, waiting = two_in_line(client)
+    with at(0.5):
+        headers = {**SITE, **waiting.header()}
+        page = waiting.keep(client.http.get(tag_url("", tag) + "?lang=fr", headers=headers))
+        assert queued(page) and "Vous êtes dans la file d’attente" in html_of(page)
+        assert f'href="/t/{tag_token(tag)}?lang=fr"' in html_of(page)  # "Check now" asks for this page again
+        tryons = []
+        for shopper in (inside, waiting):
+            visitor, _ = identify(f"dfv={shopper.cookies['dfv']}")
+            body = {"qr_token": tag_token(tag), "scan": scan_claim(tag, visitor.id), "size": "M"}
+            headers = {"Content-Type": "application/json", **shopper.header()}
+            tryons.append(client.http.post("/api/tryons", headers=headers, body=json.dumps(body)))
+        assert tryons[0].status_code == 201
+        assert tryons[1].status_code == 429 and json_of(tryons[1])["error"]["code"] == "in_queue"
+        assert not queued(inside.keep(client.http.get(tag_url("", tag), headers={**SITE, **inside.header()})))
