@@ -145,6 +145,7 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     child.kill()
         database.stop()
+        request_log.unlink(missing_ok=True)  # its decisions' table is gone with the embedded DynamoDB
 
 
 if __name__ == "__main__":
