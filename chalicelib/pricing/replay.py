@@ -33,6 +33,18 @@ class RecordedDecision:
     policy_version: int | None
     record: dict[str, Any]  # what ``engine.replay`` takes: the outcome and its ``inputs``
 
+    @property
+    def outcome(self) -> Decision:
+        """The decision as it was recorded."""
+        record = self.record
+        return Decision(
+            record["price_minor"],
+            record["discount_bps"],
+            tuple(record["rules"]),
+            tuple((rule, bps) for rule, bps in record["candidates"]),
+            tuple(record["clamps"]),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Replay:
@@ -60,13 +72,5 @@ OUTCOME = ("price_minor", "discount_bps", "rules", "candidates", "clamps")
 def replay_decision(decision: RecordedDecision, policy: PricingPolicy | None) -> Replay:
     """Recompute the decision with ``policy`` (the version it names; None: the guardrail failed
     closed then) and compare each part of the outcome."""
-    again = replay(decision.record, policy)
-    recomputed = {
-        "price_minor": again.price_minor,
-        "discount_bps": again.discount_bps,
-        "rules": list(again.rules),
-        "candidates": [list(candidate) for candidate in again.candidates],
-        "clamps": list(again.clamps),
-    }
-    differences = tuple(field for field in OUTCOME if decision.record.get(field) != recomputed[field])
-    return Replay(decision, again, differences)
+    again, was = replay(decision.record, policy), decision.outcome
+    return Replay(decision, again, tuple(part for part in OUTCOME if getattr(was, part) != getattr(again, part)))

@@ -115,6 +115,8 @@ def places_for(product: ProductView, places: tuple[Location, ...], text: Any) ->
 def next_batches(view: DropView, locale: str) -> dict[str, list[dict[str, str]]]:
     """Per SKU with sizes sold out at the pop-ups: each day (the place's own) a batch not yet received
     brings some of them, with those sizes; each size under the first batch that brings it."""
+    if not view.catalog.batches:  # most drops, on every view
+        return {}
     gone = {p.sku.sku: [size.size for size in p.sizes if not size.reservable] for p in view.products}
     days: dict[str, dict[date, list[str]]] = {}
     for batch in view.catalog.batches:  # earliest ready first

@@ -10,12 +10,11 @@ from datetime import datetime
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.models import ProductionBatch, iso
-from chalicelib.stock.ports import StockRef
 from chalicelib.store import schema
 from chalicelib.store.attributes import to_item
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import DynamoAdapter, number, number_of
-from chalicelib.store.client import transact
+from chalicelib.store.client import batch_items, transact
 
 RECEIVE_ATTEMPTS = 3
 
@@ -36,11 +35,12 @@ class DynamoBatches(DynamoAdapter):
     ) -> AuditEntry:
         """Add the batch's units to the stock at its place, once. The audit entry names the units on
         hand before and after for each size, exactly (a concurrent change makes it read again)."""
-        refs = {size: StockRef(slug, generation, batch.sku, size, batch.location) for size in batch.units}
+        keys = {size: schema.stock_key(slug, generation, batch.sku, size, batch.location) for size in batch.units}
         for _ in range(RECEIVE_ATTEMPTS):
+            items = batch_items(self._call, self._table, list(keys.values()), ConsistentRead=True)  # one read
             before = {}
-            for size, ref in refs.items():
-                item = self._read(schema.stock_key(ref.slug, ref.generation, ref.sku, ref.size, ref.location))
+            for size, key in keys.items():
+                item = items.get((key[schema.PK]["S"], key[schema.SK]["S"]))
                 if item is None:
                     raise NotFound(f"No stock item for {batch.sku} {size} at {batch.location}.", code="unknown_item")
                 before[size] = number_of(item, "on_hand")
@@ -60,7 +60,7 @@ class DynamoBatches(DynamoAdapter):
                     {
                         "Update": {
                             "TableName": self._table,
-                            "Key": schema.stock_key(ref.slug, ref.generation, ref.sku, ref.size, ref.location),
+                            "Key": key,
                             "UpdateExpression": "SET on_hand = on_hand + :q, available = available + :q",
                             "ConditionExpression": "on_hand = :before",
                             "ExpressionAttributeValues": {
@@ -69,7 +69,7 @@ class DynamoBatches(DynamoAdapter):
                             },
                         }
                     }
-                    for size, ref in refs.items()
+                    for size, key in keys.items()
                 ),
                 entry_put(self._table, entry),
             ]

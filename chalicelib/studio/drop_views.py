@@ -362,6 +362,7 @@ def _pricing_page(
         budget_use=pricing.budget_use(wiring.catalog_store().cohort_spend(catalog.drop.slug)),
         segment_kinds=pricing.SEGMENT_KINDS,
         urgency_words=pricing.URGENCY_WORDS,
+        channel_words=pricing.CHANNEL_WORDS,
         stacking_words=pricing.STACKING_WORDS,
         overrides=pricing.override_rows(policy, catalog.drop.default_market.timezone),
         flash=flash,
@@ -427,8 +428,11 @@ CHARTS: dict[str, Callable[[numbers.Table], str]] = {
 }
 
 
-def drop_numbers(drop: Drop, wanted: Collection[str] = tuple(CHARTS)) -> dict[str, numbers.Table]:
-    """The ``wanted`` tables, each from its own counters, each store read at most once."""
+def drop_numbers(
+    drop: Drop, wanted: Collection[str] = tuple(CHARTS), counts: Mapping[str, int] | None = None
+) -> dict[str, numbers.Table]:
+    """The ``wanted`` tables, each from its own counters, each store read at most once (``counts``:
+    the offer counters, when the caller has read them already)."""
     slug = drop.slug
     tables = []
     if "sell-through" in wanted:
@@ -436,7 +440,7 @@ def drop_numbers(drop: Drop, wanted: Collection[str] = tuple(CHARTS)) -> dict[st
     if "qr-funnel" in wanted:
         tables.append(numbers.qr_funnel(wiring.tryons().funnel(slug)))
     if {"discount-depth", "cell-conversion"} & set(wanted):
-        counts = wiring.numbers().counts(slug)
+        counts = wiring.numbers().counts(slug) if counts is None else counts
         tables += [numbers.discount_depth(counts), numbers.cell_conversion(counts)]
     return {table.name: table for table in tables if table.name in wanted}
 
@@ -449,14 +453,14 @@ def _amounts(minor: Mapping[str, int]) -> str:
     return ", ".join(money(value, currency, "en") for currency, value in sorted(minor.items())) or "none"
 
 
-def experiment_views(slug: str) -> list[dict[str, Any]]:
+def experiment_views(slug: str, counts: Mapping[str, int]) -> list[dict[str, Any]]:
     """The drop's experiments as the numbers page shows them: per cell, in words and the merchant's
-    units, with the verdicts (``numbers.experiments``)."""
+    units, with the verdicts (``numbers.experiments``), from the offer ``counts``."""
     policy = wiring.catalog_store().pricing_policy(slug)
     if policy is None or not policy.experiments:
         return []
     shown = []
-    for result in experiment_results(policy.experiments, wiring.numbers().counts(slug)):
+    for result in experiment_results(policy.experiments, counts):
         weights = sum(cell.weight for cell in result.cells) or 1
         rows = [
             {
@@ -483,9 +487,10 @@ def experiment_views(slug: str) -> list[dict[str, Any]]:
 async def numbers_page(request: Request) -> Response:
     principal = principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
-    tables = drop_numbers(catalog.drop)
+    counts = wiring.numbers().counts(catalog.drop.slug)  # once, for the charts and the experiments
+    tables = drop_numbers(catalog.drop, counts=counts)
     svgs = {name: CHARTS[name](table) for name, table in tables.items()}
-    experiments = experiment_views(catalog.drop.slug)
+    experiments = experiment_views(catalog.drop.slug, counts)
     return page("numbers.html", principal=principal, catalog=catalog, tables=tables, svgs=svgs, experiments=experiments)
 
 

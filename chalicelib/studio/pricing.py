@@ -298,6 +298,8 @@ SEGMENT_KINDS = {
     "visit": "visit (new or returning)",
 }
 URGENCY_WORDS = {"none": "no urgency cue", "scarcity": "pieces left", "countdown": "time left"}
+CHANNEL_WORDS = {"any": "everywhere", "online": "on the drop's pages", "popup": "at the pop-up (QR try-on)"}
+"""Where a cell's discount applies (``policy.Cell.channel``), as the pricing form offers it."""
 
 
 def _money(amounts: Mapping[str, int] | None) -> str:
@@ -326,7 +328,8 @@ def _markdown_words(stage: MarkdownStage) -> str:
 
 def _experiment_words(experiment: Experiment) -> str:
     cells = "; ".join(
-        f"{c.name} weight {c.weight}, {percent(c.discount_bps)} off, {URGENCY_WORDS.get(c.urgency, c.urgency)}"
+        f"{c.name} weight {c.weight}, {percent(c.discount_bps)} off {CHANNEL_WORDS[c.channel]}, "
+        f"{URGENCY_WORDS.get(c.urgency, c.urgency)}"
         for c in experiment.cells
     )
     group = f" (group {experiment.group})" if experiment.group else ""

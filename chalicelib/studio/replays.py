@@ -6,6 +6,7 @@ what came out, and whether it still comes out the same."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from chalicelib import wiring
 from chalicelib.core.errors import DomainError, InvalidInput, NotFound, Unavailable
 from chalicelib.core.models import DropCatalog
 from chalicelib.i18n.formatting import money
+from chalicelib.pricing.engine import Decision
 from chalicelib.pricing.replay import DECISION_ID, Replay, recorded, replay_decision
 from chalicelib.studio.drop_views import studio_drop
 from chalicelib.studio.drops import local_time
@@ -51,6 +53,17 @@ def _percent(bps: int) -> str:
     return f"{bps / BPS_PER_PERCENT:g} %"
 
 
+def _outcome(decision: Decision, amount: Callable[[int], str]) -> dict[str, str]:
+    """A decision's outcome in words: its price, depth, the discounts it weighed, the clamps."""
+    return {
+        "price": amount(decision.price_minor),
+        "discount": _percent(decision.discount_bps),
+        "candidates": ", ".join(f"{rule} {_percent(bps)}" for rule, bps in decision.candidates) or "none",
+        "guardrail clamps": ", ".join(decision.clamps) or "none",
+        "price from": ", ".join(decision.rules) or "list price",
+    }
+
+
 def described(replay: Replay, zone: str) -> dict[str, Any]:
     """The replay in the merchant's units and ``zone``'s time, for the page and the JSON API alike."""
     record, again = replay.recorded.record, replay.recomputed
@@ -75,20 +88,8 @@ def described(replay: Replay, zone: str) -> dict[str, Any]:
             "hours since the drop opened": str(inputs["hours_since_start"]),
             "budgets left": ", ".join(f"{rule}: {amount(left)}" for rule, left in inputs["budgets_left"]) or "none",
         },
-        "recorded": {
-            "price": amount(record["price_minor"]),
-            "discount": _percent(record["discount_bps"]),
-            "candidates": ", ".join(f"{rule} {_percent(bps)}" for rule, bps in record["candidates"]) or "none",
-            "guardrail clamps": ", ".join(record["clamps"]) or "none",
-            "price from": ", ".join(record["rules"]) or "list price",
-        },
-        "recomputed": {
-            "price": amount(again.price_minor),
-            "discount": _percent(again.discount_bps),
-            "candidates": ", ".join(f"{rule} {_percent(bps)}" for rule, bps in again.candidates) or "none",
-            "guardrail clamps": ", ".join(again.clamps) or "none",
-            "price from": ", ".join(again.rules) or "list price",
-        },
+        "recorded": _outcome(replay.recorded.outcome, amount),
+        "recomputed": _outcome(again, amount),
         "matches": replay.matches,
         "differences": list(replay.differences),
     }

@@ -6,7 +6,7 @@ editor stays as the advanced view of the same sections.
 Field names: ``rule.<i>.{id,kind,who,discount_pct,remove}`` and ``rule.<i>.<budget>.<CUR>``, where
 ``<budget>`` is ``budget`` (whole drop), ``popup_budget`` (each pop-up) or ``daily_budget`` (each day);
 ``markdown.<i>.{after_hours,below_pct,discount_pct,remove}``; ``experiment.<i>.{id,seed,group,remove}``
-and ``experiment.<i>.cell.<j>.{name,weight,discount_pct,urgency}``.
+and ``experiment.<i>.cell.<j>.{name,weight,discount_pct,urgency,channel}``.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def form_values(policy: PricingPolicy | None) -> dict[str, str]:
                 f"{prefix}.name": cell.name,
                 f"{prefix}.weight": str(cell.weight),
                 f"{prefix}.urgency": cell.urgency,
+                f"{prefix}.channel": cell.channel,
             }
             values[f"{prefix}.discount_pct"] = percent_number(cell.discount_bps)
     return values
@@ -218,6 +219,7 @@ def _experiments(found: FormProblems, rows: Mapping[int, Mapping[str, str]]) -> 
                 "weight": _whole(cell.get("weight", "")),
                 "discount_bps": _pct(found, cell_prefix + "discount_pct", cell.get("discount_pct", ""), "Discount"),
                 "urgency": cell.get("urgency", "none"),
+                "channel": cell.get("channel", "any"),
             }
             if _checked(found, cell_prefix, Cell, data, CELL_NAMES, cell_before):
                 cells.append(data)
@@ -259,6 +261,7 @@ FIELD_WORDS = {
     "name": "name",
     "weight": "weight",
     "urgency": "cue",
+    "channel": "where the discount applies",
 }
 
 

@@ -48,14 +48,14 @@ class WaitingRooms:
             return None
         cookies = []
         ticket = read_ticket(cookie_header, drop.slug)
-        if ticket is None:
-            issued_ms = int(now.timestamp() * 1000)
+        issued_ms = ticket.issued_ms if ticket else int(now.timestamp() * 1000)
+        if ticket is None:  # a new arrival, counted in this process's tally
             pending = self._pending.setdefault(drop.slug, {})
             pending[issued_ms // 1000] = pending.get(issued_ms // 1000, 0) + 1
-            ahead = place(self._arrivals(drop, now), issued_ms, room, drop.starts_at, now).ahead
-            ticket = Ticket(drop.slug, issued_ms, ahead)
+        where = place(self._arrivals(drop, now), issued_ms, room, drop.starts_at, now)
+        if ticket is None:
+            ticket = Ticket(drop.slug, issued_ms, where.ahead)
             cookies.append(ticket_header(drop.slug, sign_ticket(ticket)))
-        where = place(self._arrivals(drop, now), ticket.issued_ms, room, drop.starts_at, now)
         if where.admitted and not has_pass(cookie_header, drop.slug, visitor_id):
             cookies.append(pass_header(drop.slug, sign_pass(drop.slug, visitor_id)))
         self._flush(now)

@@ -127,7 +127,7 @@ def test_rules_and_experiments_are_validated_with_their_path(studio: TestClient)
     assert policy is not None and policy.experiments[0].cells[0].weight == 10
     (change,) = wiring.audit().log("linen-lab")[0].changes  # only what changed, before and after, in words
     assert change.field == f"Experiment {policy.experiments[0].id}"
-    assert "control weight 10, 0 % off, no urgency cue" in change.after and "weight 10," not in change.before
+    assert "control weight 10, 0 % off everywhere, no urgency cue" in change.after and "weight 10," not in change.before
 
 
 def test_a_drop_without_a_policy_starts_with_its_guardrail(studio: TestClient) -> None:
@@ -219,17 +219,30 @@ def test_offer_rules_and_experiments_are_a_form_and_the_json_stays_for_the_advan
         "rule.4.who": "silver",
     }
     edited |= {"rule.4.discount_pct": "5", "experiment.0.cell.0.weight": "40"}
+    assert form["experiment.1.cell.1.channel"] == "any"  # launch-depth's five-off, as the demo sets it
+    edited["experiment.1.cell.1.channel"] = "popup"  # its discount at the pop-up only
     saved = studio.post(URL, headers=session, data=edited)
     assert saved.status_code == 303, saved.text
     after = wiring.catalog_store().pricing_policy("linen-lab")
     assert after is not None and after.version == before.version + 1
     assert after.segment_rules[0].discount_bps == 1250 and after.segment_rules[-1].segment == "tier:silver"
     assert after.experiments[0].cells[0].weight == 40 and after.guardrail == before.guardrail
+    assert [c.channel for c in after.experiments[1].cells] == ["any", "popup"]
+    assert form_of(studio.get(URL, headers=session).text, "offers")["experiment.1.cell.1.channel"] == "popup"
     changes = {c.field: c for c in wiring.audit().log("linen-lab")[0].changes}
     first = before.segment_rules[0]
     assert changes[f"Offer rule {first.id}"].after.endswith("12.5 % off")
     assert changes["Offer rule silver"] == FieldChange("Offer rule silver", "", "loyalty tier silver, 5 % off")
-    assert set(changes) == {f"Offer rule {first.id}", "Offer rule silver", f"Experiment {before.experiments[0].id}"}
+    assert set(changes) == {
+        f"Offer rule {first.id}",
+        "Offer rule silver",
+        f"Experiment {before.experiments[0].id}",
+        f"Experiment {before.experiments[1].id}",
+    }
+    assert (
+        "five-off weight 50, 5 % off at the pop-up (QR try-on)"
+        in changes[f"Experiment {before.experiments[1].id}"].after
+    )
     wrong = form_of(studio.get(URL, headers=session).text, "offers") | {"rule.0.discount_pct": "lots"}
     refused = studio.post(URL, headers=session | HTML, data=wrong)
     assert refused.status_code == 422
