@@ -48,6 +48,7 @@ from chalicelib.stock.pickup import (
     mark_pickup,
     popup_slots,
 )
+from chalicelib.stock.rebalance import rebalance_drops
 from chalicelib.telemetry import logger, metrics, page_view
 from chalicelib.tills.sales import FootfallBatch, SalesBatch, apply_sales, for_till, record_footfall, till_popup
 from chalicelib.tryon.conversion import held_for, settle_held
@@ -486,11 +487,13 @@ def minute_sweep(event: object) -> None:
 
 
 def sweep(now: datetime) -> None:
-    """Release holds that expired without anyone needing their stock (the next buyer would), record
+    """Release holds that expired without anyone needing their stock (the next buyer would), even out
+    sharded stock (``stock/rebalance.py``), record
     scheduled template publishes whose time has come (pages already show them), queue notify-me
     messages whose moment has come, and send the outbox's due messages. `make run` calls it every
     minute too."""
     sweep_expired_holds(wiring.catalog(), wiring.stock(), now)
+    rebalance_drops(wiring.catalog(), wiring.stock(), now)
     promote_due(wiring.templates(), now)
     base = settings().public_url or ""
     bookings, subscriptions, catalog = wiring.bookings(), wiring.subscriptions(), wiring.catalog()

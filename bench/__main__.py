@@ -18,7 +18,7 @@ from typing import Any
 
 from babel.numbers import format_currency
 
-from bench import cold_start, flash_sale, guardrail, holds, landing, lighthouse, package
+from bench import cold_start, flash_sale, guardrail, holds, landing, lighthouse, package, sharded
 from bench.setup import BENCH_SLUG, seeded_dynamodb
 from devtools.live import live_app
 
@@ -158,6 +158,30 @@ def table(results: dict[str, Any]) -> str:
             verdict(sale["oversold"] == 0 and sale["overbooked"] == 0 and sale["sold"] == sale["units"]),
         )
     )
+    shard = results["sharded"]
+    plain, split = shard["unsharded"], shard["sharded"]
+    rows.append(
+        (
+            f"sharded stock: hold + booking on {shard['shards']} shards ÷ on one item, one at a time, "
+            f"{shard['count']} each (moto server)",
+            f"requests {shard['requests_ratio']} ({split['requests_per_booking']} vs "
+            f"{plain['requests_per_booking']} a booking: + {split['by_operation'].get('Query', 0)} Query); time "
+            f"{shard['time_ratio']} ({split['p50_ms']} ms vs {plain['p50_ms']} ms, p50)",
+            "report",
+            "—",
+        )
+    )
+    sale = shard["sale"]
+    rows.append(
+        (
+            f"sharded flash sale: {sale['units']} units on {shard['shards']} shards, {sale['buyers']} buyers (half "
+            "holding first), 32 clients (moto server)",
+            f"{sale['oversold']} oversold, {sale['overbooked']} overbooked, {sale['held']} left held; "
+            f"{sale['sold']} sold, {sale['bookings_per_s']} bookings/s",
+            "0 oversold, 0 overbooked",
+            verdict(sale["oversold"] == 0 and sale["overbooked"] == 0 and sale["held"] == 0),
+        )
+    )
     lines = ["| what | measured | target | |", "|---|---|---|---|"]
     lines += [f"| {what} | {measured} | {target} | {ok} |" for what, measured, target, ok in rows]
     return "\n".join(lines)
@@ -204,6 +228,8 @@ def main() -> None:
     results["hold_and_booking"] = holds.measure(10 if args.quick else 40)
     print("flash sale …", flush=True)
     results["flash_sale"] = flash_sale.measure(*((100, 400, 32) if args.quick else (500, 2000, 32)))
+    print("sharded stock …", flush=True)
+    results["sharded"] = sharded.measure(*((10, 8, 300) if args.quick else (40, 8, 1200)))
     results["formatter"] = formatter_cache()
     results["guardrail"] = guardrail.measure()
     rendered = table(results)

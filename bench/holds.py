@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,16 +19,30 @@ from bench.stats import percentile
 from devtools import flash_sale
 
 
-def _timed(slots: list[str], count: int, now: datetime, *, hold_first: bool) -> list[float]:
-    flash_sale.one_booking(slots[0], uuid.uuid4().hex, now, hold_first=hold_first)  # warm the client and catalog
+def timed(slots: list[str], count: int, now: datetime, *, hold_first: bool) -> tuple[list[float], Counter[str]]:
+    """``count`` bookings one at a time after one to warm the client and catalog: the seconds each
+    took, and the DynamoDB requests they made, by operation (counted on the client)."""
+    from chalicelib.store.client import dynamodb
+
+    flash_sale.one_booking(slots[0], uuid.uuid4().hex, now, hold_first=hold_first)
+    calls: Counter[str] = Counter()
+
+    def count_call(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    events = dynamodb().meta.events
+    events.register("before-call.dynamodb", count_call)
     seconds = []
-    for i in range(count):
-        started = time.perf_counter()
-        status, body = flash_sale.one_booking(slots[i % len(slots)], uuid.uuid4().hex, now, hold_first=hold_first)
-        seconds.append(time.perf_counter() - started)
-        if status != 201:
-            raise AssertionError(f"a booking in the benchmark was refused: {body}")
-    return seconds
+    try:
+        for i in range(count):
+            started = time.perf_counter()
+            status, body = flash_sale.one_booking(slots[i % len(slots)], uuid.uuid4().hex, now, hold_first=hold_first)
+            seconds.append(time.perf_counter() - started)
+            if status != 201:
+                raise AssertionError(f"a booking in the benchmark was refused: {body}")
+    finally:
+        events.unregister("before-call.dynamodb", count_call)
+    return seconds, calls
 
 
 def measure(count: int = 40) -> dict[str, Any]:
@@ -36,9 +51,9 @@ def measure(count: int = 40) -> dict[str, Any]:
     sale = flash_sale.FlashSale(units=count * 20, buyers=0, threads=1)  # slots with room for every booking
     with dynamodb_process() as endpoint:
         alone_slots = flash_sale.prepare(_fresh_table(endpoint, "booking-alone"), sale, now)
-        alone = _timed(alone_slots, count, now, hold_first=False)
+        alone, _ = timed(alone_slots, count, now, hold_first=False)
         held_slots = flash_sale.prepare(_fresh_table(endpoint, "hold-then-booking"), sale, now)
-        held = _timed(held_slots, count, now, hold_first=True)
+        held, _ = timed(held_slots, count, now, hold_first=True)
     alone_ms, held_ms = percentile(alone, 0.5) * 1000, percentile(held, 0.5) * 1000
     return {
         "count": count,

@@ -23,7 +23,7 @@ from chalicelib.core.errors import DomainError
 from chalicelib.core.models import local_day
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.shopper import open_drop
-from chalicelib.stock.checkout import HoldRequest, HoldRules, place_hold
+from chalicelib.stock.checkout import HoldRequest, HoldRules, place_hold, release_own_hold
 from chalicelib.stock.pickup import PickupRequest, book_pickup
 from chalicelib.stock.ports import Counter, StockRef
 from chalicelib.stock.slots import day_slots
@@ -45,6 +45,10 @@ class FlashSale:
     units: int
     buyers: int
     threads: int
+    shards: int = 1  # stock items the size is spread over (``Drop.stock_shards``)
+    holding: float = 0.0  # the share of buyers who hold the piece first, as the drop page's form does
+    slots: int = SLOTS  # pickup slots buyers choose from
+    places: int | None = None  # places per slot (None: 20 % more places than units, over the slots)
     outcomes: Tally[str] = field(default_factory=Tally)
     latencies: list[float] = field(default_factory=list)  # seconds, per successful booking
     codes: set[str] = field(default_factory=set)
@@ -53,7 +57,7 @@ class FlashSale:
     @property
     def capacity(self) -> int:
         """Places per slot: 20 % more places than units, so both stock and slots run out somewhere."""
-        return -(-self.units * 6 // (5 * SLOTS))
+        return self.places or -(-self.units * 6 // (5 * self.slots))
 
 
 def prepare(table: str, sale: FlashSale, now: datetime) -> list[str]:
@@ -74,13 +78,17 @@ def prepare(table: str, sale: FlashSale, now: datetime) -> list[str]:
             if row.sku == SKU
         )
         skus = tuple(sku for sku in demo.catalog.skus if sku.sku == SKU)
-        catalog = demo.catalog.model_copy(update={"locations": locations, "skus": skus})
+        drop = demo.catalog.drop.model_copy(update={"stock_shards": sale.shards})
+        catalog = demo.catalog.model_copy(update={"drop": drop, "locations": locations, "skus": skus})
         drops.append(replace(demo, catalog=catalog, stock=stock))
     seed(table, now, drops)
+    for demo in drops:  # spread each size over its shards, as the studio does when it raises the count
+        wiring.stock().rebalance(demo.catalog.drop.slug, demo.catalog.drop.generation, sale.shards)
     popup = next(loc for d in drops for loc in d.catalog.locations if loc.id == POPUP)
     assert popup.pickup is not None
     day = local_day(popup.timezone, now) + timedelta(days=1)
-    return [s.local_start(ZoneInfo(popup.timezone)).isoformat() for s in day_slots(popup, popup.pickup, day)][:SLOTS]
+    starts = [s.local_start(ZoneInfo(popup.timezone)).isoformat() for s in day_slots(popup, popup.pickup, day)]
+    return starts[: sale.slots]
 
 
 def one_booking(slot: str, key: str, now: datetime, *, hold_first: bool = False) -> tuple[int, dict[str, Any]]:
@@ -95,6 +103,7 @@ def one_booking(slot: str, key: str, now: datetime, *, hold_first: bool = False)
         "contact": {"name": "Flash Buyer", "email": f"buyer-{key}@example.org"},  # each buyer their own
     }
     visitor = f"buyer-{key}"
+    hold = None
     try:
         if hold_first:
             wanted = HoldRequest.model_validate({k: order[k] for k in ("drop", "popup", "items")})
@@ -105,6 +114,8 @@ def one_booking(slot: str, key: str, now: datetime, *, hold_first: bool = False)
         holding = held_for(wiring.holds(), wiring.tryons(), request, visitor, now)
         answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, request, key, now, holding)
     except DomainError as error:
+        if hold is not None:  # the slot was full: the buyer lets go of the piece, as the page offers
+            release_own_hold(wiring.holds(), visitor, hold, now)
         return status_for(error), {"code": error.code}
     return 201, answer.body
 
@@ -113,20 +124,24 @@ def run(sale: FlashSale, slots: list[str], now: datetime, progress: Callable[[in
     """``buyers`` buyers at ``threads`` at a time, each on a random slot; one in twenty retries its
     request with the same key (a lost reply) and must get the same answer."""
     chooser = random.Random(7)
-    plan = [(chooser.choice(slots), uuid.uuid4().hex, chooser.random() < 0.05) for _ in range(sale.buyers)]
+    plan = [
+        (chooser.choice(slots), uuid.uuid4().hex, chooser.random() < 0.05, chooser.random() < sale.holding)
+        for _ in range(sale.buyers)
+    ]
     lock = threading.Lock()
     done = 0
 
-    def buyer(step: tuple[str, str, bool]) -> None:
+    def buyer(step: tuple[str, str, bool, bool]) -> None:
         nonlocal done
-        slot, key, retries = step
+        slot, key, retries, hold_first = step
         started = time.perf_counter()
-        status, body = one_booking(slot, key, now)
+        status, body = one_booking(slot, key, now, hold_first=hold_first)
         elapsed = time.perf_counter() - started
-        if retries:
+        if retries and not hold_first:  # a holder's retry would hold anew: a different request
             again = one_booking(slot, key, now)
             if again != (status, body) and status == 201:
                 raise AssertionError(f"a retry with key {key} answered {again}, not {status}")
+            status, body = again  # a failed first try may book on the retry: a let-go hold came back
         with lock:
             done += 1
             if status == 201:
@@ -150,9 +165,11 @@ class Audit:
     on_hand: int
     sold: int
     available: int
+    held: int
     booked_counter: int
     bookings: int
-    slot_places: dict[str, int]
+    slot_places: dict[str, int]  # per slot start
+    slot_items: dict[str, int]  # per slot item (a sharded slot has several)
 
     def oversold(self) -> int:
         return max(self.sold - self.on_hand, 0) + max(-self.available, 0)
@@ -162,22 +179,30 @@ class Audit:
 
 
 def audit(table: str, now: datetime) -> Audit:
-    """What the table says after the sale, read consistently."""
-    stock = wiring.stock().item(StockRef("linen-lab", 0, SKU, SIZE, POPUP))
-    assert stock is not None
+    """What the table says after the sale, read consistently (a sharded size's shards summed)."""
+    shards = wiring.stock().shard_items(StockRef("linen-lab", 0, SKU, SIZE, POPUP)).values()
+    assert shards, "the size's stock is missing"
+    stock = {name: sum(item.get(name, 0) for item in shards) for name in ("on_hand", "sold", "available", "held")}
+    booked = counter_attribute(Counter.BOOKED, local_day("Europe/Paris", now))
+    stock[booked] = sum(item.get(booked, 0) for item in shards)
     bookings = 0
     places: dict[str, int] = {}
+    items: dict[str, int] = {}
     for raw in paginate(call, "scan", TableName=table, ConsistentRead=True):
         item = from_item(raw)
         if item[schema.PK].startswith("BOOKING#") and item["state"] == "booked":
             bookings += 1
         elif item[schema.PK] == schema.slot_partition(POPUP):
-            places[item[schema.SK]] = item["booked"]
+            items[item[schema.SK]] = item["booked"]
+            start = item[schema.SK].partition("#")[0]  # a sharded slot's items add up
+            places[start] = places.get(start, 0) + item["booked"]
     return Audit(
         on_hand=stock["on_hand"],
         sold=stock["sold"],
         available=stock["available"],
-        booked_counter=stock.get(counter_attribute(Counter.BOOKED, local_day("Europe/Paris", now)), 0),
+        held=stock["held"],
+        booked_counter=stock[booked],
         bookings=bookings,
         slot_places=places,
+        slot_items=items,
     )

@@ -280,6 +280,7 @@ class Drop(Frozen):
     revision: int = Field(default=0, ge=0)  # the studio's edits are conditional on it
     generation: int = Field(default=0, ge=0)  # the live set of products and stock: an import stages the next
     waiting_room: WaitingRoom | None = None  # off unless the studio turns it on for the launch
+    stock_shards: int = Field(default=1, ge=1, le=64)  # stock items per size and place (stock/shards.py)
 
     @property
     def default_market(self) -> Market:

@@ -93,7 +93,8 @@ def place_hold(
     _known(drop_catalog, lines)
     limit = _units_per_customer(catalog, drop.slug)
     if request.add_to is not None:
-        return _grow(store, own_hold(store, visitor_id, request.add_to, drop.slug), popup, lines, limit, now)
+        old = own_hold(store, visitor_id, request.add_to, drop.slug)
+        return _grow(store, old, popup, lines, limit, now, drop.stock_shards)
     _within(limit, lines)
     now_epoch, released = epoch_seconds(now), False
     expires = epoch_seconds(now + timedelta(minutes=rules.minutes))
@@ -118,7 +119,7 @@ def place_hold(
             expires_at=expires,
         )
         try:
-            store.place_checkout_hold(hold, now_epoch)
+            return store.place_checkout_hold(hold, now_epoch, drop.stock_shards)
         except PlaceTaken:
             continue  # the visitor asked twice at once: read their places again
         except OutOfStock as short:
@@ -128,8 +129,6 @@ def place_hold(
                 if s.releasable:
                     store.release_expired(StockRef(drop.slug, drop.generation, s.sku, s.size, popup.id), now)
             released = True
-            continue
-        return hold
     raise Conflict("Too many holds asked for at once; please try again.", code="hold_limit")
 
 
@@ -153,9 +152,11 @@ def _grow(
     lines: tuple[Line, ...],
     limit: int,
     now: datetime,
+    shards: int,
 ) -> CheckoutHold:
     """The visitor's hold with ``lines`` added: one hold, one pop-up, the first hold's expiry (adding
-    a piece never buys more time)."""
+    a piece never buys more time); a piece already held grows on its stock shard, a new one takes
+    one of the drop's ``shards``."""
     if old.popup != popup.id:
         raise Unprocessable("Your held pieces are at another pop-up: book them there first.", code="hold_mismatch")
     if not old.is_live(epoch_seconds(now)):
@@ -174,8 +175,7 @@ def _grow(
         created_at=iso(now),
         expires_at=old.expires_at,
     )
-    store.grow_checkout_hold(old, grown, epoch_seconds(now))
-    return grown
+    return store.grow_checkout_hold(old, grown, epoch_seconds(now), shards)
 
 
 def own_hold(store: CheckoutHoldStore, visitor_id: str, hold_id: str, slug: str | None = None) -> CheckoutHold:
@@ -199,7 +199,7 @@ def held_units(
         raise Conflict("These pieces are already booked.", code="hold_booked", details={"booking": hold.booking})
     if not hold.is_live(epoch_seconds(now)):
         raise HoldGone(hold.hold_id)
-    return HeldUnits(hold.hold_id, "hold", visitor_id, hold.lines)
+    return HeldUnits(hold.hold_id, "hold", visitor_id, hold.lines, hold.line_shards)
 
 
 def release_own_hold(

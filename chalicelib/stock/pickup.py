@@ -61,6 +61,7 @@ from chalicelib.stock.ports import (
     OutOfStock,
     SlotClaim,
 )
+from chalicelib.stock.shards import slot_shards
 from chalicelib.stock.slots import Slot, bookable_slot, day_slots
 
 BOOKING_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -281,7 +282,8 @@ def book_pickup(
         BookedLine(p.sku, p.size, p.qty, p.list_minor, p.unit_minor, p.line_minor, p.decision_id) for p in priced
     )
     assert location.pickup is not None  # bookable_slot checked it
-    claim = SlotClaim(location.id, iso(slot.start), iso(slot.end), location.pickup.capacity)
+    capacity, shards = location.pickup.capacity, shopper.view.catalog.drop.stock_shards
+    claim = SlotClaim(location.id, iso(slot.start), iso(slot.end), capacity, slot_shards(capacity, shards))
     day = local_day(location.timezone, now)
     granted = ((line.budget_rule, line.granted_minor) for line in priced if line.budget_rule)
     spend, budgets = charges(shopper.pricer.policy, currency, day, location.id, granted)
@@ -319,7 +321,7 @@ def book_pickup(
         response = {**booking_summary(booking), "cancel_token": sign(Purpose.CANCEL, {"b": code})}
         record = IdempotencyRecord(key, digest, response, expires)
         try:
-            store.book(booking, claim, record, day, epoch_seconds(now), held, messages, limits)
+            store.book(booking, claim, record, day, epoch_seconds(now), held, messages, limits, shards)
         except HoldGone:
             if held is None or held.source == "hold":
                 raise

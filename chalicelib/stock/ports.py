@@ -55,6 +55,10 @@ class StockRef:
     sku: str
     size: str
     location: str
+    shard: int = 0  # which of the size's stock items (``stock/shards.py``); 0 when it has one
+
+    def on(self, shard: int) -> StockRef:
+        return StockRef(self.slug, self.generation, self.sku, self.size, self.location, shard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +173,7 @@ class Hold:
     id: str
     qty: int
     expires_at: int  # epoch seconds; the hold is live while now < expires_at
+    shard: int = 0  # the stock item it sits on
 
 
 class PlaceTaken(Exception):
@@ -189,6 +194,15 @@ def free_places(places: Mapping[str, VisitorPlace], prefix: str, limit: int, now
     has expired: the limit is how many live holds of a kind a visitor may have at once."""
     names = (f"{prefix}{i}" for i in range(limit))
     return [name for name in names if name not in places or places[name].expires_at <= now_epoch]
+
+
+def line_shard(lines: Sequence[Line], line_shards: Sequence[int], sku: str, size: str) -> int:
+    """The shard the line of ``sku`` and ``size`` was taken from (``line_shards`` runs beside
+    ``lines``; empty for a size with one stock item, and for records from before shards)."""
+    for line, shard in zip(lines, line_shards, strict=False):
+        if (line.sku, line.size) == (sku, size):
+            return shard
+    return 0
 
 
 class HoldState(StrEnum):
@@ -213,12 +227,14 @@ class CheckoutHold:
     created_at: str  # ISO 8601 UTC
     expires_at: int  # epoch seconds
     booking: str | None = None  # the booking code it became
+    line_shards: tuple[int, ...] = ()  # the stock shard each line is held on (set when placed)
 
     def is_live(self, now_epoch: int) -> bool:
         return self.state is HoldState.HELD and self.expires_at > now_epoch
 
     def ref(self, line: Line) -> StockRef:
-        return StockRef(self.drop, self.generation, line.sku, line.size, self.popup)
+        shard = line_shard(self.lines, self.line_shards, line.sku, line.size)
+        return StockRef(self.drop, self.generation, line.sku, line.size, self.popup, shard)
 
 
 class HoldGone(Conflict):
@@ -246,9 +262,13 @@ class HeldUnits:
     source: HeldSource
     visitor: str
     lines: tuple[Line, ...]
+    line_shards: tuple[int, ...] = ()  # the stock shard each line is held on
 
     def qty(self, sku: str, size: str) -> int:
         return sum(line.qty for line in self.lines if (line.sku, line.size) == (sku, size))
+
+    def shard(self, sku: str, size: str) -> int:
+        return line_shard(self.lines, self.line_shards, sku, size)
 
 
 @dataclass(frozen=True)
@@ -257,6 +277,7 @@ class SlotClaim:
     start: str  # ISO 8601 UTC, the slot item's sort key
     end: str
     capacity: int
+    shards: int = 1  # items its places are spread over (``stock/shards.slot_shards``)
 
 
 @dataclass(frozen=True)
@@ -278,6 +299,7 @@ class BookedLine:
     unit_minor: int
     line_minor: int
     decision_id: str
+    shard: int = 0  # the stock shard its units were taken from (given back to on cancel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +335,7 @@ class Booking:
     locale: str = "en"  # the shopper's language: what its messages are written in
     customer: str = ""  # the customer's key (hashed normalized email): whose limits it counts toward
     discounted_units: int = 0  # how many of its units were discounted (given back with it)
+    slot_shard: int = 0  # which of its slot's items holds its place (given back to on cancel)
 
     @property
     def reserved(self) -> Reserved:
@@ -327,7 +350,9 @@ class Booking:
         return tuple(Line(item.sku, item.size, item.qty) for item in self.items)
 
     def ref(self, line: Line) -> StockRef:
-        return StockRef(self.drop, self.generation, line.sku, line.size, self.popup)
+        shards = tuple(item.shard for item in self.items)
+        shard = line_shard(self.lines, shards, line.sku, line.size)
+        return StockRef(self.drop, self.generation, line.sku, line.size, self.popup, shard)
 
 
 class HoldReleaser(Protocol):
@@ -338,14 +363,20 @@ class HoldStore(Protocol):
     def release_expired_in_drop(self, slug: str, generation: int, now: datetime) -> int: ...
 
 
+class ShardStore(Protocol):
+    def rebalance(self, slug: str, generation: int, shards: int) -> int: ...
+
+
 class CheckoutHoldStore(Protocol):
     def checkout_hold(self, hold_id: str) -> CheckoutHold | None: ...
 
     def visitor_hold_places(self, visitor_id: str) -> dict[str, VisitorPlace]: ...
 
-    def place_checkout_hold(self, hold: CheckoutHold, now_epoch: int) -> None: ...
+    def place_checkout_hold(self, hold: CheckoutHold, now_epoch: int, shards: int = 1) -> CheckoutHold: ...
 
-    def grow_checkout_hold(self, old: CheckoutHold, grown: CheckoutHold, now_epoch: int) -> None: ...
+    def grow_checkout_hold(
+        self, old: CheckoutHold, grown: CheckoutHold, now_epoch: int, shards: int = 1
+    ) -> CheckoutHold: ...
 
     def end_checkout_hold(self, hold: CheckoutHold, at_iso: str) -> bool: ...
 
@@ -375,7 +406,8 @@ class BookingStore(Protocol):
         held: HeldUnits | None = None,
         messages: tuple[QueuedMessage, ...] = (),
         limits: BookingLimits = NO_LIMITS,
-    ) -> None: ...
+        shards: int = 1,
+    ) -> Booking: ...
 
     def leave_booked(
         self, booking: Booking, to: BookingState, at_iso: str, day: date, messages: tuple[QueuedMessage, ...] = ()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, NotFound
@@ -14,7 +15,7 @@ from chalicelib.store import schema
 from chalicelib.store.attributes import to_item
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import DynamoAdapter, number, number_of
-from chalicelib.store.client import batch_items, transact
+from chalicelib.store.client import paginate, transact
 
 RECEIVE_ATTEMPTS = 3
 
@@ -33,17 +34,20 @@ class DynamoBatches(DynamoAdapter):
     def receive(
         self, slug: str, generation: int, batch: ProductionBatch, now: datetime, audit: Callable[[OnHand], AuditEntry]
     ) -> AuditEntry:
-        """Add the batch's units to the stock at its place, once. The audit entry names the units on
-        hand before and after for each size, exactly (a concurrent change makes it read again)."""
+        """Add the batch's units to the stock at its place (each size's shard 0; the rebalance
+        spreads them), once. The audit entry names each size's units on hand before and after, over
+        its shards, exactly: only receipts and restocks change the total, all on shard 0, whose
+        units on hand the write is conditioned on (a concurrent change makes it read again)."""
         keys = {size: schema.stock_key(slug, generation, batch.sku, size, batch.location) for size in batch.units}
         for _ in range(RECEIVE_ATTEMPTS):
-            items = batch_items(self._call, self._table, list(keys.values()), ConsistentRead=True)  # one read
-            before = {}
-            for size, key in keys.items():
-                item = items.get((key[schema.PK]["S"], key[schema.SK]["S"]))
-                if item is None:
+            items = self._sku_stock(slug, generation, batch)  # one read
+            before, first = {}, {}
+            for size in keys:
+                shards = [item for item in items if item["size"]["S"] == size]
+                if not any(number_of(item, "shard") == 0 for item in shards):
                     raise NotFound(f"No stock item for {batch.sku} {size} at {batch.location}.", code="unknown_item")
-                before[size] = number_of(item, "on_hand")
+                before[size] = sum(number_of(item, "on_hand") for item in shards)
+                first[size] = next(number_of(item, "on_hand") for item in shards if number_of(item, "shard") == 0)
             entry = audit({size: (had, had + batch.units[size]) for size, had in before.items()})
             actions = [
                 {
@@ -65,7 +69,7 @@ class DynamoBatches(DynamoAdapter):
                             "ConditionExpression": "on_hand = :before",
                             "ExpressionAttributeValues": {
                                 ":q": number(batch.units[size]),
-                                ":before": number(before[size]),
+                                ":before": number(first[size]),
                             },
                         }
                     }
@@ -79,3 +83,25 @@ class DynamoBatches(DynamoAdapter):
             if reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise Conflict("This batch was already received.", code="batch_received")
         raise Conflict("The stock changed while adding the batch to it. Please try again.", code="edit_conflict")
+
+    def _sku_stock(self, slug: str, generation: int, batch: ProductionBatch) -> list[dict[str, Any]]:
+        """The stock items (every size and shard) of the batch's SKU at its place, read consistently."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :sku)",
+            "ProjectionExpression": "#size, #loc, #shard, on_hand",
+            "ExpressionAttributeNames": {
+                "#pk": schema.PK,
+                "#sk": schema.SK,
+                "#size": "size",
+                "#loc": "location",
+                "#shard": "shard",
+            },
+            "ExpressionAttributeValues": {
+                ":pk": {"S": schema.stock_partition(slug, generation)},
+                ":sku": {"S": f"{batch.sku}#"},
+            },
+            "ConsistentRead": True,
+        }
+        items = paginate(self._call, "query", **kwargs)
+        return [item for item in items if item["location"]["S"] == batch.location]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict
-from datetime import date, datetime
-from typing import Any
+from dataclasses import asdict, replace
+from datetime import UTC, date, datetime
+from random import SystemRandom
+from typing import Any, NoReturn
 
 from chalicelib.core.errors import Conflict
 from chalicelib.core.models import Line, local_day
@@ -39,13 +40,16 @@ from chalicelib.stock.ports import (
     SlotFull,
     StockRef,
 )
+from chalicelib.stock.shards import even_shares, take_order
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
-from chalicelib.store.base import DynamoAdapter, number, number_of
+from chalicelib.store.base import number, number_of
 from chalicelib.store.client import add_counters, batch_items, index_items, paginate, transact
 from chalicelib.store.outbox import queue_actions
-from chalicelib.store.stock import ref_key, shortage
+from chalicelib.store.stock import ShardedStock, ref_key, shortage
 from chalicelib.tryon.ports import FunnelStep, TryOnState
+
+_places = SystemRandom()
 
 # A transaction that meets another on the same item is cancelled with TransactionConflict; it is safe
 # to run again, and almost always passes the second time.
@@ -109,7 +113,7 @@ def _condition_within(update: dict[str, Any], counts: Mapping[str, int], caps: M
         update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
 
 
-class DynamoBookings(DynamoAdapter):
+class DynamoBookings(ShardedStock):
     # --- reads ---------------------------------------------------------------------------------
 
     def idempotency_record(self, key: str, now_epoch: int) -> IdempotencyRecord | None:
@@ -135,10 +139,14 @@ class DynamoBookings(DynamoAdapter):
             "ExpressionAttributeValues": {
                 ":pk": {"S": schema.slot_partition(popup)},
                 ":first": {"S": first},
-                ":last": {"S": last},
+                ":last": {"S": last + "#~"},  # and the last start's shards
             },
         }
-        return {item[schema.SK]["S"]: number_of(item, "booked") for item in paginate(self._call, "query", **kwargs)}
+        taken: dict[str, int] = {}
+        for item in paginate(self._call, "query", **kwargs):
+            start = item[schema.SK]["S"].partition("#")[0]  # a sharded slot's items add up
+            taken[start] = taken.get(start, 0) + number_of(item, "booked")
+        return taken
 
     def popup_bookings(self, popup: str, first: str, last: str) -> list[Booking]:
         """The pop-up's bookings for slots starting in [first, last] (ISO UTC), in slot order."""
@@ -170,18 +178,102 @@ class DynamoBookings(DynamoAdapter):
         held: HeldUnits | None = None,
         messages: tuple[QueuedMessage, ...] = (),
         limits: BookingLimits = NO_LIMITS,
-    ) -> None:
+        shards: int = 1,
+    ) -> Booking:
         """Reserve the booking's stock and a place in the slot, put the booking and its idempotency
         record, and queue its ``messages`` (the outbox): all of it or none. ``held`` units (a
         checkout hold or a try-on the visitor owns) become the booking's first, and their hold ends
         in the same transaction. The customer's and the visitor's counts and the cohort budgets are
-        taken in it too, each conditioned on its ``limits``. Raises OutOfStock, SlotFull, HoldGone,
-        CustomerLimit, DiscountLimit, BudgetSpent, KeyAlreadyUsed or CodeTaken."""
-        slug, popup, lines = booking.drop, booking.popup, booking.lines
+        taken in it too, each conditioned on its ``limits``. A line not held takes one of its size's
+        ``shards`` that a consistent read found with the units, and the next if a race emptied it; a
+        held line stays on its hold's shard. Returns the booking as stored (each line's shard).
+        Raises OutOfStock, SlotFull, HoldGone, CustomerLimit, DiscountLimit, BudgetSpent,
+        KeyAlreadyUsed or CodeTaken."""
         alone = limits.refusal(Reserved(), booking.reserved)  # past a limit on its own: no condition could hold
         if alone is not None:
             raise alone
-        self._fail_fast(booking, slot, record.key, now_epoch, held)
+        orders = self._line_shards(booking, record.key, now_epoch, held, shards)
+        places = self._slot_order(slot)
+        placed = _on_shards(booking, orders, places)
+        self._fail_fast(placed, slot, record.key, now_epoch, held)
+        while True:
+            actions, roles = self._booking_actions(placed, slot, record, day, now_epoch, held, messages, limits)
+            reasons = transact(self._call, actions, "booking")
+            if reasons is None:
+                return placed
+            failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+            short = [placed.lines.index(role) for role in (roles[i] for i in failed) if isinstance(role, Line)]
+            slot_lost = any(roles[i] == "slot" for i in failed)
+            from_hold = any(held and held.qty(placed.lines[i].sku, placed.lines[i].size) for i in short)
+            raced = len(short) + slot_lost == len(failed) and not from_hold  # only shards lost a race
+            if not raced or (short and shards <= 1) or (slot_lost and len(places) <= 1):
+                self._refuse(placed, slot, record, now_epoch, held, limits, roles, reasons)
+            tried = [(placed.ref(placed.lines[i]), placed.lines[i].qty) for i in short]
+            lost = [reasons[i].get("Item") for i in failed if isinstance(roles[i], Line)]
+            self._next_shards(orders, short, tried, lost, shards, now_epoch)
+            if slot_lost:
+                places.pop(0)
+            placed = _on_shards(booking, orders, places)
+
+    def _slot_order(self, slot: SlotClaim) -> list[int]:
+        """The slot's items to try for a place, in order: shard 0 of an unsharded slot (its
+        condition decides); else, from one consistent Query of its items, those below their share
+        of the places, at random. SlotFull when the slot's items together are full (also for
+        places booked on items of an earlier, larger split)."""
+        if slot.shards <= 1:
+            return [0]
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :start)",
+            "ExpressionAttributeNames": {"#pk": schema.PK, "#sk": schema.SK},
+            "ExpressionAttributeValues": {":pk": {"S": schema.slot_partition(slot.popup)}, ":start": {"S": slot.start}},
+            "ConsistentRead": True,
+        }
+        booked = {
+            _slot_shard(raw[schema.SK]["S"]): number_of(raw, "booked")
+            for raw in paginate(self._call, "query", **kwargs)
+        }
+        caps = even_shares(slot.capacity, slot.shards)
+        if sum(booked.values()) < slot.capacity:
+            order = take_order({k: caps[k] - booked.get(k, 0) for k in range(slot.shards)}, 1, _places)
+            if order:
+                return order
+        raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
+
+    def _line_shards(
+        self, booking: Booking, key: str, now_epoch: int, held: HeldUnits | None, shards: int
+    ) -> list[list[int]]:
+        """The shards each line tries, in order: a held line its hold's; the others ``shards_to_try``.
+        A sold-out size is OutOfStock, unless the idempotency key turns out used (a twin request
+        took the last units): then KeyAlreadyUsed, so the twin is answered with the booking."""
+        now = datetime.fromtimestamp(now_epoch, UTC)
+        fixed = {
+            (line.sku, line.size): [held.shard(line.sku, line.size)]
+            for line in booking.lines
+            if held is not None and held.qty(line.sku, line.size)
+        }
+        loose = [(booking.ref(line), line.qty) for line in booking.lines if (line.sku, line.size) not in fixed]
+        try:
+            found = iter(self._take_orders(loose, shards, now))
+        except OutOfStock:
+            if self.idempotency_record(key, now_epoch) is not None:
+                raise KeyAlreadyUsed(key) from None
+            raise
+        return [fixed.get((line.sku, line.size)) or next(found) for line in booking.lines]
+
+    def _booking_actions(
+        self,
+        booking: Booking,
+        slot: SlotClaim,
+        record: IdempotencyRecord,
+        day: date,
+        now_epoch: int,
+        held: HeldUnits | None,
+        messages: tuple[QueuedMessage, ...],
+        limits: BookingLimits,
+    ) -> tuple[list[dict[str, Any]], list[Line | str]]:
+        """The booking's transaction, and what each action is (to tell which condition failed)."""
+        slug, popup, lines = booking.drop, booking.popup, booking.lines
         actions: list[dict[str, Any]] = []
         roles: list[Line | str] = []  # what each action is, to tell which condition failed
         for line in lines:
@@ -196,7 +288,8 @@ class DynamoBookings(DynamoAdapter):
             booked = {(line.sku, line.size) for line in lines}
             for line in held.lines:
                 if (line.sku, line.size) not in booked:  # held but not booked: given back with the rest
-                    actions.append(self._hold_given_back(booking.ref(line), line, held.hold_id))
+                    given_back = booking.ref(line).on(held.shard(line.sku, line.size))
+                    actions.append(self._hold_given_back(given_back, line, held.hold_id))
                     roles.append("hold")
             actions.append(self._end_hold(booking, held, now_epoch))
             roles.append("hold")
@@ -211,7 +304,7 @@ class DynamoBookings(DynamoAdapter):
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": schema.slot_key(slot.popup, slot.start),
+                    "Key": schema.slot_key(slot.popup, slot.start, booking.slot_shard),
                     "UpdateExpression": (
                         "SET booked = if_not_exists(booked, :zero) + :one, #capacity = :cap, slot_end = :end"
                     ),
@@ -220,7 +313,7 @@ class DynamoBookings(DynamoAdapter):
                     "ExpressionAttributeValues": {
                         ":zero": number(0),
                         ":one": number(1),
-                        ":cap": number(slot.capacity),
+                        ":cap": number(_slot_places(slot, booking.slot_shard)),
                         ":end": {"S": slot.end},
                     },
                 }
@@ -260,9 +353,20 @@ class DynamoBookings(DynamoAdapter):
             )
         )
         roles.append("idempotency")
-        reasons = transact(self._call, actions, "booking")
-        if reasons is None:
-            return
+        return actions, roles
+
+    def _refuse(
+        self,
+        booking: Booking,
+        slot: SlotClaim,
+        record: IdempotencyRecord,
+        now_epoch: int,
+        held: HeldUnits | None,
+        limits: BookingLimits,
+        roles: list[Line | str],
+        reasons: list[dict[str, Any]],
+    ) -> NoReturn:
+        """Raise the refusal a cancelled booking transaction stands for, most telling first."""
         failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
         failed_roles = {roles[i] for i in failed if isinstance(roles[i], str)}
         failed_lines = [(roles[i], reasons[i].get("Item")) for i in failed if isinstance(roles[i], Line)]
@@ -332,7 +436,7 @@ class DynamoBookings(DynamoAdapter):
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": schema.slot_key(popup, booking.slot_start),
+                        "Key": schema.slot_key(popup, booking.slot_start, booking.slot_shard),
                         "UpdateExpression": "SET booked = booked - :one",
                         "ConditionExpression": "booked >= :one",
                         "ExpressionAttributeValues": {":one": number(1)},
@@ -358,7 +462,7 @@ class DynamoBookings(DynamoAdapter):
         idempotency = schema.idempotency_key(key)
         lines = booking.lines
         keys = [ref_key(booking.ref(line)) for line in lines]
-        keys += [schema.slot_key(booking.popup, slot.start), idempotency]
+        keys += [schema.slot_key(booking.popup, slot.start, booking.slot_shard), idempotency]
         found = batch_items(
             self._call,
             self._table,
@@ -383,7 +487,7 @@ class DynamoBookings(DynamoAdapter):
         if any(shortages):
             raise OutOfStock(s for s in shortages if s is not None)
         slot_item = found.get((keys[-2][schema.PK]["S"], keys[-2][schema.SK]["S"]))
-        if slot_item and number_of(slot_item, "booked") >= slot.capacity:
+        if slot_item and number_of(slot_item, "booked") >= _slot_places(slot, booking.slot_shard):
             raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
 
     # --- pieces --------------------------------------------------------------------------------
@@ -557,6 +661,22 @@ class DynamoBookings(DynamoAdapter):
             put["ExpressionAttributeNames"]["#ttl"] = schema.TTL_ATTRIBUTE
             put["ExpressionAttributeValues"] = {":now": number(expired_before)}
         return {"Put": put}
+
+
+def _on_shards(booking: Booking, orders: list[list[int]], places: list[int]) -> Booking:
+    """The booking with each line on the first shard of its order, and its place on the slot's first."""
+    items = tuple(replace(item, shard=order[0]) for item, order in zip(booking.items, orders, strict=True))
+    return replace(booking, items=items, slot_shard=places[0])
+
+
+def _slot_shard(sort_key: str) -> int:
+    _, _, shard = sort_key.partition("#s")
+    return int(shard) if shard else 0
+
+
+def _slot_places(slot: SlotClaim, shard: int) -> int:
+    """The places one of the slot's items takes: its share of the capacity."""
+    return even_shares(slot.capacity, slot.shards)[shard] if slot.shards > 1 else slot.capacity
 
 
 def _shortage(line: Line, raw: dict[str, Any] | None, now_epoch: int, held: int = 0) -> Shortage | None:

@@ -163,7 +163,7 @@ class DynamoCatalog(DynamoAdapter):
             )
 
     def available_stock(self, slug: str, generation: int) -> StockCounts:
-        """Available units per (sku, size, location), and units on hand and sold per SKU, for
+        """Available units per (sku, size, location) over its shards, and units on hand and sold per SKU, for
         display: an eventually consistent read of only the attributes it needs, parsed without the
         generic converter (it runs on every view)."""
         counts = StockCounts({}, {}, {})
@@ -184,7 +184,8 @@ class DynamoCatalog(DynamoAdapter):
         }
         for item in paginate(self._call, "query", **kwargs):
             sku = item["sku"]["S"]
-            counts.available[(sku, item["size"]["S"], item["location"]["S"])] = max(number_of(item, "available"), 0)
+            key = (sku, item["size"]["S"], item["location"]["S"])  # a sharded size's shards add up
+            counts.available[key] = counts.available.get(key, 0) + max(number_of(item, "available"), 0)
             counts.on_hand[sku] = counts.on_hand.get(sku, 0) + number_of(item, "on_hand")
             counts.sold[sku] = counts.sold.get(sku, 0) + number_of(item, "sold")
         return counts

@@ -9,6 +9,8 @@ stock next, or the minute sweep, releases it: the expiry is in every condition).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.models import Line
@@ -39,7 +41,10 @@ class DynamoHolds(DynamoStock):
             "generation": hold.generation,
             "popup": hold.popup,
             "visitor": hold.visitor,
-            "lines": [{"sku": line.sku, "size": line.size, "qty": line.qty} for line in hold.lines],
+            "lines": [
+                {"sku": line.sku, "size": line.size, "qty": line.qty, "shard": hold.ref(line).shard}
+                for line in hold.lines
+            ],
             "place": hold.place,
             "state": hold.state.value,
             "created_at": hold.created_at,
@@ -66,39 +71,60 @@ class DynamoHolds(DynamoStock):
             if name.startswith("h") and isinstance(value, dict)
         }
 
-    def place_checkout_hold(self, hold: CheckoutHold, now_epoch: int) -> None:
-        """Hold every line and take the visitor's place, all or nothing. Raises OutOfStock (with the
-        units expired holds still sit on) or PlaceTaken."""
-        stock = [
-            hold_update(self._table, hold.ref(line), Hold(hold.hold_id, line.qty, hold.expires_at))
-            for line in hold.lines
-        ]
-        key = schema.visitor_holds_key(hold.visitor)
-        values = {":now": number(now_epoch)}
-        place = place_update(self._table, key, hold.place, hold.hold_id, hold.expires_at, FREE_OR_EXPIRED, values)
-        actions = [{"Update": update} for update in stock] + [{"Update": place}, {"Put": self._record(hold)}]
-        reasons = transact(self._call, actions, "hold")
-        if reasons is None:
-            return
-        short = []
-        for line, update, reason in zip(hold.lines, stock, reasons, strict=False):
-            if reason.get("Code") == "ConditionalCheckFailed":
-                raw = reason.get("Item") or self._read(update["Key"])
-                short.append(shortage(line.sku, line.size, line.qty, from_item(raw) if raw else {}, now_epoch))
-        if short:
-            raise OutOfStock(short)
-        if reasons[len(stock)].get("Code") == "ConditionalCheckFailed":
-            raise PlaceTaken(hold.place)
-        raise AssertionError(f"a new hold id collided: {hold.hold_id}")  # pragma: no cover - 24 random bits per ms
+    def place_checkout_hold(self, hold: CheckoutHold, now_epoch: int, shards: int = 1) -> CheckoutHold:
+        """Hold every line and take the visitor's place, all or nothing; returns the hold with the
+        shard each line is held on (a line whose shard lost a race tries the next one the read
+        found with stock). Raises OutOfStock (with the units expired holds still sit on) or
+        PlaceTaken."""
+        now = datetime.fromtimestamp(now_epoch, UTC)
+        orders = self._take_orders([(hold.ref(line), line.qty) for line in hold.lines], shards, now)
+        while True:
+            placed = replace(hold, line_shards=tuple(order[0] for order in orders))
+            stock = [
+                hold_update(self._table, placed.ref(line), Hold(hold.hold_id, line.qty, hold.expires_at))
+                for line in hold.lines
+            ]
+            key = schema.visitor_holds_key(hold.visitor)
+            values = {":now": number(now_epoch)}
+            place = place_update(self._table, key, hold.place, hold.hold_id, hold.expires_at, FREE_OR_EXPIRED, values)
+            actions = [{"Update": update} for update in stock] + [{"Update": place}, {"Put": self._record(placed)}]
+            reasons = transact(self._call, actions, "hold")
+            if reasons is None:
+                return placed
+            failed = [
+                i for i, reason in enumerate(reasons[: len(stock)]) if reason.get("Code") == "ConditionalCheckFailed"
+            ]
+            if not failed:
+                if reasons[len(stock)].get("Code") == "ConditionalCheckFailed":
+                    raise PlaceTaken(hold.place)
+                raise AssertionError(f"a new hold id collided: {hold.hold_id}")  # pragma: no cover - 24 random bits
+            tried = [(placed.ref(hold.lines[i]), hold.lines[i].qty) for i in failed]
+            self._next_shards(orders, failed, tried, [reasons[i].get("Item") for i in failed], shards, now_epoch)
 
-    def grow_checkout_hold(self, old: CheckoutHold, grown: CheckoutHold, now_epoch: int) -> None:
+    def grow_checkout_hold(
+        self, old: CheckoutHold, grown: CheckoutHold, now_epoch: int, shards: int = 1
+    ) -> CheckoutHold:
         """Replace ``old`` with ``grown`` (its lines and more, same place and expiry) in one
         transaction: the held units move from the old hold to the new on each item and only the
-        extra units are taken from ``available``. Raises OutOfStock, or HoldGone if ``old`` lapsed."""
+        extra units are taken from ``available`` (on the shard the line is held on; a new line picks
+        one). Returns the grown hold with its shards. Raises OutOfStock, or HoldGone if ``old``
+        lapsed."""
         before = {(line.sku, line.size): line.qty for line in old.lines}
+        new = [line for line in grown.lines if (line.sku, line.size) not in before]
+        orders = self._take_orders(
+            [(grown.ref(line), line.qty) for line in new], shards, datetime.fromtimestamp(now_epoch, UTC)
+        )
+        chosen = dict(zip(((line.sku, line.size) for line in new), orders, strict=True))
+        placed = replace(
+            grown,
+            line_shards=tuple(
+                chosen[(line.sku, line.size)][0] if (line.sku, line.size) in chosen else old.ref(line).shard
+                for line in grown.lines
+            ),
+        )
         stock = []
         for line in grown.lines:
-            ref, held = grown.ref(line), before.get((line.sku, line.size), 0)
+            ref, held = placed.ref(line), before.get((line.sku, line.size), 0)
             update = hold_update(self._table, ref, Hold(grown.hold_id, line.qty, grown.expires_at))
             if held:
                 extra = line.qty - held
@@ -130,10 +156,14 @@ class DynamoHolds(DynamoStock):
                 ":now": number(now_epoch),
             },
         }
-        actions = [{"Update": u} for u in stock] + [{"Update": place}, {"Update": retire}, {"Put": self._record(grown)}]
+        actions = [{"Update": u} for u in stock] + [
+            {"Update": place},
+            {"Update": retire},
+            {"Put": self._record(placed)},
+        ]
         reasons = transact(self._call, actions, "hold")
         if reasons is None:
-            return
+            return placed
         failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
         if any(i >= len(stock) for i in failed):
             raise HoldGone(old.hold_id)
@@ -186,6 +216,7 @@ def _hold_from_item(item: dict[str, Any]) -> CheckoutHold:
         popup=item["popup"],
         visitor=item["visitor"],
         lines=tuple(Line(line["sku"], line["size"], line["qty"]) for line in item["lines"]),
+        line_shards=tuple(line.get("shard", 0) for line in item["lines"]),
         place=item["place"],
         state=HoldState(item["state"]),
         created_at=item["created_at"],

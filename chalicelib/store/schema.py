@@ -11,8 +11,11 @@ Items and their keys::
     POLICY#<slug>        SPEND                   what budgeted rules granted: <rule>@<cur>[@at:<popup>|@day:<date>]
     LOC#<id>             META                    a location: the web shop or a pop-up
     STOCK#<slug>#g<gen>  <sku>#<size>#<location> stock of generation <gen>: on_hand, held, sold, available, the holds
-                                                 (a map), the till sale ids applied, and day counters
-    SLOT#<popup>         <slot start, UTC>       a pickup slot's bookings against its capacity
+                                                 (a map), the till sale ids applied, and day counters; a hot
+                         …#s<kk>                 size's shards 1..N-1 beside it, each the same shape (shard: kk)
+    TILLSALE#<slug>      <sale id>               a till sale applied to a sharded size (its once-only marker)
+    SLOT#<popup>         <slot start, UTC>       a pickup slot's bookings against its capacity; a large slot's
+                         …#s<kk>                 shards 1..N-1 beside it, each against its share
     BOOKING#<code>       META                    a pickup booking (also gsi1: PICKUPS#<popup> / <slot>#<code>)
     IDEM#<key>           META                    an Idempotency-Key's request hash and response (TTL)
     TILL#<token id>      META                    a till token issued to a pop-up, and its revocation
@@ -109,16 +112,25 @@ def stock_partition(slug: str, generation: int) -> str:
     return f"STOCK#{slug}#g{generation}"
 
 
-def stock_sort_key(sku: str, size: str, location_id: str) -> str:
-    return f"{sku}#{size}#{location_id}"
+def stock_sort_key(sku: str, size: str, location_id: str, shard: int = 0) -> str:
+    """Shard 0 is the unsharded item's key; shard k > 0 adds ``#s<kk>`` (``chalicelib/stock/shards.py``)."""
+    group = f"{sku}#{size}#{location_id}"
+    return f"{group}#s{shard:02d}" if shard else group
 
 
-def stock_key(slug: str, generation: int, sku: str, size: str, location_id: str) -> dict[str, dict[str, str]]:
-    return {PK: {"S": stock_partition(slug, generation)}, SK: {"S": stock_sort_key(sku, size, location_id)}}
+def stock_key(
+    slug: str, generation: int, sku: str, size: str, location_id: str, shard: int = 0
+) -> dict[str, dict[str, str]]:
+    return {PK: {"S": stock_partition(slug, generation)}, SK: {"S": stock_sort_key(sku, size, location_id, shard)}}
 
 
-def slot_key(popup: str, start_iso: str) -> dict[str, dict[str, str]]:
-    return {PK: {"S": f"SLOT#{popup}"}, SK: {"S": start_iso}}
+def till_sale_key(slug: str, sale_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"TILLSALE#{slug}"}, SK: {"S": sale_id}}
+
+
+def slot_key(popup: str, start_iso: str, shard: int = 0) -> dict[str, dict[str, str]]:
+    """Shard 0 is the unsharded slot's key; shard k > 0 adds ``#s<kk>`` (its share of the places)."""
+    return {PK: {"S": f"SLOT#{popup}"}, SK: {"S": f"{start_iso}#s{shard:02d}" if shard else start_iso}}
 
 
 def slot_partition(popup: str) -> str:

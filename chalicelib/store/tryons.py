@@ -8,20 +8,20 @@ overrun by concurrent requests.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date
+from dataclasses import asdict, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from chalicelib.stock.ports import Hold, OutOfStock, PlaceTaken, VisitorPlace
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
-from chalicelib.store.base import DynamoAdapter, number
+from chalicelib.store.base import number
 from chalicelib.store.client import index_items, paginate, transact, update_if
-from chalicelib.store.stock import FREE_OR_EXPIRED, hold_update, place_update, ref_key, shortage
+from chalicelib.store.stock import FREE_OR_EXPIRED, ShardedStock, hold_update, place_update, ref_key, total_shortage
 from chalicelib.tryon.ports import FunnelStep, Outcome, TryOn, TryOnClaim, TryOnState
 
 
-class DynamoTryOns(DynamoAdapter):
+class DynamoTryOns(ShardedStock):
     # --- reads ---------------------------------------------------------------------------------
 
     def tryon(self, tryon_id: str) -> TryOn | None:
@@ -83,39 +83,50 @@ class DynamoTryOns(DynamoAdapter):
         )
         return int(answer["Attributes"]["last"]["N"])
 
-    def request(self, claim: TryOnClaim, now_epoch: int) -> None:
-        """Hold one unit, take the visitor's place and record the try-on, all or nothing.
+    def request(self, claim: TryOnClaim, now_epoch: int) -> TryOn:
+        """Hold one unit, take the visitor's place and record the try-on, all or nothing; returns
+        the try-on with the shard its unit is held on. A sharded size keeps ``claim.keep`` pieces
+        for buyers as its shards were read (a single item keeps them in the write's condition).
         Raises OutOfStock (with the units expired holds still sit on) or PlaceTaken."""
-        tryon, ref = claim.tryon, claim.tryon.ref
-        stock = hold_update(self._table, ref, Hold(tryon.tryon_id, 1, tryon.hold_expires_at), claim.keep)
-        key, values = schema.visitor_tryons_key(tryon.visitor), {":now": number(now_epoch)}
-        place = place_update(
-            self._table, key, tryon.place, tryon.tryon_id, tryon.hold_expires_at, FREE_OR_EXPIRED, values
-        )
-        indexed = {
-            **asdict(tryon),
-            "state": tryon.state.value,
-            schema.GSI1_PK: schema.tryons_index_partition(ref.location),
-            schema.GSI1_SK: tryon.tryon_id,
-        }
-        put = {
-            "TableName": self._table,
-            "Item": {**schema.tryon_key(tryon.tryon_id), **to_item(indexed)},
-            "ConditionExpression": "attribute_not_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": schema.PK},
-        }
-        funnel = self._funnel_add(ref.slug, ref.sku, ref.location, FunnelStep.TRYON_REQUESTED, claim.day)
-        reasons = transact(
-            self._call, [{"Update": stock}, {"Update": place}, {"Put": put}, {"Update": funnel}], "try-on"
-        )
-        if reasons is None:
-            return
-        if reasons[0].get("Code") == "ConditionalCheckFailed":
-            raw = reasons[0].get("Item") or self._read(stock["Key"])
-            raise OutOfStock([shortage(ref.sku, ref.size, 1, from_item(raw) if raw else {}, now_epoch)])
-        if reasons[1].get("Code") == "ConditionalCheckFailed":
-            raise PlaceTaken(tryon.place)
-        raise AssertionError(f"a new try-on id collided: {tryon.tryon_id}")  # pragma: no cover - 24 random bits per ms
+        now = datetime.fromtimestamp(now_epoch, UTC)
+        order, keep = [0], claim.keep
+        if claim.shards > 1:
+            items = self.shard_items(claim.tryon.ref)
+            if sum(max(int(item["available"]), 0) for item in items.values()) < 1 + claim.keep:
+                raise OutOfStock([total_shortage(claim.tryon.ref, 1, items.values(), now_epoch)])
+            order, keep = self.shards_to_try(claim.tryon.ref, 1, claim.shards, now), 0
+        while True:
+            tryon = replace(claim.tryon, shard=order[0])
+            ref = tryon.ref
+            stock = hold_update(self._table, ref, Hold(tryon.tryon_id, 1, tryon.hold_expires_at), keep)
+            key, values = schema.visitor_tryons_key(tryon.visitor), {":now": number(now_epoch)}
+            place = place_update(
+                self._table, key, tryon.place, tryon.tryon_id, tryon.hold_expires_at, FREE_OR_EXPIRED, values
+            )
+            indexed = {
+                **asdict(tryon),
+                "state": tryon.state.value,
+                schema.GSI1_PK: schema.tryons_index_partition(ref.location),
+                schema.GSI1_SK: tryon.tryon_id,
+            }
+            put = {
+                "TableName": self._table,
+                "Item": {**schema.tryon_key(tryon.tryon_id), **to_item(indexed)},
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": schema.PK},
+            }
+            funnel = self._funnel_add(ref.slug, ref.sku, ref.location, FunnelStep.TRYON_REQUESTED, claim.day)
+            reasons = transact(
+                self._call, [{"Update": stock}, {"Update": place}, {"Put": put}, {"Update": funnel}], "try-on"
+            )
+            if reasons is None:
+                return tryon
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
+                self._next_shards([order], [0], [(ref, 1)], [reasons[0].get("Item")], claim.shards, now_epoch)
+                continue
+            if reasons[1].get("Code") == "ConditionalCheckFailed":
+                raise PlaceTaken(tryon.place)
+            raise AssertionError(f"a new try-on id collided: {tryon.tryon_id}")  # pragma: no cover - 24 random bits
 
     def move(
         self,
@@ -236,4 +247,5 @@ def tryon_from_item(item: dict[str, Any]) -> TryOn:
         ticket=item.get("ticket", 0),
         booking=item.get("booking"),
         sale_id=item.get("sale_id"),
+        shard=item.get("shard", 0),
     )

@@ -22,6 +22,7 @@ from chalicelib.numbers import tables as numbers
 from chalicelib.numbers.experiments import experiment_results
 from chalicelib.shop.shopper import checked_slug
 from chalicelib.stock.ports import ImportJob
+from chalicelib.stock.shards import TAKES_PER_SHARD_SECOND, suggested_shards
 from chalicelib.studio import audit_views, charts, drops, pricing, rule_forms
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.batches import plan_batch, plan_from_form, receive_batch
@@ -83,10 +84,26 @@ def _drop_page(
         flash=flash,
         warm=warm_words(catalog.drop, catalog.drop.default_market.timezone),
         room=room_words(catalog.drop, catalog.drop.default_market.timezone, wiring.utcnow()),
+        shards_hint=shards_words(catalog),
         restock=restock or {},
         batch=batch or {},
         batch_rows=batch_rows(catalog),
         sizes=list(dict.fromkeys(size for sku in catalog.skus for size in sku.sizes)),
+    )
+
+
+def shards_words(catalog: DropCatalog) -> str:
+    """What the stock records setting means for this drop's launch, with the count its waiting room's
+    rate calls for (``suggested_shards``)."""
+    room = catalog.drop.waiting_room
+    sizes = sum(len(sku.sizes) for sku in catalog.skus) * max(len(catalog.drop.location_ids), 1)
+    per = f"One record takes about {TAKES_PER_SHARD_SECOND} purchases a second."
+    if room is None:
+        return f"{per} With no waiting room, the crowd decides the rate: raise this before a busy launch."
+    enough = suggested_shards(room.admit_per_minute, sizes)
+    return (
+        f"{per} Letting in {room.admit_per_minute:,} shoppers a minute over {sizes} sizes and places, "
+        f"{enough} per size {'is' if enough == 1 else 'are'} enough."
     )
 
 
@@ -127,6 +144,8 @@ def edit_drop(principal: Principal, catalog: DropCatalog, fields: Mapping[str, s
     entry = _audit(principal, catalog.drop.slug, "drop", summary, changed)
     wiring.catalog_store().save_drop(edited, entry)
     keep_warm(edited.drop)
+    if edited.drop.stock_shards != catalog.drop.stock_shards:  # spread (or gather) the units now, not next minute
+        wiring.stock().rebalance(edited.drop.slug, edited.drop.generation, edited.drop.stock_shards)
     return entry
 
 

@@ -141,6 +141,7 @@ def form_values(catalog: DropCatalog) -> dict[str, str]:
         "ends_at": local_input(drop.ends_at, zone),
         "published": "on" if drop.published else "",
         "revision": str(drop.revision),
+        "stock_shards": str(drop.stock_shards),
         **room_values(drop.waiting_room),
     }
     for field in COPY_FIELDS:
@@ -193,6 +194,7 @@ _DROP_LABELS = {
     "waiting_room": "Waiting room",
     "admit_per_minute": "Waiting room: shoppers let in per minute",
     "room_minutes": "Waiting room: minutes it stays on after the start",
+    "stock_shards": "Stock records per size",
     "ready_on": "Ready on",
     "units": "Units",
 }
@@ -292,6 +294,7 @@ def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> Drop
         skus.append(sku.model_copy(update=changed))
     locations = [_edited_popup(found, place, form) if place.kind == "popup" else place for place in catalog.locations]
     room = _edited_room(found, form)
+    shards = _read(found, form, "stock_shards", int) if "stock_shards" in form else drop.stock_shards
     new_drop = found.model(
         lambda: Drop.model_validate(
             {
@@ -301,6 +304,7 @@ def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> Drop
                 "ends_at": ends or drop.ends_at,
                 "published": form.get("published") == "on",
                 "waiting_room": room,
+                "stock_shards": drop.stock_shards if shards is None else shards,
             }
         )
     )

@@ -51,4 +51,5 @@ class SaleApplier(Protocol):
         zone: str,
         audit: AuditEntry | None = None,
         numbers: Mapping[str, int] | None = None,
+        shards: int = 1,
     ) -> SaleOutcome: ...

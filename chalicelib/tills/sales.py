@@ -169,7 +169,15 @@ def apply_sales(
         ref = StockRef(found[0].slug, found[0].generation, sale.sku, sale.size, batch.popup)
         numbers = sale_numbers(catalog, found[0].slug, found[1], location, sale, tryons)
         outcome = stock.apply_till_sale(
-            ref, sale.sale_id, sale.qty, sale.price_minor, sale.sold_at, location.timezone, audit, numbers
+            ref,
+            sale.sale_id,
+            sale.qty,
+            sale.price_minor,
+            sale.sold_at,
+            location.timezone,
+            audit,
+            numbers,
+            found[0].stock_shards,
         )
         if outcome == "applied":
             report.applied.append(sale.sale_id)

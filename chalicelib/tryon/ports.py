@@ -48,10 +48,11 @@ class TryOn:
     ticket: int = 0  # the queue number the shopper was told (0: asked for before numbers were kept)
     booking: str | None = None  # the booking code it led to
     sale_id: str | None = None  # the till sale it led to
+    shard: int = 0  # the stock shard its unit is held on
 
     @property
     def ref(self) -> StockRef:
-        return StockRef(self.drop, self.generation, self.sku, self.size, self.popup)
+        return StockRef(self.drop, self.generation, self.sku, self.size, self.popup, self.shard)
 
     def is_live(self, now_epoch: int) -> bool:
         return self.state in OPEN_STATES and self.hold_expires_at > now_epoch
@@ -68,6 +69,7 @@ class TryOnClaim:
     tryon: TryOn
     day: date  # the pop-up's local date, for the funnel
     keep: int = 0  # pieces of the size the hold must leave free for buyers
+    shards: int = 1  # stock items the size is spread over (the drop's)
 
 
 class FunnelStore(Protocol):
@@ -86,7 +88,7 @@ class TryOnStore(FunnelStore, Protocol):
         given the same one. A number taken by a request that then fails is simply skipped."""
         ...
 
-    def request(self, claim: TryOnClaim, now_epoch: int) -> None: ...
+    def request(self, claim: TryOnClaim, now_epoch: int) -> TryOn: ...
 
     def move(
         self,

@@ -154,7 +154,8 @@ def request_tryon(
             ticket=ticket,
         )
         try:
-            store.request(TryOnClaim(tryon, place.day(now), rules.keep_for_buyers), now_epoch)
+            claim = TryOnClaim(tryon, place.day(now), rules.keep_for_buyers, place.catalog.drop.stock_shards)
+            tryon = store.request(claim, now_epoch)
         except PlaceTaken:
             continue  # the visitor asked twice at once: read their places again
         except OutOfStock as short:
@@ -305,7 +306,7 @@ def tryon_units(
         (line.sku, line.size) == (tryon.sku, tryon.size) for line in lines
     ):
         return None
-    return HeldUnits(tryon.tryon_id, "tryon", visitor_id, (Line(tryon.sku, tryon.size, 1),))
+    return HeldUnits(tryon.tryon_id, "tryon", visitor_id, (Line(tryon.sku, tryon.size, 1),), (tryon.shard,))
 
 
 def after_tryon_booking(

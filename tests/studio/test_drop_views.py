@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from chalicelib import wiring
+from chalicelib.stock.ports import StockRef
+from chalicelib.stock.shards import even_shares
 from chalicelib.studio.auth import Role
 from chalicelib.studio.drops import from_local, local_input, to_minor
 from devtools.process import forget_process_state
@@ -311,3 +313,30 @@ def test_the_waiting_room_is_turned_on_per_drop_checked_and_audited(studio: Test
     assert studio.post("/studio/drops/winter-knit", headers=session, data=off).status_code == 303
     catalog = wiring.catalog_store().drop_catalog("winter-knit")
     assert catalog is not None and catalog.drop.waiting_room is None
+
+
+def shard_units(ref: StockRef) -> dict[int, int]:
+    return {shard: item["available"] for shard, item in wiring.stock().shard_items(ref).items()}
+
+
+def test_the_studio_spreads_each_size_and_the_shop_shows_the_same_totals(studio: TestClient) -> None:
+    before = wiring.catalog_store().available_stock("linen-lab", 0).available
+    session = log_in(studio)
+    form = edit_form(studio, session, "linen-lab")
+    assert form["stock_shards"] == "1"
+    page = studio.get("/studio/drops/linen-lab", headers=session).text
+    assert "One record takes about 30 purchases a second" in page
+    for bad in ("0", "65", "many"):
+        refused = studio.post("/studio/drops/linen-lab", headers=session | HTML, data=form | {"stock_shards": bad})
+        assert refused.status_code == 422 and 'id="problem-stock_shards"' in refused.text, bad
+    saved = studio.post("/studio/drops/linen-lab", headers=session, data=form | {"stock_shards": "4"})
+    assert saved.status_code == 303, saved.text
+    assert wiring.catalog_store().available_stock("linen-lab", 0).available == before, "shoppers see the same totals"
+    for key, total in before.items():
+        units = shard_units(StockRef("linen-lab", 0, *key))
+        assert [units.get(shard, 0) for shard in range(4)] == even_shares(total, 4), key
+    (entry, *_) = wiring.audit().log("linen-lab")
+    assert {c.field: (c.before, c.after) for c in entry.changes}["Stock records per size"] == ("1", "4")
+    back = edit_form(studio, session, "linen-lab")
+    assert studio.post("/studio/drops/linen-lab", headers=session, data=back | {"stock_shards": "1"}).status_code == 303
+    assert {key: shard_units(StockRef("linen-lab", 0, *key)).get(0) for key in before} == before, "gathered back on one"
