@@ -1,4 +1,5 @@
-"""Booking edge cases that need real concurrency or a lost reply, against moto's server over a socket."""
+"""Booking edge cases that need real concurrency or a lost reply, against moto's server over a socket,
+with the size on one stock item and on 8 shards."""
 
 from __future__ import annotations
 
@@ -22,15 +23,17 @@ NOW = datetime.now(UTC)
 TOTE = StockRef("linen-lab", 0, flash_sale.SKU, flash_sale.SIZE, flash_sale.POPUP)
 
 
-@pytest.fixture
-def slots(moto_table: str) -> list[str]:
-    return flash_sale.prepare(moto_table, flash_sale.FlashSale(units=3, buyers=0, threads=1), NOW)
+@pytest.fixture(params=[1, 8], ids=["N=1", "N=8"])
+def slots(moto_table: str, request: pytest.FixtureRequest) -> list[str]:
+    """Three pieces on one stock item, or spread over the drop's 8 shards (three of them)."""
+    sale = flash_sale.FlashSale(units=3, buyers=0, threads=1, shards=request.param)
+    return flash_sale.prepare(moto_table, sale, NOW)
 
 
 def available() -> int:
-    item = wiring.stock().item(TOTE)
-    assert item is not None
-    return int(item["available"])
+    shards = wiring.stock().shard_items(TOTE)
+    assert shards
+    return sum(int(item["available"]) for item in shards.values())
 
 
 def test_the_same_key_at_once_from_two_threads_books_once(slots: list[str]) -> None:

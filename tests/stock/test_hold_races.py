@@ -1,6 +1,7 @@
 """64 shoppers at once hold and book the last units of a pop-up over real sockets (the app as
-`make run` serves it, on its embedded DynamoDB): holds and bookings never exceed the stock, a
-let-go hold's unit goes to someone else, and a converted hold is counted once."""
+`make run` serves it, on its embedded DynamoDB), with each size on one stock item and on 8 shards
+(set through the studio's API, as a marketer would before a launch): holds and bookings never
+exceed the stock, a let-go hold's unit goes to someone else, and a converted hold is counted once."""
 
 from __future__ import annotations
 
@@ -27,9 +28,19 @@ ON_HAND = {"XS": 3, "S": 4, "M": 4, "L": 3, "XL": 2}  # at paris-marais, in the 
 SHOPPERS = 64
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveApp]:
-    with live_app(settings=CROWD_SETTINGS) as app:
+@pytest.fixture(scope="module", params=[1, 8], ids=["N=1", "N=8"])
+def live(request: pytest.FixtureRequest) -> Iterator[LiveApp]:
+    """The app; for N = 8 the drop's stock split through the studio (the shop reads it afresh)."""
+    shards: int = request.param
+    with live_app(settings=CROWD_SETTINGS | {"DROPFRONT_CATALOG_CACHE_SECONDS": "1"}) as app:
+        if shards > 1:
+            studio = {"Authorization": f"Bearer {app.studio_token}"}
+            tagline = f"Split over {shards} for the launch"  # shows when the shop has read the edit
+            edit = {"revision": 0, "fields": {"stock_shards": str(shards), "tagline.en": tagline}}
+            status, saved, _ = ask(f"{app.studio_url}/studio/api/drops/linen-lab", "PUT", edit, studio)
+            assert status == 200, saved
+            seen = (tagline in json.dumps(ask(f"{app.url}/api/drops/linen-lab")[1]) for _ in range(500))
+            assert any(seen), "the shop never read the edit"  # its catalog is cached for a second
         yield app
 
 
@@ -46,7 +57,8 @@ def ask(url: str, method: str = "GET", body: Any = None, headers: dict[str, str]
     return status, json.loads(raw) if raw[:1] in (b"{", b"[") else None, cookie.split(";")[0]
 
 
-def stock_items(live: LiveApp) -> dict[str, dict[str, Any]]:
+def stock_items(live: LiveApp) -> dict[str, dict[str, int]]:
+    """Each size's stock at paris-marais, its shards summed, read consistently; with how many shards."""
     client = boto3.client(
         "dynamodb",
         endpoint_url=live.dynamodb_url,
@@ -54,16 +66,31 @@ def stock_items(live: LiveApp) -> dict[str, dict[str, Any]]:
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
-    items = {}
+    items: dict[str, dict[str, int]] = {}
     for size in ON_HAND:
-        key = {"pk": {"S": "STOCK#linen-lab#g0"}, "sk": {"S": f"{SKU}#{size}#paris-marais"}}
-        raw = client.get_item(TableName="dropfront", Key=key, ConsistentRead=True)["Item"]
-        items[size] = {name: int(value["N"]) for name, value in raw.items() if "N" in value}
-        items[size]["holds"] = len(raw.get("holds", {}).get("M", {}))
+        found = client.query(
+            TableName="dropfront",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :size)",
+            ExpressionAttributeValues={
+                ":pk": {"S": "STOCK#linen-lab#g0"},
+                ":size": {"S": f"{SKU}#{size}#paris-marais"},
+            },
+            ConsistentRead=True,
+        )["Items"]
+        totals: Counter[str] = Counter()
+        for raw in found:
+            assert raw["location"]["S"] == "paris-marais"
+            totals.update({name: int(value["N"]) for name, value in raw.items() if "N" in value and name != "shard"})
+            totals["holds"] += len(raw.get("holds", {}).get("M", {}))
+            totals["sold_on"] += int(raw["sold"]["N"]) > 0  # shards that sold
+            assert int(raw["available"]["N"]) >= 0 and int(raw["held"]["N"]) + int(raw["sold"]["N"]) <= int(
+                raw["on_hand"]["N"]
+            ), raw
+        items[size] = {**totals, "shards": len(found)}
     return items
 
 
-def test_holds_and_bookings_never_exceed_the_stock(live: LiveApp) -> None:
+def test_holds_and_bookings_never_exceed_the_stock(live: LiveApp, request: pytest.FixtureRequest) -> None:
     day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     _, listed, _ = ask(f"{live.url}/api/popups/paris-marais/slots?date={day}")
     slots = [slot["start"] for slot in listed["slots"]]
@@ -116,6 +143,10 @@ def test_holds_and_bookings_never_exceed_the_stock(live: LiveApp) -> None:
     assert set(outcomes) <= {"booked", "let_go", "out_of_stock"}, outcomes
     assert outcomes["booked"] + outcomes["let_go"] + outcomes["out_of_stock"] == SHOPPERS
     items = stock_items(live)
+    split = request.node.callspec.params["live"]
+    assert all(
+        item["shards"] == min(split, units) for item, units in zip(items.values(), ON_HAND.values(), strict=True)
+    )
     for size, units in ON_HAND.items():
         item = items[size]
         assert item["sold"] == booked[size] <= units, (size, item, booked)
