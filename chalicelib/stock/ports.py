@@ -28,6 +28,7 @@ class StockLine:
     size: str
     location: str
     on_hand: int
+    shard: int = 0  # which of the size's stock items (``stock/shards.py``)
 
 
 class Counter(StrEnum):

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+
+from chalicelib.stock.ports import StockLine
 
 TAKES_PER_SHARD_SECOND = 30
 """Purchases one stock item sustains a second: a transaction keeps its items about 15 ms (the load
@@ -62,6 +64,15 @@ def even_shares(total: int, shards: int) -> list[int]:
     """``total`` units over ``shards`` shards as evenly as can be, the first shards one more."""
     base, extra = divmod(total, shards)
     return [base + (1 if shard < extra else 0) for shard in range(shards)]
+
+
+def spread_lines(lines: Iterable[StockLine], shards: int) -> Iterator[StockLine]:
+    """Each line's units over ``shards`` items, evenly (an import into a sharded drop writes them so,
+    rather than leaving the rebalance to spread them): shard 0 always, the others when they get any."""
+    for line in lines:
+        for shard, units in enumerate(even_shares(line.on_hand, shards)):
+            if shard == 0 or units:
+                yield replace(line, on_hand=units, shard=shard)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,7 @@ def stock_item(slug: str, generation: int, line: StockLine) -> dict[str, Any]:
     """A stock item as made: nothing held or sold yet."""
     return {
         schema.PK: schema.stock_partition(slug, generation),
-        schema.SK: schema.stock_sort_key(line.sku, line.size, line.location),
+        schema.SK: schema.stock_sort_key(line.sku, line.size, line.location, line.shard),
         "sku": line.sku,
         "size": line.size,
         "location": line.location,
@@ -70,6 +70,7 @@ def stock_item(slug: str, generation: int, line: StockLine) -> dict[str, Any]:
         "sold": 0,
         "available": line.on_hand,
         "holds": {},
+        **({"shard": line.shard} if line.shard else {}),
     }
 
 

@@ -35,6 +35,7 @@ from chalicelib.core.models import SKU_PATTERN, DropCatalog, Sku
 from chalicelib.i18n.formatting import major_units
 from chalicelib.pricing.reference import with_change
 from chalicelib.stock.ports import ProductWriter, StockLine
+from chalicelib.stock.shards import spread_lines
 from chalicelib.studio.drops import to_minor
 from chalicelib.studio.web import problems
 
@@ -265,10 +266,11 @@ def run_import(
     job.raise_problems()
     units = sum(line.on_hand for line in job.stock)
     entry = audit(f"imported {len(job.skus)} SKUs, {len(job.stock)} stock lines, {units} units")
-    total = len(job.skus) + len(job.stock)
+    stock = list(spread_lines(job.stock, catalog.drop.stock_shards))  # a sharded drop's sizes, already spread
+    total = len(job.skus) + len(stock)
     lease = store.begin_import(catalog, total, entry.who, clock(), _digest(catalog, text))
     try:
-        for done in store.stage(lease, job.skus, job.stock, clock):
+        for done in store.stage(lease, job.skus, stock, clock):
             yield Progress("write", done, total)
         _refuse_if_too_late(catalog, clock())
         store.go_live(lease, entry, clock())

@@ -8,6 +8,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chalicelib.stock.ports import StockLine
 from chalicelib.stock.shards import (
     PLACES_PER_SLOT_SHARD,
     TAKES_PER_SHARD_SECOND,
@@ -16,6 +17,7 @@ from chalicelib.stock.shards import (
     plan_moves,
     sale_order,
     slot_shards,
+    spread_lines,
     suggested_shards,
     take_order,
 )
@@ -102,3 +104,13 @@ def test_a_slot_splits_like_its_stock_but_never_below_ten_places_an_item(capacit
     assert split == 1 or min(even_shares(capacity, split)) >= PLACES_PER_SLOT_SHARD
     if split < shards:
         assert even_shares(capacity, split + 1)[-1] < PLACES_PER_SLOT_SHARD, "as many as its places allow"
+
+
+@given(st.lists(st.integers(0, 500), max_size=6), st.integers(1, 16))
+def test_an_import_spreads_each_line_evenly_and_keeps_its_units(units: list[int], shards: int) -> None:
+    lines = [StockLine("TEE", f"S{n}", "paris", on_hand) for n, on_hand in enumerate(units)]
+    spread = list(spread_lines(lines, shards))
+    for line in lines:
+        mine = {part.shard: part.on_hand for part in spread if part.size == line.size}
+        assert sum(mine.values()) == line.on_hand and 0 in mine
+        assert [mine.get(shard, 0) for shard in range(shards)] == even_shares(line.on_hand, shards)

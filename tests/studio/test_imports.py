@@ -20,12 +20,13 @@ from chalicelib import wiring
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, Unavailable
 from chalicelib.core.models import DropCatalog, Sku
-from chalicelib.stock.ports import STALE_AFTER
+from chalicelib.stock.ports import STALE_AFTER, StockRef
 from chalicelib.store import schema
 from chalicelib.store.client import call, dynamodb
 from chalicelib.store.imports import DynamoImports
 from chalicelib.studio.auth import Role
 from chalicelib.studio.imports import LIVE_MARGIN, Progress, run_import
+from devtools.process import forget_process_state
 from tests.conftest import TABLE
 from tests.studio.conftest import AUTH, as_role, csrf_of, log_in
 
@@ -151,6 +152,26 @@ def test_the_demo_csv_imports_whole(studio: TestClient) -> None:
     assert scarf.list_prices == {"USD": 6500, "EUR": 5900, "JPY": 9800, "AED": 23900} and scarf.name["ja"]
     assert int(stock_items()["SCF-RUST#One size#paris-marais"]["available"]["N"]) == 12
     assert wiring.audit().log("winter-knit")[0].summary == "imported 3 SKUs, 14 stock lines, 111 units"
+
+
+def test_an_import_into_a_sharded_drop_writes_each_size_spread_over_its_shards(studio: TestClient) -> None:
+    stored = wiring.catalog_store().drop_catalog("winter-knit")
+    assert stored is not None
+    sharded = stored.drop.model_copy(update={"stock_shards": 4})
+    wiring.catalog_store().put_drop_catalog(stored.model_copy(update={"drop": sharded}))
+    forget_process_state()
+    response = post_csv(studio, DEMO_CSV.read_text(encoding="utf-8"))
+    assert response.status_code == 200, response.text
+    assert response.json()["imported"] == {"skus": 3, "stock_lines": 14, "units": 111}  # lines as the file has them
+    scarf = StockRef("winter-knit", 1, "SCF-RUST", "One size", "paris-marais")
+    shards = {shard: item["available"] for shard, item in wiring.stock().shard_items(scarf).items()}
+    assert shards == {0: 3, 1: 3, 2: 3, 3: 3}
+    live = wiring.catalog_store().drop_catalog("winter-knit")
+    assert live is not None and live.drop.generation == 1
+    assert (
+        wiring.catalog_store().available_stock("winter-knit", 1).available[("SCF-RUST", "One size", "paris-marais")]
+        == 12
+    )
 
 
 def test_every_bad_row_is_reported_by_line_and_nothing_is_written(studio: TestClient) -> None:
