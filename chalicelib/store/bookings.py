@@ -192,8 +192,13 @@ class DynamoBookings(ShardedStock):
         alone = limits.refusal(Reserved(), booking.reserved)  # past a limit on its own: no condition could hold
         if alone is not None:
             raise alone
-        orders = self._line_shards(booking, record.key, now_epoch, held, shards)
-        places = self._slot_order(slot)
+        try:
+            orders = self._line_shards(booking, now_epoch, held, shards)
+            places = self._slot_order(slot)
+        except (OutOfStock, SlotFull):  # unless a twin request took the last ones: then it answers for both
+            if self.idempotency_record(record.key, now_epoch) is not None:
+                raise KeyAlreadyUsed(record.key) from None
+            raise
         placed = _on_shards(booking, orders, places)
         self._fail_fast(placed, slot, record.key, now_epoch, held)
         while True:
@@ -240,25 +245,16 @@ class DynamoBookings(ShardedStock):
                 return order
         raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
 
-    def _line_shards(
-        self, booking: Booking, key: str, now_epoch: int, held: HeldUnits | None, shards: int
-    ) -> list[list[int]]:
-        """The shards each line tries, in order: a held line its hold's; the others ``shards_to_try``.
-        A sold-out size is OutOfStock, unless the idempotency key turns out used (a twin request
-        took the last units): then KeyAlreadyUsed, so the twin is answered with the booking."""
-        now = datetime.fromtimestamp(now_epoch, UTC)
+    def _line_shards(self, booking: Booking, now_epoch: int, held: HeldUnits | None, shards: int) -> list[list[int]]:
+        """The shards each line tries, in order: a held line its hold's; the others ``shards_to_try``
+        (OutOfStock for a size none of whose shards has the units)."""
         fixed = {
             (line.sku, line.size): [held.shard(line.sku, line.size)]
             for line in booking.lines
             if held is not None and held.qty(line.sku, line.size)
         }
         loose = [(booking.ref(line), line.qty) for line in booking.lines if (line.sku, line.size) not in fixed]
-        try:
-            found = iter(self._take_orders(loose, shards, now))
-        except OutOfStock:
-            if self.idempotency_record(key, now_epoch) is not None:
-                raise KeyAlreadyUsed(key) from None
-            raise
+        found = iter(self._take_orders(loose, shards, datetime.fromtimestamp(now_epoch, UTC)))
         return [fixed.get((line.sku, line.size)) or next(found) for line in booking.lines]
 
     def _booking_actions(
