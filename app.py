@@ -50,6 +50,7 @@ from chalicelib.stock.pickup import (
 )
 from chalicelib.stock.rebalance import rebalance_drops
 from chalicelib.telemetry import logger, metrics, page_view
+from chalicelib.tills.returns import ReturnsBatch, apply_returns
 from chalicelib.tills.sales import FootfallBatch, SalesBatch, apply_sales, for_till, record_footfall, till_popup
 from chalicelib.tryon.conversion import held_for, settle_held
 from chalicelib.tryon.page import tryon_context
@@ -469,6 +470,16 @@ def till_sales() -> Response:
     popup = till_popup(wiring.tills(), bearer_token(request.headers))
     batch = for_till(popup, parse_body(request.raw_body, SalesBatch, MAX_TILL_BODY_BYTES))
     report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow(), wiring.tryons())
+    return responses.json_body(report.__dict__)
+
+
+@app.route("/api/pos/returns", methods=["POST"], content_types=JSON_BODY)
+@errors.json
+def till_returns() -> Response:
+    request = current_request()
+    popup = till_popup(wiring.tills(), bearer_token(request.headers))
+    batch = for_till(popup, parse_body(request.raw_body, ReturnsBatch, MAX_TILL_BODY_BYTES))
+    report = apply_returns(wiring.catalog(), wiring.returns(), wiring.bookings(), batch, wiring.utcnow())
     return responses.json_body(report.__dict__)
 
 

@@ -25,6 +25,7 @@ from chalicelib.store.mail import SesMailer
 from chalicelib.store.media import LocalMedia, S3Media
 from chalicelib.store.numbers import DynamoNumbers
 from chalicelib.store.outbox import DynamoOutbox
+from chalicelib.store.returns import DynamoReturns
 from chalicelib.store.sign_ins import DynamoSignIns
 from chalicelib.store.stock import DynamoStock
 from chalicelib.store.subscriptions import DynamoSubscriptions
@@ -59,6 +60,10 @@ def batches() -> DynamoBatches:
 
 def bookings() -> DynamoBookings:
     return _adapter(DynamoBookings)
+
+
+def returns() -> DynamoReturns:
+    return _adapter(DynamoReturns)
 
 
 def stock() -> DynamoStock:

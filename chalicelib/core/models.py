@@ -250,6 +250,7 @@ class Sku(Frozen):
     fit_video: FitVideo | None = None
     fabric: Fabric | None = None
     image: MediaPath | None = None  # "<path>": pictures at <path>-<width>.webp for each PRODUCT_IMAGE_WIDTHS
+    packaging: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "standard"  # how it is packed (return rates)
     # Earlier list prices and until when each applied, per currency (pricing.reference): the "was" price.
     price_history: dict[CurrencyCode, tuple[tuple[AwareDatetime, MinorUnits], ...]] = {}
 

@@ -117,3 +117,52 @@ def cell_conversion(counts: Mapping[str, int]) -> Table:
         ("cell", "visitors", "bookings", "till_sales", "conversion_bps"),
         tuple(rows),
     )
+
+
+def _sold(days: Mapping[tuple[str, str, str], Mapping[str, int]]) -> dict[tuple[str, str], int]:
+    """Units sold per (SKU, location), all days: booked and at the till."""
+    sold: dict[tuple[str, str], int] = {}
+    for (sku, location, _), counters in days.items():
+        sold[(sku, location)] = sold.get((sku, location), 0) + sum(counters.get(c, 0) for c in SOLD_COUNTERS)
+    return sold
+
+
+def return_rates(
+    counts: Mapping[str, int], days: Mapping[tuple[str, str, str], Mapping[str, int]], packaging: Mapping[str, str]
+) -> tuple[Table, Table]:
+    """The return rate within 30 days of the sale: per SKU, packaging variant and pop-up, and per
+    packaging variant; units returned (the studio's counters) over units sold (the stock's)."""
+    returned: dict[tuple[str, str, str], int] = {}
+    for key, m in _by_metric(counts, ("returned",)).items():
+        sku, pack, popup = key.split("#", 2)
+        returned[(sku, pack, popup)] = m["returned"]
+    sold = _sold(days)
+    places = {(sku, packaging.get(sku, "standard"), location) for sku, location in sold if location != "web"}
+    rows = []
+    by_pack: dict[str, list[int]] = {}
+    for sku, pack, popup in sorted(places | set(returned)):
+        units, back = sold.get((sku, popup), 0), returned.get((sku, pack, popup), 0)
+        rows.append((f"{sku} at {popup}", pack, units, back, _bps(back, units)))
+        totals = by_pack.setdefault(pack, [0, 0])
+        totals[0], totals[1] = totals[0] + units, totals[1] + back
+    return (
+        Table(
+            "returns",
+            "Return rate within 30 days, per SKU and pop-up",
+            ("sku_popup", "packaging", "units_sold", "returned_within_30_days", "return_rate_bps"),
+            tuple(rows),
+        ),
+        Table(
+            "returns-by-packaging",
+            "Return rate within 30 days, per packaging variant",
+            ("packaging", "units_sold", "returned_within_30_days", "return_rate_bps"),
+            tuple((pack, units, back, _bps(back, units)) for pack, (units, back) in sorted(by_pack.items())),
+        ),
+    )
+
+
+def return_reasons(counts: Mapping[str, int], words: Mapping[str, str]) -> Table:
+    """Units returned per reason, in words, most first."""
+    given = {reason: m["reason"] for reason, m in _by_metric(counts, ("reason",)).items()}
+    rows = sorted(((words.get(reason, reason), units) for reason, units in given.items()), key=lambda r: -r[1])
+    return Table("return-reasons", "Why pieces came back", ("reason", "units"), tuple(rows))

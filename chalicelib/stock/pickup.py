@@ -278,8 +278,12 @@ def book_pickup(
     held = holding(lines)
     priced = price_lines(shopper, lines, request.offer_tokens, discounted_before=before.discounted)
     currency = shopper.pricer.currency
+    packed = {sku.sku: sku.packaging for sku in shopper.view.catalog.skus}
     items = tuple(
-        BookedLine(p.sku, p.size, p.qty, p.list_minor, p.unit_minor, p.line_minor, p.decision_id) for p in priced
+        BookedLine(
+            p.sku, p.size, p.qty, p.list_minor, p.unit_minor, p.line_minor, p.decision_id, packaging=packed[p.sku]
+        )
+        for p in priced
     )
     assert location.pickup is not None  # bookable_slot checked it
     capacity, shards = location.pickup.capacity, shopper.view.catalog.drop.stock_shards

@@ -40,6 +40,8 @@ class Counter(StrEnum):
     NO_SHOW = "no_show"
     TILL_SOLD = "till_sold"
     TILL_REVENUE = "till_revenue"  # minor units, in the pop-up's currency
+    RETURNED = "returned"  # back from a shopper at a pop-up (a till sale or a picked-up booking)
+    EXCHANGED = "exchanged"  # handed out in exchange for a returned piece
 
 
 class BookingState(StrEnum):
@@ -301,6 +303,7 @@ class BookedLine:
     line_minor: int
     decision_id: str
     shard: int = 0  # the stock shard its units were taken from (given back to on cancel)
+    packaging: str = "standard"  # the SKU's packaging variant when it was booked
 
 
 @dataclass(frozen=True, slots=True)

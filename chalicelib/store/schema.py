@@ -13,7 +13,9 @@ Items and their keys::
     STOCK#<slug>#g<gen>  <sku>#<size>#<location> stock of generation <gen>: on_hand, held, sold, available, the holds
                                                  (a map), the till sale ids applied, and day counters; a hot
                          …#s<kk>                 size's shards 1..N-1 beside it, each the same shape (shard: kk)
-    TILLSALE#<slug>      <sale id>               a till sale applied to a sharded size (its once-only marker)
+    TILLSALE#<slug>      <sale id>               a till sale with counters or on a sharded size (its once-only
+                                                 marker): SKU, size, units, when, shard; units returned so far
+    RETURN#<return id>   META                    a return (and exchange) at a pop-up, applied once
     SLOT#<popup>         <slot start, UTC>       a pickup slot's bookings against its capacity; a large slot's
                          …#s<kk>                 shards 1..N-1 beside it, each against its share
     BOOKING#<code>       META                    a pickup booking (also gsi1: PICKUPS#<popup> / <slot>#<code>)
@@ -126,6 +128,10 @@ def stock_key(
 
 def till_sale_key(slug: str, sale_id: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"TILLSALE#{slug}"}, SK: {"S": sale_id}}
+
+
+def return_key(return_id: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"RETURN#{return_id}"}, SK: {"S": META}}
 
 
 def slot_key(popup: str, start_iso: str, shard: int = 0) -> dict[str, dict[str, str]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.models import epoch_seconds, local_day
+from chalicelib.core.models import epoch_seconds, iso, local_day
 from chalicelib.stock.ports import Counter, Hold, OutOfStock, Shortage, StockRef
 from chalicelib.stock.shards import plan_moves, sale_order, take_order
 from chalicelib.store import schema
@@ -409,7 +409,14 @@ class DynamoStock(ShardedStock):
         if shards > 1 or extra:
             marker: dict[str, Any] = {
                 "TableName": self._table,
-                "Item": {**schema.till_sale_key(ref.slug, sale_id), "shard": number(0)},
+                "Item": {  # what a return of it needs: what, how many, when and from which shard
+                    **schema.till_sale_key(ref.slug, sale_id),
+                    "sku": {"S": ref.sku},
+                    "size": {"S": ref.size},
+                    "qty": number(qty),
+                    "sold_at": {"S": iso(sold_at)},
+                    "shard": number(0),
+                },
                 "ConditionExpression": "attribute_not_exists(#pk)",
                 "ExpressionAttributeNames": {"#pk": schema.PK},
             }

@@ -31,7 +31,7 @@ def _percent(bps: int) -> str:
     return f"{bps / 100:.1f} %"
 
 
-COLUMN_WORDS = {"sku_location": "SKU at place", "popup": "pop-up"}
+COLUMN_WORDS = {"sku_location": "SKU at place", "popup": "pop-up", "sku_popup": "SKU at pop-up"}
 
 
 def column_words(name: str) -> str:

@@ -191,7 +191,7 @@ async def drop_numbers_api(request: Request) -> Response:
     """``{table: {title, columns, rows}}``: each table the numbers page draws."""
     principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
-    tables = drop_numbers(catalog.drop)
+    tables = drop_numbers(catalog)
     return json_answer(
         {
             name: {"title": t.title, "columns": list(t.columns), "rows": [list(r) for r in t.rows]}

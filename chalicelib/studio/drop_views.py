@@ -31,6 +31,7 @@ from chalicelib.studio.pictures import PictureUpload, with_picture
 from chalicelib.studio.restock import add_stock
 from chalicelib.studio.warmup import keep_warm, warm_words
 from chalicelib.studio.web import checked_form, done, flash_of, page, principal_of, wants_page
+from chalicelib.tills.ports import RETURN_REASONS
 from chalicelib.waiting.room import QUEUE_LEAD, frontier, room_closes
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
@@ -444,23 +445,33 @@ CHARTS: dict[str, Callable[[numbers.Table], str]] = {
     "qr-funnel": lambda t: charts.bars(t, lambda row: f"{row[0]} · {row[1]}", 2),
     "discount-depth": lambda t: charts.scatter(t, lambda row: f"{row[0]} ({row[1]})", 3, 4, 2),
     "cell-conversion": lambda t: charts.bars(t, lambda row: str(row[0]), 4, note=1),
+    "returns": lambda t: charts.bars(t, lambda row: str(row[0]), 4, note=2),
+    "returns-by-packaging": lambda t: charts.bars(t, lambda row: str(row[0]), 3, note=1),
+    "return-reasons": lambda t: charts.bars(t, lambda row: str(row[0]), 1),
 }
 
 
 def drop_numbers(
-    drop: Drop, wanted: Collection[str] = tuple(CHARTS), counts: Mapping[str, int] | None = None
+    catalog: DropCatalog, wanted: Collection[str] = tuple(CHARTS), counts: Mapping[str, int] | None = None
 ) -> dict[str, numbers.Table]:
     """The ``wanted`` tables, each from its own counters, each store read at most once (``counts``:
     the offer counters, when the caller has read them already)."""
-    slug = drop.slug
+    drop, slug = catalog.drop, catalog.drop.slug
     tables = []
-    if "sell-through" in wanted:
-        tables.append(numbers.sell_through(*wiring.stock().day_counters(drop.slug, drop.generation)))
+    returns = {"returns", "returns-by-packaging"}
+    days = None
+    if {"sell-through", *returns} & set(wanted):
+        days, on_hand = wiring.stock().day_counters(drop.slug, drop.generation)
+        tables.append(numbers.sell_through(days, on_hand))
     if "qr-funnel" in wanted:
         tables.append(numbers.qr_funnel(wiring.tryons().funnel(slug)))
-    if {"discount-depth", "cell-conversion"} & set(wanted):
+    if {"discount-depth", "cell-conversion", "return-reasons", *returns} & set(wanted):
         counts = wiring.numbers().counts(slug) if counts is None else counts
         tables += [numbers.discount_depth(counts), numbers.cell_conversion(counts)]
+        tables.append(numbers.return_reasons(counts, RETURN_REASONS))
+        if days is not None:
+            packaging = {sku.sku: sku.packaging for sku in catalog.skus}
+            tables += numbers.return_rates(counts, days, packaging)
     return {table.name: table for table in tables if table.name in wanted}
 
 
@@ -507,7 +518,7 @@ async def numbers_page(request: Request) -> Response:
     principal = principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
     counts = wiring.numbers().counts(catalog.drop.slug)  # once, for the charts and the experiments
-    tables = drop_numbers(catalog.drop, counts=counts)
+    tables = drop_numbers(catalog, counts=counts)
     svgs = {name: CHARTS[name](table) for name, table in tables.items()}
     experiments = experiment_views(catalog.drop.slug, counts)
     return page("numbers.html", principal=principal, catalog=catalog, tables=tables, svgs=svgs, experiments=experiments)
@@ -518,7 +529,7 @@ async def numbers_export(request: Request) -> Response:
     slug, chart, kind = request.path_params["slug"], request.path_params["chart"], request.path_params["kind"]
     if chart not in CHARTS or kind not in ("csv", "svg"):
         raise NotFound(f"There is no chart called {chart!r}.", code="chart_not_found")
-    tables = drop_numbers(studio_drop(slug).drop, (chart,))
+    tables = drop_numbers(studio_drop(slug), (chart,))
     if kind == "csv":
         disposition = f'attachment; filename="{slug}-{chart}.csv"'
         headers = {**_private(), "Content-Disposition": disposition}

@@ -53,3 +53,56 @@ class SaleApplier(Protocol):
         numbers: Mapping[str, int] | None = None,
         shards: int = 1,
     ) -> SaleOutcome: ...
+
+
+ReturnReason = Literal["too_small", "too_large", "fit", "quality", "changed_mind", "other"]
+RETURN_REASONS: dict[str, str] = {
+    "too_small": "too small",
+    "too_large": "too large",
+    "fit": "the fit",
+    "quality": "quality",
+    "changed_mind": "changed their mind",
+    "other": "another reason",
+}
+"""Why a piece came back, as the till sends it and as the studio's numbers say it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SoldPiece:
+    """What a return names: a till sale's or a booking's ``units`` of one size, when they were sold,
+    the stock shard they came from and how they were packed."""
+
+    slug: str
+    generation: int
+    sku: str
+    size: str
+    location: str
+    units: int
+    sold_at: datetime
+    shard: int
+    packaging: str
+    origin: tuple[Literal["sale", "booking"], str]  # a till sale id, or a booking code
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnClaim:
+    """One return as it is written: ``qty`` of ``piece`` back on its shard, and, for an exchange,
+    as many of ``exchange_size`` (the same drop and place) handed out in one transaction."""
+
+    return_id: str
+    piece: SoldPiece
+    qty: int
+    reason: ReturnReason
+    returned_at: datetime
+    zone: str  # the pop-up's, for the day counters
+    exchange: tuple[str, str] | None = None  # (SKU, size)
+    within_30_days: bool = True
+
+
+ReturnOutcome = Literal["applied", "duplicate", "over_returned", "exchange_out_of_stock"]
+
+
+class ReturnStore(Protocol):
+    def till_sale(self, slug: str, generation: int, sale_id: str, location: str) -> SoldPiece | None: ...
+
+    def apply_return(self, claim: ReturnClaim, shards: int = 1) -> ReturnOutcome: ...

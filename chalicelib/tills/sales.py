@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -108,7 +108,12 @@ def till_popup(store: TillStore, token: str) -> str:
     return str(claim["p"])
 
 
-def for_till[Batch: (SalesBatch, FootfallBatch)](popup: str, batch: Batch) -> Batch:
+class TillBatch(Protocol):
+    @property
+    def popup(self) -> str: ...
+
+
+def for_till[Batch: TillBatch](popup: str, batch: Batch) -> Batch:
     """The batch, if it is for the pop-up the till works at (``till_popup``); ``Forbidden`` if not."""
     if batch.popup != popup:
         raise Forbidden(f"This till belongs to {popup}, not {batch.popup}.", code="wrong_popup")

@@ -1,9 +1,13 @@
-"""The numbers page's experiments at phone size: each experiment's cells as cards, its verdict in
-words, and nothing wider than the phone."""
+"""The numbers page at phone size: each experiment's cells as cards, its verdict in words; returns
+sent by a till, by SKU, packaging and pop-up and why; nothing wider than the phone."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -24,3 +28,44 @@ def test_the_experiments_read_on_a_phone(browser: Browser, live: LiveApp, artifa
     assert studio.evaluate("document.documentElement.scrollWidth") <= 390
     experiments.screenshot(path=artifacts / "numbers-experiments-phone.png")
     studio.context.close()
+
+
+def test_returns_read_in_words_on_a_phone(browser: Browser, live: LiveApp, artifacts: Path) -> None:
+    """A till sells a tee and takes it back for another size; the numbers page says so."""
+    studio_api = {"Authorization": f"Bearer {live.studio_token}", "Content-Type": "application/json"}
+    token = _json(f"{live.studio_url}/studio/api/popups/paris-marais/tills", {}, studio_api)["token"]
+    till = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    at = datetime.now(UTC).isoformat()
+    sold = {"sale_id": "walk-1", "sku": "TEE-ECRU", "size": "XL", "qty": 1, "price_minor": 4100, "sold_at": at}
+    assert _json(f"{live.url}/api/pos/sales", {"popup": "paris-marais", "sales": [sold]}, till)["applied"]
+    back = {
+        "return_id": "walk-r1",
+        "sale_id": "walk-1",
+        "sku": "TEE-ECRU",
+        "size": "XL",
+        "qty": 1,
+        "reason": "too_small",
+        "exchange": {"sku": "TEE-ECRU", "size": "XS"},
+        "returned_at": at,
+    }
+    assert _json(f"{live.url}/api/pos/returns", {"popup": "paris-marais", "returns": [back]}, till)["applied"]
+
+    studio = signed_in_phone(browser, live)
+    studio.goto(f"{live.studio_url}/studio/drops/linen-lab/numbers")
+    reasons = studio.locator("#return-reasons")
+    expect(reasons.locator("h2")).to_have_text("Why pieces came back")
+    expect(reasons.locator("svg")).to_contain_text("too small")
+    rates = studio.locator("#returns")
+    expect(rates.locator("svg")).to_contain_text("TEE-ECRU at paris-marais")
+    expect(studio.locator("#returns-by-packaging svg")).to_contain_text("recycled-mailer")
+    assert studio.evaluate("document.documentElement.scrollWidth") <= 390
+    rates.screenshot(path=artifacts / "numbers-returns-phone.png")
+    reasons.screenshot(path=artifacts / "numbers-return-reasons-phone.png")
+    studio.context.close()
+
+
+def _json(url: str, body: object, headers: dict[str, str]) -> dict[str, Any]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        found: dict[str, Any] = json.loads(answer.read())
+    return found

@@ -12,11 +12,17 @@ from xml.etree import ElementTree
 from chalice.test import Client
 from starlette.testclient import TestClient
 
+from chalicelib import wiring
 from chalicelib.numbers.tables import Table
 from chalicelib.studio import charts
+from chalicelib.tills.sales import issue_till_token
 from tests.stock.test_pickup import book, order, slots, tomorrow
 from tests.studio.conftest import AUTH, log_in
+from tests.tills.test_returns import returned
+from tests.tills.test_sales import post, sale
 from tests.tryon.test_tryons import new_visitor
+
+NUMBERS = "/studio/drops/linen-lab/numbers"
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -99,3 +105,24 @@ def test_each_experiment_shows_its_cells_intervals_split_check_and_verdict(studi
     assert "2.0 % (1.3 % to 3.1 %)" in section  # control: 20 of 1,000, Wilson's interval
     assert "€5,700.00" in section and "€3,300.00" in section  # five-off: 60 bookings at 95.00, 40.00 cost each
     assert "Not enough data yet" in section  # urgency-copy has had no visitors in this test
+
+
+def test_returns_reach_their_tables_and_csvs_in_words(studio: TestClient, client: Client, seeded_at: datetime) -> None:
+    token = issue_till_token(wiring.tills(), "paris-marais", seeded_at)
+    sold = {"popup": "paris-marais", "sales": [sale("n-1", qty=2)]}
+    assert json.loads(post(client, "/api/pos/sales", token, sold).body)["applied"] == ["n-1"]
+    back = {"popup": "paris-marais", "returns": [returned("n-r1", sale_id="n-1", reason="quality")]}
+    assert json.loads(post(client, "/api/pos/returns", token, back).body)["applied"] == ["n-r1"]
+    rates = list(csv.DictReader(io.StringIO(studio.get(f"{NUMBERS}/returns.csv", headers=AUTH).text)))
+    tee = next(row for row in rates if row["SKU at pop-up"] == "TEE-ECRU at paris-marais")
+    assert tee == {
+        "SKU at pop-up": "TEE-ECRU at paris-marais",
+        "packaging": "recycled-mailer",
+        "units sold": "2",
+        "returned within 30 days": "1",
+        "return rate (%)": "50",
+    }
+    packs = studio.get(f"{NUMBERS}/returns-by-packaging.csv", headers=AUTH).text
+    assert "recycled-mailer,2,1,50" in packs
+    why = studio.get(f"{NUMBERS}/return-reasons.csv", headers=AUTH).text
+    assert "reason,units" in why and "quality,1" in why  # words, not codes
