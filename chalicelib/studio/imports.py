@@ -161,6 +161,7 @@ class CatalogImport:
             "swatch": value["swatch"],
             "name": {k[5:]: v for k, v in value.items() if k.startswith("name.") and v},
             "colour": {k[7:]: v for k, v in value.items() if k.startswith("colour.") and v},
+            **({"packaging": value["packaging"]} if value.get("packaging") else {}),  # optional column
         }
         for kind, target in (("price", "list_prices"), ("cost", "costs")):
             product[target] = {}
@@ -187,11 +188,12 @@ class CatalogImport:
         self.stock.append(StockLine(sku, size, location, units))
 
     def _build(self) -> None:
-        """Each SKU from its rows; what the CSV cannot say (fit video, fabric) is kept from before."""
+        """Each SKU from its rows; what the CSV cannot say (fit video, fabric) is kept from before, and
+        so is the packaging variant when the file has no column for it."""
         before = {sku.sku: sku for sku in self.drop.skus}
         for sku, (line, product) in self._first.items():
             old = before.get(sku)
-            kept = old.model_dump(include={"fit_video", "fabric"}) if old else {}
+            kept = old.model_dump(include={"fit_video", "fabric", "packaging"}) if old else {}
             if old and self.now and isinstance(product.get("list_prices"), dict):
                 kept["price_history"] = with_change(
                     old.price_history, old.list_prices, product["list_prices"], self.now
@@ -219,6 +221,7 @@ def template_csv(catalog: DropCatalog, available: Mapping[tuple[str, str, str], 
     columns = [
         *CatalogImport(catalog).required_columns(),
         *(f"{kind}.{locale}" for locale in locales[1:] for kind in ("name", "colour")),
+        "packaging",
     ]
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, lineterminator="\r\n")
@@ -228,6 +231,7 @@ def template_csv(catalog: DropCatalog, available: Mapping[tuple[str, str, str], 
             "sku": sku.sku,
             "product": sku.product,
             "swatch": sku.swatch,
+            "packaging": sku.packaging,
             **{f"name.{locale}": text for locale, text in sku.name.items() if locale in locales},
             **{f"colour.{locale}": text for locale, text in sku.colour.items() if locale in locales},
             **{f"price.{c}": major_units(m, c) for c, m in sku.list_prices.items()},

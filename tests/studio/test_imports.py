@@ -479,3 +479,27 @@ def test_an_identical_import_takes_over_a_running_one_and_one_goes_live(studio: 
         list(first)
     assert stopped.value.code == "import_running" and "took over" in stopped.value.message
     assert len(live()[0]) == 60 and unreachable() == 0
+
+
+def test_the_packaging_column_is_optional_checked_and_kept_when_left_out(studio: TestClient) -> None:
+    assert post_csv(studio, DEMO_CSV.read_text(encoding="utf-8")).status_code == 200  # no packaging column
+    download = studio.get("/studio/drops/winter-knit/import/template.csv", headers=AUTH).content.decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(download.lstrip("\ufeff"))))
+    assert {row["packaging"] for row in rows} == {"standard"}
+    boxed = [row | {"packaging": "gift-box"} if row["sku"] == "SCF-RUST" else row for row in rows]
+    bad = [row | {"packaging": "Gift Box!"} if row["sku"] == "BNE-MOSS" else row for row in boxed]
+    refused = post_csv(studio, to_rows(rows[0], bad))
+    assert refused.status_code == 422 and {p["field"] for p in refused.json()["error"]["details"]} == {"packaging"}
+    assert post_csv(studio, to_rows(rows[0], boxed)).status_code == 200
+    assert {sku.sku: sku.packaging for sku in live()[0]}["SCF-RUST"] == "gift-box"
+    without = [{k: v for k, v in row.items() if k != "packaging"} for row in rows]
+    assert post_csv(studio, to_rows(without[0], without)).status_code == 200
+    assert {sku.sku: sku.packaging for sku in live()[0]}["SCF-RUST"] == "gift-box", "kept when the file says nothing"
+
+
+def to_rows(first: dict[str, str], rows: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(first), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
