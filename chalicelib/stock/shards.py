@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from chalicelib.stock.ports import StockLine
@@ -49,6 +49,38 @@ def take_order(available: Mapping[int, int], qty: int, rng: random.Random) -> li
     order = sorted(shard for shard, units in available.items() if units >= qty)
     rng.shuffle(order)
     return order
+
+
+def split_take(available: Mapping[int, int], qty: int, order: Sequence[int]) -> list[tuple[int, int]] | None:
+    """Where a take of ``qty`` units comes from, as (shard, units): the first shard in ``order``
+    that has them all, else the shards in ``order`` each giving what it has; None when together
+    they have too few. (A till sale: the piece is in the staff's hand, so it is never refused for
+    being spread.)"""
+    whole = next((shard for shard in order if available.get(shard, 0) >= qty), None)
+    if whole is not None:
+        return [(whole, qty)]
+    parts, left = [], qty
+    for shard in order:
+        units = min(max(available.get(shard, 0), 0), left)
+        if units:
+            parts.append((shard, units))
+            left -= units
+    return parts if left == 0 else None
+
+
+def allocate(parts: Sequence[tuple[int, int]], done: int, qty: int) -> list[tuple[int, int]]:
+    """The shards ``qty`` more units of a split take go back to, as (shard, units), after ``done``
+    went back already: the parts in order, the first ``done`` units skipped (so each part gets back
+    at most what it gave)."""
+    back, skip, left = [], done, qty
+    for shard, units in parts:
+        usable = max(units - skip, 0)
+        skip = max(skip - units, 0)
+        given = min(usable, left)
+        if given:
+            back.append((shard, given))
+            left -= given
+    return back
 
 
 def sale_order(sale_id: str, shards: int) -> list[int]:

@@ -8,18 +8,21 @@ and the studio's counters: returns within 30 days per SKU, packaging variant and
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.models import iso, local_day
 from chalicelib.stock.ports import BookingState, Counter, OutOfStock, StockRef
+from chalicelib.stock.shards import allocate
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.base import number
 from chalicelib.store.client import add_counters, transact
 from chalicelib.store.stock import ShardedStock, ref_key
 from chalicelib.tills.ports import ReturnClaim, ReturnOutcome, SoldPiece
+
+RETURN_ATTEMPTS = 4
 
 
 def returns_counters(claim: ReturnClaim) -> dict[str, int]:
@@ -39,6 +42,7 @@ class DynamoReturns(ShardedStock):
         item = from_item(raw) if raw else {}
         if "sold_at" not in item:
             return None
+        parts = item.get("parts") or {"0": item["qty"]}
         return SoldPiece(
             slug=slug,
             generation=generation,
@@ -47,26 +51,32 @@ class DynamoReturns(ShardedStock):
             location=location,
             units=int(item["qty"]),
             sold_at=datetime.fromisoformat(item["sold_at"]),
-            shard=int(item.get("shard", 0)),
+            parts=tuple((int(shard), int(units)) for shard, units in parts.items()),
             packaging="standard",
             origin=("sale", sale_id),
+            returned=int(item.get("returned", 0)),
         )
 
     def apply_return(self, claim: ReturnClaim, shards: int = 1) -> ReturnOutcome:
-        """Apply the return once, with its exchange, in one transaction (see the module)."""
+        """Apply the return once, with its exchange, in one transaction (see the module). The units
+        go back to the shards the sale took them from (``allocate``): for a sale split over shards,
+        after those returned already, so the transaction is conditioned on that count exactly."""
         piece, qty = claim.piece, claim.qty
         day = local_day(claim.zone, claim.returned_at)
-        back = StockRef(piece.slug, piece.generation, piece.sku, piece.size, piece.location, piece.shard)
         out = StockRef(piece.slug, piece.generation, *claim.exchange, piece.location) if claim.exchange else None
         try:
             order = self.shards_to_try(out, qty, shards, claim.returned_at) if out else [0]
         except OutOfStock:
             return "exchange_out_of_stock"
-        while True:
+        for _ in range(RETURN_ATTEMPTS):
+            back = StockRef(piece.slug, piece.generation, piece.sku, piece.size, piece.location)
             actions = [
                 {"Put": self._record(claim, order[0] if out else None)},
-                {"Update": self._counted_back(claim)},
-                {"Update": _stock(self._table, back, -qty, Counter.RETURNED, day)},
+                {"Update": self._counted_back(piece, qty)},
+                *(
+                    {"Update": _stock(self._table, back.on(shard), -units, Counter.RETURNED, day)}
+                    for shard, units in allocate(piece.parts, piece.returned, qty)
+                ),
                 {"Update": add_counters(self._table, schema.numbers_key(piece.slug), returns_counters(claim))},
             ]
             if out:
@@ -77,11 +87,24 @@ class DynamoReturns(ShardedStock):
             failed = {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
             if 0 in failed:
                 return "duplicate"
-            if failed & {1, 2}:
-                return "over_returned"
+            if failed & set(range(1, len(actions) - (2 if out else 1))):
+                fresh = self._refreshed(piece)
+                if fresh is None or fresh.returned == piece.returned or fresh.returned + qty > fresh.units:
+                    return "over_returned"
+                piece = fresh  # another return of the split sale came first: go back to the parts after it
+                continue
             order.pop(0)  # the exchange's shard lost a race: the next one the read found
             if not order:
                 return "exchange_out_of_stock"
+        return "over_returned"
+
+    def _refreshed(self, piece: SoldPiece) -> SoldPiece | None:
+        """A split till sale's piece read again (its returned count moved), or None."""
+        kind, origin = piece.origin
+        if kind != "sale" or len(piece.parts) < 2:
+            return None
+        fresh = self.till_sale(piece.slug, piece.generation, origin, piece.location)
+        return fresh and replace(fresh, packaging=piece.packaging)
 
     def _record(self, claim: ReturnClaim, exchange_shard: int | None) -> dict[str, Any]:
         kind, origin = claim.piece.origin
@@ -105,30 +128,32 @@ class DynamoReturns(ShardedStock):
             "ExpressionAttributeNames": {"#pk": schema.PK},
         }
 
-    def _counted_back(self, claim: ReturnClaim) -> dict[str, Any]:
-        """The units returned so far, on the sale's marker or the booking, within what it sold."""
-        piece, (kind, origin) = claim.piece, claim.piece.origin
+    def _counted_back(self, piece: SoldPiece, qty: int) -> dict[str, Any]:
+        """The units returned so far, on the sale's marker or the booking, within what it sold (and,
+        for a sale split over shards, exactly as read: which parts get them back depends on it)."""
+        kind, origin = piece.origin
+        condition = "(attribute_not_exists(#n) OR #n <= :room)"
+        values = {":zero": number(0), ":q": number(qty), ":room": number(piece.units - qty)}
+        names = {"#pk": schema.PK}
         if kind == "sale":
-            key, counted, extra = schema.till_sale_key(piece.slug, origin), "returned", ""
+            key, names["#n"] = schema.till_sale_key(piece.slug, origin), "returned"
+            if len(piece.parts) > 1:
+                condition += " AND " + ("#n = :done" if piece.returned else "attribute_not_exists(#n)")
+                if piece.returned:
+                    values[":done"] = number(piece.returned)
         else:
-            key, counted = schema.booking_key(origin), f"returned@{piece.sku}#{piece.size}"
-            extra = " AND #state = :picked"
-        update: dict[str, Any] = {
+            key, names["#n"] = schema.booking_key(origin), f"returned@{piece.sku}#{piece.size}"
+            condition += " AND #state = :picked"
+            names["#state"] = "state"
+            values[":picked"] = {"S": BookingState.PICKED_UP.value}
+        return {
             "TableName": self._table,
             "Key": key,
             "UpdateExpression": "SET #n = if_not_exists(#n, :zero) + :q",
-            "ConditionExpression": f"attribute_exists(#pk) AND (attribute_not_exists(#n) OR #n <= :room){extra}",
-            "ExpressionAttributeNames": {"#pk": schema.PK, "#n": counted},
-            "ExpressionAttributeValues": {
-                ":zero": number(0),
-                ":q": number(claim.qty),
-                ":room": number(piece.units - claim.qty),
-            },
+            "ConditionExpression": f"attribute_exists(#pk) AND {condition}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
-        if extra:
-            update["ExpressionAttributeNames"]["#state"] = "state"
-            update["ExpressionAttributeValues"][":picked"] = {"S": BookingState.PICKED_UP.value}
-        return update
 
 
 def _stock(table: str, ref: StockRef, sold: int, counter: Counter, day: Any) -> dict[str, Any]:

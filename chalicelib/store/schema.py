@@ -14,7 +14,8 @@ Items and their keys::
                                                  (a map), the till sale ids applied, and day counters; a hot
                          …#s<kk>                 size's shards 1..N-1 beside it, each the same shape (shard: kk)
     TILLSALE#<slug>      <sale id>               a till sale with counters or on a sharded size (its once-only
-                                                 marker): SKU, size, units, when, shard; units returned so far
+                                                 marker): SKU, size, units, when, the units per shard (parts);
+                                                 units returned so far
     RETURN#<return id>   META                    a return (and exchange) at a pop-up, applied once
     SLOT#<popup>         <slot start, UTC>       a pickup slot's bookings against its capacity; a large slot's
                          …#s<kk>                 shards 1..N-1 beside it, each against its share

@@ -20,7 +20,7 @@ from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.models import epoch_seconds, iso, local_day
 from chalicelib.stock.ports import Counter, Hold, OutOfStock, Shortage, StockRef
-from chalicelib.stock.shards import plan_moves, sale_order, take_order
+from chalicelib.stock.shards import plan_moves, sale_order, split_take, take_order
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item
 from chalicelib.store.audit import entry_put
@@ -401,7 +401,7 @@ class DynamoStock(ShardedStock):
         ``audit`` entry (a staff override) and the studio's ``numbers`` (cohort and cell counters)
         are written in the same transaction, or not at all, so a sale counts once or never. Such a
         transaction also puts the sale's marker item, conditioned on its absence: that is what
-        applies a sale once over a sharded size, whose shards it tries in ``sale_order``."""
+        applies a sale once over a sharded size (``_split_till_sale``)."""
         day = local_day(zone, sold_at)
         extra = [entry_put(self._table, audit)] if audit else []
         if numbers:
@@ -409,38 +409,71 @@ class DynamoStock(ShardedStock):
         if shards > 1 or extra:
             marker: dict[str, Any] = {
                 "TableName": self._table,
-                "Item": {  # what a return of it needs: what, how many, when and from which shard
+                "Item": {  # what a return of it needs: what, how many, when and from which shards
                     **schema.till_sale_key(ref.slug, sale_id),
                     "sku": {"S": ref.sku},
                     "size": {"S": ref.size},
                     "qty": number(qty),
                     "sold_at": {"S": iso(sold_at)},
-                    "shard": number(0),
+                    "parts": {"M": {"0": number(qty)}},
                 },
                 "ConditionExpression": "attribute_not_exists(#pk)",
                 "ExpressionAttributeNames": {"#pk": schema.PK},
             }
             extra.append({"Put": marker})
-        outcome: SaleOutcome = "unknown_item"
-        for shard in sale_order(sale_id, shards) if shards > 1 else [0]:
-            target = ref.on(shard)
-            update = _till_sale_update(self._table, target, sale_id, qty, price_minor, day)
-            if not extra:
-                old = self._apply(target, update)
-            else:
-                marker["Item"]["shard"] = number(shard)
-                reasons = transact(self._call, [{"Update": update}, *extra], "till sale")
-                if reasons is not None and reasons[-1].get("Code") == "ConditionalCheckFailed":
-                    return "duplicate"
-                raw = reasons[0].get("Item") if reasons else None
-                old = None if reasons is None else (from_item(raw) if raw else (self.item(target) or {}))
-            if old is None:
-                return "applied"
-            if sale_id in old.get("sale_ids", set()):
+        if shards > 1:
+            return self._split_till_sale(ref, sale_id, qty, price_minor, day, extra, shards)
+        update = _till_sale_update(self._table, ref, sale_id, qty, price_minor, day)
+        if not extra:
+            old = self._apply(ref, update)
+        else:
+            reasons = transact(self._call, [{"Update": update}, *extra], "till sale")
+            if reasons is not None and reasons[-1].get("Code") == "ConditionalCheckFailed":
                 return "duplicate"
-            if old:
-                outcome = "out_of_stock"
-        return outcome
+            raw = reasons[0].get("Item") if reasons else None
+            old = None if reasons is None else (from_item(raw) if raw else (self.item(ref) or {}))
+        if old is None:
+            return "applied"
+        if not old:
+            return "unknown_item"
+        return "duplicate" if sale_id in old.get("sale_ids", set()) else "out_of_stock"
+
+    def _split_till_sale(
+        self,
+        ref: StockRef,
+        sale_id: str,
+        qty: int,
+        price_minor: int,
+        day: date,
+        extra: list[dict[str, Any]],
+        shards: int,
+    ) -> SaleOutcome:
+        """A till sale at a sharded size: from the shards a consistent read finds with the units, in
+        ``sale_order`` (one shard if one has them all, else several, ``split_take``), in one
+        transaction with its marker, which records the parts (a return gives them back)."""
+        marker = extra[-1]["Put"]
+        for _ in range(RESTOCK_ATTEMPTS):
+            items = self.shard_items(ref)
+            if not items:
+                return "unknown_item"
+            if any(sale_id in item.get("sale_ids", set()) for item in items.values()):
+                return "duplicate"
+            available = {shard: int(item["available"]) for shard, item in items.items()}
+            parts = split_take(available, qty, sale_order(sale_id, shards))
+            if parts is None:
+                known = self._read(schema.till_sale_key(ref.slug, sale_id))
+                return "duplicate" if known else "out_of_stock"
+            marker["Item"]["parts"] = {"M": {str(shard): number(units) for shard, units in parts}}
+            updates = [
+                {"Update": _till_sale_update(self._table, ref.on(shard), sale_id, units, price_minor, day)}
+                for shard, units in parts
+            ]
+            reasons = transact(self._call, [*updates, *extra], "till sale")
+            if reasons is None:
+                return "applied"
+            if reasons[-1].get("Code") == "ConditionalCheckFailed":
+                return "duplicate"
+        return "out_of_stock"  # the shards kept changing under it: the till sends it again later
 
 
 def _till_sale_update(table: str, ref: StockRef, sale_id: str, qty: int, price_minor: int, day: date) -> dict[str, Any]:

@@ -70,7 +70,7 @@ RETURN_REASONS: dict[str, str] = {
 @dataclass(frozen=True, slots=True)
 class SoldPiece:
     """What a return names: a till sale's or a booking's ``units`` of one size, when they were sold,
-    the stock shard they came from and how they were packed."""
+    the stock shards they came from and how they were packed."""
 
     slug: str
     generation: int
@@ -79,9 +79,10 @@ class SoldPiece:
     location: str
     units: int
     sold_at: datetime
-    shard: int
+    parts: tuple[tuple[int, int], ...]  # (stock shard, units) it took them from, in order
     packaging: str
     origin: tuple[Literal["sale", "booking"], str]  # a till sale id, or a booking code
+    returned: int = 0  # units of a split till sale given back already (the next go to the parts after)
 
 
 @dataclass(frozen=True, slots=True)

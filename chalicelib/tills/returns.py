@@ -150,7 +150,7 @@ def _booked(booking: Booking | None, slug: str, sku: str, size: str) -> SoldPiec
         location=booking.popup,
         units=item.qty,
         sold_at=datetime.fromisoformat(booking.left_at or booking.booked_at),
-        shard=item.shard,
+        parts=((item.shard, item.qty),),
         packaging=item.packaging,
         origin=("booking", booking.code),
     )

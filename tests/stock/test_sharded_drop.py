@@ -177,3 +177,33 @@ def test_a_batch_and_a_restock_land_on_shard_0_with_the_size_total_in_the_audit(
     wiring.stock().rebalance(SLUG, 0, 4)
     spread = [item["available"] for item in wiring.stock().shard_items(ref).values()]
     assert max(spread) - min(spread) <= 1, spread
+
+
+def test_a_till_sale_larger_than_any_shard_is_split_and_its_returns_go_back_part_by_part(
+    client: Client, seeded_at: datetime
+) -> None:
+    set_shards(8)  # TEE-ECRU M at paris-marais: 4 pieces, one per shard
+    before = shard_units(TEE_M)
+    assert max(before.values()) == 1
+    token = issue_till_token(wiring.tills(), "paris-marais", seeded_at)
+    sold_at = (seeded_at - timedelta(minutes=5)).isoformat()
+    sale = {"sale_id": "split-1", "sku": "TEE-ECRU", "size": "M", "qty": 3, "price_minor": 4100, "sold_at": sold_at}
+    assert post_sales(client, token, sale)["applied"] == ["split-1"]  # the pieces are in the staff's hands
+    after = shard_units(TEE_M)
+    assert sum(after.values()) == sum(before.values()) - 3 and sorted(before[s] - after[s] for s in before) == [
+        0,
+        1,
+        1,
+        1,
+    ]
+    assert post_sales(client, token, sale)["duplicates"] == ["split-1"]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    for n, qty in enumerate((2, 1)):
+        line = {"return_id": f"split-r{n}", "sale_id": "split-1", "sku": "TEE-ECRU", "size": "M", "qty": qty}
+        line |= {"reason": "fit", "returned_at": seeded_at.isoformat()}
+        answer = client.http.post(
+            "/api/pos/returns", headers=headers, body=json.dumps({"popup": "paris-marais", "returns": [line]})
+        )
+        assert json_of(answer)["applied"] == [f"split-r{n}"], answer.body
+    assert shard_units(TEE_M) == before, "each piece back on the shard it came from"
+    assert all(item["sold"] == 0 for item in wiring.stock().shard_items(TEE_M).values())

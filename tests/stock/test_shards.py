@@ -13,10 +13,12 @@ from chalicelib.stock.shards import (
     PLACES_PER_SLOT_SHARD,
     TAKES_PER_SHARD_SECOND,
     Move,
+    allocate,
     even_shares,
     plan_moves,
     sale_order,
     slot_shards,
+    split_take,
     spread_lines,
     suggested_shards,
     take_order,
@@ -114,3 +116,34 @@ def test_an_import_spreads_each_line_evenly_and_keeps_its_units(units: list[int]
         mine = {part.shard: part.on_hand for part in spread if part.size == line.size}
         assert sum(mine.values()) == line.on_hand and 0 in mine
         assert [mine.get(shard, 0) for shard in range(shards)] == even_shares(line.on_hand, shards)
+
+
+@given(shard_stock, st.integers(1, 12), st.integers())
+def test_a_till_sale_takes_from_one_shard_if_it_can_else_spreads_and_never_overdraws(
+    available: dict[int, int], qty: int, seed: int
+) -> None:
+    order = sorted(available)
+    random.Random(seed).shuffle(order)
+    parts = split_take(available, qty, order)
+    if parts is None:
+        assert sum(max(units, 0) for units in available.values()) < qty
+        return
+    assert sum(units for _, units in parts) == qty
+    assert all(0 < units <= available[shard] for shard, units in parts)
+    assert len({shard for shard, _ in parts}) == len(parts)
+    if any(units >= qty for units in available.values()):
+        assert len(parts) == 1
+
+
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=5), st.data())
+def test_returns_of_a_split_sale_go_back_part_by_part(units: list[int], data: st.DataObject) -> None:
+    parts = list(enumerate(units))
+    given_back: dict[int, int] = {}
+    done = 0
+    while done < sum(units):
+        qty = data.draw(st.integers(1, sum(units) - done))
+        for shard, back in allocate(parts, done, qty):
+            given_back[shard] = given_back.get(shard, 0) + back
+        done += qty
+        assert all(given_back.get(shard, 0) <= sold for shard, sold in parts), "no part gets back more than it gave"
+    assert given_back == dict(parts)
