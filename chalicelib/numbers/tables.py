@@ -166,3 +166,58 @@ def return_reasons(counts: Mapping[str, int], words: Mapping[str, str]) -> Table
     given = {reason: m["reason"] for reason, m in _by_metric(counts, ("reason",)).items()}
     rows = sorted(((words.get(reason, reason), units) for reason, units in given.items()), key=lambda r: -r[1])
     return Table("return-reasons", "Why pieces came back", ("reason", "units"), tuple(rows))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The drop so far, in the figures a merchant reads first (the numbers page's tiles)."""
+
+    revenue_minor: Mapping[str, int]  # per currency
+    units: int
+    sell_through_bps: int
+    discount_bps: int  # average depth, weighted by units over the currencies
+    margin_recovered_bps: int
+    tryon_bps: int  # try-ons asked for per QR scan
+    return_bps: int  # returned within 30 days per unit sold
+
+
+def headline(
+    counts: Mapping[str, int],
+    days: Mapping[tuple[str, str, str], Mapping[str, int]],
+    made: Mapping[tuple[str, str], int],
+    funnel: Mapping[tuple[str, str, str], Mapping[str, int]],
+) -> Headline:
+    """The tiles' figures from the counters the tables read: the cohorts' money, the stock's day
+    counters and units made, the QR funnel and the returns."""
+    per_currency: dict[str, dict[str, int]] = {}
+    for key, m in _by_metric(counts, ("units", "list", "paid", "cost")).items():
+        totals = per_currency.setdefault(key.rpartition("@")[2], {})
+        for metric, value in m.items():
+            totals[metric] = totals.get(metric, 0) + value
+    units = sum(m.get("units", 0) for m in per_currency.values())
+
+    def weighted(part: str, whole: str) -> int:
+        """A ratio per currency (``part`` over ``whole``, each a difference of metrics), averaged
+        over the currencies by their units: amounts in different currencies never add up."""
+        shares = 0
+        for m in per_currency.values():
+            spent = {"given": m.get("list", 0) - m.get("paid", 0), "kept": m.get("paid", 0) - m.get("cost", 0)}
+            wholes = {"list": m.get("list", 0), "full": m.get("list", 0) - m.get("cost", 0)}
+            shares += _bps(spent[part], wholes[whole]) * m.get("units", 0)
+        return shares // units if units else 0
+
+    sold = sum(_sold(days).values())
+    steps = {step: 0 for step in (FunnelStep.SCAN.value, FunnelStep.TRYON_REQUESTED.value)}
+    for counted in funnel.values():
+        for step in steps:
+            steps[step] += counted.get(step, 0)
+    returned = sum(m["returned"] for m in _by_metric(counts, ("returned",)).values())
+    return Headline(
+        revenue_minor={currency: m.get("paid", 0) for currency, m in sorted(per_currency.items())},
+        units=units,
+        sell_through_bps=_bps(sold, sum(made.values())),
+        discount_bps=weighted("given", "list"),
+        margin_recovered_bps=weighted("kept", "full"),
+        tryon_bps=_bps(steps[FunnelStep.TRYON_REQUESTED.value], steps[FunnelStep.SCAN.value]),
+        return_bps=_bps(returned, sold),
+    )

@@ -22,7 +22,7 @@ from chalicelib.studio import drops, pricing, rule_forms
 from chalicelib.studio.audit_views import MOST_SHOWN, AuditQuery
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.batches import BatchPlan, plan_batch, receive_batch
-from chalicelib.studio.drop_views import change_policy, drop_numbers, edit_drop, import_state, studio_drop
+from chalicelib.studio.drop_views import NumbersRead, change_policy, drop_numbers, edit_drop, import_state, studio_drop
 from chalicelib.studio.restock import Restock, add_stock
 from chalicelib.studio.web import json_answer, principal_of
 from chalicelib.web.request import parse_body, parse_query
@@ -191,7 +191,7 @@ async def drop_numbers_api(request: Request) -> Response:
     """``{table: {title, columns, rows}}``: each table the numbers page draws."""
     principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
-    tables = drop_numbers(catalog)
+    tables = drop_numbers(NumbersRead(catalog))
     return json_answer(
         {
             name: {"title": t.title, "columns": list(t.columns), "rows": [list(r) for r in t.rows]}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from starlette.requests import Request
@@ -451,28 +452,52 @@ CHARTS: dict[str, Callable[[numbers.Table], str]] = {
 }
 
 
-def drop_numbers(
-    catalog: DropCatalog, wanted: Collection[str] = tuple(CHARTS), counts: Mapping[str, int] | None = None
-) -> dict[str, numbers.Table]:
-    """The ``wanted`` tables, each from its own counters, each store read at most once (``counts``:
-    the offer counters, when the caller has read them already)."""
-    drop, slug = catalog.drop, catalog.drop.slug
+class NumbersRead:
+    """A drop's counters for its numbers, each read from the store once, when first needed."""
+
+    def __init__(self, catalog: DropCatalog) -> None:
+        self.catalog = catalog
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        return wiring.numbers().counts(self.catalog.drop.slug)
+
+    @cached_property
+    def stock(self) -> tuple[dict[tuple[str, str, str], dict[str, int]], dict[tuple[str, str], int]]:
+        return wiring.stock().day_counters(self.catalog.drop.slug, self.catalog.drop.generation)
+
+    @cached_property
+    def funnel(self) -> dict[tuple[str, str, str], dict[str, int]]:
+        return wiring.tryons().funnel(self.catalog.drop.slug)
+
+
+def drop_numbers(read: NumbersRead, wanted: Collection[str] = tuple(CHARTS)) -> dict[str, numbers.Table]:
+    """The ``wanted`` tables, each from its own counters (``read``: each store read at most once)."""
     tables = []
-    returns = {"returns", "returns-by-packaging"}
-    days = None
-    if {"sell-through", *returns} & set(wanted):
-        days, on_hand = wiring.stock().day_counters(drop.slug, drop.generation)
-        tables.append(numbers.sell_through(days, on_hand))
+    if {"sell-through", "returns", "returns-by-packaging"} & set(wanted):
+        tables.append(numbers.sell_through(*read.stock))
+        packaging = {sku.sku: sku.packaging for sku in read.catalog.skus}
+        tables += numbers.return_rates(read.counts, read.stock[0], packaging)
     if "qr-funnel" in wanted:
-        tables.append(numbers.qr_funnel(wiring.tryons().funnel(slug)))
-    if {"discount-depth", "cell-conversion", "return-reasons", *returns} & set(wanted):
-        counts = wiring.numbers().counts(slug) if counts is None else counts
-        tables += [numbers.discount_depth(counts), numbers.cell_conversion(counts)]
-        tables.append(numbers.return_reasons(counts, RETURN_REASONS))
-        if days is not None:
-            packaging = {sku.sku: sku.packaging for sku in catalog.skus}
-            tables += numbers.return_rates(counts, days, packaging)
+        tables.append(numbers.qr_funnel(read.funnel))
+    if {"discount-depth", "cell-conversion", "return-reasons"} & set(wanted):
+        tables += [numbers.discount_depth(read.counts), numbers.cell_conversion(read.counts)]
+        tables.append(numbers.return_reasons(read.counts, RETURN_REASONS))
     return {table.name: table for table in tables if table.name in wanted}
+
+
+def headline_tiles(read: NumbersRead) -> list[tuple[str, str]]:
+    """The numbers page's tiles: each figure of ``numbers.headline`` named and written in words."""
+    figures = numbers.headline(read.counts, *read.stock, read.funnel)
+    return [
+        ("Revenue", _amounts(figures.revenue_minor)),
+        ("Units sold", f"{figures.units:,}"),
+        ("Sell-through", _percent(figures.sell_through_bps / 10_000)),
+        ("Average discount", _percent(figures.discount_bps / 10_000)),
+        ("Margin recovered", _percent(figures.margin_recovered_bps / 10_000)),
+        ("Try-ons per QR scan", _percent(figures.tryon_bps / 10_000)),
+        ("Returned within 30 days", _percent(figures.return_bps / 10_000)),
+    ]
 
 
 def _percent(share: float) -> str:
@@ -517,11 +542,20 @@ def experiment_views(slug: str, counts: Mapping[str, int]) -> list[dict[str, Any
 async def numbers_page(request: Request) -> Response:
     principal = principal_of(request)
     catalog = studio_drop(request.path_params["slug"])
-    counts = wiring.numbers().counts(catalog.drop.slug)  # once, for the charts and the experiments
-    tables = drop_numbers(catalog, counts=counts)
+    read = NumbersRead(catalog)  # each counter read once, for the tiles, the charts and the experiments
+    tables = drop_numbers(read)
     svgs = {name: CHARTS[name](table) for name, table in tables.items()}
-    experiments = experiment_views(catalog.drop.slug, counts)
-    return page("numbers.html", principal=principal, catalog=catalog, tables=tables, svgs=svgs, experiments=experiments)
+    experiments = experiment_views(catalog.drop.slug, read.counts)
+    tiles = headline_tiles(read)
+    return page(
+        "numbers.html",
+        principal=principal,
+        catalog=catalog,
+        tables=tables,
+        svgs=svgs,
+        experiments=experiments,
+        tiles=tiles,
+    )
 
 
 async def numbers_export(request: Request) -> Response:
@@ -529,7 +563,7 @@ async def numbers_export(request: Request) -> Response:
     slug, chart, kind = request.path_params["slug"], request.path_params["chart"], request.path_params["kind"]
     if chart not in CHARTS or kind not in ("csv", "svg"):
         raise NotFound(f"There is no chart called {chart!r}.", code="chart_not_found")
-    tables = drop_numbers(studio_drop(slug), (chart,))
+    tables = drop_numbers(NumbersRead(studio_drop(slug)), (chart,))
     if kind == "csv":
         disposition = f'attachment; filename="{slug}-{chart}.csv"'
         headers = {**_private(), "Content-Disposition": disposition}

@@ -31,7 +31,8 @@ def test_the_experiments_read_on_a_phone(browser: Browser, live: LiveApp, artifa
 
 
 def test_returns_read_in_words_on_a_phone(browser: Browser, live: LiveApp, artifacts: Path) -> None:
-    """A till sells a tee and takes it back for another size; the numbers page says so."""
+    """A till sells a tee and takes it back for another size; the numbers page's tiles and return
+    charts say so."""
     studio_api = {"Authorization": f"Bearer {live.studio_token}", "Content-Type": "application/json"}
     token = _json(f"{live.studio_url}/studio/api/popups/paris-marais/tills", {}, studio_api)["token"]
     till = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -52,6 +53,20 @@ def test_returns_read_in_words_on_a_phone(browser: Browser, live: LiveApp, artif
 
     studio = signed_in_phone(browser, live)
     studio.goto(f"{live.studio_url}/studio/drops/linen-lab/numbers")
+    tiles = studio.locator("#headline")
+    expect(tiles.locator("dt")).to_have_text(
+        [
+            "Revenue",
+            "Units sold",
+            "Sell-through",
+            "Average discount",
+            "Margin recovered",
+            "Try-ons per QR scan",
+            "Returned within 30 days",
+        ]
+    )
+    expect(tiles.locator("dd").first).not_to_have_text("none")  # the till's sale at least
+    tiles.screenshot(path=artifacts / "numbers-tiles-phone.png")
     reasons = studio.locator("#return-reasons")
     expect(reasons.locator("h2")).to_have_text("Why pieces came back")
     expect(reasons.locator("svg")).to_contain_text("too small")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.numbers.tables import cell_conversion, discount_depth, qr_funnel, sell_through
+from chalicelib.numbers.tables import cell_conversion, discount_depth, headline, qr_funnel, sell_through
 from chalicelib.pricing.counters import FULL_PRICE, SoldLine, booking_counts, exposure_counts
 
 
@@ -65,3 +65,31 @@ def test_depth_and_recovery_stay_in_bounds_for_prices_within_list_and_above_cost
         lines.append(SoldLine("c", qty, list_minor, unit * qty, cost))
     for row in discount_depth(booking_counts(lines, "EUR", [])).rows:
         assert 0 <= int(row[3]) <= 10_000 and 0 <= int(row[4]) <= 10_000
+
+
+def test_the_headline_reads_the_same_counters_as_the_tables() -> None:
+    counts = {
+        "units@full-price@EUR": 3,
+        "list@full-price@EUR": 12_000,
+        "paid@full-price@EUR": 12_000,
+        "cost@full-price@EUR": 4_000,
+        "units@till@USD": 1,
+        "list@till@USD": 5_000,
+        "paid@till@USD": 4_000,
+        "cost@till@USD": 2_000,
+        "returned@TEE#standard#paris": 1,
+    }
+    days = {("TEE", "paris", "2026-12-01"): {"booked": 3, "till_sold": 1}}
+    funnel = {("TEE", "paris", "2026-12-01"): {"scans": 8, "tryon_requests": 2}}
+    figures = headline(counts, days, {("TEE", "paris"): 16}, funnel)
+    assert figures.revenue_minor == {"EUR": 12_000, "USD": 4_000}
+    assert figures.units == 4 and figures.sell_through_bps == 2_500
+    assert figures.discount_bps == (0 * 3 + 2_000 * 1) // 4  # EUR none, USD 20 %, weighted by units
+    assert figures.margin_recovered_bps == (10_000 * 3 + 6_666 * 1) // 4
+    assert figures.tryon_bps == 2_500 and figures.return_bps == 2_500
+
+
+def test_an_empty_drop_has_a_headline_of_zeros() -> None:
+    figures = headline({}, {}, {}, {})
+    assert (figures.units, figures.sell_through_bps, figures.discount_bps, figures.return_bps) == (0, 0, 0, 0)
+    assert figures.revenue_minor == {}

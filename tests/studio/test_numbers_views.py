@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from xml.etree import ElementTree
 
@@ -126,3 +127,7 @@ def test_returns_reach_their_tables_and_csvs_in_words(studio: TestClient, client
     assert "recycled-mailer,2,1,50" in packs
     why = studio.get(f"{NUMBERS}/return-reasons.csv", headers=AUTH).text
     assert "reason,units" in why and "quality,1" in why  # words, not codes
+    page = studio.get(NUMBERS, headers=log_in(studio)).text
+    tiles = dict(re.findall(r"<div><dt>([^<]+)</dt><dd>([^<]+)</dd></div>", page))
+    assert tiles["Units sold"] == "2" and tiles["Returned within 30 days"] == "50.0 %"
+    assert tiles["Revenue"] == "€82.00" and set(tiles) >= {"Sell-through", "Average discount", "Margin recovered"}
