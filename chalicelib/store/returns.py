@@ -22,8 +22,6 @@ from chalicelib.store.client import add_counters, transact
 from chalicelib.store.stock import ShardedStock, ref_key
 from chalicelib.tills.ports import ReturnClaim, ReturnOutcome, SoldPiece
 
-RETURN_ATTEMPTS = 4
-
 
 def returns_counters(claim: ReturnClaim) -> dict[str, int]:
     """What a return adds to the studio's counters: its units within 30 days of the sale, per SKU,
@@ -68,7 +66,7 @@ class DynamoReturns(ShardedStock):
             order = self.shards_to_try(out, qty, shards, claim.returned_at) if out else [0]
         except OutOfStock:
             return "exchange_out_of_stock"
-        for _ in range(RETURN_ATTEMPTS):
+        while True:  # ends: each retry follows a return that came first (the count only grows) or a lost shard
             back = StockRef(piece.slug, piece.generation, piece.sku, piece.size, piece.location)
             actions = [
                 {"Put": self._record(claim, order[0] if out else None)},
@@ -89,14 +87,13 @@ class DynamoReturns(ShardedStock):
                 return "duplicate"
             if failed & set(range(1, len(actions) - (2 if out else 1))):
                 fresh = self._refreshed(piece)
-                if fresh is None or fresh.returned == piece.returned or fresh.returned + qty > fresh.units:
+                if fresh is None or fresh.returned <= piece.returned or fresh.returned + qty > fresh.units:
                     return "over_returned"
                 piece = fresh  # another return of the split sale came first: go back to the parts after it
                 continue
             order.pop(0)  # the exchange's shard lost a race: the next one the read found
             if not order:
                 return "exchange_out_of_stock"
-        return "over_returned"
 
     def _refreshed(self, piece: SoldPiece) -> SoldPiece | None:
         """A split till sale's piece read again (its returned count moved), or None."""
