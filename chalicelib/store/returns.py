@@ -68,12 +68,13 @@ class DynamoReturns(ShardedStock):
             return "exchange_out_of_stock"
         while True:  # ends: each retry follows a return that came first (the count only grows) or a lost shard
             back = StockRef(piece.slug, piece.generation, piece.sku, piece.size, piece.location)
+            allocation = allocate(piece.parts, piece.returned, qty)
             actions = [
                 {"Put": self._record(claim, order[0] if out else None)},
                 {"Update": self._counted_back(piece, qty)},
                 *(
                     {"Update": _stock(self._table, back.on(shard), -units, Counter.RETURNED, day)}
-                    for shard, units in allocate(piece.parts, piece.returned, qty)
+                    for shard, units in allocation
                 ),
                 {"Update": add_counters(self._table, schema.numbers_key(piece.slug), returns_counters(claim))},
             ]
@@ -85,7 +86,7 @@ class DynamoReturns(ShardedStock):
             failed = {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}
             if 0 in failed:
                 return "duplicate"
-            if failed & set(range(1, len(actions) - (2 if out else 1))):
+            if failed & set(range(1, 2 + len(allocation))):  # the count of the sale's units, or their shards
                 fresh = self._refreshed(piece)
                 if fresh is None or fresh.returned <= piece.returned or fresh.returned + qty > fresh.units:
                     return "over_returned"

@@ -30,6 +30,7 @@ from chalicelib.tills.ports import SaleOutcome
 
 COUNTERS = frozenset(counter.value for counter in Counter)
 RESTOCK_ATTEMPTS = 3
+SALE_READS = 3  # a sharded till sale's reads before it leaves the sale to the till's next send
 _shuffle = SystemRandom()
 
 
@@ -452,7 +453,7 @@ class DynamoStock(ShardedStock):
         ``sale_order`` (one shard if one has them all, else several, ``split_take``), in one
         transaction with its marker, which records the parts (a return gives them back)."""
         marker = extra[-1]["Put"]
-        for _ in range(RESTOCK_ATTEMPTS):
+        for _ in range(SALE_READS):
             items = self.shard_items(ref)
             if not items:
                 return "unknown_item"
