@@ -12,6 +12,9 @@ from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 from chalicelib import snapstart, telemetry, wiring
 from chalicelib.config import settings
 from chalicelib.core.models import DropStatus
+from chalicelib.core.tokens import signing_keys
+from chalicelib.edge.segment import edge_keys
+from chalicelib.edge.sync import sync_edge
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.outbox.sender import send_due
 from chalicelib.pages.published import promote_due
@@ -66,6 +69,7 @@ from chalicelib.tryon.tryons import (
 )
 from chalicelib.waiting.admission import Entry, may_reach_stock, require_pass
 from chalicelib.waiting.page import render_queue_page
+from chalicelib.waiting.room import room_of
 from chalicelib.web import payloads, responses
 from chalicelib.web.errors import ErrorMapping
 from chalicelib.web.middleware import request_middleware
@@ -75,6 +79,7 @@ from chalicelib.web.request import (
     PickupPageQuery,
     bearer_token,
     edge,
+    edge_segment,
     form_visitor,
     idempotency_key,
     page_path,
@@ -83,6 +88,7 @@ from chalicelib.web.request import (
     parse_form,
     parse_query,
     public_base_url,
+    same_origin,
 )
 
 JSON_BODY = ["application/json", "text/plain"]
@@ -124,24 +130,38 @@ def list_drops() -> Response:
 @app.route("/drops/{slug}")
 @errors.html
 def landing_page(slug: str) -> Response:
+    """Rendered for the visitor's segment when the edge sent its key (CloudFront then keeps it for a
+    second for everyone with that key), else for this visitor alone; a launch's waiting room and a
+    page adding to a hold are always per visitor."""
     request = current_request()
     viewer, now = edge(request.headers), wiring.utcnow()
     query = parse_query(request.query_params, LandingQuery)
-    shopper = open_drop(wiring.catalog(), slug, viewer, now, with_tokens=False, lang=query.lang, campaign=query.c)
+    catalog = wiring.catalog()
+    per_visitor = query.hold is not None or room_of(catalog.drop(checked_slug(slug)).drop, now) is not None
+    segment = None if per_visitor else edge_segment(request.headers)
+    shopper = open_drop(
+        catalog, slug, viewer, now, with_tokens=False, lang=query.lang, campaign=query.c, segment=segment
+    )
     nonce = responses.new_nonce()
-    entry = wiring.rooms().enter(shopper.view.catalog.drop, shopper.visitor.id, viewer.cookie, now)
+    entry = (
+        None
+        if shopper.shared
+        else wiring.rooms().enter(shopper.view.catalog.drop, shopper.visitor.id, viewer.cookie, now)
+    )
     if queued := queue_page(shopper, entry, now, f"/drops/{slug}?lang={shopper.locale}"):
         return queued
     room_cookies = entry.cookies if entry else ()
     url = f"{public_base_url(viewer)}/drops/{slug}"
     where = PageLocale(shopper.locale, shopper.zone, url, shopper.locales, asked=query.lang is not None)
-    form = ReserveForm(form_token(shopper.visitor.id), shopper.nearest, query.hold, shopper.units_per_customer)
+    token = "" if shopper.shared else form_token(shopper.visitor.id)  # a shared page's forms prove their origin
+    form = ReserveForm(token, shopper.nearest, query.hold, shopper.units_per_customer)
     context = landing_context(shopper.view, where, nonce, form, query.m, in_queue=entry is not None)
     body = wiring.published().render(shopper.locale, "landing", context, now)
     page_view(slug, "landing")
     record_offers(shopper, wiring.numbers())
-    cookie = cookie_headers(shopper.new_cookie, *room_cookies)
-    return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
+    cookie = cookie_headers(*shopper.cookies, *room_cookies)
+    cache = responses.SHARED_PAGE if shopper.shared else responses.PRIVATE
+    return responses.html(body, nonce=nonce, locale=shopper.locale, cache=cache, extra=cookie)
 
 
 def queue_page(shopper: ShopperDrop, entry: Entry | None, now: datetime, here: str) -> Response | None:
@@ -152,7 +172,7 @@ def queue_page(shopper: ShopperDrop, entry: Entry | None, now: datetime, here: s
     page_view(shopper.view.catalog.drop.slug, "queue")
     nonce = responses.new_nonce()
     body = render_queue_page(shopper, entry, now, nonce, here)
-    cookies = cookie_headers(shopper.new_cookie, *entry.cookies)
+    cookies = cookie_headers(*shopper.cookies, *entry.cookies)
     return responses.html(body, nonce=nonce, locale=shopper.locale, cache="no-store", extra=cookies)
 
 
@@ -163,7 +183,7 @@ def reserve_from_page(slug: str) -> Response:
     request = current_request()
     visitor, query = form_visitor(request.headers), page_query(request.query_params)
     fields = parse_form(request.raw_body, ReserveFields)
-    check_form_token(fields.ft, visitor)
+    check_form_token(fields.ft, visitor, same_origin=same_origin(request.headers))
     now = wiring.utcnow()
     drop = wiring.catalog().drop(checked_slug(slug)).drop
     if not may_reach_stock(drop, visitor.id, edge(request.headers).cookie, now):  # its page shows the queue
@@ -194,7 +214,7 @@ def book_hold_from_page(slug: str, hold_id: str) -> Response:
     request = current_request()
     visitor, query = form_visitor(request.headers), page_query(request.query_params)
     fields = parse_form(request.raw_body, BookingFields)
-    check_form_token(fields.ft, visitor)
+    check_form_token(fields.ft, visitor, same_origin=same_origin(request.headers))
     hold = own_hold(wiring.holds(), visitor.id, hold_id, slug)
     if hold.booking is not None:  # a second tap after the first one booked
         return responses.see_other(confirmation_path(hold.booking, query.lang))
@@ -215,7 +235,7 @@ def book_hold_from_page(slug: str, hold_id: str) -> Response:
 def release_hold_from_page(slug: str, hold_id: str) -> Response:
     request = current_request()
     visitor, query = form_visitor(request.headers), page_query(request.query_params)
-    check_form_token(parse_form(request.raw_body, BookingFields).ft, visitor)
+    check_form_token(parse_form(request.raw_body, BookingFields).ft, visitor, same_origin=same_origin(request.headers))
     release_own_hold(wiring.holds(), visitor.id, own_hold(wiring.holds(), visitor.id, hold_id, slug), wiring.utcnow())
     return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang, m="released"))
 
@@ -236,7 +256,7 @@ def notify_me_from_page(slug: str) -> Response:
     request = current_request()
     visitor, query = form_visitor(request.headers), page_query(request.query_params)
     fields = parse_form(request.raw_body, NotifyFields)
-    check_form_token(fields.ft, visitor)
+    check_form_token(fields.ft, visitor, same_origin=same_origin(request.headers))
     ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, fields.request(query.lang), wiring.utcnow())
     return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang, m="notify"))
 
@@ -261,7 +281,7 @@ def drop_detail(slug: str) -> Response:
     viewer, now = edge(request.headers), wiring.utcnow()
     shopper = open_drop(wiring.catalog(), slug, viewer, now, with_tokens=True, lang=query.lang, campaign=query.c)
     record_offers(shopper, wiring.numbers())
-    cookie = cookie_headers(shopper.new_cookie)
+    cookie = cookie_headers(*shopper.cookies)
     return responses.json_body(payloads.drop_detail(shopper), extra={"Content-Language": shopper.locale, **cookie})
 
 
@@ -288,7 +308,7 @@ def quote_basket() -> Response:
     viewer = edge(request.headers)
     shopper = open_drop(wiring.catalog(), basket.drop, viewer, wiring.utcnow(), with_tokens=False)
     record_offers(shopper, wiring.numbers())
-    cookie = cookie_headers(shopper.new_cookie)
+    cookie = cookie_headers(*shopper.cookies)
     return responses.json_body(quote(shopper, basket), extra=cookie)
 
 
@@ -321,7 +341,7 @@ def tryon_page(qr_token: str) -> Response:
     record_scan(wiring.tryons(), place, now)
     page_view(place.slug, "tryon")
     record_offers(shopper, wiring.numbers())
-    cookies = cookie_headers(shopper.new_cookie, *(entry.cookies if entry else ()))
+    cookies = cookie_headers(*shopper.cookies, *(entry.cookies if entry else ()))
     return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookies)
 
 
@@ -330,11 +350,12 @@ def tryon_page(qr_token: str) -> Response:
 def ask_for_tryon() -> Response:
     request = current_request()
     wanted = parse_body(request.raw_body, TryOnRequest)
-    cookie, now = edge(request.headers).cookie, wiring.utcnow()
-    visitor, new_cookie = identify(cookie)
+    viewer, now = edge(request.headers), wiring.utcnow()
+    cookie = viewer.cookie
+    visitor, new_cookies = identify(cookie, minted=viewer.minted)
     let_in = partial(require_pass, visitor_id=visitor.id, cookie_header=cookie, now=now)  # the launch's waiting room
     body = request_tryon(wiring.tryons(), wiring.stock(), wiring.catalog(), visitor.id, wanted, now, let_in)
-    return responses.json_body(body, status=201, extra=cookie_headers(new_cookie))
+    return responses.json_body(body, status=201, extra=cookie_headers(*new_cookies))
 
 
 @app.route("/api/tryons/{tryon_id}", methods=["DELETE"])
@@ -374,11 +395,12 @@ def pickup_slots(popup: str) -> Response:
 def hold_pieces() -> Response:
     request = current_request()
     wanted = parse_body(request.raw_body, HoldRequest)
-    visitor, new_cookie = identify(edge(request.headers).cookie)
+    viewer = edge(request.headers)
+    visitor, new_cookies = identify(viewer.cookie, minted=viewer.minted)
     now = wiring.utcnow()
     require_pass(wiring.catalog().drop(checked_slug(wanted.drop)).drop, visitor.id, edge(request.headers).cookie, now)
     hold = place_hold(wiring.holds(), wiring.catalog(), visitor.id, wanted, wiring.hold_rules(), now)
-    return responses.json_body(hold_summary(hold, now), status=201, extra=cookie_headers(new_cookie))
+    return responses.json_body(hold_summary(hold, now), status=201, extra=cookie_headers(*new_cookies))
 
 
 @app.route("/api/holds/{hold_id}", methods=["DELETE"])
@@ -406,7 +428,7 @@ def book_pickup_slot() -> Response:
         settle_held(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, answer, now)
     record_offers(shopper, wiring.numbers())
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-    return responses.json_body(answer.body, status=201, extra={**cookie_headers(shopper.new_cookie), **replayed})
+    return responses.json_body(answer.body, status=201, extra={**cookie_headers(*shopper.cookies), **replayed})
 
 
 @app.route("/api/pickups/{code}", methods=["DELETE"])
@@ -499,12 +521,14 @@ def minute_sweep(event: object) -> None:
 
 def sweep(now: datetime) -> None:
     """Release holds that expired without anyone needing their stock (the next buyer would), even out
-    sharded stock (``stock/rebalance.py``), record
+    sharded stock (``stock/rebalance.py``), keep the edge's drop documents current, record
     scheduled template publishes whose time has come (pages already show them), queue notify-me
     messages whose moment has come, and send the outbox's due messages. `make run` calls it every
     minute too."""
     sweep_expired_holds(wiring.catalog(), wiring.stock(), now)
     rebalance_drops(wiring.catalog(), wiring.stock(), now)
+    if (edge_store := wiring.edge_store()) is not None:
+        sync_edge(edge_store, edge_keys(signing_keys()), wiring.catalog(), now)
     promote_due(wiring.templates(), now)
     base = settings().public_url or ""
     bookings, subscriptions, catalog = wiring.bookings(), wiring.subscriptions(), wiring.catalog()

@@ -43,10 +43,17 @@ class Settings:
     launch_route: str | None  # JSON: how a launch is warmed and routed (chalicelib.warming, infra); unset: not
     decision_log_groups: tuple[str, ...]  # the shopper functions' log groups, where decisions are replayed from
     decision_log_file: Path | None  # or the file `make run` writes its log to (locally)
+    edge_store_arn: str | None  # the CloudFront KeyValueStore the edge function reads (AWS)
+    edge_store_file: Path | None  # or the file the local edge's function reads; neither: no edge
 
     @property
     def is_local(self) -> bool:
         return self.stage == "local"
+
+    @property
+    def behind_edge(self) -> bool:
+        """Whether an edge function reads the segment cookie (so the app keeps it true)."""
+        return self.edge_store_arn is not None or self.edge_store_file is not None
 
 
 def split_keys(text: str) -> tuple[str, ...]:
@@ -96,5 +103,9 @@ def settings() -> Settings:
         decision_log_groups=split_keys(os.environ.get("DROPFRONT_DECISION_LOG_GROUPS", "")),
         decision_log_file=Path(os.environ["DROPFRONT_DECISION_LOG_FILE"])
         if os.environ.get("DROPFRONT_DECISION_LOG_FILE")
+        else None,
+        edge_store_arn=os.environ.get("DROPFRONT_EDGE_STORE_ARN") or None,
+        edge_store_file=Path(os.environ["DROPFRONT_EDGE_STORE_FILE"])
+        if os.environ.get("DROPFRONT_EDGE_STORE_FILE")
         else None,
     )

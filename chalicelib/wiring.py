@@ -10,6 +10,7 @@ from typing import cast
 
 from chalicelib.catalog.reader import Catalog
 from chalicelib.config import PROJECT_ROOT, settings
+from chalicelib.edge.ports import EdgeStore
 from chalicelib.pages.published import PublishedTemplates
 from chalicelib.pricing.replay import DecisionLog
 from chalicelib.stock.checkout import HoldRules
@@ -19,6 +20,7 @@ from chalicelib.store.batches import DynamoBatches
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.decision_log import CloudWatchDecisionLog, FileDecisionLog
+from chalicelib.store.edge_store import FileEdgeStore, KeyValueStoreEdge
 from chalicelib.store.holds import DynamoHolds
 from chalicelib.store.imports import DynamoImports
 from chalicelib.store.mail import SesMailer
@@ -154,6 +156,16 @@ def decision_log() -> DecisionLog | None:
 
 
 @lru_cache(maxsize=1)
+def edge_store() -> EdgeStore | None:
+    """The store the edge function reads: the stack's KeyValueStore in AWS, the local edge's file under
+    `make run`; None where pages are served without an edge (tests that do not start one)."""
+    s = settings()
+    if s.edge_store_arn:
+        return KeyValueStoreEdge(s.edge_store_arn)
+    return FileEdgeStore(s.edge_store_file) if s.edge_store_file else None
+
+
+@lru_cache(maxsize=1)
 def catalog() -> Catalog:
     s = settings()
     return Catalog(catalog_store(), catalog_ttl=s.catalog_cache_seconds, stock_ttl=s.stock_cache_seconds)
@@ -181,5 +193,5 @@ def utcnow() -> datetime:
 def forget_adapters() -> None:
     """Forget the adapters and cached readers (a fresh process; ``devtools.process`` uses it)."""
     _adapters.clear()
-    for built in (catalog, published, mailer, media, warm_schedule, rooms, decision_log):
+    for built in (catalog, published, mailer, media, warm_schedule, rooms, decision_log, edge_store):
         built.cache_clear()

@@ -200,8 +200,42 @@ def runtime_of(out_dir: Path) -> str:
     return str(runtime)
 
 
+def awscrt_pin() -> str:
+    """The awscrt botocore's ``crt`` extra names (``awscrt==…``): the one its SigV4A signer is built for."""
+    from importlib.metadata import requires
+
+    for requirement in requires("botocore") or []:
+        name, _, marker = requirement.partition(";")
+        if name.replace(" ", "").startswith("awscrt") and "crt" in marker:
+            return name.replace(" ", "").replace("(", "").replace(")", "")
+    raise SystemExit("botocore names no awscrt for its crt extra")
+
+
+def build_edge_writer_layer(out_dir: Path) -> Path:
+    """The layer the functions that write CloudFront KeyValueStore carry: awscrt, built for Lambda's
+    x86_64 Linux and this Python (boto3 signs those writes with SigV4A, which needs it)."""
+    layer_zip = out_dir / "edge-writer-layer.zip"
+    with tempfile.TemporaryDirectory() as staging:
+        target = Path(staging) / "python"
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:"),
+                *("--platform", "manylinux2014_x86_64", "--implementation", "cp"),
+                *("--python-version", f"{sys.version_info.major}.{sys.version_info.minor}"),
+                *("--target", str(target), awscrt_pin()),
+            ],
+            check=True,
+        )
+        with zipfile.ZipFile(layer_zip, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(target.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, path.relative_to(staging).as_posix())
+    return layer_zip
+
+
 def build(out_dir: Path, stage: str = "prod") -> Path:
     zip_path = chalice_package(out_dir, stage)
+    build_edge_writer_layer(out_dir)
     runtime = runtime_of(out_dir)
     if runtime != RUNTIME:
         raise SystemExit(f"the package targets {runtime} but bytecode would be compiled by {RUNTIME}")

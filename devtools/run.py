@@ -1,5 +1,6 @@
-"""`make run`: embedded DynamoDB on loopback, the demo drops seeded, the shopper app on :8000 (with
-``/media`` as CloudFront serves it) and the studio on :8001.
+"""`make run`: embedded DynamoDB on loopback, the demo drops seeded, the shopper app on :8000 behind
+the local edge (the CloudFront Function and cache rules, ``/media`` as CloudFront serves it) and the
+studio on :8001.
 
 Ctrl-C stops all of it.
 """
@@ -60,6 +61,18 @@ def sweep_every_minute(stop: threading.Event | None = None) -> None:
         stop.wait(SWEEP_SECONDS)
 
 
+def publish_to_edge() -> None:
+    """What a deploy writes to the edge's store (its keys) and the sweep keeps true (the drops)."""
+    from chalicelib import wiring
+    from chalicelib.core.tokens import signing_keys
+    from chalicelib.edge.segment import edge_keys
+    from chalicelib.edge.sync import sync_edge
+
+    store = wiring.edge_store()
+    if store is not None:
+        sync_edge(store, edge_keys(signing_keys()), wiring.catalog(), datetime.now(UTC))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("DROPFRONT_PORT", "8000")))
@@ -80,6 +93,9 @@ def main() -> None:
     request_log = REQUEST_LOGS / f"shop-{args.port}.log"
     request_log.unlink(missing_ok=True)  # this run's table is new: so are its decisions
     os.environ.setdefault("DROPFRONT_DECISION_LOG_FILE", str(request_log))  # the studio replays decisions from it
+    edge_store = REQUEST_LOGS / f"edge-store-{args.port}.json"  # the local edge's KeyValueStore
+    edge_store.unlink(missing_ok=True)
+    os.environ.setdefault("DROPFRONT_EDGE_STORE_FILE", str(edge_store))
 
     from chalicelib.config import settings
     from chalicelib.store.client import dynamodb
@@ -94,6 +110,7 @@ def main() -> None:
     drops = seed(table, datetime.now(UTC), fresh=fresh)
     popups = sorted({loc.id for demo in drops for loc in demo.catalog.locations if loc.kind == "popup"})
     tills = {popup: issue_till_token(DynamoTills(table), popup, datetime.now(UTC)) for popup in popups}
+    publish_to_edge()
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     app = subprocess.Popen(

@@ -27,6 +27,12 @@ SEED = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
 """The post-deploy step (an operator's credentials) seeds with these."""
 
 SECRETS = ("secretsmanager:GetSecretValue",)
+EDGE_STORE = (  # the sweep and the studio keep the edge's KeyValueStore current
+    "cloudfront-keyvaluestore:DescribeKeyValueStore",
+    "cloudfront-keyvaluestore:ListKeys",
+    "cloudfront-keyvaluestore:PutKey",
+    "cloudfront-keyvaluestore:DeleteKey",
+)
 
 WARM_UP = (
     "application-autoscaling:PutScheduledAction",

@@ -50,6 +50,7 @@ from chalicelib.telemetry import FUNNEL_METRICS
 from chalicelib.web.request import MAX_TILL_BODY_BYTES
 from chalicelib.web.responses import BASE_HEADERS, JSON_CSP, PRIVATE
 from infra import access
+from infra.edge_rules import CACHED, EDGE_FUNCTION, MAX_TTL_SECONDS, ORIGIN_HEADERS, VIEWER_IP_HEADER, Behaviour
 from infra.stages import Stage
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13  # the Python the package's bytecode is compiled for (SnapStart)
@@ -64,11 +65,10 @@ VIEWER_HEADERS = (
     "Accept-Language",
 )
 RATE_LIMITED_PATHS = ("/api/pickups", "/api/holds", "/reserve", "/api/tryons", "/api/staff/", "/api/pos/")
-VIEWER_IP_HEADER = "x-dropfront-viewer-ip"  # set by the edge function from the connection, never by the client
 ORIGIN_CHECK_HEADER = "x-dropfront-origin"  # what CloudFront adds toward the API, and WAF asks for
-EDGE_FUNCTION = Path(__file__).with_name("edge") / "viewer_request.js"
 MAX_BODY_BYTES = MAX_TILL_BODY_BYTES  # the largest body the app takes (a till batch)
 ROLES = ("editor", "publisher", "staff")
+CACHEABLE_ERRORS = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)  # CloudFront keeps these 10 s by default
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable, stale-if-error=604800"
 ACCEPTED_FINDINGS = {
     "AwsSolutions-IAM5": (
@@ -136,8 +136,13 @@ class DropfrontStack(Stack):
             description="what CloudFront adds to each request to the API, so WAF refuses any that skip it",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
         )
+        # What the edge function reads: the keys it verifies segment cookies with (the sweep copies them
+        # from the signing keys' secret) and each drop's experiments and pop-ups (the sweep, the studio).
+        self.edge_store = cloudfront.KeyValueStore(self, "EdgeStore", comment="dropfront edge: segment keys, drops")
+        edge_writer = self._edge_writer_layer(package_dir)
         environment = {
             "DROPFRONT_STAGE": stage.name,
+            "DROPFRONT_EDGE_STORE_ARN": self.edge_store.key_value_store_arn,
             "DROPFRONT_TABLE": self.table.ref,
             "DROPFRONT_SECRET_KEYS_SECRET": self.keys.secret_arn,
             "POWERTOOLS_SERVICE_NAME": NAMESPACE,
@@ -171,6 +176,7 @@ class DropfrontStack(Stack):
         )
         self.warm_target.node.add_dependency(self.launch_alias)
         self.sweep = self._function("Sweep", "app.minute_sweep", code, stage.sweep_memory_mb, access.SWEEP, environment)
+        self._writes_edge_store(self.sweep, edge_writer)
         events.Rule(
             self,
             "EveryMinute",
@@ -197,6 +203,7 @@ class DropfrontStack(Stack):
             "Studio", "app.studio", code, stage.studio_memory_mb, access.STUDIO, studio_environment
         )
         self.studio_url = self.studio.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        self._writes_edge_store(self.studio, edge_writer)
         for statement in self._launch_grants():  # the launch windows of the drops it edits
             self.studio.add_to_role_policy(statement)
         self.studio.add_to_role_policy(  # searching the shop's request logs for a decision, nothing more
@@ -215,6 +222,7 @@ class DropfrontStack(Stack):
         CfnOutput(self, "StudioUrl", value=self.studio_url.url)
         CfnOutput(self, "TableName", value=self.table.ref)
         CfnOutput(self, "SigningKeysSecret", value=self.keys.secret_arn)
+        CfnOutput(self, "SweepFunction", value=self.sweep.function_name)
         CfnOutput(self, "UserPoolId", value=self.pool.user_pool_id)
         self._justify_findings()
 
@@ -319,6 +327,24 @@ class DropfrontStack(Stack):
                 "@aws-cdk/aws-lambda:snapStartRequirePublish", "the live alias publishes each version"
             )
         return function
+
+    def _edge_writer_layer(self, package_dir: Path) -> lambda_.LayerVersion:
+        """awscrt, which boto3 needs to sign KeyValueStore writes (SigV4A): in a layer for the two
+        functions that write, so the shopper function's package stays small."""
+        return lambda_.LayerVersion(
+            self,
+            "EdgeWriter",
+            code=lambda_.Code.from_asset(str(package_dir / "edge-writer-layer.zip")),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.X86_64],
+            description="awscrt for SigV4A (CloudFront KeyValueStore writes)",
+        )
+
+    def _writes_edge_store(self, function: lambda_.Function, layer: lambda_.LayerVersion) -> None:
+        function.add_layers(layer)
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(access.EDGE_STORE), resources=[self.edge_store.key_value_store_arn])
+        )
 
     def _shopper_logs(self) -> list[logs.ILogGroup]:
         """The log groups of the functions that price views (the SnapStart one and its launch twin)."""
@@ -465,13 +491,15 @@ class DropfrontStack(Stack):
         )
 
     def _distribution(self) -> cloudfront.Distribution:
-        """Personalized HTML and the API pass through uncached with the viewer's country, city,
-        position, time zone and language; media is cached for a year and may be served stale if
-        its origin errs."""
+        """The API and personal pages pass through uncached with the viewer's country, city, position,
+        time zone and language; a drop's landing page is kept a second per locale, market, zone and
+        segment key (``infra/edge_rules.py``), when the origin says it may be; media is cached for a
+        year and may be served stale if its origin errs. One function on every shop request and
+        response (``infra/edge/storefront.js``)."""
         viewer = cloudfront.OriginRequestPolicy(
             self,
             "ViewerContext",
-            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*VIEWER_HEADERS, VIEWER_IP_HEADER),
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*VIEWER_HEADERS, *ORIGIN_HEADERS),
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.all(),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
         )
@@ -499,44 +527,100 @@ class DropfrontStack(Stack):
                 origin_override=True,
             ),
         )
+        storefront = cloudfront.Function(
+            self,
+            "Storefront",
+            code=cloudfront.FunctionCode.from_file(file_path=str(EDGE_FUNCTION)),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            key_value_store=self.edge_store,
+            comment="viewer address, segment key, visitor id (infra/edge/storefront.js)",
+        )
+        functions = [
+            cloudfront.FunctionAssociation(function=storefront, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST),
+            cloudfront.FunctionAssociation(
+                function=storefront, event_type=cloudfront.FunctionEventType.VIEWER_RESPONSE
+            ),
+        ]
+        api = origins.RestApiOrigin(
+            self.api, custom_headers={ORIGIN_CHECK_HEADER: self.origin_secret.secret_value.unsafe_unwrap()}
+        )
+        cached = {
+            behaviour.path: cloudfront.BehaviorOptions(
+                origin=api,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                cache_policy=self._cache_policy(behaviour),
+                origin_request_policy=self._forwarded_besides(behaviour),
+                function_associations=functions,
+                compress=True,
+            )
+            for behaviour in CACHED
+        }
         return cloudfront.Distribution(
             self,
             "Edge",
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.RestApiOrigin(
-                    self.api, custom_headers={ORIGIN_CHECK_HEADER: self.origin_secret.secret_value.unsafe_unwrap()}
-                ),
+                origin=api,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                 cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                 origin_request_policy=viewer,
-                function_associations=[
-                    cloudfront.FunctionAssociation(
-                        function=cloudfront.Function(
-                            self,
-                            "ViewerAddress",
-                            code=cloudfront.FunctionCode.from_file(file_path=str(EDGE_FUNCTION)),
-                            runtime=cloudfront.FunctionRuntime.JS_2_0,
-                            comment="the viewer's address, in a header the client cannot set",
-                        ),
-                        event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
-                    )
-                ],
+                function_associations=functions,
             ),
             additional_behaviors={
+                **cached,
                 "/media/*": cloudfront.BehaviorOptions(
                     origin=origins.S3BucketOrigin.with_origin_access_control(self.media),
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                     cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                     response_headers_policy=media_headers,
                     compress=True,
-                )
+                ),
             },
+            # An error is never kept: a page that failed for one viewer is asked for again by the next.
+            error_responses=[
+                cloudfront.ErrorResponse(http_status=status, ttl=Duration.seconds(0)) for status in CACHEABLE_ERRORS
+            ],
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=True,
             log_bucket=self.access_logs,
             log_file_prefix="cloudfront/",
+        )
+
+    def _cache_policy(self, behaviour: Behaviour) -> cloudfront.CachePolicy:
+        """Kept a second at most, by the behaviour's key, and only what the origin says may be kept."""
+        keyed_by = ", ".join(behaviour.headers + behaviour.query) or "path"
+        return cloudfront.CachePolicy(
+            self,
+            f"{behaviour.name}Cache",
+            comment=f"{behaviour.path}: by {keyed_by}, a second at most",
+            default_ttl=Duration.seconds(0),  # an answer without s-maxage or max-age is not kept
+            min_ttl=Duration.seconds(0),
+            max_ttl=Duration.seconds(MAX_TTL_SECONDS),
+            header_behavior=cloudfront.CacheHeaderBehavior.allow_list(*behaviour.headers)
+            if behaviour.headers
+            else cloudfront.CacheHeaderBehavior.none(),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.allow_list(*behaviour.query)
+            if behaviour.query
+            else cloudfront.CacheQueryStringBehavior.none(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+
+    def _forwarded_besides(self, behaviour: Behaviour) -> cloudfront.OriginRequestPolicy:
+        """What the origin gets on a miss beyond the cache key: the viewer's other headers, the
+        function's, every cookie (a per-visitor answer needs them) and the whole query."""
+        keyed = {name.lower() for name in behaviour.headers}
+        return cloudfront.OriginRequestPolicy(
+            self,
+            f"{behaviour.name}ViewerContext",
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(
+                *(h for h in (*VIEWER_HEADERS, *ORIGIN_HEADERS) if h.lower() not in keyed)
+            ),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.all(),
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
         )
 
     def _web_acl(self) -> wafv2.CfnWebACL:

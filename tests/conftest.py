@@ -64,6 +64,8 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("DROPFRONT_STAGE", "test")
     monkeypatch.setenv("DROPFRONT_STOCK_CACHE_SECONDS", "0")
     monkeypatch.delenv("DROPFRONT_DYNAMODB_ENDPOINT", raising=False)
+    monkeypatch.delenv("DROPFRONT_EDGE_STORE_FILE", raising=False)
+    monkeypatch.delenv("DROPFRONT_EDGE_STORE_ARN", raising=False)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "dropfront")
     forget_process_state()
     yield

@@ -99,11 +99,16 @@ class Catalog:
             raise NotFound(f"There is no drop called {slug!r}.", code="drop_not_found")
         return catalog
 
-    def stock(self, drop: Drop) -> StockSnapshot:
-        """The display stock of the drop's live generation (a drop re-imported reads the new one)."""
+    def stock(self, drop: Drop, *, read_now: bool = False) -> StockSnapshot:
+        """The display stock of the drop's live generation (a drop re-imported reads the new one), up
+        to the stock cache's age old; ``read_now`` for a page the edge keeps a second more, whose
+        stock must not be older than that when it is last shown."""
+        key = f"{drop.slug}#g{drop.generation}"
+        if read_now:
+            self._stock.pop(key, None)
         return self._fresh(
             self._stock,
-            f"{drop.slug}#g{drop.generation}",
+            key,
             self._stock_ttl,
             lambda _: _snapshot(self._reader.available_stock(drop.slug, drop.generation)),
         )

@@ -27,8 +27,10 @@ class Assignment:
 
 
 def bucket(visitor_id: str, seed: str) -> int:
-    digest = hashlib.blake2b(f"{seed}\x00{visitor_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % BUCKETS
+    """SHA-256 because the edge function draws the same cells (``infra/edge/storefront.js``) and its
+    runtime has no other hash in common with Python's; its first four bytes, a safe integer in JS."""
+    digest = hashlib.sha256(f"{seed}\x00{visitor_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % BUCKETS
 
 
 def cell_for(visitor_id: str, experiment: Experiment) -> Cell:

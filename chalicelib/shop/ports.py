@@ -25,6 +25,7 @@ class Edge:
     latitude: float | None
     longitude: float | None
     city: str | None
+    minted: str | None = None  # the sealed id the edge gave a visitor who came without a cookie
 
 
 class CellCounter(Protocol):

@@ -11,13 +11,14 @@ from chalicelib import telemetry
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import NotFound
 from chalicelib.core.models import SLUG_PATTERN, DropCatalog, Location, Market, local_day
+from chalicelib.edge.segment import SegmentKey
 from chalicelib.i18n.formatting import timezone
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.pricing.budgets import BudgetScope
 from chalicelib.pricing.counters import exposure_counts
 from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency, with_cell
 from chalicelib.pricing.offers import Pricer
-from chalicelib.pricing.policy import Channel
+from chalicelib.pricing.policy import Channel, Experiment
 from chalicelib.pricing.segments import Whereabouts, by_distance, nearest_popup, segments_of
 from chalicelib.shop.ports import CellCounter, Edge
 from chalicelib.shop.storefront import DropView, build_drop_view, choose_market
@@ -28,15 +29,19 @@ SLUG = re.compile(SLUG_PATTERN)
 
 @dataclass(frozen=True)
 class ShopperDrop:
+    """``shared``: rendered from the edge's segment key, for every visitor of that segment (the
+    visitor's id is unknown and no cookie is set); otherwise for this visitor alone."""
+
     view: DropView
     visitor: Visitor
-    new_cookie: str | None
+    cookies: tuple[str, ...]  # Set-Cookie values
     locale: str
     zone: str
     locales: tuple[str, ...]
     pricer: Pricer
     assignments: tuple[Assignment, ...]
     nearest: tuple[Location, ...] = ()  # the drop's pop-ups, nearest to the viewer first
+    shared: bool = False
 
     @property
     def units_per_customer(self) -> int:
@@ -80,6 +85,7 @@ def open_drop(
     forced_cell: str | None = None,
     pickup_at: str | None = None,
     channel: Channel = "online",
+    segment: SegmentKey | None = None,
 ) -> ShopperDrop:
     """The drop as this visitor sees it, in ``lang`` if the drop speaks it. ``campaign`` is a signed
     campaign link's value (its tier or cohort joins the visitor's cookie). ``scanned_at`` is the pop-up
@@ -87,20 +93,30 @@ def open_drop(
     ``forced_cell`` (``experiment:cell``) is for the studio's preview only: shoppers' cells are hashed,
     never chosen. ``pickup_at`` is the pop-up the shopper books at, once known: its budgets and its
     day price the offers (before, any pickup pop-up's and the market's day do). ``channel``: ``popup``
-    for the QR try-on page and a booking that follows a try-on (experiment cells may price by channel)."""
+    for the QR try-on page and a booking that follows a try-on (experiment cells may price by channel).
+    ``segment``: the key the edge verified; the page is rendered from it, the same for every visitor
+    who has it, unless it was drawn under another policy version (then for this visitor)."""
     drop_catalog = catalog.drop(checked_slug(slug))
     drop = drop_catalog.drop
-    visitor, new_cookie = identify(edge.cookie, campaign, scanned_at)
     locales = page_locales(drop_catalog)
     locale = choose_locale(drop_catalog, locales, lang, edge)
     market = choose_market(drop_catalog, edge.country, locale)
     zone = edge.timezone if edge.timezone and timezone(edge.timezone) else market.timezone
     policy = catalog.policy(drop.slug)
-    assignments = assign(visitor.id, policy.policy.experiments) if policy.policy else ()
-    if forced_cell is not None:
-        assignments = with_cell(policy.policy.experiments if policy.policy else (), forced_cell, assignments)
-    where = Whereabouts(edge.latitude, edge.longitude, edge.city)
-    near = nearest_popup(where, drop_catalog.locations)
+    experiments = policy.policy.experiments if policy.policy else ()
+    shared = from_segment(segment, policy.policy.version if policy.policy else None, experiments)
+    cookies: tuple[str, ...]
+    if shared is not None and segment is not None and not (campaign or scanned_at or forced_cell):
+        visitor, cookies, assignments = shared, (), segment_assignments(experiments, segment.cells)
+        where, near = Whereabouts(None, None, None), segment.near
+    else:
+        shared = None
+        visitor, cookies = identify(edge.cookie, campaign, scanned_at, edge.minted)
+        assignments = assign(visitor.id, experiments)
+        if forced_cell is not None:
+            assignments = with_cell(experiments, forced_cell, assignments)
+        where = Whereabouts(edge.latitude, edge.longitude, edge.city)
+        near = nearest_popup(where, drop_catalog.locations)
     pricer = Pricer(
         policy=policy.policy,
         policy_failed=policy.failed,
@@ -118,9 +134,37 @@ def open_drop(
         channel=channel,
         spent=policy.spent_in(market.currency),
     )
-    view = build_drop_view(drop_catalog, catalog.stock(drop), market, pricer, now, urgency(assignments))
+    stock = catalog.stock(drop, read_now=shared is not None)
+    view = build_drop_view(drop_catalog, stock, market, pricer, now, urgency(assignments))
     nearest = by_distance(where, drop_catalog.locations)
-    return ShopperDrop(view, visitor, new_cookie, locale, zone, locales, pricer, assignments, nearest)
+    if shared is not None:  # the key names the nearest pop-up; the viewer's position is not in it
+        nearest = tuple(sorted(nearest, key=lambda loc: loc.id != near))
+    return ShopperDrop(
+        view, visitor, cookies, locale, zone, locales, pricer, assignments, nearest, shared=shared is not None
+    )
+
+
+def segment_assignments(experiments: tuple[Experiment, ...], cells: tuple[str, ...]) -> tuple[Assignment, ...]:
+    """The assignments a key's ``experiment.cell`` labels name (``from_segment`` checked they exist)."""
+    by_id = {e.id: e for e in experiments}
+    found = []
+    for label in cells:
+        experiment_id, _, cell_name = label.partition(".")
+        found.append(Assignment(experiment_id, next(c for c in by_id[experiment_id].cells if c.name == cell_name)))
+    return tuple(found)
+
+
+def from_segment(
+    segment: SegmentKey | None, version: int | None, experiments: tuple[Experiment, ...]
+) -> Visitor | None:
+    """The visitor a segment key stands for (no id: one page serves them all), or None when there is
+    no key or it was drawn under another policy (a version or a cell the policy does not have)."""
+    if segment is None or segment.policy != version:
+        return None
+    names = {f"{e.id}.{c.name}" for e in experiments for c in e.cells}
+    if not set(segment.cells) <= names:
+        return None
+    return Visitor("", segment.returning is False, segment.tier, segment.cohort, segment.popup)
 
 
 def budget_scope(catalog: DropCatalog, market: Market, pickup_at: str | None, now: datetime) -> BudgetScope:
@@ -135,8 +179,9 @@ def budget_scope(catalog: DropCatalog, market: Market, pickup_at: str | None, no
 
 def record_offers(shopper: ShopperDrop, numbers: CellCounter) -> None:
     """Log the offers shown. A first visit also joins each experiment cell's sample in the studio's
-    numbers: best effort, since a counter that cannot be written must never take the page down."""
-    if shopper.visitor.is_new and shopper.assignments:
+    numbers: best effort, since a counter that cannot be written must never take the page down. A
+    page rendered for a segment knows no visitor: its first views are counted from the edge's log."""
+    if shopper.visitor.is_new and shopper.assignments and not shopper.shared:
         try:
             numbers.add(shopper.view.catalog.drop.slug, exposure_counts(a.label for a in shopper.assignments))
         except Exception:  # noqa: BLE001 - throttled or unreachable: the page still serves

@@ -1,4 +1,6 @@
-"""The visitor: a random first-party id and what we know of them, signed into the ``dfv`` cookie.
+"""The visitor: a random first-party id and what we know of them, signed into the ``dfv`` cookie, and
+for the edge into the ``dfs`` cookie (``edge/segment.py``), which is also how a visitor the edge gave
+an id is known here.
 
 A signed campaign link (``?c=<token>``) can add a loyalty tier or a creator cohort; a QR scan adds the
 pop-up they are at. A missing, tampered or expired token makes the visitor anonymous (or keeps what
@@ -12,9 +14,12 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
+from chalicelib.config import settings
 from chalicelib.core.errors import Forbidden
 from chalicelib.core.models import LABEL_PATTERN
-from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify, verify_repeated
+from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, signing_keys, verify, verify_repeated
+from chalicelib.edge.segment import COOKIE_NAME as EDGE_COOKIE
+from chalicelib.edge.segment import Profile, edge_keys, seal, unseal
 
 COOKIE_NAME = "dfv"
 MAX_COOKIE_HEADER = 4096
@@ -32,6 +37,10 @@ class Visitor:
     def payload(self) -> dict[str, str]:
         fields = {"v": self.id, "t": self.tier, "k": self.cohort, "p": self.popup}
         return {key: value for key, value in fields.items() if value}
+
+    @property
+    def profile(self) -> Profile:
+        return Profile(self.id, self.tier, self.cohort, self.popup)
 
 
 def cookie_value(cookie_header: str | None, name: str = COOKIE_NAME) -> str | None:
@@ -70,15 +79,28 @@ def campaign_link(*, tier: str | None = None, cohort: str | None = None) -> str:
     return sign(Purpose.CAMPAIGN, {k: v for k, v in (("t", tier), ("k", cohort)) if v})
 
 
+def _from_edge_cookie(value: str | None) -> Visitor | None:
+    profile = unseal(value, edge_keys(signing_keys()))
+    if profile is None:
+        return None
+    return Visitor(profile.visitor_id, False, profile.tier, profile.cohort, profile.popup)
+
+
 def identify(
-    cookie_header: str | None, campaign: str | None = None, popup: str | None = None
-) -> tuple[Visitor, str | None]:
-    """The visitor, and a fresh cookie token to set when it is new, or when a campaign link or a QR
-    scan at ``popup`` changed what we know of them."""
+    cookie_header: str | None, campaign: str | None = None, popup: str | None = None, minted: str | None = None
+) -> tuple[Visitor, tuple[str, ...]]:
+    """The visitor, and the ``Set-Cookie`` values to send: both cookies when the visitor is new, or
+    when a campaign link or a QR scan at ``popup`` changed what we know of them; the edge's alone
+    when it does not say what the ``dfv`` cookie says (behind an edge only). ``minted`` is the sealed id the edge gave a
+    visitor who came without a cookie (it sets that cookie itself on the way out)."""
     visitor = _from_cookie(cookie_value(cookie_header))
     changed = visitor is None
     if visitor is None:
-        visitor = Visitor(secrets.token_urlsafe(12), True)
+        visitor = _from_edge_cookie(cookie_value(cookie_header, EDGE_COOKIE))
+        changed = False
+    if visitor is None:
+        given = unseal(minted, edge_keys(signing_keys()))
+        visitor, changed = Visitor(given.visitor_id if given else secrets.token_urlsafe(12), True), True
     if campaign:
         try:
             grant = verify(Purpose.CAMPAIGN, campaign)
@@ -90,7 +112,14 @@ def identify(
                 visitor, changed = replace(visitor, tier=tier, cohort=cohort), True
     if popup and LABEL.match(popup) and popup != visitor.popup:
         visitor, changed = replace(visitor, popup=popup), True
-    return visitor, sign(Purpose.VISITOR, visitor.payload()) if changed else None
+    cookies: tuple[str, ...] = (
+        (set_cookie_header(COOKIE_NAME, sign(Purpose.VISITOR, visitor.payload())),) if changed else ()
+    )
+    if settings().behind_edge:
+        edge_cookie = seal(visitor.profile, edge_keys(signing_keys())[-1])
+        if edge_cookie != cookie_value(cookie_header, EDGE_COOKIE):
+            cookies += (set_cookie_header(EDGE_COOKIE, edge_cookie),)
+    return visitor, cookies
 
 
 def form_token(visitor_id: str) -> str:
@@ -99,29 +128,29 @@ def form_token(visitor_id: str) -> str:
     return sign(Purpose.SHOPPER_FORM, {"v": visitor_id})
 
 
-def check_form_token(token: str, visitor: Visitor) -> None:
-    """``Forbidden`` unless ``token`` is a live form token made for this visitor."""
+def check_form_token(token: str, visitor: Visitor, *, same_origin: bool) -> None:
+    """``Forbidden`` unless ``token`` is a live form token made for this visitor, or the form has none
+    (a page CloudFront serves to a whole segment cannot carry one) and the browser said it was sent
+    from our own page (``same_origin``: its ``Origin`` or ``Sec-Fetch-Site``)."""
     try:
         claim = verify(Purpose.SHOPPER_FORM, token) if token and len(token) <= 512 else None
     except InvalidToken:
         claim = None
-    if visitor.is_new or not isinstance(claim, dict) or claim.get("v") != visitor.id:
+    vouched = isinstance(claim, dict) and claim.get("v") == visitor.id
+    if visitor.is_new or not (vouched or (not token and same_origin)):
         raise Forbidden(
             "This form has expired or was not sent from this shop. Reload the page and try again.",
             code="form_expired",
         )
 
 
-def set_cookie_header(token: str) -> str:
+def set_cookie_header(name: str, value: str) -> str:
     max_age = int(LIFETIMES[Purpose.VISITOR].total_seconds())
-    return f"{COOKIE_NAME}={token}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite=Lax"
+    return f"{name}={value}; Max-Age={max_age}; Path=/; Secure; HttpOnly; SameSite=Lax"
 
 
-def cookie_headers(new_cookie: str | None, *others: str) -> dict[str, str | list[str]]:
-    """The response headers that (re)set the visitor cookie, if it changed, and the ``others``
-    (``Set-Cookie`` values): one header each."""
-    values = [set_cookie_header(new_cookie)] if new_cookie else []
-    values += others
+def cookie_headers(*values: str) -> dict[str, str | list[str]]:
+    """The response headers that set these cookies (``Set-Cookie`` values): one header each."""
     if not values:
         return {}
-    return {"Set-Cookie": values[0] if len(values) == 1 else values}
+    return {"Set-Cookie": values[0] if len(values) == 1 else list(values)}

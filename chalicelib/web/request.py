@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chalicelib.config import settings
 from chalicelib.core.errors import Forbidden, InvalidInput, Unauthorized, Unprocessable
 from chalicelib.core.models import HoldId
+from chalicelib.edge.segment import MINTED_HEADER, SEGMENT_HEADER, SegmentKey, parse_segment
 from chalicelib.i18n.locales import LANG_PATTERN
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.visitors import Visitor, identify
@@ -64,7 +65,13 @@ def edge(headers: Any) -> Edge:
         latitude=_coordinate(headers, "cloudfront-viewer-latitude", 90),
         longitude=_coordinate(headers, "cloudfront-viewer-longitude", 180),
         city=_header(headers, "cloudfront-viewer-city", 80),
+        minted=_header(headers, MINTED_HEADER, 300),
     )
+
+
+def edge_segment(headers: Any) -> SegmentKey | None:
+    """The segment key the edge verified for a landing page it may cache, if it sent one."""
+    return parse_segment(_header(headers, SEGMENT_HEADER, 512))
 
 
 def _coordinate(headers: Any, name: str, limit: float) -> float | None:
@@ -167,6 +174,14 @@ def same_site(headers: Any, base_url: str) -> None:
         raise Forbidden("This form was sent from another site.", code="cross_site")
 
 
+def same_origin(headers: Any) -> bool:
+    """Whether the browser said the request came from one of our own pages."""
+    origin = _header(headers, "origin", 300)
+    if origin is not None:
+        return origin.rstrip("/") == public_base_url(edge(headers))
+    return _header(headers, "sec-fetch-site", 20) == "same-origin"
+
+
 def page_path(path: str, **params: str | None) -> str:
     """A same-site path with its query (parameters that are None are left out)."""
     given = {name: value for name, value in params.items() if value is not None}
@@ -177,7 +192,7 @@ def form_visitor(headers: Any) -> Visitor:
     """The visitor posting a shopper form, once the form is known to come from our own pages."""
     viewer = edge(headers)
     same_site(headers, public_base_url(viewer))
-    return identify(viewer.cookie)[0]
+    return identify(viewer.cookie, minted=viewer.minted)[0]
 
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")

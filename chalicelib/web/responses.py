@@ -20,6 +20,11 @@ BASE_HEADERS = {
 }
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 PRIVATE = "private, no-store"
+SHARED_PAGE = "public, max-age=0, s-maxage=1"
+"""A landing page rendered for a segment: CloudFront keeps it a second, no more, since the stock it
+shows may be a second old at most (it is read afresh for it); so no stale-while-revalidate: at
+expiry one request per page waits for the next render (CloudFront collapses the rest onto it).
+Browsers ask again each time."""
 
 
 def new_nonce() -> str:

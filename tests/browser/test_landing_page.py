@@ -43,8 +43,8 @@ def test_styles_apply_under_the_csp(browser: Browser, live_url: str) -> None:
 def test_visitor_cookie_in_the_browser(browser: Browser, live_url: str) -> None:
     errors: list[str] = []
     page = open_page(browser, f"{live_url}/drops/linen-lab", errors)
-    cookies = {c["name"]: c for c in page.context.cookies()}
-    assert cookies["dfv"]["httpOnly"] and cookies["dfv"]["secure"] and cookies["dfv"]["sameSite"] == "Lax"
+    cookies = {c["name"]: c for c in page.context.cookies()}  # the edge gave this new visitor an id
+    assert cookies["dfs"]["httpOnly"] and cookies["dfs"]["secure"] and cookies["dfs"]["sameSite"] == "Lax"
     assert page.evaluate("document.cookie") == ""  # HttpOnly: no script can read it
 
 

@@ -7,7 +7,6 @@ import ast
 import json
 import os
 import re
-import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,8 @@ from aws_cdk.assertions import Match, Template
 
 from chalicelib.store import schema
 from infra import access
-from infra.stack import EDGE_FUNCTION, ORIGIN_CHECK_HEADER, VIEWER_HEADERS, VIEWER_IP_HEADER
+from infra.edge_rules import CACHED, LIVE_STOCK, ORIGIN_HEADERS, PAGES, VIEWER_IP_HEADER
+from infra.stack import ORIGIN_CHECK_HEADER, VIEWER_HEADERS
 from infra.stages import POPUP_WIFI_PEAK_PER_5_MIN, STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,15 +171,31 @@ def test_the_studio_signs_in_with_cognito_groups_as_roles(template: Template) ->
     template.has_resource_properties("AWS::Cognito::UserPool", {"MfaConfiguration": "ON"})
 
 
-def test_cloudfront_forwards_the_viewer_and_caches_only_media(template: Template) -> None:
-    [policy] = resources(template, "AWS::CloudFront::OriginRequestPolicy").values()
-    headers = policy["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
-    assert set(headers) == {*VIEWER_HEADERS, VIEWER_IP_HEADER} and "Accept-Language" in headers
+def test_cloudfront_forwards_the_viewer_keeps_landing_pages_a_second_and_media_a_year(template: Template) -> None:
+    policies = resources(template, "AWS::CloudFront::OriginRequestPolicy")
+    [everything] = [
+        p["Properties"]["OriginRequestPolicyConfig"] for n, p in policies.items() if n.startswith("ViewerContext")
+    ]
+    assert set(everything["HeadersConfig"]["Headers"]) == {*VIEWER_HEADERS, *ORIGIN_HEADERS}
     [distribution] = resources(template, "AWS::CloudFront::Distribution").values()
     config = distribution["Properties"]["DistributionConfig"]
     assert config["DefaultCacheBehavior"]["CachePolicyId"] == CACHING_DISABLED
-    [media] = config["CacheBehaviors"]
-    assert media["PathPattern"] == "/media/*" and media["CachePolicyId"] != CACHING_DISABLED
+    behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert set(behaviours) == {"/media/*", PAGES.path, LIVE_STOCK.path}
+    assert behaviours["/media/*"]["CachePolicyId"] != CACHING_DISABLED
+    kept = {
+        p["Properties"]["CachePolicyConfig"]["Comment"].split(":")[0]: p["Properties"]["CachePolicyConfig"]
+        for p in resources(template, "AWS::CloudFront::CachePolicy").values()
+    }
+    assert set(kept) == {b.path for b in CACHED}
+    for behaviour in CACHED:
+        policy = kept[behaviour.path]
+        assert policy["MaxTTL"] == 1 and policy["DefaultTTL"] == 0 and policy["MinTTL"] == 0
+        key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+        assert set(key["HeadersConfig"].get("Headers", [])) == set(behaviour.headers)
+        assert set(key["QueryStringsConfig"].get("QueryStrings", [])) == set(behaviour.query)
+        assert key["CookiesConfig"]["CookieBehavior"] == "none"  # the segment key stands for the cookie
+    assert {e["ErrorCode"]: e["ErrorCachingMinTTL"] for e in config["CustomErrorResponses"]}[503] == 0
     template.resource_count_is("AWS::CloudFront::OriginAccessControl", 1)
     [headers_policy] = resources(template, "AWS::CloudFront::ResponseHeadersPolicy").values()
     custom = headers_policy["Properties"]["ResponseHeadersPolicyConfig"]["CustomHeadersConfig"]["Items"]
@@ -410,18 +426,53 @@ def test_the_api_stage_refuses_requests_that_did_not_come_through_cloudfront(tem
     [added] = api["OriginCustomHeaders"]
     assert added["HeaderName"] == ORIGIN_CHECK_HEADER and added["HeaderValue"] == match["SearchString"]
     assert "resolve:secretsmanager" in json.dumps(added["HeaderValue"])
-    [association] = config["DefaultCacheBehavior"]["FunctionAssociations"]
-    assert association["EventType"] == "viewer-request"
+    for behaviour in (
+        config["DefaultCacheBehavior"],
+        *(b for b in config["CacheBehaviors"] if b["PathPattern"] != "/media/*"),
+    ):
+        events = {a["EventType"] for a in behaviour["FunctionAssociations"]}
+        assert events == {"viewer-request", "viewer-response"}
     [function] = resources(template, "AWS::CloudFront::Function").values()
     assert function["Properties"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    template.resource_count_is("AWS::CloudFront::KeyValueStore", 1)
+    [association] = function["Properties"]["FunctionConfig"]["KeyValueStoreAssociations"]
+    assert "EdgeStore" in json.dumps(association)
 
 
-def test_the_edge_function_writes_the_viewers_address_over_whatever_the_client_sent() -> None:
-    event = {
-        "viewer": {"ip": "203.0.113.9"},
-        "request": {"headers": {VIEWER_IP_HEADER: {"value": "10.0.0.1"}, "host": {"value": "shop.example"}}},
-    }
-    script = EDGE_FUNCTION.read_text() + f"\nconsole.log(JSON.stringify(handler({json.dumps(event)})));"
-    run = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True, timeout=30)
-    headers = json.loads(run.stdout)["headers"]
+def test_only_the_sweep_and_the_studio_write_the_edge_store_and_carry_awscrt(template: Template) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    layered = sorted(name for name, f in functions.items() if f["Properties"].get("Layers"))
+    assert [name.rstrip("0123456789ABCDEF") for name in layered] == ["Studio", "Sweep"]
+    writes = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(str(action).startswith("cloudfront-keyvaluestore:") for action in _listed(statement["Action"]))
+    ]
+    assert len(writes) == 2 and all("Fn::GetAtt" in json.dumps(w["Resource"]) for w in writes)
+
+
+def _listed(actions: object) -> list[object]:
+    return actions if isinstance(actions, list) else [actions]
+
+
+def test_the_edge_function_writes_the_viewers_address_over_whatever_the_client_sent(tmp_path: Path) -> None:
+    from devtools.local_edge import EdgeFunction
+
+    function = EdgeFunction(tmp_path / "store.json")
+    try:
+        event = {
+            "context": {"eventType": "viewer-request", "requestId": "r"},
+            "viewer": {"ip": "203.0.113.9"},
+            "request": {
+                "method": "GET",
+                "uri": "/api/drops",
+                "querystring": {},
+                "headers": {VIEWER_IP_HEADER: {"value": "10.0.0.1"}, "host": {"value": "shop.example"}},
+                "cookies": {},
+            },
+        }
+        headers = function.run(event)["headers"]
+    finally:
+        function.close()
     assert headers[VIEWER_IP_HEADER] == {"value": "203.0.113.9"} and headers["host"] == {"value": "shop.example"}

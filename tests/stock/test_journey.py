@@ -154,7 +154,25 @@ def test_a_form_token_works_only_for_its_own_visitor(client: Client) -> None:
     _, other = landing(client)
     response = reserve(client, other, form_token(page))
     assert response.status_code == 403 and "<code>form_expired</code>" in html_of(response)
-    assert reserve(client, other, "").status_code == 403
+    fields = {"ft": "", "sku": "TEE-ECRU", "size": "M", "popup": "paris-marais", "qty": "1"}
+    unproven = {k: v for k, v in FORM.items() if k != "Origin"} | {"Cookie": other}
+    assert client.http.post("/drops/linen-lab/reserve", headers=unproven, body=urlencode(fields)).status_code == 403
+
+
+def test_a_form_without_a_token_counts_when_the_browser_says_it_came_from_our_page(client: Client) -> None:
+    """A page CloudFront serves to a whole segment carries no visitor's token: its forms are checked
+    by the browser's word (Origin, else Sec-Fetch-Site) and the visitor's cookie."""
+    _, cookie = landing(client)
+    assert reserve(client, cookie, "").status_code == 303  # Origin: ours
+    fields = {"ft": "", "sku": "TEE-ECRU", "size": "M", "popup": "paris-marais", "qty": "1"}
+    by_fetch_site = {k: v for k, v in FORM.items() if k != "Origin"} | {
+        "Cookie": cookie,
+        "Sec-Fetch-Site": "same-origin",
+    }
+    assert (
+        client.http.post("/drops/linen-lab/reserve", headers=by_fetch_site, body=urlencode(fields)).status_code == 303
+    )
+    assert reserve(client, "", "").status_code == 403  # no cookie: nobody to hold for
 
 
 def test_a_size_gone_meanwhile_says_so_and_offers_the_drop_again(client: Client) -> None:
