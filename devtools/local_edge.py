@@ -50,6 +50,7 @@ MEDIA = ROOT / "media"
 MEDIA_PREFIX = "/media/"
 MEDIA_TYPES = {".webm": "video/webm", ".webp": "image/webp", ".vtt": "text/vtt; charset=utf-8"}
 RUNNER = Path(__file__).with_name("edge_runner.js")
+STATS_PATH = "/.local-edge/stats"  # what this edge counted (`make bench`); CloudFront has no such thing
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"})
 
 
@@ -141,6 +142,7 @@ class EdgeCache:
     fetching: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counts: dict[str, int] = field(default_factory=lambda: {"hit": 0, "stale": 0, "miss": 0, "pass": 0, "origin": 0})
+    origin_seconds: list[float] = field(default_factory=list)  # each origin request's time, for `make bench`
 
     def count(self, what: str) -> None:
         with self.lock:
@@ -222,7 +224,9 @@ class Edge:
     def _origin(self, method: str, uri: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Stored:
         self.cache.count("origin")
         target = f"{uri}?{urlencode(query)}" if query else uri
+        started = time.perf_counter()
         status, answered, content = self.send(method, target, headers, body)
+        self.cache.origin_seconds.append(time.perf_counter() - started)
         kept = [(k, v) for k, v in answered if k.lower() not in ORIGIN_ONLY]
         cache_control = next((v for k, v in answered if k.lower() == "cache-control"), None)
         lifetimes = cache_lifetimes(cache_control) if method in ("GET", "HEAD") else None
@@ -338,9 +342,22 @@ class EdgeHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _stats(self) -> None:
+        cache = self.server.edge.cache
+        with cache.lock:
+            body = json.dumps({"counts": cache.counts, "origin_seconds": cache.origin_seconds}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def _through_edge(self) -> None:
         if self.path.startswith(MEDIA_PREFIX) and self.command in ("GET", "HEAD"):
             self._media()
+            return
+        if self.path == STATS_PATH:
+            self._stats()
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -410,30 +427,47 @@ def keep_request_log() -> None:
     logger.addHandler(handler)
 
 
-def serve_origin(stage: str) -> int:
-    """The Chalice app on a free loopback port, in a thread; its port."""
+@dataclass(frozen=True)
+class RunningOrigin:
+    port: int
+    thread: threading.Thread
+
+    def join(self) -> None:
+        self.thread.join()
+
+
+def serve_origin(stage: str, port: int = 0) -> RunningOrigin:
+    """The Chalice app on a loopback port (a free one by default), in a thread."""
     config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=stage)
     app = per_thread_requests(config.chalice_app)
     validate_routes(app.routes)
-    server = LocalDevServer(app, config, "127.0.0.1", 0, server_cls=CrowdServer)
-    port = int(server.server.server_address[1])
-    threading.Thread(target=server.serve_forever, name="origin", daemon=True).start()
-    return port
+    server = LocalDevServer(app, config, "127.0.0.1", port, server_cls=CrowdServer)
+    thread = threading.Thread(target=server.serve_forever, name="origin", daemon=True)
+    thread.start()
+    return RunningOrigin(int(server.server.server_address[1]), thread)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="local")
+    parser.add_argument("--origin-port", type=int, help="front an origin already on this port")
+    parser.add_argument("--origin-only", action="store_true", help="serve the origin alone on --port")
     args = parser.parse_args()
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    keep_request_log()
+    if args.origin_only:
+        keep_request_log()
+        serve_origin(args.stage, args.port).join()
+        return
     from chalicelib.config import settings
 
     store = settings().edge_store_file
     if store is None:
         raise SystemExit("DROPFRONT_EDGE_STORE_FILE is not set: the edge function needs its key value store")
-    edge = Edge(http_origin(serve_origin(args.stage)), store)
+    if args.origin_port is None:
+        keep_request_log()
+    origin = args.origin_port or serve_origin(args.stage).port
+    edge = Edge(http_origin(origin), store)
     try:
         EdgeServer(("127.0.0.1", args.port), edge).serve_forever()
     finally:

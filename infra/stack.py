@@ -590,11 +590,10 @@ class DropfrontStack(Stack):
 
     def _cache_policy(self, behaviour: Behaviour) -> cloudfront.CachePolicy:
         """Kept a second at most, by the behaviour's key, and only what the origin says may be kept."""
-        keyed_by = ", ".join(behaviour.headers + behaviour.query) or "path"
         return cloudfront.CachePolicy(
             self,
             f"{behaviour.name}Cache",
-            comment=f"{behaviour.path}: by {keyed_by}, a second at most",
+            comment=f"{behaviour.path}: a second at most, by the key infra/edge_rules.py names",
             default_ttl=Duration.seconds(0),  # an answer without s-maxage or max-age is not kept
             min_ttl=Duration.seconds(0),
             max_ttl=Duration.seconds(MAX_TTL_SECONDS),

@@ -404,11 +404,14 @@ def test_cdk_nag_finds_nothing_unjustified(assembly: Path) -> None:
         assert "Non-Compliant" not in report and report.count("Suppressed") >= 5
 
 
-def test_the_function_code_is_the_finished_package(assembly: Path) -> None:
-    [asset] = assembly.glob("asset.*.zip")
-    names = set(zipfile.ZipFile(asset).namelist())
+def test_the_function_code_is_the_finished_package_and_awscrt_a_layer_of_its_own(assembly: Path) -> None:
+    contents = {asset.name: set(zipfile.ZipFile(asset).namelist()) for asset in assembly.glob("asset.*.zip")}
+    [names] = [n for n in contents.values() if "app.py" in n]
     assert {"app.py", "templates/landing.html", "chalicelib/translations/fr/LC_MESSAGES/messages.mo"} <= names
     assert any(n.startswith("chalicelib/core/__pycache__/models.cpython-313") for n in names)
+    assert not any(n.startswith("awscrt/") for n in names)  # the shopper's package stays small
+    [layer] = [n for n in contents.values() if "app.py" not in n]
+    assert any(n.startswith("python/awscrt/") for n in layer)
 
 
 def test_the_api_stage_refuses_requests_that_did_not_come_through_cloudfront(template: Template) -> None:
