@@ -79,6 +79,7 @@ bench: venv catalogs editor ## benchmarks against the targets in docs/design.md;
 	$(BIN)/python -m bench.outage --out bench/results/outage.json
 	$(BIN)/python -m bench.load_model --out bench/results/load_model.json
 	$(BIN)/python -m bench.waiting_room --out bench/results/waiting_room.json
+	$(BIN)/python -m bench.edge_spike --out bench/results/edge_spike.json
 
 DROP ?= linen-lab
 POPUP ?= paris-marais

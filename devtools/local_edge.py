@@ -107,6 +107,8 @@ class EdgeFunction:
 
 @dataclass
 class Stored:
+    """An answer as kept: ``stored_at`` is when it was asked for, so its age includes the origin's time."""
+
     status: int
     headers: list[tuple[str, str]]
     body: bytes
@@ -224,14 +226,14 @@ class Edge:
     def _origin(self, method: str, uri: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Stored:
         self.cache.count("origin")
         target = f"{uri}?{urlencode(query)}" if query else uri
-        started = time.perf_counter()
+        asked_at, started = self.cache.clock(), time.perf_counter()
         status, answered, content = self.send(method, target, headers, body)
         self.cache.origin_seconds.append(time.perf_counter() - started)
         kept = [(k, v) for k, v in answered if k.lower() not in ORIGIN_ONLY]
         cache_control = next((v for k, v in answered if k.lower() == "cache-control"), None)
         lifetimes = cache_lifetimes(cache_control) if method in ("GET", "HEAD") else None
         fresh, stale = lifetimes or (0.0, 0.0)
-        return Stored(status, kept, content, self.cache.clock(), fresh, stale)
+        return Stored(status, kept, content, asked_at, fresh, stale)  # its age counts the wait for it (RFC 9111)
 
     def _refresh(self, key: tuple[Any, ...], fetch: Callable[[], Stored]) -> None:
         lock = self.cache.key_lock(key)

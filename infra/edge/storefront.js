@@ -79,18 +79,17 @@ async function handler(event) {
 
 async function respond(event) {
   var response = event.response;
-  if (response.cookies[COOKIE]) {
-    return response; // the origin set it (a campaign link or a QR scan changed the profile)
+  var sent = event.request.cookies;
+  if (response.cookies[COOKIE] || sent[APP_COOKIE]) {
+    return response; // the origin set it, or knows the visitor and will
+  }
+  if ((await verified(sent[COOKIE])) !== null || (await unknownKey(sent[COOKIE]))) {
+    return response; // a visitor we already know (or whose key is on its way)
   }
   var minted = await mint(event.context.requestId);
-  if (minted === null) {
-    return response;
+  if (minted !== null) {
+    response.cookies[COOKIE] = { value: minted.cookie, attributes: COOKIE_ATTRIBUTES };
   }
-  var sent = event.request.cookies[COOKIE];
-  if (event.request.cookies[APP_COOKIE] || (await unknownKey(sent)) || (await verified(sent)) !== null) {
-    return response; // a visitor we already know
-  }
-  response.cookies[COOKIE] = { value: minted.cookie, attributes: COOKIE_ATTRIBUTES };
   return response;
 }
 
