@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
+from urllib.parse import unquote_plus
 
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
@@ -16,9 +18,10 @@ from chalicelib.core.tokens import signing_keys
 from chalicelib.edge.segment import edge_keys
 from chalicelib.edge.sync import sync_edge
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
+from chalicelib.numbers.first_views import exposures, first_views
 from chalicelib.outbox.sender import send_due
 from chalicelib.pages.published import promote_due
-from chalicelib.pricing.policy import Channel
+from chalicelib.pricing.policy import Channel, Experiment
 from chalicelib.shop.notify import (
     NotifyFields,
     NotifyRequest,
@@ -158,7 +161,7 @@ def landing_page(slug: str) -> Response:
     context = landing_context(shopper.view, where, nonce, form, query.m, in_queue=entry is not None)
     body = wiring.published().render(shopper.locale, "landing", context, now)
     page_view(slug, "landing")
-    record_offers(shopper, wiring.numbers())
+    record_offers(shopper, wiring.numbers(), first_view_counted=settings().behind_edge)  # from the edge's log
     cookie = cookie_headers(*shopper.cookies, *room_cookies)
     cache = responses.SHARED_PAGE if shopper.shared else responses.PRIVATE
     return responses.html(body, nonce=nonce, locale=shopper.locale, cache=cache, extra=cookie)
@@ -537,6 +540,37 @@ def sweep(now: datetime) -> None:
         wiring.outbox(), wiring.mailer(), lambda r: render_email(r, bookings, subscriptions, catalog, base), now
     )
     telemetry.outbox_sent(report.sent, report.skipped, report.retried, report.failed)
+
+
+@app.lambda_function(name="edge_logs")
+def edge_logs(event: dict[str, Any], context: Any) -> dict[str, dict[str, int]]:
+    """CloudFront's access log files as they land in the logs bucket: the first views of landing pages
+    they hold join the experiments' samples (a page kept for a segment knows no visitor)."""
+    logs = wiring.access_logs()
+    lines = [
+        line
+        for record in event.get("Records", [])
+        for line in logs.lines(record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"]))
+    ]
+    return record_first_views(lines)
+
+
+def record_first_views(lines: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Count the log's first views in their cells' samples; what was added, per drop."""
+    store = wiring.catalog_store()
+    policies: dict[str, tuple[Experiment, ...]] = {}
+
+    def experiments_of(slug: str) -> tuple[Experiment, ...]:
+        if slug not in policies:
+            policy = store.pricing_policy(slug)
+            policies[slug] = policy.experiments if policy else ()
+        return policies[slug]
+
+    added = exposures(first_views(lines), experiments_of)
+    for slug, counts in added.items():
+        wiring.numbers().add(slug, counts)
+    logger.info("first views counted from the edge's log", extra={"drops": sorted(added)})
+    return added
 
 
 @app.lambda_function(name="studio")

@@ -14,6 +14,7 @@ from chalicelib.edge.ports import EdgeStore
 from chalicelib.pages.published import PublishedTemplates
 from chalicelib.pricing.replay import DecisionLog
 from chalicelib.stock.checkout import HoldRules
+from chalicelib.store.access_logs import S3AccessLogs
 from chalicelib.store.arrivals import DynamoArrivals
 from chalicelib.store.audit import DynamoAudit
 from chalicelib.store.batches import DynamoBatches
@@ -156,6 +157,11 @@ def decision_log() -> DecisionLog | None:
 
 
 @lru_cache(maxsize=1)
+def access_logs() -> S3AccessLogs:
+    return S3AccessLogs()
+
+
+@lru_cache(maxsize=1)
 def edge_store() -> EdgeStore | None:
     """The store the edge function reads: the stack's KeyValueStore in AWS, the local edge's file under
     `make run`; None where pages are served without an edge (tests that do not start one)."""
@@ -193,5 +199,5 @@ def utcnow() -> datetime:
 def forget_adapters() -> None:
     """Forget the adapters and cached readers (a fresh process; ``devtools.process`` uses it)."""
     _adapters.clear()
-    for built in (catalog, published, mailer, media, warm_schedule, rooms, decision_log, edge_store):
+    for built in (catalog, published, mailer, media, warm_schedule, rooms, decision_log, edge_store, access_logs):
         built.cache_clear()

@@ -32,11 +32,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from chalice.app import Chalice
 from chalice.cli.factory import CLIFactory
@@ -215,13 +216,35 @@ def http_origin(port: int) -> Origin:
     return send
 
 
+LOG_FIELDS = "date time cs-method cs-uri-stem sc-status cs(Cookie) x-edge-request-id x-edge-result-type cs-uri-query"
+"""The access log's columns: a subset of CloudFront's standard log, in its format."""
+LOG_DELIVERY_SECONDS = 5.0
+
+
 class Edge:
-    """The function and the cache in front of an origin."""
+    """The function and the cache in front of an origin, and the access log it keeps."""
 
     def __init__(self, origin: Origin, store: Path) -> None:
         self.send = origin
         self.function = EdgeFunction(store)
         self.cache = EdgeCache()
+        self.log: list[str] = []
+        self._log_lock = threading.Lock()
+
+    def _log(self, request: dict[str, Any], status: int, outcome: str, request_id: str) -> None:
+        now = datetime.now(UTC)
+        cookies = "; ".join(f"{name}={entry['value']}" for name, entry in request["cookies"].items())
+        query = urlencode({name: entry["value"] for name, entry in request["querystring"].items()})
+        fields = (now.strftime("%Y-%m-%d"), now.strftime("%H:%M:%S"), request["method"], request["uri"], str(status))
+        line = "\t".join((*fields, quote(cookies) or "-", request_id, outcome, query or "-"))
+        with self._log_lock:
+            self.log.append(line)
+
+    def deliver_log(self) -> list[str]:
+        """The log lines since the last delivery, as one file (CloudFront delivers every few minutes)."""
+        with self._log_lock:
+            lines, self.log = self.log, []
+        return ["#Version: 1.0", f"#Fields: {LOG_FIELDS}", *lines] if lines else []
 
     def _origin(self, method: str, uri: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Stored:
         self.cache.count("origin")
@@ -293,6 +316,7 @@ class Edge:
             else:
                 stored, outcome = fetch(), "Miss"
                 self.cache.count("pass")
+        self._log(request, stored.status, outcome, request_id)
         return self._respond(stored, outcome, request, context, viewer)
 
     def _respond(
@@ -449,6 +473,21 @@ def serve_origin(stage: str, port: int = 0) -> RunningOrigin:
     return RunningOrigin(int(server.server.server_address[1]), thread)
 
 
+def deliver_logs(edge: Edge) -> None:
+    """What the logs bucket's notification does in AWS: each delivered file's first views counted
+    (``app.edge_logs``), every few seconds here."""
+    from app import record_first_views
+
+    while True:
+        time.sleep(LOG_DELIVERY_SECONDS)
+        lines = edge.deliver_log()
+        try:
+            if lines:
+                record_first_views(lines)
+        except Exception:
+            logging.getLogger("dropfront").exception("the edge's log could not be counted")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
@@ -470,6 +509,7 @@ def main() -> None:
         keep_request_log()
     origin = args.origin_port or serve_origin(args.stage).port
     edge = Edge(http_origin(origin), store)
+    threading.Thread(target=deliver_logs, args=(edge,), name="log-delivery", daemon=True).start()
     try:
         EdgeServer(("127.0.0.1", args.port), edge).serve_forever()
     finally:

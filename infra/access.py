@@ -26,6 +26,9 @@ message's waiting pointer is deleted, a retried one's moved)."""
 SEED = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
 """The post-deploy step (an operator's credentials) seeds with these."""
 
+EDGE_LOGS = ("dynamodb:GetItem", "dynamodb:UpdateItem")
+"""Counting first views from CloudFront's log: the drop's policy read, its counters added to."""
+
 SECRETS = ("secretsmanager:GetSecretValue",)
 EDGE_STORE = (  # the sweep and the studio keep the edge's KeyValueStore current
     "cloudfront-keyvaluestore:DescribeKeyValueStore",

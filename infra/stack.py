@@ -37,6 +37,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
@@ -213,6 +214,17 @@ class DropfrontStack(Stack):
         )
         self.studio.add_to_role_policy(  # product pictures, and nothing else in the bucket
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.media.arn_for_objects("products/*")])
+        )
+        # CloudFront's log files, as they land: a landing page's first views join the experiments'
+        # samples (a page kept for a segment knows no visitor; the request id gives the edge's id).
+        self.edge_logs = self._function("EdgeLogs", "app.edge_logs", code, 256, access.EDGE_LOGS, environment)
+        self.edge_logs.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.access_logs.arn_for_objects("cloudfront/*")])
+        )
+        self.access_logs.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.LambdaDestination(self.edge_logs),
+            s3.NotificationKeyFilter(prefix="cloudfront/"),
         )
         self.mail_identity = self._mail_identity()
         self.web_acl = self._web_acl()
@@ -585,6 +597,7 @@ class DropfrontStack(Stack):
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=True,
             log_bucket=self.access_logs,
+            log_includes_cookies=True,  # a first view is a landing-page request without the visitor cookies
             log_file_prefix="cloudfront/",
         )
 

@@ -177,11 +177,12 @@ def budget_scope(catalog: DropCatalog, market: Market, pickup_at: str | None, no
     return BudgetScope(local_day(market.timezone, now), popups)
 
 
-def record_offers(shopper: ShopperDrop, numbers: CellCounter) -> None:
+def record_offers(shopper: ShopperDrop, numbers: CellCounter, *, first_view_counted: bool = False) -> None:
     """Log the offers shown. A first visit also joins each experiment cell's sample in the studio's
-    numbers: best effort, since a counter that cannot be written must never take the page down. A
-    page rendered for a segment knows no visitor: its first views are counted from the edge's log."""
-    if shopper.visitor.is_new and shopper.assignments and not shopper.shared:
+    numbers: best effort, since a counter that cannot be written must never take the page down.
+    ``first_view_counted``: a landing page behind the edge, whose first views the edge's log counts
+    (``numbers/first_views.py``), also those the origin renders for the visitor alone."""
+    if shopper.visitor.is_new and shopper.assignments and not first_view_counted:
         try:
             numbers.add(shopper.view.catalog.drop.slug, exposure_counts(a.label for a in shopper.assignments))
         except Exception:  # noqa: BLE001 - throttled or unreachable: the page still serves

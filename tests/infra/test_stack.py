@@ -69,10 +69,12 @@ def test_the_table_is_the_one_the_code_defines(template: Template, stage: str) -
     assert table["DeletionPolicy"] == ("Retain" if stage == "prod" else "Delete")
 
 
-def test_four_functions_from_the_package(template: Template) -> None:
-    functions = resources(template, "AWS::Lambda::Function")
+def test_five_functions_from_the_package(template: Template) -> None:
+    functions = {n: f for n, f in resources(template, "AWS::Lambda::Function").items() if "Handler" in f["Properties"]}
+    functions = {n: f for n, f in functions.items() if f["Properties"]["Handler"].startswith("app.")}
     by_handler = {f["Properties"]["Handler"]: f["Properties"] for f in functions.values()}
-    assert set(by_handler) == {"app.app", "app.studio", "app.minute_sweep"} and len(functions) == 4  # app.app twice
+    assert set(by_handler) == {"app.app", "app.studio", "app.minute_sweep", "app.edge_logs"}
+    assert len(functions) == 5  # app.app twice
     for props in by_handler.values():
         assert props["Runtime"] == "python3.13" and props["Architectures"] == ["x86_64"]
         assert "DROPFRONT_SECRET_KEYS_SECRET" in props["Environment"]["Variables"]
@@ -280,6 +282,7 @@ def test_each_function_gets_exactly_its_dynamodb_actions(template: Template) -> 
         "ApiLaunch": set(access.SHOPPER),
         "Studio": set(access.STUDIO),
         "Sweep": set(access.SWEEP),
+        "EdgeLogs": set(access.EDGE_LOGS),
     }
     assert "dynamodb:DeleteItem" not in roles["Api"]
 
@@ -305,7 +308,7 @@ def test_only_the_sweep_sends_mail_and_only_from_the_shops_identity(template: Te
     assert "DROPFRONT_PUBLIC_URL" in variables
 
 
-def test_the_studio_may_put_product_pictures_and_nothing_else_in_the_media_bucket(template: Template) -> None:
+def test_the_studio_may_put_product_pictures_and_the_log_counter_read_cloudfronts_logs(template: Template) -> None:
     puts = [
         (name, statement)
         for name, policy in resources(template, "AWS::IAM::Policy").items()
@@ -315,9 +318,12 @@ def test_the_studio_may_put_product_pictures_and_nothing_else_in_the_media_bucke
             for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
         )
     ]
-    assert [re.sub(r"RoleDefaultPolicy.*", "", name) for name, _ in puts] == ["Studio"]
-    ((_, statement),) = puts
-    assert statement["Action"] == "s3:PutObject" and "/products/*" in json.dumps(statement["Resource"])
+    by_role = {re.sub(r"RoleDefaultPolicy.*|Policy[0-9A-F]+$", "", name): statement for name, statement in puts}
+    assert set(by_role) == {"Studio", "EdgeLogs", "AccessLogsNotificationsHandler"}
+    studio_puts, reads_logs = by_role["Studio"], by_role["EdgeLogs"]
+    assert studio_puts["Action"] == "s3:PutObject" and "/products/*" in json.dumps(studio_puts["Resource"])
+    assert reads_logs["Action"] == "s3:GetObject" and "/cloudfront/*" in json.dumps(reads_logs["Resource"])
+    assert by_role["AccessLogsNotificationsHandler"]["Action"] == "s3:PutBucketNotification"  # CDK's, at deploy
     [studio] = [
         f for f in resources(template, "AWS::Lambda::Function").values() if f["Properties"]["Handler"] == "app.studio"
     ]
