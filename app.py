@@ -163,8 +163,11 @@ def landing_page(slug: str) -> Response:
     page_view(slug, "landing")
     record_offers(shopper, wiring.numbers(), first_view_counted=settings().behind_edge)  # from the edge's log
     cookie = cookie_headers(*shopper.cookies, *room_cookies)
-    cache = responses.SHARED_PAGE if shopper.shared else responses.PRIVATE
-    return responses.html(body, nonce=nonce, locale=shopper.locale, cache=cache, extra=cookie)
+    if shopper.shared:  # the cookie is in its key already (no Vary: Cookie, which a CDN may refuse to keep)
+        return responses.html(
+            body, nonce=nonce, locale=shopper.locale, cache=responses.SHARED_PAGE, extra={"Vary": "Accept-Language"}
+        )
+    return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
 
 
 def queue_page(shopper: ShopperDrop, entry: Entry | None, now: datetime, here: str) -> Response | None:

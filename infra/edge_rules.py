@@ -42,7 +42,9 @@ PAGES = Behaviour(
     # Accept-Language as the function cut it down; the market's country; the viewer's zone (the page
     # writes times in it); the segment key.
     ("accept-language", "cloudfront-viewer-country", "cloudfront-viewer-time-zone", SEGMENT_HEADER),
-    ("lang", "m", "c", "hold"),  # what a landing page reads of its query; the function drops the rest
+    # What a landing page reads of its query (the function drops the rest) but the campaign link's
+    # grant, which the function folds into the segment key (or leaves the page to the origin).
+    ("lang", "m", "hold"),
 )
 LIVE_STOCK = Behaviour("/api/drops/*/stock", (), ())  # what an open page polls: the same for everyone
 CACHED = (PAGES, LIVE_STOCK)

@@ -25,6 +25,7 @@ SEGMENT_HEADER = "x-dropfront-segment"
 MINTED_HEADER = "x-dropfront-minted"  # a visitor the edge just gave an id: new, not returning
 EDGE_KEY_CONTEXT = b"dropfront edge segment key v1"
 SIGNATURE_CONTEXT = "dfs1:"
+GRANT_CONTEXT = "dfc1:"  # a campaign link's grant: another purpose, so neither verifies as the other
 KEY_ID = re.compile(r"^[0-9a-f]{8}$")
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 LABEL = re.compile(r"^[a-z0-9-]{1,40}$")
@@ -66,9 +67,20 @@ class Profile:
         return "~".join(f"{name}:{value}" for name, value in fields if value)
 
 
-def _signature(key: EdgeKey, payload: str) -> str:
-    digest = hmac.new(key.secret, (SIGNATURE_CONTEXT + payload).encode(), hashlib.sha256).digest()
+def _signature(key: EdgeKey, payload: str, context: str = SIGNATURE_CONTEXT) -> str:
+    digest = hmac.new(key.secret, (context + payload).encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _fields(payload: str, names: str) -> dict[str, str] | None:
+    """``name:value`` fields joined by ``~``, each of ``names`` at most once; None if malformed."""
+    fields: dict[str, str] = {}
+    for field in payload.split("~"):
+        name, colon, text = field[:1], field[1:2], field[2:]
+        if colon != ":" or not name or name not in names or name in fields:
+            return None
+        fields[name] = text
+    return fields
 
 
 def seal(profile: Profile, key: EdgeKey) -> str:
@@ -76,23 +88,53 @@ def seal(profile: Profile, key: EdgeKey) -> str:
     return f"{profile.payload}.{key.kid}.{_signature(key, profile.payload)}"
 
 
-def unseal(value: str | None, keys: Sequence[EdgeKey]) -> Profile | None:
-    """The profile a ``dfs`` value carries, or None unless one of ``keys`` signed it as it is."""
+def _signed(value: str | None, keys: Sequence[EdgeKey], context: str) -> str | None:
+    """The payload of ``payload.kid.signature`` if one of ``keys`` signed it for ``context``."""
     parts = value.split(".") if value and len(value) <= MAX_KEY_CHARS else []
     key = next((k for k in keys if len(parts) == 3 and k.kid == parts[1]), None)
-    if key is None or not hmac.compare_digest(_signature(key, parts[0]), parts[2]):
+    if key is None or not hmac.compare_digest(_signature(key, parts[0], context), parts[2]):
         return None
-    fields: dict[str, str] = {}
-    for field in parts[0].split("~"):
-        name, colon, text = field[:1], field[1:2], field[2:]
-        if colon != ":" or name not in "vtkp" or not name or name in fields:
-            return None
-        if not (VISITOR_ID if name == "v" else LABEL).match(text):
-            return None
-        fields[name] = text
-    if "v" not in fields:
+    return parts[0]
+
+
+def unseal(value: str | None, keys: Sequence[EdgeKey]) -> Profile | None:
+    """The profile a ``dfs`` value carries, or None unless one of ``keys`` signed it as it is."""
+    payload = _signed(value, keys, SIGNATURE_CONTEXT)
+    fields = _fields(payload, "vtkp") if payload is not None else None
+    if fields is None or "v" not in fields:
+        return None
+    if not VISITOR_ID.match(fields["v"]) or not all(LABEL.match(fields[n]) for n in "tkp" if n in fields):
         return None
     return Profile(fields["v"], fields.get("t"), fields.get("k"), fields.get("p"))
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What a campaign link gives: a tier, a cohort, until ``expires`` (Unix seconds)."""
+
+    tier: str | None
+    cohort: str | None
+    expires: int
+
+
+def seal_grant(grant: Grant, key: EdgeKey) -> str:
+    """A campaign link's ``?c=`` value: the edge verifies it and seals the grant into the visitor's
+    segment cookie itself, so the link's page is kept for the segment like any other."""
+    fields = (("t", grant.tier), ("k", grant.cohort), ("e", str(grant.expires)))
+    payload = "~".join(f"{name}:{value}" for name, value in fields if value)
+    return f"{payload}.{key.kid}.{_signature(key, payload, GRANT_CONTEXT)}"
+
+
+def unseal_grant(value: str | None, keys: Sequence[EdgeKey], now: int) -> Grant | None:
+    """The grant a ``?c=`` value carries, or None if not signed as it is, or expired."""
+    payload = _signed(value, keys, GRANT_CONTEXT)
+    fields = _fields(payload, "tke") if payload is not None else None
+    if fields is None or not fields.get("e", "").isdigit() or int(fields["e"]) <= now:
+        return None
+    tier, cohort = fields.get("t"), fields.get("k")
+    if not (tier or cohort) or not all(LABEL.match(label) for label in (tier, cohort) if label is not None):
+        return None
+    return Grant(tier, cohort, int(fields["e"]))
 
 
 def minted_id(request_id: str) -> str:
@@ -136,12 +178,9 @@ def parse_segment(text: str | None) -> SegmentKey | None:
     head, *rest = text.split("~")
     if head not in ("r", "n", "a"):
         return None
-    fields: dict[str, str] = {}
-    for field in rest:
-        name, colon, value = field[:1], field[1:2], field[2:]
-        if colon != ":" or not name or name not in "tkpgxv" or name in fields:
-            return None
-        fields[name] = value
+    fields = _fields("~".join(rest), "tkpgxv") if rest else {}
+    if fields is None:
+        return None
     labels = [fields.get(name) for name in "tkpg"]
     cells = tuple(fields["x"].split("+")) if "x" in fields else ()
     version = fields.get("v")

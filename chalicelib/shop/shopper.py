@@ -106,7 +106,7 @@ def open_drop(
     experiments = policy.policy.experiments if policy.policy else ()
     shared = from_segment(segment, policy.policy.version if policy.policy else None, experiments)
     cookies: tuple[str, ...]
-    if shared is not None and segment is not None and not (campaign or scanned_at or forced_cell):
+    if shared is not None and segment is not None and not (scanned_at or forced_cell):  # a grant is in the key
         visitor, cookies, assignments = shared, (), segment_assignments(experiments, segment.cells)
         where, near = Whereabouts(None, None, None), segment.near
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.config import settings
@@ -19,7 +20,7 @@ from chalicelib.core.errors import Forbidden
 from chalicelib.core.models import LABEL_PATTERN
 from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, signing_keys, verify, verify_repeated
 from chalicelib.edge.segment import COOKIE_NAME as EDGE_COOKIE
-from chalicelib.edge.segment import Profile, edge_keys, seal, unseal
+from chalicelib.edge.segment import Grant, Profile, edge_keys, seal, seal_grant, unseal, unseal_grant
 
 COOKIE_NAME = "dfv"
 MAX_COOKIE_HEADER = 4096
@@ -74,9 +75,23 @@ def _from_cookie(token: str | None) -> Visitor | None:
     return Visitor(visitor_id, False, _label(payload, "t"), _label(payload, "k"), _label(payload, "p"))
 
 
-def campaign_link(*, tier: str | None = None, cohort: str | None = None) -> str:
-    """A signed ``?c=`` value granting a tier or a cohort (for marketers' links)."""
-    return sign(Purpose.CAMPAIGN, {k: v for k, v in (("t", tier), ("k", cohort)) if v})
+def campaign_link(*, tier: str | None = None, cohort: str | None = None, now: datetime | None = None) -> str:
+    """A signed ``?c=`` value granting a tier or a cohort (for marketers' links), for the campaign
+    token's lifetime; signed with the newest edge key, so the edge can verify it (``edge/segment.py``)."""
+    expires = (now or datetime.now(UTC)) + LIFETIMES[Purpose.CAMPAIGN]
+    return seal_grant(Grant(tier, cohort, int(expires.timestamp())), edge_keys(signing_keys())[-1])
+
+
+def _granted(campaign: str) -> tuple[str | None, str | None] | None:
+    """The tier and cohort a campaign link grants: the edge's form, or one signed before it (itsdangerous)."""
+    grant = unseal_grant(campaign, edge_keys(signing_keys()), int(datetime.now(UTC).timestamp()))
+    if grant is not None:
+        return grant.tier, grant.cohort
+    try:
+        claim = verify(Purpose.CAMPAIGN, campaign)
+    except InvalidToken:
+        return None
+    return (_label(claim, "t"), _label(claim, "k")) if isinstance(claim, dict) else None
 
 
 def _from_edge_cookie(value: str | None) -> Visitor | None:
@@ -101,15 +116,10 @@ def identify(
     if visitor is None:
         given = unseal(minted, edge_keys(signing_keys()))
         visitor, changed = Visitor(given.visitor_id if given else secrets.token_urlsafe(12), True), True
-    if campaign:
-        try:
-            grant = verify(Purpose.CAMPAIGN, campaign)
-        except InvalidToken:
-            grant = None
-        if isinstance(grant, dict):
-            tier, cohort = _label(grant, "t") or visitor.tier, _label(grant, "k") or visitor.cohort
-            if (tier, cohort) != (visitor.tier, visitor.cohort):
-                visitor, changed = replace(visitor, tier=tier, cohort=cohort), True
+    if campaign and (granted := _granted(campaign)) is not None:
+        tier, cohort = granted[0] or visitor.tier, granted[1] or visitor.cohort
+        if (tier, cohort) != (visitor.tier, visitor.cohort):
+            visitor, changed = replace(visitor, tier=tier, cohort=cohort), True
     if popup and LABEL.match(popup) and popup != visitor.popup:
         visitor, changed = replace(visitor, popup=popup), True
     cookies: tuple[str, ...] = (

@@ -14,7 +14,12 @@ import cf from 'cloudfront';
 // to the shop's UI locales so that it keys a handful of pages, not every browser's variant.
 // chalicelib/edge/segment.py is the Python twin of these rules; tests run both on the same inputs.
 //
-// Response: a visitor who arrived without a valid cookie gets the one minted for this request.
+// A campaign link's grant (?c=, signed by the app with an edge key) is verified here too: its tier or
+// cohort joins the visitor's key at once and their cookie on the way out, so the link's page is kept
+// for its segment like any other.
+//
+// Response: a visitor who arrived without a valid cookie gets the one minted for this request, and a
+// visitor who followed a campaign link the cookie that says so.
 
 var crypto = require('crypto');
 var kvs = cf.kvs();
@@ -28,7 +33,6 @@ var COOKIE_ATTRIBUTES = 'Max-Age=34560000; Path=/; Secure; HttpOnly; SameSite=La
 var UI_LOCALES = ['en', 'fr', 'de', 'es', 'ja', 'ar'];
 var LANDING = /^\/drops\/([a-z0-9][a-z0-9-]{0,62})$/;
 var LANDING_QUERY = ['lang', 'm', 'c', 'hold'];
-var PERSONAL_QUERY = ['c', 'hold'];
 var ID = /^[A-Za-z0-9_-]{8,64}$/;
 var LABEL = /^[a-z0-9-]{1,40}$/;
 var KID = /^[0-9a-f]{8}$/;
@@ -67,14 +71,60 @@ async function handler(event) {
   var landing = LANDING.exec(request.uri);
   if (landing && (request.method === 'GET' || request.method === 'HEAD')) {
     keepOnly(request.querystring, LANDING_QUERY);
-    if (!PERSONAL_QUERY.some(function (name) { return name in request.querystring; })) {
-      var key = await segmentKey(landing[1], profile, returning, request.headers);
-      if (key !== null) {
-        request.headers[SEGMENT] = { value: key };
-      }
+    var grant = await grantOf(request);
+    if (grant === false || 'hold' in request.querystring) {
+      return request; // a link signed before the edge could read it, or a hold being added to: the origin's
+    }
+    var key = await segmentKey(landing[1], withGrant(profile, grant), returning, request.headers);
+    if (key !== null) {
+      request.headers[SEGMENT] = { value: key };
     }
   }
   return request;
+}
+
+// A campaign link's grant (?c=): null without one, false if it cannot be verified here (signed
+// before the edge could read grants, tampered or expired), else its tier and cohort.
+async function grantOf(request) {
+  var given = request.querystring.c;
+  if (!given || !LANDING.test(request.uri)) {
+    return null;
+  }
+  var parts = given.value.split('.');
+  var key = parts.length === 3 && KID.test(parts[1]) ? await secret(parts[1]) : null;
+  if (key === null || signature(key, parts[0], 'dfc1:') !== parts[2]) {
+    return false;
+  }
+  var grant = fields(parts[0], 'tke');
+  var now = Math.floor(Date.now() / 1000);
+  if (grant === null || !/^[0-9]+$/.test(grant.e || '') || Number(grant.e) <= now || !(grant.t || grant.k)) {
+    return false;
+  }
+  if ((grant.t && !LABEL.test(grant.t)) || (grant.k && !LABEL.test(grant.k))) {
+    return false;
+  }
+  return { t: grant.t || null, k: grant.k || null };
+}
+
+function withGrant(profile, grant) {
+  if (!grant) {
+    return profile;
+  }
+  return { v: profile.v, t: grant.t || profile.t, k: grant.k || profile.k, p: profile.p };
+}
+
+// name:value fields joined by ~, each of names at most once; null if malformed.
+function fields(payload, names) {
+  var found = {};
+  var parts = payload.split('~');
+  for (var i = 0; i < parts.length; i++) {
+    var name = parts[i].slice(0, 1);
+    if (parts[i].charAt(1) !== ':' || name === '' || names.indexOf(name) < 0 || name in found) {
+      return null;
+    }
+    found[name] = parts[i].slice(2);
+  }
+  return found;
 }
 
 async function respond(event) {
@@ -83,12 +133,25 @@ async function respond(event) {
   if (response.cookies[COOKIE] || sent[APP_COOKIE]) {
     return response; // the origin set it, or knows the visitor and will
   }
-  if ((await verified(sent[COOKIE])) !== null || (await unknownKey(sent[COOKIE]))) {
-    return response; // a visitor we already know (or whose key is on its way)
+  var known = await verified(sent[COOKIE]);
+  if (known === null && (await unknownKey(sent[COOKIE]))) {
+    return response; // a key on its way: the origin identified them
   }
-  var minted = await mint(event.context.requestId);
-  if (minted !== null) {
-    response.cookies[COOKIE] = { value: minted.cookie, attributes: COOKIE_ATTRIBUTES };
+  var grant = await grantOf(event.request);
+  if (known !== null && !grant) {
+    return response; // a visitor we know, nothing new about them
+  }
+  var profile = known;
+  if (profile === null) {
+    var minted = await mint(event.context.requestId);
+    if (minted === null) {
+      return response;
+    }
+    profile = minted.profile;
+  }
+  var cookie = await sealed(withGrant(profile, grant));
+  if (cookie !== null && !(sent[COOKIE] && sent[COOKIE].value === cookie)) {
+    response.cookies[COOKIE] = { value: cookie, attributes: COOKIE_ATTRIBUTES };
   }
   return response;
 }
@@ -106,8 +169,9 @@ async function unknownKey(cookie) {
   return parts.length === 3 && KID.test(parts[1]) && (await secret(parts[1])) === null;
 }
 
-function signature(secretHex, payload) {
-  return crypto.createHmac('sha256', Buffer.from(secretHex, 'hex')).update('dfs1:' + payload).digest('base64url');
+function signature(secretHex, payload, context) {
+  var signed = (context || 'dfs1:') + payload;
+  return crypto.createHmac('sha256', Buffer.from(secretHex, 'hex')).update(signed).digest('base64url');
 }
 
 async function verified(cookie) {
@@ -119,31 +183,41 @@ async function verified(cookie) {
   if (key === null || signature(key, parts[0]) !== parts[2]) {
     return null;
   }
-  var profile = { v: null, t: null, k: null, p: null };
-  var fields = parts[0].split('~');
-  for (var i = 0; i < fields.length; i++) {
-    var name = fields[i].slice(0, 1);
-    var value = fields[i].slice(2);
-    if (fields[i].charAt(1) !== ':' || !(name in profile) || profile[name] !== null) {
-      return null;
-    }
-    if (!(name === 'v' ? ID : LABEL).test(value)) {
-      return null;
-    }
-    profile[name] = value;
+  var found = fields(parts[0], 'vtkp');
+  if (found === null || !found.v || !ID.test(found.v)) {
+    return null;
   }
-  return profile.v === null ? null : profile;
+  var profile = { v: found.v, t: null, k: null, p: null };
+  for (var name in found) {
+    if (name !== 'v') {
+      if (!LABEL.test(found[name])) {
+        return null;
+      }
+      profile[name] = found[name];
+    }
+  }
+  return profile;
 }
 
-async function mint(requestId) {
+// The segment cookie for a profile, sealed with the newest key (null while the store has none).
+async function sealed(profile) {
   var kid = await secret('current');
   var key = kid === null ? null : await secret(kid);
   if (key === null) {
     return null;
   }
+  var payload = [['v', profile.v], ['t', profile.t], ['k', profile.k], ['p', profile.p]]
+    .filter(function (field) { return field[1] !== null; })
+    .map(function (field) { return field[0] + ':' + field[1]; })
+    .join('~');
+  return payload + '.' + kid + '.' + signature(key, payload);
+}
+
+async function mint(requestId) {
   var id = crypto.createHash('sha256').update('dfv-id:' + requestId).digest('base64url').slice(0, 16);
-  var payload = 'v:' + id;
-  return { profile: { v: id, t: null, k: null, p: null }, cookie: payload + '.' + kid + '.' + signature(key, payload) };
+  var profile = { v: id, t: null, k: null, p: null };
+  var cookie = await sealed(profile);
+  return cookie === null ? null : { profile: profile, cookie: cookie };
 }
 
 async function segmentKey(slug, profile, returning, headers) {

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.core.tokens import signing_keys
+from chalicelib.core.tokens import Purpose, sign, signing_keys
 from chalicelib.edge.segment import MINTED_HEADER, SEGMENT_HEADER, edge_keys, unseal
 from chalicelib.pricing.experiments import assign
 from chalicelib.shop.visitors import campaign_link
@@ -88,21 +89,22 @@ def test_every_visitor_sees_through_the_edge_exactly_the_prices_the_origin_rende
         assert status == 200 and "dfs" in viewer.cookies
         first_views.append((Viewer(viewer.headers), viewer.cookies["dfs"], page))
         shared_first_views += headers["x-cache"].startswith("Hit")  # rendered for an earlier visitor
-        if campaign := campaigns[number % 4]:
-            through_edge(edge, viewer, f"/drops/{SLUG}?c={campaign}")  # per visitor: it sets their cookies
+        if campaign := campaigns[number % 4]:  # the edge reads the grant: their key and cookie say it at once
+            _, _, page = through_edge(edge, viewer, f"/drops/{SLUG}?c={campaign}")
+            first_views.append((Viewer(viewer.headers), viewer.cookies["dfs"], page))
         sample.append(viewer)
     later_views = [(viewer, through_edge(edge, viewer, f"/drops/{SLUG}")) for viewer in sample * 2]
 
-    for phone, minted, page in first_views:
-        assert prices(page) == origin_alone(client, phone, minted=minted)
+    for phone, sealed, page in first_views:  # as the origin prices the visitor the cookie describes
+        assert prices(page) == origin_alone(client, Viewer(phone.headers, {"dfs": sealed}))
     rendered_alone = {id(viewer): origin_alone(client, viewer) for viewer in sample}
     for viewer, (status, _, page) in later_views:
         assert status == 200 and prices(page) == rendered_alone[id(viewer)]
         assert 'name="ft" value=""' in page  # nothing of any visitor's in a page kept for a segment
     distinct_prices = {tuple(sorted(p.items())) for p in rendered_alone.values()}
     assert len(distinct_prices) >= 4, "the sample spans segments and cells that price differently"
-    kept, campaign_views = len(edge.cache.entries), sum(1 for number in range(32) if campaigns[number % 4])
-    assert edge.cache.counts["miss"] == kept + campaign_views  # a campaign link's page is the visitor's own
+    kept = len(edge.cache.entries)
+    assert edge.cache.counts["miss"] == kept  # every view keyed, the campaign links' too
     assert edge.cache.counts["hit"] == len(first_views) + len(later_views) - kept
     assert shared_first_views >= 8, "new visitors of one segment shared a page"
     policy = wiring.catalog().policy(SLUG).policy
@@ -151,12 +153,36 @@ def test_a_forged_or_missing_segment_cookie_never_gets_another_segments_prices(c
 
 
 def test_personal_pages_and_answers_are_never_kept(client: Client, edge: Edge) -> None:
+    """A page adding to a hold, a campaign link signed before the edge could read grants, and the API."""
     viewer = Viewer({"cloudfront-viewer-country": "US"})
-    through_edge(edge, viewer, f"/drops/{SLUG}?c={campaign_link(tier='gold')}")
-    for path in (f"/drops/{SLUG}?c={campaign_link(tier='gold')}", "/api/drops", f"/api/drops/{SLUG}"):
+    through_edge(edge, viewer, f"/drops/{SLUG}")
+    older_link = sign(Purpose.CAMPAIGN, {"t": "gold"})
+    for path in (f"/drops/{SLUG}?c={older_link}", f"/drops/{SLUG}?hold=h-1234", "/api/drops", f"/api/drops/{SLUG}"):
         before = edge.cache.counts["origin"]
         through_edge(edge, viewer, path)
         through_edge(edge, viewer, path)
         assert edge.cache.counts["origin"] == before + 2, path
+    profile = unseal(viewer.cookies["dfs"], edge_keys(signing_keys()))
+    assert profile is not None and profile.tier == "gold"  # the older link still works, at the origin
     _, headers, _ = through_edge(edge, viewer, f"/drops/{SLUG}")
     assert headers["cache-control"].startswith("public") and "s-maxage=1" in headers["cache-control"]
+    assert headers["vary"] == "Accept-Language"  # not Cookie: the segment key stands for it
+
+
+def test_a_campaign_link_is_read_at_the_edge_and_the_visitor_keeps_it(client: Client, edge: Edge) -> None:
+    edge.cache.clock = lambda: 0.0
+    gold, later = Viewer({"cloudfront-viewer-country": "US"}), Viewer({"cloudfront-viewer-country": "US"})
+    link = campaign_link(tier="gold")
+    for viewer in (gold, later):
+        through_edge(edge, viewer, f"/drops/{SLUG}")
+        through_edge(edge, viewer, f"/drops/{SLUG}?c={link}")
+        profile = unseal(viewer.cookies["dfs"], edge_keys(signing_keys()))
+        assert profile is not None and profile.tier == "gold"
+    expired = campaign_link(tier="gold", now=datetime.now(UTC) - timedelta(days=31))
+    newcomer = Viewer({"cloudfront-viewer-country": "US"})
+    through_edge(edge, newcomer, f"/drops/{SLUG}?c={expired}")
+    profile = unseal(newcomer.cookies["dfs"], edge_keys(signing_keys()))
+    assert profile is not None and profile.tier is None
+    tampered = link.replace("t:gold", "t:vip", 1)
+    through_edge(edge, newcomer, f"/drops/{SLUG}?c={tampered}")
+    assert unseal(newcomer.cookies["dfs"], edge_keys(signing_keys())).tier is None  # type: ignore[union-attr]

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,16 @@ from chalicelib.edge.documents import drop_document, key_entries
 from chalicelib.edge.segment import (
     MINTED_HEADER,
     SEGMENT_HEADER,
+    Grant,
     Profile,
     SegmentKey,
     edge_keys,
     minted_id,
     parse_segment,
     seal,
+    seal_grant,
     unseal,
+    unseal_grant,
 )
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.pricing.experiments import assign
@@ -262,3 +267,45 @@ def test_a_visitor_the_app_knows_but_the_edge_does_not_yet_is_left_to_the_origin
         event = {**viewer_request(f"/drops/{SLUG}", {}, cookies, "request-3"), "response": response}
         answered = function.run(event | {"context": {"eventType": "viewer-response", "requestId": "request-3"}})
         assert answered["cookies"] == {}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.builds(Profile, visitor_ids, st.none() | st.sampled_from(["gold", "silver"]), st.none() | st.just("ana")),
+    st.booleans(),
+    st.builds(
+        Grant, st.none() | st.sampled_from(["gold", "vip"]), st.none() | st.sampled_from(["ana", "ben"]), st.just(0)
+    ).filter(lambda grant: bool(grant.tier or grant.cohort)),
+    st.integers(-5, 5),
+)
+def test_the_edge_reads_a_campaign_grant_as_the_app_does(
+    function: EdgeFunction, store: Path, profile: Profile, returning: bool, drawn: Grant, days_left: int
+) -> None:
+    """The grant joins the key at once and the visitor's cookie on the way out, until it expires."""
+    write_store(store, key_entries(KEYS) | {f"d.{SLUG}": drop_document(None, (), PRICEABLE, POPUPS)})
+    now = int(time.time())
+    grant = replace(drawn, expires=now + days_left * 86_400 + (1 if days_left == 0 else 0))
+    link = seal_grant(grant, KEYS[0])
+    cookies = {"dfs": seal(profile, KEYS[1])} if returning else {}
+    event = viewer_request(f"/drops/{SLUG}", {}, cookies, "request-5")
+    event["request"]["querystring"] = {"c": {"value": link}}
+    sent = function.run(event)["headers"]
+    answered = function.run(
+        event
+        | {"context": {"eventType": "viewer-response", "requestId": "request-5"}}
+        | {"response": {"statusCode": 200, "headers": {}, "cookies": {}}}
+    )
+    known = profile if returning else Profile(minted_id("request-5"))
+    verified = unseal_grant(link, KEYS, now)
+    assert (verified is None) == (grant.expires <= now)
+    if verified is None:  # expired: the page is the origin's, and nothing is granted
+        assert SEGMENT_HEADER not in sent
+        assert not returning or answered["cookies"] == {}
+        return
+    after = replace(known, tier=grant.tier or known.tier, cohort=grant.cohort or known.cohort)
+    key = parse_segment(sent[SEGMENT_HEADER]["value"])
+    priced_tier = after.tier if f"tier:{after.tier}" in PRICEABLE else None
+    priced_cohort = after.cohort if f"cohort:{after.cohort}" in PRICEABLE else None
+    assert key is not None and (key.tier, key.cohort) == (priced_tier, priced_cohort)
+    expected = seal(after, KEYS[-1])
+    assert answered["cookies"].get("dfs", {}).get("value", cookies.get("dfs")) == expected
