@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.phone import PHONE
 
@@ -19,7 +19,8 @@ pytestmark = pytest.mark.browser
 def test_a_page_kept_for_a_segment_serves_the_next_visitors_who_send_its_form(
     browser: Browser, live_url: str, artifacts: Path, locale: str
 ) -> None:
-    phones, answers = [], []
+    phones: list[BrowserContext] = []
+    answers: list[tuple[Page, str, str]] = []
     while len(phones) < 6 and not any(served.startswith("Hit") for _, served, _ in answers):
         phones.append(browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True))
         page = phones[-1].new_page()

@@ -12,7 +12,7 @@ from chalicelib.shop.visitors import campaign_link, cookie_value, identify
 
 def jar(set_cookies: tuple[str, ...]) -> dict[str, str]:
     """The cookies ``Set-Cookie`` values set, by name."""
-    return dict(value.split(";", 1)[0].split("=", 1) for value in set_cookies)  # type: ignore[misc]
+    return dict(value.split(";", 1)[0].split("=", 1) for value in set_cookies)
 
 
 @pytest.fixture
