@@ -1,6 +1,7 @@
 // Runs a CloudFront Function (cloudfront-js-2.0) under node, as CloudFront would, for the local edge
-// and the tests: the function's source is evaluated unchanged but for its `import cf from
-// 'cloudfront'` line, whose key value store here is a JSON file (reread whenever it is replaced).
+// and the tests: the function's code as deployed (infra/edge_rules.function_code) is evaluated
+// unchanged but for its `import cf from 'cloudfront'`, whose key value store here is a JSON file
+// (reread whenever it is replaced).
 // One JSON line in per event ({"id", "event"}), one JSON line out per result ({"id", "result"} or
 // {"id", "error"}), so one process serves a crowd of concurrent requests.
 'use strict';
@@ -41,7 +42,7 @@ const cf = {
   },
 };
 
-const code = fs.readFileSync(source, 'utf8').replace(/^import cf from 'cloudfront';$/m, '');
+const code = fs.readFileSync(source, 'utf8').replace(/^import cf from\s*["']cloudfront["'];?/m, '');
 const handler = new Function('cf', 'require', `${code}\nreturn handler;`)(cf, require);
 
 readline.createInterface({ input: process.stdin }).on('line', async (line) => {

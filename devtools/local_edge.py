@@ -28,6 +28,7 @@ import mimetypes
 import secrets
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -44,7 +45,7 @@ from chalice.cli.factory import CLIFactory
 from chalice.deploy.validate import validate_routes
 from chalice.local import LocalDevServer, ThreadedHTTPServer
 
-from infra.edge_rules import CACHED, EDGE_FUNCTION, MAX_TTL_SECONDS, Behaviour
+from infra.edge_rules import CACHED, MAX_TTL_SECONDS, Behaviour, function_code
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = ROOT / "media"
@@ -65,9 +66,12 @@ class EdgeFunction:
     """The CloudFront Function under node (``devtools/edge_runner.js``): one process, many requests
     in flight, each answered by its id."""
 
-    def __init__(self, store: Path, source: Path = EDGE_FUNCTION) -> None:
+    def __init__(self, store: Path) -> None:
+        self._code = tempfile.NamedTemporaryFile("w", suffix=".js", prefix="edge-function-")  # noqa: SIM115
+        self._code.write(function_code())  # the code CloudFront runs, not its commented source
+        self._code.flush()
         self._process = subprocess.Popen(
-            ["node", str(RUNNER), str(source), str(store)],
+            ["node", str(RUNNER), self._code.name, str(store)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -104,6 +108,7 @@ class EdgeFunction:
     def close(self) -> None:
         self._process.terminate()
         self._process.wait(5)
+        self._code.close()
 
 
 @dataclass

@@ -51,7 +51,7 @@ from chalicelib.telemetry import FUNNEL_METRICS
 from chalicelib.web.request import MAX_TILL_BODY_BYTES
 from chalicelib.web.responses import BASE_HEADERS, JSON_CSP, PRIVATE
 from infra import access
-from infra.edge_rules import CACHED, EDGE_FUNCTION, MAX_TTL_SECONDS, ORIGIN_HEADERS, VIEWER_IP_HEADER, Behaviour
+from infra.edge_rules import CACHED, MAX_TTL_SECONDS, ORIGIN_HEADERS, VIEWER_IP_HEADER, Behaviour, function_code
 from infra.stages import Stage
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13  # the Python the package's bytecode is compiled for (SnapStart)
@@ -542,7 +542,7 @@ class DropfrontStack(Stack):
         storefront = cloudfront.Function(
             self,
             "Storefront",
-            code=cloudfront.FunctionCode.from_file(file_path=str(EDGE_FUNCTION)),
+            code=cloudfront.FunctionCode.from_inline(function_code()),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
             key_value_store=self.edge_store,
             comment="viewer address, segment key, visitor id (infra/edge/storefront.js)",

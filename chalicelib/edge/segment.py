@@ -26,7 +26,6 @@ MINTED_HEADER = "x-dropfront-minted"  # a visitor the edge just gave an id: new,
 EDGE_KEY_CONTEXT = b"dropfront edge segment key v1"
 SIGNATURE_CONTEXT = "dfs1:"
 GRANT_CONTEXT = "dfc1:"  # a campaign link's grant: another purpose, so neither verifies as the other
-KEY_ID = re.compile(r"^[0-9a-f]{8}$")
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 LABEL = re.compile(r"^[a-z0-9-]{1,40}$")
 CELL = re.compile(r"^[a-z0-9-]{1,40}\.[a-z0-9-]{1,30}$")

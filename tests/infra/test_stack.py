@@ -17,7 +17,7 @@ from aws_cdk.assertions import Match, Template
 
 from chalicelib.store import schema
 from infra import access
-from infra.edge_rules import CACHED, LIVE_STOCK, ORIGIN_HEADERS, PAGES, VIEWER_IP_HEADER
+from infra.edge_rules import CACHED, LIVE_STOCK, ORIGIN_HEADERS, PAGES, VIEWER_IP_HEADER, function_code
 from infra.stack import ORIGIN_CHECK_HEADER, VIEWER_HEADERS
 from infra.stages import POPUP_WIFI_PEAK_PER_5_MIN, STAGES
 
@@ -443,6 +443,9 @@ def test_the_api_stage_refuses_requests_that_did_not_come_through_cloudfront(tem
         assert events == {"viewer-request", "viewer-response"}
     [function] = resources(template, "AWS::CloudFront::Function").values()
     assert function["Properties"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    code = function["Properties"]["FunctionCode"]
+    assert code == function_code() and "function handler(" in code  # what the local edge runs
+    assert len(code.encode()) <= 10_240  # CloudFront Functions' quota
     template.resource_count_is("AWS::CloudFront::KeyValueStore", 1)
     [association] = function["Properties"]["FunctionConfig"]["KeyValueStoreAssociations"]
     assert "EdgeStore" in json.dumps(association)
