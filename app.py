@@ -13,8 +13,10 @@ from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
 from chalicelib import snapstart, telemetry, wiring
 from chalicelib.config import settings
-from chalicelib.core.models import DropStatus
+from chalicelib.core.models import DropStatus, iso
 from chalicelib.core.tokens import signing_keys
+from chalicelib.customers.book import see_customer
+from chalicelib.customers.ports import Sighting
 from chalicelib.edge.segment import edge_keys
 from chalicelib.edge.sync import sync_edge
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
@@ -39,6 +41,7 @@ from chalicelib.stock.checkout import HoldRequest, hold_summary, own_hold, place
 from chalicelib.stock.hold_page import hold_page, render_hold_page
 from chalicelib.stock.holds import sweep_expired_holds
 from chalicelib.stock.journey import BookingFields, FormProblems, ReserveFields, book_hold
+from chalicelib.stock.limits import customer_key
 from chalicelib.stock.messages import render_email
 from chalicelib.stock.page import confirmation_path, pickup_context, pickup_event
 from chalicelib.stock.pickup import (
@@ -233,6 +236,9 @@ def book_hold_from_page(slug: str, hold_id: str) -> Response:
         body = render_hold_page(replace(page, problems=problems.fields), nonce)
         return responses.html(body, nonce=nonce, locale=page.shopper.locale, status=422)
     record_offers(page.shopper, wiring.numbers())
+    if not answer.replayed:
+        bought = Sighting(customer_key(fields.email), slug, hold.popup, iso(now), purchase=True)
+        see_customer(wiring.customers(), wiring.numbers(), bought)
     return responses.see_other(confirmation_path(answer.body["code"], query.lang))
 
 
@@ -250,8 +256,10 @@ def release_hold_from_page(slug: str, hold_id: str) -> Response:
 @errors.json
 def notify_me(slug: str) -> Response:
     """Ask to hear when the drop opens (or a size is back): 202, and a confirmation email to open."""
-    wanted = parse_body(current_request().raw_body, NotifyRequest)
-    ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, wiring.utcnow())
+    wanted, now = parse_body(current_request().raw_body, NotifyRequest), wiring.utcnow()
+    ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, now)
+    asked = Sighting(customer_key(wanted.email), slug, None, iso(now), purchase=False)
+    see_customer(wiring.customers(), wiring.numbers(), asked)
     return responses.json_body({"status": "confirmation_sent"}, status=202)
 
 
@@ -263,7 +271,10 @@ def notify_me_from_page(slug: str) -> Response:
     visitor, query = form_visitor(request.headers), page_query(request.query_params)
     fields = parse_form(request.raw_body, NotifyFields)
     check_form_token(fields.ft, visitor, same_origin=same_origin(request.headers))
-    ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, fields.request(query.lang), wiring.utcnow())
+    wanted, now = fields.request(query.lang), wiring.utcnow()
+    ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, now)
+    asked = Sighting(customer_key(wanted.email), slug, None, iso(now), purchase=False)
+    see_customer(wiring.customers(), wiring.numbers(), asked)
     return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang, m="notify"))
 
 
@@ -432,6 +443,8 @@ def book_pickup_slot() -> Response:
     answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now, holding)
     if not answer.replayed:
         settle_held(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, answer, now)
+        bought = Sighting(customer_key(order.contact.email), order.drop, order.popup, iso(now), purchase=True)
+        see_customer(wiring.customers(), wiring.numbers(), bought)
     record_offers(shopper, wiring.numbers())
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return responses.json_body(answer.body, status=201, extra={**cookie_headers(*shopper.cookies), **replayed})
@@ -497,7 +510,8 @@ def till_sales() -> Response:
     request = current_request()
     popup = till_popup(wiring.tills(), bearer_token(request.headers))
     batch = for_till(popup, parse_body(request.raw_body, SalesBatch, MAX_TILL_BODY_BYTES))
-    report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow(), wiring.tryons())
+    seen = partial(see_customer, wiring.customers(), wiring.numbers())
+    report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow(), wiring.tryons(), seen)
     return responses.json_body(report.__dict__)
 
 

@@ -20,6 +20,7 @@ from chalicelib.store.audit import DynamoAudit
 from chalicelib.store.batches import DynamoBatches
 from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
+from chalicelib.store.customers import DynamoCustomers
 from chalicelib.store.decision_log import CloudWatchDecisionLog, FileDecisionLog
 from chalicelib.store.edge_store import FileEdgeStore, KeyValueStoreEdge
 from chalicelib.store.holds import DynamoHolds
@@ -89,6 +90,10 @@ def outbox() -> DynamoOutbox:
 @lru_cache(maxsize=1)
 def mailer() -> SesMailer:
     return SesMailer()
+
+
+def customers() -> DynamoCustomers:
+    return _adapter(DynamoCustomers)
 
 
 def subscriptions() -> DynamoSubscriptions:

@@ -282,6 +282,8 @@ class Drop(Frozen):
     generation: int = Field(default=0, ge=0)  # the live set of products and stock: an import stages the next
     waiting_room: WaitingRoom | None = None  # off unless the studio turns it on for the launch
     stock_shards: int = Field(default=1, ge=1, le=64)  # stock items per size and place (stock/shards.py)
+    popup_costs: dict[Slug, MinorUnits] = Field(default_factory=dict)
+    """What each pop-up cost for this drop (rent, staff), in its market's currency: new customers' cost."""
 
     @property
     def default_market(self) -> Market:

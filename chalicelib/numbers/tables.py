@@ -168,6 +168,47 @@ def return_reasons(counts: Mapping[str, int], words: Mapping[str, str]) -> Table
     return Table("return-reasons", "Why pieces came back", ("reason", "units"), tuple(rows))
 
 
+def customers(counts: Mapping[str, int], costs: Mapping[str, tuple[int, str]]) -> Table:
+    """Per pop-up: the customers who bought there (new: their first purchase anywhere; returning:
+    they had bought before), their purchases there, purchases per customer in hundredths (how often
+    its attendees buy), and, where the studio recorded what the pop-up cost (``costs``: minor units
+    and currency), the cost per new customer."""
+    seen = _by_metric(counts, ("customers", "customers_new", "customers_returning", "customer_purchases"))
+    rows = []
+    for popup in sorted(set(seen) | set(costs)):
+        m = seen.get(popup, {})
+        people, new, purchases = m.get("customers", 0), m.get("customers_new", 0), m.get("customer_purchases", 0)
+        cost, currency = costs.get(popup, (0, ""))
+        per_customer = purchases * 100 // people if people else 0
+        rows.append(
+            (
+                popup,
+                new,
+                m.get("customers_returning", 0),
+                purchases,
+                per_customer,
+                currency,
+                cost,
+                cost // new if new else 0,
+            )
+        )
+    return Table(
+        "customers",
+        "New customers per pop-up",
+        (
+            "popup",
+            "new_customers",
+            "returning_customers",
+            "purchases",
+            "purchases_per_customer_x100",
+            "currency",
+            "popup_cost_minor",
+            "cost_per_new_customer_minor",
+        ),
+        tuple(rows),
+    )
+
+
 @dataclass(frozen=True)
 class Headline:
     """The drop so far, in the figures a merchant reads first (the numbers page's tiles)."""

@@ -44,6 +44,8 @@ Items and their keys::
                                                  running import's state and progress, generations unreachable
     CUSTOMER#<hash>      DROP#<slug>             what one customer (hashed email) has booked of a drop:
                                                  units@<sku>#<size> and discounted (the limits' ledger)
+    CUSTOMER#<hash>      PROFILE                 first seen, the pop-up they first bought at, purchases
+    CUSTOMER#<hash>      AT#<slug>#<pop-up>      they bought at this drop's pop-up (once, for the numbers)
     VISITOR#<id>         DROP#<slug>             the same per visitor cookie
     ROOM#<slug>          ARRIVALS#<epoch minute> the waiting room's tickets issued per second: s<00..59>, added
                                                  by each process at most once a second (TTL: a day)
@@ -291,6 +293,14 @@ def login_attempts_key(address_hash: str, window: int) -> dict[str, dict[str, st
 
 def customer_ledger_key(customer: str, slug: str) -> dict[str, dict[str, str]]:
     return {PK: {"S": f"CUSTOMER#{customer}"}, SK: {"S": f"DROP#{slug}"}}
+
+
+def customer_profile_key(customer: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"CUSTOMER#{customer}"}, SK: {"S": "PROFILE"}}
+
+
+def customer_at_key(customer: str, slug: str, popup: str) -> dict[str, dict[str, str]]:
+    return {PK: {"S": f"CUSTOMER#{customer}"}, SK: {"S": f"AT#{slug}#{popup}"}}
 
 
 def visitor_ledger_key(visitor_id: str, slug: str) -> dict[str, dict[str, str]]:

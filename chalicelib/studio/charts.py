@@ -31,7 +31,14 @@ def _percent(bps: int) -> str:
     return f"{bps / 100:.1f} %"
 
 
-COLUMN_WORDS = {"sku_location": "SKU at place", "popup": "pop-up", "sku_popup": "SKU at pop-up"}
+COLUMN_WORDS = {
+    "sku_location": "SKU at place",
+    "popup": "pop-up",
+    "sku_popup": "SKU at pop-up",
+    "purchases_per_customer_x100": "purchases per customer (hundredths)",
+    "popup_cost_minor": "pop-up cost (in cents or the currency's smallest unit)",
+    "cost_per_new_customer_minor": "cost per new customer (in cents or the currency's smallest unit)",
+}
 
 
 def column_words(name: str) -> str:

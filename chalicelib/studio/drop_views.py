@@ -91,6 +91,7 @@ def _drop_page(
         batch=batch or {},
         batch_rows=batch_rows(catalog),
         sizes=list(dict.fromkeys(size for sku in catalog.skus for size in sku.sizes)),
+        popup_currencies={p.id: drops.popup_currency(catalog, p) for p in catalog.locations if p.kind == "popup"},
     )
 
 
@@ -449,6 +450,7 @@ CHARTS: dict[str, Callable[[numbers.Table], str]] = {
     "returns": lambda t: charts.bars(t, lambda row: str(row[0]), 4, note=2),
     "returns-by-packaging": lambda t: charts.bars(t, lambda row: str(row[0]), 3, note=1),
     "return-reasons": lambda t: charts.bars(t, lambda row: str(row[0]), 1),
+    "customers": lambda t: charts.bars(t, lambda row: str(row[0]), 1),
 }
 
 
@@ -480,10 +482,40 @@ def drop_numbers(read: NumbersRead, wanted: Collection[str] = tuple(CHARTS)) -> 
         tables += numbers.return_rates(read.counts, read.stock[0], packaging)
     if "qr-funnel" in wanted:
         tables.append(numbers.qr_funnel(read.funnel))
+    if "customers" in wanted:
+        tables.append(numbers.customers(read.counts, popup_costs(read.catalog)))
     if {"discount-depth", "cell-conversion", "return-reasons"} & set(wanted):
         tables += [numbers.discount_depth(read.counts), numbers.cell_conversion(read.counts)]
         tables.append(numbers.return_reasons(read.counts, RETURN_REASONS))
     return {table.name: table for table in tables if table.name in wanted}
+
+
+def popup_costs(catalog: DropCatalog) -> dict[str, tuple[int, str]]:
+    """What each pop-up cost for the drop, as the studio recorded it, with its currency."""
+    places = {place.id: place for place in catalog.locations}
+    return {
+        popup: (minor, drops.popup_currency(catalog, places[popup]))
+        for popup, minor in catalog.drop.popup_costs.items()
+        if popup in places
+    }
+
+
+def customer_rows(table: numbers.Table) -> list[dict[str, str]]:
+    """The customers table in words and the merchant's units, a row per pop-up."""
+    rows = []
+    for popup, new, returning, purchases, per_customer, currency, cost, per_new in table.rows:
+        rows.append(
+            {
+                "popup": str(popup),
+                "new": f"{new:,}",
+                "returning": f"{returning:,}",
+                "purchases": f"{purchases:,}",
+                "per_customer": f"{int(per_customer) / 100:.2f}" if new or returning else "none yet",
+                "cost": money(int(cost), str(currency), "en") if currency else "not recorded",
+                "per_new": money(int(per_new), str(currency), "en") if currency and new else "—",
+            }
+        )
+    return rows
 
 
 def headline_tiles(read: NumbersRead) -> list[tuple[str, str]]:
@@ -555,6 +587,7 @@ async def numbers_page(request: Request) -> Response:
         svgs=svgs,
         experiments=experiments,
         tiles=tiles,
+        customers=customer_rows(tables["customers"]),
     )
 
 

@@ -32,6 +32,7 @@ from chalicelib.core.models import (
 )
 from chalicelib.i18n.formatting import currency_digits, major_units
 from chalicelib.pricing.reference import with_change
+from chalicelib.shop.storefront import choose_market
 from chalicelib.stock.slots import local_instant
 from chalicelib.studio.web import problems
 
@@ -158,6 +159,8 @@ def form_values(catalog: DropCatalog) -> dict[str, str]:
         values[f"closes.{place.id}"] = local_input(place.closes_at, place.timezone)
         for field, value in place.tryon.model_dump().items():
             values[f"tryon.{place.id}.{field}"] = str(value)
+        cost = drop.popup_costs.get(place.id)
+        values[f"popup_cost.{place.id}"] = "" if cost is None else major_units(cost, popup_currency(catalog, place))
         if place.pickup is not None:
             values[f"slots_open.{place.id}"] = place.pickup.opens.strftime("%H:%M")
             values[f"slots_close.{place.id}"] = place.pickup.closes.strftime("%H:%M")
@@ -211,6 +214,7 @@ _POPUP_LABELS = {
     "tryon.called_minutes": "try-on hold after the call (minutes)",
     "tryon.per_visitor": "try-ons one shopper may hold",
     "tryon.keep_for_buyers": "pieces of each size kept for buyers",
+    "popup_cost": "what it cost for this drop",
 }
 
 
@@ -236,7 +240,14 @@ def field_label(catalog: DropCatalog, field: str) -> str:
         return field
     name = place.name.get(catalog.drop.default_market.default_locale) or place.id
     zone_note = f" ({place.timezone})" if head in ("opens", "closes", "slots_open", "slots_close") else ""
+    if head == "popup_cost":
+        zone_note = f" ({popup_currency(catalog, place)})"
     return f"{name}: {_POPUP_LABELS[key]}{zone_note}"
+
+
+def popup_currency(catalog: DropCatalog, place: Location) -> str:
+    """The currency a pop-up sells in: its country's market's (as the till and its bookings price)."""
+    return choose_market(catalog, place.country, None).currency
 
 
 def audited_values(catalog: DropCatalog) -> dict[str, str]:
@@ -249,6 +260,9 @@ def audited_values(catalog: DropCatalog) -> dict[str, str]:
     for name, value in values.items():
         if name.startswith(("price.", "cost.")):
             values[name] = f"{value} {name.rsplit('.', 1)[1]}"
+        elif name.startswith("popup_cost.") and value:
+            place = next(p for p in catalog.locations if p.id == name.partition(".")[2])
+            values[name] = f"{value} {popup_currency(catalog, place)}"
         elif name in ("starts_at", "ends_at") or name.startswith(("opens.", "closes.")):
             values[name] = value.replace("T", " ")  # the label names the zone
     return values
@@ -293,6 +307,7 @@ def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> Drop
             changed["price_history"] = with_change(sku.price_history, sku.list_prices, prices["price"], now)
         skus.append(sku.model_copy(update=changed))
     locations = [_edited_popup(found, place, form) if place.kind == "popup" else place for place in catalog.locations]
+    costs = _edited_costs(found, catalog, form) if any(k.startswith("popup_cost.") for k in form) else drop.popup_costs
     room = _edited_room(found, form)
     shards = _read(found, form, "stock_shards", int) if "stock_shards" in form else drop.stock_shards
     new_drop = found.model(
@@ -305,11 +320,24 @@ def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> Drop
                 "published": form.get("published") == "on",
                 "waiting_room": room,
                 "stock_shards": drop.stock_shards if shards is None else shards,
+                "popup_costs": costs,
             }
         )
     )
     found.raise_any()
     return DropCatalog(drop=new_drop, skus=tuple(skus), locations=tuple(locations))
+
+
+def _edited_costs(found: FormProblems, catalog: DropCatalog, form: Mapping[str, str]) -> dict[str, int]:
+    """Each pop-up's cost as the form gives it, in its currency's major units; left empty, none."""
+    costs = {}
+    for place in catalog.locations:
+        field = f"popup_cost.{place.id}"
+        if place.kind == "popup" and form.get(field, "").strip():
+            minor = _read(found, form, field, partial(to_minor, currency=popup_currency(catalog, place)))
+            if minor is not None:
+                costs[place.id] = minor
+    return costs
 
 
 PICKUP_FORM_FIELDS = {

@@ -8,6 +8,7 @@ however often it arrives, and one that would take stock below zero is rejected, 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Protocol
@@ -20,6 +21,7 @@ from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.core.models import (
     Count,
     DropCatalog,
+    EmailAddress,
     Location,
     MinorUnits,
     SentTime,
@@ -32,11 +34,13 @@ from chalicelib.core.models import (
     local_day,
 )
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
+from chalicelib.customers.ports import Sighting
 from chalicelib.i18n.formatting import major_units
 from chalicelib.pricing.counters import FULL_PRICE, TILL, SoldLine, till_sale_counts
 from chalicelib.pricing.engine import PricingInputs, lowest_price
 from chalicelib.pricing.experiments import assign
 from chalicelib.shop.storefront import choose_market
+from chalicelib.stock.limits import customer_key
 from chalicelib.stock.ports import StockRef
 from chalicelib.tills.ports import FootfallReading, SaleApplier, TillStore
 from chalicelib.tryon.ports import FunnelStep, TryOnStore
@@ -58,6 +62,7 @@ class Sale(BaseModel):
     tryon_id: TryOnId | None = None  # the try-on it followed
     override_reason: Annotated[str, Field(min_length=3, max_length=200)] | None = None
     """Why staff sold below the lowest price the guardrail admits (recorded in the audit log)."""
+    email: EmailAddress | None = None  # the receipt's, when the shopper asked for one: a customer seen here
 
 
 class SalesBatch(BaseModel):
@@ -132,11 +137,17 @@ class SalesReport:
 
 
 def apply_sales(
-    catalog: Catalog, stock: SaleApplier, batch: SalesBatch, now: datetime, tryons: TryOnStore
+    catalog: Catalog,
+    stock: SaleApplier,
+    batch: SalesBatch,
+    now: datetime,
+    tryons: TryOnStore,
+    customer_seen: Callable[[Sighting], None] = lambda sighting: None,
 ) -> SalesReport:
     """Apply each sale once. Unknown items, sales from the future and sales stock can't cover are
     rejected with a reason; the rest of the batch still applies. A sale that names the try-on it
-    followed is linked to it for the funnel."""
+    followed is linked to it for the funnel; one whose receipt went to an email is ``customer_seen`` as that
+    customer's purchase at the pop-up (once: a resent sale is a duplicate)."""
     location = catalog.location(batch.popup)
     drops = {sku.sku: (c.drop, sku) for c in catalog.drops_at(batch.popup) for sku in c.skus}
     report, seen = SalesReport(), set()
@@ -186,6 +197,10 @@ def apply_sales(
         )
         if outcome == "applied":
             report.applied.append(sale.sale_id)
+            if sale.email:
+                customer_seen(
+                    Sighting(customer_key(sale.email), found[0].slug, batch.popup, iso(sale.sold_at), purchase=True)
+                )
             if sale.tryon_id and link_outcome(tryons, sale.tryon_id, FunnelStep.SOLD_AFTER_TRYON, sale.sale_id, now):
                 report.linked.append(sale.sale_id)
         elif outcome == "duplicate":

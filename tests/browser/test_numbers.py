@@ -84,3 +84,42 @@ def _json(url: str, body: object, headers: dict[str, str]) -> dict[str, Any]:
     with urllib.request.urlopen(request, timeout=30) as answer:
         found: dict[str, Any] = json.loads(answer.read())
     return found
+
+
+def test_a_pop_ups_cost_and_its_new_customers_read_on_a_phone(browser: Browser, live: LiveApp, artifacts: Path) -> None:
+    """A marketer records what the Brooklyn pop-up cost on the drop's page; its till sends two
+    receipts with emails; the numbers say how many new customers it brought and what each cost."""
+    studio = signed_in_phone(browser, live)
+    studio.goto(f"{live.studio_url}/studio/drops/linen-lab")
+    cost = studio.locator('input[name="popup_cost.brooklyn"]')
+    expect(studio.locator("label", has=cost)).to_contain_text("(USD:")
+    cost.fill("900")
+    studio.locator("form", has=cost).locator("button[type=submit]").first.click()
+    expect(studio.locator('input[name="popup_cost.brooklyn"]')).to_have_value("900.00")
+    studio_api = {"Authorization": f"Bearer {live.studio_token}", "Content-Type": "application/json"}
+    token = _json(f"{live.studio_url}/studio/api/popups/brooklyn/tills", {}, studio_api)["token"]
+    till = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    at = datetime.now(UTC).isoformat()
+    receipts = [
+        {
+            "sale_id": f"bk-{n}",
+            "sku": "TEE-INK",
+            "size": "M",
+            "qty": 1,
+            "price_minor": 4500,
+            "sold_at": at,
+            "email": who,
+        }
+        for n, who in enumerate(("ana@example.org", "bo@example.org"))
+    ]
+    assert _json(f"{live.url}/api/pos/sales", {"popup": "brooklyn", "sales": receipts}, till)["applied"]
+    studio.goto(f"{live.studio_url}/studio/drops/linen-lab/numbers")
+    customers = studio.locator("#customers")
+    expect(customers.locator("h2")).to_have_text("New customers per pop-up")
+    row = customers.locator("tr", has=studio.locator("text=brooklyn"))
+    expect(row.locator("td[data-label='New customers']")).to_have_text("2")
+    expect(row.locator("td[data-label='What it cost']")).to_have_text("$900.00")
+    expect(row.locator("td[data-label='Cost per new customer']")).to_have_text("$450.00")
+    assert studio.evaluate("document.documentElement.scrollWidth") <= 390
+    customers.screenshot(path=artifacts / "numbers-customers-phone.png")
+    studio.context.close()

@@ -69,7 +69,7 @@ def test_choose_a_size_and_a_pop_up_reserve_and_book(
         expect(option).to_have_text(f"{option.get_attribute('data-name')} · {left} left")
     card.screenshot(path=str(artifacts / f"journey-card-{locale}.png"))
     page.evaluate("window.sameDocument = true")  # gone if anything below reloads the page
-    card.locator("button.primary").click()
+    card.locator("form.reserve button.primary").click()
     # The hold opens inside the card, its countdown running, the address bar on the hold's own page.
     timer = card.locator(".panel #hold-timer [data-left]")
     expect(timer).not_to_have_text("")

@@ -19,6 +19,7 @@ from chalicelib.studio import charts
 from chalicelib.tills.sales import issue_till_token
 from tests.stock.test_pickup import book, order, slots, tomorrow
 from tests.studio.conftest import AUTH, log_in
+from tests.studio.test_drop_views import edit_form
 from tests.tills.test_returns import returned
 from tests.tills.test_sales import post, sale
 from tests.tryon.test_tryons import new_visitor
@@ -131,3 +132,33 @@ def test_returns_reach_their_tables_and_csvs_in_words(studio: TestClient, client
     tiles = dict(re.findall(r"<div><dt>([^<]+)</dt><dd>([^<]+)</dd></div>", page))
     assert tiles["Units sold"] == "2" and tiles["Returned within 30 days"] == "50.0 %"
     assert tiles["Revenue"] == "€82.00" and set(tiles) >= {"Sell-through", "Average discount", "Margin recovered"}
+
+
+def test_the_numbers_page_shows_new_customers_and_what_each_cost(
+    studio: TestClient, client: Client, seeded_at: datetime
+) -> None:
+    session = log_in(studio)
+    form = studio.get("/studio/drops/linen-lab", headers=session)
+    assert 'name="popup_cost.paris-marais"' in form.text and "(EUR:" in form.text
+    start = slots(client, tomorrow(seeded_at))[0]["start"]
+    for email in ("ada@example.org", "grace@example.org", "lin@example.org"):
+        body = order(start, ("TEE-ECRU", "M", 1), contact={"name": "A shopper", "email": email})
+        assert book(client, body).status_code == 201
+    edited = edit_form(studio, session, "linen-lab") | {"popup_cost.paris-marais": "1200"}
+    saved = studio.post("/studio/drops/linen-lab", headers=session, data=edited)
+    assert saved.status_code == 303, saved.text
+    catalog = wiring.catalog_store().drop_catalog("linen-lab")
+    assert catalog is not None and catalog.drop.popup_costs == {"paris-marais": 120_000}
+    entry = next(entry for entry in wiring.audit().log("linen-lab") if entry.action == "drop")
+    assert [(c.field, c.before, c.after) for c in entry.changes] == [
+        ("Paris · Le Marais: what it cost for this drop (EUR)", "", "1200.00 EUR")
+    ]
+    page = studio.get("/studio/drops/linen-lab/numbers", headers=session)
+    assert 'id="customers"' in page.text
+    row = page.text.split("<strong>paris-marais</strong>", 1)[1].split("</tr>", 1)[0]
+    assert ">3<" in row and "€1,200.00" in row and "€400.00" in row  # 3 new customers: €400 each
+    exported = studio.get("/studio/drops/linen-lab/numbers/customers.csv", headers=AUTH).text
+    assert (
+        "pop-up,new customers,returning customers,purchases" in exported
+        and "paris-marais,3,0,3,100,EUR,120000,40000" in exported
+    )
