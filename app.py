@@ -15,7 +15,7 @@ from chalicelib import snapstart, telemetry, wiring
 from chalicelib.config import settings
 from chalicelib.core.models import DropStatus, iso
 from chalicelib.core.tokens import signing_keys
-from chalicelib.customers.book import see_customer
+from chalicelib.customers.book import see_customers
 from chalicelib.customers.ports import Sighting
 from chalicelib.edge.segment import edge_keys
 from chalicelib.edge.sync import sync_edge
@@ -166,11 +166,7 @@ def landing_page(slug: str) -> Response:
     page_view(slug, "landing")
     record_offers(shopper, wiring.numbers(), first_view_counted=settings().behind_edge)  # from the edge's log
     cookie = cookie_headers(*shopper.cookies, *room_cookies)
-    if shopper.shared:  # the cookie is in its key already (no Vary: Cookie, which a CDN may refuse to keep)
-        return responses.html(
-            body, nonce=nonce, locale=shopper.locale, cache=responses.SHARED_PAGE, extra={"Vary": "Accept-Language"}
-        )
-    return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie)
+    return responses.html(body, nonce=nonce, locale=shopper.locale, extra=cookie, shared=shopper.shared)
 
 
 def queue_page(shopper: ShopperDrop, entry: Entry | None, now: datetime, here: str) -> Response | None:
@@ -238,7 +234,7 @@ def book_hold_from_page(slug: str, hold_id: str) -> Response:
     record_offers(page.shopper, wiring.numbers())
     if not answer.replayed:
         bought = Sighting(customer_key(fields.email), slug, hold.popup, iso(now), purchase=True)
-        see_customer(wiring.customers(), wiring.numbers(), bought)
+        see_customers(wiring.customers(), wiring.numbers(), [bought])
     return responses.see_other(confirmation_path(answer.body["code"], query.lang))
 
 
@@ -259,7 +255,7 @@ def notify_me(slug: str) -> Response:
     wanted, now = parse_body(current_request().raw_body, NotifyRequest), wiring.utcnow()
     ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, now)
     asked = Sighting(customer_key(wanted.email), slug, None, iso(now), purchase=False)
-    see_customer(wiring.customers(), wiring.numbers(), asked)
+    see_customers(wiring.customers(), wiring.numbers(), [asked])
     return responses.json_body({"status": "confirmation_sent"}, status=202)
 
 
@@ -274,7 +270,7 @@ def notify_me_from_page(slug: str) -> Response:
     wanted, now = fields.request(query.lang), wiring.utcnow()
     ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, now)
     asked = Sighting(customer_key(wanted.email), slug, None, iso(now), purchase=False)
-    see_customer(wiring.customers(), wiring.numbers(), asked)
+    see_customers(wiring.customers(), wiring.numbers(), [asked])
     return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang, m="notify"))
 
 
@@ -444,7 +440,7 @@ def book_pickup_slot() -> Response:
     if not answer.replayed:
         settle_held(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, answer, now)
         bought = Sighting(customer_key(order.contact.email), order.drop, order.popup, iso(now), purchase=True)
-        see_customer(wiring.customers(), wiring.numbers(), bought)
+        see_customers(wiring.customers(), wiring.numbers(), [bought])
     record_offers(shopper, wiring.numbers())
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return responses.json_body(answer.body, status=201, extra={**cookie_headers(*shopper.cookies), **replayed})
@@ -507,20 +503,17 @@ def mark_pickup_booking(code: str) -> Response:
 @app.route("/api/pos/sales", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def till_sales() -> Response:
-    request = current_request()
-    popup = till_popup(wiring.tills(), bearer_token(request.headers))
-    batch = for_till(popup, parse_body(request.raw_body, SalesBatch, MAX_TILL_BODY_BYTES))
-    seen = partial(see_customer, wiring.customers(), wiring.numbers())
-    report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow(), wiring.tryons(), seen)
+    batch = till_batch(SalesBatch)
+    sightings: list[Sighting] = []  # the receipts' customers, seen once the sales are in
+    report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow(), wiring.tryons(), sightings.append)
+    see_customers(wiring.customers(), wiring.numbers(), sightings)
     return responses.json_body(report.__dict__)
 
 
 @app.route("/api/pos/returns", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def till_returns() -> Response:
-    request = current_request()
-    popup = till_popup(wiring.tills(), bearer_token(request.headers))
-    batch = for_till(popup, parse_body(request.raw_body, ReturnsBatch, MAX_TILL_BODY_BYTES))
+    batch = till_batch(ReturnsBatch)
     report = apply_returns(wiring.catalog(), wiring.returns(), wiring.bookings(), batch, wiring.utcnow())
     return responses.json_body(report.__dict__)
 
@@ -528,10 +521,14 @@ def till_returns() -> Response:
 @app.route("/api/pos/footfall", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def till_footfall() -> Response:
+    return responses.json_body(record_footfall(wiring.catalog(), wiring.tills(), till_batch(FootfallBatch)))
+
+
+def till_batch[Batch: (SalesBatch, ReturnsBatch, FootfallBatch)](model: type[Batch]) -> Batch:
+    """The till's batch, once its token is known and the pop-up it names is the token's."""
     request = current_request()
     popup = till_popup(wiring.tills(), bearer_token(request.headers))
-    batch = for_till(popup, parse_body(request.raw_body, FootfallBatch, MAX_TILL_BODY_BYTES))
-    return responses.json_body(record_footfall(wiring.catalog(), wiring.tills(), batch))
+    return for_till(popup, parse_body(request.raw_body, model, MAX_TILL_BODY_BYTES))
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -39,6 +39,7 @@ from typing import Any
 from bench.setup import BENCH_SLUG, seeded_dynamodb
 from bench.stats import percentile
 from devtools.live import free_port
+from devtools.run import wait_until_up
 
 VIEWS_PER_VISITOR = 4
 VIEW_GAP_SECONDS = 3.0
@@ -93,16 +94,8 @@ def start(arguments: list[str], port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"devtools.local_edge {arguments} did not answer on :{port}")
+    wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+    return process
 
 
 def visitors_for(count: int, campaign: str, rng: random.Random) -> list[Visitor]:

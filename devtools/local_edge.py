@@ -3,9 +3,9 @@ rules, in front of `chalice local`, with ``/media/*`` served from ``media/``.
 
 A request goes through the function as CloudFront's viewer-request event; a drop's landing page is
 then looked up in the cache by the key ``infra/edge_rules.py`` names (kept as long as the origin's
-``s-maxage`` allows, at most a second, and served stale while one request fetches the next for as
-long as its ``stale-while-revalidate``); concurrent misses for one key wait for one origin request
-(CloudFront's request collapsing). The answer goes back through the function's viewer-response
+``s-maxage`` allows, at most a second; the origin sends no ``stale-while-revalidate``, so none is
+emulated); concurrent misses for one key wait for one origin request (CloudFront's request
+collapsing). The answer goes back through the function's viewer-response
 event. The origin is the Chalice app on a loopback port of its own.
 
 In AWS, CloudFront sends ``/media/*`` to an S3 bucket; here the edge serves them, cached long like
@@ -120,25 +120,22 @@ class Stored:
     body: bytes
     stored_at: float
     fresh_for: float
-    stale_for: float
 
 
-def cache_lifetimes(cache_control: str | None) -> tuple[float, float] | None:
-    """How long CloudFront keeps an answer with this ``Cache-Control`` (fresh, then stale while one
-    request fetches the next), within the behaviour's maximum; None when it must not keep it."""
+def cache_lifetime(cache_control: str | None) -> float:
+    """How long CloudFront keeps an answer with this ``Cache-Control``, within the behaviour's
+    maximum; 0 when it must not keep it."""
     directives = {}
     for part in (cache_control or "").split(","):
         name, _, value = part.strip().partition("=")
         directives[name.lower()] = value
-    if not directives.keys() & {"s-maxage", "max-age"} or directives.keys() & {"private", "no-store", "no-cache"}:
-        return None
+    if directives.keys() & {"private", "no-store", "no-cache"}:
+        return 0.0
     try:
         fresh = float(directives.get("s-maxage") or directives.get("max-age") or 0)
-        stale = float(directives.get("stale-while-revalidate") or 0)
     except ValueError:
-        return None
-    fresh = min(fresh, MAX_TTL_SECONDS)
-    return (fresh, stale) if fresh > 0 else None
+        return 0.0
+    return max(0.0, min(fresh, MAX_TTL_SECONDS))
 
 
 @dataclass
@@ -149,7 +146,7 @@ class EdgeCache:
     entries: dict[tuple[Any, ...], Stored] = field(default_factory=dict)
     fetching: dict[tuple[Any, ...], threading.Lock] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    counts: dict[str, int] = field(default_factory=lambda: {"hit": 0, "stale": 0, "miss": 0, "pass": 0, "origin": 0})
+    counts: dict[str, int] = field(default_factory=lambda: {"hit": 0, "miss": 0, "pass": 0, "origin": 0})
     origin_seconds: list[float] = field(default_factory=list)  # each origin request's time, for `make bench`
 
     def count(self, what: str) -> None:
@@ -259,34 +256,20 @@ class Edge:
         self.cache.origin_seconds.append(time.perf_counter() - started)
         kept = [(k, v) for k, v in answered if k.lower() not in ORIGIN_ONLY]
         cache_control = next((v for k, v in answered if k.lower() == "cache-control"), None)
-        lifetimes = cache_lifetimes(cache_control) if method in ("GET", "HEAD") else None
-        fresh, stale = lifetimes or (0.0, 0.0)
-        return Stored(status, kept, content, asked_at, fresh, stale)  # its age counts the wait for it (RFC 9111)
+        fresh = cache_lifetime(cache_control) if method in ("GET", "HEAD") else 0.0
+        return Stored(status, kept, content, asked_at, fresh)  # its age counts the wait for it (RFC 9111)
 
-    def _refresh(self, key: tuple[Any, ...], fetch: Callable[[], Stored]) -> None:
-        lock = self.cache.key_lock(key)
-        if not lock.acquire(blocking=False):
-            return  # one refresh at a time per page
-        try:
-            answer = fetch()
-            if answer.fresh_for > 0 and answer.status == 200:
-                self.cache.entries[key] = answer
-        finally:
-            lock.release()
+    def _kept(self, key: tuple[Any, ...]) -> Stored | None:
+        found = self.cache.entries.get(key)
+        return found if found and self.cache.clock() - found.stored_at < found.fresh_for else None
 
     def cached(self, key: tuple[Any, ...], fetch: Callable[[], Stored]) -> tuple[Stored, str]:
         """The page for ``key`` from the cache, or from the origin once for every request waiting on it."""
-        now = self.cache.clock()
-        found = self.cache.entries.get(key)
-        if found and now - found.stored_at < found.fresh_for:
-            return found, "Hit"
-        if found and now - found.stored_at < found.fresh_for + found.stale_for:
-            threading.Thread(target=self._refresh, args=(key, fetch), daemon=True).start()
-            return found, "RefreshHit"
+        if kept := self._kept(key):
+            return kept, "Hit"
         with self.cache.key_lock(key):
-            found = self.cache.entries.get(key)
-            if found and self.cache.clock() - found.stored_at < found.fresh_for:
-                return found, "Hit"  # fetched by the request this one waited behind
+            if kept := self._kept(key):
+                return kept, "Hit"  # fetched by the request this one waited behind
             answer = fetch()
             if answer.fresh_for > 0 and answer.status == 200:
                 self.cache.entries[key] = answer
@@ -309,7 +292,7 @@ class Edge:
             logging.getLogger("dropfront").exception("edge function failed")
             return 503, [("Content-Type", "text/plain")], b"The edge function failed."
         if "statusCode" in result:
-            stored = Stored(int(result["statusCode"]), [], b"", 0, 0, 0)
+            stored = Stored(int(result["statusCode"]), [], b"", 0, 0)
             outcome = "FunctionGeneratedResponse"
         else:
             uri, query, forwarded = _from_event_request(result)
@@ -317,7 +300,7 @@ class Edge:
             behaviour = behaviour_of(uri)
             if method in ("GET", "HEAD") and behaviour is not None:
                 stored, outcome = self.cached(cache_key(behaviour, uri, query, forwarded), fetch)
-                self.cache.count({"Hit": "hit", "RefreshHit": "stale", "Miss": "miss"}[outcome])
+                self.cache.count(outcome.lower())
             else:
                 stored, outcome = fetch(), "Miss"
                 self.cache.count("pass")
@@ -343,7 +326,7 @@ class Edge:
         for name, entry in result["cookies"].items():
             attributes = f"; {entry['attributes']}" if entry.get("attributes") else ""
             out.append(("Set-Cookie", f"{name}={entry['value']}{attributes}"))
-        age = int(self.cache.clock() - stored.stored_at) if outcome in ("Hit", "RefreshHit") else 0
+        age = int(self.cache.clock() - stored.stored_at) if outcome == "Hit" else 0
         out += [("X-Cache", f"{outcome} from cloudfront"), ("Age", str(age))]
         return stored.status, out, stored.body
 

@@ -4,6 +4,9 @@ new against returning customers, how often a pop-up's customers buy, and what a 
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 from chalicelib import telemetry
 from chalicelib.customers.ports import CustomerStore, Known, Sighting
 from chalicelib.shop.ports import CellCounter
@@ -20,10 +23,20 @@ def customer_counts(sighting: Sighting, known: Known) -> dict[str, int]:
     return counts
 
 
-def see_customer(store: CustomerStore, numbers: CellCounter, sighting: Sighting) -> None:
-    """Remember the customer and count them: best effort, after the booking or sale it follows has
-    been made (a customer who cannot be remembered must never undo a sale)."""
-    try:
-        numbers.add(sighting.drop, customer_counts(sighting, store.see(sighting)))
-    except Exception:  # noqa: BLE001 - throttled or unreachable: the sale stands
-        telemetry.logger.warning("customer not counted", extra={"drop": sighting.drop, "popup": sighting.popup})
+def see_customers(store: CustomerStore, numbers: CellCounter, sightings: Iterable[Sighting]) -> None:
+    """Remember the customers and count them, one counter write per drop however many there are (a
+    till's batch): best effort, after the bookings or sales they follow were made (a customer who
+    cannot be remembered must never undo a sale)."""
+    by_drop: dict[str, Counter[str]] = {}
+    for sighting in sightings:
+        try:
+            counts = customer_counts(sighting, store.see(sighting))
+        except Exception:  # noqa: BLE001 - throttled or unreachable: the sale stands
+            telemetry.logger.warning("customer not seen", extra={"drop": sighting.drop, "popup": sighting.popup})
+            continue
+        by_drop.setdefault(sighting.drop, Counter()).update(counts)
+    for drop, counts in by_drop.items():
+        try:
+            numbers.add(drop, counts)
+        except Exception:  # noqa: BLE001 - as above
+            telemetry.logger.warning("customers not counted", extra={"drop": drop, "counts": dict(counts)})

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from chalicelib.core.cookies import cookie_value
 from chalicelib.edge.segment import COOKIE_NAME, minted_id
 from chalicelib.pricing.counters import exposure_counts
 from chalicelib.pricing.experiments import assign
@@ -28,10 +29,6 @@ APP_COOKIE = "dfv"
 class FirstView:
     slug: str
     visitor_id: str
-
-
-def _has_cookie(header: str, name: str) -> bool:
-    return any(part.strip().startswith(f"{name}=") for part in header.split(";"))
 
 
 def first_views(lines: Iterable[str]) -> list[FirstView]:
@@ -49,7 +46,7 @@ def first_views(lines: Iterable[str]) -> list[FirstView]:
         if page is None or record.get("cs-method") != "GET" or record.get("sc-status") != "200":
             continue
         cookie = unquote(record.get("cs(Cookie)", "-"))
-        if _has_cookie(cookie, COOKIE_NAME) or _has_cookie(cookie, APP_COOKIE):
+        if cookie_value(cookie, COOKIE_NAME) or cookie_value(cookie, APP_COOKIE):
             continue
         request_id = record.get("x-edge-request-id", "")
         if request_id:

@@ -18,7 +18,7 @@ from chalicelib.pricing.budgets import BudgetScope
 from chalicelib.pricing.counters import exposure_counts
 from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency, with_cell
 from chalicelib.pricing.offers import Pricer
-from chalicelib.pricing.policy import Channel, Experiment
+from chalicelib.pricing.policy import Channel, Experiment, PricingPolicy
 from chalicelib.pricing.segments import Whereabouts, by_distance, nearest_popup, segments_of
 from chalicelib.shop.ports import CellCounter, Edge
 from chalicelib.shop.storefront import DropView, build_drop_view, choose_market
@@ -104,13 +104,11 @@ def open_drop(
     zone = edge.timezone if edge.timezone and timezone(edge.timezone) else market.timezone
     policy = catalog.policy(drop.slug)
     experiments = policy.policy.experiments if policy.policy else ()
-    shared = from_segment(segment, policy.policy.version if policy.policy else None, experiments)
-    cookies: tuple[str, ...]
-    if shared is not None and segment is not None and not (scanned_at or forced_cell):  # a grant is in the key
-        visitor, cookies, assignments = shared, (), segment_assignments(experiments, segment.cells)
-        where, near = Whereabouts(None, None, None), segment.near
+    keyed = None if scanned_at or forced_cell else from_segment(segment, policy.policy, experiments)  # grants are in it
+    cookies: tuple[str, ...] = ()
+    if keyed is not None and segment is not None:
+        (visitor, assignments), where, near = keyed, Whereabouts(None, None, None), segment.near
     else:
-        shared = None
         visitor, cookies = identify(edge.cookie, campaign, scanned_at, edge.minted)
         assignments = assign(visitor.id, experiments)
         if forced_cell is not None:
@@ -134,37 +132,29 @@ def open_drop(
         channel=channel,
         spent=policy.spent_in(market.currency),
     )
-    stock = catalog.stock(drop, read_now=shared is not None)
+    stock = catalog.stock(drop, read_now=keyed is not None)
     view = build_drop_view(drop_catalog, stock, market, pricer, now, urgency(assignments))
     nearest = by_distance(where, drop_catalog.locations)
-    if shared is not None:  # the key names the nearest pop-up; the viewer's position is not in it
+    if keyed is not None:  # the key names the nearest pop-up; the viewer's position is not in it
         nearest = tuple(sorted(nearest, key=lambda loc: loc.id != near))
     return ShopperDrop(
-        view, visitor, cookies, locale, zone, locales, pricer, assignments, nearest, shared=shared is not None
+        view, visitor, cookies, locale, zone, locales, pricer, assignments, nearest, shared=keyed is not None
     )
 
 
-def segment_assignments(experiments: tuple[Experiment, ...], cells: tuple[str, ...]) -> tuple[Assignment, ...]:
-    """The assignments a key's ``experiment.cell`` labels name (``from_segment`` checked they exist)."""
-    by_id = {e.id: e for e in experiments}
-    found = []
-    for label in cells:
-        experiment_id, _, cell_name = label.partition(".")
-        found.append(Assignment(experiment_id, next(c for c in by_id[experiment_id].cells if c.name == cell_name)))
-    return tuple(found)
-
-
 def from_segment(
-    segment: SegmentKey | None, version: int | None, experiments: tuple[Experiment, ...]
-) -> Visitor | None:
-    """The visitor a segment key stands for (no id: one page serves them all), or None when there is
-    no key or it was drawn under another policy (a version or a cell the policy does not have)."""
-    if segment is None or segment.policy != version:
+    segment: SegmentKey | None, policy: PricingPolicy | None, experiments: tuple[Experiment, ...]
+) -> tuple[Visitor, tuple[Assignment, ...]] | None:
+    """The visitor a segment key stands for (no id: one page serves them all) and the cells it names,
+    or None when there is no key or it was drawn under another policy (a version or a cell the
+    policy does not have)."""
+    if segment is None or segment.policy != (policy.version if policy else None):
         return None
-    names = {f"{e.id}.{c.name}" for e in experiments for c in e.cells}
-    if not set(segment.cells) <= names:
+    cells = {f"{e.id}.{c.name}": Assignment(e.id, c) for e in experiments for c in e.cells}
+    if not set(segment.cells) <= cells.keys():
         return None
-    return Visitor("", segment.returning is False, segment.tier, segment.cohort, segment.popup)
+    visitor = Visitor("", segment.returning is False, segment.tier, segment.cohort, segment.popup)
+    return visitor, tuple(cells[label] for label in segment.cells)
 
 
 def budget_scope(catalog: DropCatalog, market: Market, pickup_at: str | None, now: datetime) -> BudgetScope:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.config import settings
+from chalicelib.core.cookies import cookie_value
 from chalicelib.core.errors import Forbidden
 from chalicelib.core.models import LABEL_PATTERN
 from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, signing_keys, verify, verify_repeated
@@ -23,7 +24,6 @@ from chalicelib.edge.segment import COOKIE_NAME as EDGE_COOKIE
 from chalicelib.edge.segment import Grant, Profile, edge_keys, seal, seal_grant, unseal, unseal_grant
 
 COOKIE_NAME = "dfv"
-MAX_COOKIE_HEADER = 4096
 LABEL = re.compile(LABEL_PATTERN)
 
 
@@ -42,17 +42,6 @@ class Visitor:
     @property
     def profile(self) -> Profile:
         return Profile(self.id, self.tier, self.cohort, self.popup)
-
-
-def cookie_value(cookie_header: str | None, name: str = COOKIE_NAME) -> str | None:
-    """The value of cookie ``name`` in a ``Cookie`` header, tolerant of malformed headers."""
-    if not cookie_header or len(cookie_header) > MAX_COOKIE_HEADER:
-        return None
-    for part in cookie_header.split(";"):
-        key, sep, value = part.strip().partition("=")
-        if sep and key == name:
-            return value.strip().strip('"') or None
-    return None
 
 
 def _label(payload: dict[str, Any], key: str) -> str | None:
@@ -108,7 +97,7 @@ def identify(
     when a campaign link or a QR scan at ``popup`` changed what we know of them; the edge's alone
     when it does not say what the ``dfv`` cookie says (behind an edge only). ``minted`` is the sealed id the edge gave a
     visitor who came without a cookie (it sets that cookie itself on the way out)."""
-    visitor = _from_cookie(cookie_value(cookie_header))
+    visitor = _from_cookie(cookie_value(cookie_header, COOKIE_NAME))
     changed = visitor is None
     if visitor is None:
         visitor = _from_edge_cookie(cookie_value(cookie_header, EDGE_COOKIE))

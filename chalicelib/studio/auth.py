@@ -22,9 +22,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from chalicelib.config import settings
+from chalicelib.core.cookies import cookie_value
 from chalicelib.core.errors import Forbidden, RateLimited, Unauthorized
 from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify
-from chalicelib.shop.visitors import cookie_value
 from chalicelib.studio.cognito import groups_of, looks_like_jwt, subject_of, verified_claims
 from chalicelib.web.request import bearer_token
 

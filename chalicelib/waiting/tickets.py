@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.core.cookies import cookie_value
 from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify
-from chalicelib.shop.visitors import cookie_value
 
 MAX_TOKEN = 512
 

@@ -65,13 +65,17 @@ def html(
     status: int = 200,
     cache: str = PRIVATE,
     extra: Mapping[str, str | list[str]] | None = None,
+    shared: bool = False,
 ) -> Response:
+    """``shared``: a page rendered for a segment, which CloudFront keeps (``SHARED_PAGE``); the
+    segment key stands for the cookie, so it does not vary by it (a CDN may refuse to keep a page
+    that does)."""
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": html_csp(nonce),
         "Content-Language": locale.replace("_", "-"),
-        "Cache-Control": cache,
-        "Vary": "Accept-Language, Cookie",
+        "Cache-Control": SHARED_PAGE if shared else cache,
+        "Vary": "Accept-Language" if shared else "Accept-Language, Cookie",
         **(extra or {}),
     }
     return Response(body=body, status_code=status, headers=with_base_headers(headers))

@@ -94,6 +94,7 @@ def test_a_pop_ups_cost_and_its_new_customers_read_on_a_phone(browser: Browser, 
     cost = studio.locator('input[name="popup_cost.brooklyn"]')
     expect(studio.locator("label", has=cost)).to_contain_text("(USD:")
     cost.fill("900")
+    studio.locator("label", has=cost).screenshot(path=artifacts / "drop-popup-cost-phone.png")
     studio.locator("form", has=cost).locator("button[type=submit]").first.click()
     expect(studio.locator('input[name="popup_cost.brooklyn"]')).to_have_value("900.00")
     studio_api = {"Authorization": f"Bearer {live.studio_token}", "Content-Type": "application/json"}

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from chalicelib.config import settings
 from chalicelib.core.tokens import signing_keys
 from chalicelib.edge.segment import Profile, edge_keys, minted_id, seal, unseal
-from chalicelib.shop.visitors import campaign_link, cookie_value, identify
+from chalicelib.shop.visitors import campaign_link, identify
 
 
 def jar(set_cookies: tuple[str, ...]) -> dict[str, str]:
@@ -63,9 +63,3 @@ def test_a_forged_edge_cookie_is_a_new_visitor() -> None:
 def test_any_cookie_header_gives_a_visitor(header: str) -> None:
     visitor, _ = identify(header)
     assert 8 <= len(visitor.id) <= 64
-
-
-def test_cookie_value_parsing() -> None:
-    assert cookie_value('x=1; dfv="abc"') == "abc"
-    assert cookie_value("dfvx=1") is None
-    assert cookie_value("dfv=") is None
