@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from chalicelib.core.models import Drop, DropCatalog
@@ -22,12 +23,20 @@ class PolicyRead:
 
 @dataclass(frozen=True)
 class StockCounts:
-    """A drop's display stock as read: available units per (SKU, size, location), and per SKU the
-    units made (on hand) and sold (booked or sold at a till; held units are not sold)."""
+    """A drop's display stock as read: available units per (SKU, size, location), and per (SKU,
+    location) the units made (on hand) and sold (booked or sold at a till; held units are not sold)."""
 
     available: dict[tuple[str, str, str], int]
-    on_hand: dict[str, int]
-    sold: dict[str, int] = field(default_factory=dict)
+    on_hand: dict[tuple[str, str], int]
+    sold: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PopupDay:
+    """A pop-up's day so far (its local day): people through its door and units sold at its till."""
+
+    footfall: int
+    till_units: int
 
 
 class CatalogReader(Protocol):
@@ -40,6 +49,8 @@ class CatalogReader(Protocol):
     def pricing_policy(self, slug: str) -> PricingPolicy | None: ...
 
     def cohort_spend(self, slug: str) -> dict[str, int]: ...
+
+    def popup_day(self, slug: str, generation: int, popup: str, day: date) -> PopupDay: ...
 
 
 class MediaStore(Protocol):

@@ -16,9 +16,9 @@ from functools import cached_property
 from typing import Any
 
 from chalicelib import telemetry
-from chalicelib.catalog.ports import CatalogReader, PolicyRead, StockCounts
+from chalicelib.catalog.ports import CatalogReader, PolicyRead, PopupDay, StockCounts
 from chalicelib.core.errors import NotFound
-from chalicelib.core.models import Drop, DropCatalog, DropStatus, Location
+from chalicelib.core.models import Drop, DropCatalog, DropStatus, Location, local_day
 from chalicelib.telemetry import logger
 
 MAX_CACHED_DROPS = 256
@@ -27,20 +27,32 @@ FAILED_POLICY_RETRY_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class StockSnapshot:
-    """Available units per (sku, size, location), and units made and sold per SKU (sell-through)."""
+    """Available units per (sku, size, location), and units made and sold per (sku, location)
+    (sell-through, the drop's and each place's)."""
 
     available: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    on_hand: dict[str, int] = field(default_factory=dict)
-    sold: dict[str, int] = field(default_factory=dict)
+    on_hand: dict[tuple[str, str], int] = field(default_factory=dict)
+    sold: dict[tuple[str, str], int] = field(default_factory=dict)
     memo: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)  # views derived from it
+
+    @cached_property
+    def _per_sku(self) -> tuple[dict[str, int], dict[str, int]]:
+        made: dict[str, int] = {}
+        sold: dict[str, int] = {}
+        for (sku, location), units in self.on_hand.items():
+            made[sku] = made.get(sku, 0) + units
+            sold[sku] = sold.get(sku, 0) + self.sold.get((sku, location), 0)
+        return made, sold
 
     def sell_through_bps(self, sku: str) -> int:
         """Share of a SKU's units made that were sold (booked or at a till), in basis points. Held
         units are not sold: a launch's holds, most of which lapse, must not hold a markdown back."""
-        made = self.on_hand.get(sku, 0)
-        if made <= 0:
-            return 0
-        return min(10_000, max(0, self.sold.get(sku, 0) * 10_000 // made))
+        made, sold = self._per_sku
+        return _share_bps(sold.get(sku, 0), made.get(sku, 0))
+
+    def sell_through_at(self, sku: str, location: str) -> int:
+        """The SKU's sell-through at one place: its units sold there of those made for it."""
+        return _share_bps(self.sold.get((sku, location), 0), self.on_hand.get((sku, location), 0))
 
     def units(self, sku: str, size: str, location: str) -> int:
         return self.available.get((sku, size, location), 0)
@@ -52,6 +64,10 @@ class StockSnapshot:
     @cached_property
     def made(self) -> int:
         return sum(self.on_hand.values())
+
+
+def _share_bps(sold: int, made: int) -> int:
+    return min(10_000, max(0, sold * 10_000 // made)) if made > 0 else 0
 
 
 def _snapshot(counts: StockCounts) -> StockSnapshot:
@@ -88,6 +104,7 @@ class Catalog:
         self._stock: dict[str, tuple[float, StockSnapshot]] = {}
         self._drops: tuple[float, list[Drop]] | None = None
         self._policies: dict[str, tuple[float, PolicyRead]] = {}
+        self._signals: dict[str, tuple[float, PopupDay]] = {}
         self._loading = threading.Lock()
 
     def drop(self, slug: str) -> DropCatalog:
@@ -127,6 +144,19 @@ class Catalog:
                     cached = (now + ttl, load(key))
                     cache[key] = cached
         return cached[1]
+
+    def popup_day(self, drop: Drop, popup: Location, now: datetime) -> PopupDay:
+        """The pop-up's footfall and till units so far on its local day, up to the catalog cache's
+        age old (they move a markdown stage, which need not follow each sale to the second)."""
+        day = local_day(popup.timezone, now)
+        if len(self._signals) >= MAX_CACHED_DROPS:
+            self._signals.clear()  # yesterday's keys must not pile up
+        return self._fresh(
+            self._signals,
+            f"{drop.slug}#g{drop.generation}#{popup.id}#{day.isoformat()}",
+            self._catalog_ttl,
+            lambda _: self._reader.popup_day(drop.slug, drop.generation, popup.id, day),
+        )
 
     def policy(self, slug: str) -> PolicyRead:
         """The drop's pricing policy. If it cannot be read, offers fail closed (list price) and the

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.pricing.policy import PricingPolicy
+from chalicelib.pricing.policy import MarkdownStage, PricingPolicy
 
 FULL = 10_000  # basis points in 100 %
 
@@ -31,6 +31,17 @@ class PricingInputs:
     sell_through_bps: int
     budgets_left: tuple[tuple[str, int], ...]  # (rule id, minor units left), sorted
     now: datetime
+    location: str | None = None  # the pop-up the price is given at (None: online, before a pickup is chosen)
+    location_sell_through_bps: int | None = None  # the SKU's sell-through there
+    footfall: int | None = None  # people through its door today, its local day (None: not read)
+    till_units: int | None = None  # units sold at its till today
+
+    @property
+    def conversion_bps(self) -> int | None:
+        """Units sold at the pop-up's till per person through its door today; None before anyone came."""
+        if not self.footfall or self.till_units is None:
+            return None
+        return self.till_units * FULL // self.footfall
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +72,37 @@ def candidates(inputs: PricingInputs, policy: PricingPolicy) -> tuple[tuple[str,
         if rule.budgeted and budgets.get(rule.id, 0) <= 0:
             continue  # the cohort's budget is spent (here, today or in all)
         found.append((f"segment:{rule.id}", rule.discount_bps))
-    stages = [
-        stage
-        for stage in policy.markdowns
-        if inputs.hours_since_start >= stage.after_hours and inputs.sell_through_bps < stage.sell_through_below_bps
-    ]
-    if stages:
-        deepest = max(stages, key=lambda s: (s.after_hours, s.discount_bps))
-        found.append((f"markdown:{deepest.after_hours}h", deepest.discount_bps))
+    ladders: dict[str | None, MarkdownStage] = {}  # the latest stage reached, drop-wide and at the pop-up
+    for stage in policy.markdowns:
+        reached = ladders.get(stage.location)
+        if _stage_holds(stage, inputs) and (
+            reached is None or (stage.after_hours, stage.discount_bps) > (reached.after_hours, reached.discount_bps)
+        ):
+            ladders[stage.location] = stage
+    found.extend((stage.label, stage.discount_bps) for stage in ladders.values())
     if inputs.cell and inputs.cell_discount_bps:
         found.append((f"cell:{inputs.cell}", inputs.cell_discount_bps))
     return tuple(sorted(found))
+
+
+def _stage_holds(stage: MarkdownStage, inputs: PricingInputs) -> bool:
+    """Whether a markdown stage's conditions hold: its hour is reached and sell-through is below its
+    plan (the drop's, or for a pop-up's stage the SKU's there, where the price is given there), with
+    that pop-up's footfall over and its conversion under the stage's marks when it sets them."""
+    if inputs.hours_since_start < stage.after_hours:
+        return False
+    if stage.location is None:
+        return inputs.sell_through_bps < stage.sell_through_below_bps
+    if stage.location != inputs.location or inputs.location_sell_through_bps is None:
+        return False
+    if inputs.location_sell_through_bps >= stage.sell_through_below_bps:
+        return False
+    if stage.footfall_over is not None and (inputs.footfall is None or inputs.footfall <= stage.footfall_over):
+        return False
+    if stage.conversion_below_bps is not None:
+        conversion = inputs.conversion_bps
+        return conversion is not None and conversion < stage.conversion_below_bps
+    return True
 
 
 def stacked_bps(found: tuple[tuple[str, int], ...], mode: str) -> int:
@@ -149,7 +180,7 @@ def _bps(list_minor: int, price: int) -> int:
     return (list_minor - price) * FULL // list_minor if list_minor else 0
 
 
-PER_SKU_INPUTS = ("sku", "list_minor", "cost_minor", "sell_through_bps")
+PER_SKU_INPUTS = ("sku", "list_minor", "cost_minor", "sell_through_bps", "location_sell_through_bps")
 """Inputs that differ between the SKUs of one view; the others are the visitor's and the moment's."""
 
 
@@ -163,6 +194,9 @@ def shared_inputs(inputs: PricingInputs) -> dict[str, Any]:
         "hours_since_start": inputs.hours_since_start,
         "budgets_left": [list(pair) for pair in inputs.budgets_left],
         "now": inputs.now.isoformat(),
+        "location": inputs.location,
+        "footfall": inputs.footfall,
+        "till_units": inputs.till_units,
     }
 
 
@@ -174,6 +208,7 @@ def compact(decision_id: str, inputs: PricingInputs, decision: Decision) -> dict
         "list_minor": inputs.list_minor,
         "cost_minor": inputs.cost_minor,
         "sell_through_bps": inputs.sell_through_bps,
+        "location_sell_through_bps": inputs.location_sell_through_bps,
         "candidates": [list(c) for c in decision.candidates],
         "clamps": list(decision.clamps),
         "rules": list(decision.rules),
@@ -186,7 +221,7 @@ def expand(shared: dict[str, Any], policy_version: int | None, entries: list[dic
     """Self-contained decision records (what ``replay`` takes) from a view's log line."""
     records = []
     for entry in entries:
-        inputs = {**shared, **{key: entry[key] for key in PER_SKU_INPUTS}}
+        inputs = {**shared, **{key: entry[key] for key in PER_SKU_INPUTS if key in entry}}  # older lines lack some
         outcome = {k: v for k, v in entry.items() if k not in PER_SKU_INPUTS}
         records.append({**outcome, "policy_version": policy_version, "inputs": inputs})
     return records

@@ -48,6 +48,9 @@ class Pricer:
     with_tokens: bool
     budget_scope: BudgetScope | None = None  # where and when a discount would be granted (None: no budgets)
     channel: Channel = "online"  # a cell's discount applies only in its channel
+    location: str | None = None  # the pop-up the price is given at: its markdown stages apply
+    footfall: int | None = None  # that pop-up's signals today, read when its stages ask for them
+    till_units: int | None = None
     spent: Mapping[str, int] = field(default_factory=dict)  # budget counter → minor units granted (budgets)
     records: list[dict[str, Any]] = field(default_factory=list)  # compact, per SKU (see engine.compact)
     shared: dict[str, Any] = field(default_factory=dict)  # the inputs all of this view's decisions share
@@ -80,7 +83,7 @@ class Pricer:
         unfunded = decide(replace(inputs, budgets_left=()), self.policy)  # every budgeted rule spent
         return funding[0] if price_minor < unfunded.price_minor else None
 
-    def inputs(self, sku: Sku, sell_through_bps: int) -> PricingInputs:
+    def inputs(self, sku: Sku, sell_through_bps: int, sell_through_there_bps: int | None = None) -> PricingInputs:
         try:
             list_minor = sku.list_prices[self.currency]
         except KeyError:
@@ -97,6 +100,10 @@ class Pricer:
             sell_through_bps=sell_through_bps,
             budgets_left=self._budgets_left,
             now=self.now,
+            location=self.location,
+            location_sell_through_bps=sell_through_there_bps if self.location else None,
+            footfall=self.footfall,
+            till_units=self.till_units,
         )
 
     def admits(self, sku: Sku, price_minor: int) -> bool:
@@ -109,8 +116,9 @@ class Pricer:
             return price_minor == inputs.list_minor
         return price_minor >= lowest_price(inputs, self.policy)
 
-    def offer(self, position: int, sku: Sku, sell_through_bps: int) -> Offer:
-        inputs = self.inputs(sku, sell_through_bps)
+    def offer(self, position: int, sku: Sku, sell_through_bps: int, sell_through_there_bps: int | None = None) -> Offer:
+        """``sku``'s offer; ``sell_through_there_bps``: its sell-through at the pop-up priced at."""
+        inputs = self.inputs(sku, sell_through_bps, sell_through_there_bps)
         self._priced[sku.sku] = inputs
         if self.policy is not None:
             decision = decide(inputs, self.policy)

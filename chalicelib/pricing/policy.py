@@ -74,11 +74,30 @@ class SegmentRule(Strict):
 
 
 class MarkdownStage(Strict):
-    """From ``after_hours`` into the drop, if sell-through is below plan, mark down."""
+    """From ``after_hours`` into the drop, if sell-through is below plan, mark down.
+
+    A stage scoped to a ``location`` (a pop-up) prices only what is given there (its QR try-on page,
+    a pickup booked there) and reads that pop-up's signals: the SKU's sell-through there, and, when
+    asked, its footfall today (people through the door, its local day) and conversion today (units
+    sold at its till ÷ footfall). A stage with no location reads the drop's sell-through only."""
 
     after_hours: Annotated[int, Field(ge=0)]
     sell_through_below_bps: Bps
     discount_bps: Bps
+    location: str | None = Field(default=None, pattern=r"^[a-z0-9-]{1,40}$")
+    footfall_over: Annotated[int, Field(ge=0)] | None = None
+    conversion_below_bps: Bps | None = None
+
+    @model_validator(mode="after")
+    def _signals_need_a_pop_up(self) -> MarkdownStage:
+        if self.location is None and (self.footfall_over is not None or self.conversion_below_bps is not None):
+            raise ValueError("footfall and conversion are a pop-up's: a stage that reads them needs a location")
+        return self
+
+    @property
+    def label(self) -> str:
+        """What a decision calls it: ``markdown:48h``, or ``markdown:paris-marais:24h``."""
+        return f"markdown:{self.location}:{self.after_hours}h" if self.location else f"markdown:{self.after_hours}h"
 
 
 Channel = Literal["online", "popup"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chalicelib import telemetry
+from chalicelib.catalog.ports import PopupDay
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import NotFound
 from chalicelib.core.models import SLUG_PATTERN, DropCatalog, Location, Market, local_day
@@ -131,7 +132,10 @@ def open_drop(
         budget_scope=budget_scope(drop_catalog, market, pickup_at, now),
         channel=channel,
         spent=policy.spent_in(market.currency),
+        location=pickup_at,
     )
+    if (day := popup_signals(catalog, drop_catalog, policy.policy, pickup_at, now)) is not None:
+        pricer.footfall, pricer.till_units = day.footfall, day.till_units
     stock = catalog.stock(drop, read_now=keyed is not None)
     view = build_drop_view(drop_catalog, stock, market, pricer, now, urgency(assignments))
     nearest = by_distance(where, drop_catalog.locations)
@@ -155,6 +159,28 @@ def from_segment(
         return None
     visitor = Visitor("", segment.returning is False, segment.tier, segment.cohort, segment.popup)
     return visitor, tuple(cells[label] for label in segment.cells)
+
+
+def popup_signals(
+    catalog: Catalog, drop_catalog: DropCatalog, policy: PricingPolicy | None, popup_id: str | None, now: datetime
+) -> PopupDay | None:
+    """The pop-up's day so far (footfall, till units), read only when a markdown stage there asks
+    for them. Best effort: unread, no such stage holds, so the price stays where the rest put it."""
+    if popup_id is None or policy is None:
+        return None
+    if not any(
+        stage.location == popup_id and (stage.footfall_over is not None or stage.conversion_below_bps is not None)
+        for stage in policy.markdowns
+    ):
+        return None
+    popup = next((loc for loc in drop_catalog.locations if loc.id == popup_id), None)
+    if popup is None:
+        return None
+    try:
+        return catalog.popup_day(drop_catalog.drop, popup, now)
+    except Exception:  # noqa: BLE001 - throttled or unreachable: the page still serves, unmarked
+        telemetry.logger.warning("pop-up signals unread", extra={"drop": drop_catalog.drop.slug, "popup": popup_id})
+        return None
 
 
 def budget_scope(catalog: DropCatalog, market: Market, pickup_at: str | None, now: datetime) -> BudgetScope:

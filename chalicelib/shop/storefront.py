@@ -127,7 +127,8 @@ def build_drop_view(
     products = []
     for position, sku in enumerate(catalog.skus):
         try:
-            offer = pricer.offer(position, sku, stock.sell_through_bps(sku.sku))
+            there = stock.sell_through_at(sku.sku, pricer.location) if pricer.location else None
+            offer = pricer.offer(position, sku, stock.sell_through_bps(sku.sku), there)
         except NotPricedInCurrency:
             continue  # not sold in this market
         held = by_sku[sku.sku]

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from typing import Any
 
-from chalicelib.catalog.ports import StockCounts
+from chalicelib.catalog.ports import PopupDay, StockCounts
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, Unprocessable
 from chalicelib.core.models import Drop, DropCatalog, Location, ProductionBatch, Sku
 from chalicelib.pricing.policy import PricingPolicy
-from chalicelib.stock.ports import StockLine, StockRef
+from chalicelib.stock.ports import Counter, StockLine, StockRef
 from chalicelib.store import schema
-from chalicelib.store.attributes import from_item, to_item
+from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import DynamoAdapter, number_of
 from chalicelib.store.client import batch_items, batch_write, condition_failed, paginate, transact
@@ -139,6 +140,36 @@ class DynamoCatalog(DynamoAdapter):
         item = self._call("get_item", TableName=self._table, Key=schema.spend_key(slug)).get("Item") or {}
         return {name: int(value["N"]) for name, value in item.items() if "@" in name and "N" in value}
 
+    def popup_day(self, slug: str, generation: int, popup: str, day: date) -> PopupDay:
+        """The pop-up's footfall ``day`` (its day total) and the units its till sold of the drop that
+        day (the stock items' day counters there): the signals a pop-up's markdown stage reads."""
+        footfall = self._call(
+            "get_item",
+            TableName=self._table,
+            Key=schema.footfall_key(popup, f"DAY#{day.isoformat()}"),
+            ProjectionExpression="entered",
+        ).get("Item")
+        till_units = 0
+        for item in paginate(
+            self._call,
+            "query",
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk",
+            FilterExpression="#loc = :popup",
+            ProjectionExpression="#sold",
+            ExpressionAttributeNames={
+                "#pk": schema.PK,
+                "#loc": "location",
+                "#sold": counter_attribute(Counter.TILL_SOLD, day),
+            },
+            ExpressionAttributeValues={
+                ":pk": {"S": schema.stock_partition(slug, generation)},
+                ":popup": {"S": popup},
+            },
+        ):
+            till_units += number_of(item, counter_attribute(Counter.TILL_SOLD, day))
+        return PopupDay(number_of(footfall, "entered") if footfall else 0, till_units)
+
     def put_pricing_policy(self, slug: str, policy: PricingPolicy, audit: AuditEntry | None = None) -> None:
         """Store a new immutable version, point the drop at it and log who did it, in one
         transaction; ``Conflict`` if that version exists (someone else saved first)."""
@@ -164,9 +195,9 @@ class DynamoCatalog(DynamoAdapter):
             )
 
     def available_stock(self, slug: str, generation: int) -> StockCounts:
-        """Available units per (sku, size, location) over its shards, and units on hand and sold per SKU, for
-        display: an eventually consistent read of only the attributes it needs, parsed without the
-        generic converter (it runs on every view)."""
+        """Available units per (sku, size, location) over its shards, and units on hand and sold per
+        (SKU, location), for display and sell-through: an eventually consistent read of only the
+        attributes it needs, parsed without the generic converter (it runs on every view)."""
         counts = StockCounts({}, {}, {})
         kwargs: dict[str, Any] = {
             "TableName": self._table,
@@ -187,8 +218,9 @@ class DynamoCatalog(DynamoAdapter):
             sku = item["sku"]["S"]
             key = (sku, item["size"]["S"], item["location"]["S"])  # a sharded size's shards add up
             counts.available[key] = counts.available.get(key, 0) + max(number_of(item, "available"), 0)
-            counts.on_hand[sku] = counts.on_hand.get(sku, 0) + number_of(item, "on_hand")
-            counts.sold[sku] = counts.sold.get(sku, 0) + number_of(item, "sold")
+            at = (sku, key[2])
+            counts.on_hand[at] = counts.on_hand.get(at, 0) + number_of(item, "on_hand")
+            counts.sold[at] = counts.sold.get(at, 0) + number_of(item, "sold")
         return counts
 
     # --- writes (studio and seeding) ---------------------------------------------------------

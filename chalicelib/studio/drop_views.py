@@ -385,6 +385,7 @@ def _pricing_page(
         segment_kinds=pricing.SEGMENT_KINDS,
         urgency_words=pricing.URGENCY_WORDS,
         channel_words=pricing.CHANNEL_WORDS,
+        popups=[loc for loc in catalog.locations if loc.kind == "popup"],
         stacking_words=pricing.STACKING_WORDS,
         overrides=pricing.override_rows(policy, catalog.drop.default_market.timezone),
         flash=flash,
@@ -421,6 +422,13 @@ def change_policy(principal: Principal, catalog: DropCatalog, fields: Mapping[st
     if action is None:
         raise Unprocessable(f"Choose one of {', '.join(actions)} as the action.", code="invalid_form")
     change = action()
+    popups = {loc.id for loc in catalog.locations if loc.kind == "popup"}
+    if unknown := sorted({s.location for s in change.policy.markdowns if s.location} - popups):
+        raise Unprocessable(
+            f"A markdown names {', '.join(unknown)}, which is not one of this drop's pop-ups "
+            f"({', '.join(sorted(popups)) or 'it has none'}).",
+            code="unknown_popup",
+        )
     entry = _audit(principal, slug, "pricing", f"v{change.policy.version} {change.summary}", change.changes)
     wiring.catalog_store().put_pricing_policy(slug, change.policy, entry)
     return entry

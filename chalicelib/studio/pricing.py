@@ -323,7 +323,20 @@ def _rule_words(rule: SegmentRule) -> str:
 
 def _markdown_words(stage: MarkdownStage) -> str:
     below = percent(stage.sell_through_below_bps)
-    return f"after {stage.after_hours} h, if sold through below {below}: {percent(stage.discount_bps)} off"
+    if stage.location is None:
+        return f"after {stage.after_hours} h, if sold through below {below}: {percent(stage.discount_bps)} off"
+    signals = "".join(
+        (
+            f", footfall today over {stage.footfall_over}" if stage.footfall_over is not None else "",
+            f", conversion today below {percent(stage.conversion_below_bps)}"
+            if stage.conversion_below_bps is not None
+            else "",
+        )
+    )
+    return (
+        f"at {stage.location}, after {stage.after_hours} h, if sold through there below {below}{signals}: "
+        f"{percent(stage.discount_bps)} off there"
+    )
 
 
 def _experiment_words(experiment: Experiment) -> str:

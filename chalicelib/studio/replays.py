@@ -6,7 +6,7 @@ what came out, and whether it still comes out the same."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from chalicelib import wiring
 from chalicelib.core.errors import DomainError, InvalidInput, NotFound, Unavailable
 from chalicelib.core.models import DropCatalog
 from chalicelib.i18n.formatting import money
-from chalicelib.pricing.engine import Decision
+from chalicelib.pricing.engine import FULL, Decision
 from chalicelib.pricing.replay import DECISION_ID, Replay, recorded, replay_decision
 from chalicelib.studio.drop_views import studio_drop
 from chalicelib.studio.drops import local_time
@@ -64,6 +64,24 @@ def _outcome(decision: Decision, amount: Callable[[int], str]) -> dict[str, str]
     }
 
 
+def _signals(inputs: Mapping[str, Any]) -> dict[str, str]:
+    """The pop-up's signals a decision priced with, when it was priced at one (older records lack them)."""
+    location = inputs.get("location")
+    if not location:
+        return {"priced at": "online (no pop-up chosen yet)"}
+    footfall, till_units = inputs.get("footfall"), inputs.get("till_units")
+    there = inputs.get("location_sell_through_bps")
+    signals = {
+        "priced at": location,
+        f"sell-through at {location}": "not read" if there is None else _percent(there),
+        "footfall there today": "not read" if footfall is None else f"{footfall} people",
+        "sold at its till today": "not read" if till_units is None else f"{till_units} units",
+    }
+    if footfall and till_units is not None:
+        signals["conversion there today"] = _percent(till_units * FULL // footfall)
+    return signals
+
+
 def described(replay: Replay, zone: str) -> dict[str, Any]:
     """The replay in the merchant's units and ``zone``'s time, for the page and the JSON API alike."""
     record, again = replay.recorded.record, replay.recomputed
@@ -87,6 +105,7 @@ def described(replay: Replay, zone: str) -> dict[str, Any]:
             "experiment cell": inputs["cell"] or "none",
             "hours since the drop opened": str(inputs["hours_since_start"]),
             "budgets left": ", ".join(f"{rule}: {amount(left)}" for rule, left in inputs["budgets_left"]) or "none",
+            **_signals(inputs),
         },
         "recorded": _outcome(replay.recorded.outcome, amount),
         "recomputed": _outcome(again, amount),

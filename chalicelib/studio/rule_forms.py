@@ -5,7 +5,8 @@ editor stays as the advanced view of the same sections.
 
 Field names: ``rule.<i>.{id,kind,who,discount_pct,remove}`` and ``rule.<i>.<budget>.<CUR>``, where
 ``<budget>`` is ``budget`` (whole drop), ``popup_budget`` (each pop-up) or ``daily_budget`` (each day);
-``markdown.<i>.{after_hours,below_pct,discount_pct,remove}``; ``experiment.<i>.{id,seed,group,remove}``
+``markdown.<i>.{after_hours,below_pct,discount_pct,location,footfall_over,conversion_below_pct,remove}``;
+``experiment.<i>.{id,seed,group,remove}``
 and ``experiment.<i>.cell.<j>.{name,weight,discount_pct,urgency,channel}``.
 """
 
@@ -51,6 +52,10 @@ def form_values(policy: PricingPolicy | None) -> dict[str, str]:
         values[f"markdown.{i}.after_hours"] = str(stage.after_hours)
         values[f"markdown.{i}.below_pct"] = percent_number(stage.sell_through_below_bps)
         values[f"markdown.{i}.discount_pct"] = percent_number(stage.discount_bps)
+        values[f"markdown.{i}.location"] = stage.location or ""
+        values[f"markdown.{i}.footfall_over"] = "" if stage.footfall_over is None else str(stage.footfall_over)
+        conversion = stage.conversion_below_bps
+        values[f"markdown.{i}.conversion_below_pct"] = "" if conversion is None else percent_number(conversion)
     for i, experiment in enumerate(policy.experiments if policy else ()):
         values |= {f"experiment.{i}.id": experiment.id, f"experiment.{i}.seed": experiment.seed}
         values[f"experiment.{i}.group"] = experiment.group or ""
@@ -153,7 +158,11 @@ def _checked(
 
 
 RULE_NAMES = {"segment": "who", "discount_bps": "discount_pct", **{v: k for k, v in BUDGETS.items()}}
-MARKDOWN_NAMES = {"sell_through_below_bps": "below_pct", "discount_bps": "discount_pct"}
+MARKDOWN_NAMES = {
+    "sell_through_below_bps": "below_pct",
+    "discount_bps": "discount_pct",
+    "conversion_below_bps": "conversion_below_pct",
+}
 CELL_NAMES = {"discount_bps": "discount_pct"}
 
 
@@ -197,7 +206,16 @@ def _markdowns(found: FormProblems, rows: Mapping[int, Mapping[str, str]]) -> li
             "after_hours": _whole(row.get("after_hours", "")),
             "sell_through_below_bps": _pct(found, prefix + "below_pct", row.get("below_pct", ""), "Sell-through below"),
             "discount_bps": _pct(found, prefix + "discount_pct", row.get("discount_pct", ""), "Discount"),
+            "location": row.get("location", "").strip() or None,
+            "footfall_over": _whole(row["footfall_over"]) if row.get("footfall_over", "").strip() else None,
+            "conversion_below_bps": (
+                _pct(found, prefix + "conversion_below_pct", row["conversion_below_pct"], "Conversion below")
+                if row.get("conversion_below_pct", "").strip()
+                else None
+            ),
         }
+        if data["location"] is None and (data["footfall_over"] is not None or data["conversion_below_bps"] is not None):
+            found.add(prefix + "location", "Choose the pop-up whose footfall and conversion the stage reads.", "Where")
         if _checked(found, prefix, MarkdownStage, data, MARKDOWN_NAMES, before):
             kept.append(data)
     return kept
@@ -255,6 +273,9 @@ FIELD_WORDS = {
     "discount_pct": "discount",
     "after_hours": "hours into the drop",
     "below_pct": "sold through below",
+    "location": "where",
+    "footfall_over": "footfall today over",
+    "conversion_below_pct": "conversion today below",
     "seed": "seed",
     "group": "group",
     "cells": "cells",

@@ -34,11 +34,11 @@ def test_returns_read_in_words_on_a_phone(browser: Browser, live: LiveApp, artif
     """A till sells a tee and takes it back for another size; the numbers page's tiles and return
     charts say so."""
     studio_api = {"Authorization": f"Bearer {live.studio_token}", "Content-Type": "application/json"}
-    token = _json(f"{live.studio_url}/studio/api/popups/paris-marais/tills", {}, studio_api)["token"]
+    token = post_json(f"{live.studio_url}/studio/api/popups/paris-marais/tills", {}, studio_api)["token"]
     till = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     at = datetime.now(UTC).isoformat()
     sold = {"sale_id": "walk-1", "sku": "TEE-ECRU", "size": "XL", "qty": 1, "price_minor": 4100, "sold_at": at}
-    assert _json(f"{live.url}/api/pos/sales", {"popup": "paris-marais", "sales": [sold]}, till)["applied"]
+    assert post_json(f"{live.url}/api/pos/sales", {"popup": "paris-marais", "sales": [sold]}, till)["applied"]
     back = {
         "return_id": "walk-r1",
         "sale_id": "walk-1",
@@ -49,7 +49,7 @@ def test_returns_read_in_words_on_a_phone(browser: Browser, live: LiveApp, artif
         "exchange": {"sku": "TEE-ECRU", "size": "XS"},
         "returned_at": at,
     }
-    assert _json(f"{live.url}/api/pos/returns", {"popup": "paris-marais", "returns": [back]}, till)["applied"]
+    assert post_json(f"{live.url}/api/pos/returns", {"popup": "paris-marais", "returns": [back]}, till)["applied"]
 
     studio = signed_in_phone(browser, live)
     studio.goto(f"{live.studio_url}/studio/drops/linen-lab/numbers")
@@ -79,7 +79,7 @@ def test_returns_read_in_words_on_a_phone(browser: Browser, live: LiveApp, artif
     studio.context.close()
 
 
-def _json(url: str, body: object, headers: dict[str, str]) -> dict[str, Any]:
+def post_json(url: str, body: object, headers: dict[str, str]) -> dict[str, Any]:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=30) as answer:
         found: dict[str, Any] = json.loads(answer.read())
@@ -98,7 +98,7 @@ def test_a_pop_ups_cost_and_its_new_customers_read_on_a_phone(browser: Browser, 
     studio.locator("form", has=cost).locator("button[type=submit]").first.click()
     expect(studio.locator('input[name="popup_cost.brooklyn"]')).to_have_value("900.00")
     studio_api = {"Authorization": f"Bearer {live.studio_token}", "Content-Type": "application/json"}
-    token = _json(f"{live.studio_url}/studio/api/popups/brooklyn/tills", {}, studio_api)["token"]
+    token = post_json(f"{live.studio_url}/studio/api/popups/brooklyn/tills", {}, studio_api)["token"]
     till = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     at = datetime.now(UTC).isoformat()
     receipts = [
@@ -113,7 +113,7 @@ def test_a_pop_ups_cost_and_its_new_customers_read_on_a_phone(browser: Browser, 
         }
         for n, who in enumerate(("ana@example.org", "bo@example.org"))
     ]
-    assert _json(f"{live.url}/api/pos/sales", {"popup": "brooklyn", "sales": receipts}, till)["applied"]
+    assert post_json(f"{live.url}/api/pos/sales", {"popup": "brooklyn", "sales": receipts}, till)["applied"]
     studio.goto(f"{live.studio_url}/studio/drops/linen-lab/numbers")
     customers = studio.locator("#customers")
     expect(customers.locator("h2")).to_have_text("New customers per pop-up")

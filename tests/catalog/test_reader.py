@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.catalog.ports import StockCounts
+from chalicelib.catalog.ports import PopupDay, StockCounts
 from chalicelib.catalog.reader import Catalog, drop_status
 from chalicelib.core.errors import NotFound
 from chalicelib.core.models import Drop, DropCatalog, DropStatus
@@ -38,7 +38,11 @@ class CountingReader:
 
     def available_stock(self, slug: str, generation: int) -> StockCounts:
         self.calls.append(f"stock:{slug}#g{generation}")
-        return StockCounts({("X", "M", "web"): 2}, {"X": 4}, {"X": 1})
+        return StockCounts({("X", "M", "web"): 2}, {("X", "web"): 4}, {("X", "web"): 1})
+
+    def popup_day(self, slug: str, generation: int, popup: str, day: date) -> PopupDay:
+        self.calls.append(f"day:{popup}@{day.isoformat()}")
+        return PopupDay(footfall=120, till_units=6)
 
 
 class Clock:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +30,24 @@ from chalicelib.pricing.policy import Guardrail, MarkdownStage, Override, Pricin
 NOW = datetime(2030, 6, 1, 12, tzinfo=UTC)
 SEGMENTS = ("tier:gold", "cohort:ana", "near:paris-marais", "visit:new", "visit:returning")
 bps = st.integers(min_value=0, max_value=FULL)
+
+
+POPUPS = ("paris-marais", "brooklyn")
+
+
+@st.composite
+def stages(draw: st.DrawFn) -> MarkdownStage:
+    """Drop-wide stages, and stages at a pop-up that may also read its footfall and conversion."""
+    location = draw(st.none() | st.sampled_from(POPUPS))
+    signals = st.none() if location is None else st.none() | st.integers(0, 400)
+    return MarkdownStage(
+        after_hours=draw(st.integers(0, 200)),
+        sell_through_below_bps=draw(bps),
+        discount_bps=draw(bps),
+        location=location,
+        footfall_over=draw(signals),
+        conversion_below_bps=draw(st.none() if location is None else st.none() | bps),
+    )
 
 
 @st.composite
@@ -64,12 +85,7 @@ def policies(draw: st.DrawFn) -> PricingPolicy:
             )
         ),
     )
-    markdowns = draw(
-        st.lists(
-            st.builds(MarkdownStage, after_hours=st.integers(0, 200), sell_through_below_bps=bps, discount_bps=bps),
-            max_size=3,
-        )
-    )
+    markdowns = draw(st.lists(stages(), max_size=4))
     return PricingPolicy(version=1, guardrail=guardrail, segment_rules=tuple(rules), markdowns=tuple(markdowns))
 
 
@@ -88,7 +104,25 @@ def inputs(draw: st.DrawFn) -> PricingInputs:
         sell_through_bps=draw(bps),
         budgets_left=tuple(sorted(draw(st.dictionaries(st.sampled_from("abcde"), st.integers(-100, 100))).items())),
         now=NOW,
+        **draw(signals()),
     )
+
+
+@st.composite
+def signals(draw: st.DrawFn) -> dict[str, Any]:
+    """Where the price is given: online (no signals), or at a pop-up with its sell-through there and,
+    when read, its footfall and till units today."""
+    location = draw(st.none() | st.sampled_from(POPUPS))
+    if location is None:
+        return {}
+    read = draw(st.booleans())
+    footfall = draw(st.integers(0, 500)) if read else None
+    return {
+        "location": location,
+        "location_sell_through_bps": draw(bps),
+        "footfall": footfall,
+        "till_units": draw(st.integers(0, 100)) if read else None,
+    }
 
 
 @settings(max_examples=400)
@@ -184,3 +218,74 @@ def test_expired_overrides_are_ignored_and_active_pins_win() -> None:
     assert (decision.price_minor, decision.clamps) == (5000, ("override_pin",))
     later = PricingInputs("SKU", "EUR", 8000, 1000, (), None, 0, 0, 0, (), NOW + timedelta(hours=2))
     assert decide(later, policy).price_minor == 8000
+
+
+@given(policy=policies(), given_inputs=inputs())
+def test_a_pop_ups_stage_prices_only_what_is_given_there(policy: PricingPolicy, given_inputs: PricingInputs) -> None:
+    """Online, or at another pop-up, a stage scoped to a pop-up is never a candidate; the drop-wide
+    stages still are."""
+    online = replace(given_inputs, location=None, location_sell_through_bps=None, footfall=None, till_units=None)
+    labels = [rule for rule, _ in decide(online, policy).candidates if rule.startswith("markdown:")]
+    assert all(label.count(":") == 1 for label in labels)
+    for rule, _ in decide(given_inputs, policy).candidates:
+        if rule.startswith("markdown:") and rule.count(":") == 2:
+            assert rule.split(":")[1] == given_inputs.location
+
+
+PARIS_STAGE = MarkdownStage(
+    after_hours=24,
+    sell_through_below_bps=3000,
+    discount_bps=1000,
+    location="paris-marais",
+    footfall_over=200,
+    conversion_below_bps=500,
+)
+
+
+def at_paris(**changes: Any) -> PricingInputs:
+    """A Paris price 30 h in, at 20 % sell-through there, 250 through the door and 5 sold at the till."""
+    base = PricingInputs("SKU", "EUR", 10_000, 2_000, (), None, 0, 30, 5000, (), NOW, "paris-marais", 2000, 250, 5)
+    return replace(base, **changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "marked_down"),
+    [
+        ({}, True),  # 2 % conversion, 250 a day, 20 % sold there: the stage holds
+        ({"hours_since_start": 23}, False),
+        ({"location_sell_through_bps": 3000}, False),  # sold enough there (the drop's 50 % does not matter)
+        ({"footfall": 200}, False),  # not over 200
+        ({"footfall": None, "till_units": None}, False),  # the signals were not read
+        ({"till_units": 13}, False),  # 5.2 % conversion: not under 5 %
+        ({"footfall": 0, "till_units": 0}, False),  # nobody came: no conversion to judge
+        ({"location": "brooklyn"}, False),
+        ({"location": None, "location_sell_through_bps": None}, False),  # online
+    ],
+)
+def test_the_issues_example_stage(changes: dict[str, Any], marked_down: bool) -> None:
+    """At Paris, after 24 h, if sell-through there is under 30 %, footfall over 200 a day and
+    conversion under 5 %: 10 % off."""
+    policy = PricingPolicy(
+        version=1, guardrail=Guardrail(max_discount_bps=3000, min_margin_bps=0), markdowns=(PARIS_STAGE,)
+    )
+    decision = decide(at_paris(**changes), policy)
+    assert (decision.price_minor, decision.rules) == (
+        (9000, ("markdown:paris-marais:24h",)) if marked_down else (10_000, ("list_price",))
+    )
+
+
+def test_a_pop_ups_ladder_and_the_drops_are_separate_candidates_the_guardrail_still_bounds() -> None:
+    drop_wide = MarkdownStage(after_hours=12, sell_through_below_bps=9000, discount_bps=2500)
+    policy = PricingPolicy(
+        version=1,
+        guardrail=Guardrail(max_discount_bps=3000, min_margin_bps=0, stacking="capped_stack", max_stack_bps=3000),
+        markdowns=(PARIS_STAGE, drop_wide),
+    )
+    decision = decide(at_paris(), policy)
+    assert decision.candidates == (("markdown:12h", 2500), ("markdown:paris-marais:24h", 1000))
+    assert (decision.price_minor, decision.clamps) == (7000, ("stack_cap",))  # 32.5 % stacked, capped at 30 %
+
+
+def test_signals_need_a_pop_up() -> None:
+    with pytest.raises(ValueError, match="needs a location"):
+        MarkdownStage(after_hours=0, sell_through_below_bps=100, discount_bps=100, footfall_over=10)

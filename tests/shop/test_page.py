@@ -19,9 +19,9 @@ NOW = DEMO.catalog.drop.starts_at
 
 def render(left_share: float, urgency: str) -> str:
     made = {(r.sku, r.size, r.location): r.on_hand for r in DEMO.stock}
-    on_hand: dict[str, int] = {}
-    for (sku, _, _), units in made.items():
-        on_hand[sku] = on_hand.get(sku, 0) + units
+    on_hand: dict[tuple[str, str], int] = {}
+    for (sku, _, location), units in made.items():
+        on_hand[sku, location] = on_hand.get((sku, location), 0) + units
     available = {key: int(units * left_share) for key, units in made.items()}
     market = DEMO.catalog.drop.markets[0]
     pricer = Pricer(None, False, market.currency, "visitor", ("visit:new",), None, 0, NOW, "view", False)

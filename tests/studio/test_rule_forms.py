@@ -33,7 +33,52 @@ def test_the_demo_policy_reads_back_from_its_own_form() -> None:
     assert values["rule.1.kind"] == "cohort" and values["rule.1.who"] == "ana" and values["rule.1.discount_pct"] == "15"
     assert values["rule.1.budget.EUR"] == "500.00" and values["markdown.0.below_pct"] == "40"
     assert values["rule.1.popup_budget.EUR"] == "300.00" and values["rule.1.daily_budget.JPY"] == "32000"
-    assert row_counts(policy) == {"rules": 5, "markdowns": 3, "experiments": 3, "cells": [5, 4, 2]}
+    assert row_counts(policy) == {"rules": 5, "markdowns": 4, "experiments": 3, "cells": [5, 4, 2]}
+    paris = {key.split(".")[2]: value for key, value in values.items() if key.startswith("markdown.2.")}
+    assert paris == {
+        "after_hours": "24",
+        "below_pct": "30",
+        "discount_pct": "10",
+        "location": "paris-marais",
+        "footfall_over": "200",
+        "conversion_below_pct": "5",
+    }
+
+
+stages = st.lists(
+    st.one_of(
+        st.fixed_dictionaries(
+            {
+                "after_hours": st.integers(0, 500),
+                "sell_through_below_bps": st.integers(0, 10_000),
+                "discount_bps": st.integers(0, 10_000),
+            }
+        ),
+        st.fixed_dictionaries(
+            {
+                "after_hours": st.integers(0, 500),
+                "sell_through_below_bps": st.integers(0, 10_000),
+                "discount_bps": st.integers(0, 10_000),
+                "location": st.sampled_from(["paris-marais", "brooklyn"]),
+                "footfall_over": st.none() | st.integers(0, 10_000),
+                "conversion_below_bps": st.none() | st.integers(0, 10_000),
+            }
+        ),
+    ),
+    max_size=5,
+)
+
+
+@given(stages)
+def test_any_markdown_stages_read_back_from_their_form(markdowns: list[dict[str, Any]]) -> None:
+    policy = PricingPolicy.model_validate({**_demo().model_dump(), "markdowns": markdowns})
+    assert _round_trip(policy) == policy
+
+
+def test_a_stage_that_reads_footfall_needs_a_pop_up() -> None:
+    form = {"markdown.0.after_hours": "24", "markdown.0.below_pct": "30", "markdown.0.footfall_over": "200"}
+    _, found = sections_from(form)
+    assert [(p["field"], p["label"]) for p in found.found] == [("markdown.0.location", "Markdown 1: where")]
 
 
 budgets = st.none() | st.fixed_dictionaries({"EUR": st.integers(0, 10**8), "JPY": st.integers(0, 10**8)})
@@ -71,7 +116,7 @@ def test_blank_rows_add_nothing_and_removed_rows_go() -> None:
     sections, found = sections_from(values)
     assert found.found == []
     assert [r["id"] for r in sections["segment_rules"]] == ["creator-ana", "popup-paris", "welcome"]
-    assert len(sections["markdowns"]) == 1 and len(sections["experiments"][0]["cells"]) == 3
+    assert len(sections["markdowns"]) == 2 and len(sections["experiments"][0]["cells"]) == 3
 
 
 def test_each_problem_is_on_its_field_in_words() -> None:

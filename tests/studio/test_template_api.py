@@ -4,7 +4,6 @@ preview → publish → shoppers see it → roll back → gone)."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -69,7 +68,6 @@ def test_a_sessions_writes_need_its_csrf_token_in_a_header(studio: TestClient) -
 
 
 def test_the_round_trip_a_repository_makes(studio: TestClient, client: Client) -> None:
-    started = time.monotonic()
     listed = studio.get("/studio/api/templates", headers=AUTH).json()
     assert [t["name"] for t in listed] == ["landing", "tryon", "pickup"]
     assert listed[0] == {"name": "landing", "published_version": 0, "latest_version": 0, "scheduled": None}
@@ -107,7 +105,6 @@ def test_the_round_trip_a_repository_makes(studio: TestClient, client: Client) -
     diff = studio.get("/studio/api/templates/landing/diff?from=0&to=1", headers=AUTH).json()
     assert "+" + MARK in diff["unified"]
     assert next(r for r in diff["rows"] if r["kind"] == "added")["new_text"] == MARK
-    assert time.monotonic() - started < 5
 
 
 def test_problems_are_named_by_line_and_column_and_nothing_is_saved(studio: TestClient) -> None:
