@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from chalicelib.pricing.counters import DAY_METRICS
 from chalicelib.stock.ports import Counter
 from chalicelib.tryon.ports import FunnelStep
 
@@ -228,13 +229,15 @@ def headline(
     made: Mapping[tuple[str, str], int],
     funnel: Mapping[tuple[str, str, str], Mapping[str, int]],
 ) -> Headline:
-    """The tiles' figures from the counters the tables read: the cohorts' money, the stock's day
-    counters and units made, the QR funnel and the returns."""
+    """The tiles' figures from the counters the tables read: the sales' money per pop-up and day,
+    the stock's day counters (units sold and returned) and units made, and the QR funnel; each as
+    scoped (``numbers.scope``), so the tiles follow the page's date range and pop-up."""
     per_currency: dict[str, dict[str, int]] = {}
-    for key, m in _by_metric(counts, ("units", "list", "paid", "cost")).items():
+    named = {counter: metric for metric, counter in DAY_METRICS.items()}
+    for key, m in _by_metric(counts, named).items():  # <pop-up>@<date>@<currency>: what is in scope
         totals = per_currency.setdefault(key.rpartition("@")[2], {})
-        for metric, value in m.items():
-            totals[metric] = totals.get(metric, 0) + value
+        for counter, value in m.items():
+            totals[named[counter]] = totals.get(named[counter], 0) + value
     units = sum(m.get("units", 0) for m in per_currency.values())
 
     def weighted(part: str, whole: str) -> int:
@@ -252,7 +255,7 @@ def headline(
     for counted in funnel.values():
         for step in steps:
             steps[step] += counted.get(step, 0)
-    returned = sum(m["returned"] for m in _by_metric(counts, ("returned",)).values())
+    returned = sum(counted.get(Counter.RETURNED.value, 0) for counted in days.values())
     return Headline(
         revenue_minor={currency: m.get("paid", 0) for currency, m in sorted(per_currency.items())},
         units=units,

@@ -39,7 +39,7 @@ from chalicelib.core.models import (
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.outbox.ports import QueuedMessage
 from chalicelib.pricing.budgets import charges
-from chalicelib.pricing.counters import FULL_PRICE, SoldLine, booking_counts
+from chalicelib.pricing.counters import FULL_PRICE, PlaceDay, SoldLine, booking_counts
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.quotes import PricedLine, QuoteLine, basket_lines, price_lines
 from chalicelib.shop.shopper import ShopperDrop, priced_at
@@ -309,7 +309,7 @@ def book_pickup(
             currency=currency,
             contact=ContactDetails(request.contact.name, request.contact.email, request.contact.marketing_consent),
             visitor=shopper.visitor.id,
-            numbers=_numbers(shopper, priced),
+            numbers=_numbers(shopper, priced, PlaceDay(location.id, day)),
             spend=spend,  # charged to budgets now, given back if the booking is cancelled
             state=BookingState.BOOKED,
             booked_at=iso(now),
@@ -347,8 +347,8 @@ def book_pickup(
     raise Conflict("Could not allocate a booking code; please retry.", code="code_exhausted")  # pragma: no cover
 
 
-def _numbers(shopper: ShopperDrop, priced: list[PricedLine]) -> dict[str, int]:
-    """What this booking adds to the studio's cohort and experiment-cell counters."""
+def _numbers(shopper: ShopperDrop, priced: list[PricedLine], where: PlaceDay) -> dict[str, int]:
+    """What this booking adds to the studio's cohort, pop-up day and experiment-cell counters."""
     products = {product.sku.sku: product for product in shopper.view.products}
     currency = shopper.pricer.currency
     sold = [
@@ -361,7 +361,7 @@ def _numbers(shopper: ShopperDrop, priced: list[PricedLine]) -> dict[str, int]:
         )
         for line in priced
     ]
-    return booking_counts(sold, currency, (a.label for a in shopper.assignments))
+    return booking_counts(sold, currency, (a.label for a in shopper.assignments), where)
 
 
 def booking_summary(booking: Booking) -> dict[str, Any]:

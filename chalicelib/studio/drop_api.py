@@ -22,7 +22,8 @@ from chalicelib.studio import drops, pricing, rule_forms
 from chalicelib.studio.audit_views import MOST_SHOWN, AuditQuery
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.batches import BatchPlan, plan_batch, receive_batch
-from chalicelib.studio.drop_views import NumbersRead, change_policy, drop_numbers, edit_drop, import_state, studio_drop
+from chalicelib.studio.drop_views import change_policy, edit_drop, import_state, studio_drop
+from chalicelib.studio.numbers_views import NumbersRead, drop_numbers
 from chalicelib.studio.restock import Restock, add_stock
 from chalicelib.studio.web import json_answer, principal_of
 from chalicelib.web.request import parse_body, parse_query

@@ -5,9 +5,8 @@ its numbers as SVG charts with CSV export."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from starlette.requests import Request
@@ -18,13 +17,10 @@ from chalicelib.config import settings
 from chalicelib.core.audit import AuditEntry, FieldChange
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
 from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, Drop, DropCatalog, iso
-from chalicelib.i18n.formatting import money
-from chalicelib.numbers import tables as numbers
-from chalicelib.numbers.experiments import experiment_results
 from chalicelib.shop.shopper import checked_slug
 from chalicelib.stock.ports import ImportJob
 from chalicelib.stock.shards import TAKES_PER_SHARD_SECOND, suggested_shards
-from chalicelib.studio import audit_views, charts, drops, pricing, rule_forms
+from chalicelib.studio import audit_views, drops, pricing, rule_forms
 from chalicelib.studio.auth import Principal, Role, check_csrf
 from chalicelib.studio.batches import plan_batch, plan_from_form, receive_batch
 from chalicelib.studio.imports import CatalogImport, run_import, template_csv
@@ -32,7 +28,6 @@ from chalicelib.studio.pictures import PictureUpload, with_picture
 from chalicelib.studio.restock import add_stock
 from chalicelib.studio.warmup import keep_warm, warm_words
 from chalicelib.studio.web import checked_form, done, flash_of, page, principal_of, wants_page
-from chalicelib.tills.ports import RETURN_REASONS
 from chalicelib.waiting.room import QUEUE_LEAD, frontier, room_closes
 from chalicelib.web import responses
 from chalicelib.web.errors import status_for
@@ -274,7 +269,7 @@ async def import_template(request: Request) -> Response:
     catalog = studio_drop(request.path_params["slug"])
     available = wiring.catalog_store().available_stock(catalog.drop.slug, catalog.drop.generation).available
     headers = {
-        **_private(),
+        **private_headers(),
         "Content-Disposition": f'attachment; filename="{catalog.drop.slug}-import.csv"',
     }
     return Response(template_csv(catalog, available), media_type="text/csv; charset=utf-8", headers=headers)
@@ -327,7 +322,7 @@ async def import_csv(request: Request) -> Response:
     )
     if NDJSON not in request.headers.get("accept", ""):
         outcome = [step for step in steps if isinstance(step, dict)]
-        return JSONResponse(outcome[-1], headers=_private())
+        return JSONResponse(outcome[-1], headers=private_headers())
 
     def lines() -> Iterator[str]:
         try:
@@ -338,10 +333,10 @@ async def import_csv(request: Request) -> Response:
             envelope = responses.error_envelope(error.code, error.message, error.details)
             yield json.dumps({**envelope, "status": status_for(error)}) + "\n"
 
-    return StreamingResponse(lines(), media_type=NDJSON, headers=_private())
+    return StreamingResponse(lines(), media_type=NDJSON, headers=private_headers())
 
 
-def _private() -> dict[str, str]:
+def private_headers() -> dict[str, str]:
     return {**responses.BASE_HEADERS, "Cache-Control": responses.PRIVATE}
 
 
@@ -446,168 +441,3 @@ async def change_pricing(request: Request) -> Response:
         found = [{"field": "form", "problem": refused.message}, *(refused.details or [])]
         return _pricing_page(principal, catalog, 422, problems=found, sent=form)
     return done(f"/studio/drops/{catalog.drop.slug}/pricing", "pricing-saved")
-
-
-# --- numbers ----------------------------------------------------------------------------------------
-
-CHARTS: dict[str, Callable[[numbers.Table], str]] = {
-    "sell-through": charts.lines,
-    "qr-funnel": lambda t: charts.bars(t, lambda row: f"{row[0]} · {row[1]}", 2),
-    "discount-depth": lambda t: charts.scatter(t, lambda row: f"{row[0]} ({row[1]})", 3, 4, 2),
-    "cell-conversion": lambda t: charts.bars(t, lambda row: str(row[0]), 4, note=1),
-    "returns": lambda t: charts.bars(t, lambda row: str(row[0]), 4, note=2),
-    "returns-by-packaging": lambda t: charts.bars(t, lambda row: str(row[0]), 3, note=1),
-    "return-reasons": lambda t: charts.bars(t, lambda row: str(row[0]), 1),
-    "customers": lambda t: charts.bars(t, lambda row: str(row[0]), 1),
-}
-
-
-class NumbersRead:
-    """A drop's counters for its numbers, each read from the store once, when first needed."""
-
-    def __init__(self, catalog: DropCatalog) -> None:
-        self.catalog = catalog
-
-    @cached_property
-    def counts(self) -> dict[str, int]:
-        return wiring.numbers().counts(self.catalog.drop.slug)
-
-    @cached_property
-    def stock(self) -> tuple[dict[tuple[str, str, str], dict[str, int]], dict[tuple[str, str], int]]:
-        return wiring.stock().day_counters(self.catalog.drop.slug, self.catalog.drop.generation)
-
-    @cached_property
-    def funnel(self) -> dict[tuple[str, str, str], dict[str, int]]:
-        return wiring.tryons().funnel(self.catalog.drop.slug)
-
-
-def drop_numbers(read: NumbersRead, wanted: Collection[str] = tuple(CHARTS)) -> dict[str, numbers.Table]:
-    """The ``wanted`` tables, each from its own counters (``read``: each store read at most once)."""
-    tables = []
-    if {"sell-through", "returns", "returns-by-packaging"} & set(wanted):
-        tables.append(numbers.sell_through(*read.stock))
-        packaging = {sku.sku: sku.packaging for sku in read.catalog.skus}
-        tables += numbers.return_rates(read.counts, read.stock[0], packaging)
-    if "qr-funnel" in wanted:
-        tables.append(numbers.qr_funnel(read.funnel))
-    if "customers" in wanted:
-        tables.append(numbers.customers(read.counts, popup_costs(read.catalog)))
-    if {"discount-depth", "cell-conversion", "return-reasons"} & set(wanted):
-        tables += [numbers.discount_depth(read.counts), numbers.cell_conversion(read.counts)]
-        tables.append(numbers.return_reasons(read.counts, RETURN_REASONS))
-    return {table.name: table for table in tables if table.name in wanted}
-
-
-def popup_costs(catalog: DropCatalog) -> dict[str, tuple[int, str]]:
-    """What each pop-up cost for the drop, as the studio recorded it, with its currency."""
-    places = {place.id: place for place in catalog.locations}
-    return {
-        popup: (minor, drops.popup_currency(catalog, places[popup]))
-        for popup, minor in catalog.drop.popup_costs.items()
-        if popup in places
-    }
-
-
-def customer_rows(table: numbers.Table) -> list[dict[str, str]]:
-    """The customers table in words and the merchant's units, a row per pop-up."""
-    rows = []
-    for popup, new, returning, purchases, per_customer, currency, cost, per_new in table.rows:
-        rows.append(
-            {
-                "popup": str(popup),
-                "new": f"{new:,}",
-                "returning": f"{returning:,}",
-                "purchases": f"{purchases:,}",
-                "per_customer": f"{int(per_customer) / 100:.2f}" if new or returning else "none yet",
-                "cost": money(int(cost), str(currency), "en") if currency else "not recorded",
-                "per_new": money(int(per_new), str(currency), "en") if currency and new else "—",
-            }
-        )
-    return rows
-
-
-def headline_tiles(read: NumbersRead) -> list[tuple[str, str]]:
-    """The numbers page's tiles: each figure of ``numbers.headline`` named and written in words."""
-    figures = numbers.headline(read.counts, *read.stock, read.funnel)
-    return [
-        ("Revenue", _amounts(figures.revenue_minor)),
-        ("Units sold", f"{figures.units:,}"),
-        ("Sell-through", _percent(figures.sell_through_bps / 10_000)),
-        ("Average discount", _percent(figures.discount_bps / 10_000)),
-        ("Margin recovered", _percent(figures.margin_recovered_bps / 10_000)),
-        ("Try-ons per QR scan", _percent(figures.tryon_bps / 10_000)),
-        ("Returned within 30 days", _percent(figures.return_bps / 10_000)),
-    ]
-
-
-def _percent(share: float) -> str:
-    return f"{share * 100:.1f} %"
-
-
-def _amounts(minor: Mapping[str, int]) -> str:
-    return ", ".join(money(value, currency, "en") for currency, value in sorted(minor.items())) or "none"
-
-
-def experiment_views(slug: str, counts: Mapping[str, int]) -> list[dict[str, Any]]:
-    """The drop's experiments as the numbers page shows them: per cell, in words and the merchant's
-    units, with the verdicts (``numbers.experiments``), from the offer ``counts``."""
-    policy = wiring.catalog_store().pricing_policy(slug)
-    if policy is None or not policy.experiments:
-        return []
-    shown = []
-    for result in experiment_results(policy.experiments, counts):
-        weights = sum(cell.weight for cell in result.cells) or 1
-        rows = [
-            {
-                "cell": cell.cell,
-                "share": _percent(cell.weight / weights),
-                "visitors": f"{cell.visitors:,}",
-                "bookings": f"{cell.bookings:,}",
-                "till_sales": f"{cell.till_sales:,}",
-                "units": f"{cell.units:,}",
-                "revenue": _amounts(cell.revenue_minor),
-                "margin": _amounts(cell.margin_minor),
-                "conversion": f"{_percent(cell.conversion)} ({' to '.join(_percent(end) for end in cell.interval)})"
-                if cell.visitors
-                else "no visitors yet",
-            }
-            for cell in result.cells
-        ]
-        shown.append(
-            {"experiment": result.experiment, "rows": rows, "srm_p": f"{result.srm_p:.3g}", "verdicts": result.verdicts}
-        )
-    return shown
-
-
-async def numbers_page(request: Request) -> Response:
-    principal = principal_of(request)
-    catalog = studio_drop(request.path_params["slug"])
-    read = NumbersRead(catalog)  # each counter read once, for the tiles, the charts and the experiments
-    tables = drop_numbers(read)
-    svgs = {name: CHARTS[name](table) for name, table in tables.items()}
-    experiments = experiment_views(catalog.drop.slug, read.counts)
-    tiles = headline_tiles(read)
-    return page(
-        "numbers.html",
-        principal=principal,
-        catalog=catalog,
-        tables=tables,
-        svgs=svgs,
-        experiments=experiments,
-        tiles=tiles,
-        customers=customer_rows(tables["customers"]),
-    )
-
-
-async def numbers_export(request: Request) -> Response:
-    principal_of(request)
-    slug, chart, kind = request.path_params["slug"], request.path_params["chart"], request.path_params["kind"]
-    if chart not in CHARTS or kind not in ("csv", "svg"):
-        raise NotFound(f"There is no chart called {chart!r}.", code="chart_not_found")
-    tables = drop_numbers(NumbersRead(studio_drop(slug)), (chart,))
-    if kind == "csv":
-        disposition = f'attachment; filename="{slug}-{chart}.csv"'
-        headers = {**_private(), "Content-Disposition": disposition}
-        return Response(charts.to_csv(tables[chart]), media_type="text/csv; charset=utf-8", headers=headers)
-    headers = {**_private(), "Content-Security-Policy": "default-src 'none'"}
-    return Response(CHARTS[chart](tables[chart]), media_type="image/svg+xml", headers=headers)

@@ -36,7 +36,7 @@ from chalicelib.core.models import (
 from chalicelib.core.tokens import InvalidToken, Purpose, sign, verify
 from chalicelib.customers.ports import Sighting
 from chalicelib.i18n.formatting import major_units
-from chalicelib.pricing.counters import FULL_PRICE, TILL, SoldLine, till_sale_counts
+from chalicelib.pricing.counters import FULL_PRICE, TILL, PlaceDay, SoldLine, till_sale_counts
 from chalicelib.pricing.engine import PricingInputs, lowest_price
 from chalicelib.pricing.experiments import assign
 from chalicelib.shop.storefront import choose_market
@@ -230,7 +230,7 @@ def sale_numbers(
     policy = catalog.policy(slug).policy
     if tryon is not None and tryon.popup == popup.id and policy is not None:
         cells = tuple(a.label for a in assign(tryon.visitor, policy.experiments))
-    return till_sale_counts(line, currency, cells)
+    return till_sale_counts(line, currency, cells, PlaceDay(popup.id, local_day(popup.timezone, sale.sold_at)))
 
 
 def _money(minor: int, drop: DropCatalog, popup: Location) -> str:

@@ -11,6 +11,7 @@ from scipy import stats
 from chalicelib.numbers.experiments import chi_square_sf, difference_interval, experiment_results, sample_ratio, wilson
 from chalicelib.pricing.counters import SoldLine, booking_counts, exposure_counts, till_sale_counts
 from chalicelib.pricing.policy import Cell, Experiment
+from tests.numbers.test_tables import PARIS_DAY
 
 
 @given(st.integers(1, 200_000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
@@ -63,14 +64,14 @@ def counts_for(visitors: tuple[int, int], conversions: tuple[int, int]) -> dict[
         for _ in range(seen):
             add(exposure_counts([label]))
         for _ in range(converted):
-            add(booking_counts([SoldLine("full-price", 1, 10_000, 9_500, 4_000)], "EUR", [label]))
+            add(booking_counts([SoldLine("full-price", 1, 10_000, 9_500, 4_000)], "EUR", [label], PARIS_DAY))
     return counts
 
 
 def test_revenue_margin_and_units_are_counted_per_cell() -> None:
     counts = counts_for((120, 110), (3, 2))
     for name, value in till_sale_counts(
-        SoldLine("till", 2, 10_000, 18_000, 4_000), "EUR", ["launch-depth:five-off"]
+        SoldLine("till", 2, 10_000, 18_000, 4_000), "EUR", ["launch-depth:five-off"], PARIS_DAY
     ).items():
         counts[name] = counts.get(name, 0) + value
     (result,) = experiment_results([DEPTH], counts)

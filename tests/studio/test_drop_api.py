@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 
 from chalicelib import wiring
 from chalicelib.studio.auth import Role
-from chalicelib.studio.drop_views import CHARTS
+from chalicelib.studio.numbers_views import CHARTS
 from tests.studio.conftest import AUTH, as_role, csrf_of
 
 DROP = "/studio/api/drops/linen-lab"

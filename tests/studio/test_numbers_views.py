@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from xml.etree import ElementTree
 
 from chalice.test import Client
@@ -162,3 +162,40 @@ def test_the_numbers_page_shows_new_customers_and_what_each_cost(
         "pop-up,new customers,returning customers,purchases" in exported
         and "paris-marais,3,0,3,100,EUR,120000,40000" in exported
     )
+
+
+def tiles_of(studio: TestClient, query: str) -> dict[str, str]:
+    page = studio.get(f"{NUMBERS}?{query}", headers=log_in(studio))
+    assert page.status_code == 200, page.text
+    return dict(re.findall(r"<div><dt>([^<]+)</dt><dd>([^<]+)</dd></div>", page.text))
+
+
+def test_the_tiles_and_charts_follow_the_date_range_and_the_pop_up(
+    studio: TestClient, client: Client, seeded_at: datetime
+) -> None:
+    """A booking at Paris and a sale at Brooklyn's till, each on its own local day: each pop-up's
+    numbers hold its own, the days before hold none, and the CSVs follow the page."""
+    start = slots(client, tomorrow(seeded_at))[0]["start"]
+    assert book(client, order(start, ("TEE-ECRU", "M", 2))).status_code == 201
+    token = issue_till_token(wiring.tills(), "brooklyn", seeded_at)
+    ny_sale = sale("ny-1", qty=1) | {"price_minor": 4500}
+    assert json.loads(post(client, "/api/pos/sales", token, {"popup": "brooklyn", "sales": [ny_sale]}).body)["applied"]
+    assert (tiles_of(studio, "")["Units sold"], tiles_of(studio, "")["Revenue"]) == ("3", "€82.00, $45.00")
+    assert (
+        tiles_of(studio, "popup=paris-marais")["Units sold"],
+        tiles_of(studio, "popup=paris-marais")["Revenue"],
+    ) == (
+        "2",
+        "€82.00",
+    )
+    assert tiles_of(studio, "popup=brooklyn")["Revenue"] == "$45.00"
+    before = (seeded_at - timedelta(days=3)).date().isoformat()
+    earlier = tiles_of(studio, f"until={before}")
+    assert (earlier["Units sold"], earlier["Revenue"]) == ("0", "none")
+    sold = studio.get(f"{NUMBERS}/sell-through.csv?popup=brooklyn", headers=AUTH).text
+    assert "TEE-ECRU@brooklyn" in sold and "paris-marais" not in sold
+    page = studio.get(f"{NUMBERS}?popup=brooklyn&since={before}", headers=log_in(studio)).text
+    assert f"sell-through.csv?popup=brooklyn&amp;since={before}" in page  # the exports keep the scope
+    for bad in ("popup=atlantis", f"since={seeded_at.date().isoformat()}&until={before}", "since=yesterday"):
+        refused = studio.get(f"{NUMBERS}?{bad}", headers=log_in(studio))
+        assert refused.status_code == 400, bad
