@@ -1,6 +1,6 @@
-"""`make run`: embedded DynamoDB on loopback, the demo drops seeded, the shopper app on :8000 behind
-the local edge (the CloudFront Function and cache rules, ``/media`` as CloudFront serves it) and the
-studio on :8001.
+"""`make run`: embedded DynamoDB on loopback, the demo drops seeded (and the previous drop with two
+weeks of history, devtools/history.py), the shopper app on :8000 behind the local edge (the
+CloudFront Function and cache rules, ``/media`` as CloudFront serves it) and the studio on :8001.
 
 Ctrl-C stops all of it.
 """
@@ -102,12 +102,15 @@ def main() -> None:
     from chalicelib.store.tills import DynamoTills
     from chalicelib.tills.sales import issue_till_token
     from chalicelib.tryon.tags import Tag, tag_url
+    from devtools.history import SLUG as PREVIOUS_DROP
+    from devtools.history import seed_history
     from devtools.seed import ensure_table, seed, verify_sender
 
     table = settings().table_name
     fresh = ensure_table(dynamodb(), table)
     verify_sender()
     drops = seed(table, datetime.now(UTC), fresh=fresh)
+    seed_history(table, datetime.now(UTC))  # the previous drop's fortnight, for the studio's numbers
     popups = sorted({loc.id for demo in drops for loc in demo.catalog.locations if loc.kind == "popup"})
     tills = {popup: issue_till_token(DynamoTills(table), popup, datetime.now(UTC)) for popup in popups}
     publish_to_edge()
@@ -146,6 +149,7 @@ def main() -> None:
                 sheets = f"{studio_base}/studio/drops/{slug}/qr-sheets?popup={popup}"
                 print(f"  QR tag sheets      {sheets}   (every page; one PDF)")
         print(f"  studio             {studio_base}/studio/login   (drops, CSV import, pricing, numbers, pop-up staff)")
+        print(f"  previous drop      {studio_base}/studio/drops/{PREVIOUS_DROP}/numbers   (two weeks of history)")
         print(f"  studio token       {os.environ['DROPFRONT_STUDIO_TOKEN']}   (Authorization: Bearer …)")
         print(f"  outbox             {studio_base}/studio/outbox   (confirmations and reminders, sent within a minute)")
         print(flush=True)

@@ -47,11 +47,13 @@ def _stock_rows(raw_sku: dict[str, Any]) -> Iterator[StockLine]:
 
 
 def demo_drops(now: datetime, path: Path = DEMO_FILE) -> list[DemoDrop]:
-    """The demo drops with their times placed relative to ``now`` (whole hours, UTC)."""
+    """The demo drops with their times placed relative to ``now`` (whole hours, UTC). Another file
+    (the history's) may use the demo's locations and products without repeating them."""
     now = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     data = json.loads(path.read_text(encoding="utf-8"))
+    base = data if path == DEMO_FILE else json.loads(DEMO_FILE.read_text(encoding="utf-8"))  # shared places, products
     locations = {}
-    for raw in data["locations"]:
+    for raw in [*base["locations"], *(data["locations"] if data is not base else [])]:
         fields = {k: v for k, v in raw.items() if k not in ("opens_in_hours", "closes_in_hours")}
         locations[raw["id"]] = Location.model_validate(
             {
@@ -60,7 +62,7 @@ def demo_drops(now: datetime, path: Path = DEMO_FILE) -> list[DemoDrop]:
                 "closes_at": _at(now, raw.get("closes_in_hours")),
             }
         )
-    shared = data.get("products", {})
+    shared = {**base.get("products", {}), **data.get("products", {})}
     drops = []
     for raw in data["drops"]:
         fields = {k: v for k, v in raw.items() if k not in ("starts_in_hours", "ends_in_hours", "skus", "pricing")}

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from devtools.live import LiveApp
 from tests.browser.test_studio import signed_in_phone
@@ -124,3 +124,41 @@ def test_a_pop_ups_cost_and_its_new_customers_read_on_a_phone(browser: Browser, 
     assert studio.evaluate("document.documentElement.scrollWidth") <= 390
     customers.screenshot(path=artifacts / "numbers-customers-phone.png")
     studio.context.close()
+
+
+def test_the_previous_drops_fortnight_reads_on_a_phone(browser: Browser, live: LiveApp, artifacts: Path) -> None:
+    """The demo's previous drop, seeded with two weeks of history: every tile and chart shows
+    something, in words; a marketer narrows it to one pop-up's first week."""
+    studio = signed_in_phone(browser, live)
+    studio.goto(f"{live.studio_url}/studio/drops/canvas-capsule/numbers")
+    charts = studio.locator("section.chart")
+    assert charts.count() >= 7
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        expect(chart.locator("svg")).to_be_visible()
+        assert "No data yet" not in chart.inner_text(), chart.get_attribute("id")
+        assert "_bps" not in chart.inner_text() and "_minor" not in chart.inner_text()  # words, not field names
+    whole = tiles(studio)
+    assert whole["Revenue"].startswith("€") and whole["Units sold"] != "0"
+    studio.locator("#headline").screenshot(path=artifacts / "numbers-history-tiles-phone.png")
+    studio.screenshot(path=artifacts / "numbers-history-phone.png", full_page=True)
+
+    scope = studio.locator("#scope")
+    scope.get_by_label("Where").select_option(label="Lyon · Presqu’île")
+    today = datetime.now(UTC).date()  # the drop ran from 16 days ago to 2 days ago: its first week
+    scope.get_by_label("From").fill((today - timedelta(days=17)).isoformat())
+    scope.get_by_label("to", exact=True).fill((today - timedelta(days=10)).isoformat())
+    scope.get_by_role("button", name="Show").click()
+    studio.wait_for_url("**popup=lyon-presquile**")
+    week = tiles(studio)
+    assert 0 < int(week["Units sold"].replace(",", "")) < int(whole["Units sold"].replace(",", ""))
+    expect(studio.locator("#headline + p")).to_contain_text("For lyon-presquile, ")
+    assert studio.evaluate("document.documentElement.scrollWidth") <= 390
+    scope.screenshot(path=artifacts / "numbers-history-scope-phone.png")
+    studio.context.close()
+
+
+def tiles(page: Page) -> dict[str, str]:
+    """The numbers page's tiles, name to figure."""
+    names, figures = page.locator("#headline dt").all_inner_texts(), page.locator("#headline dd").all_inner_texts()
+    return dict(zip(names, figures, strict=True))
