@@ -200,7 +200,7 @@ class DynamoBookings(ShardedStock):
                 raise KeyAlreadyUsed(record.key) from None
             raise
         placed = _on_shards(booking, orders, places)
-        self._fail_fast(placed, slot, record.key, now_epoch, held)
+        self._fail_fast(placed, slot, record.key, now_epoch, held, last_stock=shards <= 1, last_place=len(places) <= 1)
         while True:
             actions, roles = self._booking_actions(placed, slot, record, day, now_epoch, held, messages, limits)
             reasons = transact(self._call, actions, "booking")
@@ -211,6 +211,8 @@ class DynamoBookings(ShardedStock):
             slot_lost = any(roles[i] == "slot" for i in failed)
             from_hold = any(held and held.qty(placed.lines[i].sku, placed.lines[i].size) for i in short)
             raced = len(short) + slot_lost == len(failed) and not from_hold  # only shards lost a race
+            if raced and slot_lost and len(places) <= 1 and shards > 1:  # the stock may be on other shards:
+                raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
             if not raced or (short and shards <= 1) or (slot_lost and len(places) <= 1):
                 self._refuse(placed, slot, record, now_epoch, held, limits, roles, reasons)
             tried = [(placed.ref(placed.lines[i]), placed.lines[i].qty) for i in short]
@@ -450,11 +452,16 @@ class DynamoBookings(ShardedStock):
         key: str,
         now_epoch: int,
         held: HeldUnits | None,
+        *,
+        last_stock: bool,
+        last_place: bool,
     ) -> None:
         """Refuse without a transaction when a consistent read already shows the idempotency key
         used (a twin request got there first), the hold lapsed, or the stock or the slot gone: after a
-        sell-out most buyers land here, and a read costs a fraction of a transaction. Passing it
-        proves nothing; the transaction's conditions decide."""
+        sell-out most buyers land here, and a read costs a fraction of a transaction. A chosen shard
+        found empty refuses only when it was the ``last_stock`` (or ``last_place``) choice: other
+        shards may still have some, and the transaction's retries go there. Passing it proves
+        nothing; the transaction's conditions decide."""
         idempotency = schema.idempotency_key(key)
         lines = booking.lines
         keys = [ref_key(booking.ref(line)) for line in lines]
@@ -480,10 +487,10 @@ class DynamoBookings(ShardedStock):
         shortages = [
             _shortage(line, raw, now_epoch, held.qty(line.sku, line.size) if held else 0) for line, raw in stock
         ]
-        if any(shortages):
+        if last_stock and any(shortages):
             raise OutOfStock(s for s in shortages if s is not None)
         slot_item = found.get((keys[-2][schema.PK]["S"], keys[-2][schema.SK]["S"]))
-        if slot_item and number_of(slot_item, "booked") >= _slot_places(slot, booking.slot_shard):
+        if last_place and slot_item and number_of(slot_item, "booked") >= _slot_places(slot, booking.slot_shard):
             raise SlotFull("That pickup slot is full. Please choose another.", details={"slot_start": slot.start})
 
     # --- pieces --------------------------------------------------------------------------------
