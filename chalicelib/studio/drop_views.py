@@ -381,6 +381,7 @@ def _pricing_page(
         urgency_words=pricing.URGENCY_WORDS,
         channel_words=pricing.CHANNEL_WORDS,
         popups=[loc for loc in catalog.locations if loc.kind == "popup"],
+        signals=popup_signals(catalog),
         stacking_words=pricing.STACKING_WORDS,
         overrides=pricing.override_rows(policy, catalog.drop.default_market.timezone),
         flash=flash,
@@ -393,6 +394,25 @@ def _pricing_page(
 
 async def pricing_page(request: Request) -> Response:
     return _pricing_page(principal_of(request), studio_drop(request.path_params["slug"]), flash=flash_of(request))
+
+
+def popup_signals(catalog: DropCatalog) -> list[tuple[str, str]]:
+    """What a pop-up's markdown stage reads there now, in words, per pop-up: the share of what was
+    sent there that sold, and today's footfall, till units and conversion (its local day)."""
+    shop, now = wiring.catalog(), wiring.utcnow()
+    stock = shop.stock(catalog.drop, read_now=True)
+    shown = []
+    for place in (loc for loc in catalog.locations if loc.kind == "popup"):
+        made = sum(units for (_, at), units in stock.on_hand.items() if at == place.id)
+        sold = sum(units for (_, at), units in stock.sold.items() if at == place.id)
+        day = shop.popup_day(catalog.drop, place, now)
+        through = f"{day.footfall:,} through the door" if day.footfall else "nobody counted through the door yet"
+        conversion = f" ({pricing.percent(day.till_units * 10_000 // day.footfall)} conversion)" if day.footfall else ""
+        sold_there = pricing.percent(sold * 10_000 // made) if made else "nothing sent there"
+        name = place.name.get(catalog.drop.default_market.default_locale) or place.id
+        words = f"{through}, {day.till_units:,} sold at the till{conversion}; sold through there: {sold_there}"
+        shown.append((name, words))
+    return shown
 
 
 def change_policy(principal: Principal, catalog: DropCatalog, fields: Mapping[str, str]) -> AuditEntry:

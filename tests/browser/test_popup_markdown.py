@@ -65,6 +65,13 @@ def test_a_busy_pop_up_marks_down_what_is_priced_there(
     counts = [{"at": at.isoformat(), "entered": 30}]
     assert post_json(f"{own_app.url}/api/pos/footfall", {"popup": "paris-marais", "counts": counts}, till)["recorded"]
 
+    studio.reload()  # the marketer sees what the stage reads there today
+    signals = studio.locator("#popup-signals")
+    expect(signals).to_contain_text(
+        "Today at Paris · Le Marais: 30 through the door, 0 sold at the till (0 % conversion)"
+    )
+    signals.screenshot(path=artifacts / "pricing-popup-signals-phone.png")
+
     for lang in ("en", "fr", "ar"):
         shopper.goto(f"{tag}?lang={lang}")
         price = shopper.locator("p.price")

@@ -5,9 +5,11 @@ the wrong role refused."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from chalice.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -16,8 +18,10 @@ from chalicelib import wiring
 from chalicelib.core.audit import FieldChange
 from chalicelib.studio.auth import Role
 from chalicelib.studio.pricing import from_percent, percent, percent_number
+from chalicelib.tills.sales import issue_till_token
 from devtools.process import forget_process_state
 from tests.studio.conftest import HTML, as_role, form_of, log_in
+from tests.tills.test_sales import post, sale
 
 URL = "/studio/drops/linen-lab/pricing"
 
@@ -253,3 +257,18 @@ def test_offer_rules_and_experiments_are_a_form_and_the_json_stays_for_the_advan
     assert "Offer rule 1: discount: needs a percentage" in refused.text
     assert 'name="rule.0.discount_pct" value="lots"' in refused.text  # what was typed stays
     assert wiring.catalog_store().pricing_policy("linen-lab") == after  # nothing saved
+
+
+def test_the_markdowns_show_what_each_pop_up_reads_today(studio: TestClient, client: Client) -> None:
+    """The signals a pop-up's stage reads, beside the stages: the door counter's and the till's day."""
+    now = datetime.now(ZoneInfo("Europe/Paris")).replace(microsecond=0)
+    till = issue_till_token(wiring.tills(), "paris-marais", now)
+    counts = [{"at": (now - timedelta(minutes=5)).isoformat(), "entered": 40}]
+    assert post(client, "/api/pos/footfall", till, {"popup": "paris-marais", "counts": counts}).status_code == 200
+    sold = [sale("sig-1", qty=2, at=now - timedelta(minutes=1))]
+    assert json.loads(post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sold}).body)["applied"]
+    forget_process_state()
+    page = studio.get("/studio/drops/linen-lab/pricing", headers=log_in(studio)).text
+    signals = page[page.index('id="popup-signals"') : page.index("</ul>", page.index('id="popup-signals"'))]
+    assert "Today at Paris · Le Marais: 40 through the door, 2 sold at the till (5 % conversion)" in signals
+    assert "Today at Brooklyn · Williamsburg: nobody counted through the door yet, 0 sold at the till" in signals
