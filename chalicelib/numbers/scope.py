@@ -35,6 +35,10 @@ class Scope:
         """Whether ``location`` is in scope ("" stands for the whole drop: always)."""
         return self.popup is None or location in ("", self.popup)
 
+    def holds(self, location: str, day: str) -> bool:
+        """Whether a counter of ``location`` on the local date ``day`` is in scope."""
+        return self.place(location) and self.day(day)
+
     def day(self, day: str) -> bool:
         """Whether the local date ``day`` (ISO, as the counters name it) is in the range."""
         return (self.first is None or day >= self.first.isoformat()) and (
@@ -47,7 +51,7 @@ def scoped_days[Counted](
 ) -> dict[tuple[str, str, str], Counted]:
     """Day counters keyed by (SKU, place, local date) (the stock's) or (SKU, pop-up, local date)
     (the QR funnel's), for the places and days in scope."""
-    return {key: counted for key, counted in days.items() if scope.place(key[1]) and scope.day(key[2])}
+    return {key: counted for key, counted in days.items() if scope.holds(key[1], key[2])}
 
 
 def scoped_made(made: Mapping[tuple[str, str], int], scope: Scope) -> dict[tuple[str, str], int]:
@@ -63,7 +67,7 @@ def scoped_counts(counts: Mapping[str, int], scope: Scope) -> dict[str, int]:
         metric, _, key = name.partition("@")
         if metric in day_metrics:
             popup, day, _ = key.split("@", 2)
-            if not (scope.place(popup) and scope.day(day)):
+            if not scope.holds(popup, day):
                 continue
         if not scope.place(_popup_of(metric, key)):
             continue

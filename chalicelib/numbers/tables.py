@@ -120,6 +120,24 @@ def cell_conversion(counts: Mapping[str, int]) -> Table:
     )
 
 
+def footfall(entered: Mapping[tuple[str, str], int], days: Mapping[tuple[str, str, str], Mapping[str, int]]) -> Table:
+    """Per pop-up and local day: people through the door, units sold at its till, and conversion
+    (the one over the other), the signals a pop-up's markdown stage reads."""
+    till: dict[tuple[str, str], int] = {}
+    for (_, location, day), counted in days.items():
+        till[(location, day)] = till.get((location, day), 0) + counted.get(Counter.TILL_SOLD.value, 0)
+    rows = tuple(
+        (popup, day, people, till.get((popup, day), 0), _bps(till.get((popup, day), 0), people))
+        for (popup, day), people in sorted(entered.items())
+    )
+    return Table(
+        "footfall",
+        "Footfall and conversion at the till per pop-up, per day",
+        ("popup", "day", "footfall", "units_sold_at_the_till", "conversion_bps"),
+        rows,
+    )
+
+
 def _sold(days: Mapping[tuple[str, str, str], Mapping[str, int]]) -> dict[tuple[str, str], int]:
     """Units sold per (SKU, location), all days: booked and at the till."""
     sold: dict[tuple[str, str], int] = {}

@@ -7,8 +7,8 @@ from typing import Any
 
 from chalicelib.store import schema
 from chalicelib.store.attributes import from_item, to_item
-from chalicelib.store.base import DynamoAdapter, number
-from chalicelib.store.client import index_items, transact
+from chalicelib.store.base import DynamoAdapter, number, number_of
+from chalicelib.store.client import index_items, paginate, transact
 from chalicelib.tills.ports import FootfallReading, Till
 
 FOOTFALL_CHUNK = 40
@@ -76,6 +76,20 @@ class DynamoTills(DynamoAdapter):
                 seen = {i for i, reason in enumerate(reasons[: len(pending)]) if _condition_failed(reason)}
                 pending = [reading for i, reading in enumerate(pending) if i not in seen]
         return recorded
+
+    def footfall_days(self, popup: str) -> dict[str, int]:
+        days: dict[str, int] = {}
+        for raw in paginate(
+            self._call,
+            "query",
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :day)",
+            ProjectionExpression="#sk, entered",
+            ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
+            ExpressionAttributeValues={":pk": schema.footfall_key(popup, "")[schema.PK], ":day": {"S": "DAY#"}},
+        ):
+            days[raw[schema.SK]["S"].removeprefix("DAY#")] = number_of(raw, "entered")
+        return days
 
     def _footfall_actions(self, popup: str, readings: list[FootfallReading]) -> list[dict[str, Any]]:
         """A put per reading (only if new), then one addition per local day (a day item may appear

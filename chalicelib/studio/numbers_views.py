@@ -28,6 +28,7 @@ from chalicelib.web.request import parse_query
 CHARTS: dict[str, Callable[[numbers.Table], str]] = {
     "sell-through": charts.lines,
     "qr-funnel": lambda t: charts.bars(t, lambda row: f"{row[0]} · {row[1]}", 2),
+    "footfall": lambda t: charts.bars(t, lambda row: f"{row[0]} · {row[1]}", 4, note=2),
     "discount-depth": lambda t: charts.scatter(t, lambda row: f"{row[0]} ({row[1]})", 3, 4, 2),
     "cell-conversion": lambda t: charts.bars(t, lambda row: str(row[0]), 4, note=1),
     "returns": lambda t: charts.bars(t, lambda row: str(row[0]), 4, note=2),
@@ -81,6 +82,18 @@ class NumbersRead:
         return scoped_days(days, self.scope), scoped_made(made, self.scope)
 
     @cached_property
+    def footfall(self) -> dict[tuple[str, str], int]:
+        """The door counters' day totals at the drop's pop-ups, by (pop-up, local date), in scope."""
+        tills = wiring.tills()
+        return {
+            (place.id, day): people
+            for place in self.catalog.locations
+            if place.kind == "popup" and self.scope.place(place.id)
+            for day, people in tills.footfall_days(place.id).items()
+            if self.scope.day(day)
+        }
+
+    @cached_property
     def funnel(self) -> dict[tuple[str, str, str], dict[str, int]]:
         return scoped_days(wiring.tryons().funnel(self.catalog.drop.slug), self.scope)
 
@@ -94,6 +107,8 @@ def drop_numbers(read: NumbersRead, wanted: Collection[str] = tuple(CHARTS)) -> 
         tables += numbers.return_rates(read.counts, read.stock[0], packaging)
     if "qr-funnel" in wanted:
         tables.append(numbers.qr_funnel(read.funnel))
+    if "footfall" in wanted:
+        tables.append(numbers.footfall(read.footfall, read.stock[0]))
     if "customers" in wanted:
         tables.append(numbers.customers(read.counts, popup_costs(read.catalog)))
     if {"discount-depth", "cell-conversion", "return-reasons"} & set(wanted):

@@ -39,6 +39,9 @@ class TillStore(Protocol):
 
     def add_footfall(self, popup: str, readings: list[FootfallReading]) -> int: ...
 
+    def footfall_days(self, popup: str) -> dict[str, int]:
+        """The door counter's day totals at ``popup``, by local date (ISO)."""
+
 
 class SaleApplier(Protocol):
     def apply_till_sale(

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.numbers.scope import Scope, scoped_counts, scoped_days, scoped_made
-from chalicelib.numbers.tables import cell_conversion, discount_depth, headline, qr_funnel, sell_through
+from chalicelib.numbers.tables import cell_conversion, discount_depth, footfall, headline, qr_funnel, sell_through
 from chalicelib.pricing.counters import (
     FULL_PRICE,
     PlaceDay,
@@ -160,3 +160,17 @@ def test_an_empty_drop_has_a_headline_of_zeros() -> None:
     figures = headline({}, {}, {}, {})
     assert (figures.units, figures.sell_through_bps, figures.discount_bps, figures.return_bps) == (0, 0, 0, 0)
     assert figures.revenue_minor == {}
+
+
+def test_footfall_and_conversion_per_pop_up_and_day() -> None:
+    entered = {("paris", "2026-12-01"): 40, ("paris", "2026-12-02"): 0, ("brooklyn", "2026-12-01"): 25}
+    days = {
+        ("TEE", "paris", "2026-12-01"): {"till_sold": 2, "booked": 5},  # bookings are not the door's conversion
+        ("HAT", "paris", "2026-12-01"): {"till_sold": 1},
+        ("TEE", "web", "2026-12-01"): {"booked": 9},
+    }
+    assert footfall(entered, days).rows == (
+        ("brooklyn", "2026-12-01", 25, 0, 0),
+        ("paris", "2026-12-01", 40, 3, 750),
+        ("paris", "2026-12-02", 0, 0, 0),
+    )

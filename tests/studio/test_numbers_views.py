@@ -22,7 +22,7 @@ from tests.stock.test_pickup import book, order, slots, tomorrow
 from tests.studio.conftest import AUTH, log_in
 from tests.studio.test_drop_views import edit_form
 from tests.tills.test_returns import returned
-from tests.tills.test_sales import post, sale
+from tests.tills.test_sales import PARIS, post, sale
 from tests.tryon.test_tryons import new_visitor
 
 NUMBERS = "/studio/drops/linen-lab/numbers"
@@ -197,3 +197,23 @@ def test_the_tiles_and_charts_follow_the_date_range_and_the_pop_up(
     for bad in ("popup=atlantis", f"since={seeded_at.date().isoformat()}&until={before}", "since=yesterday"):
         refused = studio.get(f"{NUMBERS}?{bad}", headers=log_in(studio))
         assert refused.status_code == 400, bad
+
+
+def test_the_door_counter_reaches_the_footfall_chart(studio: TestClient, client: Client, seeded_at: datetime) -> None:
+    token = issue_till_token(wiring.tills(), "paris-marais", seeded_at)
+    at = datetime.now(PARIS).replace(microsecond=0) - timedelta(minutes=30)
+    counts = {"popup": "paris-marais", "counts": [{"at": at.isoformat(), "entered": 20}]}
+    assert json.loads(post(client, "/api/pos/footfall", token, counts).body)["recorded"] == 1
+    rung = {"popup": "paris-marais", "sales": [sale("f-1", at=at)]}
+    assert json.loads(post(client, "/api/pos/sales", token, rung).body)["applied"] == ["f-1"]
+    rows = list(csv.DictReader(io.StringIO(studio.get(f"{NUMBERS}/footfall.csv", headers=AUTH).text)))
+    assert rows == [
+        {
+            "pop-up": "paris-marais",
+            "day": at.date().isoformat(),
+            "footfall": "20",
+            "units sold at the till": "1",
+            "conversion (%)": "5",
+        }
+    ]
+    assert studio.get(f"{NUMBERS}/footfall.csv?popup=brooklyn", headers=AUTH).text.count("\n") == 1  # its header
