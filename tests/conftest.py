@@ -7,9 +7,10 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from chalice.test import Client
@@ -98,6 +99,13 @@ def client(demo: list[DemoDrop], tmp_path_factory: pytest.TempPathFactory) -> It
 
     with Client(app, project_dir=str(tmp_path_factory.mktemp("no-chalice-config"))) as test_client:
         yield test_client
+
+
+def earlier_today(zone: ZoneInfo, minutes: float) -> datetime:
+    """``minutes`` ago in ``zone``, but not before its midnight: a reading or a sale a test sends
+    must fall on the local day the code reads as today, whatever time the suite runs."""
+    now = datetime.now(zone).replace(microsecond=0)
+    return max(now - timedelta(minutes=minutes), now.replace(hour=0, minute=0, second=0))
 
 
 def json_of(response: Any) -> Any:

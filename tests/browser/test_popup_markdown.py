@@ -5,8 +5,8 @@ price there, in each locale, while the drop's own page keeps the drop-wide one."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -17,6 +17,7 @@ from tests.browser.phone import open_page
 from tests.browser.test_numbers import post_json
 from tests.browser.test_studio import signed_in_phone
 from tests.browser.test_tryon_page import signed_like_the_app
+from tests.conftest import earlier_today
 
 pytestmark = pytest.mark.browser
 __all__ = ["signed_like_the_app"]  # the fixture, used by name
@@ -61,8 +62,7 @@ def test_a_busy_pop_up_marks_down_what_is_priced_there(
     studio_api = {"Authorization": f"Bearer {own_app.studio_token}", "Content-Type": "application/json"}
     token = post_json(f"{own_app.studio_url}/studio/api/popups/paris-marais/tills", {}, studio_api)["token"]
     till = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    at = datetime.now(UTC) - timedelta(minutes=5)
-    counts = [{"at": at.isoformat(), "entered": 30}]
+    counts = [{"at": earlier_today(ZoneInfo("Europe/Paris"), 5).isoformat(), "entered": 30}]  # Paris's today
     assert post_json(f"{own_app.url}/api/pos/footfall", {"popup": "paris-marais", "counts": counts}, till)["recorded"]
 
     studio.reload()  # the marketer sees what the stage reads there today

@@ -18,7 +18,7 @@ from chalicelib.pricing.policy import Guardrail, MarkdownStage, PricingPolicy
 from chalicelib.pricing.replay import recorded, replay_decision
 from chalicelib.tills.sales import issue_till_token
 from devtools.process import forget_process_state
-from tests.conftest import json_of
+from tests.conftest import earlier_today, json_of
 
 PARIS, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
 PARIS_STAGE = MarkdownStage(
@@ -80,10 +80,10 @@ def test_a_pop_ups_door_counter_and_till_move_its_price_and_only_there(
     quiet = booked_price(client, "paris-marais", PARIS, caplog)
     assert (quiet["unit_minor"], quiet["rules"]) == (4100, ["list_price"])  # nobody came yet
 
-    now = datetime.now(PARIS).replace(microsecond=0)
-    readings = [{"at": (now - timedelta(minutes=m)).isoformat(), "entered": 15} for m in (30, 15)]
+    now = earlier_today(PARIS, 15)  # the pop-up's today, which its stage reads
+    readings = [{"at": now.isoformat(), "entered": 30}]
     assert json_of(post(client, "/api/pos/footfall", {"popup": "paris-marais", "counts": readings}, till)) == {
-        "recorded": 2,
+        "recorded": 1,
         "duplicates": 0,
     }
     busy = booked_price(client, "paris-marais", PARIS, caplog)

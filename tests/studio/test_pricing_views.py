@@ -5,7 +5,7 @@ the wrong role refused."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +20,7 @@ from chalicelib.studio.auth import Role
 from chalicelib.studio.pricing import from_percent, percent, percent_number
 from chalicelib.tills.sales import issue_till_token
 from devtools.process import forget_process_state
+from tests.conftest import earlier_today
 from tests.studio.conftest import HTML, as_role, form_of, log_in
 from tests.tills.test_sales import post, sale
 
@@ -261,11 +262,11 @@ def test_offer_rules_and_experiments_are_a_form_and_the_json_stays_for_the_advan
 
 def test_the_markdowns_show_what_each_pop_up_reads_today(studio: TestClient, client: Client) -> None:
     """The signals a pop-up's stage reads, beside the stages: the door counter's and the till's day."""
-    now = datetime.now(ZoneInfo("Europe/Paris")).replace(microsecond=0)
+    now = earlier_today(ZoneInfo("Europe/Paris"), 5)  # the pop-up's today
     till = issue_till_token(wiring.tills(), "paris-marais", now)
-    counts = [{"at": (now - timedelta(minutes=5)).isoformat(), "entered": 40}]
+    counts = [{"at": now.isoformat(), "entered": 40}]
     assert post(client, "/api/pos/footfall", till, {"popup": "paris-marais", "counts": counts}).status_code == 200
-    sold = [sale("sig-1", qty=2, at=now - timedelta(minutes=1))]
+    sold = [sale("sig-1", qty=2, at=now)]
     assert json.loads(post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sold}).body)["applied"]
     forget_process_state()
     page = studio.get("/studio/drops/linen-lab/pricing", headers=log_in(studio)).text
