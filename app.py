@@ -233,8 +233,7 @@ def book_hold_from_page(slug: str, hold_id: str) -> Response:
         return responses.html(body, nonce=nonce, locale=page.shopper.locale, status=422)
     record_offers(page.shopper, wiring.numbers())
     if not answer.replayed:
-        bought = Sighting(customer_key(fields.email), slug, hold.popup, iso(now), purchase=True)
-        see_customers(wiring.customers(), wiring.numbers(), [bought])
+        customer_seen(fields.email, slug, hold.popup, now)
     return responses.see_other(confirmation_path(answer.body["code"], query.lang))
 
 
@@ -254,8 +253,7 @@ def notify_me(slug: str) -> Response:
     """Ask to hear when the drop opens (or a size is back): 202, and a confirmation email to open."""
     wanted, now = parse_body(current_request().raw_body, NotifyRequest), wiring.utcnow()
     ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, now)
-    asked = Sighting(customer_key(wanted.email), slug, None, iso(now), purchase=False)
-    see_customers(wiring.customers(), wiring.numbers(), [asked])
+    customer_seen(wanted.email, slug, None, now)
     return responses.json_body({"status": "confirmation_sent"}, status=202)
 
 
@@ -269,8 +267,7 @@ def notify_me_from_page(slug: str) -> Response:
     check_form_token(fields.ft, visitor, same_origin=same_origin(request.headers))
     wanted, now = fields.request(query.lang), wiring.utcnow()
     ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, now)
-    asked = Sighting(customer_key(wanted.email), slug, None, iso(now), purchase=False)
-    see_customers(wiring.customers(), wiring.numbers(), [asked])
+    customer_seen(wanted.email, slug, None, now)
     return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang, m="notify"))
 
 
@@ -439,8 +436,7 @@ def book_pickup_slot() -> Response:
     answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now, holding)
     if not answer.replayed:
         settle_held(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, answer, now)
-        bought = Sighting(customer_key(order.contact.email), order.drop, order.popup, iso(now), purchase=True)
-        see_customers(wiring.customers(), wiring.numbers(), [bought])
+        customer_seen(order.contact.email, order.drop, order.popup, now)
     record_offers(shopper, wiring.numbers())
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return responses.json_body(answer.body, status=201, extra={**cookie_headers(*shopper.cookies), **replayed})
@@ -522,6 +518,12 @@ def till_returns() -> Response:
 @errors.json
 def till_footfall() -> Response:
     return responses.json_body(record_footfall(wiring.catalog(), wiring.tills(), till_batch(FootfallBatch)))
+
+
+def customer_seen(email: str, drop: str, bought_at: str | None, now: datetime) -> None:
+    """A customer seen buying at the pop-up ``bought_at``, or (None) asking to hear about the drop."""
+    sighting = Sighting(customer_key(email), drop, bought_at, iso(now), purchase=bought_at is not None)
+    see_customers(wiring.customers(), wiring.numbers(), [sighting])
 
 
 def till_batch[Batch: (SalesBatch, ReturnsBatch, FootfallBatch)](model: type[Batch]) -> Batch:

@@ -27,7 +27,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib import wiring
-from chalicelib.config import settings
 from chalicelib.core.models import DropCatalog, Location, Sku, iso, local_day
 from chalicelib.customers.book import see_customers
 from chalicelib.customers.ports import Sighting
@@ -43,6 +42,7 @@ from chalicelib.pricing.counters import (
 from chalicelib.pricing.experiments import assign
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.shopper import open_drop
+from chalicelib.shop.storefront import popup_currency
 from chalicelib.shop.visitors import campaign_link
 from chalicelib.stock.limits import customer_key
 from chalicelib.stock.ports import Counter as StockCounter
@@ -106,8 +106,8 @@ class Ledger:
         item = self.stock[(sku, size, popup)]
         item.update({"sold": units, "available": -units, counter_attribute(counter, day): abs(units)})
 
-    def write(self) -> None:
-        client, table, generation = dynamodb(), settings().table_name, self.catalog.drop.generation
+    def write(self, table: str) -> None:
+        client, generation = dynamodb(), self.catalog.drop.generation
         for (sku, size, popup), counts in self.stock.items():
             _add(client, table, ref_key(StockRef(SLUG, generation, sku, size, popup)), counts)
         for (sku, popup), counts in self.funnel.items():
@@ -135,7 +135,7 @@ def seed_history(table: str, now: datetime) -> bool:
     seed(table, now, [demo], fresh=True)
     ledger = Ledger(demo)
     play(demo, ledger, random.Random(20261205))
-    ledger.write()
+    ledger.write(table)
     return True
 
 
@@ -204,10 +204,11 @@ def _till_sale(catalog: DropCatalog, day: Day, ledger: Ledger, n: int) -> None:
     if ledger.left(sku.sku, size, day.popup.id) <= 0:
         return
     when = day.at(day.rng.randrange(10, 20), day.rng.randrange(60))
-    list_minor = sku.list_prices["EUR"]
+    currency = popup_currency(catalog, day.popup)  # what its till rings up in
+    list_minor = sku.list_prices[currency]
     price = list_minor * 90 // 100 if day.rng.random() < 0.15 else list_minor
-    line = SoldLine(TILL if price < list_minor else FULL_PRICE, 1, list_minor, price, sku.costs.get("EUR", 0))
-    ledger.numbers.update(till_sale_counts(line, "EUR", (), PlaceDay(day.popup.id, day.day)))
+    line = SoldLine(TILL if price < list_minor else FULL_PRICE, 1, list_minor, price, sku.costs.get(currency, 0))
+    ledger.numbers.update(till_sale_counts(line, currency, (), PlaceDay(day.popup.id, day.day)))
     ledger.sold(sku.sku, size, day.popup.id, StockCounter.TILL_SOLD, day.day)
     ledger.stock[(sku.sku, size, day.popup.id)][counter_attribute(StockCounter.TILL_REVENUE, day.day)] += price
     if day.rng.random() < 0.5:

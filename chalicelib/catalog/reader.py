@@ -54,6 +54,12 @@ class StockSnapshot:
         """The SKU's sell-through at one place: its units sold there of those made for it."""
         return _share_bps(self.sold.get((sku, location), 0), self.on_hand.get((sku, location), 0))
 
+    def place_sell_through(self, location: str) -> int | None:
+        """Every SKU's at one place together; None if nothing was made for it."""
+        made = sum(units for (_, at), units in self.on_hand.items() if at == location)
+        sold = sum(units for (_, at), units in self.sold.items() if at == location)
+        return _share_bps(sold, made) if made else None
+
     def units(self, sku: str, size: str, location: str) -> int:
         return self.available.get((sku, size, location), 0)
 

@@ -32,8 +32,7 @@ class Scope:
         return self.popup is None and self.first is None and self.last is None
 
     def place(self, location: str) -> bool:
-        """Whether ``location`` is in scope ("" stands for the whole drop: always)."""
-        return self.popup is None or location in ("", self.popup)
+        return self.popup is None or location == self.popup
 
     def holds(self, location: str, day: str) -> bool:
         """Whether a counter of ``location`` on the local date ``day`` is in scope."""
@@ -67,18 +66,19 @@ def scoped_counts(counts: Mapping[str, int], scope: Scope) -> dict[str, int]:
         metric, _, key = name.partition("@")
         if metric in day_metrics:
             popup, day, _ = key.split("@", 2)
-            if not scope.holds(popup, day):
-                continue
-        if not scope.place(_popup_of(metric, key)):
-            continue
-        kept[name] = value
+            keep = scope.holds(popup, day)
+        else:
+            owner = _popup_of(metric, key)
+            keep = owner is None or scope.place(owner)
+        if keep:
+            kept[name] = value
     return kept
 
 
-def _popup_of(metric: str, key: str) -> str:
-    """The pop-up a counter is kept for, or "" for none (kept whatever the scope's pop-up: whole drop)."""
+def _popup_of(metric: str, key: str) -> str | None:
+    """The pop-up a counter is kept for; None for a counter of the whole drop."""
     if metric in BY_POPUP:
         return key
     if metric == "returned":
         return key.rpartition("#")[2]  # <sku>#<packaging>#<pop-up>
-    return ""
+    return None

@@ -38,10 +38,14 @@ class PricingInputs:
 
     @property
     def conversion_bps(self) -> int | None:
-        """Units sold at the pop-up's till per person through its door today; None before anyone came."""
-        if not self.footfall or self.till_units is None:
-            return None
-        return self.till_units * FULL // self.footfall
+        return conversion_bps(self.till_units, self.footfall)
+
+
+def conversion_bps(till_units: int | None, footfall: int | None) -> int | None:
+    """Units sold at a pop-up's till per person through its door (bps); None before anyone came."""
+    if not footfall or till_units is None:
+        return None
+    return till_units * FULL // footfall
 
 
 @dataclass(frozen=True, slots=True)

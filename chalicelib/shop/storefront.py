@@ -70,6 +70,11 @@ def choose_market(catalog: DropCatalog, country: str | None, locale: str | None)
     return catalog.drop.default_market
 
 
+def popup_currency(catalog: DropCatalog, place: Location) -> str:
+    """The currency a pop-up sells in: its country's market's (its till, its bookings, its costs)."""
+    return choose_market(catalog, place.country, None).currency
+
+
 def scarcity_cue(units: int, threshold: int) -> Cue:
     if units <= 0:
         return "sold_out"

@@ -17,7 +17,9 @@ from chalicelib.config import settings
 from chalicelib.core.audit import AuditEntry, FieldChange
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, Unprocessable
 from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, Drop, DropCatalog, iso
+from chalicelib.pricing.engine import conversion_bps
 from chalicelib.shop.shopper import checked_slug
+from chalicelib.shop.storefront import popup_currency
 from chalicelib.stock.ports import ImportJob
 from chalicelib.stock.shards import TAKES_PER_SHARD_SECOND, suggested_shards
 from chalicelib.studio import audit_views, drops, pricing, rule_forms
@@ -86,7 +88,7 @@ def _drop_page(
         batch=batch or {},
         batch_rows=batch_rows(catalog),
         sizes=list(dict.fromkeys(size for sku in catalog.skus for size in sku.sizes)),
-        popup_currencies={p.id: drops.popup_currency(catalog, p) for p in catalog.locations if p.kind == "popup"},
+        popup_currencies={p.id: popup_currency(catalog, p) for p in catalog.locations if p.kind == "popup"},
     )
 
 
@@ -381,7 +383,7 @@ def _pricing_page(
         urgency_words=pricing.URGENCY_WORDS,
         channel_words=pricing.CHANNEL_WORDS,
         popups=[loc for loc in catalog.locations if loc.kind == "popup"],
-        signals=popup_signals(catalog),
+        signals=signals_today(catalog),
         stacking_words=pricing.STACKING_WORDS,
         overrides=pricing.override_rows(policy, catalog.drop.default_market.timezone),
         flash=flash,
@@ -396,19 +398,18 @@ async def pricing_page(request: Request) -> Response:
     return _pricing_page(principal_of(request), studio_drop(request.path_params["slug"]), flash=flash_of(request))
 
 
-def popup_signals(catalog: DropCatalog) -> list[tuple[str, str]]:
+def signals_today(catalog: DropCatalog) -> list[tuple[str, str]]:
     """What a pop-up's markdown stage reads there now, in words, per pop-up: the share of what was
     sent there that sold, and today's footfall, till units and conversion (its local day)."""
     shop, now = wiring.catalog(), wiring.utcnow()
     stock = shop.stock(catalog.drop, read_now=True)
     shown = []
     for place in (loc for loc in catalog.locations if loc.kind == "popup"):
-        made = sum(units for (_, at), units in stock.on_hand.items() if at == place.id)
-        sold = sum(units for (_, at), units in stock.sold.items() if at == place.id)
-        day = shop.popup_day(catalog.drop, place, now)
+        day, there = shop.popup_day(catalog.drop, place, now), stock.place_sell_through(place.id)
         through = f"{day.footfall:,} through the door" if day.footfall else "nobody counted through the door yet"
-        conversion = f" ({pricing.percent(day.till_units * 10_000 // day.footfall)} conversion)" if day.footfall else ""
-        sold_there = pricing.percent(sold * 10_000 // made) if made else "nothing sent there"
+        rate = conversion_bps(day.till_units, day.footfall)
+        conversion = "" if rate is None else f" ({pricing.percent(rate)} conversion)"
+        sold_there = "nothing sent there" if there is None else pricing.percent(there)
         name = place.name.get(catalog.drop.default_market.default_locale) or place.id
         words = f"{through}, {day.till_units:,} sold at the till{conversion}; sold through there: {sold_there}"
         shown.append((name, words))

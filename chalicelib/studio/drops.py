@@ -32,7 +32,7 @@ from chalicelib.core.models import (
 )
 from chalicelib.i18n.formatting import currency_digits, major_units
 from chalicelib.pricing.reference import with_change
-from chalicelib.shop.storefront import choose_market
+from chalicelib.shop.storefront import popup_currency
 from chalicelib.stock.slots import local_instant
 from chalicelib.studio.web import problems
 
@@ -243,11 +243,6 @@ def field_label(catalog: DropCatalog, field: str) -> str:
     if head == "popup_cost":
         zone_note = f" ({popup_currency(catalog, place)})"
     return f"{name}: {_POPUP_LABELS[key]}{zone_note}"
-
-
-def popup_currency(catalog: DropCatalog, place: Location) -> str:
-    """The currency a pop-up sells in: its country's market's (as the till and its bookings price)."""
-    return choose_market(catalog, place.country, None).currency
 
 
 def audited_values(catalog: DropCatalog) -> dict[str, str]:

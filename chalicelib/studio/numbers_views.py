@@ -19,7 +19,8 @@ from chalicelib.i18n.formatting import money
 from chalicelib.numbers import tables as numbers
 from chalicelib.numbers.experiments import experiment_results
 from chalicelib.numbers.scope import Scope, scoped_counts, scoped_days, scoped_made
-from chalicelib.studio import charts, drops
+from chalicelib.shop.storefront import popup_currency
+from chalicelib.studio import charts
 from chalicelib.studio.drop_views import private_headers, studio_drop
 from chalicelib.studio.web import page, principal_of
 from chalicelib.tills.ports import RETURN_REASONS
@@ -121,7 +122,7 @@ def popup_costs(catalog: DropCatalog) -> dict[str, tuple[int, str]]:
     """What each pop-up cost for the drop, as the studio recorded it, with its currency."""
     places = {place.id: place for place in catalog.locations}
     return {
-        popup: (minor, drops.popup_currency(catalog, places[popup]))
+        popup: (minor, popup_currency(catalog, places[popup]))
         for popup, minor in catalog.drop.popup_costs.items()
         if popup in places
     }

@@ -17,7 +17,7 @@ from chalicelib import wiring
 from chalicelib.core.errors import DomainError, InvalidInput, NotFound, Unavailable
 from chalicelib.core.models import DropCatalog
 from chalicelib.i18n.formatting import money
-from chalicelib.pricing.engine import FULL, Decision
+from chalicelib.pricing.engine import Decision, conversion_bps
 from chalicelib.pricing.replay import DECISION_ID, Replay, recorded, replay_decision
 from chalicelib.studio.drop_views import studio_drop
 from chalicelib.studio.drops import local_time
@@ -77,8 +77,8 @@ def _signals(inputs: Mapping[str, Any]) -> dict[str, str]:
         "footfall there today": "not read" if footfall is None else f"{footfall} people",
         "sold at its till today": "not read" if till_units is None else f"{till_units} units",
     }
-    if footfall and till_units is not None:
-        signals["conversion there today"] = _percent(till_units * FULL // footfall)
+    if (conversion := conversion_bps(till_units, footfall)) is not None:
+        signals["conversion there today"] = _percent(conversion)
     return signals
 
 

@@ -119,7 +119,7 @@ async def home(request: Request) -> Response:
     pages = [authoring.status(wiring.templates(), name, now) for name in PAGES]
     store = wiring.catalog_store()
     drops = [store.drop_catalog(d.slug) for d in store.drops()]
-    return page("home.html", principal=principal, pages=pages, drops=drops, csrf=csrf_token(principal))
+    return page("home.html", principal=principal, pages=pages, drops=drops, csrf=csrf_token(principal), now=now)
 
 
 async def editor(request: Request) -> Response:

@@ -39,7 +39,7 @@ from chalicelib.i18n.formatting import major_units
 from chalicelib.pricing.counters import FULL_PRICE, TILL, PlaceDay, SoldLine, till_sale_counts
 from chalicelib.pricing.engine import PricingInputs, lowest_price
 from chalicelib.pricing.experiments import assign
-from chalicelib.shop.storefront import choose_market
+from chalicelib.shop.storefront import popup_currency
 from chalicelib.stock.limits import customer_key
 from chalicelib.stock.ports import StockRef
 from chalicelib.tills.ports import FootfallReading, SaleApplier, TillStore
@@ -216,7 +216,7 @@ def sale_numbers(
     """What a till sale adds to the studio's numbers: its line in the ``till`` cohort (or
     ``full-price`` at list price), in the pop-up's currency; and a sale in each experiment cell
     of the shopper whose try-on it followed (the cell their visitor id hashes into)."""
-    currency = choose_market(catalog.drop(slug), popup.country, None).currency
+    currency = popup_currency(catalog.drop(slug), popup)
     list_minor = sku.list_prices.get(currency, sale.price_minor)
     line = SoldLine(
         cohort=TILL if sale.price_minor < list_minor else FULL_PRICE,
@@ -235,7 +235,7 @@ def sale_numbers(
 
 def _money(minor: int, drop: DropCatalog, popup: Location) -> str:
     """An amount in the pop-up's market currency, as the audit log shows it: "15.00 EUR"."""
-    currency = choose_market(drop, popup.country, None).currency
+    currency = popup_currency(drop, popup)
     return f"{major_units(minor, currency)} {currency}"
 
 
@@ -244,7 +244,7 @@ def till_floor(catalog: Catalog, slug: str, sku: Sku, popup: Location, now: date
     market's currency): overrides, depth caps and the margin floor, whatever the rules would offer.
     Without a policy (none set, or unreadable) only the list price is, as for offer tokens."""
     drop = catalog.drop(slug)
-    currency = choose_market(drop, popup.country, None).currency
+    currency = popup_currency(drop, popup)
     list_minor = sku.list_prices.get(currency, 0)
     read = catalog.policy(slug)
     if read.policy is None:

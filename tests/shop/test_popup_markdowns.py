@@ -19,6 +19,7 @@ from chalicelib.pricing.replay import recorded, replay_decision
 from chalicelib.tills.sales import issue_till_token
 from devtools.process import forget_process_state
 from tests.conftest import earlier_today, json_of
+from tests.tills.test_sales import post
 
 PARIS, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
 PARIS_STAGE = MarkdownStage(
@@ -47,10 +48,6 @@ def paris_markdown(client: Client) -> PricingPolicy:
     return policy
 
 
-def post(client: Client, path: str, body: Any, headers: dict[str, str]) -> Any:
-    return client.http.post(path, headers={"Content-Type": "application/json", **headers}, body=json.dumps(body))
-
-
 def booked_price(client: Client, popup: str, zone: ZoneInfo, caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
     """Book one TEE-ECRU M for pickup at ``popup`` tomorrow (a fresh process: signals read anew);
     its unit price, the rules it came from and the booking's logged pricing."""
@@ -65,7 +62,8 @@ def booked_price(client: Client, popup: str, zone: ZoneInfo, caplog: pytest.LogC
         "contact": {"name": "Ada Lovelace", "email": f"ada-{uuid.uuid4().hex[:8]}@example.org"},
     }
     caplog.clear()
-    response = post(client, "/api/pickups", body, {"Idempotency-Key": str(uuid.uuid4())})
+    headers = {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())}
+    response = client.http.post("/api/pickups", headers=headers, body=json.dumps(body))
     assert response.status_code == 201, response.body
     (line,) = [r for r in caplog.records if r.getMessage() == "request"]
     pricing = line.pricing  # type: ignore[attr-defined]
@@ -76,13 +74,13 @@ def booked_price(client: Client, popup: str, zone: ZoneInfo, caplog: pytest.LogC
 def test_a_pop_ups_door_counter_and_till_move_its_price_and_only_there(
     client: Client, paris_markdown: PricingPolicy, caplog: pytest.LogCaptureFixture
 ) -> None:
-    till = {"Authorization": f"Bearer {issue_till_token(wiring.tills(), 'paris-marais', datetime.now(PARIS))}"}
+    till = issue_till_token(wiring.tills(), "paris-marais", datetime.now(PARIS))
     quiet = booked_price(client, "paris-marais", PARIS, caplog)
     assert (quiet["unit_minor"], quiet["rules"]) == (4100, ["list_price"])  # nobody came yet
 
     now = earlier_today(PARIS, 15)  # the pop-up's today, which its stage reads
     readings = [{"at": now.isoformat(), "entered": 30}]
-    assert json_of(post(client, "/api/pos/footfall", {"popup": "paris-marais", "counts": readings}, till)) == {
+    assert json_of(post(client, "/api/pos/footfall", till, {"popup": "paris-marais", "counts": readings})) == {
         "recorded": 1,
         "duplicates": 0,
     }
@@ -95,7 +93,7 @@ def test_a_pop_ups_door_counter_and_till_move_its_price_and_only_there(
         {"sale_id": f"s-{i}", "sku": "TEE-ECRU", "size": "S", "qty": 1, "price_minor": 4100, "sold_at": now.isoformat()}
         for i in range(3)
     ]
-    rung = json_of(post(client, "/api/pos/sales", {"popup": "paris-marais", "sales": sold}, till))
+    rung = json_of(post(client, "/api/pos/sales", till, {"popup": "paris-marais", "sales": sold}))
     assert rung["applied"] == ["s-0", "s-1", "s-2"], rung
     drop = wiring.catalog().drop("linen-lab").drop
     day = now.date()

@@ -165,8 +165,9 @@ def test_the_numbers_page_shows_new_customers_and_what_each_cost(
     )
 
 
-def tiles_of(studio: TestClient, query: str) -> dict[str, str]:
-    page = studio.get(f"{NUMBERS}?{query}", headers=log_in(studio))
+def tiles_of(studio: TestClient, query: str, slug: str = "linen-lab") -> dict[str, str]:
+    """The numbers page's tiles for ``query``, name to figure."""
+    page = studio.get(f"/studio/drops/{slug}/numbers?{query}", headers=log_in(studio))
     assert page.status_code == 200, page.text
     return dict(re.findall(r"<div><dt>([^<]+)</dt><dd>([^<]+)</dd></div>", page.text))
 

@@ -16,6 +16,7 @@ from devtools.process import forget_process_state
 from devtools.seed import DemoDrop
 from tests.conftest import TABLE
 from tests.studio.conftest import AUTH, log_in
+from tests.studio.test_numbers_views import tiles_of
 
 NUMBERS = f"/studio/drops/{SLUG}/numbers"
 
@@ -44,22 +45,23 @@ def test_the_fortnight_fills_every_chart_and_stays_consistent(studio: TestClient
     for chart in ("sell-through", "qr-funnel", "discount-depth", "cell-conversion", "returns", "return-reasons"):
         rows = studio.get(f"{NUMBERS}/{chart}.csv", headers=AUTH).text.strip().splitlines()
         assert len(rows) > 1, chart
-    tiles = tiles_of_drop(studio, "")
+    tiles = tiles_of(studio, "", SLUG)
     assert tiles["Revenue"].startswith("€") and int(tiles["Units sold"].replace(",", "")) > 100
     assert all(tiles[name] != "0.0 %" for name in ("Sell-through", "Try-ons per QR scan", "Returned within 30 days"))
-    lyon, berlin = tiles_of_drop(studio, "popup=lyon-presquile"), tiles_of_drop(studio, "popup=berlin-mitte")
+    lyon, berlin = tiles_of(studio, "popup=lyon-presquile", SLUG), tiles_of(studio, "popup=berlin-mitte", SLUG)
     assert int(lyon["Units sold"]) + int(berlin["Units sold"]) == int(tiles["Units sold"])
     customers = wiring.numbers().counts(SLUG)
     assert customers["customers_returning@lyon-presquile"] + customers["customers_returning@berlin-mitte"] > 0
-
-
-def tiles_of_drop(studio: TestClient, query: str) -> dict[str, str]:
-    page = studio.get(f"{NUMBERS}?{query}", headers=log_in(studio))
-    assert page.status_code == 200, page.text
-    return dict(re.findall(r"<div><dt>([^<]+)</dt><dd>([^<]+)</dd></div>", page.text))
 
 
 def test_the_demo_drops_are_left_as_they_were(demo: list[DemoDrop], seeded_at: datetime) -> None:
     before = wiring.numbers().counts("linen-lab")
     seed_history(TABLE, seeded_at)
     assert wiring.numbers().counts("linen-lab") == before
+
+
+def test_the_studio_home_says_which_drops_ended(studio: TestClient, seeded_at: datetime) -> None:
+    seed_history(TABLE, seeded_at)
+    home = studio.get("/studio/", headers=log_in(studio)).text
+    states = dict(re.findall(r'<tr data-drop="([^"]+)">.*?<td data-label="State">([^<]+)</td>', home, re.S))
+    assert states == {SLUG: "ended", "linen-lab": "on sale", "winter-knit": "published, not open yet"}
