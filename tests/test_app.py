@@ -31,13 +31,16 @@ class LandingParser(HTMLParser):
         self.json_ld: list[dict[str, Any]] = []
         self._in_ld = False
         self.scripts_without_nonce = 0
+        self._card: dict[str, str | None] = {}
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         if tag == "html":
             self.html_attrs = attributes
-        if "data-size" in attributes:
-            self.sizes.append(attributes)
+        if tag == "li" and attributes.get("class") == "card":
+            self._card = attributes
+        if "data-size" in attributes:  # a size chip: its card says which piece and at what price
+            self.sizes.append({**self._card, **attributes})
         if tag == "script":
             self._in_ld = attributes.get("type") == "application/ld+json"
             if not self._in_ld and "nonce" not in attributes:
@@ -50,6 +53,11 @@ class LandingParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
             self._in_ld = False
+
+
+def units_at(at: str) -> dict[str, int]:
+    """A size chip's ``data-at`` (``paris-marais:4,brooklyn:0``): units per pop-up."""
+    return {place: int(units) for place, _, units in (part.rpartition(":") for part in at.split(",") if part)}
 
 
 def parse(html: str) -> LandingParser:
@@ -141,7 +149,7 @@ def test_landing_page_data_attributes_and_json_ld_match_stock(client: Client, de
     offers = {str(ld["sku"]): ld["offers"] for ld in page.json_ld}
     for size in page.sizes:
         key = (str(size["data-sku"]), str(size["data-size"]))
-        assert int(str(size["data-available"])) == stock[key]
+        assert sum(units_at(str(size["data-at"])).values()) == stock[key]
         price = int(str(size["data-price-minor"]))
         assert f"{price / 100:.2f}" == offers[key[0]]["price"]  # the page and its JSON-LD agree
         assert price <= prices[key[0]]
@@ -153,10 +161,10 @@ def test_landing_page_data_attributes_and_json_ld_match_stock(client: Client, de
 def test_scarcity_shows_exact_count_only_under_threshold(client: Client, demo: list[DemoDrop]) -> None:
     html = html_of(client.http.get("/drops/linen-lab"))
     threshold = demo[0].catalog.drop.scarcity_threshold
-    chips = re.findall(r'class="size (\w+) pick"[^>]*data-available="(\d+)"', html)
+    chips = re.findall(r'class="size (\w+) pick"[^>]*data-at="([^"]*)"', html)
     assert len(chips) == sum(len(sku.sizes) for sku in demo[0].catalog.skus)
-    for cue, available in chips:
-        units = int(available)
+    for cue, at in chips:
+        units = sum(units_at(at).values())
         expected = "sold_out" if units == 0 else "few_left" if units <= threshold else "in_stock"
         assert cue == expected
     assert "1 left" in html  # OVR-SAND XS: one at the pop-ups

@@ -47,6 +47,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "alternates",
             "reserve",
             "places",
+            "units_at",
             "notice",
             "gone",
             "next_batches",

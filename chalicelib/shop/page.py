@@ -102,14 +102,32 @@ def _struck(offer: Offer) -> dict[str, Any]:
 
 
 def places_for(product: ProductView, places: tuple[Location, ...], text: Any) -> list[dict[str, Any]]:
-    """The pop-ups a product can be reserved at, nearest first, each with its units per size."""
+    """The pop-ups a product can be reserved at, nearest first, each with its units per size and
+    those in words for its option (``"S 2, M 1"``; empty when it has none)."""
     listed = []
     for place in places:
         if place.pickup is None:
             continue
         units = {size.size: size.available.get(place.id, 0) for size in product.sizes}
-        listed.append({"id": place.id, "name": text(place.name), "units": units, "total": sum(units.values())})
+        listed.append(
+            {
+                "id": place.id,
+                "name": text(place.name),
+                "units": units,
+                "total": sum(units.values()),
+                "sizes": ", ".join(f"{size} {count}" for size, count in units.items() if count),
+            }
+        )
     return listed
+
+
+def units_at(product: ProductView, places: tuple[Location, ...]) -> dict[str, str]:
+    """Per size, its units at each pickup pop-up as the size chip's script reads them
+    (``"paris-marais:4,brooklyn:0"``): one attribute written once, not a loop per chip."""
+    pickups = [place.id for place in places if place.pickup is not None]
+    return {
+        size.size: ",".join(f"{place}:{size.available.get(place, 0)}" for place in pickups) for size in product.sizes
+    }
 
 
 def next_batches(view: DropView, locale: str) -> dict[str, list[dict[str, str]]]:
@@ -192,6 +210,7 @@ def landing_context(
         "next_batches": next_batches(view, locale),
         "personalized": any(product.offer.personalized for product in view.products),
         "places": lambda product: places_for(product, form.places, text),
+        "units_at": lambda product: units_at(product, form.places),
         "notice": notice,
         "in_queue": in_queue,
         "canonical": f"{where.url}?lang={locale}" if where.asked else where.url,

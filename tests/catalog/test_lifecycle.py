@@ -36,7 +36,7 @@ def test_teaser_counts_down_to_the_start_in_local_time(client: Client, demo: lis
     tokyo = starts.astimezone(ZoneInfo("Asia/Tokyo"))
     assert f"{tokyo.hour:02d}:00" in html  # the start in the viewer's own zone
     assert "dans 3 jours" in html
-    assert 'data-available="0"' in html  # not on sale yet: nothing offered
+    assert '<li class="size"><b>' in html and 'name="size"' not in html  # sizes shown, nothing offered yet
 
 
 def test_live_page_offers_sizes(client: Client) -> None:
