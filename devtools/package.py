@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 from chalicelib.i18n.locales import UI_LOCALES
+from chalicelib.pages.environment import compile_shipped
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -57,17 +58,18 @@ UNPACKAGED = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments", "venv
 
 
 def _snapshot(into: Path) -> Path:
-    """What ``chalice package`` reads, copied still: app.py, chalicelib/, vendor/ (the templates),
-    requirements.txt and .chalice/. Chalice names its dependency zip by a hash of every file under
-    chalicelib/, ``__pycache__`` included, so the package must not be built from a tree that other
-    processes are writing bytecode into (tests importing modules for the first time on a fresh
-    clone). The cache itself stays shared, in the project's .chalice."""
+    """What ``chalice package`` reads, copied still: app.py, chalicelib/, vendor/ (the templates, and
+    the shopper's compiled beside them), requirements.txt and .chalice/. Chalice names its dependency
+    zip by a hash of every file under chalicelib/, ``__pycache__`` included, so the package must not
+    be built from a tree that other processes are writing bytecode into (tests importing modules for
+    the first time on a fresh clone). The cache itself stays shared, in the project's .chalice."""
     project = into / "project"
     project.mkdir()
     shutil.copy2(ROOT / "app.py", project / "app.py")
     shutil.copy2(ROOT / "requirements.txt", project / "requirements.txt")
     shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=UNPACKAGED)
     shutil.copytree(ROOT / "vendor", project / "vendor", symlinks=False, ignore=UNPACKAGED)
+    compile_shipped(project / "vendor" / "templates")
     shutil.copytree(ROOT / ".chalice", project / ".chalice", ignore=UNPACKAGED)
     CHALICE_CACHE.mkdir(parents=True, exist_ok=True)
     (project / ".chalice" / "deployments").symlink_to(CHALICE_CACHE, target_is_directory=True)

@@ -29,6 +29,8 @@ def test_zip_holds_code_templates_catalogs_and_bytecode(package: Path) -> None:
     assert "app.py" in names
     shipped_templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*") if p.is_file()}
     assert shipped_templates <= names
+    compiled = [n for n in names if n.startswith("compiled-templates/tmpl_") and n.endswith(".py")]
+    assert len(compiled) == len([t for t in shipped_templates if not t.startswith("templates/studio/")])
     for locale in UI_LOCALES:
         assert f"chalicelib/translations/{locale}/LC_MESSAGES/messages.mo" in names
         assert f"babel/locale-data/{locale}.dat" in names
@@ -69,6 +71,7 @@ def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, t
     loaded = [line for line in result.stderr.splitlines() if "code object from" in line and str(task) in line]
     assert any("chalicelib/core/__pycache__/models" in line for line in loaded)
     assert any("jinja2/__pycache__" in line for line in loaded)
+    assert any("compiled-templates/__pycache__/tmpl_" in line for line in loaded)  # the page, not its source
 
 
 def test_the_studio_function_runs_from_the_package_and_can_check_a_cognito_signature(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,11 @@ NOW = DEMO.catalog.drop.starts_at
 
 
 def render(left_share: float, urgency: str) -> str:
+    return template("en", "landing.html").render(demo_context(left_share, urgency))
+
+
+def demo_context(left_share: float, urgency: str) -> dict[str, Any]:
+    """The demo drop's landing context, in English, with this share of its stock left."""
     made = {(r.sku, r.size, r.location): r.on_hand for r in DEMO.stock}
     on_hand: dict[tuple[str, str], int] = {}
     for (sku, _, location), units in made.items():
@@ -27,7 +33,7 @@ def render(left_share: float, urgency: str) -> str:
     pricer = Pricer(None, False, market.currency, "visitor", ("visit:new",), None, 0, NOW, "view", False)
     view = build_drop_view(DEMO.catalog, StockSnapshot(available, on_hand), market, pricer, NOW, urgency)
     where = PageLocale("en", "Europe/Paris", "https://shop.example/drops/linen-lab", ("en",))
-    return template("en", "landing.html").render(landing_context(view, where, "n"))
+    return landing_context(view, where, "n")
 
 
 @pytest.mark.parametrize(("left_share", "shown"), [(1.0, False), (0.8, False), (0.5, True), (0.1, True)])
