@@ -1,4 +1,9 @@
-"""dropfront's shopper API: routes only. Each parses its input, calls the domain, and answers."""
+"""dropfront's shopper API: routes only. Each parses its input, calls the domain, and answers.
+
+The landing page's path is imported with the app; every other route imports its domain when it is
+first called, so a cold start that serves a landing page (the one a launch's crowd causes, and the
+one `make bench` measures) does not load the holds', bookings', tills' and try-ons' code.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
@@ -15,64 +20,14 @@ from chalicelib import snapstart, telemetry, wiring
 from chalicelib.config import settings
 from chalicelib.core.models import DropStatus, iso
 from chalicelib.core.tokens import signing_keys
-from chalicelib.customers.book import see_customers
-from chalicelib.customers.ports import Sighting
 from chalicelib.edge.segment import edge_keys
-from chalicelib.edge.sync import sync_edge
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
-from chalicelib.numbers.first_views import exposures, first_views
-from chalicelib.outbox.sender import send_due
 from chalicelib.pages.published import promote_due
 from chalicelib.pricing.policy import Channel, Experiment
-from chalicelib.shop.notify import (
-    NotifyFields,
-    NotifyRequest,
-    ask_to_notify,
-    confirm,
-    queue_notifications,
-    render_confirmed_page,
-)
 from chalicelib.shop.page import PageLocale, ReserveForm, landing_context
-from chalicelib.shop.quotes import QuoteRequest, quote
 from chalicelib.shop.shopper import ShopperDrop, checked_slug, open_drop, priced_at, record_offers
 from chalicelib.shop.visitors import check_form_token, cookie_headers, form_token, identify
-from chalicelib.stock.calendar import ics
-from chalicelib.stock.checkout import HoldRequest, hold_summary, own_hold, place_hold, release_own_hold
-from chalicelib.stock.hold_page import hold_page, render_hold_page
-from chalicelib.stock.holds import sweep_expired_holds
-from chalicelib.stock.journey import BookingFields, FormProblems, ReserveFields, book_hold
-from chalicelib.stock.limits import customer_key
-from chalicelib.stock.messages import render_email
-from chalicelib.stock.page import confirmation_path, pickup_context, pickup_event
-from chalicelib.stock.pickup import (
-    CancelForm,
-    PickupRequest,
-    SlotsQuery,
-    StaffMark,
-    at_the_popup,
-    authorized_booking,
-    book_pickup,
-    cancel_pickup,
-    checked_code,
-    mark_pickup,
-    popup_slots,
-)
-from chalicelib.stock.rebalance import rebalance_drops
 from chalicelib.telemetry import logger, metrics, page_view
-from chalicelib.tills.returns import ReturnsBatch, apply_returns
-from chalicelib.tills.sales import FootfallBatch, SalesBatch, apply_sales, for_till, record_footfall, till_popup
-from chalicelib.tryon.conversion import held_for, settle_held
-from chalicelib.tryon.page import tryon_context
-from chalicelib.tryon.tags import locate, read_tag
-from chalicelib.tryon.tryons import (
-    StaffAction,
-    TryOnRequest,
-    cancel_own_tryon,
-    record_scan,
-    request_tryon,
-    staff_act,
-    staff_queue,
-)
 from chalicelib.waiting.admission import Entry, may_reach_stock, require_pass
 from chalicelib.waiting.page import render_queue_page
 from chalicelib.waiting.room import room_of
@@ -96,6 +51,11 @@ from chalicelib.web.request import (
     public_base_url,
     same_origin,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.customers.ports import Sighting
+    from chalicelib.tills.returns import ReturnsBatch
+    from chalicelib.tills.sales import FootfallBatch, SalesBatch
 
 JSON_BODY = ["application/json", "text/plain"]
 FORM_BODY = ["application/x-www-form-urlencoded"]
@@ -185,6 +145,9 @@ def queue_page(shopper: ShopperDrop, entry: Entry | None, now: datetime, here: s
 @errors.html
 def reserve_from_page(slug: str) -> Response:
     """A product card's form (no script needed): hold the piece, then the hold's page books it."""
+    from chalicelib.stock.checkout import place_hold
+    from chalicelib.stock.journey import ReserveFields
+
     request = current_request()
     visitor, query = form_visitor(request.headers), page_query(request.query_params)
     fields = parse_form(request.raw_body, ReserveFields)
@@ -202,6 +165,10 @@ def reserve_from_page(slug: str) -> Response:
 @app.route("/drops/{slug}/holds/{hold_id}")
 @errors.html
 def held_pieces_page(slug: str, hold_id: str) -> Response:
+    from chalicelib.stock.checkout import own_hold
+    from chalicelib.stock.hold_page import hold_page, render_hold_page
+    from chalicelib.stock.page import confirmation_path
+
     request = current_request()
     visitor, _ = identify(edge(request.headers).cookie)
     query = page_query(request.query_params)
@@ -216,6 +183,11 @@ def held_pieces_page(slug: str, hold_id: str) -> Response:
 @app.route("/drops/{slug}/holds/{hold_id}", methods=["POST"], content_types=FORM_BODY)
 @errors.html
 def book_hold_from_page(slug: str, hold_id: str) -> Response:
+    from chalicelib.stock.checkout import own_hold
+    from chalicelib.stock.hold_page import hold_page, render_hold_page
+    from chalicelib.stock.journey import BookingFields, FormProblems, book_hold
+    from chalicelib.stock.page import confirmation_path
+
     request = current_request()
     visitor, query = form_visitor(request.headers), page_query(request.query_params)
     fields = parse_form(request.raw_body, BookingFields)
@@ -240,6 +212,9 @@ def book_hold_from_page(slug: str, hold_id: str) -> Response:
 @app.route("/drops/{slug}/holds/{hold_id}/release", methods=["POST"], content_types=FORM_BODY)
 @errors.html
 def release_hold_from_page(slug: str, hold_id: str) -> Response:
+    from chalicelib.stock.checkout import own_hold, release_own_hold
+    from chalicelib.stock.journey import BookingFields
+
     request = current_request()
     visitor, query = form_visitor(request.headers), page_query(request.query_params)
     check_form_token(parse_form(request.raw_body, BookingFields).ft, visitor, same_origin=same_origin(request.headers))
@@ -251,6 +226,8 @@ def release_hold_from_page(slug: str, hold_id: str) -> Response:
 @errors.json
 def notify_me(slug: str) -> Response:
     """Ask to hear when the drop opens (or a size is back): 202, and a confirmation email to open."""
+    from chalicelib.shop.notify import NotifyRequest, ask_to_notify
+
     wanted, now = parse_body(current_request().raw_body, NotifyRequest), wiring.utcnow()
     ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, now)
     customer_seen(wanted.email, slug, None, now)
@@ -261,6 +238,8 @@ def notify_me(slug: str) -> Response:
 @errors.html
 def notify_me_from_page(slug: str) -> Response:
     """The teaser's (or a sold-out size's) form: the same, then back to the page, which says so."""
+    from chalicelib.shop.notify import NotifyFields, ask_to_notify
+
     request = current_request()
     visitor, query = form_visitor(request.headers), page_query(request.query_params)
     fields = parse_form(request.raw_body, NotifyFields)
@@ -274,6 +253,8 @@ def notify_me_from_page(slug: str) -> Response:
 @app.route("/notify/confirm")
 @errors.html
 def confirm_notify() -> Response:
+    from chalicelib.shop.notify import confirm, render_confirmed_page
+
     request = current_request()
     query = parse_query(request.query_params, PickupPageQuery)
     subscription = confirm(wiring.subscriptions(), query.t, wiring.utcnow())
@@ -313,6 +294,8 @@ def drop_stock(slug: str) -> Response:
 @app.route("/api/quote", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def quote_basket() -> Response:
+    from chalicelib.shop.quotes import QuoteRequest, quote
+
     request = current_request()
     basket = parse_body(request.raw_body, QuoteRequest)
     viewer = edge(request.headers)
@@ -325,6 +308,10 @@ def quote_basket() -> Response:
 @app.route("/t/{qr_token}")
 @errors.html
 def tryon_page(qr_token: str) -> Response:
+    from chalicelib.tryon.page import tryon_context
+    from chalicelib.tryon.tags import locate, read_tag
+    from chalicelib.tryon.tryons import record_scan
+
     request = current_request()
     now, catalog = wiring.utcnow(), wiring.catalog()
     place = locate(catalog, read_tag(qr_token))
@@ -358,6 +345,8 @@ def tryon_page(qr_token: str) -> Response:
 @app.route("/api/tryons", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def ask_for_tryon() -> Response:
+    from chalicelib.tryon.tryons import TryOnRequest, request_tryon
+
     request = current_request()
     wanted = parse_body(request.raw_body, TryOnRequest)
     viewer, now = edge(request.headers), wiring.utcnow()
@@ -371,6 +360,8 @@ def ask_for_tryon() -> Response:
 @app.route("/api/tryons/{tryon_id}", methods=["DELETE"])
 @errors.json
 def cancel_tryon(tryon_id: str) -> Response:
+    from chalicelib.tryon.tryons import cancel_own_tryon
+
     visitor, _ = identify(edge(current_request().headers).cookie)
     return responses.json_body(cancel_own_tryon(wiring.tryons(), wiring.stock(), visitor.id, tryon_id, wiring.utcnow()))
 
@@ -378,6 +369,9 @@ def cancel_tryon(tryon_id: str) -> Response:
 @app.route("/api/staff/tryons")
 @errors.json
 def tryon_queue() -> Response:
+    from chalicelib.tills.sales import till_popup
+    from chalicelib.tryon.tryons import staff_queue
+
     popup = till_popup(wiring.tills(), bearer_token(current_request().headers))
     return responses.json_body(staff_queue(wiring.tryons(), wiring.catalog(), popup, wiring.utcnow()))
 
@@ -385,6 +379,9 @@ def tryon_queue() -> Response:
 @app.route("/api/staff/tryons/{tryon_id}", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def act_on_tryon(tryon_id: str) -> Response:
+    from chalicelib.tills.sales import till_popup
+    from chalicelib.tryon.tryons import StaffAction, staff_act
+
     request = current_request()
     popup = till_popup(wiring.tills(), bearer_token(request.headers))
     step = parse_body(request.raw_body, StaffAction)
@@ -395,6 +392,8 @@ def act_on_tryon(tryon_id: str) -> Response:
 @app.route("/api/popups/{popup}/slots")
 @errors.json
 def pickup_slots(popup: str) -> Response:
+    from chalicelib.stock.pickup import SlotsQuery, popup_slots
+
     query = parse_query(current_request().query_params, SlotsQuery)
     body = popup_slots(wiring.catalog(), wiring.bookings(), popup, query, wiring.utcnow())
     return responses.json_body(body, cache="no-store")
@@ -403,6 +402,8 @@ def pickup_slots(popup: str) -> Response:
 @app.route("/api/holds", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def hold_pieces() -> Response:
+    from chalicelib.stock.checkout import HoldRequest, hold_summary, place_hold
+
     request = current_request()
     wanted = parse_body(request.raw_body, HoldRequest)
     viewer = edge(request.headers)
@@ -416,6 +417,8 @@ def hold_pieces() -> Response:
 @app.route("/api/holds/{hold_id}", methods=["DELETE"])
 @errors.json
 def release_hold(hold_id: str) -> Response:
+    from chalicelib.stock.checkout import release_own_hold
+
     visitor, _ = identify(edge(current_request().headers).cookie)
     return responses.json_body(release_own_hold(wiring.holds(), visitor.id, hold_id, wiring.utcnow()))
 
@@ -423,6 +426,9 @@ def release_hold(hold_id: str) -> Response:
 @app.route("/api/pickups", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def book_pickup_slot() -> Response:
+    from chalicelib.stock.pickup import PickupRequest, at_the_popup, book_pickup
+    from chalicelib.tryon.conversion import held_for, settle_held
+
     request = current_request()
     key = idempotency_key(request.headers)
     order = parse_body(request.raw_body, PickupRequest)
@@ -445,6 +451,8 @@ def book_pickup_slot() -> Response:
 @app.route("/api/pickups/{code}", methods=["DELETE"])
 @errors.json
 def cancel_pickup_booking(code: str) -> Response:
+    from chalicelib.stock.pickup import cancel_pickup, checked_code
+
     token = bearer_token(current_request().headers)
     return responses.json_body(cancel_pickup(wiring.bookings(), checked_code(code), token, wiring.utcnow()))
 
@@ -452,6 +460,9 @@ def cancel_pickup_booking(code: str) -> Response:
 @app.route("/pickups/{code}")
 @errors.html
 def pickup_page(code: str) -> Response:
+    from chalicelib.stock.page import pickup_context
+    from chalicelib.stock.pickup import authorized_booking, checked_code
+
     request = current_request()
     query = parse_query(request.query_params, PickupPageQuery)
     booking = authorized_booking(wiring.bookings(), checked_code(code), query.t)
@@ -467,6 +478,8 @@ def pickup_page(code: str) -> Response:
 @errors.html
 def cancel_pickup_from_page(code: str) -> Response:
     """The confirmation page's cancel form (behind its "are you sure"): back to the page, now cancelled."""
+    from chalicelib.stock.pickup import CancelForm, cancel_pickup, checked_code
+
     request = current_request()
     form_visitor(request.headers)  # only the shop's own page may post it
     token = parse_form(request.raw_body, CancelForm).t
@@ -478,6 +491,10 @@ def cancel_pickup_from_page(code: str) -> Response:
 @app.route("/pickups/{code}/calendar.ics")
 @errors.html
 def pickup_calendar(code: str) -> Response:
+    from chalicelib.stock.calendar import ics
+    from chalicelib.stock.page import pickup_event
+    from chalicelib.stock.pickup import authorized_booking, checked_code
+
     request = current_request()
     query = parse_query(request.query_params, PickupPageQuery)
     booking = authorized_booking(wiring.bookings(), checked_code(code), query.t)
@@ -490,6 +507,9 @@ def pickup_calendar(code: str) -> Response:
 @app.route("/api/staff/pickups/{code}", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def mark_pickup_booking(code: str) -> Response:
+    from chalicelib.stock.pickup import StaffMark, checked_code, mark_pickup
+    from chalicelib.tills.sales import till_popup
+
     request = current_request()
     popup = till_popup(wiring.tills(), bearer_token(request.headers))
     mark = parse_body(request.raw_body, StaffMark)
@@ -499,6 +519,9 @@ def mark_pickup_booking(code: str) -> Response:
 @app.route("/api/pos/sales", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def till_sales() -> Response:
+    from chalicelib.customers.book import see_customers
+    from chalicelib.tills.sales import SalesBatch, apply_sales
+
     batch = till_batch(SalesBatch)
     sightings: list[Sighting] = []  # the receipts' customers, seen once the sales are in
     report = apply_sales(wiring.catalog(), wiring.stock(), batch, wiring.utcnow(), wiring.tryons(), sightings.append)
@@ -509,6 +532,8 @@ def till_sales() -> Response:
 @app.route("/api/pos/returns", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def till_returns() -> Response:
+    from chalicelib.tills.returns import ReturnsBatch, apply_returns
+
     batch = till_batch(ReturnsBatch)
     report = apply_returns(wiring.catalog(), wiring.returns(), wiring.bookings(), batch, wiring.utcnow())
     return responses.json_body(report.__dict__)
@@ -517,17 +542,25 @@ def till_returns() -> Response:
 @app.route("/api/pos/footfall", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def till_footfall() -> Response:
+    from chalicelib.tills.sales import FootfallBatch, record_footfall
+
     return responses.json_body(record_footfall(wiring.catalog(), wiring.tills(), till_batch(FootfallBatch)))
 
 
 def customer_seen(email: str, drop: str, bought_at: str | None, now: datetime) -> None:
     """A customer seen buying at the pop-up ``bought_at``, or (None) asking to hear about the drop."""
+    from chalicelib.customers.book import see_customers
+    from chalicelib.customers.ports import Sighting
+    from chalicelib.stock.limits import customer_key
+
     sighting = Sighting(customer_key(email), drop, bought_at, iso(now), purchase=bought_at is not None)
     see_customers(wiring.customers(), wiring.numbers(), [sighting])
 
 
 def till_batch[Batch: (SalesBatch, ReturnsBatch, FootfallBatch)](model: type[Batch]) -> Batch:
     """The till's batch, once its token is known and the pop-up it names is the token's."""
+    from chalicelib.tills.sales import for_till, till_popup
+
     request = current_request()
     popup = till_popup(wiring.tills(), bearer_token(request.headers))
     return for_till(popup, parse_body(request.raw_body, model, MAX_TILL_BODY_BYTES))
@@ -544,6 +577,13 @@ def sweep(now: datetime) -> None:
     scheduled template publishes whose time has come (pages already show them), queue notify-me
     messages whose moment has come, and send the outbox's due messages. `make run` calls it every
     minute too."""
+    from chalicelib.edge.sync import sync_edge
+    from chalicelib.outbox.sender import send_due
+    from chalicelib.shop.notify import queue_notifications
+    from chalicelib.stock.holds import sweep_expired_holds
+    from chalicelib.stock.messages import render_email
+    from chalicelib.stock.rebalance import rebalance_drops
+
     sweep_expired_holds(wiring.catalog(), wiring.stock(), now)
     rebalance_drops(wiring.catalog(), wiring.stock(), now)
     if (edge_store := wiring.edge_store()) is not None:
@@ -573,6 +613,8 @@ def edge_logs(event: dict[str, Any], context: Any) -> dict[str, dict[str, int]]:
 
 def record_first_views(lines: Iterable[str]) -> dict[str, dict[str, int]]:
     """Count the log's first views in their cells' samples; what was added, per drop."""
+    from chalicelib.numbers.first_views import exposures, first_views
+
     store = wiring.catalog_store()
     policies: dict[str, tuple[Experiment, ...]] = {}
 

@@ -1,4 +1,9 @@
-"""The process's long-lived objects, built on first use (never at import, so moto can start first)."""
+"""The process's long-lived objects, built on first use (never at import, so moto can start first).
+
+An adapter's module is imported when it is first built, too: a cold start that serves a landing page
+loads the catalog's, the templates' and the counters' adapters, not the bookings', the mailer's (and
+the email package) or the tills'.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +11,38 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from chalicelib.catalog.reader import Catalog
 from chalicelib.config import PROJECT_ROOT, settings
-from chalicelib.edge.ports import EdgeStore
 from chalicelib.pages.published import PublishedTemplates
-from chalicelib.pricing.replay import DecisionLog
-from chalicelib.stock.checkout import HoldRules
-from chalicelib.store.access_logs import S3AccessLogs
 from chalicelib.store.arrivals import DynamoArrivals
-from chalicelib.store.audit import DynamoAudit
-from chalicelib.store.batches import DynamoBatches
-from chalicelib.store.bookings import DynamoBookings
 from chalicelib.store.catalog import DynamoCatalog
-from chalicelib.store.customers import DynamoCustomers
-from chalicelib.store.decision_log import CloudWatchDecisionLog, FileDecisionLog
-from chalicelib.store.edge_store import FileEdgeStore, KeyValueStoreEdge
-from chalicelib.store.holds import DynamoHolds
-from chalicelib.store.imports import DynamoImports
-from chalicelib.store.mail import SesMailer
-from chalicelib.store.media import LocalMedia, S3Media
 from chalicelib.store.numbers import DynamoNumbers
-from chalicelib.store.outbox import DynamoOutbox
-from chalicelib.store.returns import DynamoReturns
-from chalicelib.store.sign_ins import DynamoSignIns
-from chalicelib.store.stock import DynamoStock
-from chalicelib.store.subscriptions import DynamoSubscriptions
 from chalicelib.store.templates import DynamoTemplates
-from chalicelib.store.tills import DynamoTills
-from chalicelib.store.tryons import DynamoTryOns
 from chalicelib.waiting.admission import WaitingRooms
-from chalicelib.warming.aws import LaunchRoute, ScheduledLaunch
+
+if TYPE_CHECKING:
+    from chalicelib.edge.ports import EdgeStore
+    from chalicelib.pricing.replay import DecisionLog
+    from chalicelib.stock.checkout import HoldRules
+    from chalicelib.store.access_logs import S3AccessLogs
+    from chalicelib.store.audit import DynamoAudit
+    from chalicelib.store.batches import DynamoBatches
+    from chalicelib.store.bookings import DynamoBookings
+    from chalicelib.store.customers import DynamoCustomers
+    from chalicelib.store.holds import DynamoHolds
+    from chalicelib.store.imports import DynamoImports
+    from chalicelib.store.mail import SesMailer
+    from chalicelib.store.media import LocalMedia, S3Media
+    from chalicelib.store.outbox import DynamoOutbox
+    from chalicelib.store.returns import DynamoReturns
+    from chalicelib.store.sign_ins import DynamoSignIns
+    from chalicelib.store.stock import DynamoStock
+    from chalicelib.store.subscriptions import DynamoSubscriptions
+    from chalicelib.store.tills import DynamoTills
+    from chalicelib.store.tryons import DynamoTryOns
+    from chalicelib.warming.aws import ScheduledLaunch
 
 _adapters: dict[Callable[[str], object], object] = {}
 
@@ -55,67 +60,97 @@ def catalog_store() -> DynamoCatalog:
 
 
 def product_imports() -> DynamoImports:
+    from chalicelib.store.imports import DynamoImports
+
     return _adapter(DynamoImports)
 
 
 def batches() -> DynamoBatches:
+    from chalicelib.store.batches import DynamoBatches
+
     return _adapter(DynamoBatches)
 
 
 def bookings() -> DynamoBookings:
+    from chalicelib.store.bookings import DynamoBookings
+
     return _adapter(DynamoBookings)
 
 
 def returns() -> DynamoReturns:
+    from chalicelib.store.returns import DynamoReturns
+
     return _adapter(DynamoReturns)
 
 
 def stock() -> DynamoStock:
+    from chalicelib.store.stock import DynamoStock
+
     return _adapter(DynamoStock)
 
 
 def holds() -> DynamoHolds:
+    from chalicelib.store.holds import DynamoHolds
+
     return _adapter(DynamoHolds)
 
 
 def hold_rules() -> HoldRules:
+    from chalicelib.stock.checkout import HoldRules
+
     s = settings()
     return HoldRules(s.hold_minutes, s.holds_per_visitor)
 
 
 def outbox() -> DynamoOutbox:
+    from chalicelib.store.outbox import DynamoOutbox
+
     return _adapter(DynamoOutbox)
 
 
 @lru_cache(maxsize=1)
 def mailer() -> SesMailer:
+    from chalicelib.store.mail import SesMailer
+
     return SesMailer()
 
 
 def customers() -> DynamoCustomers:
+    from chalicelib.store.customers import DynamoCustomers
+
     return _adapter(DynamoCustomers)
 
 
 def subscriptions() -> DynamoSubscriptions:
+    from chalicelib.store.subscriptions import DynamoSubscriptions
+
     return _adapter(DynamoSubscriptions)
 
 
 @lru_cache(maxsize=1)
 def media() -> S3Media | LocalMedia:
     """The media bucket in AWS; ``media/`` beside the app locally (what ``make run`` serves)."""
+    from chalicelib.store.media import LocalMedia, S3Media
+
     bucket = settings().media_bucket
     return S3Media(bucket) if bucket else LocalMedia(PROJECT_ROOT / "media")
 
 
 def sign_ins() -> DynamoSignIns:
+    from chalicelib.store.sign_ins import DynamoSignIns
+
     return _adapter(DynamoSignIns)
 
 
 def tills() -> DynamoTills:
+    from chalicelib.store.tills import DynamoTills
+
     return _adapter(DynamoTills)
 
 
 def tryons() -> DynamoTryOns:
+    from chalicelib.store.tryons import DynamoTryOns
+
     return _adapter(DynamoTryOns)
 
 
@@ -124,6 +159,8 @@ def numbers() -> DynamoNumbers:
 
 
 def audit() -> DynamoAudit:
+    from chalicelib.store.audit import DynamoAudit
+
     return _adapter(DynamoAudit)
 
 
@@ -140,6 +177,8 @@ def warm_schedule() -> ScheduledLaunch | None:
         return None
     import boto3
 
+    from chalicelib.warming.aws import LaunchRoute, ScheduledLaunch
+
     fields = json.loads(s.launch_route)
     target = fields.pop("target")
     session = boto3.session.Session()
@@ -152,6 +191,8 @@ def decision_log() -> DecisionLog | None:
     """Where logged views are read back to replay a decision: the shopper functions' log groups in
     AWS, the file `make run` logs to locally; None where neither is set."""
     s = settings()
+    from chalicelib.store.decision_log import CloudWatchDecisionLog, FileDecisionLog
+
     if s.decision_log_groups:
         import boto3
 
@@ -163,6 +204,8 @@ def decision_log() -> DecisionLog | None:
 
 @lru_cache(maxsize=1)
 def access_logs() -> S3AccessLogs:
+    from chalicelib.store.access_logs import S3AccessLogs
+
     return S3AccessLogs()
 
 
@@ -170,6 +213,8 @@ def access_logs() -> S3AccessLogs:
 def edge_store() -> EdgeStore | None:
     """The store the edge function reads: the stack's KeyValueStore in AWS, the local edge's file under
     `make run`; None where pages are served without an edge (tests that do not start one)."""
+    from chalicelib.store.edge_store import FileEdgeStore, KeyValueStoreEdge
+
     s = settings()
     if s.edge_store_arn:
         return KeyValueStoreEdge(s.edge_store_arn)

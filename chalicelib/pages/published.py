@@ -12,15 +12,17 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jinja2 import Template
 
 from chalicelib import telemetry
 from chalicelib.config import settings
 from chalicelib.pages.environment import page_filters, template, translations
-from chalicelib.pages.sandbox import RenderRefused, Sandbox, TemplateRejected
 from chalicelib.telemetry import logger
+
+if TYPE_CHECKING:  # the sandbox is imported when a published version is first rendered
+    from chalicelib.pages.sandbox import Sandbox
 
 BREAKER_SECONDS = 60.0
 """How long a published version that failed at view time is skipped (the last good one serves): a
@@ -170,6 +172,8 @@ def shipped_source(name: str) -> str:
 
 @lru_cache(maxsize=8)
 def sandbox(locale: str) -> Sandbox:
+    from chalicelib.pages.sandbox import Sandbox
+
     folder = settings().templates_dir
     partials = {name: (folder / name).read_text(encoding="utf-8") for name in PARTIALS}
     return Sandbox(partials, page_filters(locale), translations(locale))
@@ -202,6 +206,8 @@ class PublishedTemplates:
         version = effective_version(self.pointer(name), now)
         if not version:  # nothing published, or the shipped template (0) published again
             return template(locale, PAGES[name]).render(context)
+        from chalicelib.pages.sandbox import RenderRefused, TemplateRejected
+
         key = (locale, name, version)
         if self._broken.get(key, 0.0) > self._clock():
             return self._fallback(locale, name, version, context)
@@ -237,6 +243,8 @@ class PublishedTemplates:
         return sandbox(locale).render(compiled, context)
 
     def _fallback(self, locale: str, name: str, failed: int, context: Mapping[str, Any]) -> str:
+        from chalicelib.pages.sandbox import RenderRefused, TemplateRejected
+
         good = self._last_good.get((locale, name))
         if good is not None and good != failed:
             try:
