@@ -3,8 +3,8 @@ every copy restored from it must make its own.
 
 The snapshot is taken once per published version and restored into many execution environments,
 perhaps days later. So ``warm`` loads code and read-only data only (imports, the shipped templates
-compiled for every locale, Babel's locale data, botocore's DynamoDB model), never anything that is
-time-bound or must differ between copies; and ``renew`` gives each restored copy fresh randomness
+compiled for every locale, Babel's locale data, botocore's DynamoDB model, pydantic's validators),
+never anything that is time-bound or must differ between copies; and ``renew`` gives each restored copy fresh randomness
 and drops what init made that is tied to a moment (the DynamoDB client with its connections and
 credentials, cached signing keys). The runtime calls them through ``snapshot_restore_py``, which the
 Python managed runtimes include.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 
+from chalicelib.core.model import build_validators
 from chalicelib.core.tokens import forget_keys
 from chalicelib.i18n import formatting
 from chalicelib.i18n.locales import UI_LOCALES, display_name, text_direction
@@ -27,6 +28,7 @@ WARM_CURRENCIES = ("EUR", "USD", "GBP", "JPY", "AED", "CHF")
 def warm() -> None:
     """Before the snapshot: everything a first request would load that is the same for every copy."""
     dynamodb()  # imports boto3 and loads the service model; no request is made
+    build_validators()  # pydantic's, deferred at import (chalicelib.core.model)
     for locale in UI_LOCALES:
         text_direction(locale)
         display_name(locale)

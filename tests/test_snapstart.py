@@ -6,6 +6,8 @@ from one random state (what a restore gives: the snapshot's memory)."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 import snapshot_restore_py
 
 import app  # noqa: F401  # registers the hooks, as the function's init does
+from chalicelib.config import PROJECT_ROOT as ROOT
 from chalicelib.pages.environment import environment
 from chalicelib.store import client
 
@@ -71,3 +74,21 @@ def test_each_restored_copy_draws_its_own_randomness(warmed: None) -> None:
     assert same == _  # without the hook, copies of one snapshot draw the same numbers
     first, second = _two_copies(renew=True)
     assert first != second
+
+
+def test_pydantic_builds_its_validators_at_first_use_or_before_the_snapshot() -> None:
+    """Deferred at import (a cold start builds only what its request validates); all built in the
+    init phase, so no restored copy builds one. A fresh process: this one has validated plenty."""
+    script = (
+        "import app, snapshot_restore_py\n"
+        "from chalicelib.core.model import build_validators\n"
+        "from chalicelib.core.models import Drop\n"
+        "from chalicelib.pricing.policy import PricingPolicy\n"
+        "assert not Drop.__pydantic_complete__ and not PricingPolicy.__pydantic_complete__\n"
+        "for hook, args, kwargs in snapshot_restore_py.get_before_snapshot():\n"
+        "    hook(*args, **kwargs)\n"
+        "assert Drop.__pydantic_complete__ and PricingPolicy.__pydantic_complete__\n"
+        "print(build_validators())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip().splitlines()[-1] == "0"  # nothing left to build

@@ -17,7 +17,9 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
+
+from chalicelib.core.model import Model
 
 LocalizedText = dict[str, str]
 """Copy per locale (``{"en": "…", "fr": "…"}``); ``localized`` picks one with a fallback."""
@@ -134,7 +136,7 @@ def localized(text: LocalizedText, locale: str, fallback: str) -> str:
     return text.get(fallback) or next(iter(text.values()), "")
 
 
-class Frozen(BaseModel):
+class Frozen(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -196,7 +198,7 @@ class Location(Frozen):
     opens_at: AwareDatetime | None = None
     closes_at: AwareDatetime | None = None
     pickup: PickupSchedule | None = None
-    tryon: TryOnRules = TryOnRules()
+    tryon: TryOnRules = Field(default_factory=TryOnRules)
 
     def is_open(self, now: datetime) -> bool:
         """Within its opening window (a pop-up without one is always open)."""
@@ -252,7 +254,7 @@ class Sku(Frozen):
     image: MediaPath | None = None  # "<path>": pictures at <path>-<width>.webp for each PRODUCT_IMAGE_WIDTHS
     packaging: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "standard"  # how it is packed (return rates)
     # Earlier list prices and until when each applied, per currency (pricing.reference): the "was" price.
-    price_history: dict[CurrencyCode, tuple[tuple[AwareDatetime, MinorUnits], ...]] = {}
+    price_history: dict[CurrencyCode, tuple[tuple[AwareDatetime, MinorUnits], ...]] = Field(default_factory=dict)
 
 
 PRODUCT_IMAGE_WIDTHS = (360, 720)

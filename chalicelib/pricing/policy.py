@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from chalicelib.core.model import Model
 from chalicelib.core.models import AwareDatetime, CurrencyCode, Label, MinorUnits
 
 Bps = Annotated[int, Field(ge=0, le=10_000, strict=True)]
@@ -18,7 +19,7 @@ Segment = Annotated[str, Field(pattern=r"^(tier|cohort|near|visit):[a-z0-9-]{1,4
 """``tier:gold``, ``cohort:ana``, ``near:paris-marais``, ``visit:new`` / ``visit:returning``."""
 
 
-class Strict(BaseModel):
+class Strict(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -44,7 +45,7 @@ class Override(Strict):
 
 class Guardrail(Strict):
     max_discount_bps: Bps
-    sku_max_discount_bps: dict[str, Bps] = {}
+    sku_max_discount_bps: dict[str, Bps] = Field(default_factory=dict)
     min_margin_bps: Annotated[int, Field(ge=0, le=100_000, strict=True)]
     stacking: Literal["best_of", "capped_stack"] = "best_of"
     max_stack_bps: Bps = 10_000

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from chalicelib.catalog.reader import Catalog, drop_status
 from chalicelib.core.errors import NotFound, Unauthorized, Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import (
     DropCatalog,
     DropStatus,
@@ -31,7 +32,7 @@ from chalicelib.shop.ports import Subscription, SubscriptionState, SubscriptionS
 from chalicelib.shop.shopper import checked_slug, page_locales
 
 
-class NotifyRequest(BaseModel):
+class NotifyRequest(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     email: EmailAddress
@@ -40,7 +41,7 @@ class NotifyRequest(BaseModel):
     size: SizeLabel | None = None
 
 
-class NotifyFields(BaseModel):
+class NotifyFields(Model):
     """The notify-me form on a teaser or under a sold-out size, as the page posts it."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)

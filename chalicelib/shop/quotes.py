@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.core.errors import Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import Count, Line, SizeLabel, SkuCode, Slug, iso, merge_lines
 from chalicelib.core.tokens import InvalidToken, Purpose, verify
 from chalicelib.shop.shopper import ShopperDrop
@@ -23,7 +24,7 @@ MAX_LINE_QTY = 10
 """The most units of one SKU and size in one basket line, and in one booking once its lines merge."""
 
 
-class QuoteLine(BaseModel):
+class QuoteLine(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)  # a client's price fields are dropped here
 
     sku: SkuCode
@@ -31,7 +32,7 @@ class QuoteLine(BaseModel):
     qty: Annotated[Count, Field(ge=1, le=MAX_LINE_QTY)]
 
 
-class QuoteRequest(BaseModel):
+class QuoteRequest(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     drop: Slug

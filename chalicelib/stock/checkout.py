@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import HOLD_ID_PATTERN, DropCatalog, HoldId, Line, Location, Slug, epoch_seconds, iso
 from chalicelib.shop.quotes import QuoteLine, basket_lines
 from chalicelib.stock.ports import (
@@ -36,7 +37,7 @@ _ATTEMPTS = 3
 HOLD_ID = re.compile(HOLD_ID_PATTERN)
 
 
-class HoldRequest(BaseModel):
+class HoldRequest(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     drop: Slug

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from chalicelib.core.errors import Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import HoldId, Line, SizeLabel, SkuCode, Slug
 from chalicelib.shop.quotes import MAX_LINE_QTY, QuoteLine
 from chalicelib.shop.shopper import ShopperDrop
@@ -32,7 +33,7 @@ from chalicelib.stock.ports import (
 FormText = Annotated[str, Field(max_length=512)]
 
 
-class ReserveFields(BaseModel):
+class ReserveFields(Model):
     """A product card's form: one size of one SKU at one pop-up."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -49,7 +50,7 @@ class ReserveFields(BaseModel):
         return HoldRequest(drop=slug, popup=self.popup, items=(line,), add_to=self.add_to)
 
 
-class BookingFields(BaseModel):
+class BookingFields(Model):
     """The hold page's form, as typed (checked field by field when it becomes a booking request)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)

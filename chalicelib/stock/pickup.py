@@ -17,11 +17,12 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from chalicelib.catalog.reader import Catalog
 from chalicelib.config import settings
 from chalicelib.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import (
     CONTROL_CHARS,
     DropStatus,
@@ -79,7 +80,7 @@ def _name(value: str) -> str:
     return value
 
 
-class Contact(BaseModel):
+class Contact(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(max_length=80), AfterValidator(_name)]
@@ -87,7 +88,7 @@ class Contact(BaseModel):
     marketing_consent: bool = False  # the shopper ticked "tell me about new drops"
 
 
-class PickupRequest(BaseModel):
+class PickupRequest(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)  # a client's prices are dropped here
 
     drop: Slug
@@ -100,7 +101,7 @@ class PickupRequest(BaseModel):
     hold_id: HoldId | None = None  # the visitor's checkout hold: its units become the booking's
 
 
-class CancelForm(BaseModel):
+class CancelForm(Model):
     """The confirmation page's cancel form: the cancel token, as the page carries it."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -108,7 +109,7 @@ class CancelForm(BaseModel):
     t: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
-class StaffMark(BaseModel):
+class StaffMark(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     state: Literal[BookingState.PICKED_UP, BookingState.NO_SHOW]
@@ -141,7 +142,7 @@ def new_booking_code() -> str:
 # --- slots ---------------------------------------------------------------------------------------
 
 
-class SlotsQuery(BaseModel):
+class SlotsQuery(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.core.errors import DomainError, NotFound, RateLimited, Unauthorized, Unavailable
+from chalicelib.core.model import Model
 from chalicelib.core.models import DropCatalog, Slug
 from chalicelib.studio import (
     audit_views,
@@ -46,7 +47,7 @@ SVG = "image/svg+xml"
 SHEET_CSP = "default-src 'none'; style-src 'unsafe-inline'"  # the sheet's own <style>, nothing else
 
 
-class TagsQuery(BaseModel):
+class TagsQuery(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     popup: Slug

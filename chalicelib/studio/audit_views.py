@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from chalicelib import wiring
 from chalicelib.core.audit import AuditEntry, FieldChange
+from chalicelib.core.model import Model
 from chalicelib.core.models import Slug
 from chalicelib.studio.drops import checked_zone, local_time, studio_zones
 from chalicelib.studio.web import page, principal_of
@@ -61,7 +62,7 @@ def rows(entries: Iterable[AuditEntry], zone: str) -> list[AuditRow]:
     ]
 
 
-class AuditQuery(BaseModel):
+class AuditQuery(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     drop: Slug | Literal[""] = ""

@@ -11,18 +11,19 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib import wiring
 from chalicelib.core.audit import AuditEntry, FieldChange
 from chalicelib.core.errors import NotFound
+from chalicelib.core.model import Model
 from chalicelib.core.models import DropCatalog, ProductionBatch, SizeLabel, SkuCode, Slug, iso, local_day, localized
 from chalicelib.studio.auth import Principal, Role
 from chalicelib.studio.drops import FormProblems
 from chalicelib.studio.restock import MAX_UNITS
 
 
-class BatchPlan(BaseModel):
+class BatchPlan(Model):
     """A batch as the form or the JSON API gives it: ``units`` per size (sizes left out get none)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

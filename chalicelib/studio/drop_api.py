@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from chalicelib import wiring
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import NotFound
+from chalicelib.core.model import Model
 from chalicelib.core.models import iso
 from chalicelib.studio import drops, pricing, rule_forms
 from chalicelib.studio.audit_views import MOST_SHOWN, AuditQuery
@@ -33,7 +34,7 @@ MAX_BODY = 256 * 1024
 FieldText = Annotated[str, Field(max_length=32 * 1024)]
 
 
-class DropEdit(BaseModel):
+class DropEdit(Model):
     """The drop edit form's fields, as ``GET`` gives them, with the revision they were read at."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -42,7 +43,7 @@ class DropEdit(BaseModel):
     fields: dict[Annotated[str, Field(max_length=120)], FieldText] = Field(max_length=1_000)
 
 
-class PricingChange(BaseModel):
+class PricingChange(Model):
     """One pricing form: ``action`` and its fields, as ``GET …/pricing`` gives them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -8,12 +8,13 @@ from datetime import date
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import ConfigDict, field_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
 from chalicelib import wiring
 from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.core.model import Model
 from chalicelib.core.models import DropCatalog, Slug
 from chalicelib.i18n.formatting import money
 from chalicelib.numbers import tables as numbers
@@ -39,7 +40,7 @@ CHARTS: dict[str, Callable[[numbers.Table], str]] = {
 }
 
 
-class NumbersQuery(BaseModel):
+class NumbersQuery(Model):
     """``?popup=&since=&until=``: a pop-up of the drop (empty: every place) and local days, both
     included (empty: open-ended)."""
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chalicelib import wiring
+from chalicelib.core.model import Model
 from chalicelib.core.models import iso
 from chalicelib.outbox.ports import MessageKind, MessageRecord, MessageStatus
 from chalicelib.studio.web import page, principal_of
@@ -35,7 +36,7 @@ STATUSES = {
 }
 
 
-class OutboxQuery(BaseModel):
+class OutboxQuery(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     to: Annotated[str, Field(max_length=254)] = ""

@@ -11,16 +11,17 @@ import hashlib
 import struct
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.catalog.ports import MediaStore
 from chalicelib.core.errors import NotFound, Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, DropCatalog
 
 MAX_PICTURE_BYTES = 600_000  # per width: a 720 px WebP photo is 30–120 KB
 
 
-class PictureUpload(BaseModel):
+class PictureUpload(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     csrf: Annotated[str, Field(max_length=512)] = ""

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from chalicelib import wiring
 from chalicelib.config import settings
 from chalicelib.core.errors import DomainError, NotFound, Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import LABEL_PATTERN, SLUG_PATTERN, DropCatalog, iso
 from chalicelib.i18n.locales import UI_LOCALES
 from chalicelib.pages.published import sandbox
@@ -41,7 +42,7 @@ def _ui_locale(lang: str) -> str:
     return lang
 
 
-class PreviewQuery(BaseModel):
+class PreviewQuery(Model):
     """Who the preview is for. Empty fields mean an anonymous first visit."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib import wiring
 from chalicelib.core.audit import AuditEntry, FieldChange
+from chalicelib.core.model import Model
 from chalicelib.core.models import DropCatalog, SizeLabel, SkuCode, Slug, iso, localized
 from chalicelib.stock.ports import StockRef
 from chalicelib.studio.auth import Principal, Role
@@ -19,7 +20,7 @@ from chalicelib.studio.drops import FormProblems
 MAX_UNITS = 10_000
 
 
-class Restock(BaseModel):
+class Restock(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sku: SkuCode

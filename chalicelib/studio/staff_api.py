@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
 from chalicelib import wiring
 from chalicelib.core.errors import NotFound
+from chalicelib.core.model import Model
 from chalicelib.stock.pickup import checked_code, mark_pickup
 from chalicelib.studio.auth import check_csrf
 from chalicelib.studio.staff_views import PICKUP_MARKS, look_up, staff_of, todays_pickups
@@ -25,13 +26,13 @@ from chalicelib.web.request import parse_body
 MAX_BODY = 1024
 
 
-class TryOnAction(BaseModel):
+class TryOnAction(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     action: Literal["call", "complete", "cancel"]
 
 
-class PickupMark(BaseModel):
+class PickupMark(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     state: Literal["picked_up", "no_show"]

@@ -8,12 +8,13 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from chalicelib import wiring
 from chalicelib.core.errors import NotFound, Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import iso
 from chalicelib.stock.pickup import booking_summary, checked_code, mark_pickup
 from chalicelib.stock.ports import Booking, BookingState
@@ -87,7 +88,7 @@ def todays_pickups(popup: str, zone: str, now: datetime) -> list[dict[str, Any]]
     return [_pickup(b) for b in wiring.bookings().popup_bookings(popup, first, last)]
 
 
-class LookupQuery(BaseModel):
+class LookupQuery(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     code: str = Field(default="", max_length=40)

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, Response
 
 from chalicelib import wiring
 from chalicelib.core.errors import Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import AwareDatetime
 from chalicelib.pages.published import PAGES, effective_version, shipped_source
 from chalicelib.studio import templates as authoring
@@ -33,14 +34,14 @@ CSRF_HEADER = "x-csrf-token"
 Version = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
-class SourceBody(BaseModel):
+class SourceBody(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     source: Annotated[str, Field(max_length=MAX_FORM_BYTES)]
     note: Annotated[str, Field(max_length=200)] = ""
 
 
-class PreviewBody(BaseModel):
+class PreviewBody(Model):
     """Who the preview is for, and what: an unsaved ``source``, a saved ``version``, else the draft."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,20 +56,20 @@ class PreviewBody(BaseModel):
     popup: str | None = None
 
 
-class PublishBody(BaseModel):
+class PublishBody(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Version | None = None  # None: the latest saved version
     at: AwareDatetime | None = None  # in the future: scheduled for then
 
 
-class RollbackBody(BaseModel):
+class RollbackBody(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Version | None = None  # None: the version the live one replaced
 
 
-class DiffQuery(BaseModel):
+class DiffQuery(Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     old: Version = Field(alias="from")

@@ -7,12 +7,13 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from chalicelib import wiring
 from chalicelib.core.errors import NotFound, RateLimited, Unauthorized, Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import AwareDatetime
 from chalicelib.i18n.locales import UI_LOCALES
 from chalicelib.pages.published import CONTEXT_NAMES, PAGES, sandbox, shipped_source
@@ -59,14 +60,14 @@ class EditorQuery(PreviewQuery):
     zone: str = Field(default="UTC", max_length=64)  # times are read and typed in it
 
 
-class DiffQuery(BaseModel):
+class DiffQuery(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     old: int = Field(ge=0, le=1_000_000)
     new: int = Field(ge=0, le=1_000_000)
 
 
-class TemplateForm(BaseModel):
+class TemplateForm(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     action: str = Field(pattern=r"^(save|publish|rollback)$")

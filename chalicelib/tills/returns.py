@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.catalog.reader import Catalog
+from chalicelib.core.model import Model
 from chalicelib.core.models import Count, Drop, SentTime, SizeLabel, Sku, SkuCode, Slug
 from chalicelib.stock.pickup import BOOKING_CODE
 from chalicelib.stock.ports import Booking, BookingState
@@ -27,14 +28,14 @@ RETURN_WINDOW = timedelta(days=30)
 """Returns within this long of the sale count toward the return rate (the playbook's measure)."""
 
 
-class Exchange(BaseModel):
+class Exchange(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sku: SkuCode
     size: SizeLabel
 
 
-class ReturnLine(BaseModel):
+class ReturnLine(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     return_id: SaleId
@@ -54,7 +55,7 @@ class ReturnLine(BaseModel):
         return self
 
 
-class ReturnsBatch(BaseModel):
+class ReturnsBatch(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     popup: Slug

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Forbidden, Unauthorized
+from chalicelib.core.model import Model
 from chalicelib.core.models import (
     Count,
     DropCatalog,
@@ -50,7 +51,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 SaleId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 
 
-class Sale(BaseModel):
+class Sale(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sale_id: SaleId
@@ -65,21 +66,21 @@ class Sale(BaseModel):
     email: EmailAddress | None = None  # the receipt's, when the shopper asked for one: a customer seen here
 
 
-class SalesBatch(BaseModel):
+class SalesBatch(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     popup: Slug
     sales: tuple[Sale, ...] = Field(min_length=1, max_length=200)
 
 
-class Reading(BaseModel):
+class Reading(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     at: SentTime
     entered: Annotated[Count, Field(ge=0, le=100_000)]
 
 
-class FootfallBatch(BaseModel):
+class FootfallBatch(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     popup: Slug

@@ -16,11 +16,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib import telemetry
 from chalicelib.catalog.reader import Catalog
 from chalicelib.core.errors import Conflict, NotFound, Unavailable, Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import (
     TRYON_ID_PATTERN,
     Drop,
@@ -66,7 +67,7 @@ def record_scan(store: FunnelStore, place: TagPlace, now: datetime) -> None:
 # --- try-on requests -----------------------------------------------------------------------------
 
 
-class TryOnRequest(BaseModel):
+class TryOnRequest(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     qr_token: Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_LENGTH)]
@@ -74,7 +75,7 @@ class TryOnRequest(BaseModel):
     size: SizeLabel
 
 
-class StaffAction(BaseModel):
+class StaffAction(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     action: Literal["call", "complete", "cancel"]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.config import settings
 from chalicelib.core.errors import Forbidden, InvalidInput, Unauthorized, Unprocessable
+from chalicelib.core.model import Model
 from chalicelib.core.models import HoldId
 from chalicelib.edge.segment import MINTED_HEADER, SEGMENT_HEADER, SegmentKey, parse_segment
 from chalicelib.i18n.locales import LANG_PATTERN
@@ -25,7 +26,7 @@ longest) is about 50 KB. WAF caps every body at the same 64 KiB."""
 MAX_QUERY_PARAMS = 32
 
 
-class PageQuery(BaseModel):
+class PageQuery(Model):
     """The query parameters shopper pages understand; others (utm_*, fbclid…) are ignored."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -95,7 +96,7 @@ def public_base_url(request_edge: Edge) -> str:
     return f"{scheme}://{host}"
 
 
-def parse_query[Model: BaseModel](query_params: Any, model: type[Model]) -> Model:
+def parse_query[Parsed: BaseModel](query_params: Any, model: type[Parsed]) -> Parsed:
     """The query string as ``model``; ``InvalidInput`` when it is oversized or malformed."""
     items = list(query_params.items()) if query_params and hasattr(query_params, "items") else []
     size = sum(len(k) + len(v or "") + 2 for k, v in items)
@@ -117,7 +118,7 @@ def page_query(query_params: Any) -> PageQuery:
     return parse_query(query_params, PageQuery) if query_params else PageQuery()
 
 
-def parse_body[Model: BaseModel](raw: str | bytes | None, model: type[Model], limit: int = MAX_BODY_BYTES) -> Model:
+def parse_body[Parsed: BaseModel](raw: str | bytes | None, model: type[Parsed], limit: int = MAX_BODY_BYTES) -> Parsed:
     """A JSON body as ``model``: 400 when it is not JSON or larger than ``limit`` bytes, 422 when it
     breaks the schema."""
     if not raw:
@@ -143,7 +144,7 @@ MAX_FORM_BYTES = 4096
 MAX_FORM_FIELDS = 16
 
 
-def parse_form[Model: BaseModel](raw: str | bytes | None, model: type[Model]) -> Model:
+def parse_form[Parsed: BaseModel](raw: str | bytes | None, model: type[Parsed]) -> Parsed:
     """A form-encoded body as ``model`` (the first value of each field): 400 when it is oversized or
     not form-encoded, 422 with each field's problem when it breaks the schema."""
     if raw and len(raw) > MAX_FORM_BYTES:
