@@ -76,11 +76,15 @@ def test_each_restored_copy_draws_its_own_randomness(warmed: None) -> None:
     assert first != second
 
 
-def test_pydantic_builds_its_validators_at_first_use_or_before_the_snapshot() -> None:
-    """Deferred at import (a cold start builds only what its request validates); all built in the
-    init phase, so no restored copy builds one. A fresh process: this one has validated plenty."""
+def test_validators_and_the_heap_are_made_ready_before_the_snapshot() -> None:
+    """pydantic's validators are deferred at import (a cold start builds only what its request
+    validates) and all built in the init phase, so no restored copy builds one; what the imports and
+    the warming loaded is frozen out of the garbage collector's scans. A fresh process: this one has
+    validated plenty."""
     script = (
-        "import app, snapshot_restore_py\n"
+        "import gc, app, snapshot_restore_py\n"
+        "assert gc.isenabled() and gc.get_freeze_count() > 0\n"  # the imports' objects, out of collections
+        "frozen = gc.get_freeze_count()\n"
         "from chalicelib.core.model import build_validators\n"
         "from chalicelib.core.models import Drop\n"
         "from chalicelib.pricing.policy import PricingPolicy\n"
@@ -88,6 +92,7 @@ def test_pydantic_builds_its_validators_at_first_use_or_before_the_snapshot() ->
         "for hook, args, kwargs in snapshot_restore_py.get_before_snapshot():\n"
         "    hook(*args, **kwargs)\n"
         "assert Drop.__pydantic_complete__ and PricingPolicy.__pydantic_complete__\n"
+        "assert gc.get_freeze_count() > frozen\n"  # and what warming loaded
         "print(build_validators())\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
