@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 from chalicelib.i18n.locales import UI_LOCALES
-from chalicelib.pages.environment import compile_shipped
+from chalicelib.pages.environment import COMPILED_TEMPLATES, compile_shipped
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -119,10 +119,16 @@ UNUSED_POWERTOOLS = tuple(
 which are imported, never import): about half a megabyte of the zip."""
 
 
+NEVER_READ = (".po", ".pot", ".pyi", ".dist-info/RECORD")
+"""Files nothing reads at run time: gettext's sources (pages read the compiled ``.mo``), type stubs,
+and pip's list of installed files (``importlib.metadata`` reads a distribution's metadata and entry
+points, not this)."""
+
+
 def _unneeded(name: str) -> bool:
     """Babel ships ~1,000 locales; pages render only the UI locales (and Babel needs ``root``).
-    Unused Powertools utilities go too."""
-    if name.startswith(UNUSED_POWERTOOLS):
+    Unused Powertools utilities go too, and what is never read."""
+    if name.startswith(UNUSED_POWERTOOLS) or name.endswith(NEVER_READ):
         return True
     prefix = "babel/locale-data/"
     if not name.startswith(prefix):
@@ -132,7 +138,8 @@ def _unneeded(name: str) -> bool:
 
 
 def finish(zip_path: Path) -> tuple[int, int]:
-    """Rewrite the zip without unneeded locale data and with an unchecked-hash .pyc beside every .py.
+    """Rewrite the zip without unneeded files and with an unchecked-hash .pyc beside every .py (in
+    place of it, for the compiled templates).
 
     Returns (modules precompiled, files dropped).
     """
@@ -147,10 +154,18 @@ def finish(zip_path: Path) -> tuple[int, int]:
                     dropped += 1
                     continue
                 data = source.read(info)
-                target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+                generated = info.filename.startswith(f"{COMPILED_TEMPLATES}/")
+                if not generated:
+                    target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
                 if not info.filename.endswith(".py"):
                     continue
-                pyc_name = Path(importlib.util.cache_from_source(info.filename)).as_posix()
+                # Compiled templates are generated code: their bytecode alone, where Python imports
+                # a module without source (beside it, not in __pycache__).
+                pyc_name = (
+                    info.filename + "c"
+                    if generated
+                    else Path(importlib.util.cache_from_source(info.filename)).as_posix()
+                )
                 module = root / "src" / info.filename
                 module.parent.mkdir(parents=True, exist_ok=True)
                 module.write_bytes(data)

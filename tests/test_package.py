@@ -29,8 +29,10 @@ def test_zip_holds_code_templates_catalogs_and_bytecode(package: Path) -> None:
     assert "app.py" in names
     shipped_templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*") if p.is_file()}
     assert shipped_templates <= names
-    compiled = [n for n in names if n.startswith("compiled-templates/tmpl_") and n.endswith(".py")]
+    compiled = [n for n in names if n.startswith("compiled-templates/")]
+    assert all(n.startswith("compiled-templates/tmpl_") and n.endswith(".pyc") for n in compiled)  # bytecode alone
     assert len(compiled) == len([t for t in shipped_templates if not t.startswith("templates/studio/")])
+    assert not any(n.endswith((".po", ".pyi", ".dist-info/RECORD")) for n in names)  # never read
     for locale in UI_LOCALES:
         assert f"chalicelib/translations/{locale}/LC_MESSAGES/messages.mo" in names
         assert f"babel/locale-data/{locale}.dat" in names
@@ -38,8 +40,10 @@ def test_zip_holds_code_templates_catalogs_and_bytecode(package: Path) -> None:
     modules = [n for n in names if n.endswith(".py")]
     missing = [m for m in modules if Path(importlib.util.cache_from_source(m)).as_posix() not in names]
     assert missing == []
-    stale = [n for n in names if n.endswith(".pyc") and sys.implementation.cache_tag not in n]
+    stale = [n for n in names if n.endswith(".pyc") and n not in compiled and sys.implementation.cache_tag not in n]
     assert stale == []
+    with zipfile.ZipFile(package) as archive:  # sourceless bytecode names no Python: its magic number does
+        assert {archive.read(n)[:4] for n in compiled} == {importlib.util.MAGIC_NUMBER}
     assert not any(n.startswith(("boto3/", "botocore/")) for n in names)
     assert package.stat().st_size <= 15 * 1024 * 1024
 
@@ -71,7 +75,7 @@ def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, t
     loaded = [line for line in result.stderr.splitlines() if "code object from" in line and str(task) in line]
     assert any("chalicelib/core/__pycache__/models" in line for line in loaded)
     assert any("jinja2/__pycache__" in line for line in loaded)
-    assert any("compiled-templates/__pycache__/tmpl_" in line for line in loaded)  # the page, not its source
+    assert any("compiled-templates/tmpl_" in line for line in loaded)  # the page, not its source
 
 
 def test_the_studio_function_runs_from_the_package_and_can_check_a_cognito_signature(
