@@ -50,6 +50,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "reserve",
             "places",
             "units_at",
+            "units_left",
             "notice",
             "gone",
             "next_batches",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.core.models import PRODUCT_IMAGE_WIDTHS, DropStatus, LocalizedText, Location, Offer, localized
 from chalicelib.i18n import formatting
 from chalicelib.i18n.locales import display_name
+from chalicelib.pages.environment import translations
 from chalicelib.pages.frame import page_frame
 from chalicelib.shop.storefront import DropView, ProductView
 
@@ -130,6 +132,14 @@ def units_at(product: ProductView, places: tuple[Location, ...]) -> dict[str, st
     }
 
 
+@lru_cache(maxsize=64)
+def units_left_words(locale: str, most: int) -> tuple[str, ...]:
+    """ "3 left" in the locale's plural forms for 0 to ``most`` units: a size chip under the scarcity
+    threshold says it, and a page has dozens of them, each a gettext call in Jinja otherwise."""
+    catalog = translations(locale)
+    return tuple(catalog.ngettext("%(num)d left", "%(num)d left", units) % {"num": units} for units in range(most + 1))
+
+
 def next_batches(view: DropView, locale: str) -> dict[str, list[dict[str, str]]]:
     """Per SKU with sizes sold out at the pop-ups: each day (the place's own) a batch not yet received
     brings some of them, with those sizes; each size under the first batch that brings it."""
@@ -211,6 +221,7 @@ def landing_context(
         "personalized": any(product.offer.personalized for product in view.products),
         "places": lambda product: places_for(product, form.places, text),
         "units_at": lambda product: units_at(product, form.places),
+        "units_left": units_left_words(locale, drop.scarcity_threshold),
         "notice": notice,
         "in_queue": in_queue,
         "canonical": f"{where.url}?lang={locale}" if where.asked else where.url,

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from chalicelib.catalog.reader import StockSnapshot
-from chalicelib.pages.environment import template
+from chalicelib.pages.environment import environment, template
 from chalicelib.pricing.offers import Pricer
-from chalicelib.shop.page import PageLocale, landing_context
+from chalicelib.shop.page import PageLocale, landing_context, units_left_words
 from chalicelib.shop.storefront import build_drop_view
 from devtools.seed import demo_drops
 
@@ -43,3 +43,10 @@ def test_scarcity_line_only_when_it_is_true(left_share: float, shown: bool) -> N
 
 def test_no_urgency_for_the_control_cell() -> None:
     assert "data-urgency" not in render(0.1, "none")
+
+
+@pytest.mark.parametrize("locale", ["en", "fr", "de", "es", "ja", "ar"])
+def test_a_chips_units_left_read_as_the_templates_ngettext_would(locale: str) -> None:
+    """Worked out once per locale in Python (a page has dozens of chips), in each plural form."""
+    said = environment(locale).from_string('{{ ngettext("%(num)d left", "%(num)d left", n) }}')
+    assert list(units_left_words(locale, 12)) == [said.render(n=n) for n in range(13)]
