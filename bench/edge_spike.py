@@ -52,7 +52,18 @@ PARIS = {
 }
 FRANCE = {"cloudfront-viewer-country": "FR", "accept-language": "fr-FR,fr;q=0.9,en;q=0.8"}
 AMERICA = {"cloudfront-viewer-country": "US", "accept-language": "en-US,en;q=0.9"}
-SIZE = re.compile(r'data-sku="([^"]+)" data-size="([^"]+)" data-available="(\d+)"')
+CHIP = re.compile(r'data-size="([^"]+)" data-at="([^"]*)"')
+
+
+def shown_units(page: str, tracked: tuple[str, str]) -> int | None:
+    """The units a page shows for (SKU, size): its chip's ``data-at`` (units per pop-up), under the
+    card of that SKU; None if the page has no such chip."""
+    sku, size = tracked
+    for card in page.split('<li class="card" ')[1:]:
+        if card.startswith(f'data-sku="{sku}"'):
+            at = next((at for chip, at in CHIP.findall(card) if chip == size), None)
+            return None if at is None else sum(int(part.rpartition(":")[2]) for part in at.split(",") if part)
+    return None
 
 
 @dataclass
@@ -119,7 +130,7 @@ def view(
             if name.lower() == "set-cookie":
                 key, _, kept = value.partition(";")[0].partition("=")
                 visitor.cookies[key.strip()] = kept
-    shown = next((int(n) for sku, size, n in SIZE.findall(body) if (sku, size) == tracked), None)
+    shown = shown_units(body, tracked)
     return answer.status, answer.getheader("X-Cache") or "", shown
 
 
@@ -233,7 +244,8 @@ def measure(slug: str, visitors: int, seconds: float, flash_sale: bool) -> dict[
                 f"http://127.0.0.1:{origin_port}/drops/{slug}"
             ) as answer:  # the origin's own count
                 page = answer.read().decode()
-            base = next(int(n) for s, z, n in SIZE.findall(page) if (s, z) == tracked)
+            base = shown_units(page, tracked)
+            assert base is not None, f"the origin's page shows no {tracked} chip"
             location = next(loc.id for loc in catalog.locations if loc.kind == "popup")
             crowd = visitors_for(visitors, campaign_link(tier="gold"), random.Random(11))
             stop, written = threading.Event(), []
