@@ -26,7 +26,7 @@ from chalice.app import Chalice, ConvertToMiddleware, Rate, Request, Response
 
 from chalicelib import snapstart, telemetry, wiring
 from chalicelib.config import settings
-from chalicelib.core.models import DropStatus, iso
+from chalicelib.core.models import DropStatus
 from chalicelib.core.tokens import signing_keys
 from chalicelib.edge.segment import edge_keys
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
@@ -191,6 +191,7 @@ def held_pieces_page(slug: str, hold_id: str) -> Response:
 @app.route("/drops/{slug}/holds/{hold_id}", methods=["POST"], content_types=FORM_BODY)
 @errors.html
 def book_hold_from_page(slug: str, hold_id: str) -> Response:
+    from chalicelib.customers.book import see_customer
     from chalicelib.stock.checkout import own_hold
     from chalicelib.stock.hold_page import hold_page, render_hold_page
     from chalicelib.stock.journey import BookingFields, FormProblems, book_hold
@@ -213,7 +214,7 @@ def book_hold_from_page(slug: str, hold_id: str) -> Response:
         return responses.html(body, nonce=nonce, locale=page.shopper.locale, status=422)
     record_offers(page.shopper, wiring.numbers())
     if not answer.replayed:
-        customer_seen(fields.email, slug, hold.popup, now)
+        see_customer(wiring.customers(), wiring.numbers(), fields.email, slug, hold.popup, now)
     return responses.see_other(confirmation_path(answer.body["code"], query.lang))
 
 
@@ -234,11 +235,12 @@ def release_hold_from_page(slug: str, hold_id: str) -> Response:
 @errors.json
 def notify_me(slug: str) -> Response:
     """Ask to hear when the drop opens (or a size is back): 202, and a confirmation email to open."""
+    from chalicelib.customers.book import see_customer
     from chalicelib.shop.notify import NotifyRequest, ask_to_notify
 
     wanted, now = parse_body(current_request().raw_body, NotifyRequest), wiring.utcnow()
     ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, now)
-    customer_seen(wanted.email, slug, None, now)
+    see_customer(wiring.customers(), wiring.numbers(), wanted.email, slug, None, now)
     return responses.json_body({"status": "confirmation_sent"}, status=202)
 
 
@@ -246,6 +248,7 @@ def notify_me(slug: str) -> Response:
 @errors.html
 def notify_me_from_page(slug: str) -> Response:
     """The teaser's (or a sold-out size's) form: the same, then back to the page, which says so."""
+    from chalicelib.customers.book import see_customer
     from chalicelib.shop.notify import NotifyFields, ask_to_notify
 
     request = current_request()
@@ -254,7 +257,7 @@ def notify_me_from_page(slug: str) -> Response:
     check_form_token(fields.ft, visitor, same_origin=same_origin(request.headers))
     wanted, now = fields.request(query.lang), wiring.utcnow()
     ask_to_notify(wiring.subscriptions(), wiring.catalog(), slug, wanted, now)
-    customer_seen(wanted.email, slug, None, now)
+    see_customer(wiring.customers(), wiring.numbers(), wanted.email, slug, None, now)
     return responses.see_other(page_path(f"/drops/{slug}", lang=query.lang, m="notify"))
 
 
@@ -434,6 +437,7 @@ def release_hold(hold_id: str) -> Response:
 @app.route("/api/pickups", methods=["POST"], content_types=JSON_BODY)
 @errors.json
 def book_pickup_slot() -> Response:
+    from chalicelib.customers.book import see_customer
     from chalicelib.stock.pickup import PickupRequest, at_the_popup, book_pickup
     from chalicelib.tryon.conversion import held_for, settle_held
 
@@ -450,7 +454,7 @@ def book_pickup_slot() -> Response:
     answer = book_pickup(wiring.bookings(), wiring.stock(), shopper, order, key, now, holding)
     if not answer.replayed:
         settle_held(wiring.holds(), wiring.tryons(), order, shopper.visitor.id, answer, now)
-        customer_seen(order.contact.email, order.drop, order.popup, now)
+        see_customer(wiring.customers(), wiring.numbers(), order.contact.email, order.drop, order.popup, now)
     record_offers(shopper, wiring.numbers())
     replayed = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     return responses.json_body(answer.body, status=201, extra={**cookie_headers(*shopper.cookies), **replayed})
@@ -553,16 +557,6 @@ def till_footfall() -> Response:
     from chalicelib.tills.sales import FootfallBatch, record_footfall
 
     return responses.json_body(record_footfall(wiring.catalog(), wiring.tills(), till_batch(FootfallBatch)))
-
-
-def customer_seen(email: str, drop: str, bought_at: str | None, now: datetime) -> None:
-    """A customer seen buying at the pop-up ``bought_at``, or (None) asking to hear about the drop."""
-    from chalicelib.customers.book import see_customers
-    from chalicelib.customers.ports import Sighting
-    from chalicelib.stock.limits import customer_key
-
-    sighting = Sighting(customer_key(email), drop, bought_at, iso(now), purchase=bought_at is not None)
-    see_customers(wiring.customers(), wiring.numbers(), [sighting])
 
 
 def till_batch[Batch: (SalesBatch, ReturnsBatch, FootfallBatch)](model: type[Batch]) -> Batch:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 
 from chalicelib import telemetry
+from chalicelib.core.models import iso
 from chalicelib.customers.ports import CustomerStore, Known, Sighting
 from chalicelib.shop.ports import CellCounter
+from chalicelib.stock.limits import customer_key
 
 
 def customer_counts(sighting: Sighting, known: Known) -> dict[str, int]:
@@ -40,3 +43,11 @@ def see_customers(store: CustomerStore, numbers: CellCounter, sightings: Iterabl
             numbers.add(drop, counts)
         except Exception:  # noqa: BLE001 - as above
             telemetry.logger.warning("customers not counted", extra={"drop": drop, "counts": dict(counts)})
+
+
+def see_customer(
+    store: CustomerStore, numbers: CellCounter, email: str, drop: str, bought_at: str | None, now: datetime
+) -> None:
+    """One customer seen buying at the pop-up ``bought_at``, or (None) asking to hear about the drop."""
+    sighting = Sighting(customer_key(email), drop, bought_at, iso(now), purchase=bought_at is not None)
+    see_customers(store, numbers, [sighting])

@@ -32,6 +32,7 @@ class Scope:
         return self.popup is None and self.first is None and self.last is None
 
     def place(self, location: str) -> bool:
+        """Whether a counter kept for ``location`` is in scope."""
         return self.popup is None or location == self.popup
 
     def holds(self, location: str, day: str) -> bool:

@@ -50,7 +50,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "reserve",
             "places",
             "units_at",
-            "units_left",
+            "left_words",
             "notice",
             "gone",
             "next_batches",

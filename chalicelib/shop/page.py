@@ -123,12 +123,11 @@ def places_for(product: ProductView, places: tuple[Location, ...], text: Any) ->
     return listed
 
 
-def units_at(product: ProductView, places: tuple[Location, ...]) -> dict[str, str]:
-    """Per size, its units at each pickup pop-up as the size chip's script reads them
-    (``"paris-marais:4,brooklyn:0"``): one attribute written once, not a loop per chip."""
-    pickups = [place.id for place in places if place.pickup is not None]
+def units_at(product: ProductView, places: list[dict[str, Any]]) -> dict[str, str]:
+    """Per size, its units at each of ``places`` (``places_for``'s) as the size chip's script reads
+    them (``"paris-marais:4,brooklyn:0"``): one attribute written once, not a loop per chip."""
     return {
-        size.size: ",".join(f"{place}:{size.available.get(place, 0)}" for place in pickups) for size in product.sizes
+        size.size: ",".join(f"{place['id']}:{place['units'][size.size]}" for place in places) for size in product.sizes
     }
 
 
@@ -220,8 +219,8 @@ def landing_context(
         "next_batches": next_batches(view, locale),
         "personalized": any(product.offer.personalized for product in view.products),
         "places": lambda product: places_for(product, form.places, text),
-        "units_at": lambda product: units_at(product, form.places),
-        "units_left": units_left_words(locale, drop.scarcity_threshold),
+        "units_at": units_at,
+        "left_words": units_left_words(locale, drop.scarcity_threshold),
         "notice": notice,
         "in_queue": in_queue,
         "canonical": f"{where.url}?lang={locale}" if where.asked else where.url,
