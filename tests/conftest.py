@@ -18,13 +18,15 @@ from moto import mock_aws
 
 from chalicelib.core.audit import AuditEntry
 from chalicelib.store.client import dynamodb
-from devtools.embedded_dynamodb import FAKE_CREDENTIALS
+from devtools.embedded_dynamodb import FAKE_CREDENTIALS, answer_items_as_json
 from devtools.process import forget_process_state
 from devtools.seed import DemoDrop, ensure_table, seed, verify_sender
 
 TABLE = "dropfront-test"
 SECRET = "test-key-newest"
 LOCALES = ("en", "fr", "de", "es", "ja", "ar")
+
+answer_items_as_json()  # moto in-process answers items as the embedded server does
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups into the node ids

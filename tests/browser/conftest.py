@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
 from devtools.live import LiveApp, live_app
 
@@ -23,6 +23,12 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# Every `expect` waits for its condition, so a longer cap costs nothing when the page is quick. The
+# default 5 s is too short on a loaded machine: a reserve is a POST and the hold page it leads to,
+# and on the embedded DynamoDB each took over a second under CI's two workers (each with its
+# Chromium, app and emulator), one stop's CI failed on exactly that.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")

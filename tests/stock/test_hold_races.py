@@ -124,9 +124,10 @@ def test_holds_and_bookings_never_exceed_the_stock(live: LiveApp, request: pytes
                 outcomes[hold["error"]["code"]] += 1
             return
         if lets_go:
-            status, released, _ = ask(f"{live.url}/api/holds/{hold['hold_id']}", "DELETE", None, headers)
+            # Again after a 503 (its transaction met the crowd's too often): a repeat finishes the release.
+            status, released = patiently(f"{live.url}/api/holds/{hold['hold_id']}", "DELETE", None, headers)
             with lock:
-                outcomes["let_go" if status == 200 and released["changed"] else f"let_go_{status}"] += 1
+                outcomes["let_go" if status == 200 and released["state"] == "released" else f"let_go_{status}"] += 1
             return
         order = {
             **wanted,
