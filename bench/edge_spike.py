@@ -58,11 +58,13 @@ CHIP = re.compile(r'data-size="([^"]+)" data-at="([^"]*)"')
 def shown_units(page: str, tracked: tuple[str, str]) -> int | None:
     """The units a page shows for (SKU, size): its chip's ``data-at`` (units per pop-up), under the
     card of that SKU; None if the page has no such chip."""
+    from chalicelib.shop.page import chip_units
+
     sku, size = tracked
     for card in page.split('<li class="card" ')[1:]:
         if card.startswith(f'data-sku="{sku}"'):
             at = next((at for chip, at in CHIP.findall(card) if chip == size), None)
-            return None if at is None else sum(int(part.rpartition(":")[2]) for part in at.split(",") if part)
+            return None if at is None else sum(chip_units(at).values())
     return None
 
 

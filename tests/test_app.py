@@ -12,6 +12,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.core.tokens import Purpose, verify
+from chalicelib.shop.page import chip_units
 from devtools.process import forget_process_state
 from devtools.seed import DemoDrop
 from tests.conftest import LOCALES, html_of, json_of
@@ -53,11 +54,6 @@ class LandingParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
             self._in_ld = False
-
-
-def units_at(at: str) -> dict[str, int]:
-    """A size chip's ``data-at`` (``paris-marais:4,brooklyn:0``): units per pop-up."""
-    return {place: int(units) for place, _, units in (part.rpartition(":") for part in at.split(",") if part)}
 
 
 def parse(html: str) -> LandingParser:
@@ -149,7 +145,7 @@ def test_landing_page_data_attributes_and_json_ld_match_stock(client: Client, de
     offers = {str(ld["sku"]): ld["offers"] for ld in page.json_ld}
     for size in page.sizes:
         key = (str(size["data-sku"]), str(size["data-size"]))
-        assert sum(units_at(str(size["data-at"])).values()) == stock[key]
+        assert sum(chip_units(str(size["data-at"])).values()) == stock[key]
         price = int(str(size["data-price-minor"]))
         assert f"{price / 100:.2f}" == offers[key[0]]["price"]  # the page and its JSON-LD agree
         assert price <= prices[key[0]]
@@ -164,7 +160,7 @@ def test_scarcity_shows_exact_count_only_under_threshold(client: Client, demo: l
     chips = re.findall(r'class="size (\w+) pick"[^>]*data-at="([^"]*)"', html)
     assert len(chips) == sum(len(sku.sizes) for sku in demo[0].catalog.skus)
     for cue, at in chips:
-        units = sum(units_at(at).values())
+        units = sum(chip_units(at).values())
         expected = "sold_out" if units == 0 else "few_left" if units <= threshold else "in_stock"
         assert cue == expected
     assert "1 left" in html  # OVR-SAND XS: one at the pop-ups

@@ -131,6 +131,12 @@ def units_at(product: ProductView, places: list[dict[str, Any]]) -> dict[str, st
     }
 
 
+def chip_units(at: str) -> dict[str, int]:
+    """A size chip's ``data-at`` read back: units per pop-up (what the page's script, the tests and
+    the edge benchmark read from a page)."""
+    return {place: int(units) for place, _, units in (part.rpartition(":") for part in at.split(",") if part)}
+
+
 @lru_cache(maxsize=64)
 def units_left_words(locale: str, most: int) -> tuple[str, ...]:
     """ "3 left" in the locale's plural forms for 0 to ``most`` units: a size chip under the scarcity

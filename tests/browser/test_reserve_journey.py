@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from chalicelib.shop.page import chip_units
 from chalicelib.tryon.tags import Tag, tag_url
 from devtools.process import forget_process_state
 from devtools.run import LOCAL_SECRET
@@ -60,9 +61,7 @@ def test_choose_a_size_and_a_pop_up_reserve_and_book(
     select = card.locator("select[name=popup]")
     # The places follow the size: each says how many of that size it has, none-left ones disabled.
     option = select.locator("option").first
-    units = dict(
-        part.split(":") for part in str(card.locator('label[data-size="S"]').get_attribute("data-at")).split(",")
-    )
+    units = chip_units(str(card.locator('label[data-size="S"]').get_attribute("data-at")))
     left = units[str(option.get_attribute("value"))]
     expect(option).to_contain_text(f"{option.get_attribute('data-name')} · ")
     if locale == "en":

@@ -10,7 +10,7 @@ import pytest
 from chalicelib.catalog.reader import StockSnapshot
 from chalicelib.pages.environment import environment, template
 from chalicelib.pricing.offers import Pricer
-from chalicelib.shop.page import PageLocale, landing_context, units_left_words
+from chalicelib.shop.page import PageLocale, chip_units, landing_context, units_left_words
 from chalicelib.shop.storefront import build_drop_view
 from devtools.seed import demo_drops
 
@@ -50,3 +50,12 @@ def test_a_chips_units_left_read_as_the_templates_ngettext_would(locale: str) ->
     """Worked out once per locale in Python (a page has dozens of chips), in each plural form."""
     said = environment(locale).from_string('{{ ngettext("%(num)d left", "%(num)d left", n) }}')
     assert list(units_left_words(locale, 12)) == [said.render(n=n) for n in range(13)]
+
+
+def test_a_chips_units_read_back_as_written() -> None:
+    context = demo_context(0.5, "scarcity")
+    for product in context["view"].products:
+        places = context["places"](product)
+        for size, at in context["units_at"](product, places).items():
+            assert chip_units(at) == {place["id"]: place["units"][size] for place in places}
+    assert chip_units("") == {}
