@@ -107,7 +107,7 @@ def start(arguments: list[str], port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+    wait_until_up(f"http://127.0.0.1:{port}/healthz", process, "local edge")
     return process
 
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,44 +42,87 @@ class LiveApp:
 CROWD_SETTINGS = {"DROPFRONT_DYNAMODB_READ_TIMEOUT": "60"}
 
 
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def loopback(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+class ExitedEarly(RuntimeError):
+    """devtools.run stopped before it was up; its last words say why."""
+
+
 @contextmanager
 def live_app(timeout: float = 60.0, settings: dict[str, str] | None = None) -> Iterator[LiveApp]:
-    """`python -m devtools.run` on free ports; yields its addresses once the drops API answers.
-    ``settings``: ``DROPFRONT_*`` variables for the app (the caller's own are not passed on)."""
-    port, db_port, studio_port = free_port(), free_port(), free_port()
+    """`python -m devtools.run` on free ports; yields its addresses once the shop and the studio answer.
+    ``settings``: ``DROPFRONT_*`` variables for the app (the caller's own are not passed on).
+    A port found free can be taken before the child binds it, so an early exit is tried again on
+    fresh ports, twice at most."""
     token = secrets.token_urlsafe(24)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DROPFRONT_")} | {"DROPFRONT_STUDIO_TOKEN": token}
     env |= settings or {}
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "devtools.run", "--port", str(port)),
-            *("--dynamodb-port", str(db_port), "--studio-port", str(studio_port)),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"devtools.run exited with {process.returncode}")
+    for attempt in range(3):
+        with tempfile.TemporaryFile() as log:
+            port, db_port, studio_port = free_port(), free_port(), free_port()
+            live = LiveApp(loopback(port), loopback(studio_port), token, loopback(db_port))
+            process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "devtools.run", "--port", str(port)),
+                    *("--dynamodb-port", str(db_port), "--studio-port", str(studio_port)),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
             try:
-                with urllib.request.urlopen(f"{base}/api/drops", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if time.monotonic() > deadline:
+                wait_until_up(live, process, log, timeout)
+            except ExitedEarly:
+                stop(process)
+                if attempt == 2:
                     raise
-            time.sleep(0.1)
-        yield LiveApp(base, f"http://127.0.0.1:{studio_port}", token, f"http://127.0.0.1:{db_port}")
+                continue
+            except BaseException:
+                stop(process)
+                raise
+        break
+    try:
+        yield live
     finally:
+        stop(process)
+
+
+def wait_until_up(live: LiveApp, process: subprocess.Popen[bytes], log: IO[bytes], timeout: float) -> None:
+    """Until the shop and the studio (separate servers, up in either order) both answer."""
+    deadline = time.monotonic() + timeout
+    for url in (f"{live.url}/api/drops", f"{live.studio_url}/studio/login"):
+        while not answers(url):
+            if process.poll() is not None:
+                log.seek(0)
+                last_words = log.read().decode(errors="replace")[-2000:]
+                raise ExitedEarly(f"devtools.run exited with {process.returncode}:\n{last_words}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+            time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Interrupt devtools.run and its servers (its process group), as Ctrl-C would."""
+    try:
         os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    except ProcessLookupError:  # the group has already gone
+        process.wait()
+        return
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -16,12 +16,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 from devtools.embedded_dynamodb import EmbeddedDynamoDB, quiet_request_log, use_fake_credentials
+from devtools.live import answers
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SECRET = "local-dev-only-not-a-secret"
@@ -29,19 +28,15 @@ REQUEST_LOGS = ROOT / ".run"
 """Where `make run` keeps its shop's request log, one file per port (what CloudWatch keeps in AWS)."""
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the shopper app exited with {process.returncode} before it was up")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+            raise SystemExit(f"the {name} exited with {process.returncode} before it was up")
+        if answers(url):
+            return
         time.sleep(0.2)
-    raise SystemExit(f"the shopper app did not answer {url} within {timeout:.0f} s")
+    raise SystemExit(f"the {name} did not answer {url} within {timeout:.0f} s")
 
 
 SWEEP_SECONDS = 30  # Lambda's schedule is every minute; locally twice as often, so a message is sent within one
@@ -131,7 +126,9 @@ def main() -> None:
     )
     try:
         base = f"http://127.0.0.1:{args.port}"
-        wait_until_up(f"{base}/healthz", app)
+        studio_base = f"http://127.0.0.1:{args.studio_port}"
+        wait_until_up(f"{base}/healthz", app, "shopper app")
+        wait_until_up(f"{studio_base}/studio/login", studio, "studio")
         print("\n  dropfront is running (Ctrl-C stops everything)\n")
         print(f"  embedded DynamoDB  {database.endpoint}   table {table}")
         for demo in drops:
@@ -141,7 +138,6 @@ def main() -> None:
         for popup, token in tills.items():
             print(f"  pickup slots       {base}/api/popups/{popup}/slots")
             print(f"  till token         {popup}: {token}")
-        studio_base = f"http://127.0.0.1:{args.studio_port}"
         for demo in drops:
             slug, first = demo.catalog.drop.slug, demo.catalog.skus[0]
             for popup in (loc.id for loc in demo.catalog.locations if loc.kind == "popup"):
