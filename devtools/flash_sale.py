@@ -24,8 +24,9 @@ from chalicelib.core.models import local_day
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.shopper import open_drop
 from chalicelib.stock.checkout import HoldRequest, HoldRules, place_hold, release_own_hold
+from chalicelib.stock.counters import Counter
 from chalicelib.stock.pickup import PickupRequest, book_pickup
-from chalicelib.stock.ports import Counter, StockRef
+from chalicelib.stock.ports import StockRef
 from chalicelib.stock.slots import day_slots
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item

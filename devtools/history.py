@@ -44,8 +44,8 @@ from chalicelib.shop.ports import Edge
 from chalicelib.shop.shopper import open_drop
 from chalicelib.shop.storefront import popup_currency
 from chalicelib.shop.visitors import campaign_link
+from chalicelib.stock.counters import Counter as StockCounter
 from chalicelib.stock.limits import customer_key
-from chalicelib.stock.ports import Counter as StockCounter
 from chalicelib.stock.ports import StockRef
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from chalicelib.pricing.counters import DAY_METRICS
-from chalicelib.stock.ports import Counter
+from chalicelib.stock.counters import Counter
 from chalicelib.tryon.ports import FunnelStep
 
 SOLD_COUNTERS = (Counter.BOOKED.value, Counter.TILL_SOLD.value)

@@ -7,9 +7,10 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from chalicelib.outbox.ports import QueuedMessage
+if TYPE_CHECKING:  # a landing page loads no outbox records
+    from chalicelib.outbox.ports import QueuedMessage
 
 
 @dataclass(frozen=True)

@@ -31,19 +31,6 @@ class StockLine:
     shard: int = 0  # which of the size's stock items (``stock/shards.py``)
 
 
-class Counter(StrEnum):
-    """Day counters kept on each stock item, changed in the same write as what they count (units)."""
-
-    BOOKED = "booked"
-    CANCELLED = "cancelled"
-    PICKED_UP = "picked_up"
-    NO_SHOW = "no_show"
-    TILL_SOLD = "till_sold"
-    TILL_REVENUE = "till_revenue"  # minor units, in the pop-up's currency
-    RETURNED = "returned"  # back from a shopper at a pop-up (a till sale or a picked-up booking)
-    EXCHANGED = "exchanged"  # handed out in exchange for a returned piece
-
-
 class BookingState(StrEnum):
     BOOKED = "booked"
     PICKED_UP = "picked_up"

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from chalicelib.core.errors import Conflict
 from chalicelib.core.models import Line, local_day
 from chalicelib.outbox.ports import QueuedMessage
+from chalicelib.stock.counters import Counter
 from chalicelib.stock.ports import (
     NO_LIMITS,
     BookedLine,
@@ -27,7 +28,6 @@ from chalicelib.stock.ports import (
     BudgetSpent,
     CodeTaken,
     ContactDetails,
-    Counter,
     HeldUnits,
     HoldGone,
     HoldState,

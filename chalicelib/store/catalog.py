@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.catalog.ports import PopupDay, StockCounts
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, Unprocessable
 from chalicelib.core.models import Drop, DropCatalog, Location, ProductionBatch, Sku
 from chalicelib.pricing.policy import PricingPolicy
-from chalicelib.stock.ports import Counter, StockLine, StockRef
+from chalicelib.stock.counters import Counter
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item
 from chalicelib.store.audit import entry_put
 from chalicelib.store.base import DynamoAdapter, number_of
 from chalicelib.store.client import batch_items, batch_write, condition_failed, paginate, transact
+
+if TYPE_CHECKING:  # the shop's reads load none of the stock port's records (and the outbox's they bring)
+    from chalicelib.stock.ports import StockLine, StockRef
 
 _KEY_ATTRIBUTES = frozenset({schema.PK, schema.SK, schema.GSI1_PK, schema.GSI1_SK})
 MAX_TRANSACTION_ITEMS = 100
@@ -272,7 +275,9 @@ class DynamoCatalog(DynamoAdapter):
 
     def put_stock_if_absent(self, ref: StockRef, on_hand: int) -> bool:
         """Create a stock item unless it exists (a re-seed never resets a running sale)."""
-        item = stock_item(ref.slug, ref.generation, StockLine(ref.sku, ref.size, ref.location, on_hand))
+        from chalicelib.stock.ports import StockLine  # for writers only (see the imports above)
+
+        item = stock_item(ref.slug, ref.generation, StockLine(ref.sku, ref.size, ref.location, on_hand, ref.shard))
         try:
             self._call(
                 "put_item",

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.core.models import iso, local_day
-from chalicelib.stock.ports import BookingState, Counter, OutOfStock, StockRef
+from chalicelib.stock.counters import Counter
+from chalicelib.stock.ports import BookingState, OutOfStock, StockRef
 from chalicelib.stock.shards import allocate
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item, to_item

@@ -19,7 +19,8 @@ from typing import Any
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.models import epoch_seconds, iso, local_day
-from chalicelib.stock.ports import Counter, Hold, OutOfStock, Shortage, StockRef
+from chalicelib.stock.counters import Counter
+from chalicelib.stock.ports import Hold, OutOfStock, Shortage, StockRef
 from chalicelib.stock.shards import plan_moves, sale_order, split_take, take_order
 from chalicelib.store import schema
 from chalicelib.store.attributes import counter_attribute, from_item

@@ -13,7 +13,8 @@ import time_machine
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.stock.ports import Counter, StockRef
+from chalicelib.stock.counters import Counter
+from chalicelib.stock.ports import StockRef
 from chalicelib.store.attributes import counter_attribute
 from chalicelib.tills.sales import issue_till_token
 from devtools.process import forget_process_state

@@ -18,12 +18,12 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 from moto import mock_aws
 
 from chalicelib import wiring
+from chalicelib.stock.counters import Counter
 from chalicelib.stock.ports import (
     BookedLine,
     Booking,
     BookingState,
     ContactDetails,
-    Counter,
     IdempotencyRecord,
     KeyAlreadyUsed,
     OutOfStock,

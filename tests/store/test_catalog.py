@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from chalicelib.core.errors import Unavailable
+from chalicelib.stock.ports import StockRef
+from chalicelib.store import schema
+from chalicelib.store.attributes import from_item
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.client import call
 from devtools.seed import demo_drops
@@ -25,3 +29,14 @@ def test_a_batch_write_dynamodb_keeps_leaving_unprocessed_is_unavailable_not_sil
     DynamoCatalog(table).put_drop_catalog(catalog)  # and once DynamoDB keeps up, it is written whole
     stored = DynamoCatalog(table).drop_catalog(catalog.drop.slug)
     assert stored is not None and {s.sku for s in stored.skus} == {s.sku for s in catalog.skus}
+
+
+def test_a_stock_item_made_for_a_shard_is_that_shards(table: str) -> None:
+    store = DynamoCatalog(table)
+    ref = StockRef("linen-lab", 0, "TEE-ECRU", "M", "paris-marais", shard=3)
+    assert store.put_stock_if_absent(ref, 5)
+    assert not store.put_stock_if_absent(ref, 9)  # a re-seed never resets it
+    item = from_item(call("get_item", TableName=table, Key=schema.stock_key(*astuple(ref)))["Item"])
+    assert (item["shard"], item["on_hand"], item["available"]) == (3, 5, 5)
+    unsharded = call("get_item", TableName=table, Key=schema.stock_key(*astuple(ref.on(0))))
+    assert "Item" not in unsharded  # the shard's unit is not written to the size's first item

@@ -10,8 +10,9 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
+from chalicelib.stock.counters import Counter
 from chalicelib.stock.pickup import mark_pickup
-from chalicelib.stock.ports import BookingState, Counter
+from chalicelib.stock.ports import BookingState
 from chalicelib.store.attributes import counter_attribute
 from chalicelib.tills.sales import issue_till_token
 from tests.conftest import json_of

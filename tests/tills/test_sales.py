@@ -14,7 +14,8 @@ from chalicelib import wiring
 from chalicelib.core.tokens import Purpose, sign, verify
 from chalicelib.numbers.tables import cell_conversion
 from chalicelib.pricing.experiments import assign
-from chalicelib.stock.ports import Counter, StockRef
+from chalicelib.stock.counters import Counter
+from chalicelib.stock.ports import StockRef
 from chalicelib.store.attributes import counter_attribute
 from chalicelib.tills.sales import issue_till_token, revoke_till_token
 from devtools.live import ROOT
