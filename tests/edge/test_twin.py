@@ -284,7 +284,9 @@ def test_the_edge_reads_a_campaign_grant_as_the_app_does(
     """The grant joins the key at once and the visitor's cookie on the way out, until it expires."""
     write_store(store, key_entries(KEYS) | {f"d.{SLUG}": drop_document(None, (), PRICEABLE, POPUPS)})
     now = int(time.time())
-    grant = replace(drawn, expires=now + days_left * 86_400 + (1 if days_left == 0 else 0))
+    # Later today when 0: a minute on, since the function reads node's clock when it runs, and a
+    # grant one second on had expired by then on a slow machine (the next test holds the boundary).
+    grant = replace(drawn, expires=now + days_left * 86_400 + (60 if days_left == 0 else 0))
     link = seal_grant(grant, KEYS[0])
     cookies = {"dfs": seal(profile, KEYS[1])} if returning else {}
     event = viewer_request(f"/drops/{SLUG}", {}, cookies, "request-5")
@@ -309,3 +311,12 @@ def test_the_edge_reads_a_campaign_grant_as_the_app_does(
     assert key is not None and (key.tier, key.cohort) == (priced_tier, priced_cohort)
     expected = seal(after, KEYS[-1])
     assert answered["cookies"].get("dfs", {}).get("value", cookies.get("dfs")) == expected
+
+
+def test_a_grant_is_refused_from_the_second_it_expires() -> None:
+    """The app's side of the boundary (``expires <= now``: refused) on a clock held still; the edge's
+    function makes the same comparison on node's clock, which the test above cannot hold still."""
+    now = 1_800_000_000
+    link = seal_grant(Grant("gold", None, now + 1), KEYS[0])
+    assert unseal_grant(link, KEYS, now) == Grant("gold", None, now + 1)
+    assert unseal_grant(link, KEYS, now + 1) is None
