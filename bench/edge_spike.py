@@ -38,6 +38,7 @@ from typing import Any
 
 from bench.setup import BENCH_SLUG, seeded_dynamodb
 from bench.stats import percentile
+from chalicelib.shop.page import chip_units
 from devtools.live import free_port
 from devtools.run import wait_until_up
 
@@ -58,8 +59,6 @@ CHIP = re.compile(r'data-size="([^"]+)" data-at="([^"]*)"')
 def shown_units(page: str, tracked: tuple[str, str]) -> int | None:
     """The units a page shows for (SKU, size): its chip's ``data-at`` (units per pop-up), under the
     card of that SKU; None if the page has no such chip."""
-    from chalicelib.shop.page import chip_units
-
     sku, size = tracked
     for card in page.split('<li class="card" ')[1:]:
         if card.startswith(f'data-sku="{sku}"'):

@@ -13,10 +13,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,62 +55,71 @@ def loopback(port: int) -> str:
 
 
 class ExitedEarly(RuntimeError):
-    """devtools.run stopped before it was up; its last words say why."""
+    """A server stopped before it answered."""
+
+
+def wait_until_answers(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
+    """Until ``url`` answers 200: ``ExitedEarly`` if ``process`` exits first, ``TimeoutError`` once
+    ``time.monotonic()`` passes ``deadline``."""
+    while not answers(url):
+        if process.poll() is not None:
+            raise ExitedEarly(f"exited with {process.returncode} before {url} answered")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer in time")
+        time.sleep(0.1)
 
 
 @contextmanager
 def live_app(timeout: float = 60.0, settings: dict[str, str] | None = None) -> Iterator[LiveApp]:
     """`python -m devtools.run` on free ports; yields its addresses once the shop and the studio answer.
-    ``settings``: ``DROPFRONT_*`` variables for the app (the caller's own are not passed on).
-    A port found free can be taken before the child binds it, so an early exit is tried again on
-    fresh ports, twice at most."""
+    ``settings``: ``DROPFRONT_*`` variables for the app (the caller's own are not passed on)."""
     token = secrets.token_urlsafe(24)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DROPFRONT_")} | {"DROPFRONT_STUDIO_TOKEN": token}
     env |= settings or {}
-    for attempt in range(3):
-        with tempfile.TemporaryFile() as log:
-            port, db_port, studio_port = free_port(), free_port(), free_port()
-            live = LiveApp(loopback(port), loopback(studio_port), token, loopback(db_port))
-            process = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "devtools.run", "--port", str(port)),
-                    *("--dynamodb-port", str(db_port), "--studio-port", str(studio_port)),
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                start_new_session=True,
-            )
-            try:
-                wait_until_up(live, process, log, timeout)
-            except ExitedEarly:
-                stop(process)
-                if attempt == 2:
-                    raise
-                continue
-            except BaseException:
-                stop(process)
-                raise
-        break
+    process, live = launch(env, token, timeout)
     try:
         yield live
     finally:
         stop(process)
 
 
-def wait_until_up(live: LiveApp, process: subprocess.Popen[bytes], log: IO[bytes], timeout: float) -> None:
-    """Until the shop and the studio (separate servers, up in either order) both answer."""
-    deadline = time.monotonic() + timeout
-    for url in (f"{live.url}/api/drops", f"{live.studio_url}/studio/login"):
-        while not answers(url):
-            if process.poll() is not None:
-                log.seek(0)
-                last_words = log.read().decode(errors="replace")[-2000:]
-                raise ExitedEarly(f"devtools.run exited with {process.returncode}:\n{last_words}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
-            time.sleep(0.1)
+def launch(env: dict[str, str], token: str, timeout: float) -> tuple[subprocess.Popen[bytes], LiveApp]:
+    """devtools.run, up. A port found free can be taken before the child binds it, so an early exit
+    is tried again on fresh ports, three launches in all."""
+    for _ in range(2):
+        with suppress(ExitedEarly):
+            return launch_once(env, token, timeout)
+    return launch_once(env, token, timeout)
+
+
+def launch_once(env: dict[str, str], token: str, timeout: float) -> tuple[subprocess.Popen[bytes], LiveApp]:
+    port, db_port, studio_port = free_port(), free_port(), free_port()
+    live = LiveApp(loopback(port), loopback(studio_port), token, loopback(db_port))
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "devtools.run", "--port", str(port)),
+                *("--dynamodb-port", str(db_port), "--studio-port", str(studio_port)),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        try:
+            # The shop and the studio are separate servers, up in either order.
+            for url in (f"{live.url}/api/drops", f"{live.studio_url}/studio/login"):
+                wait_until_answers(url, process, deadline)
+        except ExitedEarly as error:
+            stop(process)
+            log.seek(0)
+            raise ExitedEarly(f"devtools.run {error}:\n{log.read().decode(errors='replace')[-2000:]}") from None
+        except BaseException:
+            stop(process)
+            raise
+    return process, live
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from devtools.embedded_dynamodb import EmbeddedDynamoDB, quiet_request_log, use_fake_credentials
-from devtools.live import answers
+from devtools.live import ExitedEarly, wait_until_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SECRET = "local-dev-only-not-a-secret"
@@ -29,14 +29,11 @@ REQUEST_LOGS = ROOT / ".run"
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the {name} exited with {process.returncode} before it was up")
-        if answers(url):
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"the {name} did not answer {url} within {timeout:.0f} s")
+    """Until ``url`` answers; the command stops, naming the server, if it exits or never answers."""
+    try:
+        wait_until_answers(url, process, time.monotonic() + timeout)
+    except (ExitedEarly, TimeoutError) as error:
+        raise SystemExit(f"the {name} {error}") from None
 
 
 SWEEP_SECONDS = 30  # Lambda's schedule is every minute; locally twice as often, so a message is sent within one

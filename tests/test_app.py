@@ -339,7 +339,7 @@ def test_each_product_has_a_picture_sized_for_phones_and_in_its_json_ld(client: 
 
 
 def test_importing_the_app_loads_no_writers_records() -> None:
-    """A cold start pays about a millisecond of CPU per record class it defines: the shopper
+    """A cold start pays most of a millisecond of CPU per record class it defines: the shopper
     function's import leaves out the stock port's and the outbox's (what writers and mailers use),
     which a hold or a booking loads when it is made."""
     probe = "import sys, app; print(*sorted(m for m in sys.modules if m.startswith('chalicelib')))"
