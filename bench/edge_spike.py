@@ -38,6 +38,7 @@ from typing import Any
 
 from bench.setup import BENCH_SLUG, seeded_dynamodb
 from bench.stats import percentile
+from chalicelib.core import records
 from chalicelib.shop.page import chip_units
 from devtools.live import free_port
 from devtools.run import wait_until_up
@@ -93,10 +94,10 @@ def flash_sale_policy() -> None:
     store = wiring.catalog_store()
     policy = store.pricing_policy(BENCH_SLUG)
     assert policy is not None
-    raw = json.loads(policy.model_dump_json())
+    raw = json.loads(records.dump_json(policy))
     raw["segment_rules"] = [rule for rule in raw["segment_rules"] if rule["segment"] == "tier:gold"]
     raw["experiments"] = [{**e, "group": None} for e in raw["experiments"] if e["id"] == "launch-depth"]
-    store.put_pricing_policy(BENCH_SLUG, PricingPolicy.model_validate({**raw, "version": policy.version + 1}))
+    store.put_pricing_policy(BENCH_SLUG, records.validate(PricingPolicy, {**raw, "version": policy.version + 1}))
 
 
 def start(arguments: list[str], port: int) -> subprocess.Popen[bytes]:

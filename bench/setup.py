@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from devtools.embedded_dynamodb import use_fake_credentials
@@ -26,12 +27,12 @@ def twenty_product_drop(now: datetime) -> DemoDrop:
     for index in range(PRODUCTS):
         original = demo.catalog.skus[index % len(demo.catalog.skus)]
         code = f"{original.sku[:24]}-{index:02d}"
-        skus.append(original.model_copy(update={"sku": code}))
+        skus.append(replace(original, sku=code))
         stock += [
             row.__class__(code, row.size, row.location, row.on_hand) for row in demo.stock if row.sku == original.sku
         ]
-    drop = demo.catalog.drop.model_copy(update={"slug": BENCH_SLUG})
-    catalog = demo.catalog.model_copy(update={"drop": drop, "skus": tuple(skus)})
+    drop = replace(demo.catalog.drop, slug=BENCH_SLUG)
+    catalog = replace(demo.catalog, drop=drop, skus=tuple(skus))
     return DemoDrop(catalog, tuple(stock), demo.pricing)
 
 

@@ -31,6 +31,7 @@ PER_MINUTE = 600
 def measure() -> dict[str, Any]:
     from moto import mock_aws
 
+    from chalicelib.core import records
     from chalicelib.core.models import Drop, WaitingRoom
     from chalicelib.store.arrivals import DynamoArrivals
     from chalicelib.store.client import dynamodb
@@ -44,7 +45,8 @@ def measure() -> dict[str, Any]:
     os.environ.setdefault("DROPFRONT_TABLE", "bench-room")
     os.environ.pop("DROPFRONT_DYNAMODB_ENDPOINT", None)  # moto in process
     opens = datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
-    drop = Drop.model_validate(
+    drop = records.validate(
+        Drop,
         {
             "slug": "launch",
             "name": {"en": "Launch"},
@@ -55,7 +57,7 @@ def measure() -> dict[str, Any]:
             "markets": [{"id": "eu", "countries": ["FR"], "currency": "EUR", "locales": ["en"], "timezone": "UTC"}],
             "location_ids": ["paris"],
             "waiting_room": WaitingRoom(admit_per_minute=PER_MINUTE, minutes=60),
-        }
+        },
     )
     with mock_aws():
         ensure_table(dynamodb(), "bench-room")

@@ -3,7 +3,7 @@ every copy restored from it must make its own.
 
 The snapshot is taken once per published version and restored into many execution environments,
 perhaps days later. So ``warm`` loads code and read-only data only (imports, the shipped templates
-compiled for every locale, Babel's locale data, botocore's DynamoDB model, pydantic's validators),
+compiled for every locale, Babel's locale data, botocore's DynamoDB model, the readers of the catalog's records),
 never anything that is time-bound or must differ between copies; and ``renew`` gives each restored copy fresh randomness
 and drops what init made that is tied to a moment (the DynamoDB client with its connections and
 credentials, cached signing keys). The runtime calls them through ``snapshot_restore_py``, which the
@@ -15,12 +15,15 @@ from __future__ import annotations
 import gc
 import random
 
-from chalicelib.core.model import build_validators
+from chalicelib.core import records
+from chalicelib.core.models import DropCatalog
 from chalicelib.core.tokens import forget_keys
 from chalicelib.i18n import formatting
 from chalicelib.i18n.locales import UI_LOCALES, display_name, text_direction
 from chalicelib.pages.environment import template
+from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.store.client import dynamodb, reset_client
+from chalicelib.web.request import LandingQuery, PickupPageQuery
 
 SHIPPED_PAGES = ("landing.html", "tryon.html", "hold.html", "pickup.html", "notify.html", "error.html")
 WARM_CURRENCIES = ("EUR", "USD", "GBP", "JPY", "AED", "CHF")
@@ -29,7 +32,7 @@ WARM_CURRENCIES = ("EUR", "USD", "GBP", "JPY", "AED", "CHF")
 def warm() -> None:
     """Before the snapshot: everything a first request would load that is the same for every copy."""
     dynamodb()  # imports boto3 and loads the service model; no request is made
-    build_validators()  # pydantic's, deferred at import (chalicelib.core.model)
+    records.prepare(DropCatalog, PricingPolicy, LandingQuery, PickupPageQuery)  # what shopper pages read
     for locale in UI_LOCALES:
         text_direction(locale)
         display_name(locale)

@@ -68,9 +68,7 @@ def prepare(table: str, sale: FlashSale, now: datetime) -> list[str]:
     drops: list[DemoDrop] = []
     for demo in demo_drops(now):
         locations = tuple(
-            loc.model_copy(update={"pickup": loc.pickup.model_copy(update={"capacity": sale.capacity})})
-            if loc.id == POPUP and loc.pickup
-            else loc
+            replace(loc, pickup=replace(loc.pickup, capacity=sale.capacity)) if loc.id == POPUP and loc.pickup else loc
             for loc in demo.catalog.locations
         )
         stock = tuple(
@@ -79,8 +77,8 @@ def prepare(table: str, sale: FlashSale, now: datetime) -> list[str]:
             if row.sku == SKU
         )
         skus = tuple(sku for sku in demo.catalog.skus if sku.sku == SKU)
-        drop = demo.catalog.drop.model_copy(update={"stock_shards": sale.shards})
-        catalog = demo.catalog.model_copy(update={"drop": drop, "locations": locations, "skus": skus})
+        drop = replace(demo.catalog.drop, stock_shards=sale.shards)
+        catalog = replace(demo.catalog, drop=drop, locations=locations, skus=skus)
         drops.append(replace(demo, catalog=catalog, stock=stock))
     seed(table, now, drops)
     for demo in drops:  # spread each size over its shards, as the studio does when it raises the count

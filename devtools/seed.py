@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from chalicelib.core import records
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict
 from chalicelib.core.models import Drop, DropCatalog, Location, ProductionBatch, Sku, iso, local_day
@@ -55,27 +56,28 @@ def demo_drops(now: datetime, path: Path = DEMO_FILE) -> list[DemoDrop]:
     locations = {}
     for raw in [*base["locations"], *(data["locations"] if data is not base else [])]:
         fields = {k: v for k, v in raw.items() if k not in ("opens_in_hours", "closes_in_hours")}
-        locations[raw["id"]] = Location.model_validate(
+        locations[raw["id"]] = records.validate(
+            Location,
             {
                 **fields,
                 "opens_at": _at(now, raw.get("opens_in_hours")),
                 "closes_at": _at(now, raw.get("closes_in_hours")),
-            }
+            },
         )
     shared = {**base.get("products", {}), **data.get("products", {})}
     drops = []
     for raw in data["drops"]:
         fields = {k: v for k, v in raw.items() if k not in ("starts_in_hours", "ends_in_hours", "skus", "pricing")}
-        drop = Drop.model_validate(
-            {**fields, "starts_at": _at(now, raw["starts_in_hours"]), "ends_at": _at(now, raw["ends_in_hours"])}
+        drop = records.validate(
+            Drop, {**fields, "starts_at": _at(now, raw["starts_in_hours"]), "ends_at": _at(now, raw["ends_in_hours"])}
         )
         skus = tuple(
-            Sku.model_validate({**shared.get(s["product"], {}), **{k: v for k, v in s.items() if k != "stock"}})
+            records.validate(Sku, {**shared.get(s["product"], {}), **{k: v for k, v in s.items() if k != "stock"}})
             for s in raw["skus"]
         )
         stock = tuple(row for s in raw["skus"] for row in _stock_rows(s))
         catalog = DropCatalog(drop=drop, skus=skus, locations=tuple(locations[i] for i in drop.location_ids))
-        pricing = PricingPolicy.model_validate(raw["pricing"]) if "pricing" in raw else None
+        pricing = records.validate(PricingPolicy, raw["pricing"]) if "pricing" in raw else None
         drops.append(DemoDrop(catalog, stock, pricing))
     return drops
 

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -265,7 +266,7 @@ def test_unpublished_drop_is_not_found(client: Client, demo: list[DemoDrop]) -> 
     from tests.conftest import TABLE
 
     catalog = demo[1].catalog
-    hidden = catalog.model_copy(update={"drop": catalog.drop.model_copy(update={"published": False})})
+    hidden = replace(catalog, drop=replace(catalog.drop, published=False))
     DynamoCatalog(TABLE).put_drop_catalog(hidden)
     assert client.http.get("/drops/winter-knit").status_code == 404
     assert "winter-knit" not in {d["slug"] for d in json_of(client.http.get("/api/drops"))}

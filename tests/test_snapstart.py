@@ -76,24 +76,22 @@ def test_each_restored_copy_draws_its_own_randomness(warmed: None) -> None:
     assert first != second
 
 
-def test_validators_and_the_heap_are_made_ready_before_the_snapshot() -> None:
-    """pydantic's validators are deferred at import (a cold start builds only what its request
-    validates) and all built in the init phase, so no restored copy builds one; what the imports and
-    the warming loaded is frozen out of the garbage collector's scans. A fresh process: this one has
-    validated plenty."""
+def test_record_readers_and_the_heap_are_made_ready_before_the_snapshot() -> None:
+    """The shopper's import loads no pydantic (its records are read by ``records.read``); the init
+    phase builds the readers of what shopper pages read, so no restored copy builds one, and what the
+    imports and the warming loaded is frozen out of the garbage collector's scans. A fresh process."""
     script = (
-        "import gc, app, snapshot_restore_py\n"
+        "import gc, sys, app, snapshot_restore_py\n"
         "assert gc.isenabled() and gc.get_freeze_count() > 0\n"  # the imports' objects, out of collections
+        "assert not [m for m in sys.modules if m.startswith('pydantic')]\n"
         "frozen = gc.get_freeze_count()\n"
-        "from chalicelib.core.model import build_validators\n"
-        "from chalicelib.core.models import Drop\n"
-        "from chalicelib.pricing.policy import PricingPolicy\n"
-        "assert not Drop.__pydantic_complete__ and not PricingPolicy.__pydantic_complete__\n"
+        "from chalicelib.core import records\n"
+        "before = records._reader.cache_info().currsize\n"
         "for hook, args, kwargs in snapshot_restore_py.get_before_snapshot():\n"
         "    hook(*args, **kwargs)\n"
-        "assert Drop.__pydantic_complete__ and PricingPolicy.__pydantic_complete__\n"
         "assert gc.get_freeze_count() > frozen\n"  # and what warming loaded
-        "print(build_validators())\n"
+        "print(before, records._reader.cache_info().currsize)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert done.stdout.strip().splitlines()[-1] == "0"  # nothing left to build
+    before, after = map(int, done.stdout.split())
+    assert before == 0 and after > 40  # the catalog's, the policy's and the page queries' types

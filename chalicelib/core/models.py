@@ -1,7 +1,8 @@
 """The shared vocabulary: drops, locations, SKUs and offers.
 
-Pydantic models for what crosses a trust boundary (requests, stored items); plain dataclasses for
-values our own code computes on the hot path.
+Records (``chalicelib.core.records``) for what crosses a trust boundary: their fields' rules are
+checked by pydantic on input and by ``records.read`` on what the store gives back. Plain
+dataclasses for values our own code computes on the hot path.
 
 Money is always integer minor units (cents; yen have none) with its ISO 4217 currency beside it.
 Times are timezone-aware UTC.
@@ -11,15 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
-
-from chalicelib.core.model import Model
+from chalicelib.core.records import Rule
 
 LocalizedText = dict[str, str]
 """Copy per locale (``{"en": "…", "fr": "…"}``); ``localized`` picks one with a fallback."""
@@ -28,12 +27,12 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 LABEL_PATTERN = r"^[a-z0-9-]{1,40}$"
 """Lower-case labels: tiers, cohorts, rule and experiment ids."""
 
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+Slug = Annotated[str, Rule(pattern=SLUG_PATTERN)]
 SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
-SkuCode = Annotated[str, Field(pattern=SKU_PATTERN)]
-SizeLabel = Annotated[str, Field(pattern=r"^[^#]{1,16}$")]  # '#' separates sort-key parts
-Label = Annotated[str, Field(pattern=LABEL_PATTERN)]
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+SkuCode = Annotated[str, Rule(pattern=SKU_PATTERN)]
+SizeLabel = Annotated[str, Rule(pattern=r"^[^#]{1,16}$")]  # '#' separates sort-key parts
+Label = Annotated[str, Rule(pattern=LABEL_PATTERN)]
+CurrencyCode = Annotated[str, Rule(pattern=r"^[A-Z]{3}$")]
 
 
 def _whole(value: object) -> object:
@@ -41,11 +40,11 @@ def _whole(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-MinorUnits = Annotated[int, Field(ge=0, strict=True)]
-Count = Annotated[int, BeforeValidator(_whole), Field(strict=True)]
+MinorUnits = Annotated[int, Rule(ge=0, strict=True)]
+Count = Annotated[int, Rule(strict=True, before=_whole)]
 """A number of things in a request body (units, people through a door): a whole number."""
 TRYON_ID_PATTERN = r"^[0-9a-f]{17}$"
-TryOnId = Annotated[str, Field(pattern=TRYON_ID_PATTERN)]
+TryOnId = Annotated[str, Rule(pattern=TRYON_ID_PATTERN)]
 """Milliseconds since the epoch (11 hex digits) then 24 random bits: ids sort in request order."""
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """Control characters, and the bidi controls that would make a name or address display as another."""
@@ -59,9 +58,9 @@ def _email(value: str) -> str:
     return value
 
 
-EmailAddress = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+EmailAddress = Annotated[str, Rule(max_length=254, after=(_email,))]
 HOLD_ID_PATTERN = r"^h[0-9a-f]{17}$"
-HoldId = Annotated[str, Field(pattern=HOLD_ID_PATTERN)]
+HoldId = Annotated[str, Rule(pattern=HOLD_ID_PATTERN)]
 """A checkout hold's id: ``h`` and a try-on-shaped id, so a stock item's holds map tells the two apart."""
 
 
@@ -71,7 +70,7 @@ def _require_utc(value: datetime) -> datetime:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+AwareDatetime = Annotated[datetime, Rule(after=(_require_utc,))]
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 """The years a time someone sends may fall in: beyond them it is a typo or a probe (year 9999 would
@@ -90,7 +89,7 @@ def _in_range(value: datetime) -> datetime:
     return value
 
 
-SentTime = Annotated[datetime, BeforeValidator(_sent_time), AfterValidator(_require_utc), AfterValidator(_in_range)]
+SentTime = Annotated[datetime, Rule(before=_sent_time, after=(_require_utc, _in_range))]
 """A time in a request body: an ISO 8601 string with an offset (no epoch numbers), in a sane year."""
 
 
@@ -136,17 +135,21 @@ def localized(text: LocalizedText, locale: str, fallback: str) -> str:
     return text.get(fallback) or next(iter(text.values()), "")
 
 
-class Frozen(Model):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """A record's base: fields a record does not have are refused, by pydantic and by ``records.read``."""
+
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
 
-class Market(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Market(Record):
     """Where a drop sells: the countries it serves, their currency and their locales (first is default)."""
 
     id: str
     countries: tuple[str, ...]
     currency: CurrencyCode
-    locales: tuple[str, ...] = Field(min_length=1)
+    locales: Annotated[tuple[str, ...], Rule(min_length=1)]
     timezone: str
 
     @property
@@ -154,36 +157,37 @@ class Market(Frozen):
         return self.locales[0]
 
 
-class PickupSchedule(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PickupSchedule(Record):
     """A pop-up's pickup slots: daily opening hours in local time, slot length and capacity per slot."""
 
     opens: time
     closes: time
-    slot_minutes: Annotated[int, Field(ge=5, le=240)]
-    capacity: Annotated[int, Field(ge=1, le=1_000)]
-    lead_minutes: Annotated[int, Field(ge=0, le=1_440)] = 30  # how soon before its start a slot closes
+    slot_minutes: Annotated[int, Rule(ge=5, le=240)]
+    capacity: Annotated[int, Rule(ge=1, le=1_000)]
+    lead_minutes: Annotated[int, Rule(ge=0, le=1_440)] = 30  # how soon before its start a slot closes
 
-    @model_validator(mode="after")
-    def _opens_before_closing(self) -> PickupSchedule:
-        if self.opens >= self.closes:
-            raise ValueError("opens must be before closes")
+    def __post_init__(self) -> None:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
             raise ValueError("opening hours are local wall-clock times, without an offset")
-        return self
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
 
 
-class TryOnRules(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TryOnRules(Record):
     """How a pop-up runs try-ons, so that they can delay a buyer but never lock one out: a garment is
     held briefly until staff call the shopper (then for the fitting), a visitor holds a few at most,
     and try-ons leave the last ``keep_for_buyers`` pieces of each size to be reserved."""
 
-    hold_minutes: Annotated[int, Field(ge=1, le=15)] = 5  # until staff call: a scan is not a fitting
-    called_minutes: Annotated[int, Field(ge=1, le=30)] = 10  # from the call, once: never renewed
-    per_visitor: Annotated[int, Field(ge=1, le=5)] = 3
-    keep_for_buyers: Annotated[int, Field(ge=0, le=50)] = 1
+    hold_minutes: Annotated[int, Rule(ge=1, le=15)] = 5  # until staff call: a scan is not a fitting
+    called_minutes: Annotated[int, Rule(ge=1, le=30)] = 10  # from the call, once: never renewed
+    per_visitor: Annotated[int, Rule(ge=1, le=5)] = 3
+    keep_for_buyers: Annotated[int, Rule(ge=0, le=50)] = 1
 
 
-class Location(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Location(Record):
     """Where stock sits: the web shop (ships) or a pop-up (address, timezone, opening window, pickup slots)."""
 
     id: Slug
@@ -192,13 +196,13 @@ class Location(Frozen):
     timezone: str
     address: str | None = None
     city: str | None = None
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None  # a pop-up sells in its country's market
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    country: Annotated[str, Rule(pattern=r"^[A-Z]{2}$")] | None = None  # a pop-up sells in its country's market
+    latitude: Annotated[float, Rule(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Rule(ge=-180, le=180)] | None = None
     opens_at: AwareDatetime | None = None
     closes_at: AwareDatetime | None = None
     pickup: PickupSchedule | None = None
-    tryon: TryOnRules = Field(default_factory=TryOnRules)
+    tryon: TryOnRules = field(default_factory=TryOnRules)
 
     def is_open(self, now: datetime) -> bool:
         """Within its opening window (a pop-up without one is always open)."""
@@ -214,62 +218,67 @@ def _no_parent(path: str) -> str:
     return path
 
 
-MediaPath = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9/._-]{0,200}$"), AfterValidator(_no_parent)]
+MediaPath = Annotated[str, Rule(pattern=r"^[a-z0-9][a-z0-9/._-]{0,200}$", after=(_no_parent,))]
 """A file under the media origin (``/media/`` behind CloudFront; ``media/`` locally)."""
 
 
-class FitVideo(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FitVideo(Record):
     """A short fit video: a poster shown first, the video loaded only when played, captions per locale."""
 
     src: MediaPath
     poster: MediaPath
-    width: Annotated[int, Field(ge=16, le=4096)]
-    height: Annotated[int, Field(ge=16, le=4096)]
-    captions: dict[str, MediaPath] = Field(default_factory=dict)  # WebVTT per locale
+    width: Annotated[int, Rule(ge=16, le=4096)]
+    height: Annotated[int, Rule(ge=16, le=4096)]
+    captions: dict[str, MediaPath] = field(default_factory=dict)  # WebVTT per locale
 
 
-class Fabric(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fabric(Record):
     """Where a garment's cloth comes from and who made it (the microfactory), with care notes."""
 
     composition: LocalizedText
     origin: LocalizedText
-    maker: str = Field(min_length=1, max_length=80)
-    maker_city: str | None = Field(default=None, max_length=80)
+    maker: Annotated[str, Rule(min_length=1, max_length=80)]
+    maker_city: Annotated[str, Rule(max_length=80)] | None = None
     care: LocalizedText
 
 
-class Sku(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sku(Record):
     """One colourway of a product, with its sizes, list prices and unit costs per currency."""
 
     sku: SkuCode
     product: str
     name: LocalizedText
     colour: LocalizedText
-    swatch: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
-    sizes: tuple[SizeLabel, ...] = Field(min_length=1)
+    swatch: Annotated[str, Rule(pattern=r"^#[0-9a-fA-F]{6}$")]
+    sizes: Annotated[tuple[SizeLabel, ...], Rule(min_length=1)]
     list_prices: dict[CurrencyCode, MinorUnits]
     costs: dict[CurrencyCode, MinorUnits]
     fit_video: FitVideo | None = None
     fabric: Fabric | None = None
     image: MediaPath | None = None  # "<path>": pictures at <path>-<width>.webp for each PRODUCT_IMAGE_WIDTHS
-    packaging: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "standard"  # how it is packed (return rates)
+    packaging: Annotated[str, Rule(pattern=r"^[a-z0-9-]{1,40}$")] = "standard"  # how it is packed (return rates)
     # Earlier list prices and until when each applied, per currency (pricing.reference): the "was" price.
-    price_history: dict[CurrencyCode, tuple[tuple[AwareDatetime, MinorUnits], ...]] = Field(default_factory=dict)
+    price_history: dict[CurrencyCode, tuple[tuple[AwareDatetime, MinorUnits], ...]] = field(default_factory=dict)
 
 
 PRODUCT_IMAGE_WIDTHS = (360, 720)
 """The widths each product picture is stored at (4:3), for ``srcset``: a phone's card, and twice it."""
 
 
-class WaitingRoom(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingRoom(Record):
     """A queue in front of the launch: from ``QUEUE_LEAD`` before the drop opens until ``minutes``
     after, shoppers are let in ``admit_per_minute`` at a time, in the order they arrived."""
 
-    admit_per_minute: Annotated[int, Field(ge=10, le=100_000)] = 300
-    minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 60
+    admit_per_minute: Annotated[int, Rule(ge=10, le=100_000)] = 300
+    minutes: Annotated[int, Rule(ge=5, le=24 * 60)] = 60
 
 
-class Drop(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Drop(Record):
     slug: Slug
     name: LocalizedText
     tagline: LocalizedText
@@ -277,14 +286,14 @@ class Drop(Frozen):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     published: bool = True
-    markets: tuple[Market, ...] = Field(min_length=1)
-    location_ids: tuple[str, ...] = Field(min_length=1)
-    scarcity_threshold: int = Field(default=5, ge=0)
-    revision: int = Field(default=0, ge=0)  # the studio's edits are conditional on it
-    generation: int = Field(default=0, ge=0)  # the live set of products and stock: an import stages the next
+    markets: Annotated[tuple[Market, ...], Rule(min_length=1)]
+    location_ids: Annotated[tuple[str, ...], Rule(min_length=1)]
+    scarcity_threshold: Annotated[int, Rule(ge=0)] = 5
+    revision: Annotated[int, Rule(ge=0)] = 0  # the studio's edits are conditional on it
+    generation: Annotated[int, Rule(ge=0)] = 0  # the live set of products and stock: an import stages the next
     waiting_room: WaitingRoom | None = None  # off unless the studio turns it on for the launch
-    stock_shards: int = Field(default=1, ge=1, le=64)  # stock items per size and place (stock/shards.py)
-    popup_costs: dict[Slug, MinorUnits] = Field(default_factory=dict)
+    stock_shards: Annotated[int, Rule(ge=1, le=64)] = 1  # stock items per size and place (stock/shards.py)
+    popup_costs: dict[Slug, MinorUnits] = field(default_factory=dict)
     """What each pop-up cost for this drop (rent, staff), in its market's currency: new customers' cost."""
 
     @property
@@ -309,20 +318,22 @@ class DropStatus(StrEnum):
 BATCH_ID_PATTERN = r"^[0-9a-f]{12}$"
 
 
-class ProductionBatch(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductionBatch(Record):
     """Pieces a microfactory is making for the drop: one SKU, how many of each size, where they go
     and the day (the place's own) they are due. ``received_at`` is set once they arrive and join
     the stock there."""
 
-    id: Annotated[str, Field(pattern=BATCH_ID_PATTERN)]
+    id: Annotated[str, Rule(pattern=BATCH_ID_PATTERN)]
     sku: SkuCode
     location: Slug
     ready_on: date
-    units: dict[SizeLabel, Annotated[int, Field(ge=1, le=10_000)]] = Field(min_length=1, max_length=20)
+    units: Annotated[dict[SizeLabel, Annotated[int, Rule(ge=1, le=10_000)]], Rule(min_length=1, max_length=20)]
     received_at: AwareDatetime | None = None
 
 
-class DropCatalog(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropCatalog(Record):
     """A drop with everything that changes rarely: its SKUs (in display order), locations and the
     production batches planned for it."""
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core import records
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.models import ProductionBatch, iso
@@ -25,7 +26,7 @@ OnHand = Mapping[str, tuple[int, int]]
 
 class DynamoBatches(DynamoAdapter):
     def plan(self, slug: str, batch: ProductionBatch, entry: AuditEntry) -> None:
-        item = {**schema.batch_key(slug, batch.id), **to_item(batch.model_dump(mode="json"))}
+        item = {**schema.batch_key(slug, batch.id), **to_item(records.dump(batch, mode="json"))}
         put = {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(#pk)"}
         put["ExpressionAttributeNames"] = {"#pk": schema.PK}
         if transact(self._call, [{"Put": put}, entry_put(self._table, entry)], "batch plan") is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.catalog.ports import PopupDay, StockCounts
+from chalicelib.core import records
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, Unprocessable
 from chalicelib.core.models import Drop, DropCatalog, Location, ProductionBatch, Sku
@@ -38,12 +41,12 @@ def _catalog_items(catalog: DropCatalog) -> list[dict[str, Any]]:
             schema.SK: schema.META,
             schema.GSI1_PK: schema.DROPS_INDEX_PK,
             schema.GSI1_SK: f"{drop.starts_at.isoformat()}#{drop.slug}",
-            **drop.model_dump(mode="json"),
+            **records.dump(drop, mode="json"),
         }
     ]
     items += sku_items(drop.slug, drop.generation, catalog.skus)
     items += [
-        {schema.PK: f"LOC#{location.id}", schema.SK: schema.META, **location.model_dump(mode="json")}
+        {schema.PK: f"LOC#{location.id}", schema.SK: schema.META, **records.dump(location, mode="json")}
         for location in catalog.locations
     ]
     return items
@@ -55,7 +58,7 @@ def sku_items(slug: str, generation: int, skus: Sequence[Sku]) -> list[dict[str,
         {
             schema.PK: schema.drop_partition(slug),
             schema.SK: schema.sku_sort_key(generation, position, sku.sku),
-            **sku.model_dump(mode="json"),
+            **records.dump(sku, mode="json"),
         }
         for position, sku in enumerate(skus)
     ]
@@ -98,11 +101,11 @@ class DynamoCatalog(DynamoAdapter):
             ExpressionAttributeValues={":pk": {"S": schema.drop_partition(slug)}},
         ):
             if item[schema.SK] == schema.META:
-                drop = Drop.model_validate(_fields(item))
+                drop = records.read(Drop, _fields(item))
             elif item[schema.SK].startswith(schema.BATCH_PREFIX):  # before META: any generation's
-                batches.append(ProductionBatch.model_validate(_fields(item)))
+                batches.append(records.read(ProductionBatch, _fields(item)))
             elif drop is not None and item[schema.SK].startswith(schema.sku_prefix(drop.generation)):
-                skus.append(Sku.model_validate(_fields(item)))
+                skus.append(records.read(Sku, _fields(item)))
         if drop is None:
             return None
         return DropCatalog(
@@ -117,14 +120,14 @@ class DynamoCatalog(DynamoAdapter):
         raws = batch_items(self._call, self._table, [schema.location_key(i) for i in wanted])
         found = {
             location.id: location
-            for location in (Location.model_validate(_fields(from_item(raw))) for raw in raws.values())
+            for location in (records.read(Location, _fields(from_item(raw))) for raw in raws.values())
         }
         return tuple(found[i] for i in wanted if i in found)
 
     def drops(self) -> list[Drop]:
         """Every drop, earliest start first."""
         return [
-            Drop.model_validate(_fields(item))
+            records.read(Drop, _fields(item))
             for item in self._query(
                 IndexName=schema.GSI1,
                 KeyConditionExpression="#pk = :pk",
@@ -136,7 +139,7 @@ class DynamoCatalog(DynamoAdapter):
     def pricing_policy(self, slug: str, version: int | None = None) -> PricingPolicy | None:
         """The drop's current policy (or a given version); None if it has none. Invalid data raises."""
         item = self._call("get_item", TableName=self._table, Key=schema.policy_key(slug, version)).get("Item")
-        return None if item is None else PricingPolicy.model_validate_json(item["policy"]["S"])
+        return None if item is None else records.read(PricingPolicy, json.loads(item["policy"]["S"]))
 
     def cohort_spend(self, slug: str) -> dict[str, int]:
         """Minor units budgeted rules have granted, by counter (``pricing.budgets``; bookings add to it)."""
@@ -176,7 +179,7 @@ class DynamoCatalog(DynamoAdapter):
     def put_pricing_policy(self, slug: str, policy: PricingPolicy, audit: AuditEntry | None = None) -> None:
         """Store a new immutable version, point the drop at it and log who did it, in one
         transaction; ``Conflict`` if that version exists (someone else saved first)."""
-        body = {"S": policy.model_dump_json()}
+        body = {"S": records.dump_json(policy)}
         actions: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -246,7 +249,7 @@ class DynamoCatalog(DynamoAdapter):
         changed the drop since it was read (its ``revision``) or, with ``create``, if it is new.
         Returns the drop as saved (the next revision); ``Conflict`` otherwise."""
         expected = catalog.drop.revision
-        saved = catalog.model_copy(update={"drop": catalog.drop.model_copy(update={"revision": expected + 1})})
+        saved = replace(catalog, drop=replace(catalog.drop, revision=expected + 1))
         items = _catalog_items(saved)
         if len(items) > MAX_TRANSACTION_ITEMS - 1:
             raise Unprocessable("A drop edited in the studio has at most 90 SKUs and pop-ups.", code="drop_too_large")

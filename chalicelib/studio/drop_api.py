@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chalicelib import wiring
+from chalicelib.core import records
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import NotFound
 from chalicelib.core.model import Model
@@ -106,7 +107,7 @@ async def get_drop(request: Request) -> Response:
             "revision": catalog.drop.revision,
             "zone": catalog.drop.default_market.timezone,
             "fields": fields,
-            "catalog": catalog.model_dump(mode="json"),
+            "catalog": records.dump(catalog, mode="json"),
         }
     )
 
@@ -159,7 +160,7 @@ async def get_pricing(request: Request) -> Response:
     return json_answer(
         {
             "version": policy.version if policy else 0,
-            "policy": policy.model_dump(mode="json") if policy else None,
+            "policy": records.dump(policy, mode="json") if policy else None,
             "guardrail": pricing.guardrail_form(policy, None),
             "offers": rule_forms.form_values(policy),
         }

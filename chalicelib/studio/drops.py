@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from chalicelib.core import records
 from chalicelib.core.audit import FieldChange, changed_fields
 from chalicelib.core.errors import InvalidInput, Unprocessable
 from chalicelib.core.models import (
@@ -27,6 +29,7 @@ from chalicelib.core.models import (
     Drop,
     DropCatalog,
     Location,
+    PickupSchedule,
     TryOnRules,
     WaitingRoom,
 )
@@ -56,7 +59,7 @@ class FormProblems:
         if self.found:
             raise Unprocessable("Some fields need fixing.", code="invalid_form", details=self.found)
 
-    def model(self, build: Callable[[], BaseModel], prefix: str = "") -> Any:
+    def model(self, build: Callable[[], object], prefix: str = "") -> Any:
         """``build()``, with pydantic's problems added under ``prefix``; None if it failed."""
         try:
             return build()
@@ -157,7 +160,7 @@ def form_values(catalog: DropCatalog) -> dict[str, str]:
             continue
         values[f"opens.{place.id}"] = local_input(place.opens_at, place.timezone)
         values[f"closes.{place.id}"] = local_input(place.closes_at, place.timezone)
-        for field, value in place.tryon.model_dump().items():
+        for field, value in records.dump(place.tryon).items():
             values[f"tryon.{place.id}.{field}"] = str(value)
         cost = drop.popup_costs.get(place.id)
         values[f"popup_cost.{place.id}"] = "" if cost is None else major_units(cost, popup_currency(catalog, place))
@@ -184,7 +187,7 @@ def _edited_room(found: FormProblems, form: Mapping[str, str]) -> WaitingRoom | 
         return None
     settings = {setting: _read(found, form, field, int) for field, setting in ROOM_FIELDS.items()}
     start = len(found.found)
-    room: WaitingRoom | None = found.model(lambda: WaitingRoom.model_validate(settings))
+    room: WaitingRoom | None = found.model(lambda: records.validate(WaitingRoom, settings))
     for problem in found.found[start:]:  # the setting's name as the form names it
         problem["field"] = next((f for f, s in ROOM_FIELDS.items() if s == problem["field"]), problem["field"])
     return room
@@ -300,15 +303,16 @@ def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> Drop
         changed: dict[str, Any] = {"list_prices": prices["price"], "costs": prices["cost"]}
         if None not in prices["price"].values():
             changed["price_history"] = with_change(sku.price_history, sku.list_prices, prices["price"], now)
-        skus.append(sku.model_copy(update=changed))
+        skus.append(replace(sku, **changed))
     locations = [_edited_popup(found, place, form) if place.kind == "popup" else place for place in catalog.locations]
     costs = _edited_costs(found, catalog, form) if any(k.startswith("popup_cost.") for k in form) else drop.popup_costs
     room = _edited_room(found, form)
     shards = _read(found, form, "stock_shards", int) if "stock_shards" in form else drop.stock_shards
     new_drop = found.model(
-        lambda: Drop.model_validate(
+        lambda: records.validate(
+            Drop,
             {
-                **drop.model_dump(),
+                **records.dump(drop),
                 **copy,
                 "starts_at": starts or drop.starts_at,
                 "ends_at": ends or drop.ends_at,
@@ -316,7 +320,7 @@ def edited(catalog: DropCatalog, form: Mapping[str, str], now: datetime) -> Drop
                 "waiting_room": room,
                 "stock_shards": drop.stock_shards if shards is None else shards,
                 "popup_costs": costs,
-            }
+            },
         )
     )
     found.raise_any()
@@ -352,23 +356,24 @@ def _edited_popup(found: FormProblems, place: Location, form: Mapping[str, str])
         name: _read(found, form, f"{name}.{key}", lambda text: from_local(text, place.timezone) if text else None)
         for name in ("opens", "closes")
     }
-    rules = {field: _read(found, form, f"tryon.{key}.{field}", int) for field in TryOnRules.model_fields}
+    rules = {field: _read(found, form, f"tryon.{key}.{field}", int) for field in records.names(TryOnRules)}
     update: dict[str, Any] = {
         "opens_at": window["opens"],
         "closes_at": window["closes"],
-        "tryon": found.model(lambda: TryOnRules.model_validate(rules), prefix=f"tryon.{key}."),
+        "tryon": found.model(lambda: records.validate(TryOnRules, rules), prefix=f"tryon.{key}."),
     }
     if pickup is not None:
         start = len(found.found)
         update["pickup"] = found.model(
-            lambda: pickup.model_validate(
+            lambda: records.validate(
+                PickupSchedule,
                 {
-                    **pickup.model_dump(),
+                    **records.dump(pickup),
                     "opens": _read(found, form, f"slots_open.{key}", time.fromisoformat),
                     "closes": _read(found, form, f"slots_close.{key}", time.fromisoformat),
                     "slot_minutes": _read(found, form, f"slot_minutes.{key}", int),
                     "capacity": _read(found, form, f"capacity.{key}", int),
-                }
+                },
             ),
             prefix=f"pickup.{key}.",
         )
@@ -378,7 +383,7 @@ def _edited_popup(found: FormProblems, place: Location, form: Mapping[str, str])
                 problem["field"] = f"{PICKUP_FORM_FIELDS[head]}.{key}"
     if window["opens"] and window["closes"] and window["opens"] >= window["closes"]:
         found.add(f"closes.{key}", "must be after the opening")
-    return place.model_copy(update=update)  # discarded if anything above was refused
+    return replace(place, **update)  # discarded if anything above was refused
 
 
 def new_drop(template: DropCatalog, form: Mapping[str, str], now: datetime) -> DropCatalog:
@@ -393,14 +398,15 @@ def new_drop(template: DropCatalog, form: Mapping[str, str], now: datetime) -> D
     found.raise_any()
     start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=7)
     copy = {template.drop.default_market.default_locale: name}
-    drop = template.drop.model_copy(
-        update={
-            "slug": slug,
-            **{field: copy for field in COPY_FIELDS},
-            "starts_at": start,
-            "ends_at": start + timedelta(days=3),
-            "published": False,
-            "revision": 0,
-        }
+    drop = replace(
+        template.drop,
+        slug=slug,
+        name=copy,
+        tagline=copy,
+        description=copy,
+        starts_at=start,
+        ends_at=start + timedelta(days=3),
+        published=False,
+        revision=0,
     )
     return DropCatalog(drop=drop, skus=template.skus, locations=template.locations)

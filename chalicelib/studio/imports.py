@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from chalicelib.core import records
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.errors import Conflict, DomainError, Unavailable, Unprocessable
 from chalicelib.core.models import SKU_PATTERN, DropCatalog, Sku
@@ -193,13 +194,13 @@ class CatalogImport:
         before = {sku.sku: sku for sku in self.drop.skus}
         for sku, (line, product) in self._first.items():
             old = before.get(sku)
-            kept = old.model_dump(include={"fit_video", "fabric", "packaging"}) if old else {}
+            kept = records.dump(old, include={"fit_video", "fabric", "packaging"}) if old else {}
             if old and self.now and isinstance(product.get("list_prices"), dict):
                 kept["price_history"] = with_change(
                     old.price_history, old.list_prices, product["list_prices"], self.now
                 )
             try:
-                self.skus.append(Sku.model_validate({**kept, **product, "sku": sku, "sizes": self._sizes[sku]}))
+                self.skus.append(records.validate(Sku, {**kept, **product, "sku": sku, "sizes": self._sizes[sku]}))
             except ValidationError as error:
                 for problem in problems(error):
                     self._problem(line, problem["field"], problem["problem"])

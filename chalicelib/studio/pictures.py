@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import struct
+from dataclasses import replace
 from typing import Annotated
 
 from pydantic import ConfigDict, Field
@@ -78,5 +79,5 @@ def with_picture(catalog: DropCatalog, sku_code: str, upload: PictureUpload, med
     name = f"products/{catalog.drop.slug}/{sku.sku.lower()}-{digest}"
     for width, data in files.items():
         media.put(f"{name}-{width}.webp", data, "image/webp")
-    skus = tuple(s.model_copy(update={"image": name}) if s.sku == sku.sku else s for s in catalog.skus)
-    return catalog.model_copy(update={"skus": skus})
+    skus = tuple(replace(s, image=name) if s.sku == sku.sku else s for s in catalog.skus)
+    return replace(catalog, skus=skus)

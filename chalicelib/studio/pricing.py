@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from chalicelib.core import records
 from chalicelib.core.audit import FieldChange
 from chalicelib.core.errors import Conflict, Unprocessable
 from chalicelib.i18n.formatting import major_units
@@ -136,8 +138,8 @@ def guardrail_form(policy: PricingPolicy | None, typed: Mapping[str, str] | None
 
 
 def _next(policy: PricingPolicy | None, **changes: Any) -> PricingPolicy:
-    base = policy.model_dump() if policy else {"guardrail": None}
-    return PricingPolicy.model_validate({**base, **changes, "version": (policy.version if policy else 0) + 1})
+    base = records.dump(policy) if policy else {"guardrail": None}
+    return records.validate(PricingPolicy, {**base, **changes, "version": (policy.version if policy else 0) + 1})
 
 
 def needs(policy: PricingPolicy | None) -> PricingPolicy:
@@ -160,12 +162,12 @@ def with_guardrail(policy: PricingPolicy | None, form: Mapping[str, str]) -> Pol
         except ValueError:
             found.add(name, "needs a whole number", GUARDRAIL_LABELS[name])
     found.raise_any()
-    kept = policy.guardrail.model_dump() if policy else {}
+    kept = records.dump(policy.guardrail) if policy else {}
     changes = {**kept, **numbers, "stacking": form.get("stacking", "best_of")}
-    guardrail = found.model(lambda: Guardrail.model_validate(changes))
+    guardrail = found.model(lambda: records.validate(Guardrail, changes))
     found.found = [_as_the_form_says(problem) for problem in found.found]
     found.raise_any()
-    new = _next(policy, guardrail=guardrail.model_dump())
+    new = _next(policy, guardrail=records.dump(guardrail))
     before = policy.guardrail if policy else None
     changed = tuple(
         FieldChange(
@@ -234,7 +236,8 @@ def with_override(
     except ValueError:
         found.add("expires_at", "is needed: when the override stops")
     override = found.model(
-        lambda: Override.model_validate(
+        lambda: records.validate(
+            Override,
             {
                 "kind": kind,
                 "sku": sku,
@@ -242,12 +245,12 @@ def with_override(
                 "reason": form.get("reason", "").strip(),
                 "author": author,
                 "expires_at": expires or now,
-            }
+            },
         )
     )
     found.raise_any()
-    guardrail = current.guardrail.model_copy(update={"overrides": (*current.guardrail.overrides, override)})
-    new = _next(current, guardrail=guardrail.model_dump())
+    guardrail = replace(current.guardrail, overrides=(*current.guardrail.overrides, override))
+    new = _next(current, guardrail=records.dump(guardrail))
     on, marked = sku or "every SKU", " BELOW COST (confirmed)" if below else ""
     change = FieldChange(f"Override on {on}", "", override_text(override, zone) + marked)
     return PolicyChange(new, f"override added on {on}{marked}", (change,))
@@ -277,8 +280,8 @@ def without_override(policy: PricingPolicy | None, form: Mapping[str, str], zone
     except (ValueError, IndexError):
         raise Unprocessable("Choose an override to remove.", code="invalid_form") from None
     kept = tuple(o for i, o in enumerate(overrides) if i != index)
-    guardrail = current.guardrail.model_copy(update={"overrides": kept})
-    new = _next(current, guardrail=guardrail.model_dump())
+    guardrail = replace(current.guardrail, overrides=kept)
+    new = _next(current, guardrail=records.dump(guardrail))
     on = removed.sku or "every SKU"
     return PolicyChange(
         new, f"override removed on {on}", (FieldChange(f"Override on {on}", override_text(removed, zone), ""),)
@@ -287,7 +290,7 @@ def without_override(policy: PricingPolicy | None, form: Mapping[str, str], zone
 
 def rules_json(policy: PricingPolicy | None) -> str:
     """The offer rules, markdowns and experiments as the editor shows them."""
-    data = policy.model_dump(mode="json", include=set(RULE_SECTIONS)) if policy else {}
+    data = records.dump(policy, mode="json", include=set(RULE_SECTIONS)) if policy else {}
     return json.dumps({section: data.get(section, []) for section in RULE_SECTIONS}, indent=2, ensure_ascii=False)
 
 

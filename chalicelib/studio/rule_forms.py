@@ -18,8 +18,7 @@ from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel
-
+from chalicelib.core import records
 from chalicelib.i18n.formatting import major_units
 from chalicelib.pricing.policy import Cell, Experiment, MarkdownStage, PricingPolicy, SegmentRule
 from chalicelib.studio.drops import FormProblems, to_minor
@@ -138,7 +137,7 @@ def _pct(found: FormProblems, field: str, text: str, label: str) -> int | None:
 def _checked(
     found: FormProblems,
     prefix: str,
-    model: type[BaseModel],
+    model: type[Any],
     data: dict[str, Any],
     names: Mapping[str, str],
     problems_before: int,
@@ -148,7 +147,7 @@ def _checked(
     not checked again (one problem per mistake)."""
     if len(found.found) > problems_before:
         return False
-    found.model(partial(model.model_validate, data), prefix=prefix)
+    found.model(partial(records.validate, model, data), prefix=prefix)
     for problem in found.found[problems_before:]:
         head, _, rest = problem["field"].removeprefix(prefix).partition(".")
         problem["field"] = prefix + names.get(head, head) + (f".{rest}" if rest else "")

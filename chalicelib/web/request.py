@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from chalicelib.config import settings
+from chalicelib.core import records
 from chalicelib.core.errors import Forbidden, InvalidInput, Unauthorized, Unprocessable
-from chalicelib.core.model import Model
 from chalicelib.core.models import HoldId
+from chalicelib.core.records import Rule
 from chalicelib.edge.segment import MINTED_HEADER, SEGMENT_HEADER, SegmentKey, parse_segment
 from chalicelib.i18n.locales import LANG_PATTERN
 from chalicelib.shop.ports import Edge
 from chalicelib.shop.visitors import Visitor, identify
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 MAX_QUERY_BYTES = 2048
 MAX_BODY_BYTES = 16_384
@@ -26,22 +29,26 @@ longest) is about 50 KB. WAF caps every body at the same 64 KiB."""
 MAX_QUERY_PARAMS = 32
 
 
-class PageQuery(Model):
-    """The query parameters shopper pages understand; others (utm_*, fbclid…) are ignored."""
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class PageQuery:
+    """The query parameters shopper pages understand; others (utm_*, fbclid…) are ignored. A record
+    read without pydantic (``records.read``): a landing page's cold start does not import it."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "ignore"}
 
-    lang: str | None = Field(default=None, pattern=LANG_PATTERN.pattern)
-    c: str | None = Field(default=None, max_length=512)  # a signed campaign link; invalid ones are ignored
+    lang: Annotated[str, Rule(pattern=LANG_PATTERN.pattern)] | None = None
+    c: Annotated[str, Rule(max_length=512)] | None = None  # a signed campaign link; invalid ones are ignored
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class LandingQuery(PageQuery):
     m: Literal["released", "notify"] | None = None  # what the page says after an action
     hold: HoldId | None = None  # the shopper is adding a piece to this hold of theirs
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class PickupPageQuery(PageQuery):
-    t: Annotated[str, Field(max_length=1024)] = ""  # the cancel token: it also opens the confirmation
+    t: Annotated[str, Rule(max_length=1024)] = ""  # the cancel token: it also opens the confirmation
 
 
 HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
@@ -96,21 +103,31 @@ def public_base_url(request_edge: Edge) -> str:
     return f"{scheme}://{host}"
 
 
-def parse_query[Parsed: BaseModel](query_params: Any, model: type[Parsed]) -> Parsed:
-    """The query string as ``model``; ``InvalidInput`` when it is oversized or malformed."""
+def parse_query[Parsed](query_params: Any, model: type[Parsed]) -> Parsed:
+    """The query string as ``model``; ``InvalidInput`` when it is oversized or malformed. A shopper
+    page's query is a record, read without pydantic; the studio's are pydantic models."""
     items = list(query_params.items()) if query_params and hasattr(query_params, "items") else []
     size = sum(len(k) + len(v or "") + 2 for k, v in items)
     if size > MAX_QUERY_BYTES or len(items) > MAX_QUERY_PARAMS:
         raise InvalidInput("The query string is too long.", code="query_too_long")
+    if dataclasses.is_dataclass(model):
+        try:
+            return records.read(model, dict(items))
+        except records.RecordError as error:
+            raise _invalid_query([error.field.partition(".")[0]]) from None
+    from pydantic import ValidationError
+
     try:
-        return model.model_validate(dict(items))
+        return model.model_validate(dict(items))  # type: ignore[attr-defined, no-any-return]
     except ValidationError as error:
-        fields = sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
-        raise InvalidInput(
-            f"Invalid query parameter: {', '.join(fields)}.",
-            code="invalid_query",
-            details=[{"field": f} for f in fields],
-        ) from None
+        raise _invalid_query([str(e["loc"][0]) for e in error.errors() if e["loc"]]) from None
+
+
+def _invalid_query(fields: list[str]) -> InvalidInput:
+    named = sorted(set(fields))
+    return InvalidInput(
+        f"Invalid query parameter: {', '.join(named)}.", code="invalid_query", details=[{"field": f} for f in named]
+    )
 
 
 def page_query(query_params: Any) -> PageQuery:
@@ -129,6 +146,8 @@ def parse_body[Parsed: BaseModel](raw: str | bytes | None, model: type[Parsed], 
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from None
+    from pydantic import ValidationError  # not at import: a landing page's cold start parses no body
+
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -157,6 +176,8 @@ def parse_form[Parsed: BaseModel](raw: str | bytes | None, model: type[Parsed]) 
     fields: dict[str, str] = {}
     for name, value in pairs:
         fields.setdefault(name, value)
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(fields)
     except ValidationError as error:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -67,7 +68,7 @@ def test_catalog_is_cached_for_its_ttl_and_stock_for_its_own() -> None:
     clock.now += 10
     catalog.drop("linen-lab")
     assert reader.calls[2:] == ["stock:linen-lab#g0", "catalog:linen-lab"]
-    catalog.stock(drop.model_copy(update={"generation": 1}))  # re-imported: the new generation's stock
+    catalog.stock(replace(drop, generation=1))  # re-imported: the new generation's stock
     assert reader.calls[4:] == ["stock:linen-lab#g1"]
 
 

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.core import records
 from chalicelib.core.models import Location
 from chalicelib.edge.documents import drop_document, key_entries
 from chalicelib.edge.segment import (
@@ -97,9 +98,10 @@ def experiments(draw: st.DrawFn) -> list[Experiment]:
 
 
 def popup(identifier: str, latitude: float | None, longitude: float | None, city: str | None) -> Location:
-    return Location.model_validate(
+    return records.validate(
+        Location,
         {"id": identifier, "kind": "popup", "name": {"en": identifier}, "timezone": "Europe/Paris"}
-        | {"latitude": latitude, "longitude": longitude, "city": city}
+        | {"latitude": latitude, "longitude": longitude, "city": city},
     )
 
 

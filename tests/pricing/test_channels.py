@@ -12,6 +12,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
+from chalicelib.core import records
 from chalicelib.core.tokens import Purpose, sign
 from chalicelib.pricing.experiments import assign
 from chalicelib.pricing.policy import PricingPolicy
@@ -24,12 +25,12 @@ def five_off_at(channel: str) -> PricingPolicy:
     store = wiring.catalog_store()
     policy = store.pricing_policy("linen-lab")
     assert policy is not None
-    raw = json.loads(policy.model_dump_json())
+    raw = json.loads(records.dump_json(policy))
     for experiment in raw["experiments"]:
         for cell in experiment["cells"]:
             if cell["name"] == "five-off":
                 cell["channel"] = channel
-    changed = PricingPolicy.model_validate({**raw, "version": policy.version + 1})
+    changed = records.validate(PricingPolicy, {**raw, "version": policy.version + 1})
     store.put_pricing_policy("linen-lab", changed)
     wiring.catalog.cache_clear()
     return changed

@@ -82,7 +82,7 @@ def policies(draw: st.DrawFn) -> PricingPolicy:
                     expires_at=st.sampled_from([NOW - timedelta(days=1), NOW + timedelta(days=1)]),
                 ),
                 max_size=2,
-            )
+            ).map(tuple)
         ),
     )
     markdowns = draw(st.lists(stages(), max_size=4))
@@ -165,7 +165,7 @@ def test_rule_order_does_not_matter(policy: PricingPolicy, given_inputs: Pricing
     shuffled_stages = list(policy.markdowns)
     random.Random(seed).shuffle(shuffled_rules)
     random.Random(seed + 1).shuffle(shuffled_stages)
-    shuffled = policy.model_copy(update={"segment_rules": tuple(shuffled_rules), "markdowns": tuple(shuffled_stages)})
+    shuffled = replace(policy, segment_rules=tuple(shuffled_rules), markdowns=tuple(shuffled_stages))
     assert decide(given_inputs, shuffled) == decide(given_inputs, policy)
 
 

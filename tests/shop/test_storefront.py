@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.catalog.reader import StockSnapshot
+from chalicelib.core import records
+from chalicelib.core.models import Sku
 from chalicelib.pricing.offers import Pricer
 from chalicelib.shop.storefront import build_drop_view, choose_market, scarcity_cue
 from devtools.seed import demo_drops
@@ -55,8 +58,8 @@ def test_view_counts_stock_per_location_and_online() -> None:
 
 def test_skus_without_a_price_in_the_market_currency_are_not_offered() -> None:
     sku = DEMO.catalog.skus[0]
-    unpriced = sku.model_copy(update={"list_prices": {"USD": 100}})
-    catalog = DEMO.catalog.model_copy(update={"skus": (unpriced, *DEMO.catalog.skus[1:])})
+    unpriced = replace(sku, list_prices={"USD": 100})
+    catalog = replace(DEMO.catalog, skus=(unpriced, *DEMO.catalog.skus[1:]))
     view = build_drop_view(catalog, StockSnapshot(), catalog.drop.markets[4], list_pricer("JPY"), NOW)
     assert sku.sku not in {p.sku.sku for p in view.products}
 
@@ -66,4 +69,4 @@ def test_money_must_be_integer_minor_units() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError):
-        DEMO.catalog.skus[0].model_validate({**DEMO.catalog.skus[0].model_dump(), "list_prices": {"EUR": 19.99}})
+        records.validate(Sku, {**records.dump(DEMO.catalog.skus[0]), "list_prices": {"EUR": 19.99}})

@@ -6,6 +6,7 @@ pieces buyers are owed; the minute sweep refills a drained shard."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,8 +36,8 @@ def set_shards(shards: int) -> None:
     """The drop's count changed and its units spread, as the studio does."""
     stored = wiring.catalog_store().drop_catalog(SLUG)
     assert stored is not None
-    drop = stored.drop.model_copy(update={"stock_shards": shards})
-    wiring.catalog_store().put_drop_catalog(stored.model_copy(update={"drop": drop}))
+    drop = replace(stored.drop, stock_shards=shards)
+    wiring.catalog_store().put_drop_catalog(replace(stored, drop=drop))
     wiring.stock().rebalance(SLUG, 0, shards)
     forget_process_state()
 

@@ -18,10 +18,17 @@ ZONES = ("Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe"
 
 
 def popup(
-    zone: str, opens: time, closes: time, minutes: int = 30, **window: datetime
+    zone: str,
+    opens: time,
+    closes: time,
+    minutes: int = 30,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
 ) -> tuple[Location, PickupSchedule]:
     schedule = PickupSchedule(opens=opens, closes=closes, slot_minutes=minutes, capacity=3)
-    location = Location(id="p", kind="popup", name={"en": "P"}, timezone=zone, pickup=schedule, **window)
+    location = Location(
+        id="p", kind="popup", name={"en": "P"}, timezone=zone, pickup=schedule, opens_at=opens_at, closes_at=closes_at
+    )
     return location, schedule
 
 

@@ -9,6 +9,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -157,8 +158,8 @@ def test_the_demo_csv_imports_whole(studio: TestClient) -> None:
 def test_an_import_into_a_sharded_drop_writes_each_size_spread_over_its_shards(studio: TestClient) -> None:
     stored = wiring.catalog_store().drop_catalog("winter-knit")
     assert stored is not None
-    sharded = stored.drop.model_copy(update={"stock_shards": 4})
-    wiring.catalog_store().put_drop_catalog(stored.model_copy(update={"drop": sharded}))
+    sharded = replace(stored.drop, stock_shards=4)
+    wiring.catalog_store().put_drop_catalog(replace(stored, drop=sharded))
     forget_process_state()
     response = post_csv(studio, DEMO_CSV.read_text(encoding="utf-8"))
     assert response.status_code == 200, response.text

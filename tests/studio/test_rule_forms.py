@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chalicelib.core import records
 from chalicelib.pricing.policy import PricingPolicy
 from chalicelib.studio.rule_forms import form_values, label_of, row_counts, sections_from
 from devtools.seed import demo_drops
@@ -23,7 +24,7 @@ def _demo() -> PricingPolicy:
 def _round_trip(policy: PricingPolicy) -> PricingPolicy:
     sections, found = sections_from(form_values(policy))
     assert found.found == []
-    return PricingPolicy.model_validate({**policy.model_dump(), **sections})
+    return records.validate(PricingPolicy, {**records.dump(policy), **sections})
 
 
 def test_the_demo_policy_reads_back_from_its_own_form() -> None:
@@ -71,7 +72,7 @@ stages = st.lists(
 
 @given(stages)
 def test_any_markdown_stages_read_back_from_their_form(markdowns: list[dict[str, Any]]) -> None:
-    policy = PricingPolicy.model_validate({**_demo().model_dump(), "markdowns": markdowns})
+    policy = records.validate(PricingPolicy, {**records.dump(_demo()), "markdowns": markdowns})
     assert _round_trip(policy) == policy
 
 
@@ -101,7 +102,7 @@ rules = st.lists(
 
 @given(rules)
 def test_any_offer_rules_read_back_from_their_form(segment_rules: list[dict[str, Any]]) -> None:
-    policy = PricingPolicy.model_validate({**_demo().model_dump(), "segment_rules": segment_rules})
+    policy = records.validate(PricingPolicy, {**records.dump(_demo()), "segment_rules": segment_rules})
     assert _round_trip(policy) == policy
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,8 +70,8 @@ def started_days_ago(days: int) -> None:
     """Move the demo drop's start back, so a till can have sold it on an earlier day."""
     stored = wiring.catalog_store().drop_catalog("linen-lab")
     assert stored is not None
-    drop = stored.drop.model_copy(update={"starts_at": stored.drop.starts_at - timedelta(days=days)})
-    wiring.catalog_store().put_drop_catalog(stored.model_copy(update={"drop": drop}))
+    drop = replace(stored.drop, starts_at=stored.drop.starts_at - timedelta(days=days))
+    wiring.catalog_store().put_drop_catalog(replace(stored, drop=drop))
     forget_process_state()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -57,10 +58,8 @@ def room(client: Client) -> Iterator[None]:
     store = wiring.catalog_store()
     catalog = store.drop_catalog("linen-lab")
     assert catalog is not None
-    drop = catalog.drop.model_copy(
-        update={"starts_at": OPENS, "waiting_room": WaitingRoom(admit_per_minute=60, minutes=30)}
-    )
-    store.save_drop(catalog.model_copy(update={"drop": drop}), AuditEntry("linen-lab", "test", "drop", "room", "x"))
+    drop = replace(catalog.drop, starts_at=OPENS, waiting_room=WaitingRoom(admit_per_minute=60, minutes=30))
+    store.save_drop(replace(catalog, drop=drop), AuditEntry("linen-lab", "test", "drop", "room", "x"))
     wiring.catalog.cache_clear()
     yield
 

@@ -3,6 +3,7 @@ the past, never for an unpublished drop or one whose first hour is over."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -22,9 +23,7 @@ def test_the_window_covers_the_launch_and_never_starts_in_the_past(
     start_offset: timedelta, minutes: int, published: bool
 ) -> None:
     starts = NOW + start_offset
-    drop = DROP.model_copy(
-        update={"starts_at": starts, "ends_at": starts + timedelta(minutes=minutes), "published": published}
-    )
+    drop = replace(DROP, starts_at=starts, ends_at=starts + timedelta(minutes=minutes), published=published)
     window = warm_window(drop, NOW)
     first_hour_over = min(starts + FIRST_HOUR, drop.ends_at)
     if not published or first_hour_over <= NOW + START_MARGIN:
@@ -36,7 +35,7 @@ def test_the_window_covers_the_launch_and_never_starts_in_the_past(
 
 def test_a_drop_next_week_is_warmed_ten_minutes_ahead_for_its_first_hour() -> None:
     starts = datetime(2026, 12, 12, 9, 0, tzinfo=UTC)
-    drop = DROP.model_copy(update={"starts_at": starts, "ends_at": starts + timedelta(days=2), "published": True})
+    drop = replace(DROP, starts_at=starts, ends_at=starts + timedelta(days=2), published=True)
     window = warm_window(drop, NOW)
     assert window is not None
     assert (window.starts, window.ends) == (
