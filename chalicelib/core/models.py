@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from chalicelib.core.records import Rule
+from chalicelib.core.records import Record, Rule
 
 LocalizedText = dict[str, str]
 """Copy per locale (``{"en": "…", "fr": "…"}``); ``localized`` picks one with a fallback."""
@@ -133,13 +133,6 @@ def localized(text: LocalizedText, locale: str, fallback: str) -> str:
     if language in text:
         return text[language]
     return text.get(fallback) or next(iter(text.values()), "")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Record:
-    """A record's base: fields a record does not have are refused, by pydantic and by ``records.read``."""
-
-    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Literal
 
-from chalicelib.core.models import AwareDatetime, CurrencyCode, Label, MinorUnits, Record
-from chalicelib.core.records import Rule
+from chalicelib.core.models import AwareDatetime, CurrencyCode, Label, MinorUnits
+from chalicelib.core.records import Record, Rule
 
 Bps = Annotated[int, Rule(ge=0, le=10_000, strict=True)]
 Segment = Annotated[str, Rule(pattern=r"^(tier|cohort|near|visit):[a-z0-9-]{1,40}$")]
