@@ -164,7 +164,7 @@ class PickupSchedule(Record):
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
             raise ValueError("opening hours are local wall-clock times, without an offset")
         if self.opens >= self.closes:
-            raise ValueError("opens must be before closes")
+            raise ValueError("slots must start before they end")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -37,7 +37,7 @@ from chalicelib.i18n.formatting import currency_digits, major_units
 from chalicelib.pricing.reference import with_change
 from chalicelib.shop.storefront import popup_currency
 from chalicelib.stock.slots import local_instant
-from chalicelib.studio.web import problems
+from chalicelib.web.request import validation_problems
 
 COPY_FIELDS = ("name", "tagline", "description")
 MAX_COPY = {"name": 80, "tagline": 160, "description": 2000}
@@ -64,7 +64,7 @@ class FormProblems:
         try:
             return build()
         except ValidationError as error:
-            for problem in problems(error):
+            for problem in validation_problems(error, limit=100):
                 self.add(f"{prefix}{problem['field']}".rstrip("."), problem["problem"])
             return None
 
@@ -344,6 +344,7 @@ PICKUP_FORM_FIELDS = {
     "closes": "slots_close",
     "slot_minutes": "slot_minutes",
     "capacity": "capacity",
+    "form": "slots_close",  # a rule across the fields (slots start before they end): shown at the end
 }
 """A pop-up's pickup settings and the edit form's fields for them (``<field>.<pop-up id>``)."""
 

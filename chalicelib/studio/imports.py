@@ -38,7 +38,7 @@ from chalicelib.pricing.reference import with_change
 from chalicelib.stock.ports import ProductWriter, StockLine
 from chalicelib.stock.shards import spread_lines
 from chalicelib.studio.drops import to_minor
-from chalicelib.studio.web import problems
+from chalicelib.web.request import validation_problems
 
 MAX_ROWS = 20_000
 MAX_UNITS = 100_000
@@ -202,7 +202,7 @@ class CatalogImport:
             try:
                 self.skus.append(records.validate(Sku, {**kept, **product, "sku": sku, "sizes": self._sizes[sku]}))
             except ValidationError as error:
-                for problem in problems(error):
+                for problem in validation_problems(error, limit=100):
                     self._problem(line, problem["field"], problem["problem"])
 
     def raise_problems(self) -> None:

@@ -11,7 +11,6 @@ from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 
@@ -183,8 +182,3 @@ async def checked_form(request: Request, principal: Principal, max_fields: int =
     form = await read_form(request, max_fields)
     check_csrf(principal, form.get("csrf"))
     return form
-
-
-def problems(error: ValidationError) -> list[dict[str, str]]:
-    """pydantic's errors as ``{field, problem}`` for the page to list next to the form."""
-    return [{"field": ".".join(str(part) for part in e["loc"]) or "form", "problem": e["msg"]} for e in error.errors()]

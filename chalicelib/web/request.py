@@ -19,7 +19,7 @@ from chalicelib.shop.ports import Edge
 from chalicelib.shop.visitors import Visitor, identify
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    from pydantic import BaseModel, ValidationError
 
 MAX_QUERY_BYTES = 2048
 MAX_BODY_BYTES = 16_384
@@ -151,11 +151,10 @@ def parse_body[Parsed: BaseModel](raw: str | bytes | None, model: type[Parsed], 
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems = [
-            {"field": ".".join(str(part) for part in e["loc"]), "problem": e["msg"]} for e in error.errors()[:20]
-        ]
         raise Unprocessable(
-            "The request body does not match what this endpoint takes.", code="invalid_body", details=problems
+            "The request body does not match what this endpoint takes.",
+            code="invalid_body",
+            details=validation_problems(error),
         ) from None
 
 
@@ -181,8 +180,18 @@ def parse_form[Parsed: BaseModel](raw: str | bytes | None, model: type[Parsed]) 
     try:
         return model.model_validate(fields)
     except ValidationError as error:
-        problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors()[:20]]
-        raise Unprocessable("The form is missing something.", code="invalid_form", details=problems) from None
+        raise Unprocessable(
+            "The form is missing something.", code="invalid_form", details=validation_problems(error)
+        ) from None
+
+
+def validation_problems(error: ValidationError, limit: int = 20) -> list[dict[str, str]]:
+    """pydantic's errors as ``{field, problem}`` (``form`` for a rule across fields), each a rule's
+    own message without the "Value error, " pydantic puts before it."""
+    return [
+        {"field": ".".join(str(part) for part in e["loc"]) or "form", "problem": e["msg"].removeprefix("Value error, ")}
+        for e in error.errors()[:limit]
+    ]
 
 
 def same_site(headers: Any, base_url: str) -> None:

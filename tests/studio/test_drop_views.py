@@ -105,6 +105,17 @@ def test_every_problem_is_reported_and_nothing_is_saved(studio: TestClient) -> N
     assert stored is not None and stored.drop.revision == 0
 
 
+def test_slots_that_end_before_they_start_are_said_beside_their_end_in_words(studio: TestClient) -> None:
+    session = log_in(studio)
+    form = edit_form(studio, session) | {"slots_open.paris-marais": "20:00", "slots_close.paris-marais": "09:00"}
+    refused = studio.post("/studio/drops/winter-knit", headers=session | HTML, data=form)
+    assert refused.status_code == 422
+    beside = refused.text[refused.text.index('name="slots_close.paris-marais"') :].split("</label>", 1)[0]
+    assert 'aria-invalid="true"' in beside, beside
+    assert '<span class="field-problem" id="problem-slots_close.paris-marais">' in refused.text
+    assert "slots must start before they end" in refused.text and "Value error" not in refused.text
+
+
 def test_a_stale_edit_is_refused_with_409(studio: TestClient) -> None:
     session = log_in(studio)
     first, second = edit_form(studio, session), edit_form(studio, session)
