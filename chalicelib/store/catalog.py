@@ -203,17 +203,16 @@ class DynamoCatalog(DynamoAdapter):
     def available_stock(self, slug: str, generation: int) -> StockCounts:
         """Available units per (sku, size, location) over its shards, and units on hand and sold per
         (SKU, location), for display and sell-through: an eventually consistent read of only the
-        attributes it needs, parsed without the generic converter (it runs on every view)."""
+        attributes it needs, parsed without the generic converter (it runs on every view). The SKU,
+        size and place come from the sort key: botocore parses each attribute of 300 items a view."""
         counts = StockCounts({}, {}, {})
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk",
-            "ProjectionExpression": "#sku, #size, #loc, #available, #on_hand, #sold",
+            "ProjectionExpression": "#sk, #available, #on_hand, #sold",
             "ExpressionAttributeNames": {
                 "#pk": schema.PK,
-                "#sku": "sku",
-                "#size": "size",
-                "#loc": "location",
+                "#sk": schema.SK,
                 "#available": "available",
                 "#on_hand": "on_hand",
                 "#sold": "sold",
@@ -221,10 +220,9 @@ class DynamoCatalog(DynamoAdapter):
             "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug, generation)}},
         }
         for item in paginate(self._call, "query", **kwargs):
-            sku = item["sku"]["S"]
-            key = (sku, item["size"]["S"], item["location"]["S"])  # a sharded size's shards add up
+            key = schema.stock_group(item[schema.SK]["S"])  # a sharded size's shards add up
             counts.available[key] = counts.available.get(key, 0) + max(number_of(item, "available"), 0)
-            at = (sku, key[2])
+            at = (key[0], key[2])
             counts.on_hand[at] = counts.on_hand.get(at, 0) + number_of(item, "on_hand")
             counts.sold[at] = counts.sold.get(at, 0) + number_of(item, "sold")
         return counts

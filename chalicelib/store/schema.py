@@ -123,6 +123,13 @@ def stock_sort_key(sku: str, size: str, location_id: str, shard: int = 0) -> str
     return f"{group}#s{shard:02d}" if shard else group
 
 
+def stock_group(sort_key: str) -> tuple[str, str, str]:
+    """The (SKU, size, location) a stock item's sort key names, whichever shard it is: a read can
+    take them from the key instead of projecting three more attributes."""
+    sku, size, location_id = sort_key.split("#", 3)[:3]
+    return sku, size, location_id
+
+
 def stock_key(
     slug: str, generation: int, sku: str, size: str, location_id: str, shard: int = 0
 ) -> dict[str, dict[str, str]]:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.core.models import SKU_PATTERN, SLUG_PATTERN
 from chalicelib.store import schema
 from chalicelib.store.client import dynamodb
 from devtools.seed import DemoDrop
@@ -22,3 +26,13 @@ def test_stock_items_store_available_beside_the_counters(demo: list[DemoDrop]) -
     )["Item"]
     counters = {k: int(item[k]["N"]) for k in ("on_hand", "held", "sold", "available")}
     assert counters["available"] == counters["on_hand"] - counters["held"] - counters["sold"] == row.on_hand
+
+
+@given(
+    st.from_regex(SKU_PATTERN, fullmatch=True),
+    st.from_regex(r"[^#]{1,16}", fullmatch=True),
+    st.from_regex(SLUG_PATTERN, fullmatch=True),
+    st.integers(0, 63),
+)
+def test_a_stock_items_sort_key_names_its_group_whatever_its_shard(sku: str, size: str, place: str, shard: int) -> None:
+    assert schema.stock_group(schema.stock_sort_key(sku, size, place, shard)) == (sku, size, place)
