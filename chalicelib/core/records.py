@@ -17,7 +17,7 @@ import typing
 from collections.abc import Callable
 from datetime import date, datetime, time
 from enum import Enum
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 if TYPE_CHECKING:
@@ -113,16 +113,14 @@ def _path(*parts: object) -> str:
     return ".".join(str(part) for part in parts if part != "")
 
 
-def _failing(field: object, reader: Check) -> Check:
-    def checked(value: Any) -> Any:
-        try:
-            return reader(value)
-        except RecordError as error:
-            raise RecordError(_path(field, error.field), error.problem) from None
-        except (ValueError, TypeError) as error:
-            raise RecordError(str(field), str(error)) from None
-
-    return checked
+def _at(field: object, reader: Check, value: Any) -> Any:
+    """``reader(value)``, a refusal named by its path from ``field``."""
+    try:
+        return reader(value)
+    except RecordError as error:
+        raise RecordError(_path(field, error.field), error.problem) from None
+    except (ValueError, TypeError) as error:
+        raise RecordError(str(field), str(error)) from None
 
 
 @cache
@@ -160,7 +158,7 @@ def _reader(kind: Any) -> Check:
         def mapping(value: Any) -> Any:
             if not isinstance(value, dict):
                 raise ValueError("should be an object")
-            return {key(k): _failing(k, item)(v) for k, v in value.items()}
+            return {key(k): _at(k, item, v) for k, v in value.items()}
 
         return mapping
     if kind is type(None):
@@ -180,7 +178,7 @@ def _reader(kind: Any) -> Check:
 
 def _record_reader(record: type[Any]) -> Check:
     hints = typing.get_type_hints(record, include_extras=True)
-    fields = {field.name: _failing(field.name, _reader(hints[field.name])) for field in dataclasses.fields(record)}
+    fields = {field.name: partial(_at, field.name, _reader(hints[field.name])) for field in dataclasses.fields(record)}
     ignore_extra = getattr(record, "__pydantic_config__", {}).get("extra") == "ignore"
 
     def instance(value: Any) -> Any:
@@ -226,7 +224,7 @@ def _tuple_reader(args: tuple[Any, ...]) -> Check:
         def sequence(value: Any) -> Any:
             if not isinstance(value, (list, tuple)):
                 raise ValueError("should be a list")
-            return tuple(_failing(index, item)(v) for index, v in enumerate(value))
+            return tuple(_at(index, item, v) for index, v in enumerate(value))
 
         return sequence
     items = [_reader(arg) for arg in args]
@@ -234,7 +232,7 @@ def _tuple_reader(args: tuple[Any, ...]) -> Check:
     def fixed(value: Any) -> Any:
         if not isinstance(value, (list, tuple)) or len(value) != len(items):
             raise ValueError(f"should be a list of {len(items)}")
-        return tuple(_failing(index, reader)(v) for index, (reader, v) in enumerate(zip(items, value, strict=True)))
+        return tuple(_at(index, reader, v) for index, (reader, v) in enumerate(zip(items, value, strict=True)))
 
     return fixed
 
@@ -290,10 +288,6 @@ def _adapter(record: type[Any]) -> TypeAdapter[Any]:
 def validate[R](record: type[R], data: Any) -> R:
     """``data`` as ``record``, validated by pydantic (``pydantic.ValidationError`` lists each problem)."""
     return _adapter(record).validate_python(data)  # type: ignore[no-any-return]
-
-
-def validate_json[R](record: type[R], data: str | bytes) -> R:
-    return _adapter(record).validate_json(data)  # type: ignore[no-any-return]
 
 
 def dump(value: Any, **options: Any) -> Any:

@@ -204,7 +204,7 @@ class DynamoCatalog(DynamoAdapter):
         """Available units per (sku, size, location) over its shards, and units on hand and sold per
         (SKU, location), for display and sell-through: an eventually consistent read of only the
         attributes it needs, parsed without the generic converter (it runs on every view). The SKU,
-        size and place come from the sort key: botocore parses each attribute of 300 items a view."""
+        size and place come from the sort key: botocore parses each projected attribute of each item."""
         counts = StockCounts({}, {}, {})
         kwargs: dict[str, Any] = {
             "TableName": self._table,
