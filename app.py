@@ -15,6 +15,10 @@ import gc
 
 gc.disable()
 
+from chalicelib.core import dataclass_code
+
+dataclass_code.install()  # before the first dataclass is defined
+
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime

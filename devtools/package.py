@@ -20,6 +20,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from chalicelib.core import dataclass_code
 from chalicelib.i18n.locales import UI_LOCALES
 from chalicelib.pages.environment import COMPILED_TEMPLATES, compile_shipped
 
@@ -70,10 +71,18 @@ def _snapshot(into: Path) -> Path:
     shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=UNPACKAGED)
     shutil.copytree(ROOT / "vendor", project / "vendor", symlinks=False, ignore=UNPACKAGED)
     compile_shipped(project / "vendor" / "templates")
+    compile_dataclasses(project / "chalicelib")
     shutil.copytree(ROOT / ".chalice", project / ".chalice", ignore=UNPACKAGED)
     CHALICE_CACHE.mkdir(parents=True, exist_ok=True)
     (project / ".chalice" / "deployments").symlink_to(CHALICE_CACHE, target_is_directory=True)
     return project
+
+
+def compile_dataclasses(chalicelib: Path) -> None:
+    """The shopper's dataclasses' methods, compiled into ``chalicelib`` (``chalicelib.core.dataclass_code``),
+    by a fresh interpreter of the runtime's Python (this one)."""
+    target = chalicelib / dataclass_code.SHIPPED.relative_to(dataclass_code.SHIPPED.parents[1])
+    subprocess.run([sys.executable, "-m", "devtools.dataclass_code", str(target)], cwd=ROOT, check=True)
 
 
 def _run_chalice_package(out_dir: Path, stage: str) -> Path:

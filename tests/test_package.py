@@ -37,6 +37,7 @@ def test_zip_holds_code_templates_catalogs_and_bytecode(package: Path) -> None:
         assert f"chalicelib/translations/{locale}/LC_MESSAGES/messages.mo" in names
         assert f"babel/locale-data/{locale}.dat" in names
     assert "chalicelib/studio/static/editor.js" in names  # the studio's editor, bundled by `make editor`
+    assert f"chalicelib/core/dataclass-code.{sys.implementation.cache_tag}.bin" in names
     modules = [n for n in names if n.endswith(".py")]
     missing = [m for m in modules if Path(importlib.util.cache_from_source(m)).as_posix() not in names]
     assert missing == []
@@ -51,10 +52,12 @@ def test_zip_holds_code_templates_catalogs_and_bytecode(package: Path) -> None:
 def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, tmp_path: Path) -> None:
     task, pythonpath = unpack_like_lambda(package, tmp_path)
     script = (
-        "import json, app, lambda_event as e\n"
+        "import json, dataclasses, app, lambda_event as e\n"
         "event = e.rest_event('/drops/{slug}', {'slug': 'NOT-A-SLUG'}, headers={'Accept-Language': 'fr'})\n"
         "r = app.app(event, e.LambdaContext())\n"
-        "print(json.dumps({'status': r['statusCode'], 'lang': r['headers']['Content-Language'], 'body': r['body']}))\n"
+        "shipped = vars(dataclasses)['exec']\n"
+        "print(json.dumps({'status': r['statusCode'], 'lang': r['headers']['Content-Language'], 'body': r['body'],"
+        " 'dataclasses': [len(shipped.codes), shipped.compiled]}))\n"
     )
     result = subprocess.run(
         [sys.executable, "-S", "-v", "-c", script],
@@ -72,6 +75,8 @@ def test_the_package_serves_a_localized_page_from_its_own_files(package: Path, t
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 404 and answer["lang"] == "fr"
     assert "Page introuvable" in answer["body"]
+    shipped, compiled = answer["dataclasses"]
+    assert shipped >= 50 and compiled == 0  # every dataclass the app defined ran the package's code
     loaded = [line for line in result.stderr.splitlines() if "code object from" in line and str(task) in line]
     assert any("chalicelib/core/__pycache__/models" in line for line in loaded)
     assert any("jinja2/__pycache__" in line for line in loaded)
