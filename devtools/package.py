@@ -59,8 +59,9 @@ UNPACKAGED = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments", "venv
 
 
 def _snapshot(into: Path) -> Path:
-    """What ``chalice package`` reads, copied still: app.py, chalicelib/, vendor/ (the templates, and
-    the shopper's compiled beside them), requirements.txt and .chalice/. Chalice names its dependency
+    """What ``chalice package`` reads, copied still: app.py, chalicelib/ (with the code of the
+    shopper's dataclasses' methods), vendor/ (the templates, and the shopper's compiled beside them),
+    requirements.txt and .chalice/. Chalice names its dependency
     zip by a hash of every file under chalicelib/, ``__pycache__`` included, so the package must not
     be built from a tree that other processes are writing bytecode into (tests importing modules for
     the first time on a fresh clone). The cache itself stays shared, in the project's .chalice."""
@@ -79,8 +80,9 @@ def _snapshot(into: Path) -> Path:
 
 
 def compile_dataclasses(chalicelib: Path) -> None:
-    """The shopper's dataclasses' methods, compiled into ``chalicelib`` (``chalicelib.core.dataclass_code``),
-    by a fresh interpreter of the runtime's Python (this one)."""
+    """The shopper's dataclasses' methods, compiled into ``chalicelib`` (``chalicelib.core.dataclass_code``)
+    by a fresh interpreter of the runtime's Python (this one) importing this checkout's app, whose
+    files the snapshot copied (a text that differs is only compiled at run time, never run wrong)."""
     target = chalicelib / dataclass_code.SHIPPED.relative_to(dataclass_code.SHIPPED.parents[1])
     subprocess.run([sys.executable, "-m", "devtools.dataclass_code", str(target)], cwd=ROOT, check=True)
 

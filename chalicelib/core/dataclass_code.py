@@ -2,7 +2,7 @@
 
 Python makes each dataclass's ``__init__``, ``__repr__``, ``__eq__``, ``__hash__`` and frozen
 ``__setattr__`` by writing their source text and compiling it as the class is defined: about 1 ms a
-class on this machine, four fifths of it the compilation, and the shopper's cold start defines 58
+class on this machine, four fifths of it the compilation, and the shopper's cold start defines 60
 (decision 105). The deployment package carries that code compiled, as it carries every module's
 ``.pyc``, and ``install`` has the dataclasses module run it. The lookup is by the exact text, so what
 runs is what Python itself would have compiled; a text the package lacks (a class changed after the
@@ -51,9 +51,8 @@ class ShippedCode:
 
 
 def load(path: Path = SHIPPED) -> dict[str, bytes]:
-    """The shipped code by source text, each marshalled (read when its class is defined: the studio's
-    are shipped too, and the shopper's function need not load them); empty if there is none, or it
-    was made by another Python."""
+    """The shipped code by source text, each still marshalled (unmarshalled when its class is
+    defined); empty if there is none, or it was made by another Python."""
     try:
         data = path.read_bytes()
     except OSError:

@@ -86,17 +86,20 @@ def html_error(request: Any, status: int, code: str, headers: dict[str, str] | N
     accept = request.headers.get("accept-language") if request is not None else None
     locale = negotiate(requested, accept if accept and len(accept) < 512 else None, UI_LOCALES, "en")
     nonce = responses.new_nonce()
-    body = render_error(locale, status, code, nonce, _back(request, locale))
+    body = render_error(locale, status, code, nonce, _back(request, locale, status))
     return responses.html(body, nonce=nonce, locale=locale, status=status, extra=headers)
 
 
-def _back(request: Any, locale: str) -> str | None:
-    """The drop page a failed drop route came from (a form on it, or one of its holds)."""
+def _back(request: Any, locale: str, status: int) -> str | None:
+    """The drop page a failed drop route came from (a form on it, or one of its holds), or the drop's
+    own page without the query it could not read (a link mangled on its way to the shopper)."""
     slug = (getattr(request, "uri_params", None) or {}).get("slug")
     path = str(getattr(request, "path", ""))
-    if not isinstance(slug, str) or not SLUG.match(slug) or not path.startswith("/drops/{slug}/"):
+    if not isinstance(slug, str) or not SLUG.match(slug):
         return None
-    return f"/drops/{slug}?lang={locale}"
+    if path.startswith("/drops/{slug}/") or (path == "/drops/{slug}" and status == 400):
+        return f"/drops/{slug}?lang={locale}"
+    return None
 
 
 def _guarded(view: View, answer: Callable[[Exception, int, str, str, Any], Response]) -> View:

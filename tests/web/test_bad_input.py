@@ -28,9 +28,16 @@ def test_malformed_query_is_a_localized_400(client: Client, query: str) -> None:
     assert html.status_code == 400
     assert html.headers["Content-Language"] == "es"
     assert "Esa solicitud no parece correcta" in html_of(html)
+    assert 'href="/drops/linen-lab?lang=es"' in html_of(html)  # the drop's page, without what broke it
     api = client.http.get(f"/api/drops/linen-lab?{query}")
     assert api.status_code == 400
     assert set(json_of(api)["error"]) >= {"code", "message"}
+
+
+def test_a_drop_that_does_not_exist_offers_no_way_back_to_it(client: Client) -> None:
+    html = client.http.get("/drops/no-such-drop?lang=fr")
+    assert html.status_code == 404
+    assert "/drops/no-such-drop" not in html_of(html)
 
 
 def test_unsupported_but_well_formed_lang_falls_back(client: Client) -> None:
