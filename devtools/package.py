@@ -83,7 +83,7 @@ def compile_dataclasses(chalicelib: Path) -> None:
     """The shopper's dataclasses' methods, compiled into ``chalicelib`` (``chalicelib.core.dataclass_code``)
     by a fresh interpreter of the runtime's Python (this one) importing this checkout's app, whose
     files the snapshot copied (a text that differs is only compiled at run time, never run wrong)."""
-    target = chalicelib / dataclass_code.SHIPPED.relative_to(dataclass_code.SHIPPED.parents[1])
+    target = chalicelib / "core" / dataclass_code.SHIPPED.name
     subprocess.run([sys.executable, "-m", "devtools.dataclass_code", str(target)], cwd=ROOT, check=True)
 
 

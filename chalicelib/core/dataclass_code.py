@@ -64,9 +64,7 @@ def load(path: Path = SHIPPED) -> dict[str, bytes]:
         codes = marshal.loads(data[len(magic) :])  # noqa: S302  the package's own file
     except (EOFError, ValueError, TypeError):
         return {}
-    if not isinstance(codes, dict):
-        return {}
-    return {text: code for text, code in codes.items() if isinstance(text, str) and isinstance(code, bytes)}
+    return codes if isinstance(codes, dict) else {}
 
 
 def install(path: Path = SHIPPED) -> ShippedCode | None:
