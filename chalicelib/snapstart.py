@@ -31,7 +31,7 @@ WARM_CURRENCIES = ("EUR", "USD", "GBP", "JPY", "AED", "CHF")
 
 def warm() -> None:
     """Before the snapshot: everything a first request would load that is the same for every copy."""
-    dynamodb()  # imports boto3 and loads the service model; no request is made
+    dynamodb()  # imports botocore and loads the service model; no request is made
     records.prepare(DropCatalog, PricingPolicy, LandingQuery, PickupPageQuery)  # what shopper pages read
     for locale in UI_LOCALES:
         text_direction(locale)

@@ -1,6 +1,6 @@
 """The lazily built low-level DynamoDB client and the one place its errors become domain errors.
 
-boto3 costs about 0.4 s to import and build a client, so nothing here runs at import time: the
+The SDK costs about 0.3 s to import and build a client, so nothing here runs at import time: the
 first request that needs DynamoDB pays for it, and paths that don't need it never do.
 """
 
@@ -56,17 +56,22 @@ def _models() -> Any:
 
 def dynamodb() -> DynamoDBClient:
     """The process's DynamoDB client, built on first use: its own botocore session (so its own
-    credentials), sharing the parsed service models."""
+    credentials), sharing the parsed service models, parsing items with ``ItemParser``.
+
+    botocore builds it, as boto3's ``Session.client`` would (the same low-level client): importing
+    boto3 itself adds its resource layer and s3transfer, which this client never uses (decision 106)."""
     global _client
     if _client is None:
-        import boto3
         import botocore.session
         from botocore.config import Config
 
+        from chalicelib.store.item_parser import ItemParserFactory
+
         core = botocore.session.get_session()
         core.register_component("data_loader", _models())
+        core.register_component("response_parser_factory", ItemParserFactory())
         s = settings()
-        _client = boto3.session.Session(botocore_session=core).client(
+        _client = core.create_client(
             "dynamodb",
             region_name=s.region,
             endpoint_url=s.dynamodb_endpoint,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -86,6 +87,17 @@ def test_importing_the_app_builds_no_aws_client() -> None:
     code = "import sys, app; print(*(m in sys.modules for m in ('boto3', 'botocore.session', 'aws_xray_sdk.core')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False", "False"]
+
+
+def test_building_the_dynamodb_client_does_not_import_boto3() -> None:
+    """botocore builds the shopper's client: boto3's resource layer and s3transfer are never loaded."""
+    code = (
+        "import sys; from chalicelib.store.client import dynamodb; dynamodb(); "
+        "print('boto3' in sys.modules, 's3transfer' in sys.modules, 'botocore.session' in sys.modules)"
+    )
+    env = {**os.environ, "DROPFRONT_DYNAMODB_ENDPOINT": "http://127.0.0.1:1"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert result.stdout.split() == ["False", "False", "True"]
 
 
 def test_client_honours_endpoint_timeouts_and_retry_mode(monkeypatch: pytest.MonkeyPatch) -> None:
