@@ -3,6 +3,10 @@ the two must agree on what a record is and on what breaks one."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import pkgutil
+import typing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,3 +139,21 @@ def test_the_readers_agree_on_every_landing_query(params: dict[str, str]) -> Non
     """The landing page's query is read without pydantic (its cold start); pydantic, reading the same
     declaration, accepts and refuses the same queries."""
     both_read(LandingQuery, params)
+
+
+def test_every_dataclass_field_type_is_what_typing_resolves() -> None:
+    """``records`` evaluates each annotation once per module; for every dataclass in chalicelib the
+    result equals ``typing.get_type_hints`` (inherited fields, aliases, ``Annotated`` rules, literals)."""
+    import chalicelib
+
+    checked = 0
+    for module_info in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+        module = importlib.import_module(module_info.name)
+        for kind in vars(module).values():
+            if not (dataclasses.is_dataclass(kind) and isinstance(kind, type) and kind.__module__ == module.__name__):
+                continue
+            names = {field.name for field in dataclasses.fields(kind)}
+            hints = typing.get_type_hints(kind, include_extras=True)
+            assert records._field_types(kind) == {name: hints[name] for name in names}, kind
+            checked += 1
+    assert checked > 100
