@@ -184,12 +184,12 @@ def _field_types(record: type[Any]) -> dict[str, Any]:
     gives the same for a record but evaluates every annotation of every class in its MRO anew, the
     base's ``ClassVar`` once per record: 7.5 → 4.9 ms of a cold start's first landing page."""
     names = {field.name for field in dataclasses.fields(record)}
-    types: dict[str, Any] = {}
-    for klass in reversed(record.__mro__):
+    found: dict[str, Any] = {}
+    for klass in reversed(record.__mro__):  # a subclass's annotation of a field overrides its base's
         for name, annotation in inspect.get_annotations(klass).items():
             if name in names:
-                types[name] = _evaluated(klass.__module__, annotation) if isinstance(annotation, str) else annotation
-    return types
+                found[name] = _evaluated(klass.__module__, annotation) if isinstance(annotation, str) else annotation
+    return found
 
 
 @cache

@@ -5,8 +5,9 @@ is a union of ten members, and botocore looks up each of the ten for every value
 (boto/boto3#2928): the landing page's stock Query (276 items of four attributes) took 4.5 ms of
 CPU to parse that way, 0.4 ms of it reading the JSON. Once the JSON is read, an attribute value is
 already in the form botocore returns, except a binary one (base64 on the wire, bytes parsed) and
-the maps and lists that may hold one. ``ItemParser`` returns that form directly for attribute
-values and maps of them, and leaves every other shape to botocore. Only the DynamoDB client uses it
+the maps and lists that may hold one. ``ItemParser`` returns that form directly for maps of
+attribute values (an item, a key; DynamoDB's answers hold attribute values nowhere else), and
+leaves every other shape to botocore. Only the DynamoDB client uses it
 (``store.client.dynamodb`` registers the factory on its own botocore session).
 """
 
@@ -22,12 +23,7 @@ AS_READ = frozenset({"S", "N", "SS", "NS", "BOOL", "NULL"})
 
 
 class ItemParser(JSONParser):  # type: ignore[misc]  # botocore ships no types
-    """DynamoDB's JSON protocol parser, with attribute values parsed by their tag alone."""
-
-    def _handle_structure(self, shape: Any, value: Any) -> Any:
-        if value is not None and shape.name == ATTRIBUTE_VALUE:
-            return self._attribute(shape, value)
-        return super()._handle_structure(shape, value)
+    """DynamoDB's JSON protocol parser, with items' attribute values parsed by their tag alone."""
 
     def _handle_map(self, shape: Any, value: dict[str, Any]) -> dict[str, Any]:
         if shape.value.name == ATTRIBUTE_VALUE:  # an item, a key, or a map attribute's members
