@@ -73,7 +73,7 @@ replay: venv ## make replay DECISION=<id>: a logged pricing decision recomputed 
 	@test -n "$(DECISION)" || { echo "usage: make replay DECISION=<decision id>"; exit 2; }
 	$(BIN)/python -m devtools.replay "$(DECISION)"
 
-bench: venv catalogs editor ## benchmarks against the targets in docs/design.md; writes bench/results/latest.json
+bench: venv catalogs editor emulators ## benchmarks against the targets in docs/design.md; writes bench/results/latest.json
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.imports --rows 2000 --every 10 --out bench/results/imports.json
 	$(BIN)/python -m bench.outage --out bench/results/outage.json

@@ -68,9 +68,17 @@ def table(results: dict[str, Any]) -> str:
         "plus the catalog refresh every 10 s)"
     )
     cold_text = (
-        f"wall {cold['ratio_median_of_pairs']} (app {cold['app_ms']} ms, of which DynamoDB "
-        f"{cold['app_dynamodb_ms']} ms; baseline {cold['baseline_ms']} ms); CPU {cold['cpu_ratio_median_of_pairs']} "
-        f"({cold['app_cpu_ms']} vs {cold['baseline_cpu_ms']} ms), {cold['pairs']} pairs"
+        "; ".join(
+            f"on {engine}: wall {run['ratio_median_of_pairs']} (app {run['app_ms']} ms, of which DynamoDB "
+            f"{run['app_dynamodb_ms']} ms; baseline {run['baseline_ms']} ms), CPU {run['cpu_ratio_median_of_pairs']} "
+            f"({run['app_cpu_ms']} vs {run['baseline_cpu_ms']} ms)"
+            for engine, run in cold.items()
+        )
+        + f"; {cold['dynalite']['pairs']} pairs each (moto answers a Query several times slower than dynalite)"
+    )
+    cold_ok = max(
+        cold["dynalite"]["ratio_median_of_pairs"],
+        *(run["cpu_ratio_median_of_pairs"] for run in cold.values()),
     )
     bytecode_text = (
         f"{pkg['precompiled']} of {pkg['modules']} modules precompiled; import from source "
@@ -110,8 +118,8 @@ def table(results: dict[str, Any]) -> str:
         (
             "cold start: import app + first landing page ÷ boto3 client + one GetItem + Chalice hello world",
             cold_text,
-            "≤ 1.3, wall and CPU",
-            verdict(max(cold["ratio_median_of_pairs"], cold["cpu_ratio_median_of_pairs"]) <= 1.3),
+            "≤ 1.3, CPU on both engines and wall on dynalite",
+            verdict(cold_ok <= 1.3),
         ),
         ("bytecode in the package", bytecode_text, "ships .pyc", verdict(pkg["precompiled"] == pkg["modules"])),
         (
@@ -221,7 +229,7 @@ def main() -> None:
         }
         results["page_sizes"] = landing.page_sizes()
         print("cold start …", flush=True)
-        results["cold_start"] = cold_start.measure(endpoint, BENCH_SLUG, pairs)
+        results["cold_start"] = cold_start.on_both_engines(endpoint, BENCH_SLUG, pairs)
     print("package …", flush=True)
     results["package"] = package.measure(3 if args.quick else 9)
     print("lighthouse …", flush=True)

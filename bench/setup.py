@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from devtools.dynalite import dynalite
 from devtools.embedded_dynamodb import use_fake_credentials
 from devtools.process import forget_process_state
 from devtools.seed import DemoDrop, demo_drops, ensure_table, seed
@@ -72,4 +73,23 @@ def seeded_dynamodb() -> Iterator[str]:
         now = datetime.now(UTC)
         fresh = ensure_table(dynamodb(), TABLE)
         seed(TABLE, now, [*demo_drops(now), twenty_product_drop(now)], fresh=fresh)
+        yield endpoint
+
+
+@contextmanager
+def dynalite_copy(source: str, table: str = TABLE) -> Iterator[str]:
+    """dynalite holding a copy of the seeded table at ``source``: a second engine, which answers a
+    Query several times faster than moto. It has no transactions, so the table is copied item by
+    item rather than seeded through the app's adapters."""
+    import boto3
+
+    with dynalite() as endpoint:
+        origin, copy = (boto3.session.Session().client("dynamodb", endpoint_url=url) for url in (source, endpoint))
+        ensure_table(copy, table)
+        for page in origin.get_paginator("scan").paginate(TableName=table):
+            items = page["Items"]
+            for start in range(0, len(items), 25):
+                request = {table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
+                while request:
+                    request = copy.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
         yield endpoint

@@ -171,9 +171,8 @@ class Catalog:
         cached = self._policies.get(slug)
         if cached is None or cached[0] <= now:
             try:
-                policy = self._reader.pricing_policy(slug)
-                budgeted = policy is not None and any(r.budgeted for r in policy.segment_rules)
-                read = PolicyRead(policy, failed=False, spent=self._reader.cohort_spend(slug) if budgeted else {})
+                policy, spent = self._reader.current_pricing(slug)
+                read = PolicyRead(policy, failed=False, spent=spent)
                 cached = (now + self._catalog_ttl, read)
             except Exception as error:  # noqa: BLE001 - any failure to read the policy must fail closed
                 logger.warning("pricing policy unreadable: failing closed", extra={"drop": slug, "error": str(error)})

@@ -474,12 +474,10 @@ class DynamoBookings(ShardedStock):
             ProjectionExpression="#pk, #sk, available, booked, holds, #ttl",
             ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK, "#ttl": schema.TTL_ATTRIBUTE},
         )
-        used = found.get((idempotency[schema.PK]["S"], idempotency[schema.SK]["S"]))
+        used = found.get(schema.key_of(idempotency))
         if used is not None and int(used[schema.TTL_ATTRIBUTE]["N"]) > now_epoch:
             raise KeyAlreadyUsed(key)
-        stock = [
-            (line, found.get((k[schema.PK]["S"], k[schema.SK]["S"]))) for line, k in zip(lines, keys, strict=False)
-        ]
+        stock = [(line, found.get(schema.key_of(k))) for line, k in zip(lines, keys, strict=False)]
         if held is not None and any(
             held.qty(line.sku, line.size) and _hold_lapsed(raw, held, now_epoch) for line, raw in stock
         ):

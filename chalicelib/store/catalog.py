@@ -81,6 +81,14 @@ def stock_item(slug: str, generation: int, line: StockLine) -> dict[str, Any]:
     }
 
 
+def _policy(item: dict[str, Any] | None) -> PricingPolicy | None:
+    return None if item is None else records.read(PricingPolicy, json.loads(item["policy"]["S"]))
+
+
+def _spend(item: dict[str, Any] | None) -> dict[str, int]:
+    return {name: int(value["N"]) for name, value in (item or {}).items() if "@" in name and "N" in value}
+
+
 class DynamoCatalog(DynamoAdapter):
     """Reads and writes the catalog items described in ``chalicelib.store.schema``."""
 
@@ -138,13 +146,18 @@ class DynamoCatalog(DynamoAdapter):
 
     def pricing_policy(self, slug: str, version: int | None = None) -> PricingPolicy | None:
         """The drop's current policy (or a given version); None if it has none. Invalid data raises."""
-        item = self._call("get_item", TableName=self._table, Key=schema.policy_key(slug, version)).get("Item")
-        return None if item is None else records.read(PricingPolicy, json.loads(item["policy"]["S"]))
+        return _policy(self._call("get_item", TableName=self._table, Key=schema.policy_key(slug, version)).get("Item"))
 
     def cohort_spend(self, slug: str) -> dict[str, int]:
         """Minor units budgeted rules have granted, by counter (``pricing.budgets``; bookings add to it)."""
-        item = self._call("get_item", TableName=self._table, Key=schema.spend_key(slug)).get("Item") or {}
-        return {name: int(value["N"]) for name, value in item.items() if "@" in name and "N" in value}
+        return _spend(self._call("get_item", TableName=self._table, Key=schema.spend_key(slug)).get("Item"))
+
+    def current_pricing(self, slug: str) -> tuple[PricingPolicy | None, dict[str, int]]:
+        """The drop's current policy and its budgets' spend, in one BatchGetItem: a shopper's first
+        view needs both, and each call is a round trip on the cold start's path."""
+        policy_key, spend_key = schema.policy_key(slug), schema.spend_key(slug)
+        found = batch_items(self._call, self._table, [policy_key, spend_key])
+        return _policy(found.get(schema.key_of(policy_key))), _spend(found.get(schema.key_of(spend_key)))
 
     def popup_day(self, slug: str, generation: int, popup: str, day: date) -> PopupDay:
         """The pop-up's footfall ``day`` (its day total) and the units its till sold of the drop that

@@ -66,6 +66,7 @@ because DynamoDB may return expired items for up to 48 hours.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -78,6 +79,11 @@ TTL_ATTRIBUTE = "expires_at"
 
 META = "META"
 DROPS_INDEX_PK = "DROPS"
+
+
+def key_of(key: Mapping[str, Any]) -> tuple[str, str]:
+    """A key as ``client.batch_items`` files the item found there: (pk, sk)."""
+    return key[PK]["S"], key[SK]["S"]
 
 
 def drop_partition(slug: str) -> str:

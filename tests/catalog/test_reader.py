@@ -29,13 +29,9 @@ class CountingReader:
         self.calls.append("drops")
         return [d.catalog.drop for d in DEMO]
 
-    def pricing_policy(self, slug: str) -> PricingPolicy | None:
-        self.calls.append(f"policy:{slug}")
-        return None
-
-    def cohort_spend(self, slug: str) -> dict[str, int]:
-        self.calls.append(f"spend:{slug}")
-        return {}
+    def current_pricing(self, slug: str) -> tuple[PricingPolicy | None, dict[str, int]]:
+        self.calls.append(f"pricing:{slug}")
+        return None, {}
 
     def available_stock(self, slug: str, generation: int) -> StockCounts:
         self.calls.append(f"stock:{slug}#g{generation}")

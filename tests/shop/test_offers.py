@@ -98,8 +98,9 @@ def test_a_client_cannot_choose_a_cell(client: Client, demo: list[DemoDrop]) -> 
     assert not any(rule.startswith("cell:") for o in asked.values() for rule in o["rules"])
 
 
-def failing_get_item(kind: str) -> Any:
-    """A botocore ``before-send`` handler: the endpoint unreachable, or a non-retryable AccessDenied."""
+def failing_policy_read(kind: str) -> Any:
+    """A botocore ``before-send`` handler for the batch read of the drop's pricing (its other batch
+    reads, the drop's places, go through): the endpoint unreachable, or a non-retryable AccessDenied."""
     from botocore.awsrequest import AWSResponse
     from botocore.exceptions import EndpointConnectionError
 
@@ -108,9 +109,12 @@ def failing_get_item(kind: str) -> Any:
             yield b'{"__type":"com.amazonaws.dynamodb.v20120810#AccessDeniedException","message":"not allowed"}'
 
     def unreachable(request: Any, **_: Any) -> None:
-        raise EndpointConnectionError(endpoint_url=request.url)
+        if b"POLICY#" in request.body:
+            raise EndpointConnectionError(endpoint_url=request.url)
 
-    def denied(request: Any, **_: Any) -> AWSResponse:
+    def denied(request: Any, **_: Any) -> AWSResponse | None:
+        if b"POLICY#" not in request.body:
+            return None
         return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "AccessDeniedException"}, Body())
 
     return {"unreachable": unreachable, "access_denied": denied}[kind]
@@ -120,12 +124,12 @@ def failing_get_item(kind: str) -> Any:
 def test_policy_read_failure_fails_closed(
     client: Client, log: io.StringIO, capsys: pytest.CaptureFixture[str], kind: str
 ) -> None:
-    handler = failing_get_item(kind)
-    dynamodb().meta.events.register_first("before-send.dynamodb.GetItem", handler)
+    handler = failing_policy_read(kind)
+    dynamodb().meta.events.register_first("before-send.dynamodb.BatchGetItem", handler)
     try:
         response = client.http.get("/api/drops/linen-lab?c=" + campaign_link(tier="gold"))
     finally:
-        dynamodb().meta.events.unregister("before-send.dynamodb.GetItem", handler)
+        dynamodb().meta.events.unregister("before-send.dynamodb.BatchGetItem", handler)
     assert response.status_code == 200
     for offer in offers(response).values():
         assert offer["price_minor"] == offer["list_minor"] and offer["discount_bps"] == 0

@@ -40,3 +40,24 @@ def test_a_stock_item_made_for_a_shard_is_that_shards(table: str) -> None:
     assert (item["shard"], item["on_hand"], item["available"]) == (3, 5, 5)
     unsharded = call("get_item", TableName=table, Key=schema.stock_key(*astuple(ref.on(0))))
     assert "Item" not in unsharded  # the shard's unit is not written to the size's first item
+
+
+def test_the_current_pricing_is_the_policy_and_its_spend_read_in_one_round_trip(table: str) -> None:
+    operations: list[str] = []
+
+    def counted(operation: str, **kwargs: Any) -> dict[str, Any]:
+        operations.append(operation)
+        return call(operation, **kwargs)
+
+    store = DynamoCatalog(table)
+    assert DynamoCatalog(table, counted).current_pricing("linen-lab") == (None, {})  # nothing priced yet
+    pricing = demo_drops(datetime.now(UTC))[0].pricing
+    assert pricing is not None
+    store.put_pricing_policy("linen-lab", pricing)
+    spend = {"creator-ana@EUR": {"N": "1200"}, "creator-ana@EUR@at:paris-marais": {"N": "300"}}
+    call("put_item", TableName=table, Item={**schema.spend_key("linen-lab"), **spend})
+    operations.clear()
+    policy, spent = DynamoCatalog(table, counted).current_pricing("linen-lab")
+    assert operations == ["batch_get_item"]
+    assert policy is not None and policy == store.pricing_policy("linen-lab")
+    assert spent == store.cohort_spend("linen-lab") == {"creator-ana@EUR": 1200, "creator-ana@EUR@at:paris-marais": 300}
