@@ -5,7 +5,8 @@ hello-world route.
 Runs are paired and alternate which goes first. Each is measured whole (interpreter start to exit),
 as wall time and as CPU time (user + system, from the child's rusage). Nothing is subtracted: both
 make real reads, and the app's DynamoDB time is reported beside the figure. Both run against moto's
-server and against dynalite holding the same items (``on_both_engines``). Bytecode, the shopper's
+server and against dynalite holding the same items (``on_both_engines``), round by round, so
+both engines' pairs see the same stretches of the machine's pace. Bytecode, the shopper's
 templates and its dataclasses' methods are compiled beforehand, as the deployment package ships them.
 """
 
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -95,33 +97,40 @@ def packaged_templates(into: Path) -> Path:
     return templates
 
 
-def measure(endpoint: str, slug: str, pairs: int = 12) -> dict[str, Any]:
-    for folder in ("chalicelib", "devtools"):
-        compileall.compile_dir(str(ROOT / folder), quiet=1)
-    compileall.compile_file(str(ROOT / "app.py"), quiet=1)
-    compile_dataclasses(ROOT / "chalicelib")
-    runs: dict[str, list[tuple[float, float, float]]] = {"baseline": [], "app": []}
-    with tempfile.TemporaryDirectory() as scratch:
-        templates = packaged_templates(Path(scratch))
-        _run(BASELINE, endpoint, slug, templates)  # warm the page cache for both
-        _run(APP, endpoint, slug, templates)
-        for pair in range(pairs):
-            order = [("baseline", BASELINE), ("app", APP)]
-            if pair % 2:
-                order.reverse()
-            for name, code in order:
-                runs[name].append(_run(code, endpoint, slug, templates))
-    base, ours = runs["baseline"], runs["app"]
+def _summary(pairs: list[tuple[tuple[float, float, float], tuple[float, float, float]]]) -> dict[str, Any]:
+    """Medians of (baseline, app) pairs of runs, and the median of each pair's ratio."""
+    base, ours = [b for b, _ in pairs], [a for _, a in pairs]
     return {
-        "pairs": pairs,
+        "pairs": len(pairs),
         "baseline_ms": _ms([r[0] for r in base]),
         "app_ms": _ms([r[0] for r in ours]),
         "baseline_cpu_ms": _ms([r[1] for r in base]),
         "app_cpu_ms": _ms([r[1] for r in ours]),
         "app_dynamodb_ms": _ms([r[2] for r in ours]),
-        "ratio_median_of_pairs": round(statistics.median(a[0] / b[0] for a, b in zip(ours, base, strict=True)), 2),
-        "cpu_ratio_median_of_pairs": round(statistics.median(a[1] / b[1] for a, b in zip(ours, base, strict=True)), 2),
+        "ratio_median_of_pairs": round(statistics.median(a[0] / b[0] for b, a in pairs), 2),
+        "cpu_ratio_median_of_pairs": round(statistics.median(a[1] / b[1] for b, a in pairs), 2),
     }
+
+
+def measure(engines: Mapping[str, str], slug: str, pairs: int = 12) -> dict[str, dict[str, Any]]:
+    """``pairs`` pairs against each engine (name → endpoint), taken round by round so that every
+    engine's pairs see the same stretches of the machine's pace; each engine's summary."""
+    for folder in ("chalicelib", "devtools"):
+        compileall.compile_dir(str(ROOT / folder), quiet=1)
+    compileall.compile_file(str(ROOT / "app.py"), quiet=1)
+    compile_dataclasses(ROOT / "chalicelib")
+    runs: dict[str, list[tuple[tuple[float, float, float], tuple[float, float, float]]]] = {e: [] for e in engines}
+    with tempfile.TemporaryDirectory() as scratch:
+        templates = packaged_templates(Path(scratch))
+        for endpoint in engines.values():  # warm each engine's page cache for both
+            _run(BASELINE, endpoint, slug, templates)
+            _run(APP, endpoint, slug, templates)
+        for round_ in range(pairs):
+            turn = -1 if round_ % 2 else 1  # which engine, and which of the pair, goes first alternates
+            for engine, endpoint in list(engines.items())[::turn]:
+                taken = {code: _run(code, endpoint, slug, templates) for code in (BASELINE, APP)[::turn]}
+                runs[engine].append((taken[BASELINE], taken[APP]))
+    return {engine: _summary(taken) for engine, taken in runs.items()}
 
 
 def on_both_engines(moto: str, slug: str, pairs: int = 12) -> dict[str, dict[str, Any]]:
@@ -131,10 +140,8 @@ def on_both_engines(moto: str, slug: str, pairs: int = 12) -> dict[str, dict[str
     Lambda's cold start on DynamoDB. The CPU figure is the app's own process on either."""
     from bench.setup import dynalite_copy
 
-    results = {"moto": measure(moto, slug, pairs)}
     with dynalite_copy(moto) as second:
-        results["dynalite"] = measure(second, slug, pairs)
-    return results
+        return measure({"moto": moto, "dynalite": second}, slug, pairs)
 
 
 if __name__ == "__main__":  # python -m bench.cold_start [pairs]: this figure alone
