@@ -159,11 +159,21 @@ def test_the_editor_highlights_numbers_its_lines_and_marks_a_problem_where_it_is
     expect(studio.locator(".cm-lint-marker-error")).to_have_count(1)
     expect(studio.locator(".cm-lintRange-error")).to_contain_text("no_such_thing")
     line = int(studio.locator(".problems li").get_attribute("data-line") or 0)
-    marked = studio.locator(".cm-gutter-lint .cm-gutterElement:has(.cm-lint-marker-error)")
-    gutter_top = marked.bounding_box()
-    number = studio.locator(".cm-lineNumbers .cm-gutterElement", has_text=re.compile(rf"^{line}$"))
-    number_top = number.bounding_box()
-    assert gutter_top and number_top and abs(gutter_top["y"] - number_top["y"]) < 2  # on the reported line
+    # Both gutters' tops are read in one frame, until CodeMirror has measured its wrapped lines (it
+    # places them by estimate first, and a page read between two frames can catch one mid-move).
+    tops = studio.wait_for_function(
+        """(line) => {
+            const marker = document.querySelector(".cm-gutter-lint .cm-gutterElement:has(.cm-lint-marker-error)");
+            const number = [...document.querySelectorAll(".cm-lineNumbers .cm-gutterElement")]
+                .find(element => element.textContent === String(line));
+            if (!marker || !number) return false;
+            const tops = [marker.getBoundingClientRect().top, number.getBoundingClientRect().top];
+            return Math.abs(tops[0] - tops[1]) < 2 && tops;
+        }""",
+        arg=line,
+        timeout=10_000,
+    ).json_value()
+    assert abs(tops[0] - tops[1]) < 2  # the marker sits on the reported line
     assert studio.evaluate("document.documentElement.scrollWidth") <= 390  # the editor fits a phone
     studio.screenshot(path=str(artifacts / "studio-editor-problem-390.png"))
     assert errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Content)"]
