@@ -34,6 +34,7 @@ class LandingParser(HTMLParser):
         self.sizes: list[dict[str, str | None]] = []
         self.json_ld: list[dict[str, Any]] = []
         self._in_ld = False
+        self.ld_blocks = 0
         self.scripts_without_nonce = 0
         self._card: dict[str, str | None] = {}
 
@@ -51,8 +52,11 @@ class LandingParser(HTMLParser):
                 self.scripts_without_nonce += 1
 
     def handle_data(self, data: str) -> None:
-        if self._in_ld:
-            self.json_ld.append(json.loads(data))
+        if self._in_ld:  # the page's one graph: a schema.org Product per product
+            graph = json.loads(data)
+            assert graph["@context"] == "https://schema.org"
+            self.json_ld.extend(graph["@graph"])
+            self.ld_blocks += 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
@@ -91,7 +95,8 @@ def test_landing_page_in_every_locale(client: Client, locale: str, demo: list[De
     assert page.html_attrs["lang"] == locale
     assert page.html_attrs["dir"] == ("rtl" if locale == "ar" else "ltr")
     catalog = demo[0].catalog
-    assert len(page.json_ld) == len(catalog.skus)
+    assert page.ld_blocks == 1 and len(page.json_ld) == len(catalog.skus)
+    assert all(node["@type"] == "Product" for node in page.json_ld)
     expected_name = catalog.skus[0].name[locale]
     assert page.json_ld[0]["name"] == expected_name
 

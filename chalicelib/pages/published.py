@@ -44,6 +44,7 @@ CONTEXT_NAMES: dict[str, frozenset[str]] = {
             "starts_in",
             "ends_in",
             "product_ld",
+            "drop_ld",
             "canonical",
             "default_url",
             "alternates",

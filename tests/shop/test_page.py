@@ -57,5 +57,16 @@ def test_a_chips_units_read_back_as_written() -> None:
     for product in context["view"].products:
         places = context["places"](product)
         for size, at in context["units_at"](product, places).items():
-            assert chip_units(at) == {place["id"]: place["units"][size] for place in places}
+            assert chip_units(at) == {place.id: place.units[size] for place in places}
     assert chip_units("") == {}
+
+
+def test_a_cards_own_json_ld_block_is_its_node_in_the_pages_graph() -> None:
+    """The shipped page has one graph; a marketer's template may still give each card its block."""
+    context = demo_context(0.5, "scarcity")
+    graph = context["drop_ld"]()
+    assert graph["@context"] == "https://schema.org"
+    products = context["view"].products
+    assert [node["sku"] for node in graph["@graph"]] == [product.sku.sku for product in products]
+    for product, node in zip(products, graph["@graph"], strict=True):
+        assert context["product_ld"](product) == {"@context": "https://schema.org", **node}
