@@ -69,11 +69,10 @@ def margin_floor(cost_minor: int, min_margin_bps: int) -> int:
 def candidates(inputs: PricingInputs, policy: PricingPolicy) -> tuple[tuple[str, int], ...]:
     """Every discount this visitor qualifies for, sorted (so the order of rules cannot matter)."""
     found: list[tuple[str, int]] = []
-    budgets = dict(inputs.budgets_left)
     for rule in policy.segment_rules:
         if rule.segment not in inputs.segments or rule.discount_bps == 0:
             continue
-        if rule.budgeted and budgets.get(rule.id, 0) <= 0:
+        if rule.budgeted and dict(inputs.budgets_left).get(rule.id, 0) <= 0:
             continue  # the cohort's budget is spent (here, today or in all)
         found.append((f"segment:{rule.id}", rule.discount_bps))
     ladders: dict[str | None, MarkdownStage] = {}  # the latest stage reached, drop-wide and at the pop-up
@@ -125,9 +124,8 @@ def stacked_bps(found: tuple[tuple[str, int], ...], mode: str) -> int:
 def _overridden(inputs: PricingInputs, policy: PricingPolicy) -> Decision | None:
     """The decision an active merchant override forces, if one applies (disable wins over pin)."""
     list_minor = inputs.list_minor
-    for override in sorted(policy.guardrail.overrides, key=lambda o: (o.kind, o.sku or "", o.expires_at)):
-        if not override.active(inputs.sku, inputs.now):
-            continue
+    applicable = [o for o in policy.guardrail.overrides if o.active(inputs.sku, inputs.now)]  # mostly none
+    for override in sorted(applicable, key=lambda o: (o.kind, o.sku or "", o.expires_at)):
         if override.kind == "disable":
             return Decision(list_minor, 0, ("override:disable",), (), ("override_disable",))
         pinned = (override.pin_minor or {}).get(inputs.currency)

@@ -62,6 +62,10 @@ class Pricer:
             return ()
         return budgets_left(self.policy, self.currency, self.budget_scope, self.spent)
 
+    @cached_property
+    def _offers_expire_at(self) -> datetime:
+        return self.now + LIFETIMES[Purpose.OFFER]
+
     @property
     def _cell_discount_bps(self) -> int:
         """The visitor's cell's discount, where this view's channel is the cell's."""
@@ -146,7 +150,7 @@ class Pricer:
             discount_bps=decision.discount_bps,
             rules=decision.rules,
             decision_id=decision_id,
-            expires_at=self.now + LIFETIMES[Purpose.OFFER],
+            expires_at=self._offers_expire_at,
             reference_minor=reference_minor(inputs.list_minor, sku.price_history.get(self.currency, ()), self.now),
             personalized=personal,
             offer_token=token,

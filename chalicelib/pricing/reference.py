@@ -21,6 +21,8 @@ PriceChange = tuple[datetime, int]
 
 def reference_minor(current: int, history: Sequence[PriceChange], now: datetime) -> int:
     """The lowest list price in effect at any moment of the ``REFERENCE_DAYS`` before ``now``."""
+    if not history:  # most SKUs' prices never changed
+        return current
     since = now - timedelta(days=REFERENCE_DAYS)
     return min([current, *(minor for until, minor in history if until > since)])
 
