@@ -87,5 +87,13 @@ def zone_name(zone: str, locale: str) -> str:
 
 
 def relative_time(delta: timedelta, locale: str) -> str:
-    """``in 2 days`` / ``vor 3 Stunden``; not cached because it changes every second."""
-    return format_timedelta(delta, granularity="minute", add_direction=True, locale=babel_locale(locale))
+    """``in 2 days`` / ``vor 3 Stunden``, to the whole second: every page rendered in the same second
+    says the same (a launch renders hundreds a second; Babel takes tens of µs for each)."""
+    return _relative_seconds(delta // timedelta(seconds=1), locale)  # floored: a moment ago stays ago
+
+
+@lru_cache(maxsize=256)
+def _relative_seconds(seconds: int, locale: str) -> str:
+    return format_timedelta(
+        timedelta(seconds=seconds), granularity="minute", add_direction=True, locale=babel_locale(locale)
+    )

@@ -168,6 +168,12 @@ class Alternate:
     current: bool
 
 
+@lru_cache(maxsize=256)
+def alternates(url: str, locale: str, tags: tuple[str, ...]) -> tuple[Alternate, ...]:
+    """The page's language switcher and hreflang links: the same for every view of a drop in a locale."""
+    return tuple(Alternate(tag, display_name(tag), f"{url}?lang={tag}", tag == locale) for tag in tags)
+
+
 def chip_units(at: str) -> dict[str, int]:
     """A size chip's ``data-at`` read back: units per pop-up (what the page's script, the tests and
     the edge benchmark read from a page)."""
@@ -269,7 +275,5 @@ def landing_context(
         "in_queue": in_queue,
         "canonical": f"{where.url}?lang={locale}" if where.asked else where.url,
         "default_url": where.url,
-        "alternates": [
-            Alternate(tag, display_name(tag), f"{where.url}?lang={tag}", tag == locale) for tag in where.alternates
-        ],
+        "alternates": alternates(where.url, locale, where.alternates),
     }

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -68,3 +68,24 @@ def test_slot_dates_name_the_day_and_the_clock_its_hour() -> None:
     assert formatting.local_date(moment, "Europe/Paris", "fr", long=False) == "jeu. 3 déc."
     assert formatting.local_clock(moment, "Europe/Paris", "fr") == "10:30"
     assert formatting.local_date(moment.replace(hour=23, minute=30), "Europe/Paris", "en").startswith("Friday")
+
+
+@pytest.mark.parametrize(
+    ("delta", "locale", "expected"),
+    [
+        (timedelta(days=2, hours=1), "en", "in 2 days"),
+        (timedelta(hours=-3, seconds=-0.4), "de", "vor 3 Stunden"),
+        (timedelta(seconds=-0.5), "en", "1 minute ago"),  # a moment ago stays in the past
+        (timedelta(minutes=5, microseconds=900_000), "fr", "dans 5 minutes"),
+    ],
+)
+def test_relative_time_is_babels_to_the_whole_second(delta: timedelta, locale: str, expected: str) -> None:
+    assert formatting.relative_time(delta, locale) == expected
+
+
+def test_relative_time_is_worked_out_once_per_second_and_locale() -> None:
+    formatting._relative_seconds.cache_clear()
+    for microseconds in (0, 250_000, 999_999):
+        formatting.relative_time(timedelta(hours=5, microseconds=microseconds), "ja")
+    info = formatting._relative_seconds.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
