@@ -54,7 +54,7 @@ PARIS = {
 }
 FRANCE = {"cloudfront-viewer-country": "FR", "accept-language": "fr-FR,fr;q=0.9,en;q=0.8"}
 AMERICA = {"cloudfront-viewer-country": "US", "accept-language": "en-US,en;q=0.9"}
-CHIP = re.compile(r'data-size="([^"]+)" data-at="([^"]*)"')
+CHIP = re.compile(r'data-at="([^"]*)"><input type="radio" name="size" value="([^"]+)"')
 
 
 def shown_units(page: str, tracked: tuple[str, str]) -> int | None:
@@ -63,7 +63,7 @@ def shown_units(page: str, tracked: tuple[str, str]) -> int | None:
     sku, size = tracked
     for card in page.split('<li class="card" ')[1:]:
         if card.startswith(f'data-sku="{sku}"'):
-            at = next((at for chip, at in CHIP.findall(card) if chip == size), None)
+            at = next((at for at, chip in CHIP.findall(card) if chip == size), None)
             return None if at is None else sum(chip_units(at).values())
     return None
 

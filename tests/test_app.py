@@ -44,8 +44,10 @@ class LandingParser(HTMLParser):
             self.html_attrs = attributes
         if tag == "li" and attributes.get("class") == "card":
             self._card = attributes
-        if "data-size" in attributes:  # a size chip: its card says which piece and at what price
-            self.sizes.append({**self._card, **attributes})
+        if tag == "label" and "pick" in str(attributes.get("class")).split():  # a size chip: its card
+            self.sizes.append({**self._card, **attributes})  # says which piece and at what price
+        if tag == "input" and attributes.get("name") == "size" and self.sizes and "size" not in self.sizes[-1]:
+            self.sizes[-1]["size"] = attributes["value"]  # the chip's radio: the size it picks
         if tag == "script":
             self._in_ld = attributes.get("type") == "application/ld+json"
             if not self._in_ld and "nonce" not in attributes:
@@ -152,7 +154,7 @@ def test_landing_page_data_attributes_and_json_ld_match_stock(client: Client, de
     assert len(page.sizes) == len(stock)
     offers = {str(ld["sku"]): ld["offers"] for ld in page.json_ld}
     for size in page.sizes:
-        key = (str(size["data-sku"]), str(size["data-size"]))
+        key = (str(size["data-sku"]), str(size["size"]))
         assert sum(chip_units(str(size["data-at"])).values()) == stock[key]
         price = int(str(size["data-price-minor"]))
         assert f"{price / 100:.2f}" == offers[key[0]]["price"]  # the page and its JSON-LD agree

@@ -7,6 +7,11 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
+def size_chip(size: str) -> str:
+    """A product card's size chip, found as a shopper finds it: by the size its radio picks."""
+    return f'label.pick:has(input[name=size][value="{size}"])'
+
+
 def open_page(browser: Browser, url: str, errors: list[str]) -> Page:
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     page = context.new_page()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from devtools.process import forget_process_state
-from tests.browser.phone import PHONE, open_page
+from tests.browser.phone import PHONE, open_page, size_chip
 
 pytestmark = pytest.mark.browser
 
@@ -93,4 +93,19 @@ def test_personalized_page_shows_the_struck_list_price_and_the_cells_urgency(
     assert 0 < price < 11000  # OVR-SAND's EUR list price, struck beside it
     line = page.locator('[data-urgency="countdown"]')
     assert line.is_visible() and "Ce drop ferme dans" in line.inner_text()
+    assert errors == []
+
+
+def test_the_stock_refresh_finds_each_size_chip_by_its_radio(browser: Browser, live_url: str) -> None:
+    """While the page is open its script reads the drop's stock again and rewrites each chip it
+    finds: a chip showing made-up counts gets the drop's own back, its cue and words with them."""
+    errors: list[str] = []
+    page = open_page(browser, f"{live_url}/drops/linen-lab?lang=fr", errors)
+    chip = page.locator(f'li.card[data-sku="TEE-ECRU"] {size_chip("S")}')
+    served, words = chip.get_attribute("data-at"), chip.locator("span").inner_text()
+    chip.evaluate("label => { label.dataset.at = 'paris-marais:0,brooklyn:0'; label.className = 'size sold_out pick' }")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # as a shopper coming back to the tab
+    expect(chip).to_have_attribute("data-at", str(served))
+    expect(chip.locator("span")).to_have_text(words)
+    assert "sold_out" not in str(chip.get_attribute("class"))
     assert errors == []

@@ -13,7 +13,7 @@ from chalicelib.shop.page import chip_units
 from chalicelib.tryon.tags import Tag, tag_url
 from devtools.process import forget_process_state
 from devtools.run import LOCAL_SECRET
-from tests.browser.phone import PHONE
+from tests.browser.phone import PHONE, size_chip
 
 pytestmark = pytest.mark.browser
 
@@ -57,11 +57,11 @@ def test_choose_a_size_and_a_pop_up_reserve_and_book(
     page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=photo.element_handle())
     card = page.locator(f'li.card[data-sku="{sku}"]')
     card.scroll_into_view_if_needed()
-    card.locator('label[data-size="S"]').click()
+    card.locator(size_chip("S")).click()
     select = card.locator("select[name=popup]")
     # The places follow the size: each says how many of that size it has, none-left ones disabled.
     option = select.locator("option").first
-    units = chip_units(str(card.locator('label[data-size="S"]').get_attribute("data-at")))
+    units = chip_units(str(card.locator(size_chip("S")).get_attribute("data-at")))
     left = units[str(option.get_attribute("value"))]
     expect(option).to_contain_text(f"{option.get_attribute('data-name')} · ")
     if locale == "en":
@@ -96,7 +96,7 @@ def test_in_the_card_a_refusal_a_basket_and_letting_go(browser: Browser, live_ur
     page.goto(f"{live_url}/drops/linen-lab?lang=en")
     page.evaluate("window.sameDocument = true")
     first = page.locator('li.card[data-sku="JKT-INDIGO"]')
-    first.locator('label[data-size="L"]').click()
+    first.locator(size_chip("L")).click()
     first.locator("select[name=popup]").select_option("paris-marais")
     first.locator("form.reserve button").click()
     expect(first.locator(".panel #hold-timer")).to_be_visible()
@@ -106,7 +106,7 @@ def test_in_the_card_a_refusal_a_basket_and_letting_go(browser: Browser, live_ur
     assert first.locator(".panel").count() == 0 and first.locator("form.reserve").is_visible()
     second = page.locator('li.card[data-sku="TEE-ECRU"]')
     assert second.locator("input[name=add_to]").get_attribute("value")
-    second.locator('label[data-size="M"]').click()
+    second.locator(size_chip("M")).click()
     second.locator("select[name=popup]").select_option("paris-marais")
     second.locator("form.reserve button").click()
     lines = second.locator(".panel ul.lines li:not(.total)")
@@ -119,7 +119,7 @@ def test_in_the_card_a_refusal_a_basket_and_letting_go(browser: Browser, live_ur
     assert page.url.endswith("/drops/linen-lab?lang=en")
     # A refusal shows in the card too: a size with none left at the chosen pop-up.
     third = page.locator('li.card[data-sku="VST-MOSS"]')
-    third.locator('label[data-size="S"]').click()
+    third.locator(size_chip("S")).click()
     third.evaluate(
         "c => { const s = c.querySelector('select[name=popup]'); s.options[0].disabled = false; "
         "s.options[0].value = 'nowhere'; s.value = 'nowhere'; }"
@@ -137,7 +137,7 @@ def test_the_journey_works_without_javascript(browser: Browser, live_url: str, a
     page, _ = phone(browser, javascript=False)
     page.goto(f"{live_url}/drops/linen-lab?lang=fr")
     card = page.locator('li.card[data-sku="JKT-INDIGO"]')
-    card.locator('label[data-size="M"]').click()
+    card.locator(size_chip("M")).click()
     card.locator("select[name=popup]").select_option("paris-marais")
     card.locator("button.primary").click()
     page.wait_for_url("**/holds/*")

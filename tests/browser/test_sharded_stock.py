@@ -13,14 +13,14 @@ from playwright.sync_api import Browser, expect
 
 from chalicelib.shop.page import chip_units
 from devtools.live import LiveApp, live_app
-from tests.browser.phone import open_page
+from tests.browser.phone import open_page, size_chip
 from tests.browser.test_reserve_journey import book_on_the_hold_page
 from tests.browser.test_studio import signed_in_phone
 
 pytestmark = pytest.mark.browser
 
 LOCALES = ("en", "fr", "de", "es", "ja", "ar")
-SIZE = 'li.card[data-sku="TEE-ECRU"] label[data-size="S"]'  # 4 at paris-marais in the demo
+SIZE = f'li.card[data-sku="TEE-ECRU"] {size_chip("S")}'  # 4 at paris-marais in the demo
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_a_marketer_splits_the_stock_and_shoppers_see_and_buy_it_as_before(
 
     shopper = open_page(browser, f"{launch.url}/drops/linen-lab?lang=en", errors)
     card = shopper.locator('li.card[data-sku="TEE-ECRU"]')
-    card.locator('label[data-size="S"]').click()
+    card.locator(size_chip("S")).click()
     card.locator("select[name=popup]").select_option("paris-marais")
     card.locator("form.reserve button").click()
     expect(card.locator(".panel #hold-timer")).to_be_visible()

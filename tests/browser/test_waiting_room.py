@@ -79,7 +79,7 @@ def test_a_launch_behind_the_waiting_room(browser: Browser, launch: LiveApp, art
     assert max(1, 5 - math.ceil((elapsed + 1) / 6)) <= ahead <= 5, (notice, elapsed)
 
     card = early.locator("li.card").first  # its reserve form, pressed now, leads into the queue
-    card.locator("label[data-size]").first.click()
+    card.locator("label.size.pick").first.click()
     card.locator("form.reserve button").click()
     expect(early.locator("h1")).to_have_text(QUEUE_TITLES["en"])
 
