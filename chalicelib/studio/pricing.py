@@ -9,14 +9,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from chalicelib.core import records
 from chalicelib.core.audit import FieldChange
 from chalicelib.core.errors import Conflict, Unprocessable
-from chalicelib.i18n.formatting import major_units
+from chalicelib.i18n.formatting import calendar_day, major_units
 from chalicelib.pricing.policy import Experiment, Guardrail, MarkdownStage, Override, PricingPolicy, SegmentRule
 from chalicelib.studio.drops import FormProblems, from_local, local_time, to_minor
 
@@ -393,9 +393,10 @@ def with_sections(current: PricingPolicy, data: Mapping[str, Any], found: FormPr
     return PolicyChange(new, f"rules and experiments: {counts}", changed)
 
 
-def budget_use(spent: Mapping[str, int], days: int = 2) -> dict[str, list[str]]:
+def budget_use(spent: Mapping[str, int], popup_names: Mapping[str, str], days: int = 2) -> dict[str, list[str]]:
     """What each budgeted rule has granted so far, in words, by rule id: the whole drop's, each
-    pop-up's and the latest ``days`` days' counters (``pricing.budgets``), each with its currency."""
+    pop-up's (by its name) and the latest ``days`` days' counters (``pricing.budgets``; a day is the
+    local day where the discount was granted), each with its currency."""
     totals: dict[str, list[str]] = {}
     places: dict[str, list[str]] = {}
     dated: dict[str, list[tuple[str, str]]] = {}
@@ -404,7 +405,7 @@ def budget_use(spent: Mapping[str, int], days: int = 2) -> dict[str, list[str]]:
         amount = f"{major_units(minor, currency)} {currency}"
         where = scope[0] if scope else ""
         if where.startswith("at:"):
-            places.setdefault(rule, []).append(f"at {where[3:]}: {amount}")
+            places.setdefault(rule, []).append(f"at {popup_names.get(where[3:], where[3:])}: {amount}")
         elif where.startswith("day:"):
             dated.setdefault(rule, []).append((where[4:], amount))
         elif not where:
@@ -412,6 +413,12 @@ def budget_use(spent: Mapping[str, int], days: int = 2) -> dict[str, list[str]]:
     words: dict[str, list[str]] = {}
     for rule in sorted({*totals, *places, *dated}):
         latest = sorted({day for day, _ in dated.get(rule, [])})[-days:]
-        on_days = [f"on {day}: {amount}" for day, amount in dated.get(rule, []) if day in latest]
+        on_days = [f"on {_day_words(day)}: {amount}" for day, amount in dated.get(rule, []) if day in latest]
         words[rule] = totals.get(rule, []) + places.get(rule, []) + on_days
     return words
+
+
+def _day_words(day: str) -> str:
+    """A day counter's day as a person reads it, saying whose day it is: the pop-up's, where each
+    discount was booked (``Sat, Dec 5 (pop-up's local day)``)."""
+    return f"{calendar_day(date.fromisoformat(day), 'en')} (pop-up's local day)"

@@ -155,6 +155,7 @@ def test_labels_for_fields_outside_the_form_are_the_field() -> None:
 
 
 def test_what_budgets_granted_reads_in_words_latest_days_only() -> None:
+    """Pop-ups by their names, days as a person writes them and whose day they are."""
     from chalicelib.studio.pricing import budget_use
 
     spent = {
@@ -166,13 +167,13 @@ def test_what_budgets_granted_reads_in_words_latest_days_only() -> None:
         "ana@EUR@day:2026-12-05": 4_000,
         "gold@USD@day:2026-12-05": 100,
     }
-    assert budget_use(spent) == {
+    assert budget_use(spent, {"paris-marais": "Paris · Le Marais"}) == {
         "ana": [
             "whole drop: 123.40 EUR",
             "whole drop: 500 JPY",
-            "at paris-marais: 80.00 EUR",
-            "on 2026-12-04: 20.00 EUR",
-            "on 2026-12-05: 40.00 EUR",
+            "at Paris · Le Marais: 80.00 EUR",
+            "on Fri, Dec 4 (pop-up's local day): 20.00 EUR",
+            "on Sat, Dec 5 (pop-up's local day): 40.00 EUR",
         ],
-        "gold": ["on 2026-12-05: 1.00 USD"],
+        "gold": ["on Sat, Dec 5 (pop-up's local day): 1.00 USD"],
     }
