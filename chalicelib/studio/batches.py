@@ -17,9 +17,9 @@ from chalicelib import wiring
 from chalicelib.core.audit import AuditEntry, FieldChange
 from chalicelib.core.errors import NotFound
 from chalicelib.core.model import Model
-from chalicelib.core.models import DropCatalog, ProductionBatch, SizeLabel, SkuCode, Slug, iso, local_day, localized
+from chalicelib.core.models import DropCatalog, ProductionBatch, SizeLabel, SkuCode, Slug, iso, local_day
 from chalicelib.studio.auth import Principal, Role
-from chalicelib.studio.drops import FormProblems
+from chalicelib.studio.drops import FormProblems, place_name
 from chalicelib.studio.restock import MAX_UNITS
 
 
@@ -72,8 +72,7 @@ def _checked(catalog: DropCatalog, raw: Mapping[str, object]) -> ProductionBatch
 
 
 def _words(catalog: DropCatalog, batch: ProductionBatch) -> str:
-    place = next((p for p in catalog.locations if p.id == batch.location), None)
-    where = localized(place.name, catalog.drop.default_market.default_locale, "en") if place else batch.location
+    where = place_name(catalog, batch.location)
     sizes = ", ".join(f"{size} × {qty}" for size, qty in batch.units.items())
     return f"{batch.sku} ({sizes}) for {where}"
 

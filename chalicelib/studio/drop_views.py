@@ -378,7 +378,7 @@ def _pricing_page(
         budget_currencies=rule_forms.budget_currencies(policy, currencies),
         budget_kinds=rule_forms.BUDGET_WORDS,
         budget_rows=rule_forms.BUDGET_ROWS,
-        budget_use=pricing.budget_use(wiring.catalog_store().cohort_spend(catalog.drop.slug), popup_names(catalog)),
+        budget_use=pricing.budget_use(wiring.catalog_store().cohort_spend(catalog.drop.slug), catalog),
         segment_kinds=pricing.SEGMENT_KINDS,
         urgency_words=pricing.URGENCY_WORDS,
         channel_words=pricing.CHANNEL_WORDS,
@@ -398,25 +398,19 @@ async def pricing_page(request: Request) -> Response:
     return _pricing_page(principal_of(request), studio_drop(request.path_params["slug"]), flash=flash_of(request))
 
 
-def popup_names(catalog: DropCatalog) -> dict[str, str]:
-    """Each pop-up's name as the studio shows it (in the drop's default language), by id."""
-    language = catalog.drop.default_market.default_locale
-    return {place.id: place.name.get(language) or place.id for place in catalog.locations if place.kind == "popup"}
-
-
 def signals_today(catalog: DropCatalog) -> list[tuple[str, str]]:
     """What a pop-up's markdown stage reads there now, in words, per pop-up: the share of what was
     sent there that sold, and today's footfall, till units and conversion (its local day)."""
     shop, now = wiring.catalog(), wiring.utcnow()
     stock = shop.stock(catalog.drop, read_now=True)
-    shown, names = [], popup_names(catalog)
+    shown = []
     for place in (loc for loc in catalog.locations if loc.kind == "popup"):
         day, there = shop.popup_day(catalog.drop, place, now), stock.place_sell_through(place.id)
         through = f"{day.footfall:,} through the door" if day.footfall else "nobody counted through the door yet"
         rate = conversion_bps(day.till_units, day.footfall)
         conversion = "" if rate is None else f" ({pricing.percent(rate)} conversion)"
         sold_there = "nothing sent there" if there is None else pricing.percent(there)
-        name = names[place.id]
+        name = drops.place_name(catalog, place.id)
         words = f"{through}, {day.till_units:,} sold at the till{conversion}; sold through there: {sold_there}"
         shown.append((name, words))
     return shown

@@ -32,6 +32,7 @@ from chalicelib.core.models import (
     PickupSchedule,
     TryOnRules,
     WaitingRoom,
+    localized,
 )
 from chalicelib.i18n.formatting import currency_digits, major_units
 from chalicelib.pricing.reference import with_change
@@ -88,6 +89,12 @@ def to_minor(text: str, currency: str) -> int:
     if minor > 100_000_000:
         raise ValueError("is too large")
     return int(minor)
+
+
+def place_name(catalog: DropCatalog, place_id: str) -> str:
+    """A place of the drop as the studio names it: in the drop's default language, else its id."""
+    place = next((p for p in catalog.locations if p.id == place_id), None)
+    return localized(place.name, catalog.drop.default_market.default_locale, "en") if place else place_id
 
 
 def local_time(moment: datetime | None, zone: str) -> str:
@@ -241,7 +248,7 @@ def field_label(catalog: DropCatalog, field: str) -> str:
     key = f"tryon.{setting}" if head == "tryon" else head
     if place is None or key not in _POPUP_LABELS:
         return field
-    name = place.name.get(catalog.drop.default_market.default_locale) or place.id
+    name = place_name(catalog, place.id)
     zone_note = f" ({place.timezone})" if head in ("opens", "closes", "slots_open", "slots_close") else ""
     if head == "popup_cost":
         zone_note = f" ({popup_currency(catalog, place)})"

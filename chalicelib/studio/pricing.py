@@ -16,9 +16,10 @@ from typing import Any, NamedTuple
 from chalicelib.core import records
 from chalicelib.core.audit import FieldChange
 from chalicelib.core.errors import Conflict, Unprocessable
+from chalicelib.core.models import DropCatalog
 from chalicelib.i18n.formatting import calendar_day, major_units
 from chalicelib.pricing.policy import Experiment, Guardrail, MarkdownStage, Override, PricingPolicy, SegmentRule
-from chalicelib.studio.drops import FormProblems, from_local, local_time, to_minor
+from chalicelib.studio.drops import FormProblems, from_local, local_time, place_name, to_minor
 
 PERCENT_FIELDS = {
     "max_discount_pct": "max_discount_bps",
@@ -393,7 +394,7 @@ def with_sections(current: PricingPolicy, data: Mapping[str, Any], found: FormPr
     return PolicyChange(new, f"rules and experiments: {counts}", changed)
 
 
-def budget_use(spent: Mapping[str, int], popup_names: Mapping[str, str], days: int = 2) -> dict[str, list[str]]:
+def budget_use(spent: Mapping[str, int], catalog: DropCatalog, days: int = 2) -> dict[str, list[str]]:
     """What each budgeted rule has granted so far, in words, by rule id: the whole drop's, each
     pop-up's (by its name) and the latest ``days`` days' counters (``pricing.budgets``; a day is the
     local day where the discount was granted), each with its currency."""
@@ -405,7 +406,7 @@ def budget_use(spent: Mapping[str, int], popup_names: Mapping[str, str], days: i
         amount = f"{major_units(minor, currency)} {currency}"
         where = scope[0] if scope else ""
         if where.startswith("at:"):
-            places.setdefault(rule, []).append(f"at {popup_names.get(where[3:], where[3:])}: {amount}")
+            places.setdefault(rule, []).append(f"at {place_name(catalog, where[3:])}: {amount}")
         elif where.startswith("day:"):
             dated.setdefault(rule, []).append((where[4:], amount))
         elif not where:

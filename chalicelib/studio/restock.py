@@ -12,10 +12,10 @@ from pydantic import ConfigDict, Field
 from chalicelib import wiring
 from chalicelib.core.audit import AuditEntry, FieldChange
 from chalicelib.core.model import Model
-from chalicelib.core.models import DropCatalog, SizeLabel, SkuCode, Slug, iso, localized
+from chalicelib.core.models import DropCatalog, SizeLabel, SkuCode, Slug, iso
 from chalicelib.stock.ports import StockRef
 from chalicelib.studio.auth import Principal, Role
-from chalicelib.studio.drops import FormProblems
+from chalicelib.studio.drops import FormProblems, place_name
 
 MAX_UNITS = 10_000
 
@@ -52,8 +52,7 @@ def add_stock(principal: Principal, catalog: DropCatalog, fields: Mapping[str, s
     principal.require(Role.EDITOR)
     wanted = _checked(catalog, fields)
     drop = catalog.drop
-    place = next((loc for loc in catalog.locations if loc.id == wanted.location), None)
-    where = localized(place.name, drop.default_market.default_locale, "en") if place else wanted.location
+    where = place_name(catalog, wanted.location)
 
     def entry(before: int, after: int) -> AuditEntry:
         what = f"{wanted.sku} {wanted.size} at {where}"

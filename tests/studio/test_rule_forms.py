@@ -167,7 +167,7 @@ def test_what_budgets_granted_reads_in_words_latest_days_only() -> None:
         "ana@EUR@day:2026-12-05": 4_000,
         "gold@USD@day:2026-12-05": 100,
     }
-    assert budget_use(spent, {"paris-marais": "Paris · Le Marais"}) == {
+    assert budget_use(spent, demo_drops(datetime(2030, 1, 1, tzinfo=UTC))[0].catalog) == {
         "ana": [
             "whole drop: 123.40 EUR",
             "whole drop: 500 JPY",
