@@ -819,6 +819,12 @@ class DropfrontStack(Stack):
                 period=hour,
             )
 
+        def by_cell(name: str, expression: str) -> cloudwatch.MathExpression:
+            """The offers' metrics carry the cell's dimension (``telemetry.offers_shown``): a metric
+            without it would be another metric, and empty."""
+            search = f"'{{{NAMESPACE},service,cell}} MetricName=\"{name}\"'"
+            return cloudwatch.MathExpression(expression=expression.format(search=search), label=name, period=hour)
+
         dashboard = cloudwatch.Dashboard(self, "Numbers", dashboard_name=f"dropfront-{self.stage.name}")
         dashboard.add_widgets(
             cloudwatch.GraphWidget(title="Page views", left=[by_drop("PageView")], width=12),
@@ -826,13 +832,9 @@ class DropfrontStack(Stack):
                 title="QR funnel", left=[by_drop(metric) for metric in FUNNEL_METRICS.values()], width=12
             ),
             cloudwatch.GraphWidget(
-                title="Offers shown and discount depth",
-                left=[cloudwatch.Metric(namespace=NAMESPACE, metric_name="OfferShown", statistic="Sum", period=hour)],
-                right=[
-                    cloudwatch.Metric(
-                        namespace=NAMESPACE, metric_name="DiscountDepthBps", statistic="Average", period=hour
-                    )
-                ],
+                title="Offers shown and discount depth by cell",
+                left=[by_cell("OfferShown", "SUM(SEARCH({search}, 'Sum', 3600))")],
+                right=[by_cell("DiscountDepthBps", "SEARCH({search}, 'Average', 3600)")],
                 width=12,
             ),
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=12),

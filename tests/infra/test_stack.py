@@ -254,6 +254,11 @@ def test_alarms_and_the_numbers_dashboard(template: Template) -> None:
     [dashboard] = resources(template, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     assert all(metric in body for metric in ("PageView", "QrScan", "TryOnRequested", "SoldAfterTryOn", "OfferShown"))
+    # each metric found by the dimensions the app gives it (telemetry): a metric is its name and dimensions
+    searches = re.findall(r"\{dropfront,([a-z,]+)\} MetricName=\\+\"(\w+)", body)
+    assert ("service,drop,page", "PageView") in searches
+    assert {("service,cell", "OfferShown"), ("service,cell", "DiscountDepthBps")} <= set(searches)
+    assert '"dropfront", "OfferShown"' not in body  # no widget reads it without its dimensions
 
 
 def statements(template: Template) -> Iterator[dict[str, Any]]:
