@@ -39,7 +39,7 @@ from chalicelib.pricing.policy import Channel, Experiment
 from chalicelib.shop.page import PageLocale, ReserveForm, landing_context
 from chalicelib.shop.shopper import ShopperDrop, checked_slug, open_drop, priced_at, record_offers
 from chalicelib.shop.visitors import check_form_token, cookie_headers, form_token, identify
-from chalicelib.telemetry import logger, metrics, page_view
+from chalicelib.telemetry import logger, page_view
 from chalicelib.waiting.admission import Entry, may_reach_stock, require_pass
 from chalicelib.waiting.page import render_queue_page
 from chalicelib.waiting.room import room_of
@@ -74,7 +74,6 @@ FORM_BODY = ["application/x-www-form-urlencoded"]
 
 app = Chalice(app_name="dropfront")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
-app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 if telemetry.tracing_enabled():
     app.register_middleware(ConvertToMiddleware(telemetry.tracer().capture_lambda_handler(capture_response=False)))
 app.register_middleware(request_middleware, "http")

@@ -1,18 +1,20 @@
-"""One structured log line per request with a correlation id, and a PageView metric per landing page."""
+"""One structured log line per request with a correlation id, carrying the view's metrics (EMF)."""
 
 from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from chalice.test import Client
 
-from chalicelib.telemetry import logger
+from chalicelib.telemetry import call_stats, logger, page_view
 
 
-def lines(output: str) -> list[dict[str, object]]:
+def lines(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
@@ -32,19 +34,67 @@ def test_one_log_line_per_request_with_correlation_id(client: Client, log: io.St
     first = requests[0]
     assert first["correlation_id"] and first["correlation_id"] != requests[1]["correlation_id"]
     assert first["http"] == {"method": "GET", "path": "/api/drops/{slug}", "status": 200}
-    assert first["dynamodb"]["calls"] >= 1  # type: ignore[index]
+    assert first["dynamodb"]["calls"] >= 1
 
 
-def test_page_view_metric_has_the_drop_dimension(client: Client, capsys: pytest.CaptureFixture[str]) -> None:
+def assert_emf(document: dict[str, Any]) -> None:
+    """What CloudWatch needs to take metrics from a log line: every directive's dimensions are string
+    members and its metrics number members of the same document, stamped in epoch milliseconds."""
+    meta = document["_aws"]
+    assert abs(meta["Timestamp"] - time.time() * 1000) < 60_000
+    for directive in meta["CloudWatchMetrics"]:
+        assert directive["Namespace"] == "dropfront"
+        for dimension_set in directive["Dimensions"]:
+            assert all(isinstance(document[name], str) and document[name] for name in dimension_set)
+        for metric in directive["Metrics"]:
+            assert metric["Unit"] == "Count" and isinstance(document[metric["Name"]], int | float)
+
+
+def test_a_page_view_rides_the_request_log_line(
+    client: Client, log: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One JSON document per view: the request's log line carries the view's metrics (EMF)."""
     capsys.readouterr()
     client.http.get("/drops/linen-lab")
-    metrics = [entry for entry in lines(capsys.readouterr().out) if "_aws" in entry]
-    page_views = [m for m in metrics if "PageView" in m]
-    assert len(page_views) == 1
-    emf = page_views[0]
-    assert emf["drop"] == "linen-lab"
-    dimension_sets = emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"]  # type: ignore[index]
-    assert [set(dimensions) for dimensions in dimension_sets] == [{"drop", "page", "service"}]
+    (line,) = [entry for entry in lines(log.getvalue()) if entry.get("message") == "request"]
+    assert_emf(line)
+    directives = {metric["Name"]: d for d in line["_aws"]["CloudWatchMetrics"] for metric in d["Metrics"]}
+    assert [set(names) for names in directives["PageView"]["Dimensions"]] == [{"drop", "page", "service"}]
+    assert (line["drop"], line["page"], line["service"], line["PageView"]) == ("linen-lab", "landing", "dropfront", 1)
+    assert not [entry for entry in lines(capsys.readouterr().out) if "_aws" in entry]  # no second document
+
+
+def test_a_request_without_metrics_logs_a_plain_line(client: Client, log: io.StringIO) -> None:
+    client.http.get("/healthz")
+    (line,) = lines(log.getvalue())
+    assert "_aws" not in line
+
+
+def test_counts_outside_a_request_go_out_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    page_view("linen-lab", "tryon")
+    (document,) = lines(capsys.readouterr().out)
+    assert_emf(document)
+    assert (document["drop"], document["page"], document["PageView"]) == ("linen-lab", "tryon", 1)
+    assert not call_stats.counts
+
+
+def test_counts_that_clash_with_the_line_go_out_on_their_own(capsys: pytest.CaptureFixture[str]) -> None:
+    """A second view's drop in one request would overwrite the first's member: it gets a document
+    of its own, and the line keeps the first."""
+    capsys.readouterr()
+    call_stats.reset()
+    try:
+        page_view("linen-lab", "landing")
+        page_view("knit-club", "landing")
+        line = call_stats.log_fields(int(time.time() * 1000))
+    finally:
+        call_stats.finish()
+    (alone,) = lines(capsys.readouterr().out)
+    assert_emf(line)
+    assert_emf(alone)
+    assert (line["drop"], alone["drop"]) == ("linen-lab", "knit-club")
+    assert not call_stats.in_request and not call_stats.counts
 
 
 def test_errors_are_logged_with_their_code(client: Client, log: io.StringIO) -> None:

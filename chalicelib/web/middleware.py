@@ -39,9 +39,8 @@ def request_middleware(request: Any, get_response: Callable[[Any], Response]) ->
             "http": {"method": request.method, "path": request.path, "status": response.status_code},
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
             "dynamodb": {"calls": call_stats.calls, "ms": round(call_stats.seconds * 1000, 3)},
-            **call_stats.fields,
+            **call_stats.log_fields(int(time.time() * 1000)),
         },
     )
-    call_stats.deadline = None  # work after this request (or outside any) must not inherit its deadline
-    call_stats.fields = {}
+    call_stats.finish()
     return response
