@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from chalicelib.core.records import Record, Rule
@@ -336,12 +336,12 @@ class DropCatalog(Record):
     batches: tuple[ProductionBatch, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Offer:
+class Offer(NamedTuple):
     """The price a visitor sees for a SKU and how it was decided.
 
-    A plain dataclass: offers are computed by our own code on every request from validated
-    catalog data, so they are not validated again (pydantic guards what crosses a boundary).
+    A named tuple: offers are computed by our own code on every request from validated catalog
+    data, so they are not validated again (pydantic guards what crosses a boundary), and a view
+    builds twenty (decision 113: a frozen dataclass's ``__init__`` is twice the cost).
     """
 
     currency: str

@@ -7,18 +7,18 @@ to a whole minor unit, so no rounding can take it under the margin floor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib.pricing.policy import MarkdownStage, PricingPolicy
 
 FULL = 10_000  # basis points in 100 %
 
 
-@dataclass(frozen=True, slots=True)
-class PricingInputs:
-    """Everything a decision depends on besides the policy."""
+class PricingInputs(NamedTuple):
+    """Everything a decision depends on besides the policy. A named tuple, not a frozen dataclass:
+    a view builds one per SKU, and a frozen dataclass's ``__init__`` (a ``object.__setattr__`` per
+    field) cost 3.2 us of it against 1.1 (decision 113)."""
 
     sku: str
     currency: str
@@ -48,8 +48,7 @@ def conversion_bps(till_units: int | None, footfall: int | None) -> int | None:
     return till_units * FULL // footfall
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     price_minor: int
     discount_bps: int
     rules: tuple[str, ...]  # what the price came from, after the guardrail

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -84,7 +84,7 @@ class Pricer:
         funding = [r.id for r in self.policy.segment_rules if r.budgeted and r.segment in self.segments]
         if not funding:
             return None
-        unfunded = decide(replace(inputs, budgets_left=()), self.policy)  # every budgeted rule spent
+        unfunded = decide(inputs._replace(budgets_left=()), self.policy)  # every budgeted rule spent
         return funding[0] if price_minor < unfunded.price_minor else None
 
     def inputs(self, sku: Sku, sell_through_bps: int, sell_through_there_bps: int | None = None) -> PricingInputs:

@@ -224,7 +224,7 @@ def test_expired_overrides_are_ignored_and_active_pins_win() -> None:
 def test_a_pop_ups_stage_prices_only_what_is_given_there(policy: PricingPolicy, given_inputs: PricingInputs) -> None:
     """Online, or at another pop-up, a stage scoped to a pop-up is never a candidate; the drop-wide
     stages still are."""
-    online = replace(given_inputs, location=None, location_sell_through_bps=None, footfall=None, till_units=None)
+    online = given_inputs._replace(location=None, location_sell_through_bps=None, footfall=None, till_units=None)
     labels = [rule for rule, _ in decide(online, policy).candidates if rule.startswith("markdown:")]
     assert all(label.count(":") == 1 for label in labels)
     for rule, _ in decide(given_inputs, policy).candidates:
@@ -245,7 +245,7 @@ PARIS_STAGE = MarkdownStage(
 def at_paris(**changes: Any) -> PricingInputs:
     """A Paris price 30 h in, at 20 % sell-through there, 250 through the door and 5 sold at the till."""
     base = PricingInputs("SKU", "EUR", 10_000, 2_000, (), None, 0, 30, 5000, (), NOW, "paris-marais", 2000, 250, 5)
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 @pytest.mark.parametrize(
