@@ -40,6 +40,26 @@ def silenced() -> Iterator[None]:
         handler.stream, sys.stdout = stream, stdout
 
 
+@contextlib.contextmanager
+def deployed_stage() -> Iterator[None]:
+    """Settings as on Lambda (infra names the stage): a deployed stage does not look for edited
+    templates on each render, as ``make run``'s local stage does (a ``stat`` per template file)."""
+    from chalicelib.pages.environment import environment
+
+    saved = os.environ.get("DROPFRONT_STAGE")
+    os.environ["DROPFRONT_STAGE"] = "bench"
+    environment.cache_clear()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("DROPFRONT_STAGE")
+        else:
+            os.environ["DROPFRONT_STAGE"] = saved
+        environment.cache_clear()
+        forget_process_state()
+
+
 def plain_renderer(locale: str, context: dict[str, Any]) -> Callable[[], str]:
     """The render floor: a plain Environment with the same template, catalog and filter."""
     from chalicelib.config import settings
@@ -77,6 +97,11 @@ def floor_context(locale: str, cookie: str) -> dict[str, Any]:
 
 
 def measure(iterations: int, stock_cache_seconds: float, locale: str = "fr") -> dict[str, Any]:
+    with deployed_stage():
+        return _measure(iterations, stock_cache_seconds, locale)
+
+
+def _measure(iterations: int, stock_cache_seconds: float, locale: str) -> dict[str, Any]:
     from app import app
     from chalicelib.telemetry import call_stats
 
