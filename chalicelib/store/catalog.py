@@ -232,12 +232,16 @@ class DynamoCatalog(DynamoAdapter):
             },
             "ExpressionAttributeValues": {":pk": {"S": schema.stock_partition(slug, generation)}},
         }
+        available, on_hand, sold = counts.available, counts.on_hand, counts.sold
+        # number_of's read inlined: its three calls per item were a fifth of the loop's time, and a
+        # fresh read sums a few hundred items on every origin render.
         for item in paginate(self._call, "query", **kwargs):
-            key = schema.stock_group(item[schema.SK]["S"])  # a sharded size's shards add up
-            counts.available[key] = counts.available.get(key, 0) + max(number_of(item, "available"), 0)
-            at = (key[0], key[2])
-            counts.on_hand[at] = counts.on_hand.get(at, 0) + number_of(item, "on_hand")
-            counts.sold[at] = counts.sold.get(at, 0) + number_of(item, "sold")
+            sku, size, place = schema.stock_group(item[schema.SK]["S"])  # a sharded size's shards add up
+            key, at = (sku, size, place), (sku, place)
+            units = int(item["available"]["N"]) if "available" in item else 0
+            available[key] = available.get(key, 0) + (units if units > 0 else 0)
+            on_hand[at] = on_hand.get(at, 0) + (int(item["on_hand"]["N"]) if "on_hand" in item else 0)
+            sold[at] = sold.get(at, 0) + (int(item["sold"]["N"]) if "sold" in item else 0)
         return counts
 
     # --- writes (studio and seeding) ---------------------------------------------------------

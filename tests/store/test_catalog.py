@@ -61,3 +61,27 @@ def test_the_current_pricing_is_the_policy_and_its_spend_read_in_one_round_trip(
     assert operations == ["batch_get_item"]
     assert policy is not None and policy == store.pricing_policy("linen-lab")
     assert spent == store.cohort_spend("linen-lab") == {"creator-ana@EUR": 1200, "creator-ana@EUR@at:paris-marais": 300}
+
+
+def test_the_display_read_adds_a_sizes_shards_and_reads_what_an_item_lacks_as_none(table: str) -> None:
+    """Shards of one size add up; a shard over-drawn below zero counts as none; an item written
+    before ``sold`` existed counts none sold."""
+    store = DynamoCatalog(table)
+    for shard, units in ((0, 4), (1, 3), (2, 0)):
+        assert store.put_stock_if_absent(StockRef("knit-club", 0, "CAP-RUST", "M", "paris-marais", shard=shard), units)
+    call(
+        "update_item",
+        TableName=table,
+        Key=schema.stock_key("knit-club", 0, "CAP-RUST", "M", "paris-marais", 2),
+        UpdateExpression="SET available = :below, sold = :two",
+        ExpressionAttributeValues={":below": {"N": "-1"}, ":two": {"N": "2"}},
+    )
+    call(
+        "update_item",
+        TableName=table,
+        Key=schema.stock_key("knit-club", 0, "CAP-RUST", "M", "paris-marais", 1),
+        UpdateExpression="REMOVE sold",
+    )
+    counts = store.available_stock("knit-club", 0)
+    assert counts.available == {("CAP-RUST", "M", "paris-marais"): 7}
+    assert (counts.on_hand, counts.sold) == ({("CAP-RUST", "paris-marais"): 7}, {("CAP-RUST", "paris-marais"): 2})
