@@ -201,24 +201,31 @@ def guardrail_fail_closed(drop: str) -> None:
 
 
 def offers_shown(
-    drop: str, cells: list[str], shared: dict[str, Any], records: list[dict[str, Any]], policy_version: int | None
+    drop: str,
+    cells: list[str],
+    shared: dict[str, Any],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    policy_version: int | None,
 ) -> None:
     """Every pricing decision of a view goes into the request's one log line, under ``pricing``: the
-    visitor's experiment exposure, the inputs the decisions share (once), then each SKU's
-    (``engine.expand`` rebuilds replayable records). Metrics: offers shown by cell, mean discount
-    depth, and guardrail clamps by reason."""
+    visitor's experiment exposure, the inputs the decisions share (once), the decisions' ``fields``
+    and a row of them per SKU (``engine.expand`` rebuilds replayable records). Metrics: offers
+    shown by cell, mean discount depth, and guardrail clamps by reason."""
     call_stats.fields["pricing"] = {
         "drop": drop,
         "exposure": cells,
         "policy_version": policy_version,
         "shared": shared,
-        "decisions": records,
+        "fields": fields,
+        "decisions": rows,
     }
-    if not records:
+    if not rows:
         return
-    depth = sum(entry["discount_bps"] for entry in records) / len(records)
-    values: dict[str, float] = {"OfferShown": len(records), "DiscountDepthBps": round(depth, 1)}
-    for entry in records:
-        for clamp in entry["clamps"]:
+    depth_at, clamps_at = fields.index("discount_bps"), fields.index("clamps")
+    depth = sum(row[depth_at] for row in rows) / len(rows)
+    values: dict[str, float] = {"OfferShown": len(rows), "DiscountDepthBps": round(depth, 1)}
+    for row in rows:
+        for clamp in row[clamps_at]:
             values[f"GuardrailClamp_{clamp}"] = values.get(f"GuardrailClamp_{clamp}", 0) + 1
     _view_counts({"cell": cells[0] if cells else "none"}, values)

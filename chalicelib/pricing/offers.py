@@ -13,6 +13,7 @@ from chalicelib.core.tokens import LIFETIMES, Purpose, sign
 from chalicelib.pricing.budgets import BudgetScope, budgets_left
 from chalicelib.pricing.engine import (
     Decision,
+    DecisionRow,
     PricingInputs,
     compact,
     decide,
@@ -52,7 +53,7 @@ class Pricer:
     footfall: int | None = None  # that pop-up's signals today, read when its stages ask for them
     till_units: int | None = None
     spent: Mapping[str, int] = field(default_factory=dict)  # budget counter → minor units granted (budgets)
-    records: list[dict[str, Any]] = field(default_factory=list)  # compact, per SKU (see engine.compact)
+    records: list[DecisionRow] = field(default_factory=list)  # per SKU (see engine.compact)
     shared: dict[str, Any] = field(default_factory=dict)  # the inputs all of this view's decisions share
     _priced: dict[str, PricingInputs] = field(default_factory=dict, init=False, repr=False)  # by offered SKU
 

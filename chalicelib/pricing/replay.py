@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chalicelib.pricing.engine import Decision, expand, replay
+from chalicelib.pricing.engine import Decision, expand, logged_entries, replay
 from chalicelib.pricing.policy import PricingPolicy
 
 DECISION_ID = re.compile(r"^[0-9a-f]{32}-\d{1,3}$")
@@ -59,7 +59,7 @@ class Replay:
 
 def recorded(view: Mapping[str, Any], decision_id: str) -> RecordedDecision | None:
     """The decision ``decision_id`` among a logged view's, as a self-contained record."""
-    records = expand(view["shared"], view.get("policy_version"), list(view.get("decisions", ())))
+    records = expand(view["shared"], view.get("policy_version"), logged_entries(view))
     found = next((record for record in records if record["decision_id"] == decision_id), None)
     if found is None:
         return None

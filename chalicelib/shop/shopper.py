@@ -17,6 +17,7 @@ from chalicelib.i18n.formatting import timezone
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.pricing.budgets import BudgetScope
 from chalicelib.pricing.counters import exposure_counts
+from chalicelib.pricing.engine import DECISION_FIELDS
 from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency, with_cell
 from chalicelib.pricing.offers import Pricer
 from chalicelib.pricing.policy import Channel, Experiment, PricingPolicy
@@ -208,6 +209,7 @@ def record_offers(shopper: ShopperDrop, numbers: CellCounter, *, first_view_coun
         shopper.view.catalog.drop.slug,
         [a.label for a in shopper.assignments],
         shopper.pricer.shared,
+        DECISION_FIELDS,
         shopper.pricer.records,
         policy.version if policy else None,
     )

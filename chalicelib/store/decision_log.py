@@ -9,6 +9,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from chalicelib.pricing.engine import logged_entries
+
 MAX_PAGES = 20  # FilterLogEvents pages searched per group: the id is rare, the scan is not free
 
 
@@ -22,7 +24,7 @@ def _views(lines: Iterator[str], decision_id: str) -> Iterator[Mapping[str, Any]
         except ValueError:
             continue
         view = parsed.get("pricing") if isinstance(parsed, dict) else None
-        if isinstance(view, dict) and any(d.get("decision_id") == decision_id for d in view.get("decisions", ())):
+        if isinstance(view, dict) and any(d.get("decision_id") == decision_id for d in logged_entries(view)):
             yield view
 
 

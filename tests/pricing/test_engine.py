@@ -13,12 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.pricing.engine import (
+    DECISION_FIELDS,
     FULL,
     PricingInputs,
     ceil_div,
     compact,
     decide,
     expand,
+    logged_entries,
     lowest_price,
     margin_floor,
     replay,
@@ -173,8 +175,13 @@ def test_rule_order_does_not_matter(policy: PricingPolicy, given_inputs: Pricing
 @given(policy=policies(), given_inputs=inputs())
 def test_replay_is_exact(policy: PricingPolicy, given_inputs: PricingInputs) -> None:
     decision = decide(given_inputs, policy)
-    logged = json.loads(json.dumps([shared_inputs(given_inputs), [compact("d-1", given_inputs, decision)]]))
-    (entry,) = expand(logged[0], policy.version, logged[1])  # as a view's log line is read back
+    view = {
+        "shared": shared_inputs(given_inputs),
+        "fields": DECISION_FIELDS,
+        "decisions": [compact("d-1", given_inputs, decision)],
+    }
+    logged = json.loads(json.dumps(view))
+    (entry,) = expand(logged["shared"], policy.version, logged_entries(logged))  # as a view's log line is read back
     assert replay(entry, policy) == decision
 
 

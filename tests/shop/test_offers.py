@@ -11,7 +11,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.core.tokens import Purpose, sign
-from chalicelib.pricing.engine import expand, replay
+from chalicelib.pricing.engine import expand, logged_entries, replay
 from chalicelib.pricing.experiments import assign, pricing_cell
 from chalicelib.shop.visitors import campaign_link
 from chalicelib.store.catalog import DynamoCatalog
@@ -135,7 +135,7 @@ def test_policy_read_failure_fails_closed(
         assert offer["price_minor"] == offer["list_minor"] and offer["discount_bps"] == 0
     assert entries(log, "pricing policy unreadable: failing closed")
     assert "GuardrailFailClosed" in capsys.readouterr().out
-    decisions = pricing_lines(log)[0]["decisions"]
+    decisions = logged_entries(pricing_lines(log)[0])
     assert {tuple(d["clamps"]) for d in decisions} == {("policy_unavailable",)}
 
 
@@ -145,7 +145,7 @@ def test_every_decision_is_logged_once_per_view_and_replays_exactly(client: Clie
     assert line["exposure"] and line["policy_version"] == 1
     store = DynamoCatalog(TABLE)
     policy = store.pricing_policy("linen-lab", version=line["policy_version"])
-    records = expand(line["shared"], line["policy_version"], line["decisions"])
+    records = expand(line["shared"], line["policy_version"], logged_entries(line))
     assert len(records) == 12
     for entry in records:
         decision = replay(entry, policy)

@@ -14,6 +14,7 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.catalog.ports import PopupDay
+from chalicelib.pricing.engine import logged_entries
 from chalicelib.pricing.policy import Guardrail, MarkdownStage, PricingPolicy
 from chalicelib.pricing.replay import recorded, replay_decision
 from chalicelib.tills.sales import issue_till_token
@@ -66,8 +67,8 @@ def booked_price(client: Client, popup: str, zone: ZoneInfo, caplog: pytest.LogC
     response = client.http.post("/api/pickups", headers=headers, body=json.dumps(body))
     assert response.status_code == 201, response.body
     (line,) = [r for r in caplog.records if r.getMessage() == "request"]
-    pricing = line.pricing  # type: ignore[attr-defined]
-    (tee,) = [d for d in pricing["decisions"] if d["sku"] == "TEE-ECRU"]
+    pricing = json.loads(json.dumps(line.pricing))  # type: ignore[attr-defined]  # as the line is written
+    (tee,) = [d for d in logged_entries(pricing) if d["sku"] == "TEE-ECRU"]
     return {"unit_minor": json_of(response)["items"][0]["unit_minor"], "rules": tee["rules"], "pricing": pricing}
 
 
@@ -106,7 +107,7 @@ def test_a_pop_ups_door_counter_and_till_move_its_price_and_only_there(
         pricing = logged["pricing"]
         assert pricing["shared"]["location"] == "paris-marais"
         assert (pricing["shared"]["footfall"], pricing["shared"]["till_units"]) == signals
-        for entry in pricing["decisions"]:
+        for entry in logged_entries(pricing):
             decision = recorded(pricing, entry["decision_id"])
             assert decision is not None and replay_decision(decision, paris_markdown).matches
 

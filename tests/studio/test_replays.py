@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from chalicelib import wiring
 from chalicelib.config import settings
+from chalicelib.pricing.engine import DECISION_FIELDS, logged_entries
 from devtools import replay as replay_cli
 from tests.pricing.test_replay import logged_view, write_log
 from tests.studio.conftest import AUTH, log_in
@@ -26,10 +27,10 @@ def test_the_studio_page_the_api_and_make_replay(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     view = logged_view(client, caplog)
-    wanted = view["pricing"]["decisions"][0]["decision_id"]
+    entries = logged_entries(view["pricing"])
+    wanted, other = entries[0]["decision_id"], entries[1]["decision_id"]
     altered = json.loads(json.dumps(view))
-    altered["pricing"]["decisions"][1]["price_minor"] += 500
-    other = altered["pricing"]["decisions"][1]["decision_id"]
+    altered["pricing"]["decisions"][1][DECISION_FIELDS.index("price_minor")] += 500
     monkeypatch.setenv("DROPFRONT_DECISION_LOG_FILE", str(write_log(tmp_path, view)))
     settings.cache_clear()
     wiring.decision_log.cache_clear()
@@ -42,7 +43,7 @@ def test_the_studio_page_the_api_and_make_replay(
     elsewhere = studio.get(f"/studio/drops/winter-knit/replay?decision={wanted}", headers=session)
     assert elsewhere.status_code == 404 and "made for the drop linen-lab" in elsewhere.text
     api = studio.get(f"/studio/api/drops/linen-lab/decisions/{wanted}", headers=AUTH).json()
-    assert api["matches"] is True and api["inputs"]["SKU"] == view["pricing"]["decisions"][0]["sku"]
+    assert api["matches"] is True and api["inputs"]["SKU"] == entries[0]["sku"]
 
     assert replay_cli.main([wanted]) == 0 and "matches" in capsys.readouterr().out
     monkeypatch.setenv("DROPFRONT_DECISION_LOG_FILE", str(write_log(tmp_path, altered)))
