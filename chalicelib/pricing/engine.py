@@ -7,10 +7,10 @@ to a whole minor unit, so no rounding can take it under the margin floor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from chalicelib.pricing.logged import DecisionRow
 from chalicelib.pricing.policy import MarkdownStage, PricingPolicy
 
 FULL = 10_000  # basis points in 100 %
@@ -202,25 +202,6 @@ def shared_inputs(inputs: PricingInputs) -> dict[str, Any]:
     }
 
 
-DECISION_FIELDS = (
-    "decision_id",
-    "sku",
-    "list_minor",
-    "cost_minor",
-    "sell_through_bps",
-    "location_sell_through_bps",
-    "candidates",
-    "clamps",
-    "rules",
-    "price_minor",
-    "discount_bps",
-)
-"""A logged decision's columns: a view's log line names them once (``fields``), then has a row
-per SKU (decision 113: half the bytes of a dict per SKU, and quicker to build and encode)."""
-
-type DecisionRow = tuple[Any, ...]
-
-
 def compact(decision_id: str, inputs: PricingInputs, decision: Decision) -> DecisionRow:
     """One decision without the shared inputs, as a row of ``DECISION_FIELDS``: the per-SKU part of
     the view's log line."""
@@ -237,16 +218,6 @@ def compact(decision_id: str, inputs: PricingInputs, decision: Decision) -> Deci
         decision.price_minor,
         decision.discount_bps,
     )
-
-
-def logged_entries(view: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A logged view's decisions, one dict each: its rows under its ``fields``, or the dicts that
-    lines written before decision 113 hold."""
-    decisions = list(view.get("decisions", ()))
-    fields = view.get("fields")
-    if fields is None:
-        return decisions
-    return [dict(zip(fields, row, strict=True)) for row in decisions]
 
 
 def expand(shared: dict[str, Any], policy_version: int | None, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ from chalicelib.core.tokens import LIFETIMES, Purpose, sign
 from chalicelib.pricing.budgets import BudgetScope, budgets_left
 from chalicelib.pricing.engine import (
     Decision,
-    DecisionRow,
     PricingInputs,
     compact,
     decide,
@@ -22,6 +21,7 @@ from chalicelib.pricing.engine import (
     shared_inputs,
 )
 from chalicelib.pricing.experiments import Assignment
+from chalicelib.pricing.logged import DecisionRow
 from chalicelib.pricing.policy import Channel, PricingPolicy
 from chalicelib.pricing.reference import reference_minor
 

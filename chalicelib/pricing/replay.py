@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chalicelib.pricing.engine import Decision, expand, logged_entries, replay
+from chalicelib.pricing.engine import Decision, expand, replay
+from chalicelib.pricing.logged import logged_entries
 from chalicelib.pricing.policy import PricingPolicy
 
 DECISION_ID = re.compile(r"^[0-9a-f]{32}-\d{1,3}$")

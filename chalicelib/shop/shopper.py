@@ -17,8 +17,8 @@ from chalicelib.i18n.formatting import timezone
 from chalicelib.i18n.locales import UI_LOCALES, negotiate
 from chalicelib.pricing.budgets import BudgetScope
 from chalicelib.pricing.counters import exposure_counts
-from chalicelib.pricing.engine import DECISION_FIELDS
 from chalicelib.pricing.experiments import Assignment, assign, pricing_cell, urgency, with_cell
+from chalicelib.pricing.logged import DECISION_FIELDS
 from chalicelib.pricing.offers import Pricer
 from chalicelib.pricing.policy import Channel, Experiment, PricingPolicy
 from chalicelib.pricing.segments import Whereabouts, by_distance, nearest_popup, segments_of

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from chalicelib.pricing.engine import logged_entries
+from chalicelib.pricing.logged import logged_entries
 
 MAX_PAGES = 20  # FilterLogEvents pages searched per group: the id is rare, the scan is not free
 

@@ -13,20 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.pricing.engine import (
-    DECISION_FIELDS,
     FULL,
     PricingInputs,
     ceil_div,
     compact,
     decide,
     expand,
-    logged_entries,
     lowest_price,
     margin_floor,
     replay,
     shared_inputs,
     stacked_bps,
 )
+from chalicelib.pricing.logged import DECISION_FIELDS, logged_entries
 from chalicelib.pricing.policy import Guardrail, MarkdownStage, Override, PricingPolicy, SegmentRule
 
 NOW = datetime(2030, 6, 1, 12, tzinfo=UTC)

@@ -14,7 +14,7 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.config import settings
-from chalicelib.pricing.engine import DECISION_FIELDS, logged_entries
+from chalicelib.pricing.logged import DECISION_FIELDS, logged_entries
 from chalicelib.pricing.replay import recorded, replay_decision
 from chalicelib.shop.visitors import campaign_link
 from chalicelib.store.decision_log import CloudWatchDecisionLog, FileDecisionLog

@@ -11,8 +11,9 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.core.tokens import Purpose, sign
-from chalicelib.pricing.engine import expand, logged_entries, replay
+from chalicelib.pricing.engine import expand, replay
 from chalicelib.pricing.experiments import assign, pricing_cell
+from chalicelib.pricing.logged import logged_entries
 from chalicelib.shop.visitors import campaign_link
 from chalicelib.store.catalog import DynamoCatalog
 from chalicelib.store.client import dynamodb

@@ -14,7 +14,7 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.catalog.ports import PopupDay
-from chalicelib.pricing.engine import logged_entries
+from chalicelib.pricing.logged import logged_entries
 from chalicelib.pricing.policy import Guardrail, MarkdownStage, PricingPolicy
 from chalicelib.pricing.replay import recorded, replay_decision
 from chalicelib.tills.sales import issue_till_token

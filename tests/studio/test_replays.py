@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from chalicelib import wiring
 from chalicelib.config import settings
-from chalicelib.pricing.engine import DECISION_FIELDS, logged_entries
+from chalicelib.pricing.logged import DECISION_FIELDS, logged_entries
 from devtools import replay as replay_cli
 from tests.pricing.test_replay import logged_view, write_log
 from tests.studio.conftest import AUTH, log_in
