@@ -6,8 +6,9 @@ from typing import cast
 
 import pytest
 import time_machine
+from itsdangerous import URLSafeTimedSerializer
 
-from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, verify
+from chalicelib.core.tokens import LIFETIMES, InvalidToken, Purpose, sign, signing_keys, verify
 from devtools.process import forget_process_state
 
 
@@ -109,3 +110,19 @@ def test_keys_from_secrets_manager_rotate_without_breaking_issued_tokens(
     clear_caches()
     with pytest.raises(InvalidToken):
         verify(Purpose.CANCEL, before)
+
+
+def test_a_short_payload_is_not_compressed_and_reads_as_itsdangerous_writes_it() -> None:
+    """Tokens read the same with or without the zlib try: ours verify with itsdangerous's own
+    serializer, and its tokens (compressed ones too) verify with ours."""
+    keys, salt = list(signing_keys()), f"dropfront.{Purpose.OFFER.value}"
+    stock = URLSafeTimedSerializer(keys, salt=salt)
+    short = {"s": "TEE-ECRU", "p": 3690, "c": "EUR", "v": "a" * 32, "d": "b" * 32 + "-0"}
+    ours = sign(Purpose.OFFER, short)
+    assert not ours.startswith(".") and stock.loads(ours) == short
+    shrinkable = {"v": "a" * 120}  # zlib would shrink it, but it is too short to be worth the try
+    assert stock.dumps(shrinkable).startswith(".") and not sign(Purpose.OFFER, shrinkable).startswith(".")
+    long = {"rules": ["segment:gold"] * 40}  # repetitive: zlib shrinks it, as before
+    assert sign(Purpose.OFFER, long).startswith(".") and stock.dumps(long).startswith(".")
+    assert verify(Purpose.OFFER, stock.dumps(long)) == long
+    assert verify(Purpose.OFFER, stock.dumps(short)) == short
