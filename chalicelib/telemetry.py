@@ -134,11 +134,13 @@ LOG_LINE_KEYS = frozenset(
 
 
 def _fits(counts: Counts) -> bool:
-    members = counts.members()
-    if not LOG_LINE_KEYS.isdisjoint(members):
+    """Whether ``counts`` can join the line: its metrics new to it, its dimensions new or the same."""
+    if not LOG_LINE_KEYS.isdisjoint(counts.members()):
         return False
     taken = call_stats.fields | {name: value for each in call_stats.counts for name, value in each.members().items()}
-    return all(taken.get(name, value) == value for name, value in members.items())
+    return taken.keys().isdisjoint(counts.values) and all(
+        taken.get(name, value) == value for name, value in counts.dimensions.items()
+    )
 
 
 def _count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:

@@ -94,7 +94,23 @@ def test_counts_that_clash_with_the_line_go_out_on_their_own(capsys: pytest.Capt
     assert_emf(line)
     assert_emf(alone)
     assert (line["drop"], alone["drop"]) == ("linen-lab", "knit-club")
+    assert len(line["_aws"]["CloudWatchMetrics"]) == 1
     assert not call_stats.in_request and not call_stats.counts
+
+
+def test_a_metric_counted_twice_in_a_request_goes_out_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same drop's page twice: one in the line, one on its own (never one member for two)."""
+    capsys.readouterr()
+    call_stats.reset()
+    try:
+        page_view("linen-lab", "landing")
+        page_view("linen-lab", "landing")
+        line = call_stats.log_fields(int(time.time() * 1000))
+    finally:
+        call_stats.finish()
+    (alone,) = lines(capsys.readouterr().out)
+    assert (line["PageView"], alone["PageView"]) == (1, 1)
+    assert len(line["_aws"]["CloudWatchMetrics"]) == 1
 
 
 def test_errors_are_logged_with_their_code(client: Client, log: io.StringIO) -> None:
