@@ -6,12 +6,19 @@ import io
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 import pytest
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from chalice.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
-from chalicelib.telemetry import call_stats, logger, page_view
+from chalicelib.telemetry import call_stats, log_json, logger, page_view
 
 
 def lines(output: str) -> list[dict[str, Any]]:
@@ -109,3 +116,65 @@ def test_errors_are_logged_with_their_code(client: Client, log: io.StringIO) -> 
     entries = lines(log.getvalue())
     refused = [e for e in entries if e.get("message") == "request refused"]
     assert refused and refused[0]["error_code"] == "drop_not_found"
+
+
+class Pair(NamedTuple):
+    rule: str
+    bps: int
+
+
+class Mode(StrEnum):
+    SHARED = "shared"
+
+
+@dataclass
+class Place:
+    id: str
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=4).map(tuple)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_a_log_record_reads_as_json_dumps_writes_it(value: Any) -> None:
+    assert json.loads(log_json({"value": value})) == json.loads(json.dumps({"value": value}))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Pair("segment:gold", 1000),
+        Mode.SHARED,
+        datetime(2026, 12, 6, 22, 5, 1, 250, tzinfo=UTC),
+        date(2026, 12, 6),
+        Decimal("12.50"),
+        Place("paris-marais"),
+        {"b"},
+        b"raw",
+        "naïve — \u2028",
+        2**70,  # beyond orjson's 64 bits: json writes it
+        {1: "an int key"},  # orjson takes only str keys: json writes it
+    ],
+)
+def test_a_log_record_is_written_as_powertools_writes_it(value: Any) -> None:
+    """Text for text with Powertools' own serializer, for what the app logs and what orjson hands back."""
+    powertools = json.dumps({"value": value}, default=str, separators=(",", ":"), ensure_ascii=False)
+    assert log_json({"value": value}) == powertools
+
+
+def test_the_logger_writes_with_the_faster_serializer() -> None:
+    formatter = logger.registered_formatter
+    assert isinstance(formatter, LambdaPowertoolsFormatter)
+    assert formatter.json_serializer is log_json
