@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from chalicelib.pricing.logged import DecisionRow
-from chalicelib.pricing.policy import MarkdownStage, PricingPolicy
+from chalicelib.pricing.policy import MarkdownStage, Override, PricingPolicy
 
 FULL = 10_000  # basis points in 100 %
 
@@ -66,8 +66,21 @@ def margin_floor(cost_minor: int, min_margin_bps: int) -> int:
     return ceil_div(cost_minor * (FULL + min_margin_bps), FULL)
 
 
-def candidates(inputs: PricingInputs, policy: PricingPolicy) -> tuple[tuple[str, int], ...]:
-    """Every discount this visitor qualifies for, sorted (so the order of rules cannot matter)."""
+class Terms(NamedTuple):
+    """The part of a decision that does not depend on the SKU: the visitor's discounts, the markdown
+    stages the moment and the place allow, the overrides in force. A view works them out once for
+    its SKUs, where each of its 20 decisions walked the policy's rules (decision 114)."""
+
+    policy: PricingPolicy
+    shared: tuple[tuple[str, int], ...]  # segment and cell discounts, sorted
+    shared_bps: int  # what they stack to
+    stages: tuple[MarkdownStage, ...]  # reached here and now: only sell-through is left to check, per SKU
+    overrides: tuple[Override, ...]  # unexpired, in the order they apply (disable before pin)
+
+
+def terms(inputs: PricingInputs, policy: PricingPolicy) -> Terms:
+    """The terms of ``inputs``' decision, which every SKU of its view shares: this reads only the
+    inputs a view's decisions share (not ``PER_SKU_INPUTS``)."""
     found: list[tuple[str, int]] = []
     for rule in policy.segment_rules:
         if rule.segment not in inputs.segments or rule.discount_bps == 0:
@@ -75,30 +88,48 @@ def candidates(inputs: PricingInputs, policy: PricingPolicy) -> tuple[tuple[str,
         if rule.budgeted and dict(inputs.budgets_left).get(rule.id, 0) <= 0:
             continue  # the cohort's budget is spent (here, today or in all)
         found.append((f"segment:{rule.id}", rule.discount_bps))
-    ladders: dict[str | None, MarkdownStage] = {}  # the latest stage reached, drop-wide and at the pop-up
-    for stage in policy.markdowns:
+    if inputs.cell and inputs.cell_discount_bps:
+        found.append((f"cell:{inputs.cell}", inputs.cell_discount_bps))
+    shared = tuple(sorted(found))
+    stages = tuple(stage for stage in policy.markdowns if _stage_reached(stage, inputs))
+    overrides = sorted(
+        (o for o in policy.guardrail.overrides if inputs.now < o.expires_at),
+        key=lambda o: (o.kind, o.sku or "", o.expires_at),
+    )
+    return Terms(policy, shared, stacked_bps(shared, policy.guardrail.stacking), stages, tuple(overrides))
+
+
+def candidates(inputs: PricingInputs, policy: PricingPolicy) -> tuple[tuple[str, int], ...]:
+    """Every discount this visitor qualifies for, sorted (so the order of rules cannot matter)."""
+    return _candidates(terms(inputs, policy), inputs)
+
+
+def _candidates(terms: Terms, inputs: PricingInputs) -> tuple[tuple[str, int], ...]:
+    """The terms' discounts and the SKU's markdowns: the latest stage whose sell-through plan it is
+    behind, drop-wide and at the pop-up."""
+    if not terms.stages:
+        return terms.shared
+    ladders: dict[str | None, MarkdownStage] = {}
+    for stage in terms.stages:
         reached = ladders.get(stage.location)
-        if _stage_holds(stage, inputs) and (
+        if _behind_plan(stage, inputs) and (
             reached is None or (stage.after_hours, stage.discount_bps) > (reached.after_hours, reached.discount_bps)
         ):
             ladders[stage.location] = stage
-    found.extend((stage.label, stage.discount_bps) for stage in ladders.values())
-    if inputs.cell and inputs.cell_discount_bps:
-        found.append((f"cell:{inputs.cell}", inputs.cell_discount_bps))
-    return tuple(sorted(found))
+    if not ladders:
+        return terms.shared
+    return tuple(sorted([*terms.shared, *((stage.label, stage.discount_bps) for stage in ladders.values())]))
 
 
-def _stage_holds(stage: MarkdownStage, inputs: PricingInputs) -> bool:
-    """Whether a markdown stage's conditions hold: its hour is reached and sell-through is below its
-    plan (the drop's, or for a pop-up's stage the SKU's there, where the price is given there), with
-    that pop-up's footfall over and its conversion under the stage's marks when it sets them."""
+def _stage_reached(stage: MarkdownStage, inputs: PricingInputs) -> bool:
+    """A markdown stage's conditions but sell-through: its hour is reached and, for a pop-up's stage,
+    the price is given there, with that pop-up's footfall over and its conversion under the stage's
+    marks when it sets them."""
     if inputs.hours_since_start < stage.after_hours:
         return False
     if stage.location is None:
-        return inputs.sell_through_bps < stage.sell_through_below_bps
-    if stage.location != inputs.location or inputs.location_sell_through_bps is None:
-        return False
-    if inputs.location_sell_through_bps >= stage.sell_through_below_bps:
+        return True
+    if stage.location != inputs.location:
         return False
     if stage.footfall_over is not None and (inputs.footfall is None or inputs.footfall <= stage.footfall_over):
         return False
@@ -106,6 +137,15 @@ def _stage_holds(stage: MarkdownStage, inputs: PricingInputs) -> bool:
         conversion = inputs.conversion_bps
         return conversion is not None and conversion < stage.conversion_below_bps
     return True
+
+
+def _behind_plan(stage: MarkdownStage, inputs: PricingInputs) -> bool:
+    """Whether a reached stage's SKU sells below its plan: the drop's sell-through, or for a pop-up's
+    stage the SKU's there."""
+    if stage.location is None:
+        return inputs.sell_through_bps < stage.sell_through_below_bps
+    there = inputs.location_sell_through_bps
+    return there is not None and there < stage.sell_through_below_bps
 
 
 def stacked_bps(found: tuple[tuple[str, int], ...], mode: str) -> int:
@@ -121,11 +161,12 @@ def stacked_bps(found: tuple[tuple[str, int], ...], mode: str) -> int:
     return FULL - ceil_div(remaining_num * FULL, remaining_den)  # round the remainder up: never deeper
 
 
-def _overridden(inputs: PricingInputs, policy: PricingPolicy) -> Decision | None:
+def _overridden(terms: Terms, inputs: PricingInputs) -> Decision | None:
     """The decision an active merchant override forces, if one applies (disable wins over pin)."""
     list_minor = inputs.list_minor
-    applicable = [o for o in policy.guardrail.overrides if o.active(inputs.sku, inputs.now)]  # mostly none
-    for override in sorted(applicable, key=lambda o: (o.kind, o.sku or "", o.expires_at)):
+    for override in terms.overrides:  # mostly none
+        if override.sku is not None and override.sku != inputs.sku:
+            continue
         if override.kind == "disable":
             return Decision(list_minor, 0, ("override:disable",), (), ("override_disable",))
         pinned = (override.pin_minor or {}).get(inputs.currency)
@@ -137,7 +178,7 @@ def _overridden(inputs: PricingInputs, policy: PricingPolicy) -> Decision | None
 
 def lowest_price(inputs: PricingInputs, policy: PricingPolicy) -> int:
     """The lowest price the guardrail allows for this SKU now, whatever the rules offer."""
-    forced = _overridden(inputs, policy)
+    forced = _overridden(terms(inputs, policy), inputs)
     if forced is not None:
         return forced.price_minor
     guardrail = policy.guardrail
@@ -149,14 +190,19 @@ def lowest_price(inputs: PricingInputs, policy: PricingPolicy) -> int:
 
 
 def decide(inputs: PricingInputs, policy: PricingPolicy) -> Decision:
-    guardrail = policy.guardrail
-    list_minor = inputs.list_minor
-    forced = _overridden(inputs, policy)
+    return decide_with(terms(inputs, policy), inputs)
+
+
+def decide_with(terms: Terms, inputs: PricingInputs) -> Decision:
+    """``decide`` for a SKU whose view's ``terms`` are worked out (from any of its SKUs' inputs)."""
+    forced = _overridden(terms, inputs)
     if forced is not None:
         return forced
-    found = candidates(inputs, policy)
+    guardrail = terms.policy.guardrail
+    list_minor = inputs.list_minor
+    found = _candidates(terms, inputs)
     clamps: list[str] = []
-    depth = stacked_bps(found, guardrail.stacking)
+    depth = terms.shared_bps if found is terms.shared else stacked_bps(found, guardrail.stacking)
     if guardrail.stacking == "capped_stack" and depth > guardrail.max_stack_bps:
         depth = guardrail.max_stack_bps
         clamps.append("stack_cap")

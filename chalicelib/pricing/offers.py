@@ -14,11 +14,14 @@ from chalicelib.pricing.budgets import BudgetScope, budgets_left
 from chalicelib.pricing.engine import (
     Decision,
     PricingInputs,
+    Terms,
     compact,
     decide,
+    decide_with,
     fail_closed,
     lowest_price,
     shared_inputs,
+    terms,
 )
 from chalicelib.pricing.experiments import Assignment
 from chalicelib.pricing.logged import DecisionRow
@@ -56,6 +59,7 @@ class Pricer:
     records: list[DecisionRow] = field(default_factory=list)  # per SKU (see engine.compact)
     shared: dict[str, Any] = field(default_factory=dict)  # the inputs all of this view's decisions share
     _priced: dict[str, PricingInputs] = field(default_factory=dict, init=False, repr=False)  # by offered SKU
+    _terms: Terms | None = field(default=None, init=False, repr=False)  # what this view's decisions share
 
     @cached_property
     def _budgets_left(self) -> tuple[tuple[str, int], ...]:
@@ -126,7 +130,9 @@ class Pricer:
         inputs = self.inputs(sku, sell_through_bps, sell_through_there_bps)
         self._priced[sku.sku] = inputs
         if self.policy is not None:
-            decision = decide(inputs, self.policy)
+            if self._terms is None:
+                self._terms = terms(inputs, self.policy)
+            decision = decide_with(self._terms, inputs)
         elif self.policy_failed:
             decision = fail_closed(inputs)
         else:

@@ -7,7 +7,6 @@ read or breaks a rule makes every offer fail closed (list price). Discounts are 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Annotated, Literal
 
 from chalicelib.core.models import AwareDatetime, CurrencyCode, Label, MinorUnits
@@ -32,9 +31,6 @@ class Override(Record):
     def __post_init__(self) -> None:
         if (self.kind == "pin") != bool(self.pin_minor):
             raise ValueError("a pin needs pin_minor prices, and only a pin has them")
-
-    def active(self, sku: str, now: datetime) -> bool:
-        return now < self.expires_at and self.sku in (None, sku)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

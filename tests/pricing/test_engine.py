@@ -18,12 +18,14 @@ from chalicelib.pricing.engine import (
     ceil_div,
     compact,
     decide,
+    decide_with,
     expand,
     lowest_price,
     margin_floor,
     replay,
     shared_inputs,
     stacked_bps,
+    terms,
 )
 from chalicelib.pricing.logged import DECISION_FIELDS, logged_entries
 from chalicelib.pricing.policy import Guardrail, MarkdownStage, Override, PricingPolicy, SegmentRule
@@ -182,6 +184,33 @@ def test_replay_is_exact(policy: PricingPolicy, given_inputs: PricingInputs) -> 
     logged = json.loads(json.dumps(view))
     (entry,) = expand(logged["shared"], policy.version, logged_entries(logged))  # as a view's log line is read back
     assert replay(entry, policy) == decision
+
+
+@st.composite
+def other_skus(draw: st.DrawFn, given_inputs: PricingInputs) -> list[PricingInputs]:
+    """More SKUs of one view: only the per-SKU inputs differ (``engine.PER_SKU_INPUTS``)."""
+    at_popup = given_inputs.location is not None
+    return [
+        given_inputs._replace(
+            sku=draw(st.sampled_from(["SKU", "OTHER", "THIRD"])),
+            list_minor=(list_minor := draw(st.integers(1, 10_000_000))),
+            cost_minor=draw(st.integers(0, list_minor * 2)),
+            sell_through_bps=draw(bps),
+            location_sell_through_bps=draw(bps) if at_popup else None,
+        )
+        for _ in range(draw(st.integers(1, 4)))
+    ]
+
+
+@settings(max_examples=300)
+@given(policy=policies(), data=st.data(), given_inputs=inputs())
+def test_a_views_decisions_share_its_first_skus_terms(
+    policy: PricingPolicy, data: st.DataObject, given_inputs: PricingInputs
+) -> None:
+    """A view works out the terms once, from its first SKU: every other SKU's decision is its own."""
+    view = [given_inputs, *data.draw(other_skus(given_inputs))]
+    shared = terms(view[0], policy)
+    assert [decide_with(shared, each) for each in view] == [decide(each, policy) for each in view]
 
 
 @given(st.lists(bps, min_size=1, max_size=6))
