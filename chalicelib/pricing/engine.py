@@ -82,21 +82,28 @@ def terms(inputs: PricingInputs, policy: PricingPolicy) -> Terms:
     """The terms of ``inputs``' decision, which every SKU of its view shares: this reads only the
     inputs a view's decisions share (not ``PER_SKU_INPUTS``)."""
     found: list[tuple[str, int]] = []
+    budgets_left = dict(inputs.budgets_left)
     for rule in policy.segment_rules:
         if rule.segment not in inputs.segments or rule.discount_bps == 0:
             continue
-        if rule.budgeted and dict(inputs.budgets_left).get(rule.id, 0) <= 0:
+        if rule.budgeted and budgets_left.get(rule.id, 0) <= 0:
             continue  # the cohort's budget is spent (here, today or in all)
         found.append((f"segment:{rule.id}", rule.discount_bps))
     if inputs.cell and inputs.cell_discount_bps:
         found.append((f"cell:{inputs.cell}", inputs.cell_discount_bps))
-    shared = tuple(sorted(found))
+    found.sort()
+    shared = tuple(found)
     stages = tuple(stage for stage in policy.markdowns if _stage_reached(stage, inputs))
-    overrides = sorted(
-        (o for o in policy.guardrail.overrides if inputs.now < o.expires_at),
-        key=lambda o: (o.kind, o.sku or "", o.expires_at),
-    )
-    return Terms(policy, shared, stacked_bps(shared, policy.guardrail.stacking), stages, tuple(overrides))
+    overrides = _in_force(policy.guardrail.overrides, inputs.now)
+    return Terms(policy, shared, stacked_bps(shared, policy.guardrail.stacking), stages, overrides)
+
+
+def _in_force(overrides: tuple[Override, ...], now: datetime) -> tuple[Override, ...]:
+    """The overrides not yet expired, in the order they apply (disable before pin)."""
+    live = [override for override in overrides if now < override.expires_at]
+    if len(live) > 1:
+        live.sort(key=lambda o: (o.kind, o.sku or "", o.expires_at))
+    return tuple(live)
 
 
 def candidates(inputs: PricingInputs, policy: PricingPolicy) -> tuple[tuple[str, int], ...]:
@@ -161,10 +168,10 @@ def stacked_bps(found: tuple[tuple[str, int], ...], mode: str) -> int:
     return FULL - ceil_div(remaining_num * FULL, remaining_den)  # round the remainder up: never deeper
 
 
-def _overridden(terms: Terms, inputs: PricingInputs) -> Decision | None:
+def _overridden(in_force: tuple[Override, ...], inputs: PricingInputs) -> Decision | None:
     """The decision an active merchant override forces, if one applies (disable wins over pin)."""
     list_minor = inputs.list_minor
-    for override in terms.overrides:  # mostly none
+    for override in in_force:  # mostly none
         if override.sku is not None and override.sku != inputs.sku:
             continue
         if override.kind == "disable":
@@ -178,7 +185,7 @@ def _overridden(terms: Terms, inputs: PricingInputs) -> Decision | None:
 
 def lowest_price(inputs: PricingInputs, policy: PricingPolicy) -> int:
     """The lowest price the guardrail allows for this SKU now, whatever the rules offer."""
-    forced = _overridden(terms(inputs, policy), inputs)
+    forced = _overridden(_in_force(policy.guardrail.overrides, inputs.now), inputs)
     if forced is not None:
         return forced.price_minor
     guardrail = policy.guardrail
@@ -195,7 +202,7 @@ def decide(inputs: PricingInputs, policy: PricingPolicy) -> Decision:
 
 def decide_with(terms: Terms, inputs: PricingInputs) -> Decision:
     """``decide`` for a SKU whose view's ``terms`` are worked out (from any of its SKUs' inputs)."""
-    forced = _overridden(terms, inputs)
+    forced = _overridden(terms.overrides, inputs)
     if forced is not None:
         return forced
     guardrail = terms.policy.guardrail
