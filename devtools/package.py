@@ -88,6 +88,7 @@ def compile_dataclasses(chalicelib: Path) -> None:
 
 
 def _run_chalice_package(out_dir: Path, stage: str) -> Path:
+    out_dir = out_dir.resolve()  # chalice runs in the snapshot: a relative path would land in it
     if out_dir.exists():
         shutil.rmtree(out_dir)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")}
@@ -130,6 +131,12 @@ UNUSED_POWERTOOLS = tuple(
 which are imported, never import): about half a megabyte of the zip."""
 
 
+BUILD_ONLY = ("cffi/", "pycparser/")
+"""cffi's Python side and the C parser it declares bindings with: cryptography runs on its compiled
+bindings and cffi's ``_cffi_backend`` module (kept), and nothing imports these at run time (the
+studio's Cognito signature check runs from the package in the tests). About 0.44 MB of the zip."""
+
+
 NEVER_READ = (".po", ".pot", ".pyi", ".dist-info/RECORD")
 """Files nothing reads at run time: gettext's sources (pages read the compiled ``.mo``), type stubs,
 and pip's list of installed files (``importlib.metadata`` reads a distribution's metadata and entry
@@ -138,8 +145,8 @@ points, not this)."""
 
 def _unneeded(name: str) -> bool:
     """Babel ships ~1,000 locales; pages render only the UI locales (and Babel needs ``root``).
-    Unused Powertools utilities go too, and what is never read."""
-    if name.startswith(UNUSED_POWERTOOLS) or name.endswith(NEVER_READ):
+    Unused Powertools utilities go too, what only builds bindings, and what is never read."""
+    if name.startswith((*UNUSED_POWERTOOLS, *BUILD_ONLY)) or name.endswith(NEVER_READ):
         return True
     prefix = "babel/locale-data/"
     if not name.startswith(prefix):

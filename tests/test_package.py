@@ -87,14 +87,19 @@ def test_the_studio_function_runs_from_the_package_and_can_check_a_cognito_signa
     package: Path, tmp_path: Path
 ) -> None:
     """The studio's own imports (Starlette, Mangum, PyJWT with cryptography's compiled RSA) resolve
-    from the zip alone, after the unused Powertools utilities were pruned."""
+    from the zip alone, and an RS256 signature checks, after the unused Powertools utilities and
+    cffi's build-time parts were pruned."""
     names = set(zipfile.ZipFile(package).namelist())
     assert not any(n.startswith("aws_lambda_powertools/utilities/parser/") for n in names)
     task, pythonpath = unpack_like_lambda(package, tmp_path)
     script = (
-        "import json, app, lambda_event as e, jwt.algorithms as a\n"
+        "import json, app, jwt, lambda_event as e, jwt.algorithms as a\n"
+        "from cryptography.hazmat.primitives.asymmetric import rsa\n"
         "r = app.studio(e.rest_event('/studio/login'), e.LambdaContext())\n"
-        "print(json.dumps({'status': r['statusCode'], 'crypto': a.has_crypto, 'body': r['body']}))\n"
+        "k = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n"
+        "t = jwt.encode({'sub': 'maya'}, k, algorithm='RS256')\n"
+        "ok = jwt.decode(t, k.public_key(), algorithms=['RS256'])['sub'] == 'maya'\n"
+        "print(json.dumps({'status': r['statusCode'], 'crypto': a.has_crypto, 'verified': ok, 'body': r['body']}))\n"
     )
     result = subprocess.run(
         [sys.executable, "-S", "-c", script],
@@ -105,7 +110,8 @@ def test_the_studio_function_runs_from_the_package_and_can_check_a_cognito_signa
         check=True,
     )
     answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer["status"] == 200 and answer["crypto"] is True and "Studio token" in answer["body"]
+    assert answer["status"] == 200 and answer["crypto"] is True and answer["verified"] is True
+    assert "Studio token" in answer["body"]
 
 
 def test_a_broken_chalice_cache_is_deleted_and_a_sound_one_kept(tmp_path: Path) -> None:
