@@ -106,14 +106,10 @@ def _in_force(overrides: tuple[Override, ...], now: datetime) -> tuple[Override,
     return tuple(live)
 
 
-def candidates(inputs: PricingInputs, policy: PricingPolicy) -> tuple[tuple[str, int], ...]:
-    """Every discount this visitor qualifies for, sorted (so the order of rules cannot matter)."""
-    return _candidates(terms(inputs, policy), inputs)
-
-
 def _candidates(terms: Terms, inputs: PricingInputs) -> tuple[tuple[str, int], ...]:
-    """The terms' discounts and the SKU's markdowns: the latest stage whose sell-through plan it is
-    behind, drop-wide and at the pop-up."""
+    """Every discount this visitor qualifies for, sorted (so the order of rules cannot matter): the
+    terms' and the SKU's markdowns, the latest stage whose sell-through plan it is behind,
+    drop-wide and at the pop-up."""
     if not terms.stages:
         return terms.shared
     ladders: dict[str | None, MarkdownStage] = {}
