@@ -34,18 +34,18 @@ def measure(rounds: int = 20_000) -> dict[str, Any]:
         now=datetime.now(UTC),
     )
     alone, in_view = [], []
-    view = VIEW_SKUS
     for _ in range(20):
         started = time.perf_counter()
         for _ in range(rounds // 20):
             decide(inputs, policy)
         alone.append((time.perf_counter() - started) / (rounds // 20))
         started = time.perf_counter()
-        for _ in range(rounds // 20 // view):
+        views = rounds // 20 // VIEW_SKUS
+        for _ in range(views):
             shared = terms(inputs, policy)
-            for _ in range(view):
+            for _ in range(VIEW_SKUS):
                 decide_with(shared, inputs)
-        in_view.append((time.perf_counter() - started) / (rounds // 20 // view * view))
+        in_view.append((time.perf_counter() - started) / (views * VIEW_SKUS))
     decision = decide(inputs, policy)
     return {
         "us_per_sku": round(statistics.median(alone) * 1e6, 2),

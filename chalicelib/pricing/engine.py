@@ -106,22 +106,22 @@ def _in_force(overrides: tuple[Override, ...], now: datetime) -> tuple[Override,
     return tuple(live)
 
 
-def _candidates(terms: Terms, inputs: PricingInputs) -> tuple[tuple[str, int], ...]:
+def _candidates(view: Terms, inputs: PricingInputs) -> tuple[tuple[str, int], ...]:
     """Every discount this visitor qualifies for, sorted (so the order of rules cannot matter): the
-    terms' and the SKU's markdowns, the latest stage whose sell-through plan it is behind,
+    view's terms' and the SKU's markdowns, the latest stage whose sell-through plan it is behind,
     drop-wide and at the pop-up."""
-    if not terms.stages:
-        return terms.shared
+    if not view.stages:
+        return view.shared
     ladders: dict[str | None, MarkdownStage] = {}
-    for stage in terms.stages:
+    for stage in view.stages:
         reached = ladders.get(stage.location)
         if _behind_plan(stage, inputs) and (
             reached is None or (stage.after_hours, stage.discount_bps) > (reached.after_hours, reached.discount_bps)
         ):
             ladders[stage.location] = stage
     if not ladders:
-        return terms.shared
-    return tuple(sorted([*terms.shared, *((stage.label, stage.discount_bps) for stage in ladders.values())]))
+        return view.shared
+    return tuple(sorted([*view.shared, *((stage.label, stage.discount_bps) for stage in ladders.values())]))
 
 
 def _stage_reached(stage: MarkdownStage, inputs: PricingInputs) -> bool:
@@ -196,16 +196,17 @@ def decide(inputs: PricingInputs, policy: PricingPolicy) -> Decision:
     return decide_with(terms(inputs, policy), inputs)
 
 
-def decide_with(terms: Terms, inputs: PricingInputs) -> Decision:
-    """``decide`` for a SKU whose view's ``terms`` are worked out (from any of its SKUs' inputs)."""
-    forced = _overridden(terms.overrides, inputs)
+def decide_with(view: Terms, inputs: PricingInputs) -> Decision:
+    """``decide`` for a SKU whose ``view``'s terms are worked out (from any of its SKUs' inputs)."""
+    forced = _overridden(view.overrides, inputs)
     if forced is not None:
         return forced
-    guardrail = terms.policy.guardrail
+    guardrail = view.policy.guardrail
     list_minor = inputs.list_minor
-    found = _candidates(terms, inputs)
+    found = _candidates(view, inputs)
     clamps: list[str] = []
-    depth = terms.shared_bps if found is terms.shared else stacked_bps(found, guardrail.stacking)
+    # No markdown of the SKU's joined the view's discounts: their stack is already worked out.
+    depth = view.shared_bps if found is view.shared else stacked_bps(found, guardrail.stacking)
     if guardrail.stacking == "capped_stack" and depth > guardrail.max_stack_bps:
         depth = guardrail.max_stack_bps
         clamps.append("stack_cap")
